@@ -1,0 +1,221 @@
+"""The command line: parse options, call one core function, render its result.
+
+Nothing here imports pandas or scikit-learn: the core is imported inside each command, so that
+`activelearn --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import ActivelearnError, UsageError
+
+app = typer.Typer(
+    name="activelearn",
+    help="Active learning on files: the model picks the rows worth labeling, people label them "
+    "in a spreadsheet, the model retrains.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class Globals:
+    quiet: bool = False
+    verbose: bool = False
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+WaitOption = Annotated[
+    float, typer.Option("--wait", metavar="SECONDS", help="Wait this long for the project lock instead of exiting 75.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"activelearn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    directory: Annotated[
+        Optional[Path], typer.Option("-C", metavar="DIR", help="Run as if started in DIR (as git -C).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More detail on stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    if directory is not None:
+        try:
+            os.chdir(directory)
+        except OSError as exc:
+            _fail(UsageError(f"-C {directory}: {exc.strerror.lower()}"), as_json=False, quiet=False)
+    ctx.obj = Globals(quiet=quiet, verbose=verbose)
+
+
+# ---------------------------------------------------------------------------------------------
+# running a core function
+
+
+def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
+    """Call the core; render its result on stdout, its warnings on stderr; map errors to exit codes."""
+    opts: Globals = ctx.obj or Globals()
+    try:
+        result = call()
+    except ActivelearnError as exc:
+        _fail(exc, as_json, opts.quiet)
+    from . import render as rendering
+
+    if not opts.quiet:
+        for warning in getattr(result, "warnings", []):
+            rendering.warn(warning)
+    if as_json:
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False, default=str))
+    else:
+        render(result, opts)
+
+
+def _fail(exc: ActivelearnError, as_json: bool, quiet: bool):
+    from . import render as rendering
+
+    rendering.error(exc.message)
+    if as_json:
+        typer.echo(json.dumps({"error": exc.message, "exit_code": exc.exit_code}, ensure_ascii=False))
+    raise typer.Exit(exc.exit_code)
+
+
+def _project():
+    from .project import Project
+
+    return Project.find(Path.cwd())
+
+
+def _names(value: str | None) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="The new project directory.")],
+    data: Annotated[Path, typer.Option("--data", help="CSV, TSV, Parquet (file or folder), JSON Lines or XLSX.")],
+    id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generate r000001 ...).")] = None,
+    label_column: Annotated[Optional[str], typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]")] = None,
+    classes: Annotated[Optional[str], typer.Option(help="The classes, comma-separated (default: the labels found).")] = None,
+    model: Annotated[str, typer.Option(help="logistic, random-forest, gradient-boosting, naive-bayes or linear-svm.")] = "logistic",
+    strategy: Annotated[str, typer.Option(help="margin, least-confidence, entropy or random.")] = "margin",
+    batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
+    text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
+    ignore_columns: Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a project directory from a data file; rows with a label become the first labels."""
+
+    def call():
+        from .ops import init_project
+
+        return init_project(
+            directory, data, id_column=id_column, label_column=label_column, classes=_names(classes) or None,
+            model=model, strategy=strategy, batch_size=batch_size, seed=seed,
+            text_columns=_names(text_columns), ignore_columns=_names(ignore_columns),
+        )
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.init_result, as_json)
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option(help="Train a new version even if nothing changed.")] = False,
+    wait: WaitOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit the model on every current label and save it as a new model version."""
+
+    def call():
+        from .ops import train as train_op
+
+        return train_op(_project(), wait=wait, force=force)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.train_result, as_json)
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    n: Annotated[Optional[int], typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help="margin, least-confidence, entropy or random.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")] = None,
+    wait: WaitOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the most useful unlabeled rows as a batch file for people to label."""
+
+    def call():
+        from .ops import query as query_op
+
+        return query_op(_project(), n=n, strategy=strategy, out=out, wait=wait)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.query_result, as_json)
+
+
+@app.command("import-labels")
+def import_labels(
+    ctx: typer.Context,
+    sources: Annotated[list[Path], typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them.")],
+    annotator: Annotated[Optional[str], typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
+    wait: WaitOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Merge the answers of filled-in batch files (or any file with the id and label columns)."""
+
+    def call():
+        from .ops import import_labels as import_op
+
+        return import_op(_project(), sources, annotator=annotator, wait=wait)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.import_result, as_json)
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Pool size, labels per class, pending batches, model versions and their metrics."""
+
+    def call():
+        from .ops import status as status_op
+
+        return status_op(_project())
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.status_report, as_json)
+
+
+def main() -> None:
+    app(prog_name="activelearn")

@@ -1,0 +1,223 @@
+"""activelearn.toml <-> a frozen Config; only `init` writes the file, every command reads it."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+ROLES = ("numeric", "categorical", "text", "embedding", "ignore")
+MODEL_NAMES = ("logistic", "random-forest", "gradient-boosting", "naive-bayes", "linear-svm")
+STRATEGY_NAMES = ("margin", "least-confidence", "entropy", "random")
+DEFAULT_SKIP_VALUES = ("skip",)
+
+# section -> allowed keys; the single source for validation and for "did you mean"
+SCHEMA: dict[str, tuple[str, ...]] = {
+    "project": ("seed",),
+    "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values"),
+    "columns": (),  # any column name
+    "model": ("name",),
+    "query": ("strategy", "batch_size", "display_columns"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A project's configuration, as read from activelearn.toml."""
+
+    id_column: str
+    label_column: str
+    classes: tuple[str, ...]
+    columns: dict[str, str]
+    generated_ids: bool = False
+    source: str = ""
+    skip_values: tuple[str, ...] = DEFAULT_SKIP_VALUES
+    model: str = "logistic"
+    strategy: str = "margin"
+    batch_size: int = 20
+    seed: int = 0
+    display_columns: tuple[str, ...] | None = None
+    column_notes: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def columns_with_role(self, *roles: str) -> list[str]:
+        return [name for name, role in self.columns.items() if role in roles]
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return [name for name, role in self.columns.items() if role != "ignore"]
+
+
+def load_config(path: Path) -> Config:
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: missing; this directory is not a complete activelearn project") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return config_from_dict(raw, str(path))
+
+
+def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
+    """Validate the parsed TOML and build a Config; every problem names the key and the fix."""
+    _check_keys(raw, where)
+    project = raw.get("project", {})
+    data = raw.get("data", {})
+    model = raw.get("model", {})
+    query = raw.get("query", {})
+    columns = raw.get("columns", {})
+
+    for key in ("id_column", "label_column", "classes"):
+        if key not in data:
+            raise ConfigError(f"{where}: [data] {key} is missing")
+    for name, role in columns.items():
+        if role not in ROLES:
+            raise ConfigError(
+                f"{where}: [columns] {name} = {role!r} is not a role{_did_you_mean(str(role), ROLES)} "
+                f"(roles: {', '.join(ROLES)})"
+            )
+    config = Config(
+        id_column=_typed(data["id_column"], str, where, "[data] id_column"),
+        label_column=_typed(data["label_column"], str, where, "[data] label_column"),
+        classes=tuple(_typed_list(data["classes"], where, "[data] classes")),
+        columns=dict(columns),
+        generated_ids=_typed(data.get("generated_ids", False), bool, where, "[data] generated_ids"),
+        source=_typed(data.get("source", ""), str, where, "[data] source"),
+        skip_values=tuple(_typed_list(data.get("skip_values", list(DEFAULT_SKIP_VALUES)), where, "[data] skip_values")),
+        model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
+        strategy=_choice(query.get("strategy", "margin"), STRATEGY_NAMES, where, "[query] strategy"),
+        batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
+        seed=_typed(project.get("seed", 0), int, where, "[project] seed"),
+        display_columns=(
+            tuple(_typed_list(query["display_columns"], where, "[query] display_columns"))
+            if "display_columns" in query
+            else None
+        ),
+    )
+    if len(set(c.casefold() for c in config.classes)) != len(config.classes):
+        raise ConfigError(f"{where}: [data] classes has two classes that differ only in case")
+    for name in config.display_columns or ():
+        if name not in config.columns:
+            raise ConfigError(
+                f"{where}: [query] display_columns names {name!r}, which is not a column"
+                f"{_did_you_mean(name, list(config.columns))}"
+            )
+    return config
+
+
+def _check_keys(raw: dict, where: str) -> None:
+    for section, value in raw.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"{where}: unknown section [{section}]{_did_you_mean(section, SCHEMA)}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {section} must be a [section]")
+        allowed = SCHEMA[section]
+        if not allowed:
+            continue
+        for key in value:
+            if key not in allowed:
+                raise ConfigError(
+                    f"{where}: unknown key {key!r} in [{section}]{_did_you_mean(key, allowed)}"
+                )
+
+
+def _did_you_mean(value: str, choices) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _typed(value, kind, where: str, key: str):
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise ConfigError(f"{where}: {key} must be {kind.__name__}, not {value!r}")
+    return value
+
+
+def _typed_list(value, where: str, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings, not {value!r}")
+    return value
+
+
+def _choice(value, choices, where: str, key: str) -> str:
+    if value not in choices:
+        raise ConfigError(
+            f"{where}: {key} = {value!r} is not known{_did_you_mean(str(value), choices)} "
+            f"(choose from {', '.join(choices)})"
+        )
+    return value
+
+
+def _positive_int(value, where: str, key: str) -> int:
+    _typed(value, int, where, key)
+    if value < 1:
+        raise ConfigError(f"{where}: {key} must be at least 1, not {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# writing (init only)
+
+
+def _toml_str(value: str) -> str:
+    # JSON string escapes are a subset of TOML basic-string escapes
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _toml_list(values) -> str:
+    return "[" + ", ".join(_toml_str(v) for v in values) + "]"
+
+
+def _toml_key(name: str) -> str:
+    bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return name if bare else _toml_str(name)
+
+
+def render_config(config: Config, created: str) -> str:
+    """The commented activelearn.toml that init writes for the user to review."""
+    id_note = (
+        "generated by init: r000001, r000002, ... in the order of the data file"
+        if config.generated_ids
+        else "taken from the data file"
+    )
+    width = max((len(_toml_key(n)) for n in config.columns), default=0)
+    column_lines = []
+    for name, role in config.columns.items():
+        line = f"{_toml_key(name).ljust(width)} = {_toml_str(role)}"
+        note = config.column_notes.get(name)
+        column_lines.append(f"{line.ljust(width + 17)} # {note}" if note else line)
+    display = (
+        f"display_columns = {_toml_list(config.display_columns)}"
+        if config.display_columns is not None
+        else "# display_columns = []   # columns shown in batch files (default: every used column)"
+    )
+    return f"""\
+# activelearn project configuration, written by `activelearn init` on {created}.
+# Review it, above all the column roles: every command reads this file, only init writes it.
+
+[project]
+seed = {config.seed}                      # seeds every random choice, so runs repeat exactly
+
+[data]
+source = {_toml_str(config.source)}
+id_column = {_toml_str(config.id_column)}        # {id_note}
+generated_ids = {str(config.generated_ids).lower()}
+label_column = {_toml_str(config.label_column)}
+classes = {_toml_list(config.classes)}
+skip_values = {_toml_list(config.skip_values)}   # answers meaning "cannot decide": recorded, never trained on
+
+[columns]
+# The role of each column: numeric, categorical, text, embedding (a list of numbers) or ignore.
+# Change a role to use a column differently, or to "ignore" to leave it out of the model.
+{chr(10).join(column_lines)}
+
+[model]
+name = {_toml_str(config.model)}   # {', '.join(MODEL_NAMES)}
+
+[query]
+strategy = {_toml_str(config.strategy)}   # {', '.join(STRATEGY_NAMES)}
+batch_size = {config.batch_size}
+{display}
+"""

@@ -1,0 +1,49 @@
+"""The exception family: each class carries the exit code the CLI returns for it."""
+
+from __future__ import annotations
+
+
+class ActivelearnError(Exception):
+    """An expected failure: bad input, or nothing to do that was required. Exit 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(ActivelearnError):
+    """The command line itself is wrong (conflicting or invalid options). Exit 2."""
+
+    exit_code = 2
+
+
+class ProjectNotFoundError(ActivelearnError):
+    """No activelearn.toml in the directory or any parent."""
+
+
+class ConfigError(ActivelearnError):
+    """activelearn.toml does not parse or names something that does not exist."""
+
+
+class StateError(ActivelearnError):
+    """state.json is missing, corrupt, or from a newer activelearn."""
+
+
+class InputError(ActivelearnError):
+    """A data or label file cannot be read or does not fit the project."""
+
+
+class NotEnoughLabelsError(ActivelearnError):
+    """The model cannot be fitted on the labels there are."""
+
+
+class NothingToDoError(ActivelearnError):
+    """The command was asked for something there is nothing left to do for."""
+
+
+class LockHeldError(ActivelearnError):
+    """Another activelearn command holds the project lock. Exit 75 (EX_TEMPFAIL): try again later."""
+
+    exit_code = 75

@@ -1,0 +1,177 @@
+"""Batch files people edit: writing them safely for spreadsheets, reading them back however saved."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .storage import atomic_path, read_delimited
+
+# OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+EXCEL_MAX_ROWS = 1_048_576
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def neutralise(value):
+    """Prefix a text cell that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def batch_frame(
+    rows: pd.DataFrame,
+    id_column: str,
+    label_column: str,
+    display_columns: list[str],
+    suggestions: list[str] | None = None,
+    confidence: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The table a person fills in: id, an empty label column, the model's guess, then context."""
+    out = {id_column: rows[id_column].astype(str).tolist(), label_column: [""] * len(rows)}
+    if suggestions is not None:
+        out["suggestion"] = list(suggestions)
+        out["confidence"] = np.round(np.asarray(confidence, dtype=float), 3)
+    for name in display_columns:
+        if name not in out:
+            out[name] = rows[name].tolist()
+    frame = pd.DataFrame(out)
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].map(neutralise)
+        elif name != "confidence" and _whole_numbers(frame[name]):
+            frame[name] = frame[name].astype("Int64")  # 2007, not 2007.0, in the spreadsheet
+    return frame
+
+
+def _whole_numbers(column: pd.Series) -> bool:
+    if not pd.api.types.is_float_dtype(column):
+        return False
+    values = column.dropna().to_numpy()
+    return bool(len(values)) and bool(np.all(np.mod(values, 1) == 0)) and bool(np.all(np.abs(values) < 2**53))
+
+
+def write_batch(frame: pd.DataFrame, path: Path) -> None:
+    """Write a batch as CSV (UTF-8 with BOM, for Excel) or XLSX (ids as text cells), atomically."""
+    if len(frame) + 1 > EXCEL_MAX_ROWS:
+        raise InputError(
+            f"{path}: {len(frame)} rows do not fit in a spreadsheet ({EXCEL_MAX_ROWS - 1} at most); "
+            "ask for fewer with -n"
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        _write_xlsx(frame, path)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig", sep="\t" if suffix == ".tsv" else ",")
+    else:
+        raise InputError(f"{path}: batch files are written as .csv, .tsv or .xlsx, not {suffix or 'no extension'}")
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "batch"
+    sheet.append([str(c) for c in frame.columns])
+    for record in frame.itertuples(index=False):
+        sheet.append([_xlsx_value(v) for v in record])
+    for cell in sheet["A"][1:]:  # ids: text, so Excel keeps leading zeros and long digits
+        cell.data_type = "s"
+        cell.number_format = "@"
+    sheet.freeze_panes = "C2"
+    with atomic_path(path) as tmp:
+        book.save(tmp)
+
+
+def _xlsx_value(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, (list, np.ndarray)):
+        return str(list(value))
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# reading answers back
+
+
+def read_answer_file(path: Path, id_column: str, label_column: str, warnings: list[str]) -> pd.DataFrame:
+    """The file's cells as text, with a `row` column giving each row's number as a spreadsheet
+    shows it (the header is row 1). Decides CSV/TSV or XLSX by content, not by extension."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(ZIP_MAGIC):
+        frame = _read_xlsx(path)
+    elif head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{path}: an old Excel .xls file; save it as CSV UTF-8 or XLSX and import that")
+    else:
+        try:
+            frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings)
+        except Exception as exc:  # the csv parser's errors share no useful base class
+            raise InputError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
+    columns = [str(c) for c in frame.columns]
+    for wanted in (id_column, label_column):
+        matches = [c for c in columns if c.strip() == wanted or _is_mangled_duplicate(c, wanted)]
+        if not matches:
+            raise InputError(
+                f"{path}: no {wanted!r} column (found: {', '.join(columns[:8])}"
+                f"{', ...' if len(columns) > 8 else ''}); the file needs the id column "
+                f"{id_column!r} and the label column {label_column!r}"
+            )
+        if len(matches) > 1:
+            raise InputError(f"{path}: the column {wanted!r} appears {len(matches)} times; keep one")
+    frame.insert(0, "row", np.arange(2, len(frame) + 2))
+    frame = frame.fillna("")
+    blank = frame.drop(columns="row").apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
+    return frame[~blank].reset_index(drop=True)
+
+
+def _is_mangled_duplicate(column: str, wanted: str) -> bool:
+    # pandas renames a repeated header "label" to "label.1"
+    head, _, tail = column.rpartition(".")
+    return head == wanted and tail.isdigit()
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors alike
+        raise InputError(f"{path}: cannot read as XLSX: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    try:
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+    if not rows:
+        raise InputError(f"{path}: the first sheet is empty")
+    header = [("" if v is None else str(v)).strip() for v in rows[0]]
+    width = len(header)
+    body = [[_cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[1:]]
+    seen: dict[str, int] = {}
+    names = []
+    for name in header:  # keep repeated headers visible as name.1, as pandas does for CSV
+        names.append(f"{name}.{seen[name]}" if name in seen else name)
+        seen[name] = seen.get(name, 0) + 1
+    return pd.DataFrame(body, columns=names, dtype=object)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)

@@ -1,0 +1,105 @@
+"""The label log (data/labels.parquet): every answer ever imported, append-only, and the current
+label of each row resolved from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import StateError
+from .storage import atomic_path
+
+LOG_SCHEMA_VERSION = "1"
+LOG_COLUMNS = {
+    "id": "string",
+    "answer": "string",  # the canonical class, or the skip value as written
+    "kind": "string",  # "label" or "skip"
+    "annotator": "string",
+    "time": "string",  # ISO 8601, UTC
+    "source": "string",  # the file the answer came from
+    "source_sha256": "string",
+    "batch": "string",  # the batch the row was offered in, if any
+    "import_id": "string",
+    "evaluation": "bool",  # evaluation labels are never trained on
+}
+
+
+def empty_log() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in LOG_COLUMNS.items()})
+
+
+def read_label_log(path: Path) -> pd.DataFrame:
+    """Every answer so far, oldest first (an empty log if none was ever imported)."""
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return empty_log()
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+        raise StateError(f"{path}: the label log cannot be read ({exc}); restore it from a backup") from None
+    version = (table.schema.metadata or {}).get(b"activelearn.schema_version", b"").decode()
+    if version != LOG_SCHEMA_VERSION:
+        raise StateError(
+            f"{path}: label log schema_version {version or 'missing'} is not {LOG_SCHEMA_VERSION}; "
+            "upgrade activelearn or restore the file"
+        )
+    missing = set(LOG_COLUMNS) - set(table.column_names)
+    if missing:
+        raise StateError(f"{path}: label log lacks columns {sorted(missing)}; restore it from a backup")
+    return table.to_pandas().astype(LOG_COLUMNS)
+
+
+def write_label_log(path: Path, log: pd.DataFrame) -> None:
+    """Replace the log with `log` atomically (Parquet cannot be appended to in place)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(log[list(LOG_COLUMNS)].astype(LOG_COLUMNS), preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[b"activelearn.schema_version"] = LOG_SCHEMA_VERSION.encode()
+    table = table.replace_schema_metadata(metadata)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def next_import_id(log: pd.DataFrame) -> str:
+    numbers = log["import_id"].dropna().str.removeprefix("import-").astype(int)
+    return f"import-{(numbers.max() if len(numbers) else 0) + 1:04d}"
+
+
+def current_labels(log: pd.DataFrame, evaluation: bool = False) -> pd.DataFrame:
+    """One row per answered id: its current label (or skip), by the documented policy.
+
+    Each annotator's latest answer for a row replaces their earlier ones (a correction). Among
+    annotators, the most frequent label wins; a tie goes to the most recent of the tied labels.
+    A row only skipped counts as skipped; a label from anyone outranks skips.
+    Returns columns id, label (None when skipped), kind, annotators.
+    """
+    rows = log[log["evaluation"] == evaluation]
+    if rows.empty:
+        return pd.DataFrame({"id": pd.Series(dtype="string"), "label": pd.Series(dtype="string"),
+                             "kind": pd.Series(dtype="string"), "annotators": pd.Series(dtype="int64")})
+    rows = rows.assign(order=range(len(rows)))
+    latest = rows.drop_duplicates(["id", "annotator"], keep="last")
+    labeled = latest[latest["kind"] == "label"]
+    votes = (
+        labeled.groupby(["id", "answer"], sort=False)
+        .agg(votes=("order", "size"), last=("order", "max"))
+        .reset_index()
+        .sort_values(["id", "votes", "last"], ascending=[True, False, False])
+        .drop_duplicates("id")
+    )
+    annotators = latest.groupby("id").size().rename("annotators")
+    result = votes[["id", "answer"]].rename(columns={"answer": "label"}).assign(kind="label")
+    skipped_ids = latest.loc[~latest["id"].isin(result["id"]), "id"].unique()
+    skipped = pd.DataFrame({"id": skipped_ids, "label": None, "kind": "skip"})
+    result = pd.concat([result, skipped], ignore_index=True) if len(skipped) else result
+    result = result.merge(annotators, left_on="id", right_index=True, how="left")
+    return result.astype({"id": "string", "label": "string", "kind": "string"}).reset_index(drop=True)
+
+
+def answered_ids(log: pd.DataFrame) -> set[str]:
+    """Every id that has any answer, label or skip, training or evaluation."""
+    return set(log["id"].dropna().tolist())

@@ -1,0 +1,177 @@
+"""Model presets as scikit-learn pipelines; fitting with cross-validated metrics; saving and loading."""
+
+from __future__ import annotations
+
+import platform
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import NotEnoughLabelsError, StateError
+from .features import build_features
+
+CV_MAX_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    dense: bool = False  # the model needs a dense matrix
+    scaling: str = "standard"
+
+    def estimator(self, seed: int, labels: np.ndarray):
+        if self.name == "logistic":
+            from sklearn.linear_model import LogisticRegression
+
+            return LogisticRegression(max_iter=2000, random_state=seed)
+        if self.name == "random-forest":
+            from sklearn.ensemble import RandomForestClassifier
+
+            return RandomForestClassifier(n_estimators=200, random_state=seed)
+        if self.name == "gradient-boosting":
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            return HistGradientBoostingClassifier(random_state=seed)
+        if self.name == "naive-bayes":
+            from sklearn.naive_bayes import MultinomialNB
+
+            return MultinomialNB(alpha=0.1)
+        if self.name == "linear-svm":
+            from sklearn.calibration import CalibratedClassifierCV
+            from sklearn.svm import LinearSVC
+
+            folds = min(3, _smallest_class(labels))
+            if folds < 2:
+                raise NotEnoughLabelsError(
+                    "linear-svm calibrates its probabilities by cross-validation and needs at "
+                    "least 2 labels of every class; label more rows or use another [model] name"
+                )
+            return CalibratedClassifierCV(LinearSVC(random_state=seed), cv=folds)
+        raise ValueError(f"unknown model preset {self.name!r}")
+
+
+PRESETS = {
+    p.name: p
+    for p in (
+        Preset("logistic"),
+        Preset("random-forest"),
+        Preset("gradient-boosting", dense=True),
+        Preset("naive-bayes", scaling="minmax"),
+        Preset("linear-svm"),
+    )
+}
+
+
+def _smallest_class(labels: np.ndarray) -> int:
+    return int(np.unique(labels, return_counts=True)[1].min())
+
+
+def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray):
+    """features + the preset's estimator, ready to fit on raw pool rows."""
+    from sklearn.pipeline import Pipeline
+
+    preset = PRESETS[model]
+    features = build_features(columns, dense=preset.dense, scaling=preset.scaling)
+    return Pipeline([("features", features), ("model", preset.estimator(seed, labels))])
+
+
+@dataclass
+class FitResult:
+    pipeline: object
+    cv_metrics: dict[str, float] | None
+    cv_folds: int
+    fit_seconds: float
+
+
+def fit_model(model: str, columns: dict[str, str], seed: int, X, y: np.ndarray) -> FitResult:
+    """Fit the preset on every row of X, and estimate its quality by stratified cross-validation."""
+    import time
+
+    classes = np.unique(y)
+    if len(classes) < 2:
+        found = f"only {classes[0]!r}" if len(classes) else "none"
+        raise NotEnoughLabelsError(
+            f"training needs labels of at least 2 classes; found {found}. "
+            "Label more rows (activelearn query, then import-labels)"
+        )
+    cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y)
+    started = time.perf_counter()
+    pipeline = build_pipeline(model, columns, seed, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
+        pipeline.fit(X, y)
+    return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
+
+
+def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict[str, float] | None, int]:
+    """Accuracy, balanced accuracy and macro-F1 over stratified folds; None with too few labels."""
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+
+    folds = min(CV_MAX_FOLDS, _smallest_class(y))
+    if folds < 2:
+        return None, 0
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = cross_validate(
+            build_pipeline(model, columns, seed, y),
+            X,
+            y,
+            cv=splitter,
+            scoring=("accuracy", "balanced_accuracy", "f1_macro"),
+            error_score=np.nan,
+        )
+    metrics = {
+        name: float(np.mean(scores[f"test_{name}"]))
+        for name in ("accuracy", "balanced_accuracy", "f1_macro")
+    }
+    if any(np.isnan(v) for v in metrics.values()):
+        return None, 0
+    return {k: round(v, 4) for k, v in metrics.items()}, folds
+
+
+def library_versions() -> dict[str, str]:
+    import joblib
+    import pandas
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pandas.__version__,
+        "scikit-learn": sklearn.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def save_model(path: Path, pipeline, metadata: dict) -> None:
+    """Write the fitted pipeline and its metadata as one joblib file, atomically."""
+    import joblib
+
+    from .storage import atomic_path
+
+    with atomic_path(path) as tmp:
+        joblib.dump({"pipeline": pipeline, "metadata": metadata}, tmp)
+
+
+def load_model(path: Path, expected_sha256: str | None = None):
+    """Load (pipeline, metadata) from one of the project's own model files.
+
+    joblib files are pickles, which can run code when loaded: a file whose bytes no longer match
+    the hash recorded when activelearn wrote it is refused.
+    """
+    import joblib
+
+    from .storage import sha256_file
+
+    if not path.is_file():
+        raise StateError(f"{path}: model file is missing; run `activelearn train` to make a new one")
+    if expected_sha256 is not None and sha256_file(path) != expected_sha256:
+        raise StateError(
+            f"{path}: model file has changed since activelearn wrote it and will not be loaded; "
+            "run `activelearn train` to make a new one"
+        )
+    bundle = joblib.load(path)
+    return bundle["pipeline"], bundle["metadata"]

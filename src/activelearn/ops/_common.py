@@ -1,0 +1,25 @@
+"""Small helpers the operations share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
+    choices = [str(c) for c in choices]
+    folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(str(value).casefold(), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+
+
+def match_label(value: str, classes: Iterable[str]) -> str | None:
+    """The class `value` names, up to case and surrounding white space; None if it names none."""
+    wanted = value.strip().casefold()
+    return next((c for c in classes if c.casefold() == wanted), None)

@@ -1,0 +1,288 @@
+"""`init`: create a project directory from a data file."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import MODEL_NAMES, STRATEGY_NAMES, Config, render_config
+from ..errors import InputError, UsageError
+from ..labels import LOG_COLUMNS, write_label_log
+from ..project import ProjectPaths
+from ..roles import ColumnRole, infer_role, typed_column
+from ..state import State, save_state
+from ..storage import read_table, sha256_file, write_parquet, write_text
+from ._common import did_you_mean, match_label, utc_now
+
+GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
+
+
+@dataclass
+class InitResult:
+    path: str
+    rows: int
+    id_column: str
+    generated_ids: bool
+    label_column: str
+    classes: list[str]
+    labeled: int
+    labels_per_class: dict[str, int]
+    columns: list[dict[str, str]]
+    warnings: list[str] = field(default_factory=list)
+
+
+def init_project(
+    directory: Path,
+    data: Path,
+    *,
+    id_column: str | None = None,
+    label_column: str | None = None,
+    classes: list[str] | None = None,
+    model: str = "logistic",
+    strategy: str = "margin",
+    batch_size: int = 20,
+    seed: int = 0,
+    text_columns: list[str] = (),
+    ignore_columns: list[str] = (),
+) -> InitResult:
+    """Read `data`, infer column roles, and write a new project into `directory`."""
+    _check_options(model, strategy, batch_size)
+    directory = Path(directory)
+    _check_target(directory)
+    warnings: list[str] = []
+    frame = read_table(Path(data), warnings)
+    if len(frame) == 0:
+        raise InputError(f"{data}: has no rows")
+    frame.columns = _column_names(frame, data)
+
+    label_name = label_column or "label"
+    if label_column is not None and label_name not in frame.columns:
+        raise InputError(f"{data}: no label column {label_name!r}{did_you_mean(label_name, frame.columns)}")
+    if label_name not in frame.columns:
+        warnings.append(f"{data}: no {label_name!r} column, so every row starts unlabeled")
+    for name in [id_column, *text_columns, *ignore_columns]:
+        if name is not None and name not in frame.columns:
+            raise InputError(f"{data}: no column {name!r}{did_you_mean(name, frame.columns)}")
+
+    ids, id_name, generated = _row_ids(frame, id_column, data)
+    raw_labels = _label_cells(frame, label_name)
+    class_list = _classes(raw_labels, classes, data, label_name, warnings)
+    answers = _initial_answers(raw_labels, ids, class_list, data, label_name)
+
+    feature_frame = frame.drop(columns=[c for c in (label_name, id_column) if c in frame.columns])
+    if id_name in feature_frame.columns:
+        raise InputError(f"{data}: a column is named {id_name!r}; rename it or pass --id-column")
+    roles = _roles(feature_frame, text_columns, ignore_columns)
+    pool = pd.DataFrame({id_name: ids})
+    for role in roles:
+        pool[role.name] = typed_column(feature_frame[role.name], role.role).to_numpy()
+
+    config = Config(
+        id_column=id_name,
+        label_column=label_name,
+        classes=tuple(class_list),
+        columns={r.name: r.role for r in roles},
+        generated_ids=generated,
+        source=str(Path(data).resolve()),
+        model=model,
+        strategy=strategy,
+        batch_size=batch_size,
+        seed=seed,
+        column_notes={r.name: r.note for r in roles if r.note},
+    )
+    log = _label_log(answers, Path(data))
+    created = utc_now()
+    _write_project(directory, config, pool, log, State(created=created, pool_rows=len(pool)), created)
+    counts = answers["answer"].value_counts()
+    return InitResult(
+        path=str(directory),
+        rows=len(pool),
+        id_column=id_name,
+        generated_ids=generated,
+        label_column=label_name,
+        classes=class_list,
+        labeled=int(len(answers)),
+        labels_per_class={c: int(counts.get(c, 0)) for c in class_list},
+        columns=[{"name": r.name, "role": r.role, "note": r.note} for r in roles],
+        warnings=warnings,
+    )
+
+
+def _check_options(model: str, strategy: str, batch_size: int) -> None:
+    if model not in MODEL_NAMES:
+        raise UsageError(f"--model {model!r} is not a model{did_you_mean(model, MODEL_NAMES)} (choose from {', '.join(MODEL_NAMES)})")
+    if strategy not in STRATEGY_NAMES:
+        raise UsageError(
+            f"--strategy {strategy!r} is not a strategy{did_you_mean(strategy, STRATEGY_NAMES)} "
+            f"(choose from {', '.join(STRATEGY_NAMES)})"
+        )
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
+
+
+def _check_target(directory: Path) -> None:
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory}: exists and is not a directory")
+    if directory.is_dir() and any(directory.iterdir()):
+        raise InputError(f"{directory}: directory not empty; init needs a new or empty directory")
+
+
+def _column_names(frame: pd.DataFrame, data: Path) -> list[str]:
+    names = [str(c).strip() for c in frame.columns]
+    for i, name in enumerate(names):
+        if not name or name.startswith("Unnamed: "):
+            raise InputError(f"{data}: column {i + 1} has no name; give every column a header")
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"{data}: the column {name!r} appears twice; give each column its own name")
+        seen.add(name)
+    return names
+
+
+def _row_ids(frame: pd.DataFrame, id_column: str | None, data: Path) -> tuple[list[str], str, bool]:
+    if id_column is None:
+        width = max(6, len(str(len(frame))))
+        name = next(n for n in GENERATED_ID_NAMES if n not in frame.columns)
+        return [f"r{i:0{width}d}" for i in range(1, len(frame) + 1)], name, True
+    ids = [_id_text(v) for v in frame[id_column]]
+    seen: dict[str, int] = {}
+    for row, value in enumerate(ids, start=2):
+        if not value:
+            raise InputError(f"{data} row {row}: the id column {id_column!r} is empty; every row needs an id")
+        if value in seen:
+            raise InputError(
+                f"{data} row {row}: id {value!r} is also in row {seen[value]}; ids must be unique "
+                "(or leave out --id-column to generate ids)"
+            )
+        seen[value] = row
+    return ids, id_column, False
+
+
+def _id_text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _label_cells(frame: pd.DataFrame, label_name: str) -> pd.Series:
+    """Label cells as stripped text; '' where unlabeled (an empty cell)."""
+    if label_name not in frame.columns:
+        return pd.Series([""] * len(frame), dtype=object)
+    return frame[label_name].map(lambda v: _id_text(v)).reset_index(drop=True)
+
+
+def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: str, warnings: list[str]) -> list[str]:
+    present = raw[raw != ""]
+    if classes:
+        classes = [c.strip() for c in classes if c.strip()]
+        folded = [c.casefold() for c in classes]
+        if len(set(folded)) != len(folded):
+            raise UsageError(f"--classes names a class twice: {', '.join(classes)}")
+        return classes
+    if present.empty:
+        raise InputError(
+            f"{data}: the {label_name!r} column has no labels yet, so the classes are unknown; "
+            "name them with --classes a,b,c"
+        )
+    found: dict[str, str] = {}
+    for value in present:
+        if value.casefold() not in {"skip"}:
+            found.setdefault(value.casefold(), value)
+    class_list = sorted(found.values())
+    if len(class_list) < 2:
+        warnings.append(
+            f"{data}: only one class among the labels ({', '.join(class_list)}); "
+            "name them all with --classes so that answers of the others are accepted"
+        )
+    suspicious = [c for c in class_list if c.casefold() in {"na", "n/a", "nan", "null", "none"}]
+    if suspicious:
+        warnings.append(
+            f"{data}: {suspicious[0]!r} is taken as a class; if it means 'unlabeled', empty those cells"
+        )
+    return class_list
+
+
+def _initial_answers(raw: pd.Series, ids: list[str], classes: list[str], data: Path, label_name: str) -> pd.DataFrame:
+    rows = []
+    for i, value in enumerate(raw):
+        if not value:
+            continue
+        if value.casefold() == "skip":
+            rows.append((ids[i], value, "skip"))
+            continue
+        canonical = match_label(value, classes)
+        if canonical is None:
+            raise InputError(
+                f"{data} row {i + 2}: {label_name} {value!r} is not one of --classes"
+                f"{did_you_mean(value, classes)} (classes: {', '.join(classes)})"
+            )
+        rows.append((ids[i], canonical, "label"))
+    return pd.DataFrame(rows, columns=["id", "answer", "kind"])
+
+
+def _roles(frame: pd.DataFrame, text_columns, ignore_columns) -> list[ColumnRole]:
+    roles = []
+    for name in frame.columns:
+        if name in ignore_columns:
+            roles.append(ColumnRole(name, "ignore", "--ignore-columns"))
+        elif name in text_columns:
+            roles.append(ColumnRole(name, "text", "--text-columns"))
+        else:
+            roles.append(infer_role(frame[name]))
+    return roles
+
+
+def _label_log(answers: pd.DataFrame, data: Path) -> pd.DataFrame:
+    if answers.empty:
+        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in LOG_COLUMNS.items()})
+    digest = sha256_file(data) if data.is_file() else _folder_digest(data)
+    return answers.assign(
+        annotator="init",
+        time=utc_now(),
+        source=str(data.resolve()),
+        source_sha256=digest,
+        batch=None,
+        import_id="import-0001",
+        evaluation=False,
+    )
+
+
+def _folder_digest(folder: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in sorted(folder.rglob("*.parquet")):
+        digest.update(sha256_file(part).encode())
+    return digest.hexdigest()
+
+
+def _write_project(directory: Path, config: Config, pool, log, state: State, created: str) -> None:
+    """Build the project beside its destination, then move it into place in one rename."""
+    parent = directory.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a project is an ordinary folder
+    try:
+        paths = ProjectPaths(staging)
+        write_parquet(pool, paths.pool)
+        if len(log):
+            write_label_log(paths.label_log, log)
+        paths.batches.mkdir()
+        paths.models.mkdir()
+        write_text(paths.config, render_config(config, created))
+        save_state(paths.state, state)
+        os.replace(staging, directory)  # also replaces an empty directory of that name
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,195 @@
+"""`query`: score the unlabeled pool and write the most useful rows as a batch file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config import STRATEGY_NAMES
+from ..errors import InputError, NothingToDoError, UsageError
+from ..features import build_features, check_columns
+from ..handoff import batch_frame, write_batch
+from ..labels import answered_ids, read_label_log
+from ..models import load_model
+from ..pool import iter_chunks, pool_columns, read_rows
+from ..project import Project, project_lock
+from ..state import BatchRecord, State, save_state
+from ..storage import sha256_file
+from ..strategies import UNCERTAINTY, TopK, representative_rows, tie_keys, uncertainty_scores
+from ._common import did_you_mean, utc_now
+
+# Before any model exists the first batch is chosen by clustering a random sample of this size.
+COLD_START_SAMPLE = 20_000
+BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
+
+
+@dataclass
+class QueryResult:
+    batch: str
+    file: str
+    rows: int
+    strategy: str
+    model_version: int | None
+    candidates: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def reserved_ids(state: State, log) -> set[str]:
+    """Rows that may not be offered: answered ones, and those waiting in a batch."""
+    reserved = answered_ids(log)
+    for batch in state.batches:
+        reserved.update(batch.ids)
+    return reserved
+
+
+def query(
+    project: Project,
+    *,
+    n: int | None = None,
+    strategy: str | None = None,
+    out: Path | None = None,
+    wait: float = 0.0,
+) -> QueryResult:
+    """Pick the `n` most useful unlabeled rows and write them as the next batch file."""
+    config = project.config
+    n = config.batch_size if n is None else n
+    strategy = strategy or config.strategy
+    if n < 1:
+        raise UsageError(f"-n must be at least 1, not {n}")
+    if strategy not in STRATEGY_NAMES:
+        raise UsageError(
+            f"--strategy {strategy!r} is not a strategy{did_you_mean(strategy, STRATEGY_NAMES)} "
+            f"(choose from {', '.join(STRATEGY_NAMES)})"
+        )
+    with project_lock(project.paths, wait):
+        paths, state = project.paths, project.state
+        number = state.next_batch_number()
+        target = _target_path(project, number, out)
+        check_columns(config.columns, pool_columns(paths.pool), str(paths.config))
+        log = read_label_log(paths.label_log)
+        reserved = reserved_ids(state, log)
+        warnings: list[str] = []
+
+        model = _latest_model(project, warnings)
+        pipeline = model[0] if model else None
+        if strategy in UNCERTAINTY and pipeline is None:
+            ids, candidates = _representative(project, reserved, n, number)
+            used = "representative"
+            warnings.append("no model yet: chose rows that spread over the data (k-means); run train for uncertainty sampling")
+        elif strategy in UNCERTAINTY:
+            ids, candidates = _most_uncertain(project, pipeline, strategy, reserved, n, number)
+            used = strategy
+        else:
+            ids, candidates = _random(project, reserved, n, number)
+            used = strategy
+        if candidates == 0:
+            raise NothingToDoError(
+                "nothing to query: every row of the pool is labeled or waiting in a pending batch"
+            )
+        if len(ids) < n:
+            warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
+
+        frame = _batch_table(project, pipeline, ids)
+        write_batch(frame, target)
+        record = BatchRecord(
+            name=f"batch-{number:04d}",
+            file=_recorded_path(project, target),
+            ids=[str(i) for i in ids],
+            strategy=used,
+            model_version=state.latest_model.version if pipeline is not None else None,
+            created=utc_now(),
+            sha256=sha256_file(target),
+        )
+        state.batches.append(record)
+        save_state(paths.state, state)
+        return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings)
+
+
+def _target_path(project: Project, number: int, out: Path | None) -> Path:
+    if out is None:
+        return project.paths.batches / f"batch-{number:04d}.csv"
+    out = Path(out)
+    if out.suffix.lower() not in BATCH_SUFFIXES:
+        raise UsageError(f"--out {out}: a batch file ends in .csv, .tsv or .xlsx")
+    if out.exists():
+        raise InputError(f"{out}: already exists; choose another --out or move it away")
+    if not out.resolve().parent.is_dir():
+        raise InputError(f"{out}: the folder {out.parent} does not exist")
+    return out
+
+
+def _recorded_path(project: Project, path: Path) -> str:
+    try:
+        return project.paths.relative(path)
+    except ValueError:  # outside the project: keep it absolute
+        return str(Path(path).resolve())
+
+
+def _latest_model(project: Project, warnings: list[str]):
+    record = project.state.latest_model
+    if record is None:
+        return None
+    pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
+    log = project.paths.label_log
+    if log.exists() and sha256_file(log) != record.label_log_sha256:
+        warnings.append(
+            f"model {record.version} does not know the labels imported since it was trained; "
+            "run `activelearn train` first for a better batch"
+        )
+    return pipeline, metadata
+
+
+def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str]):
+    id_column = project.config.id_column
+    reserved_list = list(reserved)
+    for chunk in iter_chunks(project.paths.pool, [id_column, *columns]):
+        chunk = chunk[~chunk[id_column].isin(reserved_list)]
+        if len(chunk):
+            yield chunk
+
+
+def _random(project: Project, reserved: set[str], n: int, salt: int):
+    seed, id_column = project.config.seed, project.config.id_column
+    best, seen = TopK(n), 0
+    for chunk in _unreserved_chunks(project, [], reserved):
+        ids = chunk[id_column].to_numpy()
+        best.push(ids, np.zeros(len(ids)), tie_keys(ids, seed, salt))
+        seen += len(ids)
+    return best.ids.tolist(), seen
+
+
+def _most_uncertain(project: Project, pipeline, strategy: str, reserved: set[str], n: int, salt: int):
+    config = project.config
+    best, seen = TopK(n), 0
+    for chunk in _unreserved_chunks(project, config.feature_columns, reserved):
+        ids = chunk[config.id_column].to_numpy()
+        scores = uncertainty_scores(pipeline.predict_proba(chunk), strategy)
+        best.push(ids, scores, tie_keys(ids, config.seed, salt))
+        seen += len(ids)
+    return best.ids.tolist(), seen
+
+
+def _representative(project: Project, reserved: set[str], n: int, salt: int):
+    """Rows nearest the centres of n clusters of a seeded random sample of the unlabeled pool."""
+    config = project.config
+    sample_ids, seen = _random(project, reserved, COLD_START_SAMPLE, salt)
+    if not sample_ids:
+        return [], 0
+    rows = read_rows(project.paths.pool, config.id_column, sample_ids, config.feature_columns)
+    features = build_features(config.columns).fit_transform(rows)
+    chosen = representative_rows(features, min(n, len(sample_ids)), config.seed + salt)
+    return [sample_ids[i] for i in chosen], seen
+
+
+def _batch_table(project: Project, pipeline, ids: list[str]):
+    config = project.config
+    display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text"))
+    rows = read_rows(project.paths.pool, config.id_column, ids, list(dict.fromkeys(display + config.feature_columns)))
+    suggestions = confidence = None
+    if pipeline is not None:
+        proba = pipeline.predict_proba(rows)
+        suggestions = [str(c) for c in pipeline.classes_[proba.argmax(axis=1)]]
+        confidence = proba.max(axis=1)
+    return batch_frame(rows, config.id_column, config.label_column, display, suggestions, confidence)

@@ -1,0 +1,85 @@
+"""`status`: where the project stands. Reads small files only; takes no lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..labels import current_labels, read_label_log
+from ..project import Project
+
+
+@dataclass
+class BatchStatus:
+    name: str
+    file: str
+    rows: int
+    answered: int
+    outstanding: int
+    strategy: str
+    created: str
+
+
+@dataclass
+class ModelStatus:
+    version: int
+    created: str
+    model: str
+    n_labels: int
+    cv_metrics: dict[str, float] | None
+    cv_folds: int
+
+
+@dataclass
+class StatusResult:
+    project: str
+    pool_rows: int
+    labeled: int
+    skipped: int
+    unlabeled: int
+    classes: list[str]
+    labels_per_class: dict[str, int]
+    answers: int
+    annotators: list[str]
+    pending_batches: list[BatchStatus]
+    answered_batches: int
+    models: list[ModelStatus]
+    labels_since_model: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def status(project: Project) -> StatusResult:
+    """Pool size, labels per class, pending batches and model versions with their metrics."""
+    config, state = project.config, project.state
+    log = read_label_log(project.paths.label_log)
+    current = current_labels(log, evaluation=False)
+    labeled = current[current["kind"] == "label"]
+    answered = set(log["id"].dropna())
+    counts = labeled["label"].value_counts()
+    pending, done = [], 0
+    for batch in state.batches:
+        got = sum(1 for i in batch.ids if i in answered)
+        if got < len(batch.ids):
+            pending.append(
+                BatchStatus(batch.name, batch.file, len(batch.ids), got, len(batch.ids) - got, batch.strategy, batch.created)
+            )
+        else:
+            done += 1
+    models = [
+        ModelStatus(m.version, m.created, m.model, m.n_labels, m.cv_metrics, m.cv_folds) for m in state.models
+    ]
+    latest = state.latest_model
+    return StatusResult(
+        project=str(project.paths.root),
+        pool_rows=state.pool_rows,
+        labeled=int(len(labeled)),
+        skipped=int((current["kind"] == "skip").sum()),
+        unlabeled=state.pool_rows - len(answered),
+        classes=list(config.classes),
+        labels_per_class={c: int(counts.get(c, 0)) for c in config.classes},
+        answers=int(len(log)),
+        annotators=sorted(set(log["annotator"].dropna())),
+        pending_batches=pending,
+        answered_batches=done,
+        models=models,
+        labels_since_model=int(len(labeled) - (latest.n_labels if latest else 0)),
+    )

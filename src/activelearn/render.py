@@ -1,0 +1,145 @@
+"""Turn core results into what people read: results on stdout, messages on stderr."""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+
+@cache
+def stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+@cache
+def stdout() -> Console:
+    # a pipe or a cron log has no width: do not squeeze tables into 80 columns
+    return Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def error(message: str) -> None:
+    stderr().print(f"[bold red]error:[/] {escape(message)}")
+
+
+def warn(message: str) -> None:
+    stderr().print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def info(message: str, opts) -> None:
+    if not opts.quiet:
+        stderr().print(escape(message))
+
+
+def _metrics(metrics: dict | None, folds: int) -> str:
+    if not metrics:
+        return "too few labels per class for cross-validation"
+    return (
+        f"cv accuracy {metrics['accuracy']:.3f}, balanced accuracy {metrics['balanced_accuracy']:.3f}, "
+        f"macro-F1 {metrics['f1_macro']:.3f} ({folds} folds)"
+    )
+
+
+def _per_class(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
+def init_result(result, opts) -> None:
+    if not opts.quiet:
+        console = stderr()
+        ids = "generated (r000001 ...)" if result.generated_ids else "from the data"
+        console.print(
+            f"{result.rows} rows; id column {escape(result.id_column)!s} {ids}; label column "
+            f"{escape(result.label_column)}; {result.labeled} labeled ({escape(_per_class(result.labels_per_class))})"
+        )
+        table = Table(title="column roles (edit activelearn.toml to change)", title_justify="left")
+        table.add_column("column")
+        table.add_column("role")
+        table.add_column("why")
+        for column in result.columns:
+            table.add_row(escape(column["name"]), column["role"], escape(column["note"]))
+        console.print(table)
+    print(result.path)
+
+
+def train_result(result, opts) -> None:
+    if result.up_to_date:
+        print(f"model {result.version} is up to date: nothing changed since it was trained on {result.n_labels} labels")
+        return
+    print(
+        f"model {result.version}: {result.model} on {result.n_labels} labels "
+        f"({_per_class(result.labels_per_class)}); {_metrics(result.cv_metrics, result.cv_folds)}"
+    )
+
+
+def query_result(result, opts) -> None:
+    model = f"model {result.model_version}" if result.model_version else "no model"
+    info(f"{result.batch}: {result.rows} rows by {result.strategy} ({model}) from {result.candidates} unlabeled rows", opts)
+    print(result.file)
+
+
+def import_result(result, opts) -> None:
+    if opts.verbose:
+        for f in result.files:
+            info(f"{f.file}: {f.status}, {f.labels} labels, {f.skips} skips, {f.unchanged} unchanged, "
+                 f"{f.unanswered} unanswered", opts)
+    files = len(result.files)
+    already = sum(1 for f in result.files if f.status == "already imported")
+    parts = [f"{result.labels} label{'s' * (result.labels != 1)}"]
+    if result.skips:
+        parts.append(f"{result.skips} skip{'s' * (result.skips != 1)}")
+    line = f"imported {' and '.join(parts)} from {files} file{'s' * (files != 1)}"
+    if result.import_id:
+        line += f" ({result.import_id})"
+    extras = []
+    if result.unchanged:
+        extras.append(f"{result.unchanged} unchanged")
+    if result.unanswered:
+        extras.append(f"{result.unanswered} unanswered (still pending)")
+    if already:
+        extras.append(f"{already} file{'s' * (already != 1)} already imported")
+    print(line + ("; " + ", ".join(extras) if extras else ""))
+
+
+def status_report(result, opts) -> None:
+    console = stdout()
+    console.print(f"[bold]{escape(result.project)}[/]")
+    console.print(
+        f"pool {result.pool_rows} rows: {result.labeled} labeled, {result.skipped} skipped, "
+        f"{result.unlabeled} unlabeled"
+    )
+    classes = Table(title="labels per class", title_justify="left")
+    classes.add_column("class")
+    classes.add_column("labels", justify="right")
+    for name, count in result.labels_per_class.items():
+        classes.add_row(escape(name), str(count))
+    console.print(classes)
+    if result.annotators:
+        console.print(f"{result.answers} answers from {', '.join(escape(a) for a in result.annotators)}")
+    if result.pending_batches:
+        batches = Table(title="pending batches", title_justify="left")
+        for column in ("batch", "file", "answered", "outstanding", "strategy"):
+            batches.add_column(column)
+        for b in result.pending_batches:
+            batches.add_row(b.name, escape(b.file), f"{b.answered}/{b.rows}", str(b.outstanding), b.strategy)
+        console.print(batches)
+    else:
+        console.print(f"no pending batches ({result.answered_batches} answered)")
+    if result.models:
+        models = Table(title="model versions (learning curve)", title_justify="left")
+        for column in ("version", "model", "labels", "cv acc.", "bal. acc.", "macro-F1", "trained (UTC)"):
+            models.add_column(column, justify="left" if column in ("model", "trained (UTC)") else "right")
+        for m in result.models:
+            metric = (lambda k: f"{m.cv_metrics[k]:.3f}") if m.cv_metrics else (lambda k: "-")
+            models.add_row(
+                str(m.version), m.model, str(m.n_labels), metric("accuracy"), metric("balanced_accuracy"),
+                metric("f1_macro"), m.created[:16].replace("T", " "),
+            )
+        console.print(models)
+        if result.labels_since_model:
+            console.print(f"{result.labels_since_model} labels since the last model: run `activelearn train`")
+    else:
+        console.print("no model yet: run `activelearn train`")

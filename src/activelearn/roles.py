@@ -1,0 +1,129 @@
+"""Infer each data column's role (numeric, categorical, text, embedding, ignore) and type its values."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# Cells that mean "missing" in a feature column of a delimited file (never in the label column).
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "?"})
+MAX_CATEGORIES = 50
+TEXT_MIN_WORDS = 4
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    name: str
+    role: str
+    note: str
+
+
+def missing_mask(series: pd.Series) -> pd.Series:
+    """True where a cell is missing: null, or a string such as '', 'NA', 'null'."""
+    mask = series.isna()
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
+        text = series.map(lambda v: str(v).strip().casefold() if isinstance(v, str) else None)
+        mask = mask | text.isin(MISSING_TOKENS)
+    return mask
+
+
+def infer_role(series: pd.Series) -> ColumnRole:
+    """Guess how the model should use a column, with a note saying why."""
+    name = str(series.name)
+    present = series[~missing_mask(series)]
+    n = len(present)
+    if n == 0:
+        return ColumnRole(name, "ignore", "every cell is empty")
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return ColumnRole(name, "ignore", "dates are not used as features")
+    if _parse_embedding(present) is not None:
+        width = len(_as_vector(present.iloc[0]))
+        return ColumnRole(name, "embedding", f"vectors of {width} numbers")
+    distinct = present.astype(str).nunique()
+    if distinct == 1:
+        return ColumnRole(name, "ignore", "the same value in every row")
+    if pd.api.types.is_bool_dtype(series):
+        return ColumnRole(name, "categorical", "true/false")
+    numbers = pd.to_numeric(present, errors="coerce") if not _is_numeric(present) else present
+    if numbers.notna().all():
+        return _numeric_role(name, numbers.astype(float), n, distinct, len(series))
+    texts = present.astype(str)
+    words = texts.str.split().str.len().mean()
+    if words >= TEXT_MIN_WORDS and distinct > MAX_CATEGORIES:
+        return ColumnRole(name, "text", f"free text, {words:.0f} words on average")
+    if distinct <= MAX_CATEGORIES:
+        missing = len(series) - n
+        return ColumnRole(name, "categorical", f"{distinct} distinct values" + (f", {missing} missing" if missing else ""))
+    if distinct == n:
+        return ColumnRole(name, "ignore", "a different value in every row (an identifier?)")
+    return ColumnRole(
+        name, "ignore", f"{distinct} distinct short values: too many categories (set to categorical or text to use)"
+    )
+
+
+def _numeric_role(name: str, numbers: pd.Series, n: int, distinct: int, rows: int) -> ColumnRole:
+    integral = bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
+    if integral and distinct == n == rows and rows >= 20 and numbers.is_monotonic_increasing:
+        return ColumnRole(name, "ignore", "increasing whole numbers, one per row (a row number?)")
+    missing = rows - n
+    note = f"{missing} missing" if missing else ""
+    return ColumnRole(name, "numeric", note)
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _as_vector(value):
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value
+
+
+def _parse_embedding(present: pd.Series) -> list[np.ndarray] | None:
+    """The cells as equal-length float vectors, or None if they are not all such lists."""
+    first = present.iloc[0]
+    if isinstance(first, str):
+        if not first.lstrip().startswith("["):
+            return None
+    elif not isinstance(first, (list, tuple, np.ndarray)):
+        return None
+    vectors = []
+    width = None
+    for value in present:
+        try:
+            vector = np.asarray(_as_vector(value), dtype=float)
+        except (ValueError, TypeError, json.JSONDecodeError):
+            return None
+        if vector.ndim != 1 or vector.size == 0 or (width is not None and vector.size != width):
+            return None
+        width = vector.size
+        vectors.append(vector)
+    return vectors
+
+
+def typed_column(series: pd.Series, role: str) -> pd.Series:
+    """The column's values as stored in the pool: float for numeric, float lists for embeddings,
+    text (missing as null) for everything else."""
+    missing = missing_mask(series)
+    if role == "numeric":
+        return pd.to_numeric(series.mask(missing), errors="coerce").astype("float64")
+    if role == "embedding":
+        out = [None] * len(series)
+        for i, (value, gone) in enumerate(zip(series, missing, strict=True)):
+            if not gone:
+                out[i] = [float(x) for x in _as_vector(value)]
+        return pd.Series(out, index=series.index, name=series.name, dtype=object)
+    if role == "text":
+        # in free text only a truly empty cell is missing: "None" may be a word of a review
+        missing = series.isna() | series.map(lambda v: isinstance(v, str) and not v.strip())
+    return series.mask(missing).map(_to_text, na_action="ignore").astype(object).where(~missing, None)
+
+
+def _to_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,100 @@
+"""state.json <-> State: batches written, model versions trained; carries a schema_version."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .errors import StateError
+from .storage import write_json
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class BatchRecord:
+    """A batch file written by `query`; its rows are reserved until answered."""
+
+    name: str
+    file: str
+    ids: list[str]
+    strategy: str
+    model_version: int | None
+    created: str
+    sha256: str
+
+
+@dataclass
+class ModelRecord:
+    """A trained model version and what it was trained on."""
+
+    version: int
+    file: str
+    sha256: str
+    created: str
+    model: str
+    n_labels: int
+    labels_per_class: dict[str, int]
+    label_log_sha256: str
+    training_key: str
+    fit_seconds: float
+    cv_metrics: dict[str, float] | None = None
+    cv_folds: int = 0
+
+
+@dataclass
+class State:
+    """Everything the project remembers besides its data files."""
+
+    created: str
+    pool_rows: int
+    batches: list[BatchRecord] = field(default_factory=list)
+    models: list[ModelRecord] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def latest_model(self) -> ModelRecord | None:
+        return self.models[-1] if self.models else None
+
+    def next_batch_number(self) -> int:
+        return len(self.batches) + 1
+
+    def next_model_version(self) -> int:
+        return (self.models[-1].version if self.models else 0) + 1
+
+    def batch_named(self, name: str) -> BatchRecord | None:
+        return next((b for b in self.batches if b.name == name), None)
+
+
+def load_state(path: Path) -> State:
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StateError(f"{path}: missing; the project is incomplete (was init interrupted?)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise StateError(f"{path}: not valid JSON ({exc}); restore it from a backup") from None
+    if not isinstance(raw, dict):
+        raise StateError(f"{path}: not a JSON object; restore it from a backup")
+    version = raw.get("schema_version")
+    if not isinstance(version, int):
+        raise StateError(f"{path}: no schema_version; this is not an activelearn state file")
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"{path}: schema_version {version} is newer than this activelearn understands "
+            f"({SCHEMA_VERSION}); upgrade activelearn"
+        )
+    try:
+        return State(
+            created=raw["created"],
+            pool_rows=raw["pool_rows"],
+            batches=[BatchRecord(**b) for b in raw.get("batches", [])],
+            models=[ModelRecord(**m) for m in raw.get("models", [])],
+            schema_version=version,
+        )
+    except (KeyError, TypeError) as exc:
+        raise StateError(f"{path}: malformed ({exc}); restore it from a backup") from None
+
+
+def save_state(path: Path, state: State) -> None:
+    write_json(path, asdict(state))

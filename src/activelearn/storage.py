@@ -1,0 +1,216 @@
+"""Atomic writes and reading/writing the file formats activelearn meets."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+TEMP_MARK = ".tmp-"
+DELIMITERS = (",", ";", "\t", "|")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path` in one rename.
+
+    The temp file is fsynced before the rename and the directory after it, so a crash at any
+    moment leaves either the old file or the new one. On failure the temp file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    os.chmod(tmp, _mode_for(path))
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def _mode_for(path: Path) -> int:
+    """The replaced file's permissions, or the umask's default for a new file (mkstemp's is 0600)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename inside `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_parquet(frame, path: Path) -> None:
+    """Write a pandas DataFrame as Parquet, atomically, without the pandas index."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# reading tabular input
+
+TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+def detect_format(path: Path) -> str:
+    """Name the format of a data file: csv, parquet, jsonl or xlsx."""
+    if path.is_dir():
+        if any(path.rglob("*.parquet")):
+            return "parquet"
+        raise InputError(f"{path}: a folder is read only as Parquet parts, and it has no *.parquet files")
+    suffix = path.suffix.lower()
+    if suffix in TEXT_FORMATS:
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix in EXCEL_SUFFIXES:
+        return "xlsx"
+    if suffix in (".xls", ".ods"):
+        raise InputError(f"{path}: {suffix} files are not read; save it as CSV UTF-8 or XLSX")
+    raise InputError(
+        f"{path}: unknown file type {suffix or '(no extension)'}; "
+        "use .csv, .tsv, .parquet, .jsonl or .xlsx"
+    )
+
+
+def read_table(path: Path, warnings: list[str] | None = None):
+    """Read a CSV/TSV, Parquet (file or folder), JSON Lines or XLSX file into a DataFrame.
+
+    Delimited text is read with every cell as a string, exactly as written, so that ids keep
+    their leading zeros and labels like `NA` stay text; typed formats keep their types.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    fmt = detect_format(path)
+    try:
+        if fmt == "csv":
+            return read_delimited(path, warnings=warnings)
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path).to_pandas()
+        if fmt == "jsonl":
+            import pandas as pd
+
+            return pd.read_json(path, lines=True, dtype=False)
+        import pandas as pd
+
+        return pd.read_excel(path, dtype=object, engine="openpyxl")
+    except InputError:
+        raise
+    except (OSError, ValueError, ImportError, KeyError, IndexError, TypeError) as exc:
+        raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from exc
+    except Exception as exc:  # parser errors of pyarrow/openpyxl have no common base class
+        raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from exc
+
+
+def decode_text(path: Path, warnings: list[str] | None = None) -> str:
+    """Decode a text file as UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if warnings is not None:
+            warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
+        return raw.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ()) -> str:
+    """Pick the delimiter of a header line among , ; tab | (never a letter).
+
+    With `wanted` column names, the delimiter that splits the header into all of them wins;
+    otherwise the extension's delimiter, or the one that splits the header into most fields.
+    """
+    if wanted:
+        for delimiter in DELIMITERS:
+            fields = {f.strip().strip('"').strip() for f in header_line.split(delimiter)}
+            if all(name in fields for name in wanted):
+                return delimiter
+    preferred = TEXT_FORMATS.get(suffix)
+    if preferred and preferred in header_line:
+        return preferred
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else (preferred or ",")
+
+
+def read_delimited(path: Path, wanted: tuple[str, ...] = (), warnings: list[str] | None = None):
+    """Read delimited text with every cell as a string ('' for an empty cell)."""
+    import io
+
+    import pandas as pd
+
+    text = decode_text(path, warnings)
+    header = text.split("\n", 1)[0]
+    delimiter = sniff_delimiter(header, path.suffix.lower(), wanted)
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=delimiter,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=True,
+        engine="python" if len(delimiter) != 1 else "c",
+    )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
