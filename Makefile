@@ -1,0 +1,45 @@
+# The two commands a new user needs on a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+AL     := $(BIN)/activelearn
+DEMO   := demo/penguins
+
+.PHONY: demo test clean
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "activelearn needs Python >= 3.11; try: make PYTHON=python3.12 $(MAKECMDGOALS)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.python-ok pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.python-ok pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+# One real round of the loop on sample_data/penguins.csv, as a user would type it.
+demo: $(VENV)/.installed
+	rm -rf $(DEMO)
+	@echo "== init: a project from the penguins data (6 of 344 rows labeled)"
+	$(AL) init $(DEMO) --data sample_data/penguins.csv --label-column species
+	@echo "== train on the labels there are"
+	$(AL) -C $(DEMO) train
+	@echo "== query: the 10 rows whose labels would teach the model most"
+	$(AL) -C $(DEMO) query -n 10
+	@echo "== [demo only] playing the person: fill the batch from the known answers"
+	$(BIN)/python sample_data/play_labeler.py $(DEMO)/batches/batch-0001.csv sample_data/penguins_answers.csv
+	@echo "== import the answers, retrain, and see where we are"
+	$(AL) -C $(DEMO) import-labels batches/batch-0001.csv
+	$(AL) -C $(DEMO) train
+	$(AL) -C $(DEMO) status
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .hypothesis
