@@ -23,3 +23,11 @@ def match_label(value: str, classes: Iterable[str]) -> str | None:
     """The class `value` names, up to case and surrounding white space; None if it names none."""
     wanted = value.strip().casefold()
     return next((c for c in classes if c.casefold() == wanted), None)
+
+
+def class_hint(value: str, classes: Iterable[str]) -> str:
+    """'(did you mean 'cat'? classes: cat, dog)' for a label that is not a class."""
+    classes = list(classes)
+    close = did_you_mean(value, classes).strip()[1:-1]  # "did you mean 'cat'?" without parentheses
+    listing = f"classes: {', '.join(classes)}"
+    return f"({close} {listing})" if close else f"({listing})"

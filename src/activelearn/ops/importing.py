@@ -19,7 +19,7 @@ from ..labels import LOG_COLUMNS, next_import_id, read_label_log, write_label_lo
 from ..project import Project, project_lock
 from ..state import State
 from ..storage import sha256_file
-from ._common import did_you_mean, match_label, utc_now
+from ._common import class_hint, match_label, utc_now
 
 ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 ANNOTATOR_COLUMN = "annotator"
@@ -168,10 +168,7 @@ def _plan_file(path, digest, config, state, pool_ids, latest, annotator, warning
         else:
             answer, kind = match_label(label, config.classes), "label"
             if answer is None:
-                problems.append(
-                    f"{path} row {row}: label {label!r} is not a class{did_you_mean(label, config.classes)} "
-                    f"(classes: {', '.join(config.classes)})"
-                )
+                problems.append(f"{path} row {row}: label {label!r} is not a class {class_hint(label, config.classes)}")
                 continue
         if id_ in first_row_of:
             earlier_row, earlier = first_row_of[id_]

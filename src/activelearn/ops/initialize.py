@@ -18,7 +18,7 @@ from ..project import ProjectPaths
 from ..roles import ColumnRole, infer_role, typed_column
 from ..state import State, save_state
 from ..storage import read_table, sha256_file, write_parquet, write_text
-from ._common import did_you_mean, match_label, utc_now
+from ._common import class_hint, did_you_mean, match_label, utc_now
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 
@@ -221,10 +221,7 @@ def _initial_answers(raw: pd.Series, ids: list[str], classes: list[str], data: P
             continue
         canonical = match_label(value, classes)
         if canonical is None:
-            raise InputError(
-                f"{data} row {i + 2}: {label_name} {value!r} is not one of --classes"
-                f"{did_you_mean(value, classes)} (classes: {', '.join(classes)})"
-            )
+            raise InputError(f"{data} row {i + 2}: label {value!r} is not a class {class_hint(value, classes)}")
         rows.append((ids[i], canonical, "label"))
     return pd.DataFrame(rows, columns=["id", "answer", "kind"])
 
