@@ -42,8 +42,8 @@ def batch_frame(
             out[name] = rows[name].tolist()
     frame = pd.DataFrame(out)
     for name in frame.columns:
-        if frame[name].dtype == object:
-            frame[name] = frame[name].map(neutralise)
+        if frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name]):
+            frame[name] = frame[name].astype(object).map(neutralise)
         elif name != "confidence" and _whole_numbers(frame[name]):
             frame[name] = frame[name].astype("Int64")  # 2007, not 2007.0, in the spreadsheet
     return frame

@@ -113,16 +113,20 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict[str, float
     if folds < 2:
         return None, 0
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scores = cross_validate(
-            build_pipeline(model, columns, seed, y),
-            X,
-            y,
-            cv=splitter,
-            scoring=("accuracy", "balanced_accuracy", "f1_macro"),
-            error_score=np.nan,
-        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = cross_validate(
+                build_pipeline(model, columns, seed, y),
+                X,
+                y,
+                cv=splitter,
+                scoring=("accuracy", "balanced_accuracy", "f1_macro"),
+                error_score=np.nan,
+            )
+    except (ValueError, NotEnoughLabelsError):
+        # every fold failed: e.g. linear-svm's own calibration folds have too few labels
+        return None, 0
     metrics = {
         name: float(np.mean(scores[f"test_{name}"]))
         for name in ("accuracy", "balanced_accuracy", "f1_macro")

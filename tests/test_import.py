@@ -1,0 +1,151 @@
+"""import-labels: the SPEC's import rules in their basic form."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from activelearn.labels import read_label_log
+from activelearn.storage import sha256_file
+
+from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+
+ANSWERS = SAMPLE / "penguins_answers.csv"
+
+
+@pytest.fixture
+def batch(trained_project):
+    result = run_cli("-C", trained_project, "query", "-n", "6")
+    assert result.exit_code == 0, result.stderr
+    return trained_project / result.stdout.strip()
+
+
+def _status(project):
+    return json.loads(run_cli("-C", project, "status", "--json").stdout)
+
+
+def test_answers_are_logged_with_who_when_where_and_batch(trained_project, batch):
+    fill_batch(batch, ANSWERS)
+    result = run_cli("-C", trained_project, "import-labels", batch, "--annotator", "ana", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["labels"], report["skips"], report["unanswered"], report["import_id"]) == (6, 0, 0, "import-0002")
+    log = read_label_log(trained_project / "data" / "labels.parquet")
+    new = log[log["import_id"] == "import-0002"]
+    assert new["id"].tolist() == read_batch_ids(batch)
+    assert set(new["annotator"]) == {"ana"}
+    assert set(new["batch"]) == {"batch-0001"}
+    assert set(new["source_sha256"]) == {sha256_file(batch)}
+    assert new["time"].str.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00").all()
+    assert _status(trained_project)["pending_batches"] == []
+
+
+def test_same_file_twice_changes_nothing(trained_project, batch):
+    fill_batch(batch, ANSWERS)
+    assert run_cli("-C", trained_project, "import-labels", batch).exit_code == 0
+    before = snapshot(trained_project)
+    again = run_cli("-C", trained_project, "import-labels", batch)
+    assert again.exit_code == 0
+    assert again.stdout == "imported 0 labels from 1 file; 1 file already imported\n"
+    assert snapshot(trained_project) == before
+
+
+def test_a_resaved_copy_with_the_same_answers_adds_nothing(trained_project, batch, tmp_path):
+    fill_batch(batch, ANSWERS)
+    assert run_cli("-C", trained_project, "import-labels", batch).exit_code == 0
+    copy = tmp_path / "copy.csv"
+    copy.write_text(batch.read_text(encoding="utf-8-sig").replace("\r\n", "\n"), encoding="utf-8")
+    result = run_cli("-C", trained_project, "import-labels", copy)
+    assert result.stdout == "imported 0 labels from 1 file; 6 unchanged\n"
+    assert len(read_label_log(trained_project / "data" / "labels.parquet")) == 12
+
+
+def test_partial_file_leaves_the_rest_pending(trained_project, batch):
+    fill_batch(batch, ANSWERS, only=4)
+    result = run_cli("-C", trained_project, "import-labels", batch)
+    assert result.stdout == "imported 4 labels from 1 file (import-0002); 2 unanswered (still pending)\n"
+    pending = _status(trained_project)["pending_batches"]
+    assert [(b["name"], b["answered"], b["outstanding"]) for b in pending] == [("batch-0001", 4, 2)]
+    # the rest, answered later in the same file, completes the batch
+    fill_batch(batch, ANSWERS)
+    assert run_cli("-C", trained_project, "import-labels", batch).stdout.startswith("imported 2 labels")
+    assert _status(trained_project)["pending_batches"] == []
+
+
+def test_case_and_white_space_match_classes_and_skip_is_recorded(trained_project, batch):
+    fill_batch(batch, ANSWERS, transform=lambda label: f"  {label.upper()}\u00a0")
+    lines = batch.read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[1].split(",")
+    cells[1] = "Skip"
+    lines[1] = ",".join(cells)
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    result = run_cli("-C", trained_project, "import-labels", batch, "--json")
+    report = json.loads(result.stdout)
+    assert (report["labels"], report["skips"]) == (5, 1)
+    status = _status(trained_project)
+    assert status["skipped"] == 1 and status["labeled"] == 6 + 5
+    log = read_label_log(trained_project / "data" / "labels.parquet")
+    assert set(log["answer"]) <= {"Adelie", "Chinstrap", "Gentoo", "Skip"}
+
+
+def test_skipped_rows_are_not_trained_on_nor_offered_again(trained_project, batch):
+    fill_batch(batch, ANSWERS, transform=lambda label: "skip")
+    run_cli("-C", trained_project, "import-labels", batch)
+    trained = json.loads(run_cli("-C", trained_project, "train", "--json").stdout)
+    assert trained["up_to_date"] is False and trained["n_labels"] == 6
+    skipped = set(read_batch_ids(batch))
+    for _ in range(3):
+        result = run_cli("-C", trained_project, "query", "-n", "30")
+        assert not skipped & set(read_batch_ids(trained_project / result.stdout.strip()))
+
+
+def test_any_file_with_id_and_label_columns_imports(trained_project, tmp_path):
+    old = tmp_path / "old-spreadsheet.csv"
+    old.write_text("notes;species;id\nlooked twice;Gentoo;r000300\n;adelie;r000002\n;;r000003\n", encoding="cp1252")
+    result = run_cli("-C", trained_project, "import-labels", old, "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["labels"], report["unanswered"]) == (2, 1)
+    log = read_label_log(trained_project / "data" / "labels.parquet")
+    assert log.loc[log["id"] == "r000002", "batch"].isna().all()
+
+
+def test_annotator_column_wins_over_the_option(trained_project, tmp_path):
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species,annotator\nr000300,Gentoo,bo\nr000002,Adelie,\n")
+    run_cli("-C", trained_project, "import-labels", answers, "--annotator", "cy")
+    log = read_label_log(trained_project / "data" / "labels.parquet").set_index("id")
+    assert log.loc["r000300", "annotator"] == "bo" and log.loc["r000002", "annotator"] == "cy"
+
+
+def test_a_folder_imports_every_file_not_imported_before(trained_project, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "one.csv").write_text("id,species\nr000300,Gentoo\n")
+    (inbox / "notes.md").write_text("not a label file")
+    assert run_cli("-C", trained_project, "import-labels", inbox).stdout.startswith("imported 1 label from 1 file")
+    (inbox / "two.csv").write_text("id,species\nr000301,Gentoo\n")
+    again = run_cli("-C", trained_project, "import-labels", inbox, "--json")
+    assert [f["file"] for f in json.loads(again.stdout)["files"]] == [str(inbox / "two.csv")]
+
+
+def test_xlsx_answers_import(trained_project, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["id", "species"])
+    book.active.append(["r000300", "gentoo"])
+    book.active.append(["r000002", None])
+    book.save(tmp_path / "answers.xlsx")
+    result = run_cli("-C", trained_project, "import-labels", tmp_path / "answers.xlsx")
+    assert result.stdout == "imported 1 label from 1 file (import-0002); 1 unanswered (still pending)\n"
+
+
+def test_a_later_answer_by_the_same_annotator_corrects_the_earlier(trained_project, tmp_path):
+    first, second = tmp_path / "1.csv", tmp_path / "2.csv"
+    first.write_text("id,species\nr000300,Adelie\n")
+    second.write_text("id,species\nr000300,Gentoo\n")
+    run_cli("-C", trained_project, "import-labels", first)
+    run_cli("-C", trained_project, "import-labels", second)
+    assert _status(trained_project)["labels_per_class"] == {"Adelie": 2, "Chinstrap": 2, "Gentoo": 3}
