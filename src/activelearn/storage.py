@@ -32,12 +32,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
     os.chmod(tmp, _mode_for(path))
     try:
         yield tmp
-        _fsync_file(tmp)
+        fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    fsync(path.parent)
 
 
 def _mode_for(path: Path) -> int:
@@ -50,16 +50,8 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename inside `path` durable."""
+def fsync(path: Path) -> None:
+    """Flush a file's bytes, or a directory's entries (a rename inside it), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -17,7 +17,7 @@ from ..labels import LOG_COLUMNS, write_label_log
 from ..project import ProjectPaths
 from ..roles import ColumnRole, infer_role, typed_column
 from ..state import State, save_state
-from ..storage import read_table, sha256_file, write_parquet, write_text
+from ..storage import fsync, read_table, sha256_file, write_parquet, write_text
 from ._common import class_hint, did_you_mean, match_label, utc_now
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
@@ -280,6 +280,7 @@ def _write_project(directory: Path, config: Config, pool, log, state: State, cre
         write_text(paths.config, render_config(config, created))
         save_state(paths.state, state)
         os.replace(staging, directory)  # also replaces an empty directory of that name
+        fsync(parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
