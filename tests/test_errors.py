@@ -111,6 +111,13 @@ def test_init_unknown_model_is_a_usage_error(tmp_path):
     _init_fails(tmp_path, ["--data", SAMPLE / "penguins.csv", "--model", "logistics"], 2, "--model 'logistics' is not a model (did you mean 'logistic'?)")
 
 
+def test_id_and_label_column_must_differ(tmp_path):
+    _init_fails(
+        tmp_path, ["--data", SAMPLE / "penguins.csv", "--label-column", "species", "--id-column", "species"], 2,
+        "--id-column and --label-column both name 'species'; they must differ",
+    )
+
+
 def test_unknown_option_is_a_usage_error(tmp_path):
     result = run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--colour", "red")
     assert result.exit_code == 2

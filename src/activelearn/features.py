@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -11,7 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
-from .errors import ConfigError
+from .errors import ConfigError, NotEnoughLabelsError
 
 MISSING_CATEGORY = "(missing)"
 
@@ -46,21 +48,34 @@ class FrameCoercer(TransformerMixin, BaseEstimator):
 class VectorStacker(TransformerMixin, BaseEstimator):
     """A column of equal-length number lists -> a dense matrix; a missing vector becomes zeros."""
 
+    def __init__(self, column: str = ""):
+        self.column = column
+
     def fit(self, X, y=None):
-        first = next((v for v in _one_column(X) if v is not None and len(v)), None)
+        first = next((v for v in _one_column(X) if not _is_missing(v)), None)
         if first is None:
-            raise ConfigError("an embedding column has no vectors among the labeled rows")
-        self.width_ = len(first)
+            raise ConfigError(f"[columns] {self.column!r} is 'embedding' but has no vectors in the rows it is fitted on")
+        self.width_ = len(self._vector(first))
         return self
 
     def transform(self, X):
         rows = []
         for value in _one_column(X):
-            vector = np.zeros(self.width_) if value is None else np.asarray(value, dtype=float)
+            vector = np.zeros(self.width_) if _is_missing(value) else self._vector(value)
             if vector.shape != (self.width_,):
-                raise ConfigError(f"an embedding has {vector.size} numbers where {self.width_} were expected")
+                raise ConfigError(
+                    f"[columns] {self.column!r}: a vector has {vector.size} numbers where {self.width_} were expected"
+                )
             rows.append(vector)
         return np.vstack(rows) if rows else np.zeros((0, self.width_))
+
+    def _vector(self, value) -> np.ndarray:
+        if not isinstance(value, (list, tuple, np.ndarray)):
+            raise ConfigError(
+                f"[columns] {self.column!r} is 'embedding' but holds {value!r}, not a list of numbers; "
+                "give it another role in activelearn.toml"
+            )
+        return np.asarray(value, dtype=float)
 
 
 def _one_column(X):
@@ -68,7 +83,22 @@ def _one_column(X):
 
 
 def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value)))
+
+
+@contextlib.contextmanager
+def explained_fit_errors(columns: dict[str, str], rows: int):
+    """Turn scikit-learn's fitting errors that bad data causes into messages that say the fix."""
+    try:
+        yield
+    except ValueError as exc:
+        if "empty vocabulary" not in str(exc):
+            raise
+        names = ", ".join(repr(n) for n, r in columns.items() if r == "text")
+        raise NotEnoughLabelsError(
+            f"the text column {names} has no words in the {rows} rows the model is fitted on; "
+            'label rows that have text there, or set its role to "ignore" in activelearn.toml'
+        ) from None
 
 
 def build_features(
@@ -91,11 +121,14 @@ def build_features(
         parts.append(("categorical", OneHotEncoder(handle_unknown="ignore"), categorical))
     for name in (n for n, r in columns.items() if r == "text"):
         vectorizer = TfidfVectorizer(
-            ngram_range=(1, 2), sublinear_tf=True, max_features=2000 if dense else 200_000
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w+\b",  # one-letter words count too
+            max_features=2000 if dense else 200_000,
         )
         parts.append((f"text:{name}", vectorizer, name))
     for name in (n for n, r in columns.items() if r == "embedding"):
-        steps = [VectorStacker()] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
+        steps = [VectorStacker(name)] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
         parts.append((f"embedding:{name}", make_pipeline(*steps), [name]))
     if not parts:
         raise ConfigError(

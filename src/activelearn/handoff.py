@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .storage import atomic_path, read_delimited
+from .storage import atomic_path, read_delimited, read_xlsx
 
 # OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 EXCEL_MAX_ROWS = 1_048_576
+# Columns the tool itself writes or reads in a batch file; a data column of that name is renamed.
+RESERVED_COLUMNS = ("suggestion", "confidence", "annotator")
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -38,9 +39,10 @@ def batch_frame(
         out["suggestion"] = list(suggestions)
         out["confidence"] = np.round(np.asarray(confidence, dtype=float), 3)
     for name in display_columns:
-        if name not in out:
-            out[name] = rows[name].tolist()
+        shown = f"{name} (data)" if name in RESERVED_COLUMNS else name
+        out[shown] = rows[name].tolist()
     frame = pd.DataFrame(out)
+    frame.columns = [neutralise(str(c)) for c in frame.columns]
     for name in frame.columns:
         if frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name]):
             frame[name] = frame[name].astype(object).map(neutralise)
@@ -91,12 +93,12 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _xlsx_value(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if isinstance(value, (list, np.ndarray)):
+        return str(list(value))
+    if pd.isna(value):
         return None
     if isinstance(value, (np.integer, np.floating)):
         return value.item()
-    if isinstance(value, (list, np.ndarray)):
-        return str(list(value))
     return value
 
 
@@ -105,73 +107,39 @@ def _xlsx_value(value):
 
 
 def read_answer_file(path: Path, id_column: str, label_column: str, warnings: list[str]) -> pd.DataFrame:
-    """The file's cells as text, with a `row` column giving each row's number as a spreadsheet
-    shows it (the header is row 1). Decides CSV/TSV or XLSX by content, not by extension."""
+    """The file's cells as text, indexed by each row's number as a spreadsheet shows it (the
+    header is row 1), blank rows left out. Decides CSV/TSV or XLSX by content, not by extension."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     with open(path, "rb") as f:
         head = f.read(8)
-    if head.startswith(ZIP_MAGIC):
-        frame = _read_xlsx(path)
-    elif head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(f"{path}: an old Excel .xls file; save it as CSV UTF-8 or XLSX and import that")
-    else:
-        try:
-            frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings)
-        except Exception as exc:  # the csv parser's errors share no useful base class
-            raise InputError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
-    columns = [str(c) for c in frame.columns]
+    try:
+        if head.startswith(ZIP_MAGIC):
+            frame = read_xlsx(path)
+        elif head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise InputError(f"{path}: an old Excel .xls file; save it as CSV UTF-8 or XLSX and import that")
+        else:
+            frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True)
+    except InputError:
+        raise
+    except Exception as exc:  # csv, zip and openpyxl parsers share no useful base class
+        kind = "XLSX" if head.startswith(ZIP_MAGIC) else "CSV"
+        raise InputError(f"{path}: cannot read as {kind}: {(str(exc) or type(exc).__name__).splitlines()[0]}") from None
+    frame.columns = [_unneutralised(str(c)) for c in frame.columns]
     for wanted in (id_column, label_column):
-        matches = [c for c in columns if c.strip() == wanted or _is_mangled_duplicate(c, wanted)]
-        if not matches:
+        if wanted not in frame.columns:
+            columns = list(frame.columns)
             raise InputError(
                 f"{path}: no {wanted!r} column (found: {', '.join(columns[:8])}"
                 f"{', ...' if len(columns) > 8 else ''}); the file needs the id column "
                 f"{id_column!r} and the label column {label_column!r}"
             )
-        if len(matches) > 1:
-            raise InputError(f"{path}: the column {wanted!r} appears {len(matches)} times; keep one")
-    frame.insert(0, "row", np.arange(2, len(frame) + 2))
+    frame.index = np.arange(2, len(frame) + 2)
     frame = frame.fillna("")
-    blank = frame.drop(columns="row").apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
-    return frame[~blank].reset_index(drop=True)
+    blank = frame.apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
+    return frame[~blank]
 
 
-def _is_mangled_duplicate(column: str, wanted: str) -> bool:
-    # pandas renames a repeated header "label" to "label.1"
-    head, _, tail = column.rpartition(".")
-    return head == wanted and tail.isdigit()
-
-
-def _read_xlsx(path: Path) -> pd.DataFrame:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors alike
-        raise InputError(f"{path}: cannot read as XLSX: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
-    if not rows:
-        raise InputError(f"{path}: the first sheet is empty")
-    header = [("" if v is None else str(v)).strip() for v in rows[0]]
-    width = len(header)
-    body = [[_cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[1:]]
-    seen: dict[str, int] = {}
-    names = []
-    for name in header:  # keep repeated headers visible as name.1, as pandas does for CSV
-        names.append(f"{name}.{seen[name]}" if name in seen else name)
-        seen[name] = seen.get(name, 0) + 1
-    return pd.DataFrame(body, columns=names, dtype=object)
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    return str(value)
+def _unneutralised(header: str) -> str:
+    """A header as written before `neutralise` guarded it."""
+    return header[1:] if header.startswith("'") and header[1:].startswith(FORMULA_TRIGGERS) else header

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import NotEnoughLabelsError, StateError
-from .features import build_features
+from .features import build_features, explained_fit_errors
 
 CV_MAX_FOLDS = 5
 
@@ -99,7 +99,7 @@ def fit_model(model: str, columns: dict[str, str], seed: int, X, y: np.ndarray) 
     cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y)
     started = time.perf_counter()
     pipeline = build_pipeline(model, columns, seed, y)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
     return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))

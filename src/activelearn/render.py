@@ -139,7 +139,9 @@ def status_report(result, opts) -> None:
                 metric("f1_macro"), m.created[:16].replace("T", " "),
             )
         console.print(models)
-        if result.labels_since_model:
-            console.print(f"{result.labels_since_model} labels since the last model: run `activelearn train`")
+        if not result.model_up_to_date:
+            since = result.answers_since_model
+            why = f"{since} answer{'s' * (since != 1)} since the last model" if since else "the model settings changed"
+            console.print(f"{why}: run `activelearn train`")
     else:
         console.print("no model yet: run `activelearn train`")

@@ -41,6 +41,7 @@ class ModelRecord:
     fit_seconds: float
     cv_metrics: dict[str, float] | None = None
     cv_folds: int = 0
+    label_log_rows: int = 0  # answers in the (append-only) log when this model was trained
 
 
 @dataclass

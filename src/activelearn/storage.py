@@ -138,9 +138,7 @@ def read_table(path: Path, warnings: list[str] | None = None):
             import pandas as pd
 
             return pd.read_json(path, lines=True, dtype=False)
-        import pandas as pd
-
-        return pd.read_excel(path, dtype=object, engine="openpyxl")
+        return read_xlsx(path)
     except InputError:
         raise
     except (OSError, ValueError, ImportError, KeyError, IndexError, TypeError) as exc:
@@ -181,8 +179,15 @@ def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ())
     return best if counts[best] else (preferred or ",")
 
 
-def read_delimited(path: Path, wanted: tuple[str, ...] = (), warnings: list[str] | None = None):
-    """Read delimited text with every cell as a string ('' for an empty cell)."""
+def read_delimited(
+    path: Path, wanted: tuple[str, ...] = (), warnings: list[str] | None = None, keep_blank_lines: bool = False
+):
+    """Read delimited text with every cell as a string ('' for an empty cell).
+
+    With `keep_blank_lines`, blank lines stay as rows of empty cells, so that row numbers match
+    what a spreadsheet shows.
+    """
+    import csv
     import io
 
     import pandas as pd
@@ -190,17 +195,59 @@ def read_delimited(path: Path, wanted: tuple[str, ...] = (), warnings: list[str]
     text = decode_text(path, warnings)
     header = text.split("\n", 1)[0]
     delimiter = sniff_delimiter(header, path.suffix.lower(), wanted)
+    names = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    check_headers(names, path)
     frame = pd.read_csv(
         io.StringIO(text),
         sep=delimiter,
         dtype=str,
         keep_default_na=False,
         na_filter=False,
-        skip_blank_lines=True,
-        engine="python" if len(delimiter) != 1 else "c",
+        skip_blank_lines=not keep_blank_lines,
     )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def read_xlsx(path: Path):
+    """The first sheet of an XLSX workbook, every cell as text ('' for an empty cell)."""
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+    if not rows:
+        raise InputError(f"{path}: the first sheet is empty")
+    header = [cell_text(v).strip() for v in rows[0]]
+    check_headers(header, path)
+    width = len(header)
+    body = [[cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def cell_text(value) -> str:
+    """A spreadsheet cell as text: whole numbers without '.0', dates in ISO form, empty as ''."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def check_headers(names: list, path: Path) -> None:
+    """Fail on a repeated column name; pandas would silently rename the second to 'name.1'."""
+    seen: set[str] = set()
+    for name in (str(n).strip() for n in names):
+        if name and name in seen:
+            raise InputError(f"{path}: the column {name!r} appears more than once; give each column its own name")
+        seen.add(name)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,9 +1,23 @@
-"""One core function per command; each returns a result dataclass that the CLI renders."""
+"""One core function per command; each returns a result dataclass that the CLI renders.
 
-from .importing import import_labels, plan_import
-from .initialize import init_project
-from .querying import query
-from .reporting import status
-from .training import train
+Imported lazily, so that `status` does not pay for scikit-learn, which only train and query need.
+"""
 
-__all__ = ["import_labels", "init_project", "plan_import", "query", "status", "train"]
+from importlib import import_module
+
+_WHERE = {
+    "import_labels": "importing",
+    "plan_import": "importing",
+    "init_project": "initialize",
+    "query": "querying",
+    "status": "reporting",
+    "train": "training",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_WHERE[name]}", __name__), name)

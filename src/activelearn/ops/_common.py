@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
+import json
 from collections.abc import Iterable
 
 
@@ -31,3 +33,20 @@ def class_hint(value: str, classes: Iterable[str]) -> str:
     close = did_you_mean(value, classes).strip()[1:-1]  # "did you mean 'cat'?" without parentheses
     listing = f"classes: {', '.join(classes)}"
     return f"({close} {listing})" if close else f"({listing})"
+
+
+def training_key(project) -> str:
+    """What a model version depends on: the label log, and the settings that shape the model.
+
+    Equal keys mean retraining would give the same model; a model whose key differs is stale.
+    """
+    from ..storage import sha256_file
+
+    config, log = project.config, project.paths.label_log
+    spec = {
+        "labels": sha256_file(log) if log.exists() else "",
+        "model": config.model,
+        "columns": config.columns,
+        "seed": config.seed,
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()

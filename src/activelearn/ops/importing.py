@@ -152,8 +152,7 @@ def _plan_file(path, digest, config, state, pool_ids, latest, annotator, warning
     result = FileImport(str(path), digest, "imported")
     rows, problems, first_row_of = [], [], {}
     time = utc_now()
-    for record in frame.to_dict("records"):
-        row = record["row"]
+    for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
         raw_id = str(record[config.id_column]).strip()
         label = str(record[config.label_column]).strip()
         if not label:
@@ -170,16 +169,16 @@ def _plan_file(path, digest, config, state, pool_ids, latest, annotator, warning
             if answer is None:
                 problems.append(f"{path} row {row}: label {label!r} is not a class {class_hint(label, config.classes)}")
                 continue
-        if id_ in first_row_of:
-            earlier_row, earlier = first_row_of[id_]
+        who = str(record.get(ANNOTATOR_COLUMN, "") or "").strip() or annotator or DEFAULT_ANNOTATOR
+        if (id_, who) in first_row_of:
+            earlier_row, earlier = first_row_of[(id_, who)]
             if earlier != (answer, kind):
                 problems.append(
                     f"{path} row {row}: id {id_!r} is answered again with {label!r} (row {earlier_row} "
-                    f"says {earlier[0]!r}); keep one answer per id"
+                    f"says {earlier[0]!r}); keep one answer per id and annotator"
                 )
             continue
-        first_row_of[id_] = (row, (answer, kind))
-        who = str(record.get(ANNOTATOR_COLUMN, "") or "").strip() or annotator or DEFAULT_ANNOTATOR
+        first_row_of[(id_, who)] = (row, (answer, kind))
         if latest.get((id_, who)) == (answer, kind):
             result.unchanged += 1
             continue
@@ -234,7 +233,7 @@ def _mangling_hint(value: str) -> str:
         return " (a spreadsheet turned a long number into scientific notation; format the id column as text and copy the ids from the batch file)"
     if re.fullmatch(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}( .*)?", value):
         return " (a spreadsheet may have turned the id into a date; format the id column as text)"
-    if value.isdigit():
+    if value.isdigit() and not value.startswith("0"):
         return " (a spreadsheet may have dropped leading zeros; format the id column as text)"
     if not value:
         return " (the id cell is empty)"

@@ -9,12 +9,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..config import MODEL_NAMES, STRATEGY_NAMES, Config, render_config
 from ..errors import InputError, UsageError
 from ..labels import LOG_COLUMNS, write_label_log
-from ..project import ProjectPaths
+from ..project import CONFIG_NAME, ProjectPaths
 from ..roles import ColumnRole, infer_role, typed_column
 from ..state import State, save_state
 from ..storage import fsync, read_table, sha256_file, write_parquet, write_text
@@ -53,7 +54,8 @@ def init_project(
 ) -> InitResult:
     """Read `data`, infer column roles, and write a new project into `directory`."""
     _check_options(model, strategy, batch_size)
-    directory = Path(directory)
+    shown_path = str(directory)
+    directory = Path(directory).resolve()
     _check_target(directory)
     warnings: list[str] = []
     frame = read_table(Path(data), warnings)
@@ -62,6 +64,8 @@ def init_project(
     frame.columns = _column_names(frame, data)
 
     label_name = label_column or "label"
+    if id_column is not None and id_column == label_name:
+        raise UsageError(f"--id-column and --label-column both name {id_column!r}; they must differ")
     if label_column is not None and label_name not in frame.columns:
         raise InputError(f"{data}: no label column {label_name!r}{did_you_mean(label_name, frame.columns)}")
     if label_name not in frame.columns:
@@ -79,6 +83,12 @@ def init_project(
     if id_name in feature_frame.columns:
         raise InputError(f"{data}: a column is named {id_name!r}; rename it or pass --id-column")
     roles = _roles(feature_frame, text_columns, ignore_columns)
+    if all(r.role == "ignore" for r in roles):
+        reasons = "; ".join(f"{r.name}: {r.note}" for r in roles) or "no columns besides the id and label"
+        raise InputError(
+            f"{data}: no column can be a feature ({reasons}); name the columns to use with "
+            "--text-columns, or check the data"
+        )
     pool = pd.DataFrame({id_name: ids})
     for role in roles:
         pool[role.name] = typed_column(feature_frame[role.name], role.role).to_numpy()
@@ -101,7 +111,7 @@ def init_project(
     _write_project(directory, config, pool, log, State(created=created, pool_rows=len(pool)), created)
     counts = answers["answer"].value_counts()
     return InitResult(
-        path=str(directory),
+        path=shown_path,
         rows=len(pool),
         id_column=id_name,
         generated_ids=generated,
@@ -166,7 +176,7 @@ def _row_ids(frame: pd.DataFrame, id_column: str | None, data: Path) -> tuple[li
 
 
 def _id_text(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value):  # None, NaN, pd.NA, NaT
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -263,8 +273,14 @@ def _folder_digest(folder: Path) -> str:
 
 
 def _write_project(directory: Path, config: Config, pool, log, state: State, created: str) -> None:
-    """Build the project beside its destination, then move it into place in one rename."""
-    parent = directory.resolve().parent
+    """Write the project so that a failure at any moment leaves no project behind.
+
+    A new directory is built beside its destination and renamed into place. An existing empty
+    directory (perhaps the current one) cannot be replaced, so the files are built inside it and
+    moved in, activelearn.toml last: until it exists, the directory is no project.
+    """
+    existing = directory.is_dir()
+    parent = directory if existing else directory.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=parent))
     umask = os.umask(0)
@@ -279,8 +295,17 @@ def _write_project(directory: Path, config: Config, pool, log, state: State, cre
         paths.models.mkdir()
         write_text(paths.config, render_config(config, created))
         save_state(paths.state, state)
-        os.replace(staging, directory)  # also replaces an empty directory of that name
+        if existing:
+            for name in ("data", "batches", "models", "state.json", CONFIG_NAME):
+                os.replace(staging / name, directory / name)
+            staging.rmdir()
+        else:
+            os.replace(staging, directory)
         fsync(parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if existing:
+            for name in ("data", "batches", "models", "state.json"):
+                target = directory / name
+                shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
         raise

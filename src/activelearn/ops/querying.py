@@ -9,7 +9,7 @@ import numpy as np
 
 from ..config import STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
-from ..features import build_features, check_columns
+from ..features import build_features, check_columns, explained_fit_errors
 from ..handoff import batch_frame, write_batch
 from ..labels import answered_ids, read_label_log
 from ..models import load_model
@@ -18,7 +18,7 @@ from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ..strategies import UNCERTAINTY, TopK, representative_rows, tie_keys, uncertainty_scores
-from ._common import did_you_mean, utc_now
+from ._common import did_you_mean, training_key, utc_now
 
 # Before any model exists the first batch is chosen by clustering a random sample of this size.
 COLD_START_SAMPLE = 20_000
@@ -72,14 +72,13 @@ def query(
         reserved = reserved_ids(state, log)
         warnings: list[str] = []
 
-        model = _latest_model(project, warnings)
-        pipeline = model[0] if model else None
+        pipeline, model_columns = _latest_model(project, warnings) or (None, [])
         if strategy in UNCERTAINTY and pipeline is None:
             ids, candidates = _representative(project, reserved, n, number)
             used = "representative"
             warnings.append("no model yet: chose rows that spread over the data (k-means); run train for uncertainty sampling")
         elif strategy in UNCERTAINTY:
-            ids, candidates = _most_uncertain(project, pipeline, strategy, reserved, n, number)
+            ids, candidates = _most_uncertain(project, pipeline, model_columns, strategy, reserved, n, number)
             used = strategy
         else:
             ids, candidates = _random(project, reserved, n, number)
@@ -91,7 +90,7 @@ def query(
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
-        frame = _batch_table(project, pipeline, ids)
+        frame = _batch_table(project, pipeline, model_columns, ids)
         write_batch(frame, target)
         record = BatchRecord(
             name=f"batch-{number:04d}",
@@ -128,17 +127,20 @@ def _recorded_path(project: Project, path: Path) -> str:
 
 
 def _latest_model(project: Project, warnings: list[str]):
+    """(pipeline, the columns it was trained on) of the newest model, or None before any train."""
     record = project.state.latest_model
     if record is None:
         return None
     pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
-    log = project.paths.label_log
-    if log.exists() and sha256_file(log) != record.label_log_sha256:
+    if record.training_key != training_key(project):
+        log = project.paths.label_log
+        changed = "labels imported" if log.exists() and sha256_file(log) != record.label_log_sha256 else "settings in activelearn.toml"
         warnings.append(
-            f"model {record.version} does not know the labels imported since it was trained; "
+            f"model {record.version} does not know the {changed} since it was trained; "
             "run `activelearn train` first for a better batch"
         )
-    return pipeline, metadata
+    used = [name for name, role in metadata["columns"].items() if role != "ignore"]
+    return pipeline, used
 
 
 def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str]):
@@ -160,10 +162,10 @@ def _random(project: Project, reserved: set[str], n: int, salt: int):
     return best.ids.tolist(), seen
 
 
-def _most_uncertain(project: Project, pipeline, strategy: str, reserved: set[str], n: int, salt: int):
+def _most_uncertain(project: Project, pipeline, columns: list[str], strategy: str, reserved: set[str], n: int, salt: int):
     config = project.config
     best, seen = TopK(n), 0
-    for chunk in _unreserved_chunks(project, config.feature_columns, reserved):
+    for chunk in _unreserved_chunks(project, columns, reserved):
         ids = chunk[config.id_column].to_numpy()
         scores = uncertainty_scores(pipeline.predict_proba(chunk), strategy)
         best.push(ids, scores, tie_keys(ids, config.seed, salt))
@@ -178,15 +180,16 @@ def _representative(project: Project, reserved: set[str], n: int, salt: int):
     if not sample_ids:
         return [], 0
     rows = read_rows(project.paths.pool, config.id_column, sample_ids, config.feature_columns)
-    features = build_features(config.columns).fit_transform(rows)
+    with explained_fit_errors(config.columns, len(rows)):
+        features = build_features(config.columns).fit_transform(rows)
     chosen = representative_rows(features, min(n, len(sample_ids)), config.seed + salt)
     return [sample_ids[i] for i in chosen], seen
 
 
-def _batch_table(project: Project, pipeline, ids: list[str]):
+def _batch_table(project: Project, pipeline, model_columns: list[str], ids: list[str]):
     config = project.config
     display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text"))
-    rows = read_rows(project.paths.pool, config.id_column, ids, list(dict.fromkeys(display + config.feature_columns)))
+    rows = read_rows(project.paths.pool, config.id_column, ids, list(dict.fromkeys(display + model_columns)))
     suggestions = confidence = None
     if pipeline is not None:
         proba = pipeline.predict_proba(rows)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..labels import current_labels, read_label_log
 from ..project import Project
+from ._common import training_key
 
 
 @dataclass
@@ -43,7 +44,8 @@ class StatusResult:
     pending_batches: list[BatchStatus]
     answered_batches: int
     models: list[ModelStatus]
-    labels_since_model: int
+    answers_since_model: int
+    model_up_to_date: bool
     warnings: list[str] = field(default_factory=list)
 
 
@@ -81,5 +83,6 @@ def status(project: Project) -> StatusResult:
         pending_batches=pending,
         answered_batches=done,
         models=models,
-        labels_since_model=int(len(labeled) - (latest.n_labels if latest else 0)),
+        answers_since_model=int(len(log) - (latest.label_log_rows if latest else 0)),
+        model_up_to_date=latest is not None and latest.training_key == training_key(project),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +13,7 @@ from ..pool import pool_columns, read_rows
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
-from ._common import utc_now
+from ._common import training_key, utc_now
 
 
 @dataclass
@@ -32,25 +30,11 @@ class TrainResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def training_labels(project: Project):
+def training_labels(log):
     """(ids, labels) of every current label the model may learn from: not skipped, not evaluation."""
-    log = read_label_log(project.paths.label_log)
     current = current_labels(log, evaluation=False)
     current = current[current["kind"] == "label"]
     return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
-
-
-def training_key(project: Project) -> str:
-    """What a model version depends on: the label log and the config parts that shape the model."""
-    config = project.config
-    log = project.paths.label_log
-    spec = {
-        "labels": sha256_file(log) if log.exists() else "",
-        "model": config.model,
-        "columns": config.columns,
-        "seed": config.seed,
-    }
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
 def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainResult:
@@ -63,7 +47,8 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             return _result(latest, up_to_date=True)
 
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config))
-        ids, labels = training_labels(project)
+        log = read_label_log(paths.label_log)
+        ids, labels = training_labels(log)
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
 
@@ -79,6 +64,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             n_labels=int(len(labels)),
             labels_per_class={str(c): int(n) for c, n in zip(classes, counts, strict=True)},
             label_log_sha256=sha256_file(paths.label_log) if paths.label_log.exists() else "",
+            label_log_rows=int(len(log)),
             training_key=key,
             fit_seconds=fitted.fit_seconds,
             cv_metrics=fitted.cv_metrics,
