@@ -80,10 +80,10 @@ def test_init_unreadable_file(tmp_path):
     _init_fails(tmp_path, ["--data", data], 1, "d.parquet: cannot read as parquet")
 
 
-def test_init_old_excel_format(tmp_path):
+def test_init_corrupt_spreadsheet(tmp_path):
     data = tmp_path / "d.xls"
-    data.write_bytes(b"\xd0\xcf\x11\xe0")
-    _init_fails(tmp_path, ["--data", data], 1, "d.xls: .xls files are not read; save it as CSV UTF-8 or XLSX")
+    data.write_bytes(b"\xd0\xcf\x11\xe0 and then nothing a workbook has")
+    _init_fails(tmp_path, ["--data", data], 1, "d.xls: cannot read as spreadsheet")
 
 
 def test_init_no_labels_and_no_classes(tmp_path):

@@ -168,17 +168,39 @@ def query(
     n: Annotated[Optional[int], typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")] = None,
     strategy: Annotated[Optional[str], typer.Option(help="margin, least-confidence, entropy or random.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")] = None,
+    prefill: Annotated[bool, typer.Option(help="Fill the label column with the model's suggestion, plus a decision column (accept / fix / skip).")] = False,
+    include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
+    release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.")] = None,
+    list_batches: Annotated[bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")] = False,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
     """Write the most useful unlabeled rows as a batch file for people to label."""
+    from . import render as rendering
+
+    if release and list_batches:
+        _fail(UsageError("--release and --list do not go together"), as_json, False)
+    if release:
+        def call():
+            from .ops import release_batches
+
+            return release_batches(_project(), release, wait=wait)
+
+        return _run(ctx, call, rendering.release_result, as_json)
+    if list_batches:
+        def call():
+            from .ops import list_batches as list_op
+
+            return list_op(_project())
+
+        return _run(ctx, call, rendering.batch_list, as_json)
 
     def call():
         from .ops import query as query_op
 
-        return query_op(_project(), n=n, strategy=strategy, out=out, wait=wait)
-
-    from . import render as rendering
+        return query_op(
+            _project(), n=n, strategy=strategy, out=out, prefill=prefill, include_skipped=include_skipped, wait=wait
+        )
 
     _run(ctx, call, rendering.query_result, as_json)
 
@@ -186,19 +208,31 @@ def query(
 @app.command("import-labels")
 def import_labels(
     ctx: typer.Context,
-    sources: Annotated[list[Path], typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them.")],
+    sources: Annotated[Optional[list[Path]], typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them.")] = None,
     annotator: Annotated[Optional[str], typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Check the files and say what would change; change nothing.")] = False,
+    revert: Annotated[Optional[str], typer.Option(metavar="IMPORT_ID", help="Take back every answer of one earlier import.")] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
     """Merge the answers of filled-in batch files (or any file with the id and label columns)."""
+    from . import render as rendering
+
+    if revert:
+        if sources:
+            _fail(UsageError("--revert takes no files: it undoes an import that already happened"), as_json, False)
+
+        def call():
+            from .ops import revert_import
+
+            return revert_import(_project(), revert, wait=wait)
+
+        return _run(ctx, call, rendering.revert_result, as_json)
 
     def call():
         from .ops import import_labels as import_op
 
-        return import_op(_project(), sources, annotator=annotator, wait=wait)
-
-    from . import render as rendering
+        return import_op(_project(), sources or [], annotator=annotator, dry_run=dry_run, wait=wait)
 
     _run(ctx, call, rendering.import_result, as_json)
 

@@ -21,7 +21,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values"),
     "columns": (),  # any column name
     "model": ("name",),
-    "query": ("strategy", "batch_size", "display_columns"),
+    "query": ("strategy", "batch_size", "display_columns", "expire_after_days"),
 }
 
 
@@ -41,6 +41,7 @@ class Config:
     batch_size: int = 20
     seed: int = 0
     display_columns: tuple[str, ...] | None = None
+    expire_after_days: int = 0
     column_notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def columns_with_role(self, *roles: str) -> list[str]:
@@ -96,6 +97,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
             if "display_columns" in query
             else None
         ),
+        expire_after_days=_typed(query.get("expire_after_days", 0), int, where, "[query] expire_after_days"),
     )
     if len(set(c.casefold() for c in config.classes)) != len(config.classes):
         raise ConfigError(f"{where}: [data] classes has two classes that differ only in case")
@@ -219,5 +221,6 @@ name = {_toml_str(config.model)}   # {', '.join(MODEL_NAMES)}
 [query]
 strategy = {_toml_str(config.strategy)}   # {', '.join(STRATEGY_NAMES)}
 batch_size = {config.batch_size}
+expire_after_days = {config.expire_after_days}   # unanswered rows of older batches return to the pool (0: never)
 {display}
 """

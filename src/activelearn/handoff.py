@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .storage import atomic_path, read_delimited, read_xlsx
+from .storage import atomic_path, read_delimited, read_spreadsheet, spreadsheet_kind
 
 # OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 EXCEL_MAX_ROWS = 1_048_576
 # Columns the tool itself writes or reads in a batch file; a data column of that name is renamed.
-RESERVED_COLUMNS = ("suggestion", "confidence", "annotator")
-ZIP_MAGIC = b"PK\x03\x04"
+DECISION_COLUMN = "decision"
+DECISIONS = ("accept", "fix", "skip")
+RESERVED_COLUMNS = ("suggestion", "confidence", "annotator", DECISION_COLUMN)
 
 
 def neutralise(value):
@@ -32,9 +33,17 @@ def batch_frame(
     display_columns: list[str],
     suggestions: list[str] | None = None,
     confidence: np.ndarray | None = None,
+    prefill: bool = False,
 ) -> pd.DataFrame:
-    """The table a person fills in: id, an empty label column, the model's guess, then context."""
+    """The table a person fills in: id, an empty label column, the model's guess, then context.
+
+    Pre-filled, the label column holds the guess and a `decision` column follows it, so that a
+    row nobody looked at is not mistaken for an answer.
+    """
     out = {id_column: rows[id_column].astype(str).tolist(), label_column: [""] * len(rows)}
+    if prefill:
+        out[label_column] = list(suggestions)
+        out[DECISION_COLUMN] = [""] * len(rows)
     if suggestions is not None:
         out["suggestion"] = list(suggestions)
         out["confidence"] = np.round(np.asarray(confidence, dtype=float), 3)
@@ -111,20 +120,17 @@ def read_answer_file(path: Path, id_column: str, label_column: str, warnings: li
     header is row 1), blank rows left out. Decides CSV/TSV or XLSX by content, not by extension."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    with open(path, "rb") as f:
-        head = f.read(8)
+    kind = spreadsheet_kind(path)
     try:
-        if head.startswith(ZIP_MAGIC):
-            frame = read_xlsx(path)
-        elif head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise InputError(f"{path}: an old Excel .xls file; save it as CSV UTF-8 or XLSX and import that")
+        if kind:
+            frame = read_spreadsheet(path)
         else:
             frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True)
     except InputError:
         raise
-    except Exception as exc:  # csv, zip and openpyxl parsers share no useful base class
-        kind = "XLSX" if head.startswith(ZIP_MAGIC) else "CSV"
-        raise InputError(f"{path}: cannot read as {kind}: {(str(exc) or type(exc).__name__).splitlines()[0]}") from None
+    except Exception as exc:  # csv, zip, openpyxl, odf and xlrd parsers share no useful base class
+        what = (kind or "CSV").upper()
+        raise InputError(f"{path}: cannot read as {what}: {(str(exc) or type(exc).__name__).splitlines()[0]}") from None
     frame.columns = [_unneutralised(str(c)) for c in frame.columns]
     for wanted in (id_column, label_column):
         if wanted not in frame.columns:

@@ -22,6 +22,8 @@ LOG_COLUMNS = {
     "batch": "string",  # the batch the row was offered in, if any
     "import_id": "string",
     "evaluation": "bool",  # evaluation labels are never trained on
+    "decision": "string",  # for pre-filled batches: accept, fix or skip, as the person said
+    "correction": "bool",  # the annotator changed an earlier answer of theirs
 }
 
 
@@ -64,6 +66,11 @@ def write_label_log(path: Path, log: pd.DataFrame) -> None:
         pq.write_table(table, tmp)
 
 
+def without_reverted(log: pd.DataFrame, reverted) -> pd.DataFrame:
+    """The answers that count: the log less the imports that were reverted."""
+    return log[~log["import_id"].isin(list(reverted))] if len(reverted) else log
+
+
 def next_import_id(log: pd.DataFrame) -> str:
     numbers = log["import_id"].dropna().str.removeprefix("import-").astype(int)
     return f"import-{(numbers.max() if len(numbers) else 0) + 1:04d}"
@@ -103,3 +110,8 @@ def current_labels(log: pd.DataFrame, evaluation: bool = False) -> pd.DataFrame:
 def answered_ids(log: pd.DataFrame) -> set[str]:
     """Every id that has any answer, label or skip, training or evaluation."""
     return set(log["id"].dropna().tolist())
+
+
+def counted_answers(paths, state) -> pd.DataFrame:
+    """The project's label log, less the answers of reverted imports."""
+    return without_reverted(read_label_log(paths.label_log), state.reverted_imports)

@@ -81,27 +81,55 @@ def query_result(result, opts) -> None:
     print(result.file)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 def import_result(result, opts) -> None:
-    if opts.verbose:
+    if opts.verbose or result.dry_run:
         for f in result.files:
-            info(f"{f.file}: {f.status}, {f.labels} labels, {f.skips} skips, {f.unchanged} unchanged, "
-                 f"{f.unanswered} unanswered", opts)
+            info(f"{f.file}: {f.status}, {_count(f.labels, 'label')}, {_count(f.skips, 'skip')}, "
+                 f"{f.unchanged} unchanged, {f.unanswered} unanswered", opts)
     files = len(result.files)
     already = sum(1 for f in result.files if f.status == "already imported")
-    parts = [f"{result.labels} label{'s' * (result.labels != 1)}"]
+    parts = [_count(result.labels, "label")]
     if result.skips:
-        parts.append(f"{result.skips} skip{'s' * (result.skips != 1)}")
-    line = f"imported {' and '.join(parts)} from {files} file{'s' * (files != 1)}"
+        parts.append(_count(result.skips, "skip"))
+    verb = "would import" if result.dry_run else "imported"
+    line = f"{verb} {' and '.join(parts)} from {_count(files, 'file')}"
     if result.import_id:
         line += f" ({result.import_id})"
     extras = []
+    if result.corrections:
+        extras.append(f"{result.corrections} of them correcting an earlier answer")
     if result.unchanged:
         extras.append(f"{result.unchanged} unchanged")
     if result.unanswered:
         extras.append(f"{result.unanswered} unanswered (still pending)")
     if already:
-        extras.append(f"{already} file{'s' * (already != 1)} already imported")
+        extras.append(f"{_count(already, 'file')} already imported")
     print(line + ("; " + ", ".join(extras) if extras else ""))
+
+
+def revert_result(result, opts) -> None:
+    print(f"reverted {result.import_id}: {_count(result.answers, 'answer')} no longer count")
+
+
+def release_result(result, opts) -> None:
+    if not result.released:
+        print("released nothing")
+        return
+    print(f"released {', '.join(result.released)}: {_count(result.rows, 'row')} back in the pool")
+
+
+def batch_list(result, opts) -> None:
+    table = Table(title="batches", title_justify="left")
+    for column in ("batch", "file", "status", "answered", "outstanding", "strategy", "created (UTC)"):
+        table.add_column(column)
+    for b in result.batches:
+        table.add_row(b.name, escape(b.file), b.status, f"{b.answered}/{b.rows}", str(b.outstanding),
+                      b.strategy + (" (pre-filled)" if b.prefilled else ""), b.created[:16].replace("T", " "))
+    stdout().print(table if result.batches else "no batches yet")
 
 
 def status_report(result, opts) -> None:
@@ -127,7 +155,7 @@ def status_report(result, opts) -> None:
             batches.add_row(b.name, escape(b.file), f"{b.answered}/{b.rows}", str(b.outstanding), b.strategy)
         console.print(batches)
     else:
-        console.print(f"no pending batches ({result.answered_batches} answered)")
+        console.print(f"no pending batches ({result.answered_batches} answered, {result.released_batches} released or expired)")
     if result.models:
         models = Table(title="model versions (learning curve)", title_justify="left")
         for column in ("version", "model", "labels", "cv acc.", "bal. acc.", "macro-F1", "trained (UTC)"):
@@ -141,7 +169,7 @@ def status_report(result, opts) -> None:
         console.print(models)
         if not result.model_up_to_date:
             since = result.answers_since_model
-            why = f"{since} answer{'s' * (since != 1)} since the last model" if since else "the model settings changed"
+            why = f"{since} answer{'s' * (since != 1)} since the last model" if since else "labels or settings changed since the last model"
             console.print(f"{why}: run `activelearn train`")
     else:
         console.print("no model yet: run `activelearn train`")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,16 @@ class BatchRecord:
     model_version: int | None
     created: str
     sha256: str
+    prefilled: bool = False  # the label column was filled with the model's suggestions
+    released: str | None = None  # when `query --release` gave its unanswered rows back
+
+    def is_open(self, now: dt.datetime, expire_after_days: int) -> bool:
+        """Still reserving its unanswered rows: neither released nor expired."""
+        if self.released:
+            return False
+        if expire_after_days <= 0:
+            return True
+        return now - dt.datetime.fromisoformat(self.created) < dt.timedelta(days=expire_after_days)
 
 
 @dataclass
@@ -52,6 +63,7 @@ class State:
     pool_rows: int
     batches: list[BatchRecord] = field(default_factory=list)
     models: list[ModelRecord] = field(default_factory=list)
+    reverted_imports: dict[str, str] = field(default_factory=dict)  # import id -> when reverted
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -91,6 +103,7 @@ def load_state(path: Path) -> State:
             pool_rows=raw["pool_rows"],
             batches=[BatchRecord(**b) for b in raw.get("batches", [])],
             models=[ModelRecord(**m) for m in raw.get("models", [])],
+            reverted_imports=dict(raw.get("reverted_imports", {})),
             schema_version=version,
         )
     except (KeyError, TypeError) as exc:

@@ -91,7 +91,7 @@ def sha256_file(path: Path) -> str:
 
 TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".ods", ".xls"}
 
 
 def detect_format(path: Path) -> str:
@@ -108,9 +108,7 @@ def detect_format(path: Path) -> str:
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
     if suffix in EXCEL_SUFFIXES:
-        return "xlsx"
-    if suffix in (".xls", ".ods"):
-        raise InputError(f"{path}: {suffix} files are not read; save it as CSV UTF-8 or XLSX")
+        return "spreadsheet"
     raise InputError(
         f"{path}: unknown file type {suffix or '(no extension)'}; "
         "use .csv, .tsv, .parquet, .jsonl or .xlsx"
@@ -138,7 +136,7 @@ def read_table(path: Path, warnings: list[str] | None = None):
             import pandas as pd
 
             return pd.read_json(path, lines=True, dtype=False)
-        return read_xlsx(path)
+        return read_spreadsheet(path)
     except InputError:
         raise
     except (OSError, ValueError, ImportError, KeyError, IndexError, TypeError) as exc:
@@ -152,6 +150,8 @@ def decode_text(path: Path, warnings: list[str] | None = None) -> str:
     raw = path.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
+    if len(raw) >= 4 and raw[1::2].count(0) > 0.9 * (len(raw) // 2):  # UTF-16 LE without BOM
+        return raw.decode("utf-16-le", errors="replace")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -209,16 +209,53 @@ def read_delimited(
     return frame
 
 
-def read_xlsx(path: Path):
-    """The first sheet of an XLSX workbook, every cell as text ('' for an empty cell)."""
-    import pandas as pd
-    from openpyxl import load_workbook
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
-    book = load_workbook(path, read_only=True, data_only=True)
+
+def spreadsheet_kind(path: Path) -> str | None:
+    """'xlsx', 'ods' or 'xls' from the file's bytes (not its name), or None for text."""
+    import zipfile
+
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(OLE_MAGIC):
+        return "xls"
+    if not head.startswith(ZIP_MAGIC):
+        return None
     try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
+        with zipfile.ZipFile(path) as archive:
+            if "mimetype" in archive.namelist() and b"opendocument.spreadsheet" in archive.read("mimetype"):
+                return "ods"
+    except zipfile.BadZipFile:
+        return "xlsx"  # let the reader say what is wrong
+    return "xlsx"
+
+
+def read_spreadsheet(path: Path):
+    """The first sheet of an XLSX, ODS or XLS workbook, every cell as text ('' for empty)."""
+    kind = spreadsheet_kind(path)
+    if kind == "xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            rows = list(book.worksheets[0].iter_rows(values_only=True))
+        finally:
+            book.close()
+    else:
+        import pandas as pd
+
+        sheet = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="calamine", keep_default_na=False)
+        rows = [tuple(None if isinstance(v, str) and v == "" else v for v in r) for r in sheet.itertuples(index=False)]
+    return _cells_frame(rows, path)
+
+
+def _cells_frame(rows: list, path: Path):
+    import pandas as pd
+
+    while rows and all(v is None for v in rows[-1]):  # trailing empty rows some writers keep
+        rows.pop()
     if not rows:
         raise InputError(f"{path}: the first sheet is empty")
     header = [cell_text(v).strip() for v in rows[0]]
@@ -234,10 +271,14 @@ def cell_text(value) -> str:
 
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
+        return value.isoformat(sep=" ").removesuffix(" 00:00:00")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
 
 

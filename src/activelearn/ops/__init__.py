@@ -7,6 +7,9 @@ from importlib import import_module
 
 _WHERE = {
     "import_labels": "importing",
+    "revert_import": "importing",
+    "list_batches": "batches",
+    "release_batches": "batches",
     "plan_import": "importing",
     "init_project": "initialize",
     "query": "querying",

@@ -48,5 +48,6 @@ def training_key(project) -> str:
         "model": config.model,
         "columns": config.columns,
         "seed": config.seed,
+        "reverted": sorted(project.state.reverted_imports),
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()

@@ -1,28 +1,30 @@
 """`import-labels`: validate filled-in files, then merge their answers into the label log.
 
 Deciding and doing are separate (as pip-tools' diff and sync): `plan_import` reads and checks
-every file and says what would change; `import_labels` applies a plan in one write.
+every file and says what would change; `import_labels` applies a plan in one write, and
+`--dry-run` stops after the plan. `revert_import` takes one import's answers back.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..config import Config
-from ..errors import InputError
-from ..handoff import read_answer_file
-from ..labels import LOG_COLUMNS, next_import_id, read_label_log, write_label_log
+from ..errors import InputError, UsageError
+from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_file
+from ..idrepair import IdRepairer
+from ..labels import LOG_COLUMNS, next_import_id, read_label_log, without_reverted, write_label_log
 from ..project import Project, project_lock
-from ..state import State
+from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
-from ._common import class_hint, match_label, utc_now
+from ._common import class_hint, did_you_mean, match_label, utc_now
 
-ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods", ".xls")
 ANNOTATOR_COLUMN = "annotator"
+SUGGESTION_COLUMN = "suggestion"
 DEFAULT_ANNOTATOR = "anonymous"
 
 
@@ -30,20 +32,24 @@ DEFAULT_ANNOTATOR = "anonymous"
 class FileImport:
     file: str
     sha256: str
-    status: str  # "imported", "already imported" or "no answers"
+    status: str  # "imported", "unchanged", "no answers" or "already imported"
     labels: int = 0
     skips: int = 0
+    corrections: int = 0
     unchanged: int = 0
     unanswered: int = 0
+    repaired_ids: int = 0
     batch: str | None = None
 
 
 @dataclass
 class ImportResult:
     import_id: str | None
+    dry_run: bool
     files: list[FileImport]
     labels: int
     skips: int
+    corrections: int
     unchanged: int
     unanswered: int
     warnings: list[str] = field(default_factory=list)
@@ -56,38 +62,56 @@ class ImportPlan:
     warnings: list[str]
 
 
+@dataclass
+class RevertResult:
+    import_id: str
+    answers: int
+    files: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
 def import_labels(
-    project: Project, sources: list[Path], *, annotator: str | None = None, wait: float = 0.0
+    project: Project,
+    sources: list[Path],
+    *,
+    annotator: str | None = None,
+    dry_run: bool = False,
+    wait: float = 0.0,
 ) -> ImportResult:
     """Import every answer in `sources` (files, or folders of files not imported before)."""
+    if not sources:
+        raise UsageError("name the files or folders to import (or --revert IMPORT_ID)")
+    if dry_run:  # reads only: no lock, as status
+        log = read_label_log(project.paths.label_log)
+        return _result(plan_import(project, log, sources, annotator), None, dry_run=True)
     with project_lock(project.paths, wait):
         log = read_label_log(project.paths.label_log)
-        plan = plan_import(project.config, project.state, log, sources, annotator, project.paths.pool)
+        plan = plan_import(project, log, sources, annotator)
         import_id = None
         if len(plan.new_answers):
             import_id = next_import_id(log)
             new = plan.new_answers.assign(import_id=import_id)
             write_label_log(project.paths.label_log, pd.concat([log, new], ignore_index=True))
-        return ImportResult(
-            import_id=import_id,
-            files=plan.files,
-            labels=sum(f.labels for f in plan.files),
-            skips=sum(f.skips for f in plan.files),
-            unchanged=sum(f.unchanged for f in plan.files),
-            unanswered=sum(f.unanswered for f in plan.files),
-            warnings=plan.warnings,
-        )
+        return _result(plan, import_id, dry_run=False)
 
 
-def plan_import(
-    config: Config, state: State, log: pd.DataFrame, sources: list[Path], annotator: str | None, pool_path: Path
-) -> ImportPlan:
+def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportResult:
+    total = lambda name: sum(getattr(f, name) for f in plan.files)  # noqa: E731
+    return ImportResult(
+        import_id, dry_run, plan.files, total("labels"), total("skips"), total("corrections"),
+        total("unchanged"), total("unanswered"), plan.warnings,
+    )
+
+
+def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], annotator: str | None) -> ImportPlan:
     """Read and check every file; fail on the first bad one, before anything is written."""
-    imported = set(log["source_sha256"].dropna())
+    config, state = project.config, project.state
+    counted = without_reverted(log, state.reverted_imports)
+    imported = set(counted["source_sha256"].dropna())
     files = _expand(sources, imported)
     warnings: list[str] = []
-    pool_ids = _PoolIds(pool_path, config.id_column, state)
-    latest = _latest_answers(log)
+    pool_ids = _PoolIds(project.paths.pool, config.id_column, state)
+    latest = _latest_answers(counted)
     planned: list[FileImport] = []
     new_frames = []
     seen_hashes: set[str] = set()
@@ -97,7 +121,8 @@ def plan_import(
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
         seen_hashes.add(digest)
-        file_import, answers = _plan_file(path, digest, config, state, pool_ids, latest, annotator, warnings)
+        reading = _FileReading(path, digest, config, state, pool_ids, latest, annotator, warnings)
+        file_import, answers = reading.plan()
         planned.append(file_import)
         if len(answers):
             new_frames.append(answers)
@@ -105,6 +130,29 @@ def plan_import(
                 latest[(row.id, row.annotator)] = (row.answer, row.kind)
     new = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame(columns=list(LOG_COLUMNS))
     return ImportPlan(planned, new, warnings)
+
+
+def revert_import(project: Project, import_id: str, *, wait: float = 0.0) -> RevertResult:
+    """Take back every answer of one import; other imports, before or after, are untouched.
+
+    The label log stays append-only: the import is marked reverted in state.json, and from then
+    on its answers no longer count (and its files may be imported again).
+    """
+    with project_lock(project.paths, wait):
+        state = project.state
+        log = read_label_log(project.paths.label_log)
+        known = list(dict.fromkeys(log["import_id"].dropna()))
+        if import_id not in known:
+            raise UsageError(
+                f"--revert {import_id}: no such import{did_you_mean(import_id, known)} "
+                f"(imports: {', '.join(known[-5:]) or 'none'})"
+            )
+        if import_id in state.reverted_imports:
+            raise InputError(f"{import_id} was already reverted on {state.reverted_imports[import_id]}")
+        answers = log[log["import_id"] == import_id]
+        state.reverted_imports[import_id] = utc_now()
+        save_state(project.paths.state, state)
+        return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())))
 
 
 def _expand(sources: list[Path], imported: set[str]) -> list[Path]:
@@ -145,90 +193,132 @@ def _latest_answers(log: pd.DataFrame) -> dict[tuple[str, str], tuple[str, str]]
     return {(r.id, r.annotator): (r.answer, r.kind) for r in training.itertuples()}
 
 
-def _plan_file(path, digest, config, state, pool_ids, latest, annotator, warnings):
-    frame = read_answer_file(path, config.id_column, config.label_column, warnings)
-    batch_of = _batch_lookup(path, state)
-    skip_values = {s.casefold() for s in config.skip_values}
-    result = FileImport(str(path), digest, "imported")
-    rows, problems, first_row_of = [], [], {}
-    time = utc_now()
-    for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
+class _FileReading:
+    """One answer file checked row by row against the project: what it would add."""
+
+    def __init__(self, path, digest, config: Config, state: State, pool_ids, latest, annotator, warnings):
+        self.path, self.digest, self.config, self.state = Path(path), digest, config, state
+        self.pool_ids, self.latest, self.annotator, self.warnings = pool_ids, latest, annotator, warnings
+        self.own_batch = _own_batch(self.path, state)
+        sent = self.own_batch.ids if self.own_batch else [i for b in state.batches for i in b.ids]
+        self.repairer = IdRepairer(sent)
+        self.skip_values = {s.casefold() for s in config.skip_values}
+        self.owner = {i: b.name for b in state.batches for i in b.ids}
+
+    def plan(self) -> tuple[FileImport, pd.DataFrame]:
+        frame = read_answer_file(self.path, self.config.id_column, self.config.label_column, self.warnings)
+        prefilled = DECISION_COLUMN in frame.columns or bool(self.own_batch and self.own_batch.prefilled)
+        result = FileImport(str(self.path), self.digest, "imported")
+        rows, problems, repairs, first_row_of = [], [], [], {}
+        for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
+            answer = self._answer(row, record, prefilled, problems)
+            if answer is None:
+                result.unanswered += 1
+                continue
+            if answer is False:
+                continue  # a problem was recorded
+            id_, value, kind, decision, repair = answer
+            if repair is not None:
+                repairs.append((row, repair))
+            who = str(record.get(ANNOTATOR_COLUMN, "") or "").strip() or self.annotator or DEFAULT_ANNOTATOR
+            if (id_, who) in first_row_of:
+                earlier_row, earlier = first_row_of[(id_, who)]
+                if earlier != (value, kind):
+                    problems.append(
+                        f"{self.path} row {row}: id {id_!r} is answered again with {value!r} (row {earlier_row} "
+                        f"says {earlier[0]!r}); keep one answer per id and annotator"
+                    )
+                continue
+            first_row_of[(id_, who)] = (row, (value, kind))
+            before = self.latest.get((id_, who))
+            if before == (value, kind):
+                result.unchanged += 1
+                continue
+            correction = before is not None
+            rows.append((id_, value, kind, who, self._batch_of(id_), decision, correction))
+            result.corrections += correction
+            result.skips += kind == "skip"
+            result.labels += kind == "label"
+        if problems:
+            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+            raise InputError(problems[0] + more)
+        if repairs:
+            result.repaired_ids = len(repairs)
+            row, first = repairs[0]
+            more = f" and {len(repairs) - 1} more" if len(repairs) > 1 else ""
+            self.warnings.append(
+                f"{self.path}: repaired {len(repairs)} id{'s' * (len(repairs) != 1)} that a spreadsheet had mangled "
+                f"(row {row}: {first.raw!r} -> {first.id!r}, {first.describe()}{more}); format the id column as text"
+            )
+        if not rows:
+            result.status = "unchanged" if result.unchanged else "no answers"
+        answers = pd.DataFrame(
+            rows, columns=["id", "answer", "kind", "annotator", "batch", "decision", "correction"]
+        ).assign(time=utc_now(), source=str(self.path.resolve()), source_sha256=self.digest, evaluation=False)
+        result.batch = ", ".join(sorted(set(answers["batch"].dropna()))) or None
+        return result, answers
+
+    def _answer(self, row, record, prefilled: bool, problems: list[str]):
+        """(id, answer, kind, decision, repair) for an answered row; None if unanswered; False if bad."""
+        config = self.config
         raw_id = str(record[config.id_column]).strip()
         label = str(record[config.label_column]).strip()
-        if not label:
-            result.unanswered += 1
-            continue
-        id_ = _known_id(raw_id, pool_ids)
-        if id_ is None:
-            problems.append(f"{path} row {row}: id {raw_id!r} is not in the pool{_mangling_hint(raw_id)}")
-            continue
-        if label.casefold() in skip_values:
-            answer, kind = label, "skip"
-        else:
-            answer, kind = match_label(label, config.classes), "label"
-            if answer is None:
-                problems.append(f"{path} row {row}: label {label!r} is not a class {class_hint(label, config.classes)}")
-                continue
-        who = str(record.get(ANNOTATOR_COLUMN, "") or "").strip() or annotator or DEFAULT_ANNOTATOR
-        if (id_, who) in first_row_of:
-            earlier_row, earlier = first_row_of[(id_, who)]
-            if earlier != (answer, kind):
+        decision = str(record.get(DECISION_COLUMN, "") or "").strip().casefold() or None
+        if prefilled:
+            suggestion = str(record.get(SUGGESTION_COLUMN, "") or "").strip()
+            if decision is None and (not label or label.casefold() == suggestion.casefold()):
+                return None  # untouched pre-filled row: nobody has looked at it
+            if decision is not None and decision not in DECISIONS and decision not in self.skip_values:
                 problems.append(
-                    f"{path} row {row}: id {id_!r} is answered again with {label!r} (row {earlier_row} "
-                    f"says {earlier[0]!r}); keep one answer per id and annotator"
+                    f"{self.path} row {row}: decision {decision!r} is not one of {', '.join(DECISIONS)}"
+                    f"{did_you_mean(decision, DECISIONS)}"
                 )
-            continue
-        first_row_of[(id_, who)] = (row, (answer, kind))
-        if latest.get((id_, who)) == (answer, kind):
-            result.unchanged += 1
-            continue
-        rows.append((id_, answer, kind, who, batch_of(id_)))
-        if kind == "skip":
-            result.skips += 1
-        else:
-            result.labels += 1
-    if problems:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise InputError(problems[0] + more)
-    if not rows:
-        result.status = "no answers" if not result.unchanged else "unchanged"
-    answers = pd.DataFrame(rows, columns=["id", "answer", "kind", "annotator", "batch"]).assign(
-        time=time, source=str(Path(path).resolve()), source_sha256=digest, evaluation=False
-    )
-    batches = {b for b in answers["batch"].dropna()}
-    result.batch = ", ".join(sorted(batches)) or None
-    return result, answers
+                return False
+            if decision == "accept" and not label:
+                label = suggestion
+        elif not label:
+            return None
+        id_, repair = self._known_id(raw_id)
+        if id_ is None:
+            problems.append(f"{self.path} row {row}: id {raw_id!r} is not in the pool{_id_hint(raw_id, repair)}")
+            return False
+        if label.casefold() in self.skip_values:
+            return id_, label, "skip", decision, repair
+        if decision == "skip" or decision in self.skip_values:
+            return id_, "skip", "skip", decision, repair
+        canonical = match_label(label, config.classes)
+        if canonical is None:
+            problems.append(f"{self.path} row {row}: label {label!r} is not a class {class_hint(label, config.classes)}")
+            return False
+        return id_, canonical, "label", decision, repair
+
+    def _known_id(self, raw: str):
+        if raw in self.pool_ids:
+            return raw, None
+        if raw.startswith("'") and raw[1:] in self.pool_ids:  # our formula guard, kept by a spreadsheet
+            return raw[1:], None
+        repair = self.repairer.repair(raw)
+        if repair is not None and repair.id is not None:
+            return repair.id, repair
+        return None, repair
+
+    def _batch_of(self, id_: str) -> str | None:
+        if self.own_batch and id_ in set(self.own_batch.ids):
+            return self.own_batch.name
+        return self.owner.get(id_)
 
 
-def _batch_lookup(path: Path, state: State):
-    """id -> the batch it was offered in: the file's own batch, else the latest batch with the id."""
-    own = next(
-        (b for b in state.batches if Path(b.file).stem == Path(path).stem or Path(b.file).name == Path(path).name),
-        None,
-    )
-    owner: dict[str, str] = {}
-    for batch in state.batches:
-        for i in batch.ids:
-            owner[i] = batch.name
-    own_ids = set(own.ids) if own else set()
-
-    def lookup(id_: str) -> str | None:
-        if id_ in own_ids:
-            return own.name
-        return owner.get(id_)
-
-    return lookup
+def _own_batch(path: Path, state: State) -> BatchRecord | None:
+    """The batch a file answers: the one whose file it is, by name (a spreadsheet may change the extension)."""
+    return next((b for b in state.batches if Path(b.file).stem == path.stem), None)
 
 
-def _known_id(raw: str, pool_ids: _PoolIds) -> str | None:
-    if raw in pool_ids:
-        return raw
-    if raw.startswith("'") and raw[1:] in pool_ids:  # our own formula-injection guard, kept by a spreadsheet
-        return raw[1:]
-    return None
+def _id_hint(value: str, repair) -> str:
+    if repair is not None:  # the shape fits a mangling, but more than one id could be the original
+        shown = ", ".join(repr(c) for c in repair.candidates[:4])
+        return f" ({repair.describe()}; it could be any of {shown}: type the right id, and format the id column as text)"
+    import re
 
-
-def _mangling_hint(value: str) -> str:
     if re.fullmatch(r"\d(\.\d+)?E\+\d+", value, flags=re.IGNORECASE):
         return " (a spreadsheet turned a long number into scientific notation; format the id column as text and copy the ids from the batch file)"
     if re.fullmatch(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}( .*)?", value):

@@ -260,6 +260,8 @@ def _label_log(answers: pd.DataFrame, data: Path) -> pd.DataFrame:
         batch=None,
         import_id="import-0001",
         evaluation=False,
+        decision=None,
+        correction=False,
     )
 
 

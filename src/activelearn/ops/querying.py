@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from ..config import STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import build_features, check_columns, explained_fit_errors
 from ..handoff import batch_frame, write_batch
-from ..labels import answered_ids, read_label_log
+from ..labels import answered_ids, counted_answers, current_labels
 from ..models import load_model
 from ..pool import iter_chunks, pool_columns, read_rows
 from ..project import Project, project_lock
@@ -36,11 +37,19 @@ class QueryResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def reserved_ids(state: State, log) -> set[str]:
-    """Rows that may not be offered: answered ones, and those waiting in a batch."""
-    reserved = answered_ids(log)
+def reserved_ids(state: State, log, expire_after_days: int, include_skipped: bool = False) -> set[str]:
+    """Rows that may not be offered: answered ones (skipped ones too, unless asked), and the
+    unanswered rows of batches still open (neither released nor expired)."""
+    if include_skipped:
+        current = current_labels(log, evaluation=False)
+        skipped = set(current.loc[current["kind"] == "skip", "id"])
+        reserved = answered_ids(log) - skipped
+    else:
+        reserved = answered_ids(log)
+    now = dt.datetime.now(dt.timezone.utc)
     for batch in state.batches:
-        reserved.update(batch.ids)
+        if batch.is_open(now, expire_after_days):
+            reserved.update(batch.ids)
     return reserved
 
 
@@ -50,9 +59,15 @@ def query(
     n: int | None = None,
     strategy: str | None = None,
     out: Path | None = None,
+    prefill: bool = False,
+    include_skipped: bool = False,
     wait: float = 0.0,
 ) -> QueryResult:
-    """Pick the `n` most useful unlabeled rows and write them as the next batch file."""
+    """Pick the `n` most useful unlabeled rows and write them as the next batch file.
+
+    With `prefill` the label column holds the model's suggestion and a `decision` column asks the
+    person to accept, fix or skip it. With `include_skipped`, rows once skipped may come back.
+    """
     config = project.config
     n = config.batch_size if n is None else n
     strategy = strategy or config.strategy
@@ -68,11 +83,13 @@ def query(
         number = state.next_batch_number()
         target = _target_path(project, number, out)
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config))
-        log = read_label_log(paths.label_log)
-        reserved = reserved_ids(state, log)
+        log = counted_answers(paths, state)
+        reserved = reserved_ids(state, log, config.expire_after_days, include_skipped)
         warnings: list[str] = []
 
         pipeline, model_columns = _latest_model(project, warnings) or (None, [])
+        if prefill and pipeline is None:
+            raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
         if strategy in UNCERTAINTY and pipeline is None:
             ids, candidates = _representative(project, reserved, n, number)
             used = "representative"
@@ -90,7 +107,7 @@ def query(
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
-        frame = _batch_table(project, pipeline, model_columns, ids)
+        frame = _batch_table(project, pipeline, model_columns, ids, prefill)
         write_batch(frame, target)
         record = BatchRecord(
             name=f"batch-{number:04d}",
@@ -100,6 +117,7 @@ def query(
             model_version=state.latest_model.version if pipeline is not None else None,
             created=utc_now(),
             sha256=sha256_file(target),
+            prefilled=prefill,
         )
         state.batches.append(record)
         save_state(paths.state, state)
@@ -186,7 +204,7 @@ def _representative(project: Project, reserved: set[str], n: int, salt: int):
     return [sample_ids[i] for i in chosen], seen
 
 
-def _batch_table(project: Project, pipeline, model_columns: list[str], ids: list[str]):
+def _batch_table(project: Project, pipeline, model_columns: list[str], ids: list[str], prefill: bool):
     config = project.config
     display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text"))
     rows = read_rows(project.paths.pool, config.id_column, ids, list(dict.fromkeys(display + model_columns)))
@@ -195,4 +213,4 @@ def _batch_table(project: Project, pipeline, model_columns: list[str], ids: list
         proba = pipeline.predict_proba(rows)
         suggestions = [str(c) for c in pipeline.classes_[proba.argmax(axis=1)]]
         confidence = proba.max(axis=1)
-    return batch_frame(rows, config.id_column, config.label_column, display, suggestions, confidence)
+    return batch_frame(rows, config.id_column, config.label_column, display, suggestions, confidence, prefill)

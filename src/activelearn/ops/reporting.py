@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..labels import current_labels, read_label_log
+from ..labels import current_labels, read_label_log, without_reverted
 from ..project import Project
 from ._common import training_key
-
-
-@dataclass
-class BatchStatus:
-    name: str
-    file: str
-    rows: int
-    answered: int
-    outstanding: int
-    strategy: str
-    created: str
+from .batches import BatchInfo, batch_overview
 
 
 @dataclass
@@ -41,8 +31,9 @@ class StatusResult:
     labels_per_class: dict[str, int]
     answers: int
     annotators: list[str]
-    pending_batches: list[BatchStatus]
+    pending_batches: list[BatchInfo]
     answered_batches: int
+    released_batches: int
     models: list[ModelStatus]
     answers_since_model: int
     model_up_to_date: bool
@@ -52,20 +43,14 @@ class StatusResult:
 def status(project: Project) -> StatusResult:
     """Pool size, labels per class, pending batches and model versions with their metrics."""
     config, state = project.config, project.state
-    log = read_label_log(project.paths.label_log)
+    full_log = read_label_log(project.paths.label_log)
+    log = without_reverted(full_log, state.reverted_imports)
     current = current_labels(log, evaluation=False)
     labeled = current[current["kind"] == "label"]
     answered = set(log["id"].dropna())
     counts = labeled["label"].value_counts()
-    pending, done = [], 0
-    for batch in state.batches:
-        got = sum(1 for i in batch.ids if i in answered)
-        if got < len(batch.ids):
-            pending.append(
-                BatchStatus(batch.name, batch.file, len(batch.ids), got, len(batch.ids) - got, batch.strategy, batch.created)
-            )
-        else:
-            done += 1
+    overview = batch_overview(state, answered, config.expire_after_days)
+    pending = [b for b in overview if b.status == "open"]
     models = [
         ModelStatus(m.version, m.created, m.model, m.n_labels, m.cv_metrics, m.cv_folds) for m in state.models
     ]
@@ -81,8 +66,9 @@ def status(project: Project) -> StatusResult:
         answers=int(len(log)),
         annotators=sorted(set(log["annotator"].dropna())),
         pending_batches=pending,
-        answered_batches=done,
+        answered_batches=sum(b.status == "answered" for b in overview),
+        released_batches=sum(b.status in ("released", "expired") for b in overview),
         models=models,
-        answers_since_model=int(len(log) - (latest.label_log_rows if latest else 0)),
+        answers_since_model=int(len(full_log) - (latest.label_log_rows if latest else 0)),
         model_up_to_date=latest is not None and latest.training_key == training_key(project),
     )

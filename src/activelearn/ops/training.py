@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..features import check_columns
-from ..labels import current_labels, read_label_log
+from ..labels import current_labels, read_label_log, without_reverted
 from ..models import fit_model, library_versions, save_model
 from ..pool import pool_columns, read_rows
 from ..project import Project, project_lock
@@ -48,7 +48,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
 
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config))
         log = read_label_log(paths.label_log)
-        ids, labels = training_labels(log)
+        ids, labels = training_labels(without_reverted(log, state.reverted_imports))
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
 

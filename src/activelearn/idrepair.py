@@ -1,0 +1,138 @@
+"""Ids that spreadsheets mangled, matched back to the ids a batch was sent out with.
+
+Excel and LibreOffice turn `000123` into `123`, `1234567890123456` into `1.23457E+15` or
+`1234567890123460`, and `3-4` or `SEPT2` into dates. A mangled id is repaired when exactly one
+of the batch's own ids could have become it; otherwise the import says what happened.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        start=1,
+    )
+    for name in names
+}
+SCIENTIFIC = re.compile(r"^[+-]?(\d)(?:[.,](\d+))?E([+-]?\d+)$", re.IGNORECASE)
+
+CAUSES = {
+    "zeros": "a spreadsheet dropped its leading zeros",
+    "scientific": "a spreadsheet turned a long number into scientific notation",
+    "rounded": "a spreadsheet rounded a long number to 15 digits",
+    "date": "a spreadsheet turned it into a date",
+}
+
+
+@dataclass(frozen=True)
+class Repair:
+    raw: str
+    candidates: tuple[str, ...]  # exactly one: repaired; more: ambiguous
+    cause: str
+
+    @property
+    def id(self) -> str | None:
+        return self.candidates[0] if len(self.candidates) == 1 else None
+
+    def describe(self) -> str:
+        return CAUSES[self.cause]
+
+
+class IdRepairer:
+    """Index a batch's ids by the forms a spreadsheet could turn them into."""
+
+    def __init__(self, ids):
+        self.digits: dict[str, list[str]] = defaultdict(list)  # without leading zeros -> ids
+        self.numbers: list[str] = []
+        self.dates: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for value in dict.fromkeys(ids):
+            if value.isdigit():
+                self.digits[value.lstrip("0") or "0"].append(value)
+                self.numbers.append(value)
+            for key in _dates_an_id_could_become(value):
+                self.dates[key].append(value)
+
+    def repair(self, raw: str) -> Repair | None:
+        """The batch ids `raw` could be a mangled form of, with the cause; None if no form fits."""
+        raw = raw.strip()
+        if raw.isdigit():
+            found = [c for c in self.digits.get(raw.lstrip("0") or "0", []) if c != raw]
+            if found:
+                return Repair(raw, tuple(found), "zeros")
+            if len(raw) >= 16:
+                shown = f"{int(raw):.14e}"  # what a spreadsheet keeps: 15 significant digits
+                found = [c for c in self.numbers if len(c) == len(raw) and f"{int(c):.14e}" == shown]
+                if found:
+                    return Repair(raw, tuple(found), "rounded")
+        match = SCIENTIFIC.match(raw)
+        if match:
+            found = _scientific_matches(match, self.numbers)
+            if found:
+                return Repair(raw, tuple(found), "scientific")
+        found = sorted({c for key in _dates_a_cell_could_mean(raw) for c in self.dates.get(key, [])})
+        if found:
+            return Repair(raw, tuple(found), "date")
+        return None
+
+
+def _scientific_matches(match: re.Match, numbers: list[str]) -> list[str]:
+    """Numbers that, shown with the cell's significant digits, read as the cell."""
+    lead, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
+    digits = lead + fraction
+    found = []
+    for candidate in numbers:
+        stripped = candidate.lstrip("0") or "0"
+        if len(stripped) - 1 != exponent:
+            continue
+        shown = f"{int(stripped):.{len(digits) - 1}e}".split("e")[0].replace(".", "")
+        if shown == digits:
+            found.append(candidate)
+    return found
+
+
+def _valid(month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _dates_an_id_could_become(value: str) -> set[tuple[int, int]]:
+    """(month, day) pairs a spreadsheet could read `value` as."""
+    keys = set()
+    m = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{2,4}))?", value)
+    if m:
+        a, b = int(m.group(1)), int(m.group(2))
+        keys |= {(a, b), (b, a)}
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    if m:
+        keys.add((int(m.group(2)), int(m.group(3))))
+    m = re.fullmatch(r"([A-Za-z]+)-?(\d{1,2})", value) or re.fullmatch(r"(\d{1,2})-?([A-Za-z]+)", value)
+    if m:
+        word, number = (m.group(1), m.group(2)) if m.group(1).isalpha() else (m.group(2), m.group(1))
+        if word.casefold() in MONTHS:
+            keys.add((MONTHS[word.casefold()], int(number)))
+    return {k for k in keys if _valid(*k)}
+
+
+def _dates_a_cell_could_mean(raw: str) -> set[tuple[int, int]]:
+    """(month, day) pairs a date cell written as `raw` may hold."""
+    keys = set()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?", raw)
+    if m:
+        keys.add((int(m.group(2)), int(m.group(3))))
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})", raw)
+    if m:
+        a, b = int(m.group(1)), int(m.group(2))
+        keys |= {(a, b), (b, a)}
+    m = re.fullmatch(r"(\d{1,2})-([A-Za-z]{3,})(?:-(\d{2,4}))?", raw)
+    if m and m.group(2).casefold() in MONTHS:
+        keys.add((MONTHS[m.group(2).casefold()], int(m.group(1))))
+    m = re.fullmatch(r"([A-Za-z]{3,})-(\d{1,2})", raw)
+    if m and m.group(1).casefold() in MONTHS:
+        keys.add((MONTHS[m.group(1).casefold()], int(m.group(2))))
+    return {k for k in keys if _valid(*k)}
