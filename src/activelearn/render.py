@@ -132,6 +132,27 @@ def batch_list(result, opts) -> None:
     stdout().print(table if result.batches else "no batches yet")
 
 
+def _agreement(console, agreement) -> None:
+    if not agreement.rows_answered_by_several:
+        return
+    kappa = "n/a" if agreement.kappa is None else f"{agreement.kappa:.2f}"
+    console.print(
+        f"agreement: {agreement.kappa_kind}'s kappa {kappa} over {_count(agreement.rows_answered_by_several, 'row')} "
+        f"labeled by several of {', '.join(escape(a) for a in agreement.annotators)}; "
+        f"{_count(agreement.disagreements, 'disagreement')}, {_count(len(agreement.conflicts), 'conflict')} (ties)"
+    )
+    if agreement.conflicts:
+        table = Table(title="conflicts: tied answers (the most recent wins until someone breaks the tie)", title_justify="left")
+        table.add_column("id")
+        table.add_column("answers")
+        for conflict in agreement.conflicts[:20]:
+            answers = ", ".join(f"{escape(who)}: {escape(label)}" for who, label in conflict["answers"].items())
+            table.add_row(escape(conflict["id"]), answers)
+        console.print(table)
+        if len(agreement.conflicts) > 20:
+            console.print(f"... and {len(agreement.conflicts) - 20} more (status --json lists them all)")
+
+
 def status_report(result, opts) -> None:
     console = stdout()
     console.print(f"[bold]{escape(result.project)}[/]")
@@ -147,6 +168,7 @@ def status_report(result, opts) -> None:
     console.print(classes)
     if result.annotators:
         console.print(f"{result.answers} answers from {', '.join(escape(a) for a in result.annotators)}")
+    _agreement(console, result.agreement)
     if result.pending_batches:
         batches = Table(title="pending batches", title_justify="left")
         for column in ("batch", "file", "answered", "outstanding", "strategy"):

@@ -238,11 +238,12 @@ def read_spreadsheet(path: Path):
     if kind == "xlsx":
         from openpyxl import load_workbook
 
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            rows = list(book.worksheets[0].iter_rows(values_only=True))
-        finally:
-            book.close()
+        with open(path, "rb") as handle:  # a handle, so that the name's extension does not matter
+            book = load_workbook(handle, read_only=True, data_only=True)
+            try:
+                rows = list(book.worksheets[0].iter_rows(values_only=True))
+            finally:
+                book.close()
     else:
         import pandas as pd
 

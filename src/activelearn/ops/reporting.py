@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..agreement import Agreement, agreement
 from ..labels import current_labels, read_label_log, without_reverted
 from ..project import Project
 from ._common import training_key
@@ -37,6 +38,7 @@ class StatusResult:
     models: list[ModelStatus]
     answers_since_model: int
     model_up_to_date: bool
+    agreement: Agreement
     warnings: list[str] = field(default_factory=list)
 
 
@@ -71,4 +73,5 @@ def status(project: Project) -> StatusResult:
         models=models,
         answers_since_model=int(len(full_log) - (latest.label_log_rows if latest else 0)),
         model_up_to_date=latest is not None and latest.training_key == training_key(project),
+        agreement=agreement(log),
     )
