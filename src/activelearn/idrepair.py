@@ -37,6 +37,9 @@ class Repair:
     candidates: tuple[str, ...]  # exactly one: repaired; more: ambiguous
     cause: str
 
+    def __post_init__(self):
+        object.__setattr__(self, "candidates", tuple(sorted(self.candidates)))
+
     @property
     def id(self) -> str | None:
         return self.candidates[0] if len(self.candidates) == 1 else None
