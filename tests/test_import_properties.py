@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from activelearn.labels import read_label_log
@@ -19,7 +19,7 @@ from .conftest import SAMPLE, run_cli, snapshot
 CLASSES = ("Adelie", "Chinstrap", "Gentoo")
 LABEL_EDITS = ("", "exact", "upper", "spaced", "nbsp", "skip", "bogus", "None", "NA")
 ID_EDITS = ("keep", "keep", "keep", "quoted", "unknown")
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,7 @@ def test_random_edits_import_exactly_the_answered_rows(template, tmp_path, edits
     before = snapshot(project)
     result = run_cli("-C", project, "import-labels", path)
     assert result.exception is None, result.exception
+    event(f"exit {result.exit_code}")
     if bad:
         assert result.exit_code == 1, result.stdout
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
@@ -135,6 +136,7 @@ def test_random_bytes_never_give_a_traceback_nor_change_on_failure(template, tmp
     result = run_cli("-C", project, "import-labels", path, "--json")
     assert result.exception is None, repr(result.exception)
     assert result.exit_code in (0, 1), (result.exit_code, result.stderr)
+    event(f"{source}: exit {result.exit_code}")
     if result.exit_code == 1:
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
         assert snapshot(project) == before
