@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from activelearn.labels import read_label_log
 
-from .conftest import SAMPLE, fill_batch, run_cli, snapshot
+from .conftest import SAMPLE, run_cli, snapshot
 from .test_errors import assert_clean_failure
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .messages import did_you_mean
 
 ROLES = ("numeric", "categorical", "text", "embedding", "ignore")
 MODEL_NAMES = ("logistic", "random-forest", "gradient-boosting", "naive-bayes", "linear-svm")
-STRATEGY_NAMES = ("margin", "least-confidence", "entropy", "random")
+# the strategies of selection.STRATEGIES (named here so that reading the config stays light)
+STRATEGY_NAMES = (
+    "margin", "least-confidence", "entropy", "density", "committee", "committee-kl", "diverse",
+    "balanced", "coreset", "representative", "random",
+)
 DEFAULT_SKIP_VALUES = ("skip",)
 
 # section -> allowed keys; the single source for validation and for "did you mean"
@@ -77,7 +81,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
     for name, role in columns.items():
         if role not in ROLES:
             raise ConfigError(
-                f"{where}: [columns] {name} = {role!r} is not a role{_did_you_mean(str(role), ROLES)} "
+                f"{where}: [columns] {name} = {role!r} is not a role{did_you_mean(str(role), ROLES)} "
                 f"(roles: {', '.join(ROLES)})"
             )
     config = Config(
@@ -105,7 +109,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         if name not in config.columns:
             raise ConfigError(
                 f"{where}: [query] display_columns names {name!r}, which is not a column"
-                f"{_did_you_mean(name, list(config.columns))}"
+                f"{did_you_mean(name, list(config.columns))}"
             )
     return config
 
@@ -113,7 +117,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
 def _check_keys(raw: dict, where: str) -> None:
     for section, value in raw.items():
         if section not in SCHEMA:
-            raise ConfigError(f"{where}: unknown section [{section}]{_did_you_mean(section, SCHEMA)}")
+            raise ConfigError(f"{where}: unknown section [{section}]{did_you_mean(section, SCHEMA)}")
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {section} must be a [section]")
         allowed = SCHEMA[section]
@@ -122,13 +126,8 @@ def _check_keys(raw: dict, where: str) -> None:
         for key in value:
             if key not in allowed:
                 raise ConfigError(
-                    f"{where}: unknown key {key!r} in [{section}]{_did_you_mean(key, allowed)}"
+                    f"{where}: unknown key {key!r} in [{section}]{did_you_mean(key, allowed)}"
                 )
-
-
-def _did_you_mean(value: str, choices) -> str:
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _typed(value, kind, where: str, key: str):
@@ -146,7 +145,7 @@ def _typed_list(value, where: str, key: str) -> list[str]:
 def _choice(value, choices, where: str, key: str) -> str:
     if value not in choices:
         raise ConfigError(
-            f"{where}: {key} = {value!r} is not known{_did_you_mean(str(value), choices)} "
+            f"{where}: {key} = {value!r} is not known{did_you_mean(str(value), choices)} "
             f"(choose from {', '.join(choices)})"
         )
     return value

@@ -3,6 +3,7 @@ label of each row resolved from it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -105,6 +106,12 @@ def current_labels(log: pd.DataFrame, evaluation: bool = False) -> pd.DataFrame:
     result = pd.concat([result, skipped], ignore_index=True) if len(skipped) else result
     result = result.merge(annotators, left_on="id", right_index=True, how="left")
     return result.astype({"id": "string", "label": "string", "kind": "string"}).reset_index(drop=True)
+
+
+def match_label(value: str, classes: Iterable[str]) -> str | None:
+    """The class `value` names, up to case and surrounding white space; None if it names none."""
+    wanted = value.strip().casefold()
+    return next((c for c in classes if c.casefold() == wanted), None)
 
 
 def answered_ids(log: pd.DataFrame) -> set[str]:

@@ -40,8 +40,8 @@ def tie_keys(ids: pd.Series | np.ndarray, seed: int, salt: int = 0) -> np.ndarra
 class TopK:
     """The n best rows seen so far over a stream of chunks: O(chunk + n) memory.
 
-    Best means highest score; equal scores go to the lower tie key. The result is the same for
-    any chunking of the same rows.
+    Best means highest score; equal scores go to the lower tie key, so the result is the same for
+    any chunking of the same rows. With `rows`, the rows themselves (a DataFrame) are kept too.
     """
 
     def __init__(self, n: int):
@@ -49,13 +49,17 @@ class TopK:
         self.ids = np.empty(0, dtype=object)
         self.scores = np.empty(0)
         self.keys = np.empty(0, dtype=np.uint64)
+        self.rows: pd.DataFrame | None = None
 
-    def push(self, ids, scores, keys) -> None:
+    def push(self, ids, scores, keys, rows: pd.DataFrame | None = None) -> None:
         all_ids = np.concatenate([self.ids, np.asarray(ids, dtype=object)])
         all_scores = np.concatenate([self.scores, np.asarray(scores, dtype=float)])
         all_keys = np.concatenate([self.keys, np.asarray(keys, dtype=np.uint64)])
         order = np.lexsort((all_keys, -all_scores))[: self.n]
         self.ids, self.scores, self.keys = all_ids[order], all_scores[order], all_keys[order]
+        if rows is not None:
+            both = rows if self.rows is None else pd.concat([self.rows, rows], ignore_index=True)
+            self.rows = both.iloc[order].reset_index(drop=True)
 
 
 def representative_rows(X, n: int, seed: int) -> np.ndarray:
@@ -82,4 +86,85 @@ def representative_rows(X, n: int, seed: int) -> np.ndarray:
         rest = np.setdiff1d(np.arange(rows), chosen)
         rng = np.random.default_rng(seed)
         chosen.extend(rng.permutation(rest)[: n - len(chosen)].tolist())
+    return np.asarray(chosen)
+
+
+def vote_entropy(member_proba: list[np.ndarray]) -> np.ndarray:
+    """Query-by-committee disagreement: entropy of the members' hard votes (Dagan & Engelson 1995)."""
+    votes = np.stack([p.argmax(axis=1) for p in member_proba], axis=1)
+    classes = member_proba[0].shape[1]
+    share = np.stack([(votes == k).mean(axis=1) for k in range(classes)], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.where(share > 0, share * np.log(share), 0.0).sum(axis=1)
+
+
+def kl_disagreement(member_proba: list[np.ndarray]) -> np.ndarray:
+    """Query-by-committee disagreement: mean KL divergence of each member from the consensus
+    (McCallum & Nigam 1998)."""
+    stacked = np.clip(np.stack(member_proba), 1e-12, 1.0)
+    consensus = stacked.mean(axis=0)
+    return (stacked * np.log(stacked / consensus)).sum(axis=2).mean(axis=0)
+
+
+def k_center_greedy(X, n: int, centers=None, seed: int = 0) -> np.ndarray:
+    """Indices of n rows of X chosen farthest-first from the centers (and from each other): the
+    core-set batch of Sener & Savarese (2018). Without centers, the first row is a seeded pick."""
+    from sklearn.metrics import pairwise_distances
+
+    rows = X.shape[0]
+    if rows <= n:
+        return np.arange(rows)
+    if centers is not None and centers.shape[0]:
+        nearest = pairwise_distances(X, centers).min(axis=1)
+        chosen: list[int] = []
+    else:
+        first = int(np.random.default_rng(seed).integers(rows))
+        chosen = [first]
+        nearest = pairwise_distances(X, X[first : first + 1]).ravel()
+    while len(chosen) < n:
+        pick = int(np.argmax(nearest))
+        chosen.append(pick)
+        nearest = np.minimum(nearest, pairwise_distances(X, X[pick : pick + 1]).ravel())
+    return np.asarray(chosen)
+
+
+def weighted_clusters(X, weights: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Indices of n rows: the row nearest each centre of a k-means weighted by usefulness.
+
+    The diverse mini-batch of Zhdanov (2019): cluster the most uncertain candidates so that a
+    batch covers several regions of doubt instead of fifty near-duplicates of one.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import pairwise_distances_argmin_min
+
+    rows = X.shape[0]
+    if rows <= n:
+        return np.arange(rows)
+    kmeans = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(X, sample_weight=np.maximum(weights, 1e-9))
+    chosen: list[int] = []
+    for cluster in range(n):
+        members = np.flatnonzero(kmeans.labels_ == cluster)
+        if len(members):
+            nearest, _ = pairwise_distances_argmin_min(kmeans.cluster_centers_[cluster : cluster + 1], X[members])
+            chosen.append(int(members[nearest[0]]))
+    rest = [i for i in np.argsort(-weights, kind="stable") if i not in set(chosen)]
+    return np.asarray(chosen + rest[: n - len(chosen)])
+
+
+def class_quotas(predicted: np.ndarray, scores: np.ndarray, n: int, classes: int) -> np.ndarray:
+    """Indices of n rows with an equal share for each predicted class, most useful first within a
+    class; shares a class cannot fill go to the most useful rows left. Rare classes get found."""
+    order = np.argsort(-scores, kind="stable")
+    by_class = [order[predicted[order] == k] for k in range(classes)]
+    chosen: list[int] = []
+    depth = 0
+    while len(chosen) < min(n, len(scores)):
+        added = False
+        for members in by_class:
+            if depth < len(members) and len(chosen) < n:
+                chosen.append(int(members[depth]))
+                added = True
+        if not added:
+            break
+        depth += 1
     return np.asarray(chosen)

@@ -9,7 +9,8 @@ from ..errors import UsageError
 from ..labels import counted_answers
 from ..project import Project, project_lock
 from ..state import State, save_state
-from ._common import did_you_mean, utc_now
+from ..messages import did_you_mean
+from ._common import utc_now
 
 
 @dataclass

@@ -20,7 +20,9 @@ from ..labels import LOG_COLUMNS, next_import_id, read_label_log, without_revert
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
-from ._common import class_hint, did_you_mean, match_label, utc_now
+from ..labels import match_label
+from ..messages import class_hint, did_you_mean
+from ._common import utc_now
 
 ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods", ".xls")
 ANNOTATOR_COLUMN = "annotator"

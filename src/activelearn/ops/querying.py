@@ -6,11 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from ..config import STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
-from ..features import build_features, check_columns, explained_fit_errors
+from ..features import check_columns
 from ..handoff import batch_frame, write_batch
 from ..labels import answered_ids, counted_answers, current_labels
 from ..models import load_model
@@ -18,11 +17,11 @@ from ..pool import iter_chunks, pool_columns, read_rows
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
-from ..strategies import UNCERTAINTY, TopK, representative_rows, tie_keys, uncertainty_scores
-from ._common import did_you_mean, training_key, utc_now
+from ..selection import Context, choose
+from ..messages import did_you_mean
+from ._common import training_key, utc_now
 
-# Before any model exists the first batch is chosen by clustering a random sample of this size.
-COLD_START_SAMPLE = 20_000
+LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
 BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
 
 
@@ -90,16 +89,14 @@ def query(
         pipeline, model_columns = _latest_model(project, warnings) or (None, [])
         if prefill and pipeline is None:
             raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
-        if strategy in UNCERTAINTY and pipeline is None:
-            ids, candidates = _representative(project, reserved, n, number)
-            used = "representative"
-            warnings.append("no model yet: chose rows that spread over the data (k-means); run train for uncertainty sampling")
-        elif strategy in UNCERTAINTY:
-            ids, candidates = _most_uncertain(project, pipeline, model_columns, strategy, reserved, n, number)
-            used = strategy
-        else:
-            ids, candidates = _random(project, reserved, n, number)
-            used = strategy
+        context = Context(config.id_column, config.columns, config.seed, number, pipeline, model_columns)
+        if strategy in LABELED_ROWS_NEEDED:
+            context.labeled, context.labels = _labeled_rows(project, log, context.used_columns)
+        chosen = choose(strategy, lambda columns: _unreserved_chunks(project, columns, reserved), n, context)
+        ids, candidates, used = chosen.ids, chosen.candidates, chosen.strategy
+        warnings.extend(chosen.warnings)
+        if used == "representative" and strategy != "representative":
+            warnings.append(f"no model yet: chose rows that spread over the data (k-means), not by {strategy}; run train first")
         if candidates == 0:
             raise NothingToDoError(
                 "nothing to query: every row of the pool is labeled or waiting in a pending batch"
@@ -164,44 +161,18 @@ def _latest_model(project: Project, warnings: list[str]):
 def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str]):
     id_column = project.config.id_column
     reserved_list = list(reserved)
-    for chunk in iter_chunks(project.paths.pool, [id_column, *columns]):
+    for chunk in iter_chunks(project.paths.pool, list(dict.fromkeys([id_column, *columns]))):
         chunk = chunk[~chunk[id_column].isin(reserved_list)]
         if len(chunk):
             yield chunk
 
 
-def _random(project: Project, reserved: set[str], n: int, salt: int):
-    seed, id_column = project.config.seed, project.config.id_column
-    best, seen = TopK(n), 0
-    for chunk in _unreserved_chunks(project, [], reserved):
-        ids = chunk[id_column].to_numpy()
-        best.push(ids, np.zeros(len(ids)), tie_keys(ids, seed, salt))
-        seen += len(ids)
-    return best.ids.tolist(), seen
+def _labeled_rows(project: Project, log, columns: list[str]):
+    """The current training labels with their rows, for strategies that look at them."""
+    from .training import training_labels
 
-
-def _most_uncertain(project: Project, pipeline, columns: list[str], strategy: str, reserved: set[str], n: int, salt: int):
-    config = project.config
-    best, seen = TopK(n), 0
-    for chunk in _unreserved_chunks(project, columns, reserved):
-        ids = chunk[config.id_column].to_numpy()
-        scores = uncertainty_scores(pipeline.predict_proba(chunk), strategy)
-        best.push(ids, scores, tie_keys(ids, config.seed, salt))
-        seen += len(ids)
-    return best.ids.tolist(), seen
-
-
-def _representative(project: Project, reserved: set[str], n: int, salt: int):
-    """Rows nearest the centres of n clusters of a seeded random sample of the unlabeled pool."""
-    config = project.config
-    sample_ids, seen = _random(project, reserved, COLD_START_SAMPLE, salt)
-    if not sample_ids:
-        return [], 0
-    rows = read_rows(project.paths.pool, config.id_column, sample_ids, config.feature_columns)
-    with explained_fit_errors(config.columns, len(rows)):
-        features = build_features(config.columns).fit_transform(rows)
-    chosen = representative_rows(features, min(n, len(sample_ids)), config.seed + salt)
-    return [sample_ids[i] for i in chosen], seen
+    ids, labels = training_labels(log)
+    return read_rows(project.paths.pool, project.config.id_column, ids, columns), labels
 
 
 def _batch_table(project: Project, pipeline, model_columns: list[str], ids: list[str], prefill: bool):

@@ -1,0 +1,22 @@
+"""Wording shared by the messages that tell people how to fix their input."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
+    choices = [str(c) for c in choices]
+    folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(str(value).casefold(), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+
+
+def class_hint(value: str, classes: Iterable[str]) -> str:
+    """'(did you mean 'cat'? classes: cat, dog)' for a label that is not a class."""
+    classes = list(classes)
+    close = did_you_mean(value, classes).strip()[1:-1]  # "did you mean 'cat'?" without parentheses
+    listing = f"classes: {', '.join(classes)}"
+    return f"({close} {listing})" if close else f"({listing})"

@@ -1,0 +1,269 @@
+"""Choosing a batch: one engine for `query` (the pool streamed from disk) and `simulate` (in memory).
+
+Every strategy reads the candidate rows through `chunks(columns)` and keeps only a bounded set
+(a running top-k, or a seeded sample of rows), so memory is O(chunk + batch), not O(pool).
+The scoring and picking themselves are the pure functions of `strategies`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .strategies import (
+    TopK,
+    class_quotas,
+    k_center_greedy,
+    kl_disagreement,
+    representative_rows,
+    tie_keys,
+    uncertainty_scores,
+    vote_entropy,
+    weighted_clusters,
+)
+
+# name -> what it does, for --help and the README; the order is the order of the docs
+STRATEGIES = {
+    "margin": "smallest gap between the two most likely classes (uncertainty sampling)",
+    "least-confidence": "lowest probability of the predicted class",
+    "entropy": "highest entropy of the predicted probabilities",
+    "density": "margin weighted by how typical a row is of the pool (information density)",
+    "committee": "most disagreement (vote entropy) in a committee of models trained on bootstrap samples",
+    "committee-kl": "most disagreement (mean KL divergence from the consensus) in the committee",
+    "diverse": "the most uncertain candidates (10x the batch), spread out by weighted k-means",
+    "balanced": "margin with an equal share of the batch for each predicted class",
+    "coreset": "rows farthest from everything labeled (k-center greedy): pure diversity",
+    "representative": "rows nearest the centres of k-means clusters of the pool (the cold start)",
+    "random": "a seeded random sample",
+}
+NEEDS_MODEL = {"margin", "least-confidence", "entropy", "density", "committee", "committee-kl", "diverse", "balanced"}
+DIVERSE_FACTOR = 10  # candidates per batch row for "diverse"
+SAMPLE_ROWS = 20_000  # rows sampled for the cold start and for core-set
+DENSITY_REFERENCE = 2_000  # rows whose mean stands for "the pool" in density weighting
+COMMITTEE_SIZE = 5
+
+
+Chunks = Callable[[list[str]], Iterator[pd.DataFrame]]
+
+
+@dataclass
+class Context:
+    """What a strategy may use besides the candidate rows."""
+
+    id_column: str
+    columns: dict[str, str]  # roles, for features when there is no model yet
+    seed: int
+    salt: int  # the batch number: each batch draws its own random numbers
+    pipeline: object | None = None  # the fitted model
+    model_columns: list[str] = field(default_factory=list)
+    labeled: pd.DataFrame | None = None  # labeled rows, for the committee and core-set
+    labels: np.ndarray | None = None
+
+    @property
+    def used_columns(self) -> list[str]:
+        if self.pipeline is not None:
+            return self.model_columns
+        return [n for n, r in self.columns.items() if r != "ignore"]
+
+
+@dataclass
+class Selection:
+    ids: list[str]
+    strategy: str  # as applied: "representative" when a model-based strategy had no model yet
+    candidates: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
+    """The ids of the n most useful candidate rows, by `strategy`."""
+    if strategy in NEEDS_MODEL and ctx.pipeline is None:
+        return _representative(chunks, n, ctx)
+    handler = {
+        "random": _random,
+        "density": _density,
+        "committee": _committee,
+        "committee-kl": _committee,
+        "diverse": _diverse,
+        "balanced": _balanced,
+        "coreset": _coreset,
+        "representative": _representative,
+    }.get(strategy, _uncertainty)
+    if handler is _committee or handler is _uncertainty:
+        return handler(chunks, n, ctx, strategy)
+    return handler(chunks, n, ctx)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _keys(chunk: pd.DataFrame, ctx: Context) -> np.ndarray:
+    return tie_keys(chunk[ctx.id_column].to_numpy(), ctx.seed, ctx.salt)
+
+
+def _sample(chunks: Chunks, size: int, ctx: Context, columns: list[str]) -> tuple[TopK, int]:
+    """A seeded random sample of `size` candidate rows (kept whole), and how many there were."""
+    sample, seen = TopK(size), 0
+    for chunk in chunks([ctx.id_column, *columns]):
+        sample.push(chunk[ctx.id_column].to_numpy(), np.zeros(len(chunk)), _keys(chunk, ctx), rows=chunk)
+        seen += len(chunk)
+    return sample, seen
+
+
+def _features(ctx: Context, frame: pd.DataFrame):
+    return ctx.pipeline.named_steps["features"].transform(frame)
+
+
+def _selection(ids, strategy: str, seen: int, warnings=None) -> Selection:
+    return Selection([str(i) for i in ids], strategy, seen, list(warnings or []))
+
+
+# --- strategies ---------------------------------------------------------------------------------
+
+
+def _random(chunks: Chunks, n: int, ctx: Context) -> Selection:
+    best, seen = TopK(n), 0
+    for chunk in chunks([ctx.id_column]):
+        best.push(chunk[ctx.id_column].to_numpy(), np.zeros(len(chunk)), _keys(chunk, ctx))
+        seen += len(chunk)
+    return _selection(best.ids, "random", seen)
+
+
+def _uncertainty(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
+    best, seen = TopK(n), 0
+    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
+        scores = uncertainty_scores(ctx.pipeline.predict_proba(chunk), strategy)
+        best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
+        seen += len(chunk)
+    return _selection(best.ids, strategy, seen)
+
+
+def _representative(chunks: Chunks, n: int, ctx: Context) -> Selection:
+    from .features import build_features, explained_fit_errors
+
+    columns = [c for c, r in ctx.columns.items() if r != "ignore"]
+    sample, seen = _sample(chunks, SAMPLE_ROWS, ctx, columns)
+    if sample.rows is None:
+        return _selection([], "representative", 0)
+    with explained_fit_errors(ctx.columns, len(sample.rows)):
+        features = build_features(ctx.columns).fit_transform(sample.rows)
+    chosen = representative_rows(features, min(n, len(sample.ids)), ctx.seed + ctx.salt)
+    return _selection(sample.ids[chosen], "representative", seen)
+
+
+def _density(chunks: Chunks, n: int, ctx: Context) -> Selection:
+    """Margin times the mean cosine similarity to the pool (Settles & Craven 2008)."""
+    from sklearn.preprocessing import normalize
+
+    reference, _ = _sample(chunks, DENSITY_REFERENCE, ctx, ctx.model_columns)
+    if reference.rows is None:
+        return _selection([], "density", 0)
+    centre = np.asarray(normalize(_features(ctx, reference.rows)).mean(axis=0)).ravel()
+    best, seen = TopK(n), 0
+    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
+        similarity = normalize(_features(ctx, chunk)) @ centre
+        density = (1.0 + np.asarray(similarity).ravel()) / 2.0  # cosine in [-1, 1] -> [0, 1]
+        scores = uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin") * density
+        best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
+        seen += len(chunk)
+    return _selection(best.ids, "density", seen)
+
+
+def _committee(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
+    members, warnings = build_committee(ctx)
+    if len(members) < 2:
+        selection = _uncertainty(chunks, n, ctx, "margin")
+        selection.warnings.extend(warnings)
+        return selection
+    classes = list(ctx.pipeline.classes_)
+    disagreement = vote_entropy if strategy == "committee" else kl_disagreement
+    best, seen = TopK(n), 0
+    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
+        probas = [_aligned_proba(m, chunk, classes) for m in members]
+        # among rows the committee agrees on (vote entropy 0), the least certain come first
+        scores = disagreement(probas) + 1e-6 * uncertainty_scores(np.mean(probas, axis=0), "margin")
+        best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
+        seen += len(chunk)
+    return _selection(best.ids, strategy, seen, warnings)
+
+
+def build_committee(ctx: Context) -> tuple[list, list[str]]:
+    """Copies of the model fitted on bootstrap samples of the labeled rows (query by bagging,
+    Abe & Mamitsuka 1998). Samples that miss a class are drawn again."""
+    from sklearn.base import clone
+
+    if ctx.labeled is None or ctx.labels is None or len(ctx.labels) < 2:
+        return [], ["committee: no labeled rows to bootstrap; used margin"]
+    rng = np.random.default_rng([ctx.seed, ctx.salt])
+    classes = np.unique(ctx.labels)
+    members = []
+    for _ in range(COMMITTEE_SIZE):
+        for _attempt in range(20):
+            rows = rng.integers(0, len(ctx.labels), len(ctx.labels))
+            if len(np.unique(ctx.labels[rows])) == len(classes):
+                break
+        try:
+            members.append(clone(ctx.pipeline).fit(ctx.labeled.iloc[rows], ctx.labels[rows]))
+        except (ValueError, ArithmeticError):  # e.g. a calibrated model with too few rows per class
+            continue
+    warnings = [] if len(members) >= 2 else ["committee: too few labels to fit a committee; used margin"]
+    return members, warnings
+
+
+def _aligned_proba(model, chunk: pd.DataFrame, classes: list) -> np.ndarray:
+    proba = model.predict_proba(chunk)
+    out = np.zeros((len(chunk), len(classes)))
+    for column, label in enumerate(model.classes_):
+        out[:, classes.index(label)] = proba[:, column]
+    return out
+
+
+def _diverse(chunks: Chunks, n: int, ctx: Context) -> Selection:
+    candidates, seen = TopK(n * DIVERSE_FACTOR), 0
+    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
+        scores = uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin")
+        candidates.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx), rows=chunk)
+        seen += len(chunk)
+    if candidates.rows is None:
+        return _selection([], "diverse", 0)
+    chosen = weighted_clusters(_features(ctx, candidates.rows), candidates.scores, n, ctx.seed + ctx.salt)
+    return _selection(candidates.ids[chosen], "diverse", seen)
+
+
+def _balanced(chunks: Chunks, n: int, ctx: Context) -> Selection:
+    classes = len(ctx.pipeline.classes_)
+    per_class = [TopK(n) for _ in range(classes)]
+    seen = 0
+    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
+        proba = ctx.pipeline.predict_proba(chunk)
+        scores, predicted = uncertainty_scores(proba, "margin"), proba.argmax(axis=1)
+        ids, keys = chunk[ctx.id_column].to_numpy(), _keys(chunk, ctx)
+        for k in range(classes):
+            mask = predicted == k
+            per_class[k].push(ids[mask], scores[mask], keys[mask])
+        seen += len(chunk)
+    ids = np.concatenate([t.ids for t in per_class])
+    scores = np.concatenate([t.scores for t in per_class])
+    predicted = np.concatenate([np.full(len(t.ids), k) for k, t in enumerate(per_class)])
+    chosen = class_quotas(predicted, scores, n, classes)
+    return _selection(ids[chosen], "balanced", seen)
+
+
+def _coreset(chunks: Chunks, n: int, ctx: Context) -> Selection:
+    from .features import build_features
+
+    sample, seen = _sample(chunks, SAMPLE_ROWS, ctx, ctx.used_columns)
+    if sample.rows is None:
+        return _selection([], "coreset", 0)
+    labeled = ctx.labeled if ctx.labeled is not None and len(ctx.labeled) else None
+    if ctx.pipeline is not None:
+        X = _features(ctx, sample.rows)
+        centers = _features(ctx, labeled) if labeled is not None else None
+    else:
+        features = build_features(ctx.columns)
+        X = features.fit_transform(sample.rows)
+        centers = features.transform(labeled) if labeled is not None else None
+    chosen = k_center_greedy(X, n, centers, seed=ctx.seed + ctx.salt)
+    return _selection(sample.ids[chosen], "coreset", seen)
