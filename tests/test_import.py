@@ -51,14 +51,18 @@ def test_same_file_twice_changes_nothing(trained_project, batch):
     assert snapshot(trained_project) == before
 
 
-def test_a_resaved_copy_with_the_same_answers_adds_nothing(trained_project, batch, tmp_path):
+def test_a_resaved_copy_confirms_the_answers_and_changes_no_label(trained_project, batch, tmp_path):
     fill_batch(batch, ANSWERS)
     assert run_cli("-C", trained_project, "import-labels", batch).exit_code == 0
+    assert run_cli("-C", trained_project, "train").stdout.startswith("model 2:")
     copy = tmp_path / "copy.csv"
     copy.write_text(batch.read_text(encoding="utf-8-sig").replace("\r\n", "\n"), encoding="utf-8")
     result = run_cli("-C", trained_project, "import-labels", copy)
-    assert result.stdout == "imported 0 labels from 1 file; 6 unchanged\n"
-    assert len(read_label_log(trained_project / "data" / "labels.parquet")) == 12
+    assert result.stdout == "imported 0 labels from 1 file (import-0003); 6 unchanged\n"
+    # logged again, so that reverting import-0002 would not take these answers away
+    assert len(read_label_log(trained_project / "data" / "labels.parquet")) == 18
+    status = _status(trained_project)
+    assert status["labeled"] == 12 and status["model_up_to_date"] is True
 
 
 def test_partial_file_leaves_the_rest_pending(trained_project, batch):
@@ -93,7 +97,7 @@ def test_skipped_rows_are_not_trained_on_nor_offered_again(trained_project, batc
     fill_batch(batch, ANSWERS, transform=lambda label: "skip")
     run_cli("-C", trained_project, "import-labels", batch)
     trained = json.loads(run_cli("-C", trained_project, "train", "--json").stdout)
-    assert trained["up_to_date"] is False and trained["n_labels"] == 6
+    assert trained["up_to_date"] is True and trained["n_labels"] == 6  # skips change no training data
     skipped = set(read_batch_ids(batch))
     for _ in range(3):
         result = run_cli("-C", trained_project, "query", "-n", "30")

@@ -302,3 +302,128 @@ def test_revert_one_import_leaves_the_others(trained_project, tmp_path):
         run_cli("-C", trained_project, "import-labels", "--revert", "import-0042"), 2,
         "--revert import-0042: no such import",
     )
+
+
+# --- what a second review found ------------------------------------------------------------------
+
+
+def test_a_rounded_id_that_is_another_pool_row_is_refused_not_misplaced(tmp_path):
+    from openpyxl import Workbook
+
+    data = tmp_path / "d.csv"
+    keys = [str(1234567890123401 + i) for i in range(40)]
+    data.write_text("big,x,label\n" + "\n".join(f"{k},{i % 7},{'ab'[i] if i < 2 else ''}" for i, k in enumerate(keys)) + "\n")
+    project = tmp_path / "p"
+    run_cli("-q", "init", project, "--data", data, "--id-column", "big")
+    ids = read_batch_ids(project / run_cli("-C", project, "query", "-n", "12", "--strategy", "random").stdout.strip())
+    book = Workbook()
+    book.active.append(["big", "label"])
+    for key in ids:  # as a spreadsheet stores them: 15 significant digits
+        book.active.append([float(f"{int(key):.14e}"), "a"])
+    book.save(tmp_path / "batch-0001.xlsx")
+    before = snapshot(project)
+    result = run_cli("-C", project, "import-labels", tmp_path / "batch-0001.xlsx")
+    assert result.exit_code == 1
+    assert "is a pool row not in batch-0001, but also" in result.stderr and "rounded a long number" in result.stderr
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("name", ["batch-0002.csv", "batch-0002 - Sheet1.csv", "batch-0002 (1).csv"])
+def test_untouched_prefilled_rows_stay_unanswered_without_the_helper_columns(trained_project, tmp_path, name):
+    run_cli("-C", trained_project, "query", "-n", "4")
+    report = _json(run_cli("-C", trained_project, "query", "-n", "8", "--prefill", "--json"))
+    frame = pd.read_csv(trained_project / report["file"], encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    frame = frame.drop(columns=["suggestion", "confidence", "decision"])
+    frame.to_csv(tmp_path / name, index=False)
+    result = _json(run_cli("-C", trained_project, "import-labels", tmp_path / name, "--json"))
+    assert (result["labels"], result["unanswered"]) == (0, 8)
+    frame.loc[0, "species"] = {"Adelie": "Gentoo"}.get(frame.loc[0, "species"], "Adelie")  # one row changed
+    frame.to_csv(tmp_path / name, index=False)
+    assert _json(run_cli("-C", trained_project, "import-labels", tmp_path / name, "--json"))["labels"] == 1
+
+
+def test_prefilled_classes_that_look_like_formulas_can_be_accepted(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,label\n" + "\n".join(f"{i % 7},{['-1', '+1'][i % 2] if i < 6 else ''}" for i in range(30)) + "\n")
+    run_cli("-q", "init", tmp_path / "p", "--data", data)
+    run_cli("-C", tmp_path / "p", "train")
+    batch = tmp_path / "p" / run_cli("-C", tmp_path / "p", "query", "-n", "5", "--prefill").stdout.strip()
+    frame = pd.read_csv(batch, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert frame["label"].str.startswith("'").all()  # guarded against formula injection
+    frame["decision"] = "accept"
+    frame.to_csv(batch, index=False, encoding="utf-8-sig")
+    result = _json(run_cli("-C", tmp_path / "p", "import-labels", batch, "--json"))
+    assert result["labels"] == 5
+    log = read_label_log(tmp_path / "p" / "data" / "labels.parquet")
+    assert set(log["answer"]) == {"-1", "+1"}
+
+
+def test_revert_keeps_answers_a_later_import_repeated(trained_project, tmp_path):
+    (tmp_path / "a.csv").write_text("id,species\nr000038,Adelie\n")
+    (tmp_path / "b.csv").write_text("id,species\nr000038,Adelie\nr000100,Gentoo\n")
+    run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv")
+    assert run_cli("-C", trained_project, "import-labels", tmp_path / "b.csv").stdout.startswith("imported 1 label")
+    run_cli("-C", trained_project, "import-labels", "--revert", "import-0002")
+    assert _status(trained_project)["labeled"] == 6 + 2
+
+
+def test_the_same_file_from_another_annotator_is_new(trained_project, tmp_path):
+    (tmp_path / "a.csv").write_text("id,species\nr000038,Adelie\nr000100,Gentoo\n")
+    run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv", "--annotator", "alice")
+    again = run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv", "--annotator", "alice")
+    assert "1 file already imported" in again.stdout
+    bob = _json(run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv", "--annotator", "bob", "--json"))
+    assert bob["labels"] == 2
+    assert _status(trained_project)["agreement"]["rows_answered_by_several"] == 2
+
+
+def test_formulas_saved_without_values_are_named(trained_project, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["id", "species", "other"])
+    book.active.append(["r000038", "=C2", "Adelie"])
+    book.save(tmp_path / "f.xlsx")
+    assert_clean_failure(
+        run_cli("-C", trained_project, "import-labels", tmp_path / "f.xlsx"), 1,
+        "row 2: label '=C2' is not a class (a formula the file was saved without its value",
+    )
+
+
+def test_sheets_titles_trailing_delimiters_and_headerless_columns(trained_project, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "notes"
+    book.active.append(["Fill in the species column"])
+    sheet = book.create_sheet("labels")
+    sheet.append(["Penguins to label, round 3"])
+    sheet.append(["id", "species", None, None])
+    sheet.append(["r000038", "Adelie", "scratch", 1])
+    book.save(tmp_path / "wb.xlsx")
+    result = run_cli("-C", trained_project, "import-labels", tmp_path / "wb.xlsx")
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+    (tmp_path / "t.csv").write_text("id,species\nr000100,Gentoo,\nr000101,Gentoo,\n")
+    assert run_cli("-C", trained_project, "import-labels", tmp_path / "t.csv").stdout.startswith("imported 2 labels")
+    (tmp_path / "bom.csv").write_text("\u00ef\u00bb\u00bfid,species\nr000102,1.0\n".replace("1.0", "Gentoo"))
+    assert run_cli("-C", trained_project, "import-labels", tmp_path / "bom.csv").exit_code == 0
+
+
+def test_an_inbox_does_not_bring_back_a_reverted_file(trained_project, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.csv").write_text("id,species\nr000038,Adelie\n")
+    run_cli("-C", trained_project, "import-labels", inbox)
+    run_cli("-C", trained_project, "import-labels", "--revert", "import-0002")
+    again = run_cli("-C", trained_project, "import-labels", inbox)
+    assert again.stdout == "imported 0 labels from 0 files\n"
+    assert _status(trained_project)["labeled"] == 6
+
+
+def test_numeric_classes_match_as_numbers(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,label\n" + "\n".join(f"{i % 7},{i % 2 if i < 6 else ''}" for i in range(20)) + "\n")
+    run_cli("-q", "init", tmp_path / "p", "--data", data)
+    (tmp_path / "a.csv").write_text("id,label\nr000010,1.0\nr000011,0\n")
+    result = _json(run_cli("-C", tmp_path / "p", "import-labels", tmp_path / "a.csv", "--json"))
+    assert result["labels"] == 2

@@ -8,10 +8,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .storage import atomic_path, read_delimited, read_spreadsheet, spreadsheet_kind
+from .storage import FORMULA_TRIGGERS, atomic_path, read_delimited, read_spreadsheet, spreadsheet_kind, unguarded
 
-# OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 EXCEL_MAX_ROWS = 1_048_576
 # Columns the tool itself writes or reads in a batch file; a data column of that name is renamed.
 DECISION_COLUMN = "decision"
@@ -123,15 +121,16 @@ def read_answer_file(path: Path, id_column: str, label_column: str, warnings: li
     kind = spreadsheet_kind(path)
     try:
         if kind:
-            frame = read_spreadsheet(path)
+            frame = read_spreadsheet(path, wanted=(id_column, label_column))
         else:
             frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True)
+            frame.index = np.arange(2, len(frame) + 2)  # the header is row 1
     except InputError:
         raise
     except Exception as exc:  # csv, zip, openpyxl, odf and xlrd parsers share no useful base class
         what = (kind or "CSV").upper()
         raise InputError(f"{path}: cannot read as {what}: {(str(exc) or type(exc).__name__).splitlines()[0]}") from None
-    frame.columns = [_unneutralised(str(c)) for c in frame.columns]
+    frame.columns = [unguarded(str(c)) for c in frame.columns]
     for wanted in (id_column, label_column):
         if wanted not in frame.columns:
             columns = list(frame.columns)
@@ -140,12 +139,6 @@ def read_answer_file(path: Path, id_column: str, label_column: str, warnings: li
                 f"{', ...' if len(columns) > 8 else ''}); the file needs the id column "
                 f"{id_column!r} and the label column {label_column!r}"
             )
-    frame.index = np.arange(2, len(frame) + 2)
     frame = frame.fillna("")
     blank = frame.apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
     return frame[~blank]
-
-
-def _unneutralised(header: str) -> str:
-    """A header as written before `neutralise` guarded it."""
-    return header[1:] if header.startswith("'") and header[1:].startswith(FORMULA_TRIGGERS) else header

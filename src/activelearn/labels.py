@@ -109,9 +109,22 @@ def current_labels(log: pd.DataFrame, evaluation: bool = False) -> pd.DataFrame:
 
 
 def match_label(value: str, classes: Iterable[str]) -> str | None:
-    """The class `value` names, up to case and surrounding white space; None if it names none."""
+    """The class `value` names, up to case and surrounding white space, or as the same number
+    ("1.0" for class "1"); None if it names none."""
     wanted = value.strip().casefold()
-    return next((c for c in classes if c.casefold() == wanted), None)
+    found = next((c for c in classes if c.casefold() == wanted), None)
+    if found is None:
+        number = _as_number(wanted)
+        if number is not None:
+            found = next((c for c in classes if _as_number(c) == number), None)
+    return found
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def answered_ids(log: pd.DataFrame) -> set[str]:

@@ -25,6 +25,7 @@ class BatchRecord:
     created: str
     sha256: str
     prefilled: bool = False  # the label column was filled with the model's suggestions
+    suggestions: list[str] | None = None  # what was pre-filled, row by row (with `prefilled`)
     released: str | None = None  # when `query --release` gave its unanswered rows back
 
     def is_open(self, now: dt.datetime, expire_after_days: int) -> bool:
@@ -53,6 +54,7 @@ class ModelRecord:
     cv_metrics: dict[str, float] | None = None
     cv_folds: int = 0
     label_log_rows: int = 0  # answers in the (append-only) log when this model was trained
+    labels_sha256: str = ""  # digest of the (id, label) pairs it was trained on
 
 
 @dataclass

@@ -14,6 +14,8 @@ from typing import Any
 from .errors import InputError
 
 TEMP_MARK = ".tmp-"
+# OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -136,7 +138,7 @@ def read_table(path: Path, warnings: list[str] | None = None):
             import pandas as pd
 
             return pd.read_json(path, lines=True, dtype=False)
-        return read_spreadsheet(path)
+        return read_spreadsheet(path).reset_index(drop=True)
     except InputError:
         raise
     except (OSError, ValueError, ImportError, KeyError, IndexError, TypeError) as exc:
@@ -153,7 +155,8 @@ def decode_text(path: Path, warnings: list[str] | None = None) -> str:
     if len(raw) >= 4 and raw[1::2].count(0) > 0.9 * (len(raw) // 2):  # UTF-16 LE without BOM
         return raw.decode("utf-16-le", errors="replace")
     try:
-        return raw.decode("utf-8-sig")
+        # "ï»¿" is a byte-order mark that went through Windows-1252 and back to UTF-8
+        return raw.decode("utf-8-sig").removeprefix("\u00ef\u00bb\u00bf")
     except UnicodeDecodeError:
         if warnings is not None:
             warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
@@ -189,6 +192,7 @@ def read_delimited(
     """
     import csv
     import io
+    import warnings as warnings_module
 
     import pandas as pd
 
@@ -197,14 +201,18 @@ def read_delimited(
     delimiter = sniff_delimiter(header, path.suffix.lower(), wanted)
     names = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     check_headers(names, path)
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=delimiter,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=not keep_blank_lines,
-    )
+    with warnings_module.catch_warnings():
+        # with a trailing delimiter pandas warns of the (empty) field it drops
+        warnings_module.simplefilter("ignore", pd.errors.ParserWarning)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=not keep_blank_lines,
+            index_col=False,  # a trailing delimiter on data lines must not shift the columns
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -232,38 +240,79 @@ def spreadsheet_kind(path: Path) -> str | None:
     return "xlsx"
 
 
-def read_spreadsheet(path: Path):
-    """The first sheet of an XLSX, ODS or XLS workbook, every cell as text ('' for empty)."""
-    kind = spreadsheet_kind(path)
-    if kind == "xlsx":
-        from openpyxl import load_workbook
+HEADER_SEARCH_ROWS = 10  # a title or notes row above the header is common in hand-made sheets
 
+
+def read_spreadsheet(path: Path, wanted: tuple[str, ...] = ()):
+    """A sheet of an XLSX, ODS or XLS workbook, every cell as text ('' for empty), indexed by the
+    row numbers a spreadsheet shows.
+
+    With `wanted` column names, the first sheet and row (among the first few) holding all of them
+    is the header; otherwise the first row of the first sheet. An XLSX formula saved without its
+    value (as some libraries write them) reads as its formula text, never as an empty cell.
+    """
+    sheets = _xlsx_sheets(path) if spreadsheet_kind(path) == "xlsx" else _other_sheets(path)
+    if not sheets:
+        raise InputError(f"{path}: the workbook has no sheets")
+    for rows in sheets:
+        for top, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            names = {unguarded(cell_text(v).strip()) for v in row}
+            if wanted and all(w in names for w in wanted):
+                return _cells_frame(rows, top, path)
+    return _cells_frame(sheets[0], 0, path)
+
+
+def _xlsx_sheets(path: Path) -> list[list[tuple]]:
+    from openpyxl import load_workbook
+
+    def load(values_only_data: bool) -> list[list[tuple]]:
         with open(path, "rb") as handle:  # a handle, so that the name's extension does not matter
-            book = load_workbook(handle, read_only=True, data_only=True)
+            book = load_workbook(handle, read_only=True, data_only=values_only_data)
             try:
-                rows = list(book.worksheets[0].iter_rows(values_only=True))
+                return [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
             finally:
                 book.close()
-    else:
-        import pandas as pd
 
-        sheet = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="calamine", keep_default_na=False)
-        rows = [tuple(None if isinstance(v, str) and v == "" else v for v in r) for r in sheet.itertuples(index=False)]
-    return _cells_frame(rows, path)
+    values = load(True)
+    if any(v is None for sheet in values for row in sheet for v in row):
+        formulas = load(False)
+        values = [
+            [tuple(f if v is None and isinstance(f, str) and f.startswith("=") else v for v, f in zip(vr, fr, strict=False))
+             for vr, fr in zip(vs, fs, strict=False)]
+            for vs, fs in zip(values, formulas, strict=False)
+        ]
+    return values
 
 
-def _cells_frame(rows: list, path: Path):
+def _other_sheets(path: Path) -> list[list[tuple]]:
     import pandas as pd
 
+    book = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine", keep_default_na=False)
+    return [
+        [tuple(None if isinstance(v, str) and v == "" else v for v in r) for r in sheet.itertuples(index=False)]
+        for sheet in book.values()
+    ]
+
+
+def _cells_frame(rows: list, top: int, path: Path):
+    import pandas as pd
+
+    rows = list(rows)
     while rows and all(v is None for v in rows[-1]):  # trailing empty rows some writers keep
         rows.pop()
-    if not rows:
-        raise InputError(f"{path}: the first sheet is empty")
-    header = [cell_text(v).strip() for v in rows[0]]
+    if len(rows) <= top:
+        raise InputError(f"{path}: the sheet is empty")
+    header = [unguarded(cell_text(v).strip()) for v in rows[top]]
+    header = [name or f"(column {i + 1})" for i, name in enumerate(header)]  # headerless columns
     check_headers(header, path)
     width = len(header)
-    body = [[cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[1:]]
-    return pd.DataFrame(body, columns=header, dtype=object)
+    body = [[cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[top + 1 :]]
+    return pd.DataFrame(body, columns=header, index=range(top + 2, top + 2 + len(body)), dtype=object)
+
+
+def unguarded(text: str) -> str:
+    """A cell as written before the formula guard: "'=x" -> "=x" (only where the guard applies)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS) else text
 
 
 def cell_text(value) -> str:

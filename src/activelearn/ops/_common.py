@@ -11,19 +11,22 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def training_key(project) -> str:
-    """What a model version depends on: the label log, and the settings that shape the model.
+def labels_digest(log) -> str:
+    """A digest of the current training labels (id, label): equal digests, equal training data."""
+    from ..labels import current_labels
+
+    current = current_labels(log, evaluation=False)
+    current = current[current["kind"] == "label"].sort_values("id")
+    lines = "\n".join(f"{i}\t{label}" for i, label in zip(current["id"], current["label"], strict=True))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def training_key(project, log) -> str:
+    """What a model version depends on: the training labels, and the settings that shape the model.
 
     Equal keys mean retraining would give the same model; a model whose key differs is stale.
+    `log` is the label log less reverted imports.
     """
-    from ..storage import sha256_file
-
-    config, log = project.config, project.paths.label_log
-    spec = {
-        "labels": sha256_file(log) if log.exists() else "",
-        "model": config.model,
-        "columns": config.columns,
-        "seed": config.seed,
-        "reverted": sorted(project.state.reverted_imports),
-    }
+    config = project.config
+    spec = {"labels": labels_digest(log), "model": config.model, "columns": config.columns, "seed": config.seed}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()

@@ -19,7 +19,7 @@ from ..idrepair import IdRepairer
 from ..labels import LOG_COLUMNS, next_import_id, read_label_log, without_reverted, write_label_log
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
-from ..storage import sha256_file
+from ..storage import sha256_file, unguarded
 from ..labels import match_label
 from ..messages import class_hint, did_you_mean
 from ._common import utc_now
@@ -109,8 +109,11 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], annota
     """Read and check every file; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
     counted = without_reverted(log, state.reverted_imports)
-    imported = set(counted["source_sha256"].dropna())
-    files = _expand(sources, imported)
+    # who already answered by each file: the same bytes from another annotator are new answers
+    imported: dict[str, set[str]] = {}
+    for digest, who in zip(counted["source_sha256"], counted["annotator"], strict=True):
+        imported.setdefault(digest, set()).add(who)
+    files = _expand(sources, set(log["source_sha256"].dropna()))
     warnings: list[str] = []
     pool_ids = _PoolIds(project.paths.pool, config.id_column, state)
     latest = _latest_answers(counted)
@@ -119,7 +122,7 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], annota
     seen_hashes: set[str] = set()
     for path in files:
         digest = sha256_file(path)
-        if digest in imported or digest in seen_hashes:
+        if (digest in imported and (annotator is None or annotator in imported[digest])) or digest in seen_hashes:
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
         seen_hashes.add(digest)
@@ -157,13 +160,15 @@ def revert_import(project: Project, import_id: str, *, wait: float = 0.0) -> Rev
         return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())))
 
 
-def _expand(sources: list[Path], imported: set[str]) -> list[Path]:
+def _expand(sources: list[Path], ever_imported: set[str]) -> list[Path]:
+    """The files to read. A folder (an inbox) contributes the files never imported before, not
+    even by an import that was reverted since; a file named explicitly is always read."""
     files: list[Path] = []
     for source in map(Path, sources):
         if source.is_dir():
             for path in sorted(source.iterdir()):
                 if path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES and not path.name.startswith((".", "~$")):
-                    if sha256_file(path) not in imported:
+                    if sha256_file(path) not in ever_imported:
                         files.append(path)
         elif source.exists():
             files.append(source)
@@ -202,18 +207,25 @@ class _FileReading:
         self.path, self.digest, self.config, self.state = Path(path), digest, config, state
         self.pool_ids, self.latest, self.annotator, self.warnings = pool_ids, latest, annotator, warnings
         self.own_batch = _own_batch(self.path, state)
+        self.own_ids = set(self.own_batch.ids) if self.own_batch else set()
         sent = self.own_batch.ids if self.own_batch else [i for b in state.batches for i in b.ids]
         self.repairer = IdRepairer(sent)
         self.skip_values = {s.casefold() for s in config.skip_values}
         self.owner = {i: b.name for b in state.batches for i in b.ids}
+        self.prefilled = {  # id -> the suggestion its (latest) pre-filled batch was sent with
+            i: suggestion
+            for b in state.batches
+            if b.prefilled and b.suggestions
+            for i, suggestion in zip(b.ids, b.suggestions, strict=False)
+        }
 
     def plan(self) -> tuple[FileImport, pd.DataFrame]:
         frame = read_answer_file(self.path, self.config.id_column, self.config.label_column, self.warnings)
-        prefilled = DECISION_COLUMN in frame.columns or bool(self.own_batch and self.own_batch.prefilled)
+        has_decisions = DECISION_COLUMN in frame.columns
         result = FileImport(str(self.path), self.digest, "imported")
         rows, problems, repairs, first_row_of = [], [], [], {}
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
-            answer = self._answer(row, record, prefilled, problems)
+            answer = self._answer(row, record, has_decisions, problems)
             if answer is None:
                 result.unanswered += 1
                 continue
@@ -233,12 +245,13 @@ class _FileReading:
                 continue
             first_row_of[(id_, who)] = (row, (value, kind))
             before = self.latest.get((id_, who))
+            # an answer repeated from an earlier import is logged again (as that import's), so that
+            # reverting the earlier one does not take it away; it is not counted as new
+            rows.append((id_, value, kind, who, self._batch_of(id_), decision, before not in (None, (value, kind))))
             if before == (value, kind):
                 result.unchanged += 1
                 continue
-            correction = before is not None
-            rows.append((id_, value, kind, who, self._batch_of(id_), decision, correction))
-            result.corrections += correction
+            result.corrections += before is not None
             result.skips += kind == "skip"
             result.labels += kind == "label"
         if problems:
@@ -252,7 +265,7 @@ class _FileReading:
                 f"{self.path}: repaired {len(repairs)} id{'s' * (len(repairs) != 1)} that a spreadsheet had mangled "
                 f"(row {row}: {first.raw!r} -> {first.id!r}, {first.describe()}{more}); format the id column as text"
             )
-        if not rows:
+        if not result.labels and not result.skips:
             result.status = "unchanged" if result.unchanged else "no answers"
         answers = pd.DataFrame(
             rows, columns=["id", "answer", "kind", "annotator", "batch", "decision", "correction"]
@@ -260,16 +273,21 @@ class _FileReading:
         result.batch = ", ".join(sorted(set(answers["batch"].dropna()))) or None
         return result, answers
 
-    def _answer(self, row, record, prefilled: bool, problems: list[str]):
+    def _answer(self, row, record, has_decisions: bool, problems: list[str]):
         """(id, answer, kind, decision, repair) for an answered row; None if unanswered; False if bad."""
         config = self.config
-        raw_id = str(record[config.id_column]).strip()
-        label = str(record[config.label_column]).strip()
-        decision = str(record.get(DECISION_COLUMN, "") or "").strip().casefold() or None
-        if prefilled:
-            suggestion = str(record.get(SUGGESTION_COLUMN, "") or "").strip()
+        cell = lambda name: unguarded(str(record.get(name, "") or "").strip())  # noqa: E731
+        raw_id, label = cell(config.id_column), cell(config.label_column)
+        decision = cell(DECISION_COLUMN).casefold() or None
+        if not raw_id and not label:
+            return None
+        id_, repair = self._known_id(raw_id, row, problems)
+        if id_ is False:
+            return False
+        suggestion = cell(SUGGESTION_COLUMN) or self.prefilled.get(id_ or "", "")
+        if has_decisions or id_ in self.prefilled:
             if decision is None and (not label or label.casefold() == suggestion.casefold()):
-                return None  # untouched pre-filled row: nobody has looked at it
+                return None  # an untouched pre-filled row: nobody has looked at it
             if decision is not None and decision not in DECISIONS and decision not in self.skip_values:
                 problems.append(
                     f"{self.path} row {row}: decision {decision!r} is not one of {', '.join(DECISIONS)}"
@@ -280,7 +298,6 @@ class _FileReading:
                 label = suggestion
         elif not label:
             return None
-        id_, repair = self._known_id(raw_id)
         if id_ is None:
             problems.append(f"{self.path} row {row}: id {raw_id!r} is not in the pool{_id_hint(raw_id, repair)}")
             return False
@@ -290,16 +307,33 @@ class _FileReading:
             return id_, "skip", "skip", decision, repair
         canonical = match_label(label, config.classes)
         if canonical is None:
-            problems.append(f"{self.path} row {row}: label {label!r} is not a class {class_hint(label, config.classes)}")
+            hint = (
+                " (a formula the file was saved without its value: open the file in a spreadsheet and "
+                "save it again, or type the label)" if label.startswith("=") else " " + class_hint(label, config.classes)
+            )
+            problems.append(f"{self.path} row {row}: label {label!r} is not a class{hint}")
             return False
         return id_, canonical, "label", decision, repair
 
-    def _known_id(self, raw: str):
-        if raw in self.pool_ids:
+    def _known_id(self, raw: str, row, problems: list[str]):
+        """(id, repair): the pool id a cell names, repaired if a spreadsheet mangled it; (None,
+        repair) if unknown; (False, None) if it is ambiguous between a pool row and a batch row."""
+        if raw in self.own_ids:
             return raw, None
-        if raw.startswith("'") and raw[1:] in self.pool_ids:  # our formula guard, kept by a spreadsheet
-            return raw[1:], None
-        repair = self.repairer.repair(raw)
+        if raw.startswith("'") and (raw[1:] in self.own_ids or raw[1:] in self.pool_ids):
+            return raw[1:], None  # an apostrophe typed to keep a spreadsheet from reading the id as a number
+        repair = self.repairer.repair(raw) if raw else None
+        if raw in self.pool_ids:
+            if self.own_batch and repair is not None:
+                # a row of the pool, but not of this batch, and a mangled form of one of its rows:
+                # a label put on the wrong row is worse than a question
+                problems.append(
+                    f"{self.path} row {row}: id {raw!r} is a pool row not in {self.own_batch.name}, but also "
+                    f"{repair.describe()[2:]} from {' or '.join(repr(c) for c in repair.candidates[:3])} of "
+                    f"{self.own_batch.name}; type the right id, and format the id column as text"
+                )
+                return False, None
+            return raw, None
         if repair is not None and repair.id is not None:
             return repair.id, repair
         return None, repair
@@ -311,8 +345,14 @@ class _FileReading:
 
 
 def _own_batch(path: Path, state: State) -> BatchRecord | None:
-    """The batch a file answers: the one whose file it is, by name (a spreadsheet may change the extension)."""
-    return next((b for b in state.batches if Path(b.file).stem == path.stem), None)
+    """The batch a file answers: the one whose file it is, by name. A spreadsheet or a download
+    may change the extension or add to the name ("batch-0002 - Sheet1.csv", "batch-0002 (1).xlsx")."""
+    stem = path.stem
+    for batch in reversed(state.batches):
+        sent = Path(batch.file).stem
+        if stem == sent or (stem.startswith(sent) and not stem[len(sent)].isdigit()):
+            return batch
+    return None
 
 
 def _id_hint(value: str, repair) -> str:

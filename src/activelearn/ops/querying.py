@@ -19,7 +19,7 @@ from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ..selection import Context, choose
 from ..messages import did_you_mean
-from ._common import training_key, utc_now
+from ._common import labels_digest, training_key, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
 BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
@@ -104,7 +104,7 @@ def query(
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
-        frame = _batch_table(project, pipeline, model_columns, ids, prefill)
+        frame, suggestions = _batch_table(project, pipeline, model_columns, ids, prefill)
         write_batch(frame, target)
         record = BatchRecord(
             name=f"batch-{number:04d}",
@@ -115,6 +115,7 @@ def query(
             created=utc_now(),
             sha256=sha256_file(target),
             prefilled=prefill,
+            suggestions=suggestions if prefill else None,
         )
         state.batches.append(record)
         save_state(paths.state, state)
@@ -147,9 +148,9 @@ def _latest_model(project: Project, warnings: list[str]):
     if record is None:
         return None
     pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
-    if record.training_key != training_key(project):
-        log = project.paths.label_log
-        changed = "labels imported" if log.exists() and sha256_file(log) != record.label_log_sha256 else "settings in activelearn.toml"
+    log = counted_answers(project.paths, project.state)
+    if record.training_key != training_key(project, log):
+        changed = "labels imported" if labels_digest(log) != record.labels_sha256 else "settings in activelearn.toml"
         warnings.append(
             f"model {record.version} does not know the {changed} since it was trained; "
             "run `activelearn train` first for a better batch"
@@ -184,4 +185,5 @@ def _batch_table(project: Project, pipeline, model_columns: list[str], ids: list
         proba = pipeline.predict_proba(rows)
         suggestions = [str(c) for c in pipeline.classes_[proba.argmax(axis=1)]]
         confidence = proba.max(axis=1)
-    return batch_frame(rows, config.id_column, config.label_column, display, suggestions, confidence, prefill)
+    frame = batch_frame(rows, config.id_column, config.label_column, display, suggestions, confidence, prefill)
+    return frame, suggestions

@@ -72,6 +72,6 @@ def status(project: Project) -> StatusResult:
         released_batches=sum(b.status in ("released", "expired") for b in overview),
         models=models,
         answers_since_model=int(len(full_log) - (latest.label_log_rows if latest else 0)),
-        model_up_to_date=latest is not None and latest.training_key == training_key(project),
+        model_up_to_date=latest is not None and latest.training_key == training_key(project, log),
         agreement=agreement(log),
     )

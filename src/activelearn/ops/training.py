@@ -13,7 +13,7 @@ from ..pool import pool_columns, read_rows
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
-from ._common import training_key, utc_now
+from ._common import labels_digest, training_key, utc_now
 
 
 @dataclass
@@ -41,14 +41,15 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
     """Fit on all current labels; a no-op (up_to_date) when nothing the model depends on changed."""
     with project_lock(project.paths, wait):
         config, state, paths = project.config, project.state, project.paths
-        key = training_key(project)
+        log = read_label_log(paths.label_log)
+        counted = without_reverted(log, state.reverted_imports)
+        key = training_key(project, counted)
         latest = state.latest_model
         if latest is not None and latest.training_key == key and not force:
             return _result(latest, up_to_date=True)
 
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config))
-        log = read_label_log(paths.label_log)
-        ids, labels = training_labels(without_reverted(log, state.reverted_imports))
+        ids, labels = training_labels(counted)
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
 
@@ -65,6 +66,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             labels_per_class={str(c): int(n) for c, n in zip(classes, counts, strict=True)},
             label_log_sha256=sha256_file(paths.label_log) if paths.label_log.exists() else "",
             label_log_rows=int(len(log)),
+            labels_sha256=labels_digest(counted),
             training_key=key,
             fit_seconds=fitted.fit_seconds,
             cv_metrics=fitted.cv_metrics,

@@ -1,0 +1,110 @@
+"""Learning curves: the area under them, the labels needed to reach a target, and how a strategy
+compares with random sampling over paired seeds."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+METRICS = ("accuracy", "balanced_accuracy", "f1_macro")
+TIE_TOLERANCE = 0.002  # AULC differences smaller than this count as ties
+
+
+@dataclass
+class StrategySummary:
+    strategy: str
+    aulc: float  # mean over seeds of the normalised area under the learning curve
+    aulc_sd: float
+    final: float  # mean score at the last point
+    labels_95: float | None  # median over seeds of the labels needed to reach 95% of the full-pool score
+    labels_99: float | None
+    savings_95: float | None  # random's labels_95 / this strategy's (> 1: fewer labels needed)
+    savings_is_lower_bound: bool  # random never reached the target within the budget
+    wins: int  # seeds where its AULC beats random's
+    ties: int
+    losses: int
+    p_value: float | None  # Wilcoxon signed-rank test of the paired AULC differences with random
+    significantly_worse: bool
+
+
+def area_under_curve(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Trapezoid area under score-versus-labels, divided by the span of labels: a mean score."""
+    if len(labels) < 2:
+        return float(scores[0]) if len(scores) else math.nan
+    return float(np.trapezoid(scores, labels) / (labels[-1] - labels[0]))
+
+
+def labels_to_reach(labels: np.ndarray, scores: np.ndarray, target: float) -> float | None:
+    """The fewest labels at which the curve reaches `target`; None if it never does."""
+    reached = np.flatnonzero(scores >= target)
+    return float(labels[reached[0]]) if len(reached) else None
+
+
+def summarize(curves: pd.DataFrame, full_scores: dict[int, float], metric: str, baseline: str = "random") -> list[StrategySummary]:
+    """One summary per strategy, from curves with columns strategy, seed, labels and the metrics."""
+    per_run = []
+    for (strategy, seed), run in curves.groupby(["strategy", "seed"], sort=False):
+        run = run.sort_values("labels")
+        labels, scores = run["labels"].to_numpy(float), run[metric].to_numpy(float)
+        full = full_scores[seed]
+        per_run.append(
+            {
+                "strategy": strategy, "seed": seed, "aulc": area_under_curve(labels, scores), "final": scores[-1],
+                "l95": labels_to_reach(labels, scores, 0.95 * full), "l99": labels_to_reach(labels, scores, 0.99 * full),
+                "budget": labels[-1],
+            }
+        )
+    runs = pd.DataFrame(per_run)
+    base = runs[runs["strategy"] == baseline].set_index("seed")
+    summaries = []
+    for strategy in dict.fromkeys(curves["strategy"]):
+        mine = runs[runs["strategy"] == strategy].set_index("seed")
+        l95, l99 = _median_reached(mine["l95"]), _median_reached(mine["l99"])
+        base_l95 = _median_reached(base["l95"]) if len(base) else None
+        savings, lower_bound = None, False
+        if l95 and len(base):
+            if base_l95 is None:
+                savings, lower_bound = float(base["budget"].max()) / l95, True
+            else:
+                savings = base_l95 / l95
+        diffs = (mine["aulc"] - base["aulc"]).dropna() if len(base) else pd.Series(dtype=float)
+        p_value = _wilcoxon(diffs.to_numpy()) if strategy != baseline else None
+        summaries.append(
+            StrategySummary(
+                strategy=strategy,
+                aulc=round(float(mine["aulc"].mean()), 4),
+                aulc_sd=round(float(mine["aulc"].std(ddof=1)) if len(mine) > 1 else 0.0, 4),
+                final=round(float(mine["final"].mean()), 4),
+                labels_95=l95,
+                labels_99=l99,
+                savings_95=round(savings, 2) if savings else None,
+                savings_is_lower_bound=lower_bound,
+                wins=int((diffs > TIE_TOLERANCE).sum()),
+                ties=int((diffs.abs() <= TIE_TOLERANCE).sum()),
+                losses=int((diffs < -TIE_TOLERANCE).sum()),
+                p_value=None if p_value is None else round(p_value, 4),
+                significantly_worse=bool(p_value is not None and p_value < 0.05 and diffs.mean() < 0),
+            )
+        )
+    return summaries
+
+
+def _median_reached(values: pd.Series) -> float | None:
+    """The median over seeds, counting a seed that never reached the target as infinitely late;
+    None when fewer than half the seeds reached it."""
+    filled = values.astype(float).fillna(math.inf).to_numpy()
+    median = float(np.median(filled))
+    return None if math.isinf(median) else median
+
+
+def _wilcoxon(diffs: np.ndarray) -> float | None:
+    if len(diffs) < 2:
+        return None
+    if not np.any(np.abs(diffs) > 1e-12):
+        return 1.0
+    from scipy.stats import wilcoxon
+
+    return float(wilcoxon(diffs).pvalue)
