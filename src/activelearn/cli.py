@@ -238,6 +238,46 @@ def import_labels(
 
 
 @app.command()
+def simulate(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Argument(metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file.")],
+    label_column: Annotated[str, typer.Option(help="The column of known labels.")],
+    id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generated).")] = None,
+    strategy: Annotated[Optional[list[str]], typer.Option(help="A strategy to compare (repeatable); random is always run as the baseline.")] = None,
+    model: Annotated[str, typer.Option(help="The model preset.")] = "logistic",
+    initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
+    batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
+    budget: Annotated[Optional[int], typer.Option(help="Stop at this many labels (default: initial + 30 batches).")] = None,
+    repeats: Annotated[int, typer.Option(help="Seeds: each has its own test split and initial set, shared by all strategies.")] = 5,
+    test_size: Annotated[float, typer.Option(help="Share of the rows held out to score the model.")] = 0.25,
+    seed: Annotated[int, typer.Option(help="The first seed.")] = 0,
+    metric: Annotated[str, typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares.")] = "f1_macro",
+    out: Annotated[Path, typer.Option(help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
+    jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
+    text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
+    ignore_columns: Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare strategies on a labeled file: the loop with known labels playing the person."""
+    from . import render as rendering
+
+    opts: Globals = ctx.obj or Globals()
+
+    def call():
+        from .ops import simulate as simulate_op
+
+        with rendering.progress("simulating", quiet=opts.quiet) as advance:
+            return simulate_op(
+                data, label_column, id_column=id_column, strategies=strategy or ["margin"], model=model,
+                initial=initial, batch_size=batch_size, budget=budget, repeats=repeats, test_size=test_size,
+                seed=seed, metric=metric, out=out, jobs=jobs, text_columns=_names(text_columns),
+                ignore_columns=_names(ignore_columns), progress=advance,
+            )
+
+    _run(ctx, call, rendering.simulate_result, as_json)
+
+
+@app.command()
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Pool size, labels per class, pending batches, model versions and their metrics."""
 

@@ -85,8 +85,11 @@ class FitResult:
     fit_seconds: float
 
 
-def fit_model(model: str, columns: dict[str, str], seed: int, X, y: np.ndarray) -> FitResult:
-    """Fit the preset on every row of X, and estimate its quality by stratified cross-validation."""
+def fit_model(
+    model: str, columns: dict[str, str], seed: int, X, y: np.ndarray, *, cross_validate: bool = True
+) -> FitResult:
+    """Fit the preset on every row of X and, unless told not to, estimate its quality by
+    stratified cross-validation."""
     import time
 
     classes = np.unique(y)
@@ -96,7 +99,7 @@ def fit_model(model: str, columns: dict[str, str], seed: int, X, y: np.ndarray) 
             f"training needs labels of at least 2 classes; found {found}. "
             "Label more rows (activelearn query, then import-labels)"
         )
-    cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y)
+    cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y) if cross_validate else (None, 0)
     started = time.perf_counter()
     pipeline = build_pipeline(model, columns, seed, y)
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from functools import cache
 
@@ -19,6 +20,24 @@ def stderr() -> Console:
 def stdout() -> Console:
     # a pipe or a cron log has no width: do not squeeze tables into 80 columns
     return Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+@contextlib.contextmanager
+def progress(description: str, quiet: bool = False):
+    """A progress bar on stderr; yields `advance(done, total)`."""
+    if quiet:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=stderr(), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def error(message: str) -> None:
@@ -195,3 +214,14 @@ def status_report(result, opts) -> None:
             console.print(f"{why}: run `activelearn train`")
     else:
         console.print("no model yet: run `activelearn train`")
+
+
+def simulate_result(result, opts) -> None:
+    from .ops.simulating import summary_table
+
+    info(
+        f"{result.rows} labeled rows, {len(result.classes)} classes, {result.repeats} seeds; "
+        f"full-pool {result.metric} {result.full_pool_score:.3f}; wrote {', '.join(result.files)}",
+        opts,
+    )
+    print(summary_table(result.strategies))

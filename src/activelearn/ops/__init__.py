@@ -13,6 +13,7 @@ _WHERE = {
     "plan_import": "importing",
     "init_project": "initialize",
     "query": "querying",
+    "simulate": "simulating",
     "status": "reporting",
     "train": "training",
 }

@@ -1,0 +1,299 @@
+"""`simulate`: the loop with known labels playing the person, to compare strategies on your data.
+
+It runs the same code as `train` and `query`: the data is read as `init` reads it, models come
+from the same presets, and every batch is chosen by the same selection engine. Each repeat
+(seed) draws one test split and one initial set, shared by every strategy, so that strategies
+are compared on paired runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import MODEL_NAMES, STRATEGY_NAMES
+from ..curves import METRICS, StrategySummary, summarize
+from ..dataset import load_dataset
+from ..errors import InputError, UsageError
+from ..messages import did_you_mean
+from ..models import fit_model
+from ..selection import Context, choose
+from ..storage import atomic_path, write_text
+
+BASELINE = "random"
+CHUNK_ROWS = 65_536
+
+
+@dataclass
+class SimulateResult:
+    data: str
+    out: str
+    rows: int
+    classes: list[str]
+    model: str
+    metric: str
+    initial: int
+    batch_size: int
+    budget: int
+    repeats: int
+    full_pool_score: float  # the metric of a model trained on every training row, mean over repeats
+    strategies: list[StrategySummary]
+    files: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One repeat: its seed, test split and initial labeled rows (positions in the data)."""
+
+    seed: int
+    train: np.ndarray
+    test: np.ndarray
+    initial: np.ndarray
+
+
+def simulate(
+    data: Path,
+    label_column: str,
+    *,
+    id_column: str | None = None,
+    strategies: list[str] = ("margin",),
+    model: str = "logistic",
+    initial: int = 10,
+    batch_size: int = 10,
+    budget: int | None = None,
+    repeats: int = 5,
+    test_size: float = 0.25,
+    seed: int = 0,
+    metric: str = "f1_macro",
+    out: Path = Path("simulation"),
+    jobs: int = -1,
+    text_columns=(),
+    ignore_columns=(),
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulateResult:
+    """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`."""
+    strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
+    warnings: list[str] = []
+    dataset = load_dataset(
+        Path(data), id_column=id_column, label_column=label_column, text_columns=text_columns,
+        ignore_columns=ignore_columns, warnings=warnings,
+    )
+    frame, labels = _labeled_rows(dataset, data, warnings)
+    columns = {r.name: r.role for r in dataset.roles}
+    runs = _runs(labels, repeats, test_size, initial, seed)
+    train_rows = len(runs[0].train)
+    budget = min(budget or initial + 30 * batch_size, train_rows)
+    if budget <= initial:
+        raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
+
+    tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
+    args = (frame, labels, dataset.id_column, columns, model, batch_size, budget)
+    results = _parallel(tasks, args, jobs, progress)
+    full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
+    curves = pd.DataFrame(
+        [point for (_, strategy), points in results.items() if strategy != "full-pool" for point in points]
+    )
+    summaries = summarize(curves, full_scores, metric, BASELINE)
+    files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
+        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows
+    ))
+    return SimulateResult(
+        data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
+        initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
+        full_pool_score=round(float(np.mean(list(full_scores.values()))), 4), strategies=summaries,
+        files=files, warnings=warnings,
+    )
+
+
+def _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric) -> list[str]:
+    strategies = list(dict.fromkeys(strategies or ["margin"]))
+    for name in strategies:
+        if name not in STRATEGY_NAMES:
+            raise UsageError(f"--strategy {name!r} is not a strategy{did_you_mean(name, STRATEGY_NAMES)} (choose from {', '.join(STRATEGY_NAMES)})")
+    if model not in MODEL_NAMES:
+        raise UsageError(f"--model {model!r} is not a model{did_you_mean(model, MODEL_NAMES)} (choose from {', '.join(MODEL_NAMES)})")
+    if metric not in METRICS:
+        raise UsageError(f"--metric {metric!r} is not one of {', '.join(METRICS)}")
+    for name, value, low in (("--initial", initial, 2), ("--batch-size", batch_size, 1), ("--repeats", repeats, 1)):
+        if value < low:
+            raise UsageError(f"{name} must be at least {low}, not {value}")
+    if budget is not None and budget < 1:
+        raise UsageError(f"--budget must be at least 1, not {budget}")
+    if not 0 < test_size < 1:
+        raise UsageError(f"--test-size is a fraction between 0 and 1, not {test_size}")
+    if BASELINE not in strategies:
+        strategies.insert(0, BASELINE)  # the baseline every strategy is measured against
+    return strategies
+
+
+def _labeled_rows(dataset, data, warnings) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows with a known class (skips and empty labels left out), and their labels."""
+    answers = dataset.answers[dataset.answers["kind"] == "label"].set_index("id")["answer"]
+    frame = dataset.pool[dataset.pool[dataset.id_column].isin(answers.index)].reset_index(drop=True)
+    dropped = len(dataset.pool) - len(frame)
+    if dropped:
+        warnings.append(f"{data}: {dropped} rows have no label and are left out of the simulation")
+    labels = answers.loc[frame[dataset.id_column]].to_numpy(dtype=object)
+    if len(np.unique(labels)) < 2:
+        raise InputError(f"{data}: simulation needs labels of at least 2 classes")
+    return frame, labels
+
+
+def _runs(labels: np.ndarray, repeats: int, test_size: float, initial: int, seed: int) -> list[_Run]:
+    """Per repeat: a stratified test split and an initial set with one row of each class (as far
+    as `initial` allows), the rest at random: the same for every strategy."""
+    from sklearn.model_selection import train_test_split
+
+    positions = np.arange(len(labels))
+    runs = []
+    for repeat in range(repeats):
+        run_seed = seed + repeat
+        try:
+            train, test = train_test_split(positions, test_size=test_size, stratify=labels, random_state=run_seed)
+        except ValueError:  # a class too small to stratify
+            train, test = train_test_split(positions, test_size=test_size, random_state=run_seed)
+        if initial >= len(train):
+            raise UsageError(f"--initial {initial} is not less than the {len(train)} training rows")
+        rng = np.random.default_rng([seed, repeat])
+        shuffled = rng.permutation(train)
+        first_of_class = list(dict.fromkeys(labels[shuffled]))
+        seeds = [shuffled[np.flatnonzero(labels[shuffled] == c)[0]] for c in first_of_class][:initial]
+        rest = [p for p in shuffled if p not in set(seeds)][: initial - len(seeds)]
+        runs.append(_Run(run_seed, np.sort(train), np.sort(test), np.asarray(seeds + rest)))
+    return runs
+
+
+def _parallel(tasks, args, jobs: int, progress) -> dict:
+    """(seed, strategy) -> the task's result, in the order of `tasks` whatever order they finish in."""
+    from joblib import Parallel, delayed
+
+    results = {}
+    calls = (delayed(_task)(run, strategy, *args) for run, strategy in tasks)
+    for done, (key, value) in enumerate(Parallel(n_jobs=jobs, return_as="generator_unordered")(calls), start=1):
+        results[key] = value
+        if progress:
+            progress(done, len(tasks))
+    return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
+
+
+def _task(run: _Run, strategy: str, frame, labels, id_column, columns, model, batch_size, budget):
+    key = (run.seed, strategy)
+    if strategy == "full-pool":
+        fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False)
+        return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
+    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, model, batch_size, budget)
+
+
+def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, model, batch_size, budget) -> list[dict]:
+    """Label batch after batch as `query` would choose them, scoring the model after each."""
+    used = [n for n, r in columns.items() if r != "ignore"]
+    position_of = pd.Series(np.arange(len(frame)), index=frame[id_column].to_numpy())
+    labeled = list(run.initial)
+    in_train = np.zeros(len(frame), dtype=bool)
+    in_train[run.train] = True
+    points, number = [], 0
+    while True:
+        fitted = fit_model(model, columns, run.seed, frame.iloc[labeled], labels[labeled], cross_validate=False)
+        scores = _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
+        points.append({"strategy": strategy, "seed": run.seed, "labels": len(labeled), **scores})
+        if len(labeled) >= budget:
+            return points
+        candidates_mask = in_train.copy()
+        candidates_mask[labeled] = False
+        candidates = frame[candidates_mask]
+        if candidates.empty:
+            return points
+        number += 1
+        context = Context(
+            id_column, columns, run.seed, number, fitted.pipeline, used,
+            labeled=frame.iloc[labeled], labels=labels[labeled],
+        )
+        chosen = choose(strategy, lambda cols: _chunks(candidates, cols), min(batch_size, budget - len(labeled)), context)
+        labeled.extend(position_of[chosen.ids].tolist())
+
+
+def _chunks(frame: pd.DataFrame, columns: list[str]):
+    columns = list(dict.fromkeys(columns))
+    for start in range(0, len(frame), CHUNK_ROWS):
+        yield frame.iloc[start : start + CHUNK_ROWS][columns]
+
+
+def _scores(pipeline, X, y) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+    predicted = pipeline.predict(X)
+    return {
+        "accuracy": round(float(accuracy_score(y, predicted)), 4),
+        "balanced_accuracy": round(float(balanced_accuracy_score(y, predicted)), 4),
+        "f1_macro": round(float(f1_score(y, predicted, average="macro", zero_division=0)), 4),
+    }
+
+
+# --- outputs ------------------------------------------------------------------------------------
+
+
+def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows) -> dict:
+    return {
+        "data": str(data), "label column": dataset.label_column, "classes": ", ".join(dataset.classes),
+        "model": model, "metric": metric, "initial labels": initial, "batch size": batch_size,
+        "budget": budget, "training rows per repeat": train_rows, "repeats (seeds)": repeats,
+        "test size": test_size, "seed": seed,
+    }
+
+
+def _write_outputs(out: Path, curves: pd.DataFrame, summaries, full_scores, settings: dict) -> list[str]:
+    from ..plots import plot_learning_curves
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = [out / "curves.csv", out / "summary.csv", out / "summary.md", out / "learning_curve.png"]
+    with atomic_path(files[0]) as tmp:
+        curves.to_csv(tmp, index=False)
+    table = pd.DataFrame([asdict(s) for s in summaries])
+    with atomic_path(files[1]) as tmp:
+        table.to_csv(tmp, index=False)
+    write_text(files[2], summary_markdown(summaries, full_scores, settings))
+    plot_learning_curves(curves, settings["metric"], float(np.mean(list(full_scores.values()))), files[3], settings["data"])
+    return [str(f) for f in files]
+
+
+def summary_markdown(summaries, full_scores, settings: dict) -> str:
+    full = float(np.mean(list(full_scores.values())))
+    lines = [
+        f"# Simulation: {Path(settings['data']).name}",
+        "",
+        *[f"- {key}: {value}" for key, value in settings.items()],
+        f"- full-pool {settings['metric']} (a model trained on every training row): {full:.3f}",
+        "",
+        summary_table(summaries),
+        "",
+        "AULC: area under the learning curve, divided by its span of labels (a mean score; higher is",
+        "better). Labels to 95%/99%: median over seeds of the labels needed to reach that share of the",
+        "full-pool score (`-` when most seeds never did). Savings: random's labels to 95% divided by",
+        "the strategy's (`>` when random never reached it, so the figure is a lower bound). W/T/L: seeds",
+        "where the strategy's AULC beat, tied or lost to random's; p: Wilcoxon signed-rank test of the",
+        "paired differences.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def summary_table(summaries) -> str:
+    header = "| strategy | AULC | final | labels to 95% | labels to 99% | savings vs random | W/T/L | p |"
+    rows = [header, "| --- | ---: | ---: | ---: | ---: | ---: | :---: | ---: |"]
+    for s in summaries:
+        savings = "-" if s.savings_95 is None else f"{'>' if s.savings_is_lower_bound else ''}{s.savings_95:.2f}x"
+        rows.append(
+            f"| {s.strategy} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | {s.final:.3f} | {_labels(s.labels_95)} | "
+            f"{_labels(s.labels_99)} | {savings} | {s.wins}/{s.ties}/{s.losses} | "
+            f"{'-' if s.p_value is None else f'{s.p_value:.3f}'}{' (worse)' if s.significantly_worse else ''} |"
+        )
+    return "\n".join(rows)
+
+
+def _labels(value: float | None) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
