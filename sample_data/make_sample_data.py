@@ -2,7 +2,8 @@
 
 Each pool keeps a handful of labels (the rest empty) so a new project can train at once; each
 answers file holds every row's true label under the id `activelearn init` generates for it
-(r000001 is the file's first row), so the demo can play the person who labels.
+(r000001 is the file's first row), so the demo can play the person who labels; each *_labeled
+file is the same rows with every label, for `activelearn simulate`.
 """
 
 import csv
@@ -37,6 +38,7 @@ def make(name, rows, label, keep_per_class, fields):
     pool = [{**row, label: row[label] if i in keep else ""} for i, row in enumerate(rows)]
     write(f"{name}.csv", pool, fields)
     write(f"{name}_answers.csv", answers, ["id", label])
+    write(f"{name}_labeled.csv", rows, fields)  # every label known: for `activelearn simulate`
 
 
 penguins = read("penguins.csv")

@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .config import MODEL_NAMES, STRATEGY_NAMES
 from .errors import ActivelearnError, UsageError
 
 app = typer.Typer(
@@ -119,8 +120,8 @@ def init(
     id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generate r000001 ...).")] = None,
     label_column: Annotated[Optional[str], typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]")] = None,
     classes: Annotated[Optional[str], typer.Option(help="The classes, comma-separated (default: the labels found).")] = None,
-    model: Annotated[str, typer.Option(help="logistic, random-forest, gradient-boosting, naive-bayes or linear-svm.")] = "logistic",
-    strategy: Annotated[str, typer.Option(help="margin, least-confidence, entropy or random.")] = "margin",
+    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.")] = "logistic",
+    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.")] = "margin",
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
     text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
@@ -166,7 +167,7 @@ def train(
 def query(
     ctx: typer.Context,
     n: Annotated[Optional[int], typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help="margin, least-confidence, entropy or random.")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)} (default: the config's).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")] = None,
     prefill: Annotated[bool, typer.Option(help="Fill the label column with the model's suggestion, plus a decision column (accept / fix / skip).")] = False,
     include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
@@ -244,7 +245,7 @@ def simulate(
     label_column: Annotated[str, typer.Option(help="The column of known labels.")],
     id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generated).")] = None,
     strategy: Annotated[Optional[list[str]], typer.Option(help="A strategy to compare (repeatable); random is always run as the baseline.")] = None,
-    model: Annotated[str, typer.Option(help="The model preset.")] = "logistic",
+    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.")] = "logistic",
     initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
     budget: Annotated[Optional[int], typer.Option(help="Stop at this many labels (default: initial + 30 batches).")] = None,
