@@ -20,3 +20,13 @@ def class_hint(value: str, classes: Iterable[str]) -> str:
     close = did_you_mean(value, classes).strip()[1:-1]  # "did you mean 'cat'?" without parentheses
     listing = f"classes: {', '.join(classes)}"
     return f"({close} {listing})" if close else f"({listing})"
+
+
+def require_choice(option: str, value: str, choices, noun: str) -> None:
+    """Raise a usage error unless `value` is one of `choices`: '--model 'x' is not a model (...)'."""
+    from .errors import UsageError
+
+    if value not in choices:
+        raise UsageError(
+            f"{option} {value!r} is not a {noun}{did_you_mean(value, choices)} (choose from {', '.join(choices)})"
+        )

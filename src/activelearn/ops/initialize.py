@@ -14,7 +14,7 @@ from ..config import MODEL_NAMES, STRATEGY_NAMES, Config, render_config
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
 from ..labels import LOG_COLUMNS, write_label_log
-from ..messages import did_you_mean
+from ..messages import require_choice
 from ..project import CONFIG_NAME, ProjectPaths
 from ..state import State, save_state
 from ..storage import fsync, sha256_file, write_parquet, write_text
@@ -93,13 +93,8 @@ def init_project(
 
 
 def _check_options(model: str, strategy: str, batch_size: int) -> None:
-    if model not in MODEL_NAMES:
-        raise UsageError(f"--model {model!r} is not a model{did_you_mean(model, MODEL_NAMES)} (choose from {', '.join(MODEL_NAMES)})")
-    if strategy not in STRATEGY_NAMES:
-        raise UsageError(
-            f"--strategy {strategy!r} is not a strategy{did_you_mean(strategy, STRATEGY_NAMES)} "
-            f"(choose from {', '.join(STRATEGY_NAMES)})"
-        )
+    require_choice("--model", model, MODEL_NAMES, "model")
+    require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
     if batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
 

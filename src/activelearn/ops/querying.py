@@ -18,7 +18,7 @@ from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ..selection import Context, choose
-from ..messages import did_you_mean
+from ..messages import require_choice
 from ._common import labels_digest, training_key, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
@@ -72,11 +72,7 @@ def query(
     strategy = strategy or config.strategy
     if n < 1:
         raise UsageError(f"-n must be at least 1, not {n}")
-    if strategy not in STRATEGY_NAMES:
-        raise UsageError(
-            f"--strategy {strategy!r} is not a strategy{did_you_mean(strategy, STRATEGY_NAMES)} "
-            f"(choose from {', '.join(STRATEGY_NAMES)})"
-        )
+    require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
         number = state.next_batch_number()

@@ -20,7 +20,7 @@ from ..config import MODEL_NAMES, STRATEGY_NAMES
 from ..curves import METRICS, StrategySummary, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
-from ..messages import did_you_mean
+from ..messages import require_choice
 from ..models import fit_model
 from ..selection import Context, choose
 from ..storage import atomic_path, write_text
@@ -114,10 +114,8 @@ def simulate(
 def _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric) -> list[str]:
     strategies = list(dict.fromkeys(strategies or ["margin"]))
     for name in strategies:
-        if name not in STRATEGY_NAMES:
-            raise UsageError(f"--strategy {name!r} is not a strategy{did_you_mean(name, STRATEGY_NAMES)} (choose from {', '.join(STRATEGY_NAMES)})")
-    if model not in MODEL_NAMES:
-        raise UsageError(f"--model {model!r} is not a model{did_you_mean(model, MODEL_NAMES)} (choose from {', '.join(MODEL_NAMES)})")
+        require_choice("--strategy", name, STRATEGY_NAMES, "strategy")
+    require_choice("--model", model, MODEL_NAMES, "model")
     if metric not in METRICS:
         raise UsageError(f"--metric {metric!r} is not one of {', '.join(METRICS)}")
     for name, value, low in (("--initial", initial, 2), ("--batch-size", batch_size, 1), ("--repeats", repeats, 1)):
