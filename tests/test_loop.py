@@ -120,3 +120,16 @@ def test_readme_loop_runs_as_written_on_both_sample_datasets(tmp_path):
         assert status["labeled"] == (6 if name == "penguins" else 10) + 20
         assert [m["version"] for m in status["models"]] == [1, 2]
         assert report.stderr == ""
+
+
+def test_readme_simulate_runs_as_written(tmp_path):
+    readme = (SAMPLE.parent / "README.md").read_text()
+    command = readme.split("activelearn simulate ", 1)[1].split("```", 1)[0].replace("\\\n", " ").split()
+    assert command[0] == "sample_data/penguins_labeled.csv"
+    assert command[-2] == "--out"  # written to tmp_path, not into the checkout
+    done = _run("simulate", *command[:-1], tmp_path / command[-1], cwd=SAMPLE.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("| strategy | AULC |")
+    assert sorted(p.name for p in (tmp_path / "sim-penguins").iterdir()) == [
+        "curves.csv", "learning_curve.png", "summary.csv", "summary.md",
+    ]
