@@ -21,7 +21,7 @@ def _query(project, *args):
 def test_batch_file_layout(trained_project):
     report = _query(trained_project, "-n", "5")
     assert report == {
-        "batch": "batch-0001", "file": "batches/batch-0001.csv", "rows": 5, "strategy": "margin",
+        "batch": "batch-0001", "file": "batches/batch-0001.csv", "rows": 5, "strategy": "diverse",
         "model_version": 1, "candidates": 338, "warnings": [],
     }
     raw = (trained_project / report["file"]).read_bytes()

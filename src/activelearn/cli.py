@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .config import MODEL_NAMES, STRATEGY_NAMES
+from .config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from .errors import ActivelearnError, UsageError
 
 app = typer.Typer(
@@ -121,7 +121,7 @@ def init(
     label_column: Annotated[Optional[str], typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]")] = None,
     classes: Annotated[Optional[str], typer.Option(help="The classes, comma-separated (default: the labels found).")] = None,
     model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.")] = "logistic",
-    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.")] = "margin",
+    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.")] = DEFAULT_STRATEGY,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
     text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
@@ -244,7 +244,7 @@ def simulate(
     data: Annotated[Path, typer.Argument(metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file.")],
     label_column: Annotated[str, typer.Option(help="The column of known labels.")],
     id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generated).")] = None,
-    strategy: Annotated[Optional[list[str]], typer.Option(help="A strategy to compare (repeatable); random is always run as the baseline.")] = None,
+    strategy: Annotated[Optional[list[str]], typer.Option(help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.")] = None,
     model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.")] = "logistic",
     initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
@@ -269,7 +269,7 @@ def simulate(
 
         with rendering.progress("simulating", quiet=opts.quiet) as advance:
             return simulate_op(
-                data, label_column, id_column=id_column, strategies=strategy or ["margin"], model=model,
+                data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
                 initial=initial, batch_size=batch_size, budget=budget, repeats=repeats, test_size=test_size,
                 seed=seed, metric=metric, out=out, jobs=jobs, text_columns=_names(text_columns),
                 ignore_columns=_names(ignore_columns), progress=advance,

@@ -7,6 +7,7 @@ each row's id, so the batch does not depend on row order or on how the pool is c
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -69,12 +70,15 @@ def representative_rows(X, n: int, seed: int) -> np.ndarray:
     instead of being "the first n rows" or a clump of near-duplicates.
     """
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import pairwise_distances_argmin_min
 
     rows = X.shape[0]
     if rows <= n:
         return np.arange(rows)
-    kmeans = KMeans(n_clusters=n, n_init=3, random_state=seed).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows: empty clusters are handled below
+        kmeans = KMeans(n_clusters=n, n_init=3, random_state=seed).fit(X)
     chosen: list[int] = []
     for cluster in range(n):
         members = np.flatnonzero(kmeans.labels_ == cluster)
@@ -135,12 +139,15 @@ def weighted_clusters(X, weights: np.ndarray, n: int, seed: int) -> np.ndarray:
     batch covers several regions of doubt instead of fifty near-duplicates of one.
     """
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import pairwise_distances_argmin_min
 
     rows = X.shape[0]
     if rows <= n:
         return np.arange(rows)
-    kmeans = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(X, sample_weight=np.maximum(weights, 1e-9))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows: empty clusters are handled below
+        kmeans = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(X, sample_weight=np.maximum(weights, 1e-9))
     chosen: list[int] = []
     for cluster in range(n):
         members = np.flatnonzero(kmeans.labels_ == cluster)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import MODEL_NAMES, STRATEGY_NAMES, Config, render_config
+from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, Config, render_config
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
 from ..labels import LOG_COLUMNS, write_label_log
@@ -42,7 +42,7 @@ def init_project(
     label_column: str | None = None,
     classes: list[str] | None = None,
     model: str = "logistic",
-    strategy: str = "margin",
+    strategy: str = DEFAULT_STRATEGY,
     batch_size: int = 20,
     seed: int = 0,
     text_columns: list[str] = (),

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import MODEL_NAMES, STRATEGY_NAMES
+from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from ..curves import METRICS, StrategySummary, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -62,7 +62,7 @@ def simulate(
     label_column: str,
     *,
     id_column: str | None = None,
-    strategies: list[str] = ("margin",),
+    strategies: list[str] = (DEFAULT_STRATEGY,),
     model: str = "logistic",
     initial: int = 10,
     batch_size: int = 10,
@@ -112,7 +112,7 @@ def simulate(
 
 
 def _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric) -> list[str]:
-    strategies = list(dict.fromkeys(strategies or ["margin"]))
+    strategies = list(dict.fromkeys(strategies or [DEFAULT_STRATEGY]))
     for name in strategies:
         require_choice("--strategy", name, STRATEGY_NAMES, "strategy")
     require_choice("--model", model, MODEL_NAMES, "model")
