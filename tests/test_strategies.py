@@ -112,3 +112,16 @@ def test_weighted_clusters_spread_the_batch():
     X = np.vstack([rng.normal(loc, 0.1, size=(20, 2)) for loc in ([0, 0], [5, 5], [0, 5])])
     chosen = weighted_clusters(X, np.ones(len(X)), 3, seed=0)
     assert sorted(int(i) // 20 for i in chosen) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("strategy", ["margin", "diverse", "balanced", "density", "random"])
+def test_chunk_size_and_worker_count_do_not_change_the_batch(template, tmp_path, strategy):
+    from activelearn.ops import query
+    from activelearn.project import Project
+
+    batches = set()
+    for n, (chunk_rows, jobs) in enumerate([(7, 1), (64, 2), (1000, 4), (65_536, 1)]):
+        project = _copy(template, tmp_path, f"c{n}")
+        result = query(Project.find(project), n=12, strategy=strategy, chunk_rows=chunk_rows, jobs=jobs)
+        batches.add(tuple(read_batch_ids(project / result.file)))
+    assert len(batches) == 1

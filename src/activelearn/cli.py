@@ -173,6 +173,7 @@ def query(
     include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
     release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.")] = None,
     list_batches: Annotated[bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")] = False,
+    jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core); the batch is the same for any number.")] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -200,7 +201,8 @@ def query(
         from .ops import query as query_op
 
         return query_op(
-            _project(), n=n, strategy=strategy, out=out, prefill=prefill, include_skipped=include_skipped, wait=wait
+            _project(), n=n, strategy=strategy, out=out, prefill=prefill, include_skipped=include_skipped,
+            jobs=jobs, wait=wait,
         )
 
     _run(ctx, call, rendering.query_result, as_json)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .errors import StateError
 
-CHUNK_ROWS = 65_536
+CHUNK_ROWS = 65_536  # rows per chunk when scoring, and per row group when init writes the pool
 
 
 def _dataset(path: Path):
@@ -29,16 +29,41 @@ def pool_columns(path: Path) -> list[str]:
 
 
 def read_rows(path: Path, id_column: str, ids, columns: list[str]) -> pd.DataFrame:
-    """The pool rows with the given ids, in the order of `ids`, with just `columns` (and the id)."""
+    """The pool rows with the given ids, in the order of `ids`, with just `columns` (and the id).
+
+    Row group by row group: the id column first, skipping groups whose min/max statistics rule
+    out every wanted id, and the other columns only where a wanted id is; memory stays a group.
+    """
+    import bisect
+
     import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
-    wanted = list(dict.fromkeys([id_column, *columns]))
+    wanted_columns = list(dict.fromkeys([id_column, *columns]))
     ids = pd.Series(list(ids), dtype=object).astype(str)
-    table = _dataset(path).to_table(
-        columns=wanted, filter=pc.field(id_column).isin(pa.array(ids.tolist(), type=pa.string()))
-    )
-    frame = table.to_pandas().set_index(id_column, drop=False)
+    wanted = sorted(set(ids))
+    lookup = pa.array(wanted, type=pa.string())
+    found = []
+    parts = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    if not path.exists():
+        _dataset(path)  # raises the pool-is-missing error
+    for part in parts:
+        reader = pq.ParquetFile(part)
+        position = reader.schema_arrow.get_field_index(id_column)
+        for group in range(reader.num_row_groups):
+            stats = reader.metadata.row_group(group).column(position).statistics
+            if stats is not None and stats.has_min_max:
+                low = bisect.bisect_left(wanted, str(stats.min))
+                if low == len(wanted) or wanted[low] > str(stats.max):
+                    continue
+            id_values = reader.read_row_group(group, columns=[id_column]).column(0)
+            matches = pc.is_in(id_values, value_set=lookup)
+            if pc.any(matches).as_py():
+                table = reader.read_row_group(group, columns=wanted_columns)
+                found.append(table.filter(matches).to_pandas())
+    frame = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=wanted_columns)
+    frame = frame.set_index(id_column, drop=False)
     missing = ids[~ids.isin(frame.index)]
     if len(missing):
         raise StateError(f"{path}: {len(missing)} labeled ids are not in the pool (e.g. {missing.iloc[0]!r})")
@@ -46,7 +71,21 @@ def read_rows(path: Path, id_column: str, ids, columns: list[str]) -> pd.DataFra
 
 
 def iter_chunks(path: Path, columns: list[str], chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """The pool's rows in order, `chunk_rows` at a time, reading only `columns`."""
-    for batch in _dataset(path).to_batches(columns=list(dict.fromkeys(columns)), batch_size=chunk_rows):
-        if batch.num_rows:
-            yield batch.to_pandas()
+    """The pool's rows in order, `chunk_rows` at a time, reading only `columns`.
+
+    One row group is read at a time (Arrow's batch readers keep more in memory than they hand
+    out), and handed on in slices, so memory stays a row group and a few chunks, whatever the
+    pool's size. A folder of parts is read part after part.
+    """
+    import pyarrow.parquet as pq
+
+    columns = list(dict.fromkeys(columns))
+    parts = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    if not parts or not path.exists():
+        _dataset(path)  # raises the pool-is-missing error
+    for part in parts:
+        reader = pq.ParquetFile(part)
+        for group in range(reader.num_row_groups):
+            table = reader.read_row_group(group, columns=columns)
+            for start in range(0, table.num_rows, chunk_rows):
+                yield table.slice(start, chunk_rows).to_pandas()

@@ -61,6 +61,7 @@ class Context:
     model_columns: list[str] = field(default_factory=list)
     labeled: pd.DataFrame | None = None  # labeled rows, for the committee and core-set
     labels: np.ndarray | None = None
+    jobs: int = 1  # threads scoring chunks at once; the batch is the same for any number
 
     @property
     def used_columns(self) -> list[str]:
@@ -99,8 +100,35 @@ def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _keys(chunk: pd.DataFrame, ctx: Context) -> np.ndarray:
-    return tie_keys(chunk[ctx.id_column].to_numpy(), ctx.seed, ctx.salt)
+def _keys(chunk: pd.DataFrame, ctx: Context):
+    """The chunk's tie keys, computed only for the rows TopK asks about."""
+    ids = chunk[ctx.id_column].to_numpy()
+    return lambda positions: tie_keys(ids[positions], ctx.seed, ctx.salt)
+
+
+def _scored(chunks: Iterator[pd.DataFrame], score, jobs: int) -> Iterator[tuple[pd.DataFrame, object]]:
+    """(chunk, score(chunk)) in chunk order, scored on `jobs` threads with a few chunks in flight.
+
+    numpy and scikit-learn release the GIL in their heavy parts, so threads use the cores without
+    copying the model into other processes; memory stays a few chunks.
+    """
+    if jobs <= 1:
+        for chunk in chunks:
+            yield chunk, score(chunk)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(score, chunk)))
+            if len(pending) >= 2 * jobs:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
 
 
 def _sample(chunks: Chunks, size: int, ctx: Context, columns: list[str]) -> tuple[TopK, int]:
@@ -133,8 +161,8 @@ def _random(chunks: Chunks, n: int, ctx: Context) -> Selection:
 
 def _uncertainty(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     best, seen = TopK(n), 0
-    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
-        scores = uncertainty_scores(ctx.pipeline.predict_proba(chunk), strategy)
+    score = lambda chunk: uncertainty_scores(ctx.pipeline.predict_proba(chunk), strategy)  # noqa: E731
+    for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
         best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
         seen += len(chunk)
     return _selection(best.ids, strategy, seen)
@@ -161,11 +189,13 @@ def _density(chunks: Chunks, n: int, ctx: Context) -> Selection:
     if reference.rows is None:
         return _selection([], "density", 0)
     centre = np.asarray(normalize(_features(ctx, reference.rows)).mean(axis=0)).ravel()
-    best, seen = TopK(n), 0
-    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
+    def score(chunk):
         similarity = normalize(_features(ctx, chunk)) @ centre
         density = (1.0 + np.asarray(similarity).ravel()) / 2.0  # cosine in [-1, 1] -> [0, 1]
-        scores = uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin") * density
+        return uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin") * density
+
+    best, seen = TopK(n), 0
+    for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
         best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
         seen += len(chunk)
     return _selection(best.ids, "density", seen)
@@ -179,11 +209,13 @@ def _committee(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection
         return selection
     classes = list(ctx.pipeline.classes_)
     disagreement = vote_entropy if strategy == "committee" else kl_disagreement
-    best, seen = TopK(n), 0
-    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
+    def score(chunk):
         probas = [_aligned_proba(m, chunk, classes) for m in members]
         # among rows the committee agrees on (vote entropy 0), the least certain come first
-        scores = disagreement(probas) + 1e-6 * uncertainty_scores(np.mean(probas, axis=0), "margin")
+        return disagreement(probas) + 1e-6 * uncertainty_scores(np.mean(probas, axis=0), "margin")
+
+    best, seen = TopK(n), 0
+    for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
         best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
         seen += len(chunk)
     return _selection(best.ids, strategy, seen, warnings)
@@ -222,8 +254,8 @@ def _aligned_proba(model, chunk: pd.DataFrame, classes: list) -> np.ndarray:
 
 def _diverse(chunks: Chunks, n: int, ctx: Context) -> Selection:
     candidates, seen = TopK(n * DIVERSE_FACTOR), 0
-    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
-        scores = uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin")
+    score = lambda chunk: uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin")  # noqa: E731
+    for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
         candidates.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx), rows=chunk)
         seen += len(chunk)
     if candidates.rows is None:
@@ -236,13 +268,15 @@ def _balanced(chunks: Chunks, n: int, ctx: Context) -> Selection:
     classes = len(ctx.pipeline.classes_)
     per_class = [TopK(n) for _ in range(classes)]
     seen = 0
-    for chunk in chunks([ctx.id_column, *ctx.model_columns]):
+    def score(chunk):
         proba = ctx.pipeline.predict_proba(chunk)
-        scores, predicted = uncertainty_scores(proba, "margin"), proba.argmax(axis=1)
-        ids, keys = chunk[ctx.id_column].to_numpy(), _keys(chunk, ctx)
+        return uncertainty_scores(proba, "margin"), proba.argmax(axis=1)
+
+    for chunk, (scores, predicted) in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
+        ids = chunk[ctx.id_column].to_numpy()
         for k in range(classes):
-            mask = predicted == k
-            per_class[k].push(ids[mask], scores[mask], keys[mask])
+            mask = np.flatnonzero(predicted == k)
+            per_class[k].push(ids[mask], scores[mask], lambda keep, mask=mask: tie_keys(ids[mask[keep]], ctx.seed, ctx.salt))
         seen += len(chunk)
     ids = np.concatenate([t.ids for t in per_class])
     scores = np.concatenate([t.scores for t in per_class])

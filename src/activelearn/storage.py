@@ -70,14 +70,14 @@ def write_json(path: Path, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def write_parquet(frame, path: Path) -> None:
+def write_parquet(frame, path: Path, row_group_size: int | None = None) -> None:
     """Write a pandas DataFrame as Parquet, atomically, without the pandas index."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, row_group_size=row_group_size)
 
 
 def sha256_file(path: Path) -> str:

@@ -53,14 +53,31 @@ class TopK:
         self.rows: pd.DataFrame | None = None
 
     def push(self, ids, scores, keys, rows: pd.DataFrame | None = None) -> None:
-        all_ids = np.concatenate([self.ids, np.asarray(ids, dtype=object)])
-        all_scores = np.concatenate([self.scores, np.asarray(scores, dtype=float)])
+        """Add a chunk. `keys` may be a function of the chunk's positions that computes the tie
+        keys of just those rows: only rows that can still make the top n are hashed and sorted."""
+        scores = np.asarray(scores, dtype=float)
+        keep = self._contenders(scores)
+        ids = np.asarray(ids, dtype=object)[keep]
+        keys = keys(keep) if callable(keys) else np.asarray(keys, dtype=np.uint64)[keep]
+        all_ids = np.concatenate([self.ids, ids])
+        all_scores = np.concatenate([self.scores, scores[keep]])
         all_keys = np.concatenate([self.keys, np.asarray(keys, dtype=np.uint64)])
         order = np.lexsort((all_keys, -all_scores))[: self.n]
         self.ids, self.scores, self.keys = all_ids[order], all_scores[order], all_keys[order]
         if rows is not None:
-            both = rows if self.rows is None else pd.concat([self.rows, rows], ignore_index=True)
+            kept = rows.iloc[keep]
+            both = kept if self.rows is None else pd.concat([self.rows, kept], ignore_index=True)
             self.rows = both.iloc[order].reset_index(drop=True)
+
+    def _contenders(self, scores: np.ndarray) -> np.ndarray:
+        """Positions of the chunk's rows that could enter the top n: at least as good as both the
+        chunk's own n-th best and the current n-th best (ties included, for the tie keys to decide)."""
+        if len(scores) <= self.n:
+            return np.arange(len(scores))
+        threshold = np.partition(scores, len(scores) - self.n)[len(scores) - self.n]
+        if len(self.scores) == self.n:
+            threshold = max(threshold, self.scores[-1])
+        return np.flatnonzero(scores >= threshold)
 
 
 def representative_rows(X, n: int, seed: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from ..dataset import load_dataset
 from ..errors import InputError, UsageError
 from ..labels import LOG_COLUMNS, write_label_log
 from ..messages import require_choice
+from ..pool import CHUNK_ROWS
 from ..project import CONFIG_NAME, ProjectPaths
 from ..state import State, save_state
 from ..storage import fsync, sha256_file, write_parquet, write_text
@@ -148,7 +149,7 @@ def _write_project(directory: Path, config: Config, pool, log, state: State, cre
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a project is an ordinary folder
     try:
         paths = ProjectPaths(staging)
-        write_parquet(pool, paths.pool)
+        write_parquet(pool, paths.pool, row_group_size=CHUNK_ROWS)  # chunks read a row group each
         if len(log):
             write_label_log(paths.label_log, log)
         paths.batches.mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from ..features import check_columns
 from ..handoff import batch_frame, write_batch
 from ..labels import answered_ids, counted_answers, current_labels
 from ..models import load_model
-from ..pool import iter_chunks, pool_columns, read_rows
+from ..pool import CHUNK_ROWS, iter_chunks, pool_columns, read_rows
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
@@ -60,6 +61,8 @@ def query(
     out: Path | None = None,
     prefill: bool = False,
     include_skipped: bool = False,
+    jobs: int | None = None,
+    chunk_rows: int = CHUNK_ROWS,
     wait: float = 0.0,
 ) -> QueryResult:
     """Pick the `n` most useful unlabeled rows and write them as the next batch file.
@@ -85,10 +88,12 @@ def query(
         pipeline, model_columns = _latest_model(project, warnings) or (None, [])
         if prefill and pipeline is None:
             raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
-        context = Context(config.id_column, config.columns, config.seed, number, pipeline, model_columns)
+        context = Context(
+            config.id_column, config.columns, config.seed, number, pipeline, model_columns, jobs=jobs or os.cpu_count() or 1
+        )
         if strategy in LABELED_ROWS_NEEDED:
             context.labeled, context.labels = _labeled_rows(project, log, context.used_columns)
-        chosen = choose(strategy, lambda columns: _unreserved_chunks(project, columns, reserved), n, context)
+        chosen = choose(strategy, lambda columns: _unreserved_chunks(project, columns, reserved, chunk_rows), n, context)
         ids, candidates, used = chosen.ids, chosen.candidates, chosen.strategy
         warnings.extend(chosen.warnings)
         if used == "representative" and strategy != "representative":
@@ -155,10 +160,10 @@ def _latest_model(project: Project, warnings: list[str]):
     return pipeline, used
 
 
-def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str]):
+def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str], chunk_rows: int):
     id_column = project.config.id_column
     reserved_list = list(reserved)
-    for chunk in iter_chunks(project.paths.pool, list(dict.fromkeys([id_column, *columns]))):
+    for chunk in iter_chunks(project.paths.pool, list(dict.fromkeys([id_column, *columns])), chunk_rows):
         chunk = chunk[~chunk[id_column].isin(reserved_list)]
         if len(chunk):
             yield chunk

@@ -1,0 +1,191 @@
+"""Scale: whole-process wall time and peak memory of every command on big pools, side by side
+with the floor and with what a modAL user writes.
+
+    .venv/bin/python benchmarks/scale/run.py [--sizes 100000 1000000 5000000] [--runs 3] [--text 200000]
+
+Pools are generated (20 numeric features, 3 classes, 300 rows labeled; a text pool from the
+movie-review snippets) under benchmarks/scale/work/ (not committed). Each step runs as its own
+process under /usr/bin/time; the report gives medians over --runs and the ratios the issue asks
+for, and is written to benchmarks/results/scale/REPORT.md with the date and machine.
+Needs modAL-python (`pip install -e '.[bench]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+WORK = HERE / "work"
+RESULTS = REPO / "benchmarks" / "results" / "scale"
+BIN = Path(sys.executable).parent
+ACTIVELEARN = str(BIN / "activelearn")
+FEATURES = 20
+LABELED = 300
+CHUNK = 500_000
+
+sys.path.insert(0, str(REPO / "benchmarks" / "label_efficiency"))
+
+
+def make_numeric_pool(rows: int, path: Path) -> Path:
+    """3 classes from 3 random linear scores of 20 features, with noise; written in chunks."""
+    if path.exists():
+        return path
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(FEATURES, 3))
+    writer = None
+    for start in range(0, rows, CHUNK):
+        size = min(CHUNK, rows - start)
+        X = rng.normal(size=(size, FEATURES)).astype(np.float32)
+        truth = np.array(["a", "b", "c"])[(X @ weights + rng.normal(scale=2.0, size=(size, 3))).argmax(axis=1)]
+        label = np.where(np.arange(start, start + size) < LABELED, truth, None)
+        table = pa.table({**{f"f{i:02d}": X[:, i] for i in range(FEATURES)},
+                          "label": pa.array(label, type=pa.string()), "truth": truth})
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    writer.close()
+    return path
+
+
+def make_text_pool(rows: int, path: Path) -> Path:
+    """Review snippets, each with a few words of another appended so that rows differ."""
+    if path.exists():
+        return path
+    import pandas as pd
+
+    shared = REPO.parent / "shared" / "datasets" / "movie_reviews.csv"
+    reviews = pd.read_csv(shared if shared.exists() else REPO / "sample_data" / "movie_reviews_labeled.csv")
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(reviews), rows)
+    words = " ".join(reviews["text"].head(2000)).split()
+    tails = [" ".join(rng.choice(words, 3)) for _ in range(rows)]
+    text = [f"{reviews['text'].iloc[p]} {t}" for p, t in zip(picks, tails, strict=True)]
+    truth = reviews["sentiment"].to_numpy()[picks]
+    label = pa.array(np.where(np.arange(rows) < LABELED, truth, None), type=pa.string())
+    pq.write_table(pa.table({"text": text, "label": label, "truth": truth}), path)
+    return path
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, peak memory in MiB) of one whole process."""
+    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
+    seconds, kib = done.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kib) / 1024
+
+
+def medians(command, runs: int, before=None) -> dict:
+    samples = []
+    for _ in range(runs):
+        if before:
+            before()
+        samples.append(timed(command))
+    return {"seconds": statistics.median(s for s, _ in samples), "mib": statistics.median(m for _, m in samples),
+            "runs": runs}
+
+
+def bench_pool(name: str, data: Path, runs: int, text: bool) -> dict:
+    project = WORK / f"project-{name}"
+    init = [ACTIVELEARN, "-q", "init", str(project), "--data", str(data), "--label-column", "label",
+            "--ignore-columns", "truth"] + (["--text-columns", "text"] if text else [])
+    result = {"init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))}
+    result["train"] = medians([ACTIVELEARN, "-q", "-C", str(project), "train", "--force"], runs)
+    release = lambda: subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "query", "--release", "all"], check=True)  # noqa: E731
+    result["query"] = medians([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100"], runs, before=release)
+    if not text:
+        for strategy in ("diverse", "coreset"):
+            result[f"query --strategy {strategy}"] = medians(
+                [ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100", "--strategy", strategy], runs, before=release
+            )
+    answers = _filled_batch(project, data)
+    result["import-labels"] = medians([ACTIVELEARN, "-q", "-C", str(project), "import-labels", str(answers)], runs,
+                                      before=lambda: _undo_imports(project))
+    result["status"] = medians([ACTIVELEARN, "-C", str(project), "status"], max(runs, 5))
+    result["floor query"] = medians([str(BIN / "python"), str(HERE / "baselines.py"), "floor", str(project)], runs)
+    if not text:
+        result["modAL query"] = medians([str(BIN / "python"), str(HERE / "baselines.py"), "modal", str(project)], runs)
+    return result
+
+
+def _filled_batch(project: Path, data: Path) -> Path:
+    import pandas as pd
+
+    batch = project / subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100"],
+                                     capture_output=True, text=True, check=True).stdout.strip()
+    frame = pd.read_csv(batch, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    rows = frame["id"].str[1:].astype(int) - 1
+    truth = pq.read_table(data, columns=["truth"]).column("truth").to_numpy(zero_copy_only=False)
+    frame["label"] = truth[rows.to_numpy()]
+    answers = WORK / f"answers-{project.name}.csv"
+    frame[["id", "label"]].to_csv(answers, index=False)
+    return answers
+
+
+def _undo_imports(project: Path) -> None:
+    state_file = project / "state.json"
+    state = json.loads(state_file.read_text())
+    log = pq.read_table(project / "data" / "labels.parquet")
+    for import_id in set(log.column("import_id").to_pylist()) - {"import-0001"} - set(state["reverted_imports"]):
+        subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "import-labels", "--revert", import_id], check=True)
+
+
+def help_time(runs: int = 11) -> dict:
+    return medians([ACTIVELEARN, "--help"], runs)
+
+
+def report(results: dict, info: dict) -> str:
+    lines = ["# Scale benchmark", "", "Made by `benchmarks/scale/run.py`: every step a whole process under `/usr/bin/time`;",
+             "medians over the runs given. Memory is peak resident set size.", "",
+             *[f"- {k}: {v}" for k, v in info.items()], "",
+             f"`activelearn --help`: {results['help']['seconds']:.2f} s (median of {results['help']['runs']})", ""]
+    for pool, steps in results.items():
+        if pool == "help":
+            continue
+        lines += [f"## {pool}", "", "| step | seconds | peak MiB |", "| --- | ---: | ---: |"]
+        lines += [f"| {step} | {m['seconds']:.2f} | {m['mib']:.0f} |" for step, m in steps.items()]
+        q, floor = steps["query"], steps["floor query"]
+        lines += ["", f"- query / floor: {q['seconds'] / floor['seconds']:.2f}x time, {q['mib'] / floor['mib']:.2f}x memory"]
+        if "modAL query" in steps:
+            m = steps["modAL query"]
+            lines += [f"- query / modAL: {q['seconds'] / m['seconds']:.2f}x time, {q['mib'] / m['mib']:.2f}x memory"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    from run import machine  # the label-efficiency benchmark's machine description
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000, 5_000_000])
+    parser.add_argument("--text", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = {"help": help_time()}
+    for size in args.sizes:
+        data = make_numeric_pool(size, WORK / f"pool-{size}.parquet")
+        results[f"numeric {size:,} rows"] = bench_pool(str(size), data, args.runs, text=False)
+        print(f"{size}: done", file=sys.stderr)
+    if args.text:
+        data = make_text_pool(args.text, WORK / f"text-{args.text}.parquet")
+        results[f"text {args.text:,} rows"] = bench_pool(f"text-{args.text}", data, args.runs, text=True)
+    info = machine()
+    (RESULTS / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
+    (RESULTS / "REPORT.md").write_text(report(results, info) + "\n")
+    print(report(results, info))
+
+
+if __name__ == "__main__":
+    main()
