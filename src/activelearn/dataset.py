@@ -1,11 +1,14 @@
 """A data file -> the typed pool, its row ids, the labels already in it, and each column's role.
 
-Shared by `init` (which writes the result as a project) and `simulate` (which uses it in memory).
+Read as a stream of chunks, so that `init` converts a file larger than memory into the pool in
+bounded memory (its sink writes each chunk); `simulate` collects the chunks in memory instead.
+Column roles are inferred from the first rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,23 +18,43 @@ from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean
 from .roles import ColumnRole, infer_role, typed_column
-from .storage import read_table
+from .storage import check_headers, decode_head, detect_format, read_spreadsheet, sniff_delimiter
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
+ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
+READ_BLOCK_BYTES = 1 << 24
 
 
 @dataclass
-class Dataset:
-    pool: pd.DataFrame  # the id column, then every feature column typed by its role
+class DatasetScan:
+    """What reading the file learned; the typed rows themselves went to the sink."""
+
     id_column: str
     generated_ids: bool
     label_column: str
     classes: list[str]
     answers: pd.DataFrame  # id, answer, kind ("label" or "skip") for each row whose label is filled
     roles: list[ColumnRole]
+    rows: int
+    schema: object = field(repr=False)  # the pool's pyarrow schema
 
 
-def load_dataset(
+@dataclass
+class Dataset(DatasetScan):
+    pool: pd.DataFrame = field(default=None, repr=False)  # the id column, then every feature column
+
+
+def load_dataset(data: Path, *, warnings: list[str], **options) -> Dataset:
+    """The whole file in memory (for `simulate`): the scan, with every typed row collected."""
+    tables: list = []
+    scan = scan_dataset(data, warnings=warnings, sink=tables.append, **options)
+    import pyarrow as pa
+
+    pool = pa.concat_tables(tables).to_pandas() if tables else scan.schema.empty_table().to_pandas()
+    return Dataset(**scan.__dict__, pool=pool)
+
+
+def scan_dataset(
     data: Path,
     *,
     id_column: str | None = None,
@@ -40,44 +63,235 @@ def load_dataset(
     text_columns=(),
     ignore_columns=(),
     warnings: list[str],
-) -> Dataset:
-    """Read `data` and work out ids, labels, classes and column roles, checking each on the way."""
-    frame = read_table(Path(data), warnings)
-    if len(frame) == 0:
-        raise InputError(f"{data}: has no rows")
-    frame.columns = _column_names(frame, data)
+    sink: Callable,
+) -> DatasetScan:
+    """Read `data` chunk by chunk, checking ids, labels and classes, and hand each chunk of typed
+    pool rows (a pyarrow Table) to `sink`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
+    data = Path(data)
+    total, chunks = _raw_chunks(data, warnings)
+    sample, buffered = _first_rows(chunks, data)
+    columns = _column_names(sample, data)
     label_name = label_column or "label"
     if id_column is not None and id_column == label_name:
         raise UsageError(f"--id-column and --label-column both name {id_column!r}; they must differ")
-    if label_column is not None and label_name not in frame.columns:
-        raise InputError(f"{data}: no label column {label_name!r}{did_you_mean(label_name, frame.columns)}")
-    if label_name not in frame.columns:
+    if label_column is not None and label_name not in columns:
+        raise InputError(f"{data}: no label column {label_name!r}{did_you_mean(label_name, columns)}")
+    if label_name not in columns:
         warnings.append(f"{data}: no {label_name!r} column, so every row starts unlabeled")
     for name in [id_column, *text_columns, *ignore_columns]:
-        if name is not None and name not in frame.columns:
-            raise InputError(f"{data}: no column {name!r}{did_you_mean(name, frame.columns)}")
-
-    ids, id_name, generated = _row_ids(frame, id_column, data)
-    raw_labels = _label_cells(frame, label_name)
-    class_list = _classes(raw_labels, classes, data, label_name, warnings)
-    answers = _initial_answers(raw_labels, ids, class_list, data, label_name)
-
-    feature_frame = frame.drop(columns=[c for c in (label_name, id_column) if c in frame.columns])
-    if id_name in feature_frame.columns:
+        if name is not None and name not in columns:
+            raise InputError(f"{data}: no column {name!r}{did_you_mean(name, columns)}")
+    generated = id_column is None
+    id_name = next(n for n in GENERATED_ID_NAMES if n not in columns) if generated else id_column
+    features = [c for c in columns if c not in (label_name, id_column)]
+    if generated and id_name in features:
         raise InputError(f"{data}: a column is named {id_name!r}; rename it or pass --id-column")
-    roles = _roles(feature_frame, text_columns, ignore_columns)
+    sample.columns = columns
+    roles = _roles(sample[features], text_columns, ignore_columns)
     if all(r.role == "ignore" for r in roles):
         reasons = "; ".join(f"{r.name}: {r.note}" for r in roles) or "no columns besides the id and label"
         raise InputError(
             f"{data}: no column can be a feature ({reasons}); name the columns to use with "
             "--text-columns, or check the data"
         )
-    pool = pd.DataFrame({id_name: ids})
-    for role in roles:
-        pool[role.name] = typed_column(feature_frame[role.name], role.role).to_numpy()
+    schema = _pool_schema(id_name, roles)
+    width = max(6, len(str(total or 0)))
+    offset, labeled, user_ids = 0, [], []
+    for chunk in _chained(buffered, chunks):
+        chunk.columns = columns
+        rows = np.arange(offset + 2, offset + 2 + len(chunk))  # as the file shows them: header is row 1
+        if generated:
+            ids = np.array([f"r{i:0{width}d}" for i in range(offset + 1, offset + 1 + len(chunk))], dtype=object)
+        else:
+            ids = _user_ids(chunk[id_column], rows, id_column, data)
+            user_ids.append(pa.array(ids, type=pa.string()))
+        if label_name in chunk.columns:
+            cells = chunk[label_name].map(_cell_text).to_numpy(dtype=object)
+            filled = np.flatnonzero(cells != "")
+            labeled.extend(zip(ids[filled], cells[filled], rows[filled], strict=True))
+        typed = {id_name: ids}
+        for role in roles:
+            typed[role.name] = typed_column(chunk[role.name], role.role).to_numpy()
+        sink(pa.Table.from_pydict(typed, schema=schema))
+        offset += len(chunk)
+    if offset == 0:
+        raise InputError(f"{data}: has no rows")
+    if user_ids:
+        _check_unique(pa.chunked_array(user_ids), id_column, data, pc)
+    raw = pd.Series([value for _, value, _ in labeled], dtype=object)
+    class_list = _classes(raw, classes, data, label_name, warnings)
+    answers = _initial_answers(labeled, class_list, data)
+    return DatasetScan(id_name, generated, label_name, class_list, answers, roles, offset, schema)
 
-    return Dataset(pool, id_name, generated, label_name, class_list, answers, roles)
+
+def _chained(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
+def _first_rows(chunks: Iterator[pd.DataFrame], data: Path) -> tuple[pd.DataFrame, list]:
+    """The first ROLE_SAMPLE_ROWS rows (to infer roles from), and the chunks they came in."""
+    buffered, rows = [], 0
+    for chunk in chunks:
+        buffered.append(chunk)
+        rows += len(chunk)
+        if rows >= ROLE_SAMPLE_ROWS:
+            break
+    if not buffered:
+        raise InputError(f"{data}: has no rows")
+    sample = pd.concat(buffered, ignore_index=True) if len(buffered) > 1 else buffered[0].reset_index(drop=True)
+    return sample.head(ROLE_SAMPLE_ROWS), buffered
+
+
+def _pool_schema(id_name: str, roles: list[ColumnRole]):
+    import pyarrow as pa
+
+    types = {"numeric": pa.float64(), "embedding": pa.list_(pa.float64())}
+    return pa.schema([(id_name, pa.string())] + [(r.name, types.get(r.role, pa.string())) for r in roles])
+
+
+def _user_ids(values: pd.Series, rows: np.ndarray, id_column: str, data: Path) -> np.ndarray:
+    ids = values.map(_cell_text).to_numpy(dtype=object)
+    empty = np.flatnonzero(ids == "")
+    if len(empty):
+        raise InputError(f"{data} row {rows[empty[0]]}: the id column {id_column!r} is empty; every row needs an id")
+    return ids
+
+
+def _check_unique(ids, id_column: str, data: Path, pc) -> None:
+    counts = pc.value_counts(ids)
+    repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+    if len(repeated):
+        value = repeated.field("values")[0]
+        rows = pc.indices_nonzero(pc.equal(ids, value)).to_pylist()
+        raise InputError(
+            f"{data} row {rows[1] + 2}: id {value.as_py()!r} is also in row {rows[0] + 2}; ids must be unique "
+            "(or leave out --id-column to generate ids)"
+        )
+
+
+def _cell_text(value) -> str:
+    """A cell as stripped text: '' for empty or null, whole floats without '.0'."""
+    if not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value):  # None, NaN, pd.NA, NaT
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _initial_answers(labeled: list, classes: list[str], data: Path) -> pd.DataFrame:
+    rows = []
+    for id_, value, row in labeled:
+        if value.casefold() == "skip":
+            rows.append((id_, value, "skip"))
+            continue
+        canonical = match_label(value, classes)
+        if canonical is None:
+            raise InputError(f"{data} row {row}: label {value!r} is not a class {class_hint(value, classes)}")
+        rows.append((id_, canonical, "label"))
+    return pd.DataFrame(rows, columns=["id", "answer", "kind"])
+
+
+# --- reading each format in chunks ---------------------------------------------------------------
+
+
+def _raw_chunks(path: Path, warnings: list[str]) -> tuple[int | None, Iterator[pd.DataFrame]]:
+    """(the number of rows if known, the file's rows as DataFrames, chunk by chunk).
+
+    Delimited text comes as strings exactly as written (ids keep leading zeros, `NA` stays text
+    until a column's role says otherwise); typed formats keep their types.
+    """
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    fmt = detect_format(path)
+    try:
+        if fmt == "csv":
+            return _count_rows(path, warnings), _guarded(_csv_chunks(path, warnings), path, fmt)
+        if fmt == "parquet":
+            return _parquet_chunks(path)
+        if fmt == "jsonl":
+            return _count_lines(path), _guarded(_jsonl_chunks(path), path, fmt)
+        frame = read_spreadsheet(path).reset_index(drop=True)
+        return len(frame), iter([frame])
+    except InputError:
+        raise
+    except Exception as exc:  # parser errors of pyarrow/pandas/openpyxl have no common base class
+        raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from None
+
+
+def _guarded(chunks: Iterator, path: Path, fmt: str) -> Iterator:
+    """The chunks, with a parser error met half-way through turned into a one-line InputError."""
+    try:
+        yield from chunks
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (see _raw_chunks)
+        raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _csv_reader(path: Path, warnings: list[str], only_first_column: bool = False):
+    import csv
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    head, encoding = decode_head(path, warnings)
+    delimiter = sniff_delimiter(head.split("\n", 1)[0], path.suffix.lower())
+    names = [n.strip() for n in next(csv.reader(io.StringIO(head), delimiter=delimiter), [])]
+    check_headers(names, path)
+    return pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding, block_size=READ_BLOCK_BYTES, column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+            quoted_strings_can_be_null=False, include_columns=names[:1] if only_first_column else None,
+        ),
+    )
+
+
+def _csv_chunks(path: Path, warnings: list[str]) -> Iterator[pd.DataFrame]:
+    for batch in _csv_reader(path, warnings):
+        if batch.num_rows:
+            yield batch.to_pandas()
+
+
+def _count_rows(path: Path, warnings: list[str]) -> int:
+    """Rows of a delimited file, reading one column (for the width of generated ids)."""
+    return sum(batch.num_rows for batch in _csv_reader(path, [], only_first_column=True))
+
+
+def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
+    with pd.read_json(path, lines=True, dtype=False, chunksize=65_536) as reader:
+        yield from reader
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
+    import pyarrow.parquet as pq
+
+    parts = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    readers = [pq.ParquetFile(p) for p in parts]
+
+    def chunks():
+        for reader in readers:
+            for group in range(reader.num_row_groups):
+                yield reader.read_row_group(group).to_pandas()
+
+    return sum(r.metadata.num_rows for r in readers), chunks()
 
 
 def _column_names(frame: pd.DataFrame, data: Path) -> list[str]:
@@ -91,40 +305,6 @@ def _column_names(frame: pd.DataFrame, data: Path) -> list[str]:
             raise InputError(f"{data}: the column {name!r} appears twice; give each column its own name")
         seen.add(name)
     return names
-
-
-def _row_ids(frame: pd.DataFrame, id_column: str | None, data: Path) -> tuple[list[str], str, bool]:
-    if id_column is None:
-        width = max(6, len(str(len(frame))))
-        name = next(n for n in GENERATED_ID_NAMES if n not in frame.columns)
-        return [f"r{i:0{width}d}" for i in range(1, len(frame) + 1)], name, True
-    ids = [_id_text(v) for v in frame[id_column]]
-    seen: dict[str, int] = {}
-    for row, value in enumerate(ids, start=2):
-        if not value:
-            raise InputError(f"{data} row {row}: the id column {id_column!r} is empty; every row needs an id")
-        if value in seen:
-            raise InputError(
-                f"{data} row {row}: id {value!r} is also in row {seen[value]}; ids must be unique "
-                "(or leave out --id-column to generate ids)"
-            )
-        seen[value] = row
-    return ids, id_column, False
-
-
-def _id_text(value) -> str:
-    if not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value):  # None, NaN, pd.NA, NaT
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _label_cells(frame: pd.DataFrame, label_name: str) -> pd.Series:
-    """Label cells as stripped text; '' where unlabeled (an empty cell)."""
-    if label_name not in frame.columns:
-        return pd.Series([""] * len(frame), dtype=object)
-    return frame[label_name].map(lambda v: _id_text(v)).reset_index(drop=True)
 
 
 def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: str, warnings: list[str]) -> list[str]:
@@ -156,21 +336,6 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
             f"{data}: {suspicious[0]!r} is taken as a class; if it means 'unlabeled', empty those cells"
         )
     return class_list
-
-
-def _initial_answers(raw: pd.Series, ids: list[str], classes: list[str], data: Path, label_name: str) -> pd.DataFrame:
-    rows = []
-    for i, value in enumerate(raw):
-        if not value:
-            continue
-        if value.casefold() == "skip":
-            rows.append((ids[i], value, "skip"))
-            continue
-        canonical = match_label(value, classes)
-        if canonical is None:
-            raise InputError(f"{data} row {i + 2}: label {value!r} is not a class {class_hint(value, classes)}")
-        rows.append((ids[i], canonical, "label"))
-    return pd.DataFrame(rows, columns=["id", "answer", "kind"])
 
 
 def _roles(frame: pd.DataFrame, text_columns, ignore_columns) -> list[ColumnRole]:

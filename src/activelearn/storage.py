@@ -117,36 +117,6 @@ def detect_format(path: Path) -> str:
     )
 
 
-def read_table(path: Path, warnings: list[str] | None = None):
-    """Read a CSV/TSV, Parquet (file or folder), JSON Lines or XLSX file into a DataFrame.
-
-    Delimited text is read with every cell as a string, exactly as written, so that ids keep
-    their leading zeros and labels like `NA` stay text; typed formats keep their types.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    fmt = detect_format(path)
-    try:
-        if fmt == "csv":
-            return read_delimited(path, warnings=warnings)
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_table(path).to_pandas()
-        if fmt == "jsonl":
-            import pandas as pd
-
-            return pd.read_json(path, lines=True, dtype=False)
-        return read_spreadsheet(path).reset_index(drop=True)
-    except InputError:
-        raise
-    except (OSError, ValueError, ImportError, KeyError, IndexError, TypeError) as exc:
-        raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from exc
-    except Exception as exc:  # parser errors of pyarrow/openpyxl have no common base class
-        raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from exc
-
-
 def decode_text(path: Path, warnings: list[str] | None = None) -> str:
     """Decode a text file as UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
     raw = path.read_bytes()
@@ -161,6 +131,29 @@ def decode_text(path: Path, warnings: list[str] | None = None) -> str:
         if warnings is not None:
             warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
         return raw.decode("cp1252", errors="replace")
+
+
+def decode_head(path: Path, warnings: list[str] | None = None, size: int = 1 << 20) -> tuple[str, str]:
+    """(the file's first `size` bytes as text, the encoding to read all of it with).
+
+    UTF-8 (with or without BOM), UTF-16 (with BOM, or little-endian without), else
+    Windows-1252 with a warning. The encoding name is one pyarrow's CSV reader takes.
+    """
+    with open(path, "rb") as f:
+        raw = f.read(size)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="ignore"), "utf-16"
+    if len(raw) >= 4 and raw[1::2].count(0) > 0.9 * (len(raw) // 2):
+        return raw.decode("utf-16-le", errors="ignore"), "utf-16-le"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 3:  # not just a character cut at the end of the sample
+            if warnings is not None:
+                warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
+            return raw.decode("cp1252", errors="replace"), "cp1252"
+        text = raw[: exc.start].decode("utf-8-sig")
+    return text.removeprefix("\u00ef\u00bb\u00bf"), "utf8"
 
 
 def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ()) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -11,14 +12,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, Config, render_config
-from ..dataset import load_dataset
+from ..dataset import scan_dataset
 from ..errors import InputError, UsageError
 from ..labels import LOG_COLUMNS, write_label_log
 from ..messages import require_choice
 from ..pool import CHUNK_ROWS
 from ..project import CONFIG_NAME, ProjectPaths
 from ..state import State, save_state
-from ..storage import fsync, sha256_file, write_parquet, write_text
+from ..storage import fsync, sha256_file, write_text
 from ._common import utc_now
 
 @dataclass
@@ -55,41 +56,52 @@ def init_project(
     directory = Path(directory).resolve()
     _check_target(directory)
     warnings: list[str] = []
-    dataset = load_dataset(
-        Path(data), id_column=id_column, label_column=label_column, classes=classes,
-        text_columns=text_columns, ignore_columns=ignore_columns, warnings=warnings,
+    with _staged(directory) as paths:
+        paths.pool.parent.mkdir(parents=True)
+        with _PoolWriter(paths.pool) as sink:  # the pool is written chunk by chunk, in bounded memory
+            scan = scan_dataset(
+                Path(data), id_column=id_column, label_column=label_column, classes=classes,
+                text_columns=text_columns, ignore_columns=ignore_columns, warnings=warnings, sink=sink,
+            )
+        config = _config(scan, data, model, strategy, batch_size, seed)
+        log = _label_log(scan.answers, Path(data))
+        if len(log):
+            write_label_log(paths.label_log, log)
+        paths.batches.mkdir()
+        paths.models.mkdir()
+        created = utc_now()
+        write_text(paths.config, render_config(config, created))
+        save_state(paths.state, State(created=created, pool_rows=scan.rows))
+    counts = scan.answers["answer"].value_counts()
+    roles, class_list, answers = scan.roles, scan.classes, scan.answers
+    return InitResult(
+        path=shown_path,
+        rows=scan.rows,
+        id_column=scan.id_column,
+        generated_ids=scan.generated_ids,
+        label_column=scan.label_column,
+        classes=class_list,
+        labeled=int(len(answers)),
+        labels_per_class={c: int(counts.get(c, 0)) for c in class_list},
+        columns=[{"name": r.name, "role": r.role, "note": r.note} for r in roles],
+        warnings=warnings,
     )
-    roles, answers, pool, class_list = dataset.roles, dataset.answers, dataset.pool, dataset.classes
-    id_name, label_name, generated = dataset.id_column, dataset.label_column, dataset.generated_ids
 
-    config = Config(
-        id_column=id_name,
-        label_column=label_name,
-        classes=tuple(class_list),
+
+def _config(scan, data, model, strategy, batch_size, seed) -> Config:
+    roles = scan.roles
+    return Config(
+        id_column=scan.id_column,
+        label_column=scan.label_column,
+        classes=tuple(scan.classes),
         columns={r.name: r.role for r in roles},
-        generated_ids=generated,
+        generated_ids=scan.generated_ids,
         source=str(Path(data).resolve()),
         model=model,
         strategy=strategy,
         batch_size=batch_size,
         seed=seed,
         column_notes={r.name: r.note for r in roles if r.note},
-    )
-    log = _label_log(answers, Path(data))
-    created = utc_now()
-    _write_project(directory, config, pool, log, State(created=created, pool_rows=len(pool)), created)
-    counts = answers["answer"].value_counts()
-    return InitResult(
-        path=shown_path,
-        rows=len(pool),
-        id_column=id_name,
-        generated_ids=generated,
-        label_column=label_name,
-        classes=class_list,
-        labeled=int(len(answers)),
-        labels_per_class={c: int(counts.get(c, 0)) for c in class_list},
-        columns=[{"name": r.name, "role": r.role, "note": r.note} for r in roles],
-        warnings=warnings,
     )
 
 
@@ -133,8 +145,32 @@ def _folder_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_project(directory: Path, config: Config, pool, log, state: State, created: str) -> None:
-    """Write the project so that a failure at any moment leaves no project behind.
+class _PoolWriter:
+    """A sink for scan_dataset: appends each chunk to one Parquet file, in row groups that
+    `query` reads one at a time. Opened on the first chunk, when the schema is known."""
+
+    def __init__(self, path: Path):
+        self.path, self.writer = path, None
+
+    def __call__(self, table) -> None:
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table, row_group_size=CHUNK_ROWS)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+@contextlib.contextmanager
+def _staged(directory: Path):
+    """Paths of a staging folder to write the project into; moved into place on success, so that
+    a failure at any moment leaves no project behind.
 
     A new directory is built beside its destination and renamed into place. An existing empty
     directory (perhaps the current one) cannot be replaced, so the files are built inside it and
@@ -148,14 +184,7 @@ def _write_project(directory: Path, config: Config, pool, log, state: State, cre
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a project is an ordinary folder
     try:
-        paths = ProjectPaths(staging)
-        write_parquet(pool, paths.pool, row_group_size=CHUNK_ROWS)  # chunks read a row group each
-        if len(log):
-            write_label_log(paths.label_log, log)
-        paths.batches.mkdir()
-        paths.models.mkdir()
-        write_text(paths.config, render_config(config, created))
-        save_state(paths.state, state)
+        yield ProjectPaths(staging)
         if existing:
             for name in ("data", "batches", "models", "state.json", CONFIG_NAME):
                 os.replace(staging / name, directory / name)
