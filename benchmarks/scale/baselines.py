@@ -48,6 +48,7 @@ def modal(project: Path) -> None:
     columns = [c for c, r in config["columns"].items() if r == "numeric"]
     pool = pd.read_parquet(project / "data" / "pool.parquet")
     labels = pd.read_parquet(project / "data" / "labels.parquet")
+    labels = labels[labels["import_id"] == "import-0001"]  # the labels init found: what query trains on here
     labeled = pool["id"].isin(labels["id"])
     X = pool[columns].to_numpy()
     y = labels.set_index("id").loc[pool.loc[labeled, "id"], "answer"].to_numpy()

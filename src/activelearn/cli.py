@@ -174,6 +174,8 @@ def query(
     release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.")] = None,
     list_batches: Annotated[bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")] = False,
     jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core); the batch is the same for any number.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="local, or dask to score on a Dask cluster (default: the config's).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -202,7 +204,7 @@ def query(
 
         return query_op(
             _project(), n=n, strategy=strategy, out=out, prefill=prefill, include_skipped=include_skipped,
-            jobs=jobs, wait=wait,
+            jobs=jobs, engine=engine, scheduler=scheduler, wait=wait,
         )
 
     _run(ctx, call, rendering.query_result, as_json)

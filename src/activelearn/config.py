@@ -21,6 +21,7 @@ STRATEGY_NAMES = (
     "balanced", "coreset", "representative", "random",
 )
 DEFAULT_SKIP_VALUES = ("skip",)
+ENGINES = ("local", "dask")
 
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
@@ -28,7 +29,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values"),
     "columns": (),  # any column name
     "model": ("name",),
-    "query": ("strategy", "batch_size", "display_columns", "expire_after_days"),
+    "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler"),
 }
 
 
@@ -49,6 +50,8 @@ class Config:
     seed: int = 0
     display_columns: tuple[str, ...] | None = None
     expire_after_days: int = 0
+    engine: str = "local"  # or "dask": score the pool on a Dask cluster at `scheduler`
+    scheduler: str = ""
     column_notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def columns_with_role(self, *roles: str) -> list[str]:
@@ -105,6 +108,8 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
             else None
         ),
         expire_after_days=_typed(query.get("expire_after_days", 0), int, where, "[query] expire_after_days"),
+        engine=_choice(query.get("engine", "local"), ENGINES, where, "[query] engine"),
+        scheduler=_typed(query.get("scheduler", ""), str, where, "[query] scheduler"),
     )
     if len(set(c.casefold() for c in config.classes)) != len(config.classes):
         raise ConfigError(f"{where}: [data] classes has two classes that differ only in case")
@@ -224,5 +229,7 @@ name = {_toml_str(config.model)}   # {', '.join(MODEL_NAMES)}
 strategy = {_toml_str(config.strategy)}   # {', '.join(STRATEGY_NAMES)}
 batch_size = {config.batch_size}
 expire_after_days = {config.expire_after_days}   # unanswered rows of older batches return to the pool (0: never)
+engine = {_toml_str(config.engine)}   # local, or dask: score on a Dask cluster (pip install 'activelearn[dask]')
+scheduler = {_toml_str(config.scheduler)}   # with engine = "dask": tcp://host:8786
 {display}
 """

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from ..config import STRATEGY_NAMES
+from ..config import ENGINES, STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns
 from ..handoff import batch_frame, write_batch
@@ -63,6 +63,8 @@ def query(
     include_skipped: bool = False,
     jobs: int | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    engine: str | None = None,
+    scheduler: str | None = None,
     wait: float = 0.0,
 ) -> QueryResult:
     """Pick the `n` most useful unlabeled rows and write them as the next batch file.
@@ -76,6 +78,10 @@ def query(
     if n < 1:
         raise UsageError(f"-n must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
+    engine, scheduler = engine or config.engine, scheduler or config.scheduler
+    require_choice("--engine", engine, ENGINES, "engine")
+    if engine == "dask" and not scheduler:
+        raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
         number = state.next_batch_number()
@@ -93,7 +99,12 @@ def query(
         )
         if strategy in LABELED_ROWS_NEEDED:
             context.labeled, context.labels = _labeled_rows(project, log, context.used_columns)
-        chosen = choose(strategy, lambda columns: _unreserved_chunks(project, columns, reserved, chunk_rows), n, context)
+        if engine == "dask":
+            from ..dask_engine import choose_on_dask
+
+            chosen = choose_on_dask(scheduler, paths.pool, strategy, n, context, reserved)
+        else:
+            chosen = choose(strategy, lambda columns: _unreserved_chunks(project, columns, reserved, chunk_rows), n, context)
         ids, candidates, used = chosen.ids, chosen.candidates, chosen.strategy
         warnings.extend(chosen.warnings)
         if used == "representative" and strategy != "representative":

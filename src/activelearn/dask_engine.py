@@ -1,0 +1,86 @@
+"""Scoring the pool on a Dask cluster (`query --engine dask --scheduler ADDRESS`).
+
+Each of the pool's row groups is a task: a worker reads it from storage it can reach (the
+project folder, shared with the workers), scores it with the model, and returns only its
+partition's top n (ids, scores, tie keys). The client merges them with the same TopK as the
+local engine, so both engines give the same batch. Dask is an optional extra.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ActivelearnError, UsageError
+from .strategies import TopK, tie_keys, uncertainty_scores
+
+SUPPORTED = ("margin", "least-confidence", "entropy", "random")
+
+
+def _client(scheduler: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            "the dask engine needs Dask: pip install 'activelearn[dask]' (or use --engine local)"
+        ) from None
+    try:
+        return Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ActivelearnError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+
+
+def partitions(pool: Path) -> list[tuple[str, int]]:
+    """(file, row group) of every row group of the pool, in order."""
+    import pyarrow.parquet as pq
+
+    parts = sorted(pool.rglob("*.parquet")) if pool.is_dir() else [pool]
+    return [(str(p.resolve()), g) for p in parts for g in range(pq.ParquetFile(p).num_row_groups)]
+
+
+def score_partition(part: str, group: int, id_column: str, columns: list[str], reserved, pipeline,
+                    strategy: str, n: int, seed: int, salt: int):
+    """On a worker: the partition's top n unreserved rows as (ids, scores, keys)."""
+    import pyarrow.parquet as pq
+
+    frame = pq.ParquetFile(part).read_row_group(group, columns=list(dict.fromkeys([id_column, *columns]))).to_pandas()
+    frame = frame[~frame[id_column].isin(reserved)]
+    best = TopK(n)
+    if len(frame):
+        ids = frame[id_column].to_numpy()
+        if strategy == "random":
+            scores = np.zeros(len(frame))
+        else:
+            scores = uncertainty_scores(pipeline.predict_proba(frame), strategy)
+        best.push(ids, scores, lambda keep: tie_keys(ids[keep], seed, salt))
+    return best.ids, best.scores, best.keys, len(frame)
+
+
+def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reserved: set[str]):
+    """The batch the local engine would choose, scored on the cluster at `scheduler`."""
+    from .selection import Selection
+
+    if strategy not in SUPPORTED or (strategy != "random" and ctx.pipeline is None):
+        raise UsageError(
+            f"the dask engine scores {', '.join(SUPPORTED)} with a trained model; "
+            f"use --engine local for {strategy}"
+            + (" before the first train" if ctx.pipeline is None and strategy != "random" else "")
+        )
+    client = _client(scheduler)
+    try:
+        model = client.scatter(ctx.pipeline, broadcast=True) if ctx.pipeline is not None else None
+        taken = client.scatter(sorted(reserved), broadcast=True)
+        columns = ctx.model_columns if strategy != "random" else []
+        futures = [
+            client.submit(score_partition, part, group, ctx.id_column, columns, taken, model, strategy, n,
+                          ctx.seed, ctx.salt, pure=False)
+            for part, group in partitions(pool)
+        ]
+        best, seen = TopK(n), 0
+        for ids, scores, keys, rows in client.gather(futures):
+            best.push(ids, scores, keys)
+            seen += rows
+    finally:
+        client.close()
+    return Selection([str(i) for i in best.ids], strategy, seen)

@@ -1,0 +1,56 @@
+"""The Dask engine on a real cluster on loopback gives the batch the local engine gives."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
+from .test_errors import assert_clean_failure
+
+distributed = pytest.importorskip("distributed")  # a dev extra: installed by `make test`
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as local:
+        yield local.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    project = tmp_path_factory.mktemp("t") / "proj"
+    run_cli("-q", "init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment")
+    run_cli("-q", "-C", project, "train")
+    first = project / run_cli("-C", project, "query", "-n", "20").stdout.strip()
+    fill_batch(first, SAMPLE / "movie_reviews_answers.csv", only=15)  # 5 rows stay pending
+    run_cli("-q", "-C", project, "import-labels", first)
+    run_cli("-q", "-C", project, "train")
+    return project
+
+
+@pytest.mark.parametrize("strategy", ["margin", "entropy", "random"])
+def test_dask_and_local_engines_choose_the_same_batch(cluster, template, tmp_path, strategy):
+    batches = []
+    for engine in ("local", "dask"):
+        project = tmp_path / engine
+        shutil.copytree(template, project)
+        args = ["-C", project, "query", "-n", "25", "--strategy", strategy, "--json", "--engine", engine]
+        result = run_cli(*args, *(["--scheduler", cluster] if engine == "dask" else []))
+        assert result.exit_code == 0, result.stderr
+        batches.append(read_batch_ids(project / json.loads(result.stdout)["file"]))
+    assert batches[0] == batches[1] and len(batches[0]) == 25
+
+
+def test_dask_engine_errors(template, tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(template, project)
+    assert_clean_failure(run_cli("-C", project, "query", "--engine", "dask"), 2, "--engine dask needs --scheduler ADDRESS")
+    assert_clean_failure(
+        run_cli("-C", project, "query", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "--strategy", "coreset"), 2,
+        "the dask engine scores margin, least-confidence, entropy, random with a trained model; use --engine local for coreset",
+    )
