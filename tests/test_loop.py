@@ -133,3 +133,21 @@ def test_readme_simulate_runs_as_written(tmp_path):
     assert sorted(p.name for p in (tmp_path / "sim-penguins").iterdir()) == [
         "curves.csv", "learning_curve.png", "summary.csv", "summary.md",
     ]
+
+
+def test_ctrl_c_exits_130_with_no_traceback_and_no_output(tmp_path):
+    import signal
+    import time
+
+    command = [
+        str(Path(sys.executable).parent / "activelearn"), "simulate", str(SAMPLE / "penguins_labeled.csv"),
+        "--label-column", "species", "--strategy", "committee", "--repeats", "20", "--jobs", "1",
+        "--out", str(tmp_path / "sim"),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # well into the simulation, which takes far longer than this
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "sim").exists()
