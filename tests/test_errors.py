@@ -341,3 +341,58 @@ def test_json_errors_are_one_json_document(tmp_path):
         "(create one with `activelearn init DIR --data FILE`, or point to one with -C DIR)",
         "exit_code": 1,
     }
+
+
+# --- found by a third review ---------------------------------------------------------------------
+
+
+def test_negative_seed(tmp_path, penguins_project):
+    _init_fails(tmp_path, ["--data", SAMPLE / "penguins.csv", "--seed", "-5"], 2, "--seed must be 0 or more, not -5")
+    config = penguins_project / "activelearn.toml"
+    config.write_text(config.read_text().replace("seed = 0", "seed = -1"))
+    assert_unchanged(penguins_project, lambda: run_cli("-C", penguins_project, "train"), 1, "[project] seed must be 0 or more, not -1")
+
+
+def test_edited_id_column(trained_project):
+    config = trained_project / "activelearn.toml"
+    config.write_text(config.read_text().replace('id_column = "id"', 'id_column = "key"'))
+    for command in ("train", "query"):
+        assert_unchanged(
+            trained_project, lambda: run_cli("-C", trained_project, command), 1,
+            "[data] id_column 'key' is not a column of the pool",
+        )
+
+
+def test_simulate_option_errors(tmp_path):
+    data = SAMPLE / "penguins_labeled.csv"
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    for args, message in (
+        (["--jobs", "0"], "--jobs must not be 0"),
+        (["--out", taken], "is a file; simulate writes a folder"),
+        (["--test-size", "0.999", "--initial", "2", "--budget", "5"], "leaves no rows to train or to test on"),
+        (["--seed", "-1"], "--seed must be 0 or more"),
+    ):
+        result = run_cli("simulate", data, "--label-column", "species", *args)
+        assert_clean_failure(result, 2, message)
+    assert taken.read_text() == "a file"
+
+
+def test_dask_scheduler_that_is_not_an_address(trained_project):
+    pytest.importorskip("distributed")
+    assert_unchanged(
+        trained_project,
+        lambda: run_cli("-C", trained_project, "query", "--engine", "dask", "--scheduler", "foo", "--strategy", "margin"),
+        1, "--scheduler foo: cannot reach the Dask scheduler",
+    )
+
+
+def test_json_on_usage_errors_and_a_missing_directory(tmp_path):
+    import subprocess
+    import sys
+
+    activelearn = str(Path(sys.executable).parent / "activelearn")
+    bad_option = subprocess.run([activelearn, "status", "--json", "--colour"], capture_output=True, text=True)
+    assert bad_option.returncode == 2 and json.loads(bad_option.stdout)["exit_code"] == 2
+    missing = run_cli("-C", tmp_path / "nowhere", "status", "--json")
+    assert missing.exit_code == 2 and json.loads(missing.stdout)["exit_code"] == 2

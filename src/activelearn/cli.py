@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Optional
@@ -33,6 +34,7 @@ app = typer.Typer(
 class Globals:
     quiet: bool = False
     verbose: bool = False
+    failure: ActivelearnError | None = None  # met before the command ran (a bad -C), reported by it
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
@@ -59,12 +61,12 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
+    ctx.obj = Globals(quiet=quiet, verbose=verbose)
     if directory is not None:
         try:
             os.chdir(directory)
-        except OSError as exc:
-            _fail(UsageError(f"-C {directory}: {exc.strerror.lower()}"), as_json=False, quiet=False)
-    ctx.obj = Globals(quiet=quiet, verbose=verbose)
+        except OSError as exc:  # reported by the command, which knows whether to answer in JSON
+            ctx.obj.failure = UsageError(f"-C {directory}: {exc.strerror.lower()}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,10 +76,12 @@ def main_options(
 def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     """Call the core; render its result on stdout, its warnings on stderr; map errors to exit codes."""
     opts: Globals = ctx.obj or Globals()
+    if opts.failure is not None:
+        _fail(opts.failure, as_json)
     try:
         result = call()
     except ActivelearnError as exc:
-        _fail(exc, as_json, opts.quiet)
+        _fail(exc, as_json)
     from . import render as rendering
 
     if not opts.quiet:
@@ -89,7 +93,7 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
         render(result, opts)
 
 
-def _fail(exc: ActivelearnError, as_json: bool, quiet: bool):
+def _fail(exc: ActivelearnError, as_json: bool):
     from . import render as rendering
 
     rendering.error(exc.message)
@@ -183,7 +187,7 @@ def query(
     from . import render as rendering
 
     if release and list_batches:
-        _fail(UsageError("--release and --list do not go together"), as_json, False)
+        _fail(UsageError("--release and --list do not go together"), as_json)
     if release:
         def call():
             from .ops import release_batches
@@ -225,7 +229,7 @@ def import_labels(
 
     if revert:
         if sources:
-            _fail(UsageError("--revert takes no files: it undoes an import that already happened"), as_json, False)
+            _fail(UsageError("--revert takes no files: it undoes an import that already happened"), as_json)
 
         def call():
             from .ops import revert_import
@@ -297,4 +301,11 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def main() -> None:
-    app(prog_name="activelearn")
+    try:
+        app(prog_name="activelearn")
+    except SystemExit as exit_:
+        # a usage error found by the option parser (exit 2) has printed its message on stderr;
+        # with --json, scripts still get their one JSON document on stdout
+        if exit_.code == 2 and "--json" in sys.argv[1:]:
+            typer.echo(json.dumps({"error": "usage error (the message is on stderr)", "exit_code": 2}))
+        raise

@@ -101,7 +101,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
         strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
         batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
-        seed=_typed(project.get("seed", 0), int, where, "[project] seed"),
+        seed=_non_negative(project.get("seed", 0), where, "[project] seed"),
         display_columns=(
             tuple(_typed_list(query["display_columns"], where, "[query] display_columns"))
             if "display_columns" in query
@@ -156,6 +156,13 @@ def _choice(value, choices, where: str, key: str) -> str:
             f"{where}: {key} = {value!r} is not known{did_you_mean(str(value), choices)} "
             f"(choose from {', '.join(choices)})"
         )
+    return value
+
+
+def _non_negative(value, where: str, key: str) -> int:
+    _typed(value, int, where, key)
+    if value < 0:
+        raise ConfigError(f"{where}: {key} must be 0 or more, not {value}")
     return value
 
 

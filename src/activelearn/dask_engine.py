@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ActivelearnError, UsageError
-from .strategies import TopK, tie_keys, uncertainty_scores
+from .strategies import UNCERTAINTY, TopK, tie_keys, uncertainty_scores
 
-SUPPORTED = ("margin", "least-confidence", "entropy", "random")
+SUPPORTED = (*UNCERTAINTY, "random")
 
 
 def _client(scheduler: str):
@@ -27,7 +27,7 @@ def _client(scheduler: str):
         ) from None
     try:
         return Client(scheduler, timeout="10s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:  # unreachable, or not an address
         raise ActivelearnError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
 
 

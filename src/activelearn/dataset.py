@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean
 from .roles import ColumnRole, infer_role, typed_column
-from .storage import check_headers, decode_head, detect_format, read_spreadsheet, sniff_delimiter
+from .storage import check_headers, decode_head, detect_format, first_line, read_spreadsheet, sniff_delimiter
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
@@ -71,7 +72,7 @@ def scan_dataset(
     import pyarrow.compute as pc
 
     data = Path(data)
-    total, chunks = _raw_chunks(data, warnings)
+    count_rows, chunks = _raw_chunks(data, warnings)
     sample, buffered = _first_rows(chunks, data)
     columns = _column_names(sample, data)
     label_name = label_column or "label"
@@ -98,7 +99,7 @@ def scan_dataset(
             "--text-columns, or check the data"
         )
     schema = _pool_schema(id_name, roles)
-    width = max(6, len(str(total or 0)))
+    width = max(6, len(str(count_rows()))) if generated else 0  # counted only when ids are generated
     offset, labeled, user_ids = 0, [], []
     for chunk in _chained(buffered, chunks):
         chunk.columns = columns
@@ -114,13 +115,19 @@ def scan_dataset(
             labeled.extend(zip(ids[filled], cells[filled], rows[filled], strict=True))
         typed = {id_name: ids}
         for role in roles:
-            typed[role.name] = typed_column(chunk[role.name], role.role).to_numpy()
+            try:
+                typed[role.name] = typed_column(chunk[role.name], role.role).to_numpy()
+            except (ValueError, TypeError) as exc:  # a cell past the sample that does not fit the role
+                raise InputError(
+                    f"{data} rows {rows[0]}-{rows[-1]}: column {role.name!r} does not hold {role.role} values "
+                    f"throughout ({first_line(exc)}); pass --text-columns or --ignore-columns for it"
+                ) from None
         sink(pa.Table.from_pydict(typed, schema=schema))
         offset += len(chunk)
     if offset == 0:
         raise InputError(f"{data}: has no rows")
     if user_ids:
-        _check_unique(pa.chunked_array(user_ids), id_column, data, pc)
+        _check_unique(pa.chunked_array(user_ids), data, pc)
     raw = pd.Series([value for _, value, _ in labeled], dtype=object)
     class_list = _classes(raw, classes, data, label_name, warnings)
     answers = _initial_answers(labeled, class_list, data)
@@ -161,7 +168,7 @@ def _user_ids(values: pd.Series, rows: np.ndarray, id_column: str, data: Path) -
     return ids
 
 
-def _check_unique(ids, id_column: str, data: Path, pc) -> None:
+def _check_unique(ids, data: Path, pc) -> None:
     counts = pc.value_counts(ids)
     repeated = counts.filter(pc.greater(counts.field("counts"), 1))
     if len(repeated):
@@ -185,7 +192,7 @@ def _cell_text(value) -> str:
 def _initial_answers(labeled: list, classes: list[str], data: Path) -> pd.DataFrame:
     rows = []
     for id_, value, row in labeled:
-        if value.casefold() == "skip":
+        if value.casefold() in DEFAULT_SKIP_VALUES:
             rows.append((id_, value, "skip"))
             continue
         canonical = match_label(value, classes)
@@ -198,8 +205,8 @@ def _initial_answers(labeled: list, classes: list[str], data: Path) -> pd.DataFr
 # --- reading each format in chunks ---------------------------------------------------------------
 
 
-def _raw_chunks(path: Path, warnings: list[str]) -> tuple[int | None, Iterator[pd.DataFrame]]:
-    """(the number of rows if known, the file's rows as DataFrames, chunk by chunk).
+def _raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Iterator[pd.DataFrame]]:
+    """(a function counting the rows, the file's rows as DataFrames, chunk by chunk).
 
     Delimited text comes as strings exactly as written (ids keep leading zeros, `NA` stays text
     until a column's role says otherwise); typed formats keep their types.
@@ -209,17 +216,18 @@ def _raw_chunks(path: Path, warnings: list[str]) -> tuple[int | None, Iterator[p
     fmt = detect_format(path)
     try:
         if fmt == "csv":
-            return _count_rows(path, warnings), _guarded(_csv_chunks(path, warnings), path, fmt)
+            return (lambda: _count_rows(path)), _guarded(_csv_chunks(path, warnings), path, fmt)
         if fmt == "parquet":
-            return _parquet_chunks(path)
+            rows, chunks = _parquet_chunks(path)
+            return (lambda: rows), chunks
         if fmt == "jsonl":
-            return _count_lines(path), _guarded(_jsonl_chunks(path), path, fmt)
+            return (lambda: _count_lines(path)), _guarded(_jsonl_chunks(path), path, fmt)
         frame = read_spreadsheet(path).reset_index(drop=True)
-        return len(frame), iter([frame])
+        return (lambda: len(frame)), iter([frame])
     except InputError:
         raise
     except Exception as exc:  # parser errors of pyarrow/pandas/openpyxl have no common base class
-        raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from None
+        raise InputError(f"{path}: cannot read as {fmt}: {first_line(exc)}") from None
 
 
 def _guarded(chunks: Iterator, path: Path, fmt: str) -> Iterator:
@@ -229,12 +237,7 @@ def _guarded(chunks: Iterator, path: Path, fmt: str) -> Iterator:
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 (see _raw_chunks)
-        raise InputError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+        raise InputError(f"{path}: cannot read as {fmt}: {first_line(exc)}") from None
 
 
 def _csv_reader(path: Path, warnings: list[str], only_first_column: bool = False):
@@ -265,7 +268,7 @@ def _csv_chunks(path: Path, warnings: list[str]) -> Iterator[pd.DataFrame]:
             yield batch.to_pandas()
 
 
-def _count_rows(path: Path, warnings: list[str]) -> int:
+def _count_rows(path: Path) -> int:
     """Rows of a delimited file, reading one column (for the width of generated ids)."""
     return sum(batch.num_rows for batch in _csv_reader(path, [], only_first_column=True))
 
@@ -322,7 +325,7 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
         )
     found: dict[str, str] = {}
     for value in present:
-        if value.casefold() not in {"skip"}:
+        if value.casefold() not in DEFAULT_SKIP_VALUES:
             found.setdefault(value.casefold(), value)
     class_list = sorted(found.values())
     if len(class_list) < 2:

@@ -139,15 +139,18 @@ def build_features(
     return Pipeline([("coerce", FrameCoercer(dict(columns))), ("columns", transformer)])
 
 
-def check_columns(columns: dict[str, str], available: list[str], where: str) -> None:
+def check_columns(columns: dict[str, str], available: list[str], where: str, id_column: str | None = None) -> None:
     """Fail with the fix if the config uses a column the pool does not have."""
-    import difflib
+    from .messages import did_you_mean
 
+    if id_column is not None and id_column not in available:
+        raise ConfigError(
+            f"{where}: [data] id_column {id_column!r} is not a column of the pool{did_you_mean(id_column, available)}; "
+            "it must name the id column init wrote"
+        )
     for name, role in columns.items():
         if role != "ignore" and name not in available:
-            close = difflib.get_close_matches(name, available, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"{where}: [columns] {name!r} is not a column of the pool{hint}; "
+                f"{where}: [columns] {name!r} is not a column of the pool{did_you_mean(name, available)}; "
                 "fix or remove it in activelearn.toml"
             )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .storage import FORMULA_TRIGGERS, atomic_path, read_delimited, read_spreadsheet, spreadsheet_kind, unguarded
+from .storage import FORMULA_TRIGGERS, atomic_path, first_line, read_delimited, read_spreadsheet, spreadsheet_kind, unguarded
 
 EXCEL_MAX_ROWS = 1_048_576
 # Columns the tool itself writes or reads in a batch file; a data column of that name is renamed.
@@ -129,7 +129,7 @@ def read_answer_file(path: Path, id_column: str, label_column: str, warnings: li
         raise
     except Exception as exc:  # csv, zip, openpyxl, odf and xlrd parsers share no useful base class
         what = (kind or "CSV").upper()
-        raise InputError(f"{path}: cannot read as {what}: {(str(exc) or type(exc).__name__).splitlines()[0]}") from None
+        raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}") from None
     frame.columns = [unguarded(str(c)) for c in frame.columns]
     for wanted in (id_column, label_column):
         if wanted not in frame.columns:

@@ -81,7 +81,7 @@ class Selection:
 def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
     """The ids of the n most useful candidate rows, by `strategy`."""
     if strategy in NEEDS_MODEL and ctx.pipeline is None:
-        return _representative(chunks, n, ctx)
+        return _representative(chunks, n, ctx, "representative")
     handler = {
         "random": _random,
         "density": _density,
@@ -92,9 +92,7 @@ def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
         "coreset": _coreset,
         "representative": _representative,
     }.get(strategy, _uncertainty)
-    if handler is _committee or handler is _uncertainty:
-        return handler(chunks, n, ctx, strategy)
-    return handler(chunks, n, ctx)
+    return handler(chunks, n, ctx, strategy)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -151,7 +149,7 @@ def _selection(ids, strategy: str, seen: int, warnings=None) -> Selection:
 # --- strategies ---------------------------------------------------------------------------------
 
 
-def _random(chunks: Chunks, n: int, ctx: Context) -> Selection:
+def _random(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     best, seen = TopK(n), 0
     for chunk in chunks([ctx.id_column]):
         best.push(chunk[ctx.id_column].to_numpy(), np.zeros(len(chunk)), _keys(chunk, ctx))
@@ -168,7 +166,7 @@ def _uncertainty(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selecti
     return _selection(best.ids, strategy, seen)
 
 
-def _representative(chunks: Chunks, n: int, ctx: Context) -> Selection:
+def _representative(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     from .features import build_features, explained_fit_errors
 
     columns = [c for c, r in ctx.columns.items() if r != "ignore"]
@@ -181,7 +179,7 @@ def _representative(chunks: Chunks, n: int, ctx: Context) -> Selection:
     return _selection(sample.ids[chosen], "representative", seen)
 
 
-def _density(chunks: Chunks, n: int, ctx: Context) -> Selection:
+def _density(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     """Margin times the mean cosine similarity to the pool (Settles & Craven 2008)."""
     from sklearn.preprocessing import normalize
 
@@ -252,7 +250,7 @@ def _aligned_proba(model, chunk: pd.DataFrame, classes: list) -> np.ndarray:
     return out
 
 
-def _diverse(chunks: Chunks, n: int, ctx: Context) -> Selection:
+def _diverse(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     candidates, seen = TopK(n * DIVERSE_FACTOR), 0
     score = lambda chunk: uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin")  # noqa: E731
     for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
@@ -264,7 +262,7 @@ def _diverse(chunks: Chunks, n: int, ctx: Context) -> Selection:
     return _selection(candidates.ids[chosen], "diverse", seen)
 
 
-def _balanced(chunks: Chunks, n: int, ctx: Context) -> Selection:
+def _balanced(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     classes = len(ctx.pipeline.classes_)
     per_class = [TopK(n) for _ in range(classes)]
     seen = 0
@@ -285,7 +283,7 @@ def _balanced(chunks: Chunks, n: int, ctx: Context) -> Selection:
     return _selection(ids[chosen], "balanced", seen)
 
 
-def _coreset(chunks: Chunks, n: int, ctx: Context) -> Selection:
+def _coreset(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     from .features import build_features
 
     sample, seen = _sample(chunks, SAMPLE_ROWS, ctx, ctx.used_columns)

@@ -70,16 +70,6 @@ def write_json(path: Path, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def write_parquet(frame, path: Path, row_group_size: int | None = None) -> None:
-    """Write a pandas DataFrame as Parquet, atomically, without the pandas index."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, row_group_size=row_group_size)
-
-
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -334,6 +324,7 @@ def check_headers(names: list, path: Path) -> None:
         seen.add(name)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An exception's message, first line only, for a one-line error."""
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
-from ..labels import counted_answers
+from ..labels import answered_ids, counted_answers
 from ..project import Project, project_lock
 from ..state import State, save_state
 from ..messages import did_you_mean
@@ -62,7 +62,7 @@ def batch_overview(state: State, answered: set[str], expire_after_days: int) -> 
 
 def list_batches(project: Project) -> BatchList:
     """Every batch written so far, oldest first."""
-    answered = set(counted_answers(project.paths, project.state)["id"])
+    answered = answered_ids(counted_answers(project.paths, project.state))
     return BatchList(batch_overview(project.state, answered, project.config.expire_after_days))
 
 
@@ -73,7 +73,7 @@ def release_batches(project: Project, names: list[str], *, wait: float = 0.0) ->
     """
     with project_lock(project.paths, wait):
         state = project.state
-        answered = set(counted_answers(project.paths, state)["id"])
+        answered = answered_ids(counted_answers(project.paths, state))
         known = [b.name for b in state.batches]
         chosen = known if names == ["all"] else names
         warnings, released, rows = [], [], 0

@@ -339,7 +339,7 @@ class _FileReading:
         return None, repair
 
     def _batch_of(self, id_: str) -> str | None:
-        if self.own_batch and id_ in set(self.own_batch.ids):
+        if id_ in self.own_ids:
             return self.own_batch.name
         return self.owner.get(id_)
 

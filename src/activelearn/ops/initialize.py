@@ -51,7 +51,7 @@ def init_project(
     ignore_columns: list[str] = (),
 ) -> InitResult:
     """Read `data`, infer column roles, and write a new project into `directory`."""
-    _check_options(model, strategy, batch_size)
+    _check_options(model, strategy, batch_size, seed)
     shown_path = str(directory)
     directory = Path(directory).resolve()
     _check_target(directory)
@@ -105,11 +105,13 @@ def _config(scan, data, model, strategy, batch_size, seed) -> Config:
     )
 
 
-def _check_options(model: str, strategy: str, batch_size: int) -> None:
+def _check_options(model: str, strategy: str, batch_size: int, seed: int) -> None:
     require_choice("--model", model, MODEL_NAMES, "model")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
     if batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
+    if seed < 0:
+        raise UsageError(f"--seed must be 0 or more, not {seed}")
 
 
 def _check_target(directory: Path) -> None:

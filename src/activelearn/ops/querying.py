@@ -86,12 +86,12 @@ def query(
         paths, state = project.paths, project.state
         number = state.next_batch_number()
         target = _target_path(project, number, out)
-        check_columns(config.columns, pool_columns(paths.pool), str(paths.config))
+        check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         log = counted_answers(paths, state)
         reserved = reserved_ids(state, log, config.expire_after_days, include_skipped)
         warnings: list[str] = []
 
-        pipeline, model_columns = _latest_model(project, warnings) or (None, [])
+        pipeline, model_columns = _latest_model(project, log, warnings) or (None, [])
         if prefill and pipeline is None:
             raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
         context = Context(
@@ -154,13 +154,12 @@ def _recorded_path(project: Project, path: Path) -> str:
         return str(Path(path).resolve())
 
 
-def _latest_model(project: Project, warnings: list[str]):
+def _latest_model(project: Project, log, warnings: list[str]):
     """(pipeline, the columns it was trained on) of the newest model, or None before any train."""
     record = project.state.latest_model
     if record is None:
         return None
     pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
-    log = counted_answers(project.paths, project.state)
     if record.training_key != training_key(project, log):
         changed = "labels imported" if labels_digest(log) != record.labels_sha256 else "settings in activelearn.toml"
         warnings.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..agreement import Agreement, agreement
-from ..labels import current_labels, read_label_log, without_reverted
+from ..labels import answered_ids, current_labels, read_label_log, without_reverted
 from ..project import Project
 from ._common import training_key
 from .batches import BatchInfo, batch_overview
@@ -49,7 +49,7 @@ def status(project: Project) -> StatusResult:
     log = without_reverted(full_log, state.reverted_imports)
     current = current_labels(log, evaluation=False)
     labeled = current[current["kind"] == "label"]
-    answered = set(log["id"].dropna())
+    answered = answered_ids(log)
     counts = labeled["label"].value_counts()
     overview = batch_overview(state, answered, config.expire_after_days)
     pending = [b for b in overview if b.status == "open"]

@@ -22,11 +22,11 @@ from ..dataset import load_dataset
 from ..errors import InputError, UsageError
 from ..messages import require_choice
 from ..models import fit_model
+from ..pool import CHUNK_ROWS
 from ..selection import Context, choose
 from ..storage import atomic_path, write_text
 
 BASELINE = "random"
-CHUNK_ROWS = 65_536
 
 
 @dataclass
@@ -79,6 +79,12 @@ def simulate(
 ) -> SimulateResult:
     """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`."""
     strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
+    if seed < 0:
+        raise UsageError(f"--seed must be 0 or more, not {seed}")
+    if jobs == 0:
+        raise UsageError("--jobs must not be 0 (a number of processes, or -1 for one per core)")
+    if Path(out).exists() and not Path(out).is_dir():
+        raise UsageError(f"--out {out}: is a file; simulate writes a folder")
     warnings: list[str] = []
     dataset = load_dataset(
         Path(data), id_column=id_column, label_column=label_column, text_columns=text_columns,
@@ -155,14 +161,18 @@ def _runs(labels: np.ndarray, repeats: int, test_size: float, initial: int, seed
         try:
             train, test = train_test_split(positions, test_size=test_size, stratify=labels, random_state=run_seed)
         except ValueError:  # a class too small to stratify
-            train, test = train_test_split(positions, test_size=test_size, random_state=run_seed)
+            try:
+                train, test = train_test_split(positions, test_size=test_size, random_state=run_seed)
+            except ValueError:
+                raise UsageError(f"--test-size {test_size} leaves no rows to train or to test on") from None
         if initial >= len(train):
             raise UsageError(f"--initial {initial} is not less than the {len(train)} training rows")
         rng = np.random.default_rng([seed, repeat])
         shuffled = rng.permutation(train)
         first_of_class = list(dict.fromkeys(labels[shuffled]))
         seeds = [shuffled[np.flatnonzero(labels[shuffled] == c)[0]] for c in first_of_class][:initial]
-        rest = [p for p in shuffled if p not in set(seeds)][: initial - len(seeds)]
+        taken = set(seeds)
+        rest = [p for p in shuffled if p not in taken][: initial - len(seeds)]
         runs.append(_Run(run_seed, np.sort(train), np.sort(test), np.asarray(seeds + rest)))
     return runs
 

@@ -41,6 +41,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
     """Fit on all current labels; a no-op (up_to_date) when nothing the model depends on changed."""
     with project_lock(project.paths, wait):
         config, state, paths = project.config, project.state, project.paths
+        check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         log = read_label_log(paths.label_log)
         counted = without_reverted(log, state.reverted_imports)
         key = training_key(project, counted)
@@ -48,7 +49,6 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         if latest is not None and latest.training_key == key and not force:
             return _result(latest, up_to_date=True)
 
-        check_columns(config.columns, pool_columns(paths.pool), str(paths.config))
         ids, labels = training_labels(counted)
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
