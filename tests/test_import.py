@@ -153,3 +153,37 @@ def test_a_later_answer_by_the_same_annotator_corrects_the_earlier(trained_proje
     run_cli("-C", trained_project, "import-labels", first)
     run_cli("-C", trained_project, "import-labels", second)
     assert _status(trained_project)["labels_per_class"] == {"Adelie": 2, "Chinstrap": 2, "Gentoo": 3}
+
+
+def test_the_project_is_found_from_a_subdirectory(trained_project, monkeypatch):
+    inside = trained_project / "batches"
+    monkeypatch.chdir(inside)
+    result = run_cli("status", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["project"] == str(trained_project.resolve())
+
+
+def test_wait_gets_the_lock_once_it_is_free(trained_project, tmp_path):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock; lock = FileLock(sys.argv[1]); "
+         "lock.acquire(); print('held', flush=True); time.sleep(1); lock.release()",
+         str(trained_project / ".activelearn.lock")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"  # another process holds the lock for a second
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\nr000300,Gentoo\n")
+    result = run_cli("-C", trained_project, "import-labels", answers, "--wait", "30")
+    holder.wait(timeout=30)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_custom_skip_values(trained_project, tmp_path):
+    config = trained_project / "activelearn.toml"
+    config.write_text(config.read_text().replace('skip_values = ["skip"]', 'skip_values = ["skip", "?", "unsure"]'))
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\nr000300,Unsure\nr000301,?\n")
+    report = json.loads(run_cli("-C", trained_project, "import-labels", answers, "--json").stdout)
+    assert (report["labels"], report["skips"]) == (0, 2)
