@@ -35,6 +35,7 @@ class Globals:
     quiet: bool = False
     verbose: bool = False
     failure: ActivelearnError | None = None  # met before the command ran (a bad -C), reported by it
+    verified_ok: bool = True  # what verify found, for its exit code
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
@@ -91,6 +92,7 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
         typer.echo(json.dumps(asdict(result), ensure_ascii=False, default=str))
     else:
         render(result, opts)
+    opts.verified_ok = getattr(result, "ok", True)
 
 
 def _fail(exc: ActivelearnError, as_json: bool):
@@ -298,6 +300,27 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     from . import render as rendering
 
     _run(ctx, call, rendering.status_report, as_json)
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    repair: Annotated[bool, typer.Option(help="Fix what is safe: remove stray temporary files, release batches whose file is gone.")] = False,
+    wait: WaitOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Check that the project is whole and consistent; exit 1 with the list of problems."""
+
+    def call():
+        from .ops import verify as verify_op
+
+        return verify_op(_project(), repair=repair, wait=wait)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.verify_result, as_json)
+    if not ctx.obj.verified_ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -225,3 +225,11 @@ def simulate_result(result, opts) -> None:
         opts,
     )
     print(summary_table(result.strategies))
+
+
+def verify_result(result, opts) -> None:
+    for problem in result.problems:
+        mark = "repaired" if problem.repaired else "problem"
+        print(f"{mark}: {problem.where}: {problem.what} ({problem.fix})")
+    if result.ok:
+        info(f"ok: checked {', '.join(result.checked)}", opts)

@@ -16,6 +16,7 @@ _WHERE = {
     "simulate": "simulating",
     "status": "reporting",
     "train": "training",
+    "verify": "verifying",
 }
 
 __all__ = sorted(_WHERE)

@@ -1,0 +1,176 @@
+"""`verify`: check that the project is whole and consistent; `--repair` fixes what is safe to fix.
+
+Each check reads what it needs and reports a problem with how to fix it; a check that cannot
+run because an earlier file is broken is skipped (its file is already reported).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ActivelearnError
+from ..project import Project, project_lock
+from ..state import save_state
+from ..storage import TEMP_MARK, sha256_file
+from ._common import utc_now
+
+
+@dataclass
+class Problem:
+    where: str  # the file (relative to the project) the problem is in
+    what: str
+    fix: str
+    repaired: bool = False
+
+
+@dataclass
+class VerifyResult:
+    project: str
+    checked: list[str]  # what was checked, in order
+    problems: list[Problem]
+    ok: bool = True  # no problem left (repaired ones aside)
+    warnings: list[str] = field(default_factory=list)
+
+
+def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> VerifyResult:
+    """Every promise of the project directory, checked; with `repair`, stray temp files removed
+    and batches whose file is gone released, and nothing else changed."""
+    if repair:
+        with project_lock(project.paths, wait):
+            return _verify(project, repair=True)
+    return _verify(project, repair=False)
+
+
+def _verify(project: Project, repair: bool) -> VerifyResult:
+    paths = project.paths
+    result = VerifyResult(str(paths.root), [], [])
+    problem = lambda where, what, fix, repaired=False: result.problems.append(Problem(where, what, fix, repaired))  # noqa: E731
+
+    _stray_temp_files(paths.root, repair, problem)
+    result.checked.append("temporary files")
+    config = _load(lambda: project.config, "activelearn.toml", "fix the line named, or restore the file", problem)
+    state = _load(lambda: project.state, "state.json", "restore it from a backup", problem)
+    result.checked += ["activelearn.toml", "state.json"]
+    if config is None or state is None:
+        return _done(result)
+
+    from ..labels import read_label_log
+    from ..pool import pool_columns
+
+    columns = _load(lambda: pool_columns(paths.pool), "data/pool.parquet", "restore the pool, or init the project again", problem)
+    log = _load(lambda: read_label_log(paths.label_log), "data/labels.parquet", "restore the label log from a backup", problem)
+    result.checked += ["data/pool.parquet", "data/labels.parquet"]
+    if columns is not None:
+        _check_pool(project, config, state, columns, problem)
+        result.checked.append("pool rows and columns")
+    if columns is not None and log is not None:
+        _check_labels(project, config, state, log, problem)
+        result.checked.append("labels")
+    _check_models(project, state, problem)
+    result.checked.append("models")
+    released = _check_batches(project, state, log, repair, problem)
+    result.checked.append("batches")
+    if released:
+        save_state(paths.state, state)
+    return _done(result)
+
+
+def _done(result: VerifyResult) -> VerifyResult:
+    result.ok = not any(not p.repaired for p in result.problems)
+    return result
+
+
+def _load(read, where: str, fix: str, problem):
+    try:
+        return read()
+    except ActivelearnError as exc:
+        problem(where, exc.message, fix)
+        return None
+
+
+def _stray_temp_files(root: Path, repair: bool, problem) -> None:
+    """Temporary files an interrupted write left behind (never part of the project's state)."""
+    for path in sorted(root.rglob(f"*{TEMP_MARK}*")) + sorted(root.glob(".*.init-*")):
+        if not path.name.startswith("."):
+            continue
+        if repair:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        problem(str(path.relative_to(root)), "a temporary file left by an interrupted command",
+                "verify --repair removes it", repaired=repair)
+
+
+def _check_pool(project: Project, config, state, columns: list[str], problem) -> None:
+    import pyarrow.parquet as pq
+
+    from ..features import check_columns
+
+    try:
+        check_columns(config.columns, columns, "activelearn.toml", config.id_column)
+    except ActivelearnError as exc:
+        problem("activelearn.toml", exc.message, "fix the column names in activelearn.toml")
+    pool = project.paths.pool
+    parts = sorted(pool.rglob("*.parquet")) if pool.is_dir() else [pool]
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    if rows != state.pool_rows:
+        problem("data/pool.parquet", f"has {rows} rows where state.json says {state.pool_rows}",
+                "restore the pool written by init")
+
+
+def _check_labels(project: Project, config, state, log, problem) -> None:
+    import pyarrow.parquet as pq
+
+    pool = project.paths.pool
+    parts = sorted(pool.rglob("*.parquet")) if pool.is_dir() else [pool]
+    ids = set()
+    for part in parts:
+        ids.update(pq.read_table(part, columns=[config.id_column]).column(0).to_pylist())
+    unknown = sorted(set(log["id"].dropna()) - ids)
+    if unknown:
+        problem("data/labels.parquet", f"{len(unknown)} answers name ids that are not in the pool (e.g. {unknown[0]!r})",
+                "restore the label log from a backup")
+    classes = {c for c in config.classes}
+    bad = sorted(set(log.loc[log["kind"] == "label", "answer"].dropna()) - classes)
+    if bad:
+        problem("data/labels.parquet", f"labels {', '.join(map(repr, bad[:5]))} are not among the classes of activelearn.toml",
+                "add them to [data] classes, or restore the label log")
+    kinds = set(log["kind"].dropna()) - {"label", "skip"}
+    if kinds:
+        problem("data/labels.parquet", f"unknown kinds of answer: {', '.join(sorted(kinds))}", "restore the label log")
+    known_imports = set(log["import_id"].dropna())
+    for import_id in sorted(set(state.reverted_imports) - known_imports):
+        problem("state.json", f"reverts {import_id}, which is not in the label log", "restore state.json or the label log")
+    batch_ids = {i for b in state.batches for i in b.ids}
+    missing = sorted(batch_ids - ids)
+    if missing:
+        problem("state.json", f"{len(missing)} batch rows are not in the pool (e.g. {missing[0]!r})", "restore state.json")
+
+
+def _check_models(project: Project, state, problem) -> None:
+    for record in state.models:
+        path = project.paths.root / record.file
+        if not path.is_file():
+            problem(record.file, f"model {record.version} is missing", "run `activelearn train --force` for a new one")
+        elif sha256_file(path) != record.sha256:
+            problem(record.file, f"model {record.version} has changed since activelearn wrote it (it will not be loaded)",
+                    "delete it and run `activelearn train --force`")
+
+
+def _check_batches(project: Project, state, log, repair: bool, problem) -> bool:
+    """Batch files still waiting for answers must exist; with repair, a batch whose file is gone is released."""
+    from ..labels import answered_ids, without_reverted
+
+    answered = answered_ids(without_reverted(log, state.reverted_imports)) if log is not None else set()
+    released = False
+    for batch in state.batches:
+        path = Path(batch.file) if Path(batch.file).is_absolute() else project.paths.root / batch.file
+        outstanding = [i for i in batch.ids if i not in answered]
+        if batch.released or not outstanding or path.exists():
+            continue
+        if repair:
+            batch.released = utc_now()
+            released = True
+        problem(batch.file, f"{batch.name} waits for {len(outstanding)} answers, but its file is gone",
+                "verify --repair releases the batch (its rows return to the pool)", repaired=repair)
+    return released

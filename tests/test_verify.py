@@ -1,0 +1,72 @@
+"""verify: a whole project passes; each kind of damage is found precisely; --repair fixes only what is safe."""
+
+from __future__ import annotations
+
+import json
+
+
+from activelearn.labels import read_label_log, write_label_log
+
+from .conftest import run_cli, snapshot
+
+
+def _verify(project, *args):
+    return run_cli("-C", project, "verify", *args)
+
+
+def test_a_whole_project_passes(trained_project):
+    run_cli("-C", trained_project, "query", "-n", "5")
+    result = _verify(trained_project)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr.startswith("ok: checked temporary files, activelearn.toml, state.json")
+
+
+def test_tampered_model(trained_project):
+    model = trained_project / "models" / "model-0001.joblib"
+    model.write_bytes(model.read_bytes() + b"x")
+    result = _verify(trained_project)
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "problem: models/model-0001.joblib: model 1 has changed since activelearn wrote it (it will not be "
+        "loaded) (delete it and run `activelearn train --force`)\n"
+    )
+
+
+def test_corrupt_state_and_truncated_pool(trained_project):
+    pool = trained_project / "data" / "pool.parquet"
+    pool.write_bytes(pool.read_bytes()[:100])
+    assert "problem: data/pool.parquet: " in _verify(trained_project).stdout
+    (trained_project / "state.json").write_text("{")
+    result = _verify(trained_project)
+    assert result.exit_code == 1 and result.stdout.startswith("problem: state.json: ")
+
+
+def test_hand_edited_label_log(trained_project):
+    path = trained_project / "data" / "labels.parquet"
+    log = read_label_log(path)
+    log.loc[0, "id"] = "r999999"
+    log.loc[1, "answer"] = "Emperor"
+    write_label_log(path, log)
+    out = _verify(trained_project).stdout
+    assert "1 answers name ids that are not in the pool (e.g. 'r999999')" in out
+    assert "labels 'Emperor' are not among the classes of activelearn.toml" in out
+
+
+def test_repair_removes_temp_files_and_releases_batches_whose_file_is_gone(trained_project):
+    batch = trained_project / run_cli("-C", trained_project, "query", "-n", "5").stdout.strip()
+    batch.unlink()
+    (trained_project / "data" / ".labels.parquet.tmp-abc123").write_bytes(b"half")
+    found = _verify(trained_project)
+    assert found.exit_code == 1
+    assert "problem: data/.labels.parquet.tmp-abc123: a temporary file left by an interrupted command" in found.stdout
+    assert "problem: batches/batch-0001.csv: batch-0001 waits for 5 answers, but its file is gone" in found.stdout
+    before = snapshot(trained_project)
+    repaired = _verify(trained_project, "--repair", "--json")
+    report = json.loads(repaired.stdout)
+    assert repaired.exit_code == 0 and report["ok"] is True and all(p["repaired"] for p in report["problems"])
+    assert not (trained_project / "data" / ".labels.parquet.tmp-abc123").exists()
+    changed = {k for k in set(before) | set(snapshot(trained_project)) if before.get(k) != snapshot(trained_project).get(k)}
+    assert changed == {"data/.labels.parquet.tmp-abc123", "state.json"}  # nothing else touched
+    assert _verify(trained_project).exit_code == 0
+    listing = json.loads(run_cli("-C", trained_project, "query", "--list", "--json").stdout)["batches"]
+    assert listing[0]["status"] == "released"
