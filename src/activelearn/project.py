@@ -80,9 +80,23 @@ def project_lock(paths: ProjectPaths, wait: float = 0.0) -> Iterator[None]:
             "or pass --wait SECONDS)"
         ) from None
     try:
+        remove_stray_temp_files(paths.root)
         yield
     finally:
         lock.release()
+
+
+def remove_stray_temp_files(root: Path) -> list[Path]:
+    """Delete the temporary files a killed command left (safe under the lock: only a command
+    holding it writes them); the project's real files were never touched by them."""
+    from .storage import TEMP_MARK
+
+    removed = []
+    for folder in (root, root / "data", root / "batches", root / "models"):
+        for path in folder.glob(f".*{TEMP_MARK}*") if folder.is_dir() else ():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 @dataclass
