@@ -396,3 +396,43 @@ def test_json_on_usage_errors_and_a_missing_directory(tmp_path):
     assert bad_option.returncode == 2 and json.loads(bad_option.stdout)["exit_code"] == 2
     missing = run_cli("-C", tmp_path / "nowhere", "status", "--json")
     assert missing.exit_code == 2 and json.loads(missing.stdout)["exit_code"] == 2
+
+
+# --- disk full, read-only ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["train", "--force"], ["query", "-n", "3"], ["import-labels", "IMPORT"]])
+def test_a_full_disk_leaves_the_project_as_it_was(trained_project, tmp_path, monkeypatch, command):
+    import errno
+    import os
+
+    import activelearn.storage
+
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\nr000300,Gentoo\n")
+    command = [str(answers) if c == "IMPORT" else c for c in command]
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(activelearn.storage.os, "replace", full)
+    before = snapshot(trained_project)
+    result = run_cli("-C", trained_project, *command)
+    assert_clean_failure(result, 1, "cannot write it (no space left on device); nothing was changed, the previous version is intact")
+    monkeypatch.undo()
+    after = snapshot(trained_project)
+    # an orphan file written before state.json (a model, a batch) may stay; nothing the project names changed
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) <= {"models/model-0002.joblib", "batches/batch-0001.csv"}
+
+
+def test_init_where_nothing_can_be_written(tmp_path, monkeypatch):
+    import errno
+    import os
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    _init_fails(tmp_path, ["--data", SAMPLE / "penguins.csv"], 1, "cannot create the project there (read-only file system)")

@@ -27,19 +27,30 @@ def atomic_path(path: Path) -> Iterator[Path]:
     moment leaves either the old file or the new one. On failure the temp file is removed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
+    except OSError as exc:
+        raise _write_error(path, exc) from None
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, _mode_for(path))
     try:
+        os.chmod(tmp, _mode_for(path))
         yield tmp
         fsync(tmp)
         os.replace(tmp, path)
+    except OSError as exc:  # disk full, read-only, quota: the previous file is untouched
+        tmp.unlink(missing_ok=True)
+        raise _write_error(path, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     fsync(path.parent)
+
+
+def _write_error(path: Path, exc: OSError) -> InputError:
+    cause = exc.strerror or str(exc)
+    return InputError(f"{path}: cannot write it ({cause.lower()}); nothing was changed, the previous version is intact")
 
 
 def _mode_for(path: Path) -> int:

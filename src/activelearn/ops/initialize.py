@@ -180,20 +180,26 @@ def _staged(directory: Path):
     """
     existing = directory.is_dir()
     parent = directory if existing else directory.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=parent))
+    except OSError as exc:
+        raise InputError(f"{directory}: cannot create the project there ({(exc.strerror or str(exc)).lower()})") from None
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a project is an ordinary folder
     try:
         yield ProjectPaths(staging)
-        if existing:
-            for name in ("data", "batches", "models", "state.json", CONFIG_NAME):
-                os.replace(staging / name, directory / name)
-            staging.rmdir()
-        else:
-            os.replace(staging, directory)
-        fsync(parent)
+        try:
+            if existing:
+                for name in ("data", "batches", "models", "state.json", CONFIG_NAME):
+                    os.replace(staging / name, directory / name)
+                staging.rmdir()
+            else:
+                os.replace(staging, directory)
+            fsync(parent)
+        except OSError as exc:
+            raise InputError(f"{directory}: cannot create the project there ({(exc.strerror or str(exc)).lower()})") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if existing:
