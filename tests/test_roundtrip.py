@@ -160,7 +160,6 @@ def test_an_untouched_prefilled_batch_answers_nothing(trained_project, prefilled
 
 def test_prefilled_decisions(trained_project, prefilled):
     frame = pd.read_csv(prefilled, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    truth = pd.read_csv(ANSWERS).set_index("id")["species"]
     other = {"Adelie": "Gentoo", "Gentoo": "Chinstrap", "Chinstrap": "Adelie"}
     frame.loc[0, "decision"] = "Accept"
     frame.loc[1, ["decision", "species"]] = ["fix", other[frame.loc[1, "suggestion"]]]
@@ -177,7 +176,6 @@ def test_prefilled_decisions(trained_project, prefilled):
     assert log.loc[ids[2], "kind"] == "skip"
     assert pd.isna(log.loc[ids[3], "decision"]) and log.loc[ids[3], "answer"] == frame.loc[3, "species"]
     assert log.loc[ids[4], "answer"] == frame.loc[4, "suggestion"]
-    assert len(truth) == 344
 
 
 def test_unknown_decision_is_an_error(trained_project, prefilled):
@@ -405,8 +403,8 @@ def test_sheets_titles_trailing_delimiters_and_headerless_columns(trained_projec
     assert result.exit_code == 0 and result.stderr == "", result.stderr
     (tmp_path / "t.csv").write_text("id,species\nr000100,Gentoo,\nr000101,Gentoo,\n")
     assert run_cli("-C", trained_project, "import-labels", tmp_path / "t.csv").stdout.startswith("imported 2 labels")
-    (tmp_path / "bom.csv").write_text("\u00ef\u00bb\u00bfid,species\nr000102,1.0\n".replace("1.0", "Gentoo"))
-    assert run_cli("-C", trained_project, "import-labels", tmp_path / "bom.csv").exit_code == 0
+    (tmp_path / "bom.csv").write_text("\u00ef\u00bb\u00bfid,species\nr000102,Gentoo\n")  # a BOM gone through cp1252
+    assert run_cli("-C", trained_project, "import-labels", tmp_path / "bom.csv").stdout.startswith("imported 1 label")
 
 
 def test_an_inbox_does_not_bring_back_a_reverted_file(trained_project, tmp_path):

@@ -35,8 +35,9 @@ def partitions(pool: Path) -> list[tuple[str, int]]:
     """(file, row group) of every row group of the pool, in order."""
     import pyarrow.parquet as pq
 
-    parts = sorted(pool.rglob("*.parquet")) if pool.is_dir() else [pool]
-    return [(str(p.resolve()), g) for p in parts for g in range(pq.ParquetFile(p).num_row_groups)]
+    from .storage import parquet_parts
+
+    return [(str(p.resolve()), g) for p in parquet_parts(pool) for g in range(pq.ParquetFile(p).num_row_groups)]
 
 
 def score_partition(part: str, group: int, id_column: str, columns: list[str], reserved, pipeline,

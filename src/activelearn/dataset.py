@@ -18,8 +18,8 @@ from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean
-from .roles import ColumnRole, infer_role, typed_column
-from .storage import check_headers, decode_head, detect_format, first_line, read_spreadsheet, sniff_delimiter
+from .roles import ColumnRole, as_text, infer_role, typed_column
+from .storage import check_headers, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
@@ -184,9 +184,7 @@ def _cell_text(value) -> str:
     """A cell as stripped text: '' for empty or null, whole floats without '.0'."""
     if not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value):  # None, NaN, pd.NA, NaT
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return as_text(value).strip()
 
 
 def _initial_answers(labeled: list, classes: list[str], data: Path) -> pd.DataFrame:
@@ -286,8 +284,7 @@ def _count_lines(path: Path) -> int:
 def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
     import pyarrow.parquet as pq
 
-    parts = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
-    readers = [pq.ParquetFile(p) for p in parts]
+    readers = [pq.ParquetFile(p) for p in parquet_parts(path)]
 
     def chunks():
         for reader in readers:

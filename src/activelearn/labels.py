@@ -127,6 +127,13 @@ def _as_number(text: str) -> float | None:
         return None
 
 
+def training_labels(log: pd.DataFrame):
+    """(ids, labels) of every current label a model may learn from: not skipped, not evaluation."""
+    current = current_labels(log, evaluation=False)
+    current = current[current["kind"] == "label"]
+    return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
+
+
 def answered_ids(log: pd.DataFrame) -> set[str]:
     """Every id that has any answer, label or skip, training or evaluation."""
     return set(log["id"].dropna().tolist())

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import StateError
+from .storage import parquet_parts
 
 CHUNK_ROWS = 65_536  # rows per chunk when scoring, and per row group when init writes the pool
 
@@ -21,6 +22,29 @@ def _dataset(path: Path):
         return ds.dataset(path, format="parquet")
     except Exception as exc:  # pyarrow's errors for a damaged file vary
         raise StateError(f"{path}: the pool cannot be read ({exc})") from None
+
+
+def _parts(path: Path) -> list[Path]:
+    if not path.exists():
+        _dataset(path)  # raises the pool-is-missing error
+    return parquet_parts(path)
+
+
+def pool_rows(path: Path) -> int:
+    """The number of rows, from the Parquet metadata alone."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in _parts(path))
+
+
+def pool_ids(path: Path, id_column: str) -> set[str]:
+    """Every id in the pool: the id column only (O(id column), not O(pool))."""
+    import pyarrow.parquet as pq
+
+    ids: set[str] = set()
+    for part in _parts(path):
+        ids.update(pq.read_table(part, columns=[id_column]).column(0).to_pylist())
+    return ids
 
 
 def pool_columns(path: Path) -> list[str]:
@@ -45,10 +69,7 @@ def read_rows(path: Path, id_column: str, ids, columns: list[str]) -> pd.DataFra
     wanted = sorted(set(ids))
     lookup = pa.array(wanted, type=pa.string())
     found = []
-    parts = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
-    if not path.exists():
-        _dataset(path)  # raises the pool-is-missing error
-    for part in parts:
+    for part in _parts(path):
         reader = pq.ParquetFile(part)
         position = reader.schema_arrow.get_field_index(id_column)
         for group in range(reader.num_row_groups):
@@ -80,10 +101,7 @@ def iter_chunks(path: Path, columns: list[str], chunk_rows: int = CHUNK_ROWS) ->
     import pyarrow.parquet as pq
 
     columns = list(dict.fromkeys(columns))
-    parts = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
-    if not parts or not path.exists():
-        _dataset(path)  # raises the pool-is-missing error
-    for part in parts:
+    for part in _parts(path):
         reader = pq.ParquetFile(part)
         for group in range(reader.num_row_groups):
             table = reader.read_row_group(group, columns=columns)

@@ -120,10 +120,11 @@ def typed_column(series: pd.Series, role: str) -> pd.Series:
     if role == "text":
         # in free text only a truly empty cell is missing: "None" may be a word of a review
         missing = series.isna() | series.map(lambda v: isinstance(v, str) and not v.strip())
-    return series.mask(missing).map(_to_text, na_action="ignore").astype(object).where(~missing, None)
+    return series.mask(missing).map(as_text, na_action="ignore").astype(object).where(~missing, None)
 
 
-def _to_text(value) -> str:
+def as_text(value) -> str:
+    """A value as pool text: whole floats without '.0' (ids and codes read as numbers)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

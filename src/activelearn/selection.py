@@ -129,13 +129,27 @@ def _scored(chunks: Iterator[pd.DataFrame], score, jobs: int) -> Iterator[tuple[
             yield done, future.result()
 
 
+def _top(chunks: Chunks, n: int, ctx: Context, score, columns: list[str], keep_rows: bool = False) -> tuple[TopK, int]:
+    """The n candidates with the highest score(chunk) (and, with keep_rows, their rows), and how
+    many candidates there were."""
+    best, seen = TopK(n), 0
+    for chunk, scores in _scored(chunks([ctx.id_column, *columns]), score, ctx.jobs):
+        best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx), rows=chunk if keep_rows else None)
+        seen += len(chunk)
+    return best, seen
+
+
+def _no_score(chunk: pd.DataFrame) -> np.ndarray:
+    return np.zeros(len(chunk))  # every row alike: the seeded tie keys decide, a random sample
+
+
 def _sample(chunks: Chunks, size: int, ctx: Context, columns: list[str]) -> tuple[TopK, int]:
     """A seeded random sample of `size` candidate rows (kept whole), and how many there were."""
-    sample, seen = TopK(size), 0
-    for chunk in chunks([ctx.id_column, *columns]):
-        sample.push(chunk[ctx.id_column].to_numpy(), np.zeros(len(chunk)), _keys(chunk, ctx), rows=chunk)
-        seen += len(chunk)
-    return sample, seen
+    return _top(chunks, size, ctx, _no_score, columns, keep_rows=True)
+
+
+def _margin(ctx: Context):
+    return lambda chunk: uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin")
 
 
 def _features(ctx: Context, frame: pd.DataFrame):
@@ -150,19 +164,13 @@ def _selection(ids, strategy: str, seen: int, warnings=None) -> Selection:
 
 
 def _random(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
-    best, seen = TopK(n), 0
-    for chunk in chunks([ctx.id_column]):
-        best.push(chunk[ctx.id_column].to_numpy(), np.zeros(len(chunk)), _keys(chunk, ctx))
-        seen += len(chunk)
+    best, seen = _top(chunks, n, ctx, _no_score, [])
     return _selection(best.ids, "random", seen)
 
 
 def _uncertainty(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
-    best, seen = TopK(n), 0
     score = lambda chunk: uncertainty_scores(ctx.pipeline.predict_proba(chunk), strategy)  # noqa: E731
-    for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
-        best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
-        seen += len(chunk)
+    best, seen = _top(chunks, n, ctx, score, ctx.model_columns)
     return _selection(best.ids, strategy, seen)
 
 
@@ -187,15 +195,14 @@ def _density(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     if reference.rows is None:
         return _selection([], "density", 0)
     centre = np.asarray(normalize(_features(ctx, reference.rows)).mean(axis=0)).ravel()
+    margin = _margin(ctx)
+
     def score(chunk):
         similarity = normalize(_features(ctx, chunk)) @ centre
         density = (1.0 + np.asarray(similarity).ravel()) / 2.0  # cosine in [-1, 1] -> [0, 1]
-        return uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin") * density
+        return margin(chunk) * density
 
-    best, seen = TopK(n), 0
-    for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
-        best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
-        seen += len(chunk)
+    best, seen = _top(chunks, n, ctx, score, ctx.model_columns)
     return _selection(best.ids, "density", seen)
 
 
@@ -207,15 +214,13 @@ def _committee(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection
         return selection
     classes = list(ctx.pipeline.classes_)
     disagreement = vote_entropy if strategy == "committee" else kl_disagreement
+
     def score(chunk):
         probas = [_aligned_proba(m, chunk, classes) for m in members]
         # among rows the committee agrees on (vote entropy 0), the least certain come first
         return disagreement(probas) + 1e-6 * uncertainty_scores(np.mean(probas, axis=0), "margin")
 
-    best, seen = TopK(n), 0
-    for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
-        best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx))
-        seen += len(chunk)
+    best, seen = _top(chunks, n, ctx, score, ctx.model_columns)
     return _selection(best.ids, strategy, seen, warnings)
 
 
@@ -251,11 +256,7 @@ def _aligned_proba(model, chunk: pd.DataFrame, classes: list) -> np.ndarray:
 
 
 def _diverse(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
-    candidates, seen = TopK(n * DIVERSE_FACTOR), 0
-    score = lambda chunk: uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin")  # noqa: E731
-    for chunk, scores in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
-        candidates.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx), rows=chunk)
-        seen += len(chunk)
+    candidates, seen = _top(chunks, n * DIVERSE_FACTOR, ctx, _margin(ctx), ctx.model_columns, keep_rows=True)
     if candidates.rows is None:
         return _selection([], "diverse", 0)
     chosen = weighted_clusters(_features(ctx, candidates.rows), candidates.scores, n, ctx.seed + ctx.salt)
@@ -266,6 +267,7 @@ def _balanced(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     classes = len(ctx.pipeline.classes_)
     per_class = [TopK(n) for _ in range(classes)]
     seen = 0
+
     def score(chunk):
         proba = ctx.pipeline.predict_proba(chunk)
         return uncertainty_scores(proba, "margin"), proba.argmax(axis=1)

@@ -97,10 +97,15 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".ods", ".xls"}
 
 
+def parquet_parts(path: Path) -> list[Path]:
+    """The Parquet files of a dataset: the file itself, or a folder's parts in name order."""
+    return sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+
+
 def detect_format(path: Path) -> str:
-    """Name the format of a data file: csv, parquet, jsonl or xlsx."""
+    """Name the format of a data file: csv, parquet, jsonl or spreadsheet."""
     if path.is_dir():
-        if any(path.rglob("*.parquet")):
+        if parquet_parts(path):
             return "parquet"
         raise InputError(f"{path}: a folder is read only as Parquet parts, and it has no *.parquet files")
     suffix = path.suffix.lower()
@@ -118,43 +123,42 @@ def detect_format(path: Path) -> str:
     )
 
 
-def decode_text(path: Path, warnings: list[str] | None = None) -> str:
-    """Decode a text file as UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
-    raw = path.read_bytes()
+# Python codec for each encoding name pyarrow's CSV reader takes
+CODECS = {"utf8": "utf-8-sig", "utf-16": "utf-16", "utf-16-le": "utf-16-le", "cp1252": "cp1252"}
+MANGLED_BOM = "\u00ef\u00bb\u00bf"  # a byte-order mark that went through Windows-1252 and back to UTF-8
+
+
+def detect_encoding(raw: bytes, path: Path, warnings: list[str] | None, sample: bool = False) -> str:
+    """UTF-8 (with or without BOM), UTF-16 (with BOM, or little-endian without), else Windows-1252
+    with a warning. With `sample`, `raw` is the file's start, and a character cut at its end is fine.
+    Returns a name pyarrow's CSV reader takes (and CODECS maps to Python's)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if len(raw) >= 4 and raw[1::2].count(0) > 0.9 * (len(raw) // 2):  # UTF-16 LE without BOM
-        return raw.decode("utf-16-le", errors="replace")
+        return "utf-16"
+    if len(raw) >= 4 and raw[1::2].count(0) > 0.9 * (len(raw) // 2):
+        return "utf-16-le"
     try:
-        # "ï»¿" is a byte-order mark that went through Windows-1252 and back to UTF-8
-        return raw.decode("utf-8-sig").removeprefix("\u00ef\u00bb\u00bf")
-    except UnicodeDecodeError:
-        if warnings is not None:
-            warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
-        return raw.decode("cp1252", errors="replace")
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if not sample or exc.start < len(raw) - 3:
+            if warnings is not None:
+                warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
+            return "cp1252"
+    return "utf8"
+
+
+def decode_text(path: Path, warnings: list[str] | None = None) -> str:
+    """The whole file as text, in the encoding detect_encoding finds."""
+    raw = path.read_bytes()
+    encoding = detect_encoding(raw, path, warnings)
+    return raw.decode(CODECS[encoding], errors="replace").removeprefix(MANGLED_BOM)
 
 
 def decode_head(path: Path, warnings: list[str] | None = None, size: int = 1 << 20) -> tuple[str, str]:
-    """(the file's first `size` bytes as text, the encoding to read all of it with).
-
-    UTF-8 (with or without BOM), UTF-16 (with BOM, or little-endian without), else
-    Windows-1252 with a warning. The encoding name is one pyarrow's CSV reader takes.
-    """
+    """(the file's first `size` bytes as text, the encoding to read all of it with)."""
     with open(path, "rb") as f:
         raw = f.read(size)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16", errors="ignore"), "utf-16"
-    if len(raw) >= 4 and raw[1::2].count(0) > 0.9 * (len(raw) // 2):
-        return raw.decode("utf-16-le", errors="ignore"), "utf-16-le"
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 3:  # not just a character cut at the end of the sample
-            if warnings is not None:
-                warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
-            return raw.decode("cp1252", errors="replace"), "cp1252"
-        text = raw[: exc.start].decode("utf-8-sig")
-    return text.removeprefix("\u00ef\u00bb\u00bf"), "utf8"
+    encoding = detect_encoding(raw, path, warnings, sample=True)
+    return raw.decode(CODECS[encoding], errors="ignore").removeprefix(MANGLED_BOM), encoding
 
 
 def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ()) -> str:

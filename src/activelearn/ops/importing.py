@@ -21,6 +21,7 @@ from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file, unguarded
 from ..labels import match_label
+from ..pool import pool_ids
 from ..messages import class_hint, did_you_mean
 from ._common import utc_now
 
@@ -120,8 +121,7 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], annota
     planned: list[FileImport] = []
     new_frames = []
     seen_hashes: set[str] = set()
-    for path in files:
-        digest = sha256_file(path)
+    for path, digest in files:
         if (digest in imported and (annotator is None or annotator in imported[digest])) or digest in seen_hashes:
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
@@ -160,18 +160,20 @@ def revert_import(project: Project, import_id: str, *, wait: float = 0.0) -> Rev
         return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())))
 
 
-def _expand(sources: list[Path], ever_imported: set[str]) -> list[Path]:
-    """The files to read. A folder (an inbox) contributes the files never imported before, not
-    even by an import that was reverted since; a file named explicitly is always read."""
-    files: list[Path] = []
+def _expand(sources: list[Path], ever_imported: set[str]) -> list[tuple[Path, str]]:
+    """The files to read, with their SHA-256. A folder (an inbox) contributes the files never
+    imported before, not even by an import that was reverted since; a file named explicitly is
+    always read."""
+    files: list[tuple[Path, str]] = []
     for source in map(Path, sources):
         if source.is_dir():
             for path in sorted(source.iterdir()):
                 if path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES and not path.name.startswith((".", "~$")):
-                    if sha256_file(path) not in ever_imported:
-                        files.append(path)
+                    digest = sha256_file(path)
+                    if digest not in ever_imported:
+                        files.append((path, digest))
         elif source.exists():
-            files.append(source)
+            files.append((source, sha256_file(source)))
         else:
             raise InputError(f"{source}: no such file or folder")
     return files
@@ -189,9 +191,7 @@ class _PoolIds:
         if value in self.batch_ids:
             return True
         if self._pool is None:
-            import pyarrow.parquet as pq
-
-            self._pool = set(pq.read_table(self.pool_path, columns=[self.id_column]).column(0).to_pylist())
+            self._pool = pool_ids(self.pool_path, self.id_column)
         return value in self._pool
 
 

@@ -14,12 +14,12 @@ import pandas as pd
 from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, Config, render_config
 from ..dataset import scan_dataset
 from ..errors import InputError, UsageError
-from ..labels import LOG_COLUMNS, write_label_log
+from ..labels import empty_log, write_label_log
 from ..messages import require_choice
 from ..pool import CHUNK_ROWS
 from ..project import CONFIG_NAME, ProjectPaths
 from ..state import State, save_state
-from ..storage import fsync, sha256_file, write_text
+from ..storage import fsync, parquet_parts, sha256_file, write_text
 from ._common import utc_now
 
 @dataclass
@@ -123,7 +123,7 @@ def _check_target(directory: Path) -> None:
 
 def _label_log(answers: pd.DataFrame, data: Path) -> pd.DataFrame:
     if answers.empty:
-        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in LOG_COLUMNS.items()})
+        return empty_log()
     digest = sha256_file(data) if data.is_file() else _folder_digest(data)
     return answers.assign(
         annotator="init",
@@ -142,7 +142,7 @@ def _folder_digest(folder: Path) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for part in sorted(folder.rglob("*.parquet")):
+    for part in parquet_parts(folder):
         digest.update(sha256_file(part).encode())
     return digest.hexdigest()
 

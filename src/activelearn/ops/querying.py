@@ -12,7 +12,7 @@ from ..config import ENGINES, STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns
 from ..handoff import batch_frame, write_batch
-from ..labels import answered_ids, counted_answers, current_labels
+from ..labels import answered_ids, counted_answers, current_labels, training_labels
 from ..models import load_model
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns, read_rows
 from ..project import Project, project_lock
@@ -160,8 +160,9 @@ def _latest_model(project: Project, log, warnings: list[str]):
     if record is None:
         return None
     pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
-    if record.training_key != training_key(project, log):
-        changed = "labels imported" if labels_digest(log) != record.labels_sha256 else "settings in activelearn.toml"
+    digest = labels_digest(*training_labels(log))
+    if record.training_key != training_key(project.config, digest):
+        changed = "labels imported" if digest != record.labels_sha256 else "settings in activelearn.toml"
         warnings.append(
             f"model {record.version} does not know the {changed} since it was trained; "
             "run `activelearn train` first for a better batch"
@@ -181,8 +182,6 @@ def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str],
 
 def _labeled_rows(project: Project, log, columns: list[str]):
     """The current training labels with their rows, for strategies that look at them."""
-    from .training import training_labels
-
     ids, labels = training_labels(log)
     return read_rows(project.paths.pool, project.config.id_column, ids, columns), labels
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..agreement import Agreement, agreement
 from ..labels import answered_ids, current_labels, read_label_log, without_reverted
 from ..project import Project
-from ._common import training_key
+from ._common import labels_digest, training_key
 from .batches import BatchInfo, batch_overview
 
 
@@ -72,6 +72,7 @@ def status(project: Project) -> StatusResult:
         released_batches=sum(b.status in ("released", "expired") for b in overview),
         models=models,
         answers_since_model=int(len(full_log) - (latest.label_log_rows if latest else 0)),
-        model_up_to_date=latest is not None and latest.training_key == training_key(project, log),
+        model_up_to_date=latest is not None
+        and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
         agreement=agreement(log),
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..features import check_columns
-from ..labels import current_labels, read_label_log, without_reverted
+from ..labels import read_label_log, training_labels, without_reverted
 from ..models import fit_model, library_versions, save_model
 from ..pool import pool_columns, read_rows
 from ..project import Project, project_lock
@@ -30,13 +30,6 @@ class TrainResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def training_labels(log):
-    """(ids, labels) of every current label the model may learn from: not skipped, not evaluation."""
-    current = current_labels(log, evaluation=False)
-    current = current[current["kind"] == "label"]
-    return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
-
-
 def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainResult:
     """Fit on all current labels; a no-op (up_to_date) when nothing the model depends on changed."""
     with project_lock(project.paths, wait):
@@ -44,12 +37,13 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         log = read_label_log(paths.label_log)
         counted = without_reverted(log, state.reverted_imports)
-        key = training_key(project, counted)
+        ids, labels = training_labels(counted)
+        digest = labels_digest(ids, labels)
+        key = training_key(config, digest)
         latest = state.latest_model
         if latest is not None and latest.training_key == key and not force:
             return _result(latest, up_to_date=True)
 
-        ids, labels = training_labels(counted)
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
 
@@ -66,7 +60,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             labels_per_class={str(c): int(n) for c, n in zip(classes, counts, strict=True)},
             label_log_sha256=sha256_file(paths.label_log) if paths.label_log.exists() else "",
             label_log_rows=int(len(log)),
-            labels_sha256=labels_digest(counted),
+            labels_sha256=digest,
             training_key=key,
             fit_seconds=fitted.fit_seconds,
             cv_metrics=fitted.cv_metrics,

@@ -102,30 +102,23 @@ def _stray_temp_files(root: Path, repair: bool, problem) -> None:
 
 
 def _check_pool(project: Project, config, state, columns: list[str], problem) -> None:
-    import pyarrow.parquet as pq
-
     from ..features import check_columns
+    from ..pool import pool_rows
 
     try:
         check_columns(config.columns, columns, "activelearn.toml", config.id_column)
     except ActivelearnError as exc:
         problem("activelearn.toml", exc.message, "fix the column names in activelearn.toml")
-    pool = project.paths.pool
-    parts = sorted(pool.rglob("*.parquet")) if pool.is_dir() else [pool]
-    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    rows = pool_rows(project.paths.pool)
     if rows != state.pool_rows:
         problem("data/pool.parquet", f"has {rows} rows where state.json says {state.pool_rows}",
                 "restore the pool written by init")
 
 
 def _check_labels(project: Project, config, state, log, problem) -> None:
-    import pyarrow.parquet as pq
+    from ..pool import pool_ids
 
-    pool = project.paths.pool
-    parts = sorted(pool.rglob("*.parquet")) if pool.is_dir() else [pool]
-    ids = set()
-    for part in parts:
-        ids.update(pq.read_table(part, columns=[config.id_column]).column(0).to_pylist())
+    ids = pool_ids(project.paths.pool, config.id_column)
     unknown = sorted(set(log["id"].dropna()) - ids)
     if unknown:
         problem("data/labels.parquet", f"{len(unknown)} answers name ids that are not in the pool (e.g. {unknown[0]!r})",
