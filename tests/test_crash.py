@@ -107,9 +107,9 @@ def test_parallel_writers_each_label_exactly_once(tmp_path):
     commands += [[ACTIVELEARN, "-C", project, "status"]] * 3  # never blocks, never reads a torn file
     processes = [subprocess.Popen([str(c) for c in command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                  for command in commands]
-    for process in processes:
+    for command, process in zip(commands, processes, strict=True):
         process.wait(timeout=600)
-        assert process.returncode == 0, process.stderr.read()
+        assert process.returncode == 0, (command[3:], process.returncode, process.stderr.read())
         process.stderr.close()
     log = read_label_log(project / "data" / "labels.parquet")
     rows = list(zip(log["id"], log["answer"], log["annotator"], strict=True))

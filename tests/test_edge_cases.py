@@ -167,3 +167,24 @@ def test_init_refuses_data_with_no_usable_column(tmp_path):
         "d.csv: no column can be a feature (same: the same value in every row); name the columns to use with --text-columns",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_workbook_needing_a_newer_zip_version_is_a_clean_error(trained_project, tmp_path):
+    """Found by Hypothesis: zipfile raises NotImplementedError for an unknown 'version needed'."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["id", "species"])
+    book.active.append(["r000015", "Adelie"])
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    data = bytearray(good.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    while central != -1:  # every central directory entry now claims to need zip version 6.4
+        data[central + 6] = 64
+        central = data.find(b"PK\x01\x02", central + 4)
+    bad = tmp_path / "answers.csv"
+    bad.write_bytes(bytes(data))
+    before = snapshot(trained_project)
+    assert_clean_failure(run_cli("-C", trained_project, "import-labels", bad), 1, "answers.csv: cannot read as XLSX")
+    assert snapshot(trained_project) == before

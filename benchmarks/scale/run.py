@@ -95,6 +95,18 @@ def medians(command, runs: int, before=None) -> dict:
             "runs": runs}
 
 
+def interleaved(commands: dict, runs: int) -> dict:
+    """Medians per command, the commands taking turns in every run."""
+    samples: dict[str, list] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (command, before) in commands.items():
+            if before:
+                before()
+            samples[name].append(timed(command))
+    return {name: {"seconds": statistics.median(s for s, _ in got), "mib": statistics.median(m for _, m in got),
+                   "runs": runs} for name, got in samples.items()}
+
+
 def bench_pool(name: str, data: Path, runs: int, text: bool) -> dict:
     project = WORK / f"project-{name}"
     init = [ACTIVELEARN, "-q", "init", str(project), "--data", str(data), "--label-column", "label",
@@ -102,7 +114,12 @@ def bench_pool(name: str, data: Path, runs: int, text: bool) -> dict:
     result = {"init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))}
     result["train"] = medians([ACTIVELEARN, "-q", "-C", str(project), "train", "--force"], runs)
     release = lambda: subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "query", "--release", "all"], check=True)  # noqa: E731
-    result["query"] = medians([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100"], runs, before=release)
+    # the three ways to query, interleaved run by run so that a busy spell hits them alike
+    compared = {"query": ([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100"], release),
+                "floor query": ([str(BIN / "python"), str(HERE / "baselines.py"), "floor", str(project)], None)}
+    if not text:
+        compared["modAL query"] = ([str(BIN / "python"), str(HERE / "baselines.py"), "modal", str(project)], None)
+    result.update(interleaved(compared, max(runs, 5)))
     if not text:
         for strategy in ("diverse", "coreset"):
             result[f"query --strategy {strategy}"] = medians(
@@ -112,9 +129,6 @@ def bench_pool(name: str, data: Path, runs: int, text: bool) -> dict:
     result["import-labels"] = medians([ACTIVELEARN, "-q", "-C", str(project), "import-labels", str(answers)], runs,
                                       before=lambda: _undo_imports(project))
     result["status"] = medians([ACTIVELEARN, "-C", str(project), "status"], max(runs, 5))
-    result["floor query"] = medians([str(BIN / "python"), str(HERE / "baselines.py"), "floor", str(project)], runs)
-    if not text:
-        result["modAL query"] = medians([str(BIN / "python"), str(HERE / "baselines.py"), "modal", str(project)], runs)
     return result
 
 
@@ -146,7 +160,8 @@ def help_time(runs: int = 11) -> dict:
 
 def report(results: dict, info: dict) -> str:
     lines = ["# Scale benchmark", "", "Made by `benchmarks/scale/run.py`: every step a whole process under `/usr/bin/time`;",
-             "medians over the runs given. Memory is peak resident set size.", "",
+             "medians over the runs given (query, floor and modAL take turns in each run). Memory is peak",
+             "resident set size.", "",
              *[f"- {k}: {v}" for k, v in info.items()], "",
              f"`activelearn --help`: {results['help']['seconds']:.2f} s (median of {results['help']['runs']})", ""]
     for pool, steps in results.items():
@@ -160,7 +175,27 @@ def report(results: dict, info: dict) -> str:
             m = steps["modAL query"]
             lines += [f"- query / modAL: {q['seconds'] / m['seconds']:.2f}x time, {q['mib'] / m['mib']:.2f}x memory"]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + targets(results))
+
+
+def targets(results: dict) -> list[str]:
+    """The issue's targets, each with the measured value and whether it is met."""
+    rows = []
+
+    def check(what: str, value: float, limit: float, unit: str = "") -> None:
+        rows.append(f"| {what} | {value:.2f}{unit} | {limit:g}{unit} | {'yes' if value <= limit else '**no**'} |")
+
+    one = results.get("numeric 1,000,000 rows")
+    five = results.get("numeric 5,000,000 rows")
+    if one:
+        check("1M query time / floor", one["query"]["seconds"] / one["floor query"]["seconds"], 1.3, "x")
+        check("1M query time / modAL", one["query"]["seconds"] / one["modAL query"]["seconds"], 1.0, "x")
+        check("1M query memory / modAL", one["query"]["mib"] / one["modAL query"]["mib"], 0.25, "x")
+        check("1M status", one["status"]["seconds"], 0.6, " s")
+    if one and five:
+        check("5M query memory / 1M", five["query"]["mib"] / one["query"]["mib"], 1.25, "x")
+    check("activelearn --help", results["help"]["seconds"], 0.3, " s")
+    return ["## Targets (issue #5)", "", "| target | measured | limit | met |", "| --- | ---: | ---: | --- |", *rows, ""]
 
 
 def main() -> None:

@@ -182,6 +182,7 @@ def query(
     jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core); the batch is the same for any number.")] = None,
     engine: Annotated[Optional[str], typer.Option(help="local, or dask to score on a Dask cluster (default: the config's).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
+    evaluation: Annotated[Optional[int], typer.Option("--eval", metavar="N", help="Draw N rows uniformly at random for the evaluation set (eval-NNNN.csv): their labels measure the model and are never trained on.")] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -210,7 +211,7 @@ def query(
 
         return query_op(
             _project(), n=n, strategy=strategy, out=out, prefill=prefill, include_skipped=include_skipped,
-            jobs=jobs, engine=engine, scheduler=scheduler, wait=wait,
+            jobs=jobs, engine=engine, scheduler=scheduler, evaluation=evaluation, wait=wait,
         )
 
     _run(ctx, call, rendering.query_result, as_json)
@@ -221,6 +222,7 @@ def import_labels(
     ctx: typer.Context,
     sources: Annotated[Optional[list[Path]], typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them.")] = None,
     annotator: Annotated[Optional[str], typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
+    evaluation: Annotated[bool, typer.Option("--eval", help="The answers are evaluation labels: they measure the model and are never trained on.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Check the files and say what would change; change nothing.")] = False,
     revert: Annotated[Optional[str], typer.Option(metavar="IMPORT_ID", help="Take back every answer of one earlier import.")] = None,
     wait: WaitOption = 0.0,
@@ -243,7 +245,7 @@ def import_labels(
     def call():
         from .ops import import_labels as import_op
 
-        return import_op(_project(), sources or [], annotator=annotator, dry_run=dry_run, wait=wait)
+        return import_op(_project(), sources or [], annotator=annotator, evaluation=evaluation, dry_run=dry_run, wait=wait)
 
     _run(ctx, call, rendering.import_result, as_json)
 

@@ -40,22 +40,25 @@ def partitions(pool: Path) -> list[tuple[str, int]]:
     return [(str(p.resolve()), g) for p in parquet_parts(pool) for g in range(pq.ParquetFile(p).num_row_groups)]
 
 
-def score_partition(part: str, group: int, id_column: str, columns: list[str], reserved, pipeline,
+def score_partition(part: str, group: int, id_column: str, columns: list[str], reserved, scorer,
                     strategy: str, n: int, seed: int, salt: int):
     """On a worker: the partition's top n unreserved rows as (ids, scores, keys)."""
     import pyarrow.parquet as pq
 
-    frame = pq.ParquetFile(part).read_row_group(group, columns=list(dict.fromkeys([id_column, *columns]))).to_pandas()
-    frame = frame[~frame[id_column].isin(reserved)]
+    from .pool import id_array, without_ids
+
+    table = pq.ParquetFile(part).read_row_group(group, columns=list(dict.fromkeys([id_column, *columns])))
+    table = without_ids(table, id_column, id_array(reserved) if len(reserved) else None)
     best = TopK(n)
-    if len(frame):
-        ids = frame[id_column].to_numpy()
+    if len(table):
+        ids = table.column(id_column)
+        ids_at = lambda keep: ids.take(keep).to_numpy(zero_copy_only=False)  # noqa: E731
         if strategy == "random":
-            scores = np.zeros(len(frame))
+            scores = np.zeros(len(table))
         else:
-            scores = uncertainty_scores(pipeline.predict_proba(frame), strategy)
-        best.push(ids, scores, lambda keep: tie_keys(ids[keep], seed, salt))
-    return best.ids, best.scores, best.keys, len(frame)
+            scores = uncertainty_scores(scorer.predict_proba(table), strategy)
+        best.push(ids_at, scores, lambda keep: tie_keys(ids_at(keep), seed, salt))
+    return best.ids, best.scores, best.keys, len(table)
 
 
 def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reserved: set[str]):
@@ -70,7 +73,7 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
         )
     client = _client(scheduler)
     try:
-        model = client.scatter(ctx.pipeline, broadcast=True) if ctx.pipeline is not None else None
+        model = client.scatter(ctx.scorer, broadcast=True) if ctx.pipeline is not None else None
         taken = client.scatter(sorted(reserved), broadcast=True)
         columns = ctx.model_columns if strategy != "random" else []
         futures = [

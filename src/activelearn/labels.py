@@ -36,10 +36,16 @@ def read_label_log(path: Path) -> pd.DataFrame:
     """Every answer so far, oldest first (an empty log if none was ever imported)."""
     import pyarrow.parquet as pq
 
-    if not path.exists():
+    import pyarrow as pa
+
+    try:
+        # one open, read whole: a path handed to pyarrow may be opened more than once, and a
+        # writer's rename in between would give the footer of one version and pages of another
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
         return empty_log()
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(pa.BufferReader(data))
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise StateError(f"{path}: the label log cannot be read ({exc}); restore it from a backup") from None
     version = (table.schema.metadata or {}).get(b"activelearn.schema_version", b"").decode()
@@ -128,8 +134,17 @@ def _as_number(text: str) -> float | None:
 
 
 def training_labels(log: pd.DataFrame):
-    """(ids, labels) of every current label a model may learn from: not skipped, not evaluation."""
+    """(ids, labels) of every current label a model may learn from: not skipped, and not a row
+    of the evaluation set (even if it was also answered outside it)."""
     current = current_labels(log, evaluation=False)
+    held_out = log.loc[log["evaluation"].astype(bool), "id"]
+    current = current[(current["kind"] == "label") & ~current["id"].isin(held_out)]
+    return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
+
+
+def evaluation_labels(log: pd.DataFrame):
+    """(ids, labels) of the current evaluation labels (skips left out)."""
+    current = current_labels(log, evaluation=True)
     current = current[current["kind"] == "label"]
     return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
 

@@ -119,6 +119,8 @@ def import_result(result, opts) -> None:
     if result.import_id:
         line += f" ({result.import_id})"
     extras = []
+    if result.evaluation:
+        extras.append(f"{result.evaluation} of them evaluation labels (never trained on)")
     if result.corrections:
         extras.append(f"{result.corrections} of them correcting an earlier answer")
     if result.unchanged:

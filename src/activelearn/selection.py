@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from .pool import as_frame, column_values
 from .strategies import (
     TopK,
     class_quotas,
@@ -46,7 +48,7 @@ DENSITY_REFERENCE = 2_000  # rows whose mean stands for "the pool" in density we
 COMMITTEE_SIZE = 5
 
 
-Chunks = Callable[[list[str]], Iterator[pd.DataFrame]]
+Chunks = Callable[[list[str]], Iterator]  # Arrow tables (query) or DataFrames (simulate)
 
 
 @dataclass
@@ -63,6 +65,13 @@ class Context:
     labels: np.ndarray | None = None
     jobs: int = 1  # threads scoring chunks at once; the batch is the same for any number
 
+    @cached_property
+    def scorer(self):
+        """The model's probabilities and features for chunks of rows (see `scoring`)."""
+        from .scoring import Scorer
+
+        return Scorer(self.pipeline)
+
     @property
     def used_columns(self) -> list[str]:
         if self.pipeline is not None:
@@ -76,6 +85,7 @@ class Selection:
     strategy: str  # as applied: "representative" when a model-based strategy had no model yet
     candidates: int
     warnings: list[str] = field(default_factory=list)
+    rows: pd.DataFrame | None = None  # the chosen rows, in order, when the strategy kept them
 
 
 def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
@@ -98,18 +108,35 @@ def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _keys(chunk: pd.DataFrame, ctx: Context):
-    """The chunk's tie keys, computed only for the rows TopK asks about."""
-    ids = chunk[ctx.id_column].to_numpy()
-    return lambda positions: tie_keys(ids[positions], ctx.seed, ctx.salt)
+def _ids_at(chunk, ctx: Context):
+    """The chunk's ids at the positions TopK asks about, made into Python objects only there."""
+    if isinstance(chunk, pd.DataFrame):
+        ids = chunk[ctx.id_column].to_numpy()
+        return lambda positions: ids[positions]
+    column = chunk.column(ctx.id_column)
+    return lambda positions: column.take(positions).to_numpy(zero_copy_only=False)
+
+
+def _keys(ids_at, ctx: Context):
+    """The tie keys of the rows TopK asks about."""
+    return lambda positions: tie_keys(ids_at(positions), ctx.seed, ctx.salt)
 
 
 def _scored(chunks: Iterator[pd.DataFrame], score, jobs: int) -> Iterator[tuple[pd.DataFrame, object]]:
-    """(chunk, score(chunk)) in chunk order, scored on `jobs` threads with a few chunks in flight.
+    """(chunk, score(chunk)) in chunk order, scored on `jobs` threads with jobs + 1 chunks in flight.
 
     numpy and scikit-learn release the GIL in their heavy parts, so threads use the cores without
     copying the model into other processes; memory stays a few chunks.
     """
+    from threadpoolctl import threadpool_limits
+
+    # The parallelism is over chunks: BLAS threads inside each would only compete for the cores
+    # (and cost memory for their buffers).
+    with threadpool_limits(1, user_api="blas"):
+        yield from _scored_in_parallel(chunks, score, jobs)
+
+
+def _scored_in_parallel(chunks, score, jobs: int):
     if jobs <= 1:
         for chunk in chunks:
             yield chunk, score(chunk)
@@ -121,7 +148,7 @@ def _scored(chunks: Iterator[pd.DataFrame], score, jobs: int) -> Iterator[tuple[
         pending: deque = deque()
         for chunk in chunks:
             pending.append((chunk, pool.submit(score, chunk)))
-            if len(pending) >= 2 * jobs:
+            if len(pending) > jobs:
                 done, future = pending.popleft()
                 yield done, future.result()
         while pending:
@@ -134,12 +161,13 @@ def _top(chunks: Chunks, n: int, ctx: Context, score, columns: list[str], keep_r
     many candidates there were."""
     best, seen = TopK(n), 0
     for chunk, scores in _scored(chunks([ctx.id_column, *columns]), score, ctx.jobs):
-        best.push(chunk[ctx.id_column].to_numpy(), scores, _keys(chunk, ctx), rows=chunk if keep_rows else None)
+        ids_at = _ids_at(chunk, ctx)
+        best.push(ids_at, scores, _keys(ids_at, ctx), rows=chunk if keep_rows else None)
         seen += len(chunk)
     return best, seen
 
 
-def _no_score(chunk: pd.DataFrame) -> np.ndarray:
+def _no_score(chunk) -> np.ndarray:
     return np.zeros(len(chunk))  # every row alike: the seeded tie keys decide, a random sample
 
 
@@ -149,15 +177,15 @@ def _sample(chunks: Chunks, size: int, ctx: Context, columns: list[str]) -> tupl
 
 
 def _margin(ctx: Context):
-    return lambda chunk: uncertainty_scores(ctx.pipeline.predict_proba(chunk), "margin")
+    return lambda chunk: uncertainty_scores(ctx.scorer.predict_proba(chunk), "margin")
 
 
 def _features(ctx: Context, frame: pd.DataFrame):
-    return ctx.pipeline.named_steps["features"].transform(frame)
+    return ctx.scorer.transform(frame)
 
 
-def _selection(ids, strategy: str, seen: int, warnings=None) -> Selection:
-    return Selection([str(i) for i in ids], strategy, seen, list(warnings or []))
+def _selection(ids, strategy: str, seen: int, warnings=None, rows: pd.DataFrame | None = None) -> Selection:
+    return Selection([str(i) for i in ids], strategy, seen, list(warnings or []), rows)
 
 
 # --- strategies ---------------------------------------------------------------------------------
@@ -169,9 +197,9 @@ def _random(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
 
 
 def _uncertainty(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
-    score = lambda chunk: uncertainty_scores(ctx.pipeline.predict_proba(chunk), strategy)  # noqa: E731
-    best, seen = _top(chunks, n, ctx, score, ctx.model_columns)
-    return _selection(best.ids, strategy, seen)
+    score = lambda chunk: uncertainty_scores(ctx.scorer.predict_proba(chunk), strategy)  # noqa: E731
+    best, seen = _top(chunks, n, ctx, score, ctx.model_columns, keep_rows=True)
+    return _selection(best.ids, strategy, seen, rows=as_frame(best.rows) if best.rows is not None else None)
 
 
 def _representative(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
@@ -182,7 +210,7 @@ def _representative(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Sele
     if sample.rows is None:
         return _selection([], "representative", 0)
     with explained_fit_errors(ctx.columns, len(sample.rows)):
-        features = build_features(ctx.columns).fit_transform(sample.rows)
+        features = build_features(ctx.columns).fit_transform(as_frame(sample.rows))
     chosen = representative_rows(features, min(n, len(sample.ids)), ctx.seed + ctx.salt)
     return _selection(sample.ids[chosen], "representative", seen)
 
@@ -212,11 +240,14 @@ def _committee(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection
         selection = _uncertainty(chunks, n, ctx, "margin")
         selection.warnings.extend(warnings)
         return selection
+    from .scoring import Scorer
+
+    scorers = [Scorer(m) for m in members]
     classes = list(ctx.pipeline.classes_)
     disagreement = vote_entropy if strategy == "committee" else kl_disagreement
 
     def score(chunk):
-        probas = [_aligned_proba(m, chunk, classes) for m in members]
+        probas = [_aligned_proba(m, chunk, classes) for m in scorers]
         # among rows the committee agrees on (vote entropy 0), the least certain come first
         return disagreement(probas) + 1e-6 * uncertainty_scores(np.mean(probas, axis=0), "margin")
 
@@ -269,11 +300,11 @@ def _balanced(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     seen = 0
 
     def score(chunk):
-        proba = ctx.pipeline.predict_proba(chunk)
+        proba = ctx.scorer.predict_proba(chunk)
         return uncertainty_scores(proba, "margin"), proba.argmax(axis=1)
 
     for chunk, (scores, predicted) in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
-        ids = chunk[ctx.id_column].to_numpy()
+        ids = column_values(chunk, ctx.id_column)
         for k in range(classes):
             mask = np.flatnonzero(predicted == k)
             per_class[k].push(ids[mask], scores[mask], lambda keep, mask=mask: tie_keys(ids[mask[keep]], ctx.seed, ctx.salt))
@@ -297,7 +328,7 @@ def _coreset(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
         centers = _features(ctx, labeled) if labeled is not None else None
     else:
         features = build_features(ctx.columns)
-        X = features.fit_transform(sample.rows)
+        X = features.fit_transform(as_frame(sample.rows))
         centers = features.transform(labeled) if labeled is not None else None
     chosen = k_center_greedy(X, n, centers, seed=ctx.seed + ctx.salt)
     return _selection(sample.ids[chosen], "coreset", seen)

@@ -27,6 +27,7 @@ class BatchRecord:
     prefilled: bool = False  # the label column was filled with the model's suggestions
     suggestions: list[str] | None = None  # what was pre-filled, row by row (with `prefilled`)
     released: str | None = None  # when `query --release` gave its unanswered rows back
+    evaluation: bool = False  # drawn at random by `query --eval`: its answers are evaluation labels
 
     def is_open(self, now: dt.datetime, expire_after_days: int) -> bool:
         """Still reserving its unanswered rows: neither released nor expired."""

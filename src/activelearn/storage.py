@@ -233,7 +233,7 @@ def spreadsheet_kind(path: Path) -> str | None:
         with zipfile.ZipFile(path) as archive:
             if "mimetype" in archive.namelist() and b"opendocument.spreadsheet" in archive.read("mimetype"):
                 return "ods"
-    except zipfile.BadZipFile:
+    except Exception:  # noqa: BLE001 - a damaged archive (bad zip, an unknown zip version, ...)
         return "xlsx"  # let the reader say what is wrong
     return "xlsx"
 

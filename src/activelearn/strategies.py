@@ -50,14 +50,17 @@ class TopK:
         self.ids = np.empty(0, dtype=object)
         self.scores = np.empty(0)
         self.keys = np.empty(0, dtype=np.uint64)
-        self.rows: pd.DataFrame | None = None
+        self.rows = None  # an Arrow table or a DataFrame, like the rows pushed
 
-    def push(self, ids, scores, keys, rows: pd.DataFrame | None = None) -> None:
-        """Add a chunk. `keys` may be a function of the chunk's positions that computes the tie
-        keys of just those rows: only rows that can still make the top n are hashed and sorted."""
+    def push(self, ids, scores, keys, rows=None) -> None:
+        """Add a chunk. `ids` and `keys` may be functions of the chunk's positions that give the
+        ids and tie keys of just those rows: only rows that can still make the top n are
+        converted, hashed and sorted. `rows` may be an Arrow table or a DataFrame."""
+        from .pool import concat_rows, take_rows
+
         scores = np.asarray(scores, dtype=float)
         keep = self._contenders(scores)
-        ids = np.asarray(ids, dtype=object)[keep]
+        ids = np.asarray(ids(keep) if callable(ids) else np.asarray(ids, dtype=object)[keep], dtype=object)
         keys = keys(keep) if callable(keys) else np.asarray(keys, dtype=np.uint64)[keep]
         all_ids = np.concatenate([self.ids, ids])
         all_scores = np.concatenate([self.scores, scores[keep]])
@@ -65,9 +68,9 @@ class TopK:
         order = np.lexsort((all_keys, -all_scores))[: self.n]
         self.ids, self.scores, self.keys = all_ids[order], all_scores[order], all_keys[order]
         if rows is not None:
-            kept = rows.iloc[keep]
-            both = kept if self.rows is None else pd.concat([self.rows, kept], ignore_index=True)
-            self.rows = both.iloc[order].reset_index(drop=True)
+            kept = take_rows(rows, keep)
+            both = kept if self.rows is None else concat_rows(self.rows, kept)
+            self.rows = take_rows(both, order)
 
     def _contenders(self, scores: np.ndarray) -> np.ndarray:
         """Positions of the chunk's rows that could enter the top n: at least as good as both the

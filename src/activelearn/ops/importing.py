@@ -43,6 +43,7 @@ class FileImport:
     unanswered: int = 0
     repaired_ids: int = 0
     batch: str | None = None
+    evaluation: int = 0  # of the answers, how many are evaluation labels
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ImportResult:
     unchanged: int
     unanswered: int
     warnings: list[str] = field(default_factory=list)
+    evaluation: int = 0  # answers that are evaluation labels (never trained on)
 
 
 @dataclass
@@ -78,18 +80,22 @@ def import_labels(
     sources: list[Path],
     *,
     annotator: str | None = None,
+    evaluation: bool = False,
     dry_run: bool = False,
     wait: float = 0.0,
 ) -> ImportResult:
-    """Import every answer in `sources` (files, or folders of files not imported before)."""
+    """Import every answer in `sources` (files, or folders of files not imported before).
+
+    With `evaluation`, every answer is an evaluation label (never trained on); answers to the
+    rows of a batch drawn by `query --eval` are evaluation labels in any case."""
     if not sources:
         raise UsageError("name the files or folders to import (or --revert IMPORT_ID)")
     if dry_run:  # reads only: no lock, as status
         log = read_label_log(project.paths.label_log)
-        return _result(plan_import(project, log, sources, annotator), None, dry_run=True)
+        return _result(plan_import(project, log, sources, annotator, evaluation), None, dry_run=True)
     with project_lock(project.paths, wait):
         log = read_label_log(project.paths.label_log)
-        plan = plan_import(project, log, sources, annotator)
+        plan = plan_import(project, log, sources, annotator, evaluation)
         import_id = None
         if len(plan.new_answers):
             import_id = next_import_id(log)
@@ -102,11 +108,13 @@ def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportRes
     total = lambda name: sum(getattr(f, name) for f in plan.files)  # noqa: E731
     return ImportResult(
         import_id, dry_run, plan.files, total("labels"), total("skips"), total("corrections"),
-        total("unchanged"), total("unanswered"), plan.warnings,
+        total("unchanged"), total("unanswered"), plan.warnings, total("evaluation"),
     )
 
 
-def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], annotator: str | None) -> ImportPlan:
+def plan_import(
+    project: Project, log: pd.DataFrame, sources: list[Path], annotator: str | None, evaluation: bool = False
+) -> ImportPlan:
     """Read and check every file; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
     counted = without_reverted(log, state.reverted_imports)
@@ -126,13 +134,13 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], annota
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
         seen_hashes.add(digest)
-        reading = _FileReading(path, digest, config, state, pool_ids, latest, annotator, warnings)
+        reading = _FileReading(path, digest, config, state, pool_ids, latest, annotator, warnings, evaluation)
         file_import, answers = reading.plan()
         planned.append(file_import)
         if len(answers):
             new_frames.append(answers)
             for row in answers.itertuples():  # later files in the same call see earlier ones
-                latest[(row.id, row.annotator)] = (row.answer, row.kind)
+                latest[(row.id, row.annotator, bool(row.evaluation))] = (row.answer, row.kind)
     new = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame(columns=list(LOG_COLUMNS))
     return ImportPlan(planned, new, warnings)
 
@@ -195,16 +203,20 @@ class _PoolIds:
         return value in self._pool
 
 
-def _latest_answers(log: pd.DataFrame) -> dict[tuple[str, str], tuple[str, str]]:
-    training = log[~log["evaluation"].astype(bool)].drop_duplicates(["id", "annotator"], keep="last")
-    return {(r.id, r.annotator): (r.answer, r.kind) for r in training.itertuples()}
+def _latest_answers(log: pd.DataFrame) -> dict[tuple[str, str, bool], tuple[str, str]]:
+    """(id, annotator, evaluation) -> that annotator's latest (answer, kind) for the row."""
+    latest = log.drop_duplicates(["id", "annotator", "evaluation"], keep="last")
+    return {(r.id, r.annotator, bool(r.evaluation)): (r.answer, r.kind) for r in latest.itertuples()}
 
 
 class _FileReading:
     """One answer file checked row by row against the project: what it would add."""
 
-    def __init__(self, path, digest, config: Config, state: State, pool_ids, latest, annotator, warnings):
+    def __init__(self, path, digest, config: Config, state: State, pool_ids, latest, annotator, warnings,
+                 evaluation: bool = False):
         self.path, self.digest, self.config, self.state = Path(path), digest, config, state
+        self.evaluation = evaluation
+        self.evaluation_ids = {i for b in state.batches if b.evaluation for i in b.ids}
         self.pool_ids, self.latest, self.annotator, self.warnings = pool_ids, latest, annotator, warnings
         self.own_batch = _own_batch(self.path, state)
         self.own_ids = set(self.own_batch.ids) if self.own_batch else set()
@@ -244,10 +256,12 @@ class _FileReading:
                     )
                 continue
             first_row_of[(id_, who)] = (row, (value, kind))
-            before = self.latest.get((id_, who))
+            is_evaluation = self.evaluation or id_ in self.evaluation_ids
+            before = self.latest.get((id_, who, is_evaluation))
             # an answer repeated from an earlier import is logged again (as that import's), so that
             # reverting the earlier one does not take it away; it is not counted as new
-            rows.append((id_, value, kind, who, self._batch_of(id_), decision, before not in (None, (value, kind))))
+            rows.append((id_, value, kind, who, self._batch_of(id_), decision, before not in (None, (value, kind)),
+                         is_evaluation))
             if before == (value, kind):
                 result.unchanged += 1
                 continue
@@ -268,8 +282,9 @@ class _FileReading:
         if not result.labels and not result.skips:
             result.status = "unchanged" if result.unchanged else "no answers"
         answers = pd.DataFrame(
-            rows, columns=["id", "answer", "kind", "annotator", "batch", "decision", "correction"]
-        ).assign(time=utc_now(), source=str(self.path.resolve()), source_sha256=self.digest, evaluation=False)
+            rows, columns=["id", "answer", "kind", "annotator", "batch", "decision", "correction", "evaluation"]
+        ).assign(time=utc_now(), source=str(self.path.resolve()), source_sha256=self.digest)
+        result.evaluation = int(answers["evaluation"].sum()) if len(answers) else 0
         result.batch = ", ".join(sorted(set(answers["batch"].dropna()))) or None
         return result, answers
 

@@ -14,7 +14,7 @@ from ..features import check_columns
 from ..handoff import batch_frame, write_batch
 from ..labels import answered_ids, counted_answers, current_labels, training_labels
 from ..models import load_model
-from ..pool import CHUNK_ROWS, iter_chunks, pool_columns, read_rows
+from ..pool import CHUNK_ROWS, iter_chunks, pool_columns, read_rows, id_array, without_ids
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
@@ -65,18 +65,27 @@ def query(
     chunk_rows: int = CHUNK_ROWS,
     engine: str | None = None,
     scheduler: str | None = None,
+    evaluation: int | None = None,
     wait: float = 0.0,
 ) -> QueryResult:
     """Pick the `n` most useful unlabeled rows and write them as the next batch file.
 
     With `prefill` the label column holds the model's suggestion and a `decision` column asks the
     person to accept, fix or skip it. With `include_skipped`, rows once skipped may come back.
+    With `evaluation` (a number of rows), the batch is a uniformly random draw for the evaluation
+    set instead (eval-NNNN.csv): its answers are evaluation labels, never trained on.
     """
     config = project.config
+    if evaluation is not None:
+        if prefill:
+            raise UsageError("--eval and --prefill do not go together: suggestions would bias the evaluation labels")
+        if strategy not in (None, "random"):
+            raise UsageError(f"--eval draws rows at random; it takes no --strategy ({strategy})")
+        n, strategy = evaluation, "random"
     n = config.batch_size if n is None else n
     strategy = strategy or config.strategy
     if n < 1:
-        raise UsageError(f"-n must be at least 1, not {n}")
+        raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
     engine, scheduler = engine or config.engine, scheduler or config.scheduler
     require_choice("--engine", engine, ENGINES, "engine")
@@ -85,7 +94,8 @@ def query(
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
         number = state.next_batch_number()
-        target = _target_path(project, number, out)
+        kind = "eval" if evaluation is not None else "batch"
+        target = _target_path(project, f"{kind}-{number:04d}", out)
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         log = counted_answers(paths, state)
         reserved = reserved_ids(state, log, config.expire_after_days, include_skipped)
@@ -116,10 +126,11 @@ def query(
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
-        frame, suggestions = _batch_table(project, pipeline, model_columns, ids, prefill)
+        # an evaluation batch shows no suggestions: they would bias the answers it is meant to check
+        frame, suggestions = _batch_table(project, context, ids, prefill, chosen.rows, suggest=evaluation is None)
         write_batch(frame, target)
         record = BatchRecord(
-            name=f"batch-{number:04d}",
+            name=f"{kind}-{number:04d}",
             file=_recorded_path(project, target),
             ids=[str(i) for i in ids],
             strategy=used,
@@ -128,15 +139,16 @@ def query(
             sha256=sha256_file(target),
             prefilled=prefill,
             suggestions=suggestions if prefill else None,
+            evaluation=evaluation is not None,
         )
         state.batches.append(record)
         save_state(paths.state, state)
         return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings)
 
 
-def _target_path(project: Project, number: int, out: Path | None) -> Path:
+def _target_path(project: Project, name: str, out: Path | None) -> Path:
     if out is None:
-        return project.paths.batches / f"batch-{number:04d}.csv"
+        return project.paths.batches / f"{name}.csv"
     out = Path(out)
     if out.suffix.lower() not in BATCH_SUFFIXES:
         raise UsageError(f"--out {out}: a batch file ends in .csv, .tsv or .xlsx")
@@ -173,9 +185,9 @@ def _latest_model(project: Project, log, warnings: list[str]):
 
 def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str], chunk_rows: int):
     id_column = project.config.id_column
-    reserved_list = list(reserved)
+    taken = id_array(reserved) if reserved else None
     for chunk in iter_chunks(project.paths.pool, list(dict.fromkeys([id_column, *columns])), chunk_rows):
-        chunk = chunk[~chunk[id_column].isin(reserved_list)]
+        chunk = without_ids(chunk, id_column, taken)
         if len(chunk):
             yield chunk
 
@@ -186,14 +198,19 @@ def _labeled_rows(project: Project, log, columns: list[str]):
     return read_rows(project.paths.pool, project.config.id_column, ids, columns), labels
 
 
-def _batch_table(project: Project, pipeline, model_columns: list[str], ids: list[str], prefill: bool):
+def _batch_table(project: Project, context: Context, ids: list[str], prefill: bool, kept=None, suggest: bool = True):
+    """The batch file's table; the chosen rows come from the scan when it kept them all."""
     config = project.config
     display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text"))
-    rows = read_rows(project.paths.pool, config.id_column, ids, list(dict.fromkeys(display + model_columns)))
+    needed = list(dict.fromkeys([config.id_column, *display, *context.model_columns]))
+    if kept is not None and len(kept) == len(ids) and set(needed) <= set(kept.columns):
+        rows = kept
+    else:
+        rows = read_rows(project.paths.pool, config.id_column, ids, needed)
     suggestions = confidence = None
-    if pipeline is not None:
-        proba = pipeline.predict_proba(rows)
-        suggestions = [str(c) for c in pipeline.classes_[proba.argmax(axis=1)]]
+    if context.pipeline is not None and suggest:
+        proba = context.scorer.predict_proba(rows)
+        suggestions = [str(c) for c in context.scorer.classes_[proba.argmax(axis=1)]]
         confidence = proba.max(axis=1)
     frame = batch_frame(rows, config.id_column, config.label_column, display, suggestions, confidence, prefill)
     return frame, suggestions
