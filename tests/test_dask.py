@@ -54,3 +54,23 @@ def test_dask_engine_errors(template, tmp_path):
         run_cli("-C", project, "query", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1", "--strategy", "coreset"), 2,
         "the dask engine scores margin, least-confidence, entropy, random with a trained model; use --engine local for coreset",
     )
+
+
+def test_predict_on_dask_writes_what_the_local_engine_writes(cluster, template, tmp_path):
+    outputs = []
+    for engine in ("local", "dask"):
+        out = tmp_path / f"{engine}.csv"
+        args = ["-C", template, "predict", "--out", out, "--engine", engine]
+        result = run_cli(*args, *(["--scheduler", cluster] if engine == "dask" else []))
+        assert result.exit_code == 0, result.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 3000 + 1
+
+
+def test_predict_on_dask_takes_no_data_file(template, tmp_path):
+    assert_clean_failure(
+        run_cli("-C", template, "predict", "--out", tmp_path / "p.csv", "--engine", "dask", "--scheduler",
+                "tcp://127.0.0.1:1", "--data", SAMPLE / "movie_reviews.csv"), 2,
+        "the dask engine predicts the pool",
+    )

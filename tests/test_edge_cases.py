@@ -188,3 +188,15 @@ def test_a_workbook_needing_a_newer_zip_version_is_a_clean_error(trained_project
     before = snapshot(trained_project)
     assert_clean_failure(run_cli("-C", trained_project, "import-labels", bad), 1, "answers.csv: cannot read as XLSX")
     assert snapshot(trained_project) == before
+
+
+def test_no_path_in_the_config_is_ever_opened(trained_project):
+    """[data] source records where init took the data from; no command reads it, so an edited
+    config cannot make activelearn read (or write) a file outside the project."""
+    config = trained_project / "activelearn.toml"
+    text = config.read_text()
+    source = next(line for line in text.splitlines() if line.startswith("source = "))
+    config.write_text(text.replace(source, 'source = "/nonexistent/../etc/passwd"'))
+    for args in (["train", "--force"], ["query", "-n", "3"], ["status"], ["verify"]):
+        result = run_cli("-C", trained_project, *args)
+        assert result.exit_code == 0, (args, result.stderr)

@@ -182,7 +182,7 @@ def test_state_from_a_newer_activelearn(penguins_project):
     state_file.write_text(json.dumps(state))
     assert_unchanged(
         penguins_project, lambda: run_cli("-C", penguins_project, "status"), 1,
-        "schema_version 99 is newer than this activelearn understands (1); upgrade activelearn",
+        "schema_version 99 is newer than this activelearn understands (2); upgrade activelearn",
     )
 
 

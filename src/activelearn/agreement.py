@@ -49,7 +49,14 @@ def cohen_kappa(shared: pd.DataFrame, first: str, second: str) -> float | None:
     table = shared.pivot(index="id", columns="annotator", values="answer").dropna()
     if table.empty:
         return None
-    a, b = table[first].to_numpy(), table[second].to_numpy()
+    return kappa_of(table[first].to_numpy(), table[second].to_numpy())
+
+
+def kappa_of(a, b) -> float | None:
+    """Cohen's kappa of two equally long label sequences (two annotators, or two models)."""
+    a, b = np.asarray(a, dtype=str), np.asarray(b, dtype=str)
+    if len(a) == 0:
+        return None
     observed = float(np.mean(a == b))
     labels = np.union1d(a, b)
     expected = float(sum(np.mean(a == k) * np.mean(b == k) for k in labels))

@@ -36,7 +36,10 @@ class Globals:
     verbose: bool = False
     failure: ActivelearnError | None = None  # met before the command ran (a bad -C), reported by it
     verified_ok: bool = True  # what verify found, for its exit code
+    stop_recommended: bool = False  # what status found, for `status --check`
 
+
+STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (SPEC)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 WaitOption = Annotated[
@@ -93,6 +96,8 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     else:
         render(result, opts)
     opts.verified_ok = getattr(result, "ok", True)
+    stop = getattr(result, "stop", None)
+    opts.stop_recommended = bool(stop is not None and stop.recommended)
 
 
 def _fail(exc: ActivelearnError, as_json: bool):
@@ -182,6 +187,7 @@ def query(
     jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core); the batch is the same for any number.")] = None,
     engine: Annotated[Optional[str], typer.Option(help="local, or dask to score on a Dask cluster (default: the config's).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
+    if_none_pending: Annotated[bool, typer.Option(help="Write no batch while an earlier one still waits for answers (for cron); exit 0 either way.")] = False,
     evaluation: Annotated[Optional[int], typer.Option("--eval", metavar="N", help="Draw N rows uniformly at random for the evaluation set (eval-NNNN.csv): their labels measure the model and are never trained on.")] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
@@ -211,7 +217,8 @@ def query(
 
         return query_op(
             _project(), n=n, strategy=strategy, out=out, prefill=prefill, include_skipped=include_skipped,
-            jobs=jobs, engine=engine, scheduler=scheduler, evaluation=evaluation, wait=wait,
+            jobs=jobs, engine=engine, scheduler=scheduler, evaluation=evaluation, if_none_pending=if_none_pending,
+            wait=wait,
         )
 
     _run(ctx, call, rendering.query_result, as_json)
@@ -291,17 +298,70 @@ def simulate(
 
 
 @app.command()
-def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Pool size, labels per class, pending batches, model versions and their metrics."""
+def status(
+    ctx: typer.Context,
+    plot: Annotated[Optional[Path], typer.Option(metavar="FILE.png", help="Also draw the learning curve (metrics against labels, labels per class) into this PNG file.")] = None,
+    check: Annotated[bool, typer.Option(help="Exit 3 when stopping is recommended, 0 while labeling still pays off (for make and cron).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Pool size, labels per class, pending batches, the learning curve and the stopping signals."""
 
     def call():
         from .ops import status as status_op
 
-        return status_op(_project())
+        return status_op(_project(), plot=plot)
 
     from . import render as rendering
 
     _run(ctx, call, rendering.status_report, as_json)
+    if check and ctx.obj.stop_recommended:
+        raise typer.Exit(STOP_RECOMMENDED)
+
+
+@app.command()
+def predict(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="Write here: .csv or .parquet (by extension). An existing file is replaced, once the new one is complete.")],
+    data: Annotated[Optional[Path], typer.Option(help="Predict the rows of this CSV, TSV, Parquet (file or folder), JSON Lines or XLSX file instead of the pool.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="local, or dask to score the pool on a Dask cluster (default: the config's).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the latest model's prediction, confidence and class probabilities for every row."""
+
+    def call():
+        from .ops import predict as predict_op
+
+        return predict_op(_project(), out=out, data=data, engine=engine, scheduler=scheduler)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.predict_result, as_json)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="Write here: .csv or .parquet (by extension). An existing file is replaced, once the new one is complete.")],
+    annotators: Annotated[bool, typer.Option(help="Add who answered each row, and the batch, import and time of its label.")] = False,
+    include_skipped: Annotated[bool, typer.Option(help="Add the skipped rows, with an empty label and skipped = true.")] = False,
+    evaluation: Annotated[bool, typer.Option("--evaluation/--no-evaluation", help="Include the evaluation labels, flagged in the evaluation column; --no-evaluation leaves their rows out.")] = True,
+    all_columns: Annotated[bool, typer.Option(help="Every column of the pool, not only the ones the model uses.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the labeled rows: id, current label, features, and an evaluation flag."""
+
+    def call():
+        from .ops import export as export_op
+
+        return export_op(
+            _project(), out=out, annotators=annotators, include_skipped=include_skipped, evaluation=evaluation,
+            all_columns=all_columns,
+        )
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.export_result, as_json)
 
 
 @app.command()

@@ -30,6 +30,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "columns": (),  # any column name
     "model": ("name",),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler"),
+    "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share"),
 }
 
 
@@ -52,6 +53,12 @@ class Config:
     expire_after_days: int = 0
     engine: str = "local"  # or "dask": score the pool on a Dask cluster at `scheduler`
     scheduler: str = ""
+    # stopping signals (see stopping.py): a label budget (0: none), and the thresholds
+    budget: int = 0
+    stop_agreement: float = 0.99  # kappa between consecutive models on the stop set
+    stop_window: int = 3  # ... over this many consecutive models
+    stop_min_gain: float = 0.01  # evaluation macro-F1 gain below which it has plateaued
+    stop_uncertain_share: float = 0.02  # share of the stop set the model is unsure about
     column_notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def columns_with_role(self, *roles: str) -> list[str]:
@@ -79,6 +86,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
     data = raw.get("data", {})
     model = raw.get("model", {})
     query = raw.get("query", {})
+    stop = raw.get("stop", {})
     columns = raw.get("columns", {})
 
     for key in ("id_column", "label_column", "classes"):
@@ -110,6 +118,11 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         expire_after_days=_typed(query.get("expire_after_days", 0), int, where, "[query] expire_after_days"),
         engine=_choice(query.get("engine", "local"), ENGINES, where, "[query] engine"),
         scheduler=_typed(query.get("scheduler", ""), str, where, "[query] scheduler"),
+        budget=_non_negative(stop.get("budget", 0), where, "[stop] budget"),
+        stop_agreement=_fraction(stop.get("agreement", 0.99), where, "[stop] agreement"),
+        stop_window=_positive_int(stop.get("window", 3), where, "[stop] window"),
+        stop_min_gain=_fraction(stop.get("min_gain", 0.01), where, "[stop] min_gain"),
+        stop_uncertain_share=_fraction(stop.get("uncertain_share", 0.02), where, "[stop] uncertain_share"),
     )
     if len(set(c.casefold() for c in config.classes)) != len(config.classes):
         raise ConfigError(f"{where}: [data] classes has two classes that differ only in case")
@@ -164,6 +177,12 @@ def _non_negative(value, where: str, key: str) -> int:
     if value < 0:
         raise ConfigError(f"{where}: {key} must be 0 or more, not {value}")
     return value
+
+
+def _fraction(value, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{where}: {key} must be a number from 0 to 1, not {value!r}")
+    return float(value)
 
 
 def _positive_int(value, where: str, key: str) -> int:
@@ -239,4 +258,13 @@ expire_after_days = {config.expire_after_days}   # unanswered rows of older batc
 engine = {_toml_str(config.engine)}   # local, or dask: score on a Dask cluster (pip install 'activelearn[dask]')
 scheduler = {_toml_str(config.scheduler)}   # with engine = "dask": tcp://host:8786
 {display}
+
+[stop]
+# When to stop labeling: `status` recommends it when any signal is met, and `status --check`
+# then exits 3 (0 while labeling still pays off), for make and cron to act on.
+budget = {config.budget}              # labels you can afford (0: no budget)
+agreement = {config.stop_agreement}        # stabilizing predictions: kappa between consecutive models on the stop set ...
+window = {config.stop_window}              # ... at least this high for this many models in a row
+min_gain = {config.stop_min_gain}        # evaluation macro-F1 gained over the window below this: a plateau
+uncertain_share = {config.stop_uncertain_share}   # share of the stop set the model is unsure about, at or below this
 """

@@ -1,4 +1,4 @@
-"""Scoring the pool on a Dask cluster (`query --engine dask --scheduler ADDRESS`).
+"""Scoring the pool on a Dask cluster (`query` and `predict` with `--engine dask --scheduler ADDRESS`).
 
 Each of the pool's row groups is a task: a worker reads it from storage it can reach (the
 project folder, shared with the workers), scores it with the model, and returns only its
@@ -88,3 +88,28 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
     finally:
         client.close()
     return Selection([str(i) for i in best.ids], strategy, seen)
+
+
+def predict_partition(part: str, group: int, id_column: str, columns: list[str], scorer):
+    """On a worker: one row group's ids and class probabilities."""
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(part).read_row_group(group, columns=list(dict.fromkeys([id_column, *columns])))
+    return table.column(id_column), scorer.predict_proba(table)
+
+
+def predict_on_dask(scheduler: str, pool: Path, id_column: str, columns: list[str], scorer):
+    """(ids, probabilities) of every row group of the pool, in pool order, scored on the cluster
+    at `scheduler`; each result is handed on and released before the next is fetched, so the
+    client holds one row group's predictions at a time."""
+    client = _client(scheduler)
+    try:
+        model = client.scatter(scorer, broadcast=True)
+        futures = [client.submit(predict_partition, part, group, id_column, columns, model, pure=False)
+                   for part, group in partitions(pool)]
+        for future in futures:
+            ids, proba = future.result()
+            future.release()
+            yield ids, proba
+    finally:
+        client.close()

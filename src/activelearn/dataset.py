@@ -72,9 +72,9 @@ def scan_dataset(
     import pyarrow.compute as pc
 
     data = Path(data)
-    count_rows, chunks = _raw_chunks(data, warnings)
+    count_rows, chunks = raw_chunks(data, warnings)
     sample, buffered = _first_rows(chunks, data)
-    columns = _column_names(sample, data)
+    columns = column_names(sample, data)
     label_name = label_column or "label"
     if id_column is not None and id_column == label_name:
         raise UsageError(f"--id-column and --label-column both name {id_column!r}; they must differ")
@@ -107,7 +107,7 @@ def scan_dataset(
         if generated:
             ids = np.array([f"r{i:0{width}d}" for i in range(offset + 1, offset + 1 + len(chunk))], dtype=object)
         else:
-            ids = _user_ids(chunk[id_column], rows, id_column, data)
+            ids = checked_ids(chunk[id_column], rows, id_column, data)
             user_ids.append(pa.array(ids, type=pa.string()))
         if label_name in chunk.columns:
             cells = chunk[label_name].map(_cell_text).to_numpy(dtype=object)
@@ -160,7 +160,7 @@ def _pool_schema(id_name: str, roles: list[ColumnRole]):
     return pa.schema([(id_name, pa.string())] + [(r.name, types.get(r.role, pa.string())) for r in roles])
 
 
-def _user_ids(values: pd.Series, rows: np.ndarray, id_column: str, data: Path) -> np.ndarray:
+def checked_ids(values: pd.Series, rows: np.ndarray, id_column: str, data: Path) -> np.ndarray:
     ids = values.map(_cell_text).to_numpy(dtype=object)
     empty = np.flatnonzero(ids == "")
     if len(empty):
@@ -203,7 +203,7 @@ def _initial_answers(labeled: list, classes: list[str], data: Path) -> pd.DataFr
 # --- reading each format in chunks ---------------------------------------------------------------
 
 
-def _raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Iterator[pd.DataFrame]]:
+def raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Iterator[pd.DataFrame]]:
     """(a function counting the rows, the file's rows as DataFrames, chunk by chunk).
 
     Delimited text comes as strings exactly as written (ids keep leading zeros, `NA` stays text
@@ -214,12 +214,12 @@ def _raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Ite
     fmt = detect_format(path)
     try:
         if fmt == "csv":
-            return (lambda: _count_rows(path)), _guarded(_csv_chunks(path, warnings), path, fmt)
+            return (lambda: _count_rows(path)), guarded(_csv_chunks(path, warnings), path, fmt)
         if fmt == "parquet":
             rows, chunks = _parquet_chunks(path)
             return (lambda: rows), chunks
         if fmt == "jsonl":
-            return (lambda: _count_lines(path)), _guarded(_jsonl_chunks(path), path, fmt)
+            return (lambda: _count_lines(path)), guarded(_jsonl_chunks(path), path, fmt)
         frame = read_spreadsheet(path).reset_index(drop=True)
         return (lambda: len(frame)), iter([frame])
     except InputError:
@@ -228,13 +228,13 @@ def _raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Ite
         raise InputError(f"{path}: cannot read as {fmt}: {first_line(exc)}") from None
 
 
-def _guarded(chunks: Iterator, path: Path, fmt: str) -> Iterator:
+def guarded(chunks: Iterator, path: Path, fmt: str) -> Iterator:
     """The chunks, with a parser error met half-way through turned into a one-line InputError."""
     try:
         yield from chunks
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 (see _raw_chunks)
+    except Exception as exc:  # noqa: BLE001 (see raw_chunks)
         raise InputError(f"{path}: cannot read as {fmt}: {first_line(exc)}") from None
 
 
@@ -294,7 +294,7 @@ def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
     return sum(r.metadata.num_rows for r in readers), chunks()
 
 
-def _column_names(frame: pd.DataFrame, data: Path) -> list[str]:
+def column_names(frame: pd.DataFrame, data: Path) -> list[str]:
     names = [str(c).strip() for c in frame.columns]
     for i, name in enumerate(names):
         if not name or name.startswith("Unnamed: "):

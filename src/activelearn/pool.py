@@ -102,6 +102,26 @@ def read_rows(path: Path, id_column: str, ids, columns: list[str]) -> pd.DataFra
     return frame.loc[ids.tolist()].reset_index(drop=True)
 
 
+def rows_at(path: Path, positions, columns: list[str]):
+    """The rows at the given positions of the pool (0 = its first row) as one Arrow table, in
+    position order; only the row groups holding them are read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    positions = np.unique(np.asarray(positions, dtype=np.int64))
+    columns = list(dict.fromkeys(columns))
+    pieces, start = [], 0
+    for part in _parts(path):
+        reader = pq.ParquetFile(part)
+        for group in range(reader.num_row_groups):
+            size = reader.metadata.row_group(group).num_rows
+            inside = positions[(positions >= start) & (positions < start + size)] - start
+            if len(inside):
+                pieces.append(reader.read_row_group(group, columns=columns).take(pa.array(inside)))
+            start += size
+    return pa.concat_tables(pieces) if pieces else None
+
+
 def iter_chunks(path: Path, columns: list[str], chunk_rows: int = CHUNK_ROWS):
     """The pool's rows in order as Arrow tables of `chunk_rows` rows, reading only `columns`.
 

@@ -37,6 +37,11 @@ class ProjectPaths:
         return self.root / "data" / "labels.parquet"
 
     @property
+    def stop_set(self) -> Path:
+        """The stop set's rows, copied out of the pool by the first train (stopping.py)."""
+        return self.root / "data" / "stop_set.parquet"
+
+    @property
     def batches(self) -> Path:
         return self.root / "batches"
 

@@ -85,16 +85,34 @@ def init_result(result, opts) -> None:
 
 
 def train_result(result, opts) -> None:
+    if result.reevaluated:
+        print(f"model {result.version} is up to date; measured again on the evaluation set: "
+              f"{_eval_metrics(result.eval_metrics)}")
+        return
     if result.up_to_date:
         print(f"model {result.version} is up to date: nothing changed since it was trained on {result.n_labels} labels")
         return
-    print(
-        f"model {result.version}: {result.model} on {result.n_labels} labels "
-        f"({_per_class(result.labels_per_class)}); {_metrics(result.cv_metrics, result.cv_folds)}"
-    )
+    line = (f"model {result.version}: {result.model} on {result.n_labels} labels "
+            f"({_per_class(result.labels_per_class)}); {_metrics(result.cv_metrics, result.cv_folds)}")
+    if result.eval_metrics:
+        line += f"; evaluation {_eval_metrics(result.eval_metrics)}"
+    print(line)
+
+
+def _eval_metrics(metrics: dict | None) -> str:
+    """Evaluation metrics with their 95% intervals, e.g. 'on 40 labels: accuracy 0.900 [0.770, 0.960], ...'."""
+    if not metrics:
+        return "no evaluation labels"
+    parts = [f"{name.replace('_', ' ').replace('f1 macro', 'macro-F1')} {metrics[name]:.3f} "
+             f"[{metrics['ci95'][name][0]:.3f}, {metrics['ci95'][name][1]:.3f}]"
+             for name in ("accuracy", "balanced_accuracy", "f1_macro")]
+    return f"on {metrics['n']} labels: " + ", ".join(parts)
 
 
 def query_result(result, opts) -> None:
+    if result.batch is None:
+        info(f"no new batch: {', '.join(result.pending)} still waiting for answers (--if-none-pending)", opts)
+        return
     model = f"model {result.model_version}" if result.model_version else "no model"
     info(f"{result.batch}: {result.rows} rows by {result.strategy} ({model}) from {result.candidates} unlabeled rows", opts)
     print(result.file)
@@ -200,22 +218,69 @@ def status_report(result, opts) -> None:
     else:
         console.print(f"no pending batches ({result.answered_batches} answered, {result.released_batches} released or expired)")
     if result.models:
-        models = Table(title="model versions (learning curve)", title_justify="left")
-        for column in ("version", "model", "labels", "cv acc.", "bal. acc.", "macro-F1", "trained (UTC)"):
-            models.add_column(column, justify="left" if column in ("model", "trained (UTC)") else "right")
-        for m in result.models:
-            metric = (lambda k: f"{m.cv_metrics[k]:.3f}") if m.cv_metrics else (lambda k: "-")
-            models.add_row(
-                str(m.version), m.model, str(m.n_labels), metric("accuracy"), metric("balanced_accuracy"),
-                metric("f1_macro"), m.created[:16].replace("T", " "),
-            )
-        console.print(models)
+        _learning_curve(console, result)
         if not result.model_up_to_date:
             since = result.answers_since_model
             why = f"{since} answer{'s' * (since != 1)} since the last model" if since else "labels or settings changed since the last model"
             console.print(f"{why}: run `activelearn train`")
     else:
         console.print("no model yet: run `activelearn train`")
+    _stopping(console, result.stop)
+    if result.plot:
+        info(f"learning curve drawn in {result.plot}", opts)
+
+
+def _learning_curve(console, result) -> None:
+    """One row per model version: labels, cross-validated and evaluation metrics, the stop-set
+    signals; and a sparkline of macro-F1 against the rounds."""
+    models = Table(title="learning curve (one row per model version)", title_justify="left")
+    for column in ("version", "labels", "cv acc.", "cv macro-F1", "eval macro-F1 [95%]", "eval n",
+                   "kappa vs prev.", "unsure", "trained (UTC)"):
+        models.add_column(column, justify="left" if column in ("eval macro-F1 [95%]", "trained (UTC)") else "right")
+    for m in result.models:
+        cv = (lambda k: f"{m.cv_metrics[k]:.3f}") if m.cv_metrics else (lambda k: "-")
+        e = m.eval_metrics
+        evaluation = f"{e['f1_macro']:.3f} [{e['ci95']['f1_macro'][0]:.2f}, {e['ci95']['f1_macro'][1]:.2f}]" if e else "-"
+        signals = m.stop_signals or {}
+        kappa = signals.get("agreement")
+        models.add_row(
+            str(m.version), str(m.n_labels), cv("accuracy"), cv("f1_macro"), evaluation, str(e["n"]) if e else "-",
+            f"{kappa:.3f}" if kappa is not None else "-",
+            f"{signals['uncertain_share']:.1%}" if "uncertain_share" in signals else "-",
+            m.created[:16].replace("T", " "),
+        )
+    console.print(models)
+    cv_curve = [m.cv_metrics["f1_macro"] for m in result.models if m.cv_metrics]
+    eval_curve = [m.eval_metrics["f1_macro"] for m in result.models if m.eval_metrics]
+    for name, curve in (("cv macro-F1  ", cv_curve), ("eval macro-F1", eval_curve)):
+        if len(curve) >= 2:
+            console.print(f"{name} {sparkline(curve)}  {curve[0]:.3f} -> {curve[-1]:.3f}")
+    if not result.evaluation_labels:
+        console.print("no evaluation labels: cross-validation on chosen rows is optimistic; "
+                      "draw an honest set with `activelearn query --eval 50`")
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """Values as bars from their lowest to their highest (the numbers are printed beside)."""
+    low, high = min(values), max(values)
+    if high - low < 1e-9:
+        return SPARKS[len(SPARKS) // 2] * len(values)
+    return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / (high - low) * len(SPARKS)))] for v in values)
+
+
+def _stopping(console, stop) -> None:
+    if stop.recommended:
+        console.print("[bold]stop labeling: recommended[/]")
+        for reason in stop.reasons:
+            console.print(f"  - {escape(reason)}")
+    else:
+        console.print("[bold]keep labeling[/]: no stopping signal is met")
+    for signal in stop.signals.values():
+        if not signal.met:
+            console.print(f"  {signal.name.replace('_', ' ')}: {escape(signal.detail)}")
 
 
 def simulate_result(result, opts) -> None:
@@ -235,3 +300,23 @@ def verify_result(result, opts) -> None:
         print(f"{mark}: {problem.where}: {problem.what} ({problem.fix})")
     if result.ok:
         info(f"ok: checked {', '.join(result.checked)}", opts)
+
+
+def predict_result(result, opts) -> None:
+    source = "the pool" if result.source == "pool" else result.source
+    ids = ", ids generated (r000001 ...)" if result.generated_ids and result.source != "pool" else ""
+    info(f"{_count(result.rows, 'row')} of {source} predicted by model {result.model_version}{ids}", opts)
+    print(result.file)
+
+
+def export_result(result, opts) -> None:
+    info(
+        f"{_count(result.rows, 'row')}: {_count(result.labels, 'label')} ({_per_class(result.labels_per_class)}), "
+        f"{result.evaluation} evaluation, {result.skipped} skipped",
+        opts,
+    )
+    if opts.verbose:
+        import shlex
+
+        info(f"to start a project from it: activelearn init NEW_DIR {shlex.join(result.init_options)}", opts)
+    print(result.file)

@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import StateError
 from .storage import write_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -56,6 +56,9 @@ class ModelRecord:
     cv_folds: int = 0
     label_log_rows: int = 0  # answers in the (append-only) log when this model was trained
     labels_sha256: str = ""  # digest of the (id, label) pairs it was trained on
+    eval_metrics: dict | None = None  # on the evaluation labels (evaluation.evaluate), if any
+    eval_sha256: str = ""  # digest of the evaluation labels it was measured on
+    stop_signals: dict | None = None  # on the stop set (stopping.stop_set_signals)
 
 
 @dataclass
@@ -83,6 +86,22 @@ class State:
         return next((b for b in self.batches if b.name == name), None)
 
 
+def _v1_to_v2(raw: dict) -> dict:
+    """Version 2 (issue 7) added evaluation batches, evaluation metrics and stopping signals."""
+    for batch in raw.get("batches", []):
+        batch.setdefault("evaluation", False)
+    for model in raw.get("models", []):
+        model.setdefault("eval_metrics", None)
+        model.setdefault("eval_sha256", "")
+        model.setdefault("stop_signals", None)
+    return {**raw, "schema_version": 2}
+
+
+# version -> the migration that upgrades a state of that version by one; applied in order on
+# load, written back by the next command that saves the state
+MIGRATIONS = {1: _v1_to_v2}
+
+
 def load_state(path: Path) -> State:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -100,6 +119,14 @@ def load_state(path: Path) -> State:
             f"{path}: schema_version {version} is newer than this activelearn understands "
             f"({SCHEMA_VERSION}); upgrade activelearn"
         )
+    if version < 1:
+        raise StateError(f"{path}: schema_version {version} is not one activelearn ever wrote; restore it from a backup")
+    try:
+        while version < SCHEMA_VERSION:
+            raw = MIGRATIONS[version](raw)
+            version = raw["schema_version"]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise StateError(f"{path}: malformed ({exc}); restore it from a backup") from None
     try:
         return State(
             created=raw["created"],

@@ -12,6 +12,8 @@ _WHERE = {
     "release_batches": "batches",
     "plan_import": "importing",
     "init_project": "initialize",
+    "export": "exporting",
+    "predict": "predicting",
     "query": "querying",
     "simulate": "simulating",
     "status": "reporting",

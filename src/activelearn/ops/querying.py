@@ -28,13 +28,14 @@ BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
 
 @dataclass
 class QueryResult:
-    batch: str
-    file: str
+    batch: str | None  # None: not written, because of if_none_pending
+    file: str | None
     rows: int
     strategy: str
     model_version: int | None
     candidates: int
     warnings: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # open batches that held it back (if_none_pending)
 
 
 def reserved_ids(state: State, log, expire_after_days: int, include_skipped: bool = False) -> set[str]:
@@ -66,6 +67,7 @@ def query(
     engine: str | None = None,
     scheduler: str | None = None,
     evaluation: int | None = None,
+    if_none_pending: bool = False,
     wait: float = 0.0,
 ) -> QueryResult:
     """Pick the `n` most useful unlabeled rows and write them as the next batch file.
@@ -74,6 +76,8 @@ def query(
     person to accept, fix or skip it. With `include_skipped`, rows once skipped may come back.
     With `evaluation` (a number of rows), the batch is a uniformly random draw for the evaluation
     set instead (eval-NNNN.csv): its answers are evaluation labels, never trained on.
+    With `if_none_pending`, nothing is written while an earlier batch still waits for answers
+    (so that a cron job does not pile up batches nobody answers).
     """
     config = project.config
     if evaluation is not None:
@@ -93,6 +97,10 @@ def query(
         raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
+        if if_none_pending:
+            waiting = _waiting_batches(project)
+            if waiting:
+                return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
         number = state.next_batch_number()
         kind = "eval" if evaluation is not None else "batch"
         target = _target_path(project, f"{kind}-{number:04d}", out)
@@ -144,6 +152,15 @@ def query(
         state.batches.append(record)
         save_state(paths.state, state)
         return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings)
+
+
+def _waiting_batches(project: Project) -> list[str]:
+    """The open batches with unanswered rows."""
+    from .batches import batch_overview
+
+    answered = answered_ids(counted_answers(project.paths, project.state))
+    return [b.name for b in batch_overview(project.state, answered, project.config.expire_after_days)
+            if b.status == "open"]
 
 
 def _target_path(project: Project, name: str, out: Path | None) -> Path:

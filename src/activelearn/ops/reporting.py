@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..agreement import Agreement, agreement
-from ..labels import answered_ids, current_labels, read_label_log, without_reverted
+from ..labels import answered_ids, current_labels, read_label_log, training_labels, without_reverted
 from ..project import Project
+from ..stopping import StopDecision, decide
 from ._common import labels_digest, training_key
 from .batches import BatchInfo, batch_overview
 
@@ -19,6 +21,9 @@ class ModelStatus:
     n_labels: int
     cv_metrics: dict[str, float] | None
     cv_folds: int
+    labels_per_class: dict[str, int] = field(default_factory=dict)
+    eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals
+    stop_signals: dict | None = None  # on the stop set: agreement with the previous model, uncertainty
 
 
 @dataclass
@@ -39,25 +44,36 @@ class StatusResult:
     answers_since_model: int
     model_up_to_date: bool
     agreement: Agreement
+    evaluation_labels: int
+    stop: StopDecision
+    plot: str | None = None  # the learning-curve PNG written, with --plot
+    plot_series: list[str] = field(default_factory=list)  # the curves and bars it shows
     warnings: list[str] = field(default_factory=list)
 
 
-def status(project: Project) -> StatusResult:
-    """Pool size, labels per class, pending batches and model versions with their metrics."""
+def status(project: Project, plot: Path | None = None) -> StatusResult:
+    """Pool size, labels per class, pending batches, model versions with their metrics (the
+    learning curve), and whether to stop; with `plot`, the learning curve as a PNG file."""
     config, state = project.config, project.state
+    if plot is not None:
+        _check_plot_path(plot)
     full_log = read_label_log(project.paths.label_log)
     log = without_reverted(full_log, state.reverted_imports)
     current = current_labels(log, evaluation=False)
-    labeled = current[current["kind"] == "label"]
+    held_out = log.loc[log["evaluation"].astype(bool), "id"]  # evaluation rows are never training labels
+    labeled = current[(current["kind"] == "label") & ~current["id"].isin(held_out)]
     answered = answered_ids(log)
     counts = labeled["label"].value_counts()
     overview = batch_overview(state, answered, config.expire_after_days)
     pending = [b for b in overview if b.status == "open"]
     models = [
-        ModelStatus(m.version, m.created, m.model, m.n_labels, m.cv_metrics, m.cv_folds) for m in state.models
+        ModelStatus(m.version, m.created, m.model, m.n_labels, m.cv_metrics, m.cv_folds, m.labels_per_class,
+                    m.eval_metrics, m.stop_signals)
+        for m in state.models
     ]
     latest = state.latest_model
-    return StatusResult(
+    evaluation = current_labels(log, evaluation=True)
+    result = StatusResult(
         project=str(project.paths.root),
         pool_rows=state.pool_rows,
         labeled=int(len(labeled)),
@@ -73,6 +89,28 @@ def status(project: Project) -> StatusResult:
         models=models,
         answers_since_model=int(len(full_log) - (latest.label_log_rows if latest else 0)),
         model_up_to_date=latest is not None
-        and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
+        and latest.training_key == training_key(config, labels_digest(*training_labels(log))),
         agreement=agreement(log),
+        evaluation_labels=int((evaluation["kind"] == "label").sum()),
+        # the budget counts every label paid for: training and evaluation
+        stop=decide(state.models, int(len(labeled) + (evaluation["kind"] == "label").sum()), config),
     )
+    if plot is not None:
+        from ..plots import plot_project_curve
+
+        if not models:
+            from ..errors import NothingToDoError
+
+            raise NothingToDoError(f"--plot {plot}: no model yet, so no learning curve; run `activelearn train` first")
+        result.plot_series = plot_project_curve(models, Path(plot), project.paths.root.name)
+        result.plot = str(plot)
+    return result
+
+
+def _check_plot_path(plot: Path) -> None:
+    from ..errors import InputError, UsageError
+
+    if Path(plot).suffix.lower() != ".png":
+        raise UsageError(f"--plot {plot}: the learning curve is written as PNG; name a .png file")
+    if not Path(plot).resolve().parent.is_dir():
+        raise InputError(f"--plot {plot}: the folder {Path(plot).parent} does not exist")

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import StateError
 from ..features import check_columns
-from ..labels import read_label_log, training_labels, without_reverted
-from ..models import fit_model, library_versions, save_model
-from ..pool import pool_columns, read_rows
+from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
+from ..models import fit_model, library_versions, load_model, save_model
+from ..pool import pool_columns, read_rows, rows_at
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
@@ -27,11 +28,16 @@ class TrainResult:
     cv_folds: int
     fit_seconds: float
     up_to_date: bool = False
+    eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals
+    stop_signals: dict | None = None  # on the stop set: agreement with the previous model, uncertainty
+    reevaluated: bool = False  # up to date, but measured again on a changed evaluation set
     warnings: list[str] = field(default_factory=list)
 
 
 def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainResult:
-    """Fit on all current labels; a no-op (up_to_date) when nothing the model depends on changed."""
+    """Fit on all current labels, measure the model on the evaluation labels and the stop set,
+    and save it as a new version. A no-op (up_to_date) when nothing the model depends on
+    changed; then only a changed evaluation set is measured again."""
     with project_lock(project.paths, wait):
         config, state, paths = project.config, project.state, project.paths
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
@@ -40,12 +46,23 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         ids, labels = training_labels(counted)
         digest = labels_digest(ids, labels)
         key = training_key(config, digest)
+        eval_ids, eval_truth = evaluation_labels(counted)
+        eval_digest = labels_digest(eval_ids, eval_truth) if len(eval_ids) else ""
         latest = state.latest_model
         if latest is not None and latest.training_key == key and not force:
-            return _result(latest, up_to_date=True)
+            if latest.eval_sha256 == eval_digest:
+                return _result(latest, up_to_date=True)
+            pipeline, _ = load_model(paths.root / latest.file, latest.sha256)
+            latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
+            latest.eval_sha256 = eval_digest
+            save_state(paths.state, state)
+            return _result(latest, up_to_date=True, reevaluated=True)
 
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
+        warnings: list[str] = []
+        stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
+        eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
         version = state.next_model_version()
         path = paths.models / f"model-{version:04d}.joblib"
@@ -65,6 +82,9 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             fit_seconds=fitted.fit_seconds,
             cv_metrics=fitted.cv_metrics,
             cv_folds=fitted.cv_folds,
+            eval_metrics=eval_metrics,
+            eval_sha256=eval_digest,
+            stop_signals=stop_signals,
         )
         metadata = {**record.__dict__, "classes": [str(c) for c in fitted.pipeline.classes_],
                     "columns": config.columns, "id_column": config.id_column,
@@ -73,10 +93,71 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         record.sha256 = sha256_file(path)
         state.models.append(record)
         save_state(paths.state, state)  # last: the model file is in place before state names it
-        return _result(record)
+        result = _result(record)
+        result.warnings.extend(warnings)
+        return result
 
 
-def _result(record: ModelRecord, up_to_date: bool = False) -> TrainResult:
+def _evaluate(project: Project, pipeline, ids, truth) -> dict | None:
+    """The model's metrics on the evaluation labels, or None without any."""
+    from ..evaluation import evaluate
+    from ..scoring import Scorer
+
+    if not len(ids):
+        return None
+    config = project.config
+    rows = read_rows(project.paths.pool, config.id_column, ids, config.feature_columns)
+    scorer = Scorer(pipeline)
+    predicted = scorer.classes_[scorer.predict_proba(rows).argmax(axis=1)]
+    return evaluate(truth, predicted, seed=config.seed)
+
+
+def _stop_set(project: Project, pipeline, previous: ModelRecord | None, digest: str, warnings: list[str]) -> dict | None:
+    """The new model on the stop set, compared with the previous model when that one learned
+    from other labels (a retrain on the same labels says nothing about convergence)."""
+    from ..scoring import Scorer
+    from ..stopping import stop_set_signals
+
+    config, paths = project.config, project.paths
+    rows = _stop_set_rows(project)
+    if rows is None:
+        return None
+    before = None
+    if previous is not None and previous.labels_sha256 != digest:
+        try:
+            before = Scorer(load_model(paths.root / previous.file, previous.sha256)[0])
+        except StateError as exc:
+            warnings.append(f"stopping signals: cannot compare with model {previous.version} ({exc.message})")
+        else:
+            if set(map(str, before.classes_)) != set(map(str, pipeline.classes_)):
+                before = None  # a class appeared: the models are not comparable yet
+    return stop_set_signals(rows, Scorer(pipeline), before)
+
+
+def _stop_set_rows(project: Project):
+    """The stop set's rows. The first train copies them (every column) out of the pool into
+    data/stop_set.parquet, so that later trains read 1,000 rows instead of the whole pool."""
+    import pyarrow.parquet as pq
+
+    from ..storage import atomic_path
+    from ..stopping import stop_set_positions
+
+    config, paths = project.config, project.paths
+    if paths.stop_set.exists():
+        try:
+            rows = pq.read_table(paths.stop_set)
+            if set(config.feature_columns) <= set(rows.column_names):
+                return rows
+        except Exception:  # noqa: BLE001 - a damaged copy is made again from the pool
+            pass
+    rows = rows_at(paths.pool, stop_set_positions(project.state.pool_rows, config.seed), pool_columns(paths.pool))
+    if rows is not None:
+        with atomic_path(paths.stop_set) as tmp:
+            pq.write_table(rows, tmp)
+    return rows
+
+
+def _result(record: ModelRecord, up_to_date: bool = False, reevaluated: bool = False) -> TrainResult:
     return TrainResult(
         version=record.version,
         file=record.file,
@@ -87,4 +168,7 @@ def _result(record: ModelRecord, up_to_date: bool = False) -> TrainResult:
         cv_folds=record.cv_folds,
         fit_seconds=record.fit_seconds,
         up_to_date=up_to_date,
+        eval_metrics=record.eval_metrics,
+        stop_signals=record.stop_signals,
+        reevaluated=reevaluated,
     )

@@ -1,0 +1,167 @@
+"""`export`: the labeled dataset (id, current label, features, evaluation flag) as CSV or Parquet,
+written so that `init` reads it back into an equal project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import DEFAULT_STRATEGY
+from ..features import check_columns
+from ..labels import counted_answers, current_labels
+from ..pool import CHUNK_ROWS, pool_columns, read_rows
+from ..project import Project
+from ..storage import parquet_parts
+from .predicting import output_path, table_writer
+
+# init's defaults, left out of the init command that re-creates the project
+INIT_DEFAULTS = {"--model": "logistic", "--strategy": DEFAULT_STRATEGY, "--batch-size": "20", "--seed": "0"}
+FLAGS = ("evaluation", "skipped")
+PROVENANCE = ("annotators", "batch", "import_id", "answered_at")
+
+
+@dataclass
+class ExportResult:
+    file: str
+    rows: int
+    labels: int  # training labels
+    evaluation: int  # evaluation labels
+    skipped: int
+    labels_per_class: dict[str, int]
+    columns: list[str]
+    init_options: list[str]  # `activelearn init NEW_DIR` + these re-creates the project from the file
+    warnings: list[str] = field(default_factory=list)
+
+
+def export(
+    project: Project,
+    *,
+    out: Path,
+    annotators: bool = False,
+    include_skipped: bool = False,
+    evaluation: bool = True,
+    all_columns: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ExportResult:
+    """Write every labeled row with its current label and features to `out`, in the order the rows
+    were first answered. Evaluation labels are flagged (or, without `evaluation`, left out);
+    skipped rows are left out unless `include_skipped`."""
+    config, paths = project.config, project.paths
+    target = output_path(out, paths)
+    available = pool_columns(paths.pool)
+    check_columns(config.columns, available, str(paths.config), config.id_column)
+    features = [c for c in available if c != config.id_column] if all_columns else config.feature_columns
+    log = counted_answers(paths, project.state)
+    rows = labeled_rows(log, evaluation, include_skipped, annotators)
+    taken = {config.id_column, config.label_column, *features}
+    wanted = ["evaluation", *(["skipped"] if include_skipped else []), *(PROVENANCE if annotators else ())]
+    kept = {key: _free_name(key, taken) for key in wanted}  # the tool's columns: key -> name in the file
+    schema = _export_schema(paths.pool, config.id_column, config.label_column, features, kept)
+    with table_writer(target, schema) as write:
+        for start in range(0, len(rows), chunk_rows):
+            part = rows.iloc[start : start + chunk_rows].reset_index(drop=True)
+            write(_export_table(schema, part, read_rows(paths.pool, config.id_column, part["id"], features),
+                                config.id_column, config.label_column, features, kept))
+    labels = rows[rows["kind"] == "label"]
+    counts = labels.loc[~labels["evaluation"].astype(bool), "label"].value_counts()
+    ignored = list(kept.values()) + [c for c in features if config.columns.get(c, "ignore") == "ignore"]
+    warnings = [] if len(rows) else ["no labeled rows yet: the file has the header only"]
+    return ExportResult(
+        file=str(out),
+        rows=int(len(rows)),
+        labels=int((~labels["evaluation"].astype(bool)).sum()),
+        evaluation=int(labels["evaluation"].astype(bool).sum()),
+        skipped=int((rows["kind"] == "skip").sum()),
+        labels_per_class={c: int(counts.get(c, 0)) for c in config.classes},
+        columns=schema.names,
+        init_options=_init_options(project, target, features, ignored),
+        warnings=warnings,
+    )
+
+
+def labeled_rows(log: pd.DataFrame, evaluation: bool, include_skipped: bool, provenance: bool) -> pd.DataFrame:
+    """One row per answered id: id, label (None when skipped), kind, evaluation, and with
+    `provenance` who answered it and the batch, import and time its current label came from.
+
+    A row of the evaluation set is never trained on (even if also answered outside it), so its
+    evaluation label is the one exported.
+    """
+    train = current_labels(log, evaluation=False).assign(evaluation=False)
+    held = current_labels(log, evaluation=True).assign(evaluation=True)
+    train = train[~train["id"].isin(held["id"])]
+    rows = pd.concat([train, held], ignore_index=True) if evaluation else train
+    if not include_skipped:
+        rows = rows[rows["kind"] == "label"]
+    first_answered = {id_: i for i, id_ in enumerate(log["id"].drop_duplicates())}
+    rows = rows.assign(order=rows["id"].map(first_answered)).sort_values("order", kind="stable")
+    rows = rows.drop(columns=["order", "annotators"]).reset_index(drop=True)
+    return _with_provenance(log, rows) if provenance else rows
+
+
+def _with_provenance(log: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    answers = log.assign(order=range(len(log)), evaluation=log["evaluation"].astype(bool))
+    latest = answers.drop_duplicates(["id", "annotator", "evaluation"], keep="last")  # corrections replace
+    latest = latest.merge(rows[["id", "evaluation", "label", "kind"]], on=["id", "evaluation"], suffixes=("", "_now"))
+    who = latest.groupby("id", sort=False)["annotator"].agg(lambda names: "; ".join(dict.fromkeys(names.fillna(""))))
+    # the latest answer that gave the current label (for a skipped row: the latest skip)
+    gave_label = (latest["kind"] == "label") & (latest["answer"].astype(object) == latest["label"].astype(object))
+    giving = latest[(latest["kind_now"] == "skip").to_numpy(bool) | gave_label.to_numpy(bool)]
+    source = giving.sort_values("order").drop_duplicates("id", keep="last").set_index("id")
+    return rows.assign(
+        annotators=rows["id"].map(who),
+        batch=rows["id"].map(source["batch"]),
+        import_id=rows["id"].map(source["import_id"]),
+        answered_at=rows["id"].map(source["time"]),
+    )
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """A column name of the tool's own, prefixed when the data already has a column of that name."""
+    return name if name not in taken else f"activelearn_{name}"
+
+
+def _export_schema(pool: Path, id_column: str, label_column: str, features: list[str], extra: dict[str, str]):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pool_schema = pq.read_schema(parquet_parts(pool)[0])
+    fields = [pa.field(id_column, pa.string()), pa.field(label_column, pa.string())]
+    fields += [pool_schema.field(name) for name in features]
+    fields += [pa.field(name, pa.bool_() if key in FLAGS else pa.string()) for key, name in extra.items()]
+    return pa.schema(fields)
+
+
+def _export_table(schema, part, features_of, id_column, label_column, features, extra):
+    import pyarrow as pa
+
+    frame = pd.DataFrame({
+        id_column: part["id"].astype(str).to_numpy(dtype=object),
+        label_column: part["label"].astype(object).where(part["label"].notna(), None).to_numpy(dtype=object),
+    })
+    for name in features:
+        frame[name] = features_of[name].to_numpy()
+    for key, name in extra.items():
+        if key in FLAGS:
+            frame[name] = (part["kind"] == "skip").to_numpy() if key == "skipped" else part["evaluation"].to_numpy(bool)
+        else:
+            frame[name] = part[key].astype(object).where(part[key].notna(), None).to_numpy(dtype=object)
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
+def _init_options(project: Project, target: Path, features: list[str], ignored: list[str]) -> list[str]:
+    """The options of `activelearn init` that make a project equal to this one from the file."""
+    config = project.config
+    options = ["--data", str(target.resolve()), "--id-column", config.id_column,
+               "--label-column", config.label_column, "--classes", ",".join(config.classes)]
+    text = [c for c in features if config.columns.get(c) == "text"]
+    if text:
+        options += ["--text-columns", ",".join(text)]
+    options += ["--ignore-columns", ",".join(ignored)]
+    settings = {"--model": config.model, "--strategy": config.strategy, "--batch-size": str(config.batch_size),
+                "--seed": str(config.seed)}
+    for option, value in settings.items():
+        if value != INIT_DEFAULTS[option]:
+            options += [option, value]
+    return options

@@ -1,0 +1,271 @@
+"""`predict`: the latest model's prediction, confidence and class probabilities for every row of
+the pool or of another data file, streamed chunk by chunk into a CSV or Parquet file.
+
+Also the output side `export` shares: checking `--out`, and writing a table file in pieces that
+appears only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import checked_ids, column_names, guarded, raw_chunks
+from ..config import ENGINES
+from ..errors import InputError, NothingToDoError, UsageError
+from ..labels import counted_answers, training_labels
+from ..messages import did_you_mean, require_choice
+from ..models import load_model
+from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
+from ..project import Project, ProjectPaths
+from ..roles import typed_column
+from ..scoring import Scorer
+from ..storage import atomic_path, detect_format, first_line
+from ._common import labels_digest, training_key
+
+OUTPUT_SUFFIXES = (".csv", ".parquet")
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class PredictResult:
+    file: str
+    rows: int
+    source: str  # "pool", or the --data file
+    model_version: int
+    classes: list[str]
+    id_column: str
+    generated_ids: bool  # the ids are generated ones (r000001 ...): by init, or because --data has no id column
+    columns: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def predict(
+    project: Project, *, out: Path, data: Path | None = None, chunk_rows: int = CHUNK_ROWS,
+    engine: str | None = None, scheduler: str | None = None,
+) -> PredictResult:
+    """Write the latest model's predictions for every row of the pool, or of `data`, to `out`;
+    with `engine` "dask", the pool is scored on the Dask cluster at `scheduler`."""
+    config, paths = project.config, project.paths
+    engine, scheduler = engine or config.engine, scheduler or config.scheduler
+    require_choice("--engine", engine, ENGINES, "engine")
+    if engine == "dask" and not scheduler:
+        raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
+    if engine == "dask" and data is not None:
+        raise UsageError("the dask engine predicts the pool, which the workers can read; use --engine local with --data")
+    target = output_path(out, paths, data)
+    warnings: list[str] = []
+    version, pipeline, columns = latest_model(project, warnings)
+    scorer = Scorer(pipeline)
+    classes = [str(c) for c in scorer.classes_]
+    schema = _prediction_schema(config.id_column, classes, version)
+    if data is None:
+        _require_columns(pool_columns(paths.pool), columns, paths.pool)
+        chunks, generated = _pool_chunks(paths.pool, config.id_column, list(columns), chunk_rows), config.generated_ids
+    else:
+        chunks, generated = _data_chunks(Path(data), config.id_column, columns, chunk_rows, warnings)
+    if engine == "dask":
+        from ..dask_engine import predict_on_dask
+
+        scored = predict_on_dask(scheduler, paths.pool, config.id_column, list(columns), scorer)
+    else:
+        scored = ((ids, scorer.predict_proba(features)) for ids, features in chunks)
+    rows = 0
+    with table_writer(target, schema) as write:
+        for ids, proba in scored:
+            write(_prediction_table(schema, ids, proba, classes))
+            rows += len(ids)
+    return PredictResult(
+        file=str(out), rows=rows, source="pool" if data is None else str(data), model_version=version,
+        classes=classes, id_column=config.id_column, generated_ids=generated, columns=schema.names,
+        warnings=warnings,
+    )
+
+
+def latest_model(project: Project, warnings: list[str]):
+    """(version, fitted pipeline, {column: role} it uses) of the newest model; a warning when it
+    does not know the current labels or settings."""
+    record = project.state.latest_model
+    if record is None:
+        raise NothingToDoError("no model yet: run `activelearn train` first")
+    pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
+    digest = labels_digest(*training_labels(counted_answers(project.paths, project.state)))
+    if record.training_key != training_key(project.config, digest):
+        warnings.append(
+            f"model {record.version} was trained before the latest labels or settings; "
+            "run `activelearn train` first for up-to-date predictions"
+        )
+    columns = {name: role for name, role in metadata["columns"].items() if role != "ignore"}
+    return record.version, pipeline, columns
+
+
+def _require_columns(available: list[str], columns: dict[str, str], where: Path) -> None:
+    missing = [name for name in columns if name not in available]
+    if missing:
+        s = "s" * (len(missing) > 1)
+        raise InputError(
+            f"{where}: lacks the column{s} the model uses: {', '.join(map(repr, missing))}"
+            f"{did_you_mean(missing[0], available)}"
+        )
+
+
+def _pool_chunks(pool: Path, id_column: str, columns: list[str], chunk_rows: int) -> Iterator:
+    for table in iter_chunks(pool, [id_column, *columns], chunk_rows):
+        yield table.column(id_column), table
+
+
+def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows: int, warnings: list[str]):
+    """(the typed rows of `data` as (ids, features) chunks, whether the ids are generated).
+
+    The file is read as `init` reads it, and each column the model uses is typed by its role as
+    init types the pool, so the model sees the same values for the same cells. The ids are the
+    file's own when it has the project's id column, else generated as init would (r000001 ...).
+    """
+    count_rows, raw = raw_chunks(data, warnings)
+    raw = guarded(raw, data, detect_format(data))  # a damaged file met half-way: one line
+    first = next(raw, None)
+    if first is None or not len(first):
+        raise InputError(f"{data}: has no rows")
+    names = column_names(first, data)
+    _require_columns(names, columns, data)
+    generated = id_column not in names
+    width = max(6, len(str(count_rows()))) if generated else 0
+
+    def chunks():
+        offset = 0
+        for chunk in _chained(first, raw):
+            chunk = chunk.reset_index(drop=True)
+            chunk.columns = names
+            for start in range(0, len(chunk), chunk_rows):
+                part = chunk.iloc[start : start + chunk_rows].reset_index(drop=True)
+                numbers = np.arange(offset + 1, offset + 1 + len(part))  # 1-based data rows
+                if generated:
+                    ids = np.array([f"r{i:0{width}d}" for i in numbers], dtype=object)
+                else:
+                    ids = checked_ids(part[id_column], numbers + 1, id_column, data)  # header is row 1
+                yield ids, _typed_features(part, columns, data, numbers + 1)
+                offset += len(part)
+
+    return chunks(), generated
+
+
+def _chained(first, rest):
+    yield first
+    yield from rest
+
+
+def _typed_features(part: pd.DataFrame, columns: dict[str, str], data: Path, rows: np.ndarray) -> pd.DataFrame:
+    typed = {}
+    for name, role in columns.items():
+        try:
+            typed[name] = typed_column(part[name], role)
+        except (ValueError, TypeError) as exc:  # e.g. an embedding cell that is not a list of numbers
+            raise InputError(
+                f"{data} rows {rows[0]}-{rows[-1]}: column {name!r} does not hold {role} values as the model "
+                f"expects ({first_line(exc)})"
+            ) from None
+    return pd.DataFrame(typed)
+
+
+def _prediction_schema(id_column: str, classes: list[str], version: int):
+    import pyarrow as pa
+
+    names = [id_column, "prediction", "confidence", *(f"p_{c}" for c in classes)]
+    repeated = next((n for n in names if names.count(n) > 1), None)
+    if repeated is not None:
+        raise InputError(f"the id column is named {repeated!r}, as a column predict writes; rename it to predict")
+    fields = [(id_column, pa.string()), ("prediction", pa.string())] + [(n, pa.float64()) for n in names[2:]]
+    return pa.schema(fields, metadata={b"activelearn.model_version": str(version).encode()})
+
+
+def _prediction_table(schema, ids, proba: np.ndarray, classes: list[str]):
+    import pyarrow as pa
+
+    best = proba.argmax(axis=1)
+    columns = [
+        ids.combine_chunks().cast(pa.string()) if isinstance(ids, pa.ChunkedArray) else pa.array(ids, type=pa.string()),
+        pa.array(np.asarray(classes, dtype=object)[best], type=pa.string()),
+        pa.array(proba[np.arange(len(proba)), best], type=pa.float64()),
+        *(pa.array(proba[:, j], type=pa.float64()) for j in range(len(classes))),
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+# --- the output file (shared with export) ----------------------------------------------------------
+
+
+def output_path(out: Path, paths: ProjectPaths, data: Path | None = None) -> Path:
+    """`--out`, checked: a .csv or .parquet file in an existing folder, and neither one of the
+    project's own files nor the input. An existing file there is replaced (on success only)."""
+    out = Path(out)
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UsageError(f"--out {out}: the extension decides the format; use .csv or .parquet")
+    resolved = out.resolve()
+    if data is not None and resolved == Path(data).resolve():
+        raise UsageError(f"--out {out} is the --data file; write the output to another file")
+    own = (paths.config, paths.state, paths.pool, paths.label_log, paths.models, paths.pool.parent)
+    if any(resolved == p.resolve() or p.resolve() in resolved.parents for p in own):
+        raise UsageError(f"--out {out} is inside the project's own files; write the output elsewhere")
+    if resolved.is_dir():
+        raise InputError(f"{out}: is a folder; name a file")
+    if not resolved.parent.is_dir():
+        raise InputError(f"{out}: the folder {out.parent} does not exist")
+    return out
+
+
+@contextlib.contextmanager
+def table_writer(path: Path, schema):
+    """Yield `write(table)`, which appends Arrow tables of `schema` to `path` (Parquet or CSV by
+    its extension); the file appears, complete, only when the block succeeds.
+
+    CSV is UTF-8 with a byte-order mark (as batch files, so Excel reads it as UTF-8); list
+    columns (embeddings) become JSON text such as [0.1, 0.2], which init reads back as vectors.
+    """
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() == ".parquet":
+            writer = pq.ParquetWriter(tmp, schema)
+            try:
+                yield writer.write_table
+            finally:
+                writer.close()
+            return
+        text_schema = _csv_schema(schema)
+        with open(tmp, "wb") as sink:
+            sink.write(UTF8_BOM)
+            writer = pacsv.CSVWriter(sink, text_schema)
+            try:
+                writer.write_table(text_schema.empty_table())  # the header, even with no rows
+                yield lambda table: writer.write_table(_csv_table(table, text_schema))
+            finally:
+                writer.close()
+
+
+def _csv_schema(schema):
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, pa.string()) if _is_list(f.type) else f for f in schema])
+
+
+def _csv_table(table, text_schema):
+    import pyarrow as pa
+
+    for i, f in enumerate(table.schema):
+        if _is_list(f.type):
+            text = [None if v is None else json.dumps(v) for v in table.column(i).to_pylist()]
+            table = table.set_column(i, f.name, pa.array(text, type=pa.string()))
+    return table.cast(text_schema)
+
+
+def _is_list(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
