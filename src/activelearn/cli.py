@@ -184,7 +184,7 @@ def query(
     include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
     release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.")] = None,
     list_batches: Annotated[bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")] = False,
-    jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core); the batch is the same for any number.")] = None,
+    jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core but one, left to Arrow's reading); the batch is the same for any number.")] = None,
     engine: Annotated[Optional[str], typer.Option(help="local, or dask to score on a Dask cluster (default: the config's).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
     if_none_pending: Annotated[bool, typer.Option(help="Write no batch while an earlier one still waits for answers (for cron); exit 0 either way.")] = False,
