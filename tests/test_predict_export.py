@@ -113,6 +113,19 @@ def test_predict_data_file_without_ids_gets_generated_ids(trained_project, tmp_p
     pd.testing.assert_frame_equal(output, _read(tmp_path / "pool.csv"))
 
 
+def test_predict_data_with_cells_that_are_not_numbers_warns(trained_project, tmp_path):
+    """Found in review: '3,750' in a numeric column became a missing value without a word."""
+    frame = pd.read_csv(SAMPLE / "penguins.csv")
+    frame["body_mass_g"] = frame["body_mass_g"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    data = tmp_path / "commas.csv"
+    frame.to_csv(data, index=False)
+    result = run_cli("-C", trained_project, "predict", "--data", data, "--out", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "commas.csv: 342 cells of the numeric column 'body_mass_g' are not a number (e.g. '3,750')" in result.stderr
+    clean = run_cli("-C", trained_project, "predict", "--data", SAMPLE / "penguins.csv", "--out", tmp_path / "q.csv")
+    assert "not a number" not in clean.stderr  # the 2 empty cells are missing values, not a problem
+
+
 def test_predict_parquet_data_file_with_ids_keeps_its_ids_and_order(trained_project, tmp_path):
     pool = _pool(trained_project)
     rows = pool.sample(50, random_state=1).reset_index(drop=True)  # shuffled: output follows the file

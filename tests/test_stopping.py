@@ -221,3 +221,76 @@ def test_intervals_narrow_as_the_evaluation_set_grows_and_cover_perfect_scores()
     perfect = evaluate(["a", "b"] * 10, ["a", "b"] * 10)
     assert perfect["f1_macro"] == 1.0 and perfect["ci95"]["f1_macro"][0] < 1.0  # 20 labels prove less than 100%
     assert wilson_interval(20, 20)[0] == perfect["ci95"]["accuracy"][0]
+
+
+# --- found in review: what counts as an evaluation answer ------------------------------------------
+
+
+def test_rows_released_from_an_evaluation_batch_and_offered_again_are_training_labels(trained_project):
+    eval_batch = trained_project / run_cli("-q", "-C", trained_project, "query", "--eval", "40").stdout.strip()
+    run_cli("-q", "-C", trained_project, "query", "--release", "all")
+    batch = trained_project / run_cli("-q", "-C", trained_project, "query", "-n", "60", "--strategy", "random").stdout.strip()
+    again = set(read_batch_ids(batch)) & set(read_batch_ids(eval_batch))
+    assert again, "released evaluation rows return to the pool"
+    fill_batch(batch, SAMPLE / "penguins_answers.csv")
+    imported = _json("-C", trained_project, "import-labels", batch)
+    assert imported["labels"] == 60 and imported["evaluation"] == 0
+    assert _json("-C", trained_project, "train")["n_labels"] == 66
+    # the evaluation file answered after all still gives evaluation labels, for the rows nobody else answered
+    fill_batch(eval_batch, SAMPLE / "penguins_answers.csv")
+    assert _json("-C", trained_project, "import-labels", eval_batch)["evaluation"] == 40
+
+
+def test_a_plain_file_correcting_an_evaluation_label_corrects_it(trained_project, tmp_path):
+    first, fix = tmp_path / "ev.csv", tmp_path / "fix.csv"
+    first.write_text("id,species\nr000001,Chinstrap\nr000200,Gentoo\n")  # r000001 is an Adelie
+    run_cli("-q", "-C", trained_project, "import-labels", first, "--eval")
+    before = _json("-C", trained_project, "train")["eval_metrics"]
+    fix.write_text("id,species\nr000001,Adelie\n")
+    imported = _json("-C", trained_project, "import-labels", fix)
+    assert imported["evaluation"] == 1 and imported["corrections"] == 1
+    after = _json("-C", trained_project, "train")
+    assert after["n_labels"] == 6 and after["reevaluated"]
+    assert after["eval_metrics"]["per_class"]["Adelie"]["support"] == 1
+    assert before["per_class"].get("Adelie", {"support": 0})["support"] == 0
+
+
+def test_eval_on_a_file_imported_before_as_training_labels_says_how(trained_project, tmp_path):
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\nr000010,Adelie\n")
+    run_cli("-q", "-C", trained_project, "import-labels", answers)
+    result = run_cli("-C", trained_project, "import-labels", answers, "--eval")
+    assert result.exit_code == 1
+    assert "was imported before as training labels (import-0002)" in result.stderr
+    assert "import-labels --revert import-0002" in result.stderr
+
+
+def test_eval_takes_no_n_and_a_usage_error_is_one_json_document(trained_project):
+    result = run_cli("-C", trained_project, "query", "--eval", "5", "-n", "12")
+    assert result.exit_code == 2 and "it takes no -n" in result.stderr
+    from activelearn import cli
+
+    for args in (["query", "--eval", "0"], ["status", "--plot", "curve.jpg"]):
+        cli._json_answered = False
+        result = run_cli("-C", trained_project, *args, "--json")
+        assert result.exit_code == 2
+        assert json.loads(result.stdout)["exit_code"] == 2  # exactly one document
+        assert cli._json_answered
+
+
+def test_status_counts_the_evaluation_set_and_pending_eval_batches_do_not_hold_back_cron(trained_project):
+    run_cli("-q", "-C", trained_project, "query", "--eval", "10")
+    text = run_cli("-C", trained_project, "status").stdout
+    assert "pool 344 rows: 6 labeled, 0 skipped, 338 unlabeled" in text  # nothing answered yet
+    written = _json("-C", trained_project, "query", "-n", "5", "--if-none-pending")
+    assert written["batch"] == "batch-0002", "an open evaluation batch does not hold back a training batch"
+    held = _json("-C", trained_project, "query", "-n", "5", "--if-none-pending")
+    assert held["batch"] is None and held["pending"] == ["batch-0002"]
+
+
+def test_status_line_shows_the_evaluation_set(trained_project):
+    batch = trained_project / run_cli("-q", "-C", trained_project, "query", "--eval", "10").stdout.strip()
+    fill_batch(batch, SAMPLE / "penguins_answers.csv")
+    run_cli("-q", "-C", trained_project, "import-labels", batch)
+    text = run_cli("-C", trained_project, "status").stdout
+    assert "pool 344 rows: 6 labeled, 0 skipped, 10 in the evaluation set (10 labeled), 328 unlabeled" in text

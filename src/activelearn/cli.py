@@ -100,12 +100,17 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     opts.stop_recommended = bool(stop is not None and stop.recommended)
 
 
+_json_answered = False  # a command printed its one JSON document (an error one too)
+
+
 def _fail(exc: ActivelearnError, as_json: bool):
+    global _json_answered
     from . import render as rendering
 
     rendering.error(exc.message)
     if as_json:
         typer.echo(json.dumps({"error": exc.message, "exit_code": exc.exit_code}, ensure_ascii=False))
+        _json_answered = True
     raise typer.Exit(exc.exit_code)
 
 
@@ -187,7 +192,7 @@ def query(
     jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core but one, left to Arrow's reading); the batch is the same for any number.")] = None,
     engine: Annotated[Optional[str], typer.Option(help="local, or dask to score on a Dask cluster (default: the config's).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
-    if_none_pending: Annotated[bool, typer.Option(help="Write no batch while an earlier one still waits for answers (for cron); exit 0 either way.")] = False,
+    if_none_pending: Annotated[bool, typer.Option(help="Write no batch while an earlier one (evaluation batches aside) still waits for answers (for cron); exit 0 either way.")] = False,
     evaluation: Annotated[Optional[int], typer.Option("--eval", metavar="N", help="Draw N rows uniformly at random for the evaluation set (eval-NNNN.csv): their labels measure the model and are never trained on.")] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
@@ -391,6 +396,6 @@ def main() -> None:
     except SystemExit as exit_:
         # a usage error found by the option parser (exit 2) has printed its message on stderr;
         # with --json, scripts still get their one JSON document on stdout
-        if exit_.code == 2 and "--json" in sys.argv[1:]:
+        if exit_.code == 2 and "--json" in sys.argv[1:] and not _json_answered:
             typer.echo(json.dumps({"error": "usage error (the message is on stderr)", "exit_code": 2}))
         raise

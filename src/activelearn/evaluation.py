@@ -39,10 +39,11 @@ def evaluate(y_true, y_pred, seed: int = 0) -> dict:
     result["n"] = n
     accuracy = wilson_interval(round(result["accuracy"] * n), n)
     others = _bootstrap(y_true, y_pred, seed)
-    if result["accuracy"] == 1.0:
-        # every answer right: each resample is perfect too and the percentile interval shrinks to
-        # [1, 1]; the Wilson bound says how wrong the model could still be with n labels
-        others = {name: [accuracy[0], 1.0] for name in others}
+    for name, (low, high) in others.items():
+        if high - low < 1e-9:
+            # every answer right (or every one wrong): each resample is the same and the percentile
+            # interval shrinks to a point; the Wilson interval says how far off n labels may be
+            others[name] = [round(min(low, accuracy[0]), 4), round(max(high, accuracy[1]), 4)]
     result["ci95"] = {"accuracy": accuracy, **others}
     return result
 

@@ -66,7 +66,11 @@ def plot_project_curve(models: list, path: Path, title: str) -> list[str]:
     scores.set_ylim(0, 1.02)
     scores.set_title(f"learning curve: {title}")
     scores.grid(alpha=0.3)
-    scores.legend(loc="lower right", fontsize="small")
+    if scores.get_legend_handles_labels()[0]:
+        scores.legend(loc="lower right", fontsize="small")
+    else:
+        scores.text(0.5, 0.5, "no metrics yet: too few labels per class for cross-validation, and no evaluation labels",
+                    ha="center", va="center", transform=scores.transAxes, fontsize="small")
     classes = list(dict.fromkeys(c for m in models for c in m.labels_per_class))
     bottom = [0] * len(models)
     for name in classes:

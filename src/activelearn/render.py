@@ -106,7 +106,7 @@ def _eval_metrics(metrics: dict | None) -> str:
     parts = [f"{name.replace('_', ' ').replace('f1 macro', 'macro-F1')} {metrics[name]:.3f} "
              f"[{metrics['ci95'][name][0]:.3f}, {metrics['ci95'][name][1]:.3f}]"
              for name in ("accuracy", "balanced_accuracy", "f1_macro")]
-    return f"on {metrics['n']} labels: " + ", ".join(parts)
+    return f"on {metrics['n']} label{'s' * (metrics['n'] != 1)}: " + ", ".join(parts)
 
 
 def query_result(result, opts) -> None:
@@ -138,7 +138,7 @@ def import_result(result, opts) -> None:
         line += f" ({result.import_id})"
     extras = []
     if result.evaluation:
-        extras.append(f"{result.evaluation} of them evaluation labels (never trained on)")
+        extras.append(f"{result.evaluation} of them for evaluation (never trained on)")
     if result.corrections:
         extras.append(f"{result.corrections} of them correcting an earlier answer")
     if result.unchanged:
@@ -195,9 +195,11 @@ def _agreement(console, agreement) -> None:
 def status_report(result, opts) -> None:
     console = stdout()
     console.print(f"[bold]{escape(result.project)}[/]")
+    evaluation = result.evaluation_labels + result.evaluation_skipped
     console.print(
         f"pool {result.pool_rows} rows: {result.labeled} labeled, {result.skipped} skipped, "
-        f"{result.unlabeled} unlabeled"
+        + (f"{evaluation} in the evaluation set ({result.evaluation_labels} labeled), " if evaluation else "")
+        + f"{result.unlabeled} unlabeled"
     )
     classes = Table(title="labels per class", title_justify="left")
     classes.add_column("class")

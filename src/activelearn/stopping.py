@@ -98,7 +98,8 @@ def _plateau(models: list, config) -> Signal:
     scores = [m.eval_metrics["f1_macro"] for m in models if m.eval_metrics]
     if not scores:
         return Signal("evaluation_plateau", None, None, gain_needed,
-                      "no evaluation labels yet (query --eval N, or import-labels --eval)")
+                      "no model measured on evaluation labels yet (draw them with query --eval N, "
+                      "or import-labels --eval; then train)")
     if len(scores) <= window:
         return Signal("evaluation_plateau", None, None, gain_needed,
                       f"needs {window + 1} evaluated models; {len(scores)} so far")

@@ -129,12 +129,15 @@ def plan_import(
     planned: list[FileImport] = []
     new_frames = []
     seen_hashes: set[str] = set()
+    held_out = set(counted.loc[counted["evaluation"].astype(bool), "id"])
     for path, digest in files:
         if (digest in imported and (annotator is None or annotator in imported[digest])) or digest in seen_hashes:
+            if evaluation:
+                _check_imported_as_evaluation(path, digest, counted)
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
         seen_hashes.add(digest)
-        reading = _FileReading(path, digest, config, state, pool_ids, latest, annotator, warnings, evaluation)
+        reading = _FileReading(path, digest, config, state, pool_ids, latest, annotator, warnings, evaluation, held_out)
         file_import, answers = reading.plan()
         planned.append(file_import)
         if len(answers):
@@ -143,6 +146,18 @@ def plan_import(
                 latest[(row.id, row.annotator, bool(row.evaluation))] = (row.answer, row.kind)
     new = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame(columns=list(LOG_COLUMNS))
     return ImportPlan(planned, new, warnings)
+
+
+def _check_imported_as_evaluation(path: Path, digest: str, counted: pd.DataFrame) -> None:
+    """--eval asked for a file whose answers were imported before as training labels: say how
+    to make them evaluation labels rather than skip the file in silence."""
+    earlier = counted[(counted["source_sha256"] == digest) & ~counted["evaluation"].astype(bool)]
+    if len(earlier):
+        import_id = earlier["import_id"].iloc[-1]
+        raise InputError(
+            f"{path}: was imported before as training labels ({import_id}), so --eval cannot apply; "
+            f"take them back with `activelearn import-labels --revert {import_id}`, then import the file with --eval"
+        )
 
 
 def revert_import(project: Project, import_id: str, *, wait: float = 0.0) -> RevertResult:
@@ -213,10 +228,11 @@ class _FileReading:
     """One answer file checked row by row against the project: what it would add."""
 
     def __init__(self, path, digest, config: Config, state: State, pool_ids, latest, annotator, warnings,
-                 evaluation: bool = False):
+                 evaluation: bool = False, held_out: set[str] | frozenset = frozenset()):
         self.path, self.digest, self.config, self.state = Path(path), digest, config, state
         self.evaluation = evaluation
-        self.evaluation_ids = {i for b in state.batches if b.evaluation for i in b.ids}
+        self.held_out = held_out  # rows with evaluation answers already: they stay in the evaluation set
+        self.evaluation_batches = {b.name for b in state.batches if b.evaluation}
         self.pool_ids, self.latest, self.annotator, self.warnings = pool_ids, latest, annotator, warnings
         self.own_batch = _own_batch(self.path, state)
         self.own_ids = set(self.own_batch.ids) if self.own_batch else set()
@@ -256,7 +272,9 @@ class _FileReading:
                     )
                 continue
             first_row_of[(id_, who)] = (row, (value, kind))
-            is_evaluation = self.evaluation or id_ in self.evaluation_ids
+            # an evaluation answer: asked for (--eval), to a row of the evaluation set, or to a row
+            # whose latest batch is an evaluation batch (not one released and offered again since)
+            is_evaluation = self.evaluation or id_ in self.held_out or self._batch_of(id_) in self.evaluation_batches
             before = self.latest.get((id_, who, is_evaluation))
             # an answer repeated from an earlier import is logged again (as that import's), so that
             # reverting the earlier one does not take it away; it is not counted as new

@@ -24,7 +24,7 @@ from ..messages import did_you_mean, require_choice
 from ..models import load_model
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
 from ..project import Project, ProjectPaths
-from ..roles import typed_column
+from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
 from ..storage import atomic_path, detect_format, first_line
 from ._common import labels_digest, training_key
@@ -138,7 +138,7 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
     width = max(6, len(str(count_rows()))) if generated else 0
 
     def chunks():
-        offset = 0
+        offset, unparsed = 0, {}
         for chunk in _chained(first, raw):
             chunk = chunk.reset_index(drop=True)
             chunk.columns = names
@@ -149,8 +149,13 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
                     ids = np.array([f"r{i:0{width}d}" for i in numbers], dtype=object)
                 else:
                     ids = checked_ids(part[id_column], numbers + 1, id_column, data)  # header is row 1
-                yield ids, _typed_features(part, columns, data, numbers + 1)
+                yield ids, _typed_features(part, columns, data, numbers + 1, unparsed)
                 offset += len(part)
+        for name, (count, example) in unparsed.items():
+            warnings.append(
+                f"{data}: {count} cell{'s' * (count != 1)} of the numeric column {name!r} {'are' if count != 1 else 'is'} "
+                f"not a number (e.g. {str(example)!r}); predicted as missing values. Write plain numbers there"
+            )
 
     return chunks(), generated
 
@@ -160,11 +165,19 @@ def _chained(first, rest):
     yield from rest
 
 
-def _typed_features(part: pd.DataFrame, columns: dict[str, str], data: Path, rows: np.ndarray) -> pd.DataFrame:
+def _typed_features(part: pd.DataFrame, columns: dict[str, str], data: Path, rows: np.ndarray,
+                    unparsed: dict | None = None) -> pd.DataFrame:
+    """The model's columns typed by their roles; numeric cells that are not numbers (nor a
+    missing-value marker) are counted in `unparsed` (column -> [count, first example])."""
     typed = {}
     for name, role in columns.items():
         try:
             typed[name] = typed_column(part[name], role)
+            if role == "numeric" and unparsed is not None:
+                bad = typed[name].isna().to_numpy() & ~missing_mask(part[name]).to_numpy()
+                if bad.any():
+                    seen = unparsed.setdefault(name, [0, part[name].to_numpy()[bad][0]])
+                    seen[0] += int(bad.sum())
         except (ValueError, TypeError) as exc:  # e.g. an embedding cell that is not a list of numbers
             raise InputError(
                 f"{data} rows {rows[0]}-{rows[-1]}: column {name!r} does not hold {role} values as the model "

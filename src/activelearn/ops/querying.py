@@ -88,6 +88,8 @@ def query(
     """
     config = project.config
     if evaluation is not None:
+        if n is not None:
+            raise UsageError(f"--eval {evaluation} is the number of rows to draw; it takes no -n")
         if prefill:
             raise UsageError("--eval and --prefill do not go together: suggestions would bias the evaluation labels")
         if strategy not in (None, "random"):
@@ -116,7 +118,8 @@ def query(
         reserved = reserved_ids(state, log, config.expire_after_days, include_skipped)
         warnings: list[str] = []
 
-        pipeline, model_columns = _latest_model(project, log, warnings) or (None, [])
+        # an evaluation batch is a random draw: it needs no model (nor its staleness warning)
+        pipeline, model_columns = (_latest_model(project, log, warnings) if evaluation is None else None) or (None, [])
         if prefill and pipeline is None:
             raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
         context = Context(
@@ -162,12 +165,14 @@ def query(
 
 
 def _waiting_batches(project: Project) -> list[str]:
-    """The open batches with unanswered rows."""
+    """The open batches with unanswered rows; evaluation batches, labeled on their own schedule,
+    do not count."""
     from .batches import batch_overview
 
     answered = answered_ids(counted_answers(project.paths, project.state))
+    evaluation = {b.name for b in project.state.batches if b.evaluation}
     return [b.name for b in batch_overview(project.state, answered, project.config.expire_after_days)
-            if b.status == "open"]
+            if b.status == "open" and b.name not in evaluation]
 
 
 def _target_path(project: Project, name: str, out: Path | None) -> Path:

@@ -45,6 +45,7 @@ class StatusResult:
     model_up_to_date: bool
     agreement: Agreement
     evaluation_labels: int
+    evaluation_skipped: int
     stop: StopDecision
     plot: str | None = None  # the learning-curve PNG written, with --plot
     plot_series: list[str] = field(default_factory=list)  # the curves and bars it shows
@@ -92,6 +93,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         and latest.training_key == training_key(config, labels_digest(*training_labels(log))),
         agreement=agreement(log),
         evaluation_labels=int((evaluation["kind"] == "label").sum()),
+        evaluation_skipped=int((evaluation["kind"] == "skip").sum()),
         # the budget counts every label paid for: training and evaluation
         stop=decide(state.models, int(len(labeled) + (evaluation["kind"] == "label").sum()), config),
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import StateError
+from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns
 from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
 from ..models import fit_model, library_versions, load_model, save_model
@@ -59,7 +59,12 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             return _result(latest, up_to_date=True, reevaluated=True)
 
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
-        fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
+        try:
+            fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
+        except NotEnoughLabelsError as exc:
+            if not len(eval_ids):
+                raise
+            raise NotEnoughLabelsError(f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)") from None
         warnings: list[str] = []
         stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
