@@ -14,7 +14,7 @@ from ..labels import counted_answers, current_labels
 from ..pool import CHUNK_ROWS, pool_columns, read_rows
 from ..project import Project
 from ..storage import parquet_parts
-from .predicting import output_path, table_writer
+from ._output import output_path, table_writer
 
 # init's defaults, left out of the init command that re-creates the project
 INIT_DEFAULTS = {"--model": "logistic", "--strategy": DEFAULT_STRATEGY, "--batch-size": "20", "--seed": "0"}

@@ -1,14 +1,11 @@
 """`predict`: the latest model's prediction, confidence and class probabilities for every row of
 the pool or of another data file, streamed chunk by chunk into a CSV or Parquet file.
 
-Also the output side `export` shares: checking `--out`, and writing a table file in pieces that
-appears only when complete.
+The output file is checked and written by `_output`, which `export` shares.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +20,13 @@ from ..labels import counted_answers, training_labels
 from ..messages import did_you_mean, require_choice
 from ..models import load_model
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
-from ..project import Project, ProjectPaths
+from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
-from ..storage import atomic_path, detect_format, first_line
+from ..storage import detect_format, first_line
 from ._common import labels_digest, training_key
+from ._output import output_path, table_writer
 
-OUTPUT_SUFFIXES = (".csv", ".parquet")
-UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -208,77 +204,3 @@ def _prediction_table(schema, ids, proba: np.ndarray, classes: list[str]):
         *(pa.array(proba[:, j], type=pa.float64()) for j in range(len(classes))),
     ]
     return pa.Table.from_arrays(columns, schema=schema)
-
-
-# --- the output file (shared with export) ----------------------------------------------------------
-
-
-def output_path(out: Path, paths: ProjectPaths, data: Path | None = None) -> Path:
-    """`--out`, checked: a .csv or .parquet file in an existing folder, and neither one of the
-    project's own files nor the input. An existing file there is replaced (on success only)."""
-    out = Path(out)
-    if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise UsageError(f"--out {out}: the extension decides the format; use .csv or .parquet")
-    resolved = out.resolve()
-    if data is not None and resolved == Path(data).resolve():
-        raise UsageError(f"--out {out} is the --data file; write the output to another file")
-    own = (paths.config, paths.state, paths.pool, paths.label_log, paths.models, paths.pool.parent)
-    if any(resolved == p.resolve() or p.resolve() in resolved.parents for p in own):
-        raise UsageError(f"--out {out} is inside the project's own files; write the output elsewhere")
-    if resolved.is_dir():
-        raise InputError(f"{out}: is a folder; name a file")
-    if not resolved.parent.is_dir():
-        raise InputError(f"{out}: the folder {out.parent} does not exist")
-    return out
-
-
-@contextlib.contextmanager
-def table_writer(path: Path, schema):
-    """Yield `write(table)`, which appends Arrow tables of `schema` to `path` (Parquet or CSV by
-    its extension); the file appears, complete, only when the block succeeds.
-
-    CSV is UTF-8 with a byte-order mark (as batch files, so Excel reads it as UTF-8); list
-    columns (embeddings) become JSON text such as [0.1, 0.2], which init reads back as vectors.
-    """
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".parquet":
-            writer = pq.ParquetWriter(tmp, schema)
-            try:
-                yield writer.write_table
-            finally:
-                writer.close()
-            return
-        text_schema = _csv_schema(schema)
-        with open(tmp, "wb") as sink:
-            sink.write(UTF8_BOM)
-            writer = pacsv.CSVWriter(sink, text_schema)
-            try:
-                writer.write_table(text_schema.empty_table())  # the header, even with no rows
-                yield lambda table: writer.write_table(_csv_table(table, text_schema))
-            finally:
-                writer.close()
-
-
-def _csv_schema(schema):
-    import pyarrow as pa
-
-    return pa.schema([pa.field(f.name, pa.string()) if _is_list(f.type) else f for f in schema])
-
-
-def _csv_table(table, text_schema):
-    import pyarrow as pa
-
-    for i, f in enumerate(table.schema):
-        if _is_list(f.type):
-            text = [None if v is None else json.dumps(v) for v in table.column(i).to_pylist()]
-            table = table.set_column(i, f.name, pa.array(text, type=pa.string()))
-    return table.cast(text_schema)
-
-
-def _is_list(kind) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)

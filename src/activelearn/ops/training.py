@@ -123,7 +123,7 @@ def _stop_set(project: Project, pipeline, previous: ModelRecord | None, digest: 
     from ..scoring import Scorer
     from ..stopping import stop_set_signals
 
-    config, paths = project.config, project.paths
+    paths = project.paths
     rows = _stop_set_rows(project)
     if rows is None:
         return None
