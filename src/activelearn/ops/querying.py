@@ -14,7 +14,7 @@ from ..features import check_columns
 from ..handoff import batch_frame, write_batch
 from ..labels import answered_ids, counted_answers, current_labels, training_labels
 from ..models import load_model
-from ..pool import CHUNK_ROWS, iter_chunks, pool_columns, read_rows, id_array, without_ids
+from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, without_ids
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
