@@ -3,7 +3,6 @@ writers at once. Bounded in time; the counts are printed (pytest -s shows them).
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import subprocess
@@ -11,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from activelearn.labels import read_label_log, without_reverted
+from activelearn.labels import counted_answers, read_label_log
 from activelearn.ops import verify
 from activelearn.project import Project
 
@@ -35,8 +34,8 @@ def _answers_file(folder: Path, n: int, ids: list[str], rng: random.Random) -> t
 
 
 def _counted(project: Path) -> set[tuple[str, str, str]]:
-    state = json.loads((project / "state.json").read_text())
-    log = without_reverted(read_label_log(project / "data" / "labels.parquet"), state.get("reverted_imports", {}))
+    opened = Project.find(project)
+    log = counted_answers(opened.paths, opened.state)
     return set(zip(log["id"], log["answer"], log["annotator"], strict=True))
 
 

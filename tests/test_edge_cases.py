@@ -200,3 +200,20 @@ def test_no_path_in_the_config_is_ever_opened(trained_project):
     for args in (["train", "--force"], ["query", "-n", "3"], ["status"], ["verify"]):
         result = run_cli("-C", trained_project, *args)
         assert result.exit_code == 0, (args, result.stderr)
+
+
+def test_a_parquet_file_damaged_past_its_first_row_groups_is_a_one_line_error(tmp_path):
+    """Found in review: an error met while reading a later row group escaped as a traceback."""
+    import numpy as np
+
+    rows = 50_000
+    table = pa.table({"x": np.random.default_rng(0).normal(size=rows),
+                      "label": pa.array(["a" if i % 2 else None for i in range(rows)])})
+    data = tmp_path / "damaged.parquet"
+    pq.write_table(table, data, row_group_size=10_000)
+    raw = bytearray(data.read_bytes())
+    start = pq.ParquetFile(data).metadata.row_group(3).column(0).data_page_offset
+    raw[start + 20 : start + 2000] = b"\xff" * 1980  # the footer is intact, a data page is not
+    data.write_bytes(bytes(raw))
+    assert_clean_failure(run_cli("init", tmp_path / "p", "--data", data), 1, "damaged.parquet: cannot read as parquet")
+    assert not (tmp_path / "p").exists()

@@ -64,8 +64,10 @@ def test_repair_removes_temp_files_and_releases_batches_whose_file_is_gone(train
     repaired = _verify(trained_project, "--repair", "--json")
     report = json.loads(repaired.stdout)
     assert repaired.exit_code == 0 and report["ok"] is True and all(p["repaired"] for p in report["problems"])
+    assert {p["where"] for p in report["problems"]} == {"data/.labels.parquet.tmp-abc123", "batches/batch-0001.csv"}
     assert not (trained_project / "data" / ".labels.parquet.tmp-abc123").exists()
-    changed = {k for k in set(before) | set(snapshot(trained_project)) if before.get(k) != snapshot(trained_project).get(k)}
+    after = snapshot(trained_project)
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     assert changed == {"data/.labels.parquet.tmp-abc123", "state.json"}  # nothing else touched
     assert _verify(trained_project).exit_code == 0
     listing = json.loads(run_cli("-C", trained_project, "query", "--list", "--json").stdout)["batches"]

@@ -7,6 +7,7 @@ Column roles are inferred from the first rows.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +102,7 @@ def scan_dataset(
     schema = _pool_schema(id_name, roles)
     width = max(6, len(str(count_rows()))) if generated else 0  # counted only when ids are generated
     offset, labeled, user_ids = 0, [], []
-    for chunk in _chained(buffered, chunks):
+    for chunk in itertools.chain(buffered, chunks):
         chunk.columns = columns
         rows = np.arange(offset + 2, offset + 2 + len(chunk))  # as the file shows them: header is row 1
         if generated:
@@ -132,11 +133,6 @@ def scan_dataset(
     class_list = _classes(raw, classes, data, label_name, warnings)
     answers = _initial_answers(labeled, class_list, data)
     return DatasetScan(id_name, generated, label_name, class_list, answers, roles, offset, schema)
-
-
-def _chained(first: list, rest: Iterator) -> Iterator:
-    yield from first
-    yield from rest
 
 
 def _first_rows(chunks: Iterator[pd.DataFrame], data: Path) -> tuple[pd.DataFrame, list]:
@@ -217,7 +213,7 @@ def raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Iter
             return (lambda: _count_rows(path)), guarded(_csv_chunks(path, warnings), path, fmt)
         if fmt == "parquet":
             rows, chunks = _parquet_chunks(path)
-            return (lambda: rows), chunks
+            return (lambda: rows), guarded(chunks, path, fmt)
         if fmt == "jsonl":
             return (lambda: _count_lines(path)), guarded(_jsonl_chunks(path), path, fmt)
         frame = read_spreadsheet(path).reset_index(drop=True)

@@ -34,9 +34,8 @@ def empty_log() -> pd.DataFrame:
 
 def read_label_log(path: Path) -> pd.DataFrame:
     """Every answer so far, oldest first (an empty log if none was ever imported)."""
-    import pyarrow.parquet as pq
-
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     try:
         # one open, read whole: a path handed to pyarrow may be opened more than once, and a
@@ -133,12 +132,22 @@ def _as_number(text: str) -> float | None:
         return None
 
 
-def training_labels(log: pd.DataFrame):
-    """(ids, labels) of every current label a model may learn from: not skipped, and not a row
-    of the evaluation set (even if it was also answered outside it)."""
+def evaluation_ids(log: pd.DataFrame) -> set[str]:
+    """The rows of the evaluation set: every id with an evaluation answer. They are never
+    trained on, even if also answered outside the evaluation set."""
+    return set(log.loc[log["evaluation"].astype(bool), "id"])
+
+
+def training_rows(log: pd.DataFrame) -> pd.DataFrame:
+    """The current labels a model may learn from (as `current_labels`): not skipped, and not a
+    row of the evaluation set."""
     current = current_labels(log, evaluation=False)
-    held_out = log.loc[log["evaluation"].astype(bool), "id"]
-    current = current[(current["kind"] == "label") & ~current["id"].isin(held_out)]
+    return current[(current["kind"] == "label") & ~current["id"].isin(evaluation_ids(log))]
+
+
+def training_labels(log: pd.DataFrame):
+    """(ids, labels) of every current label a model may learn from (`training_rows`)."""
+    current = training_rows(log)
     return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
 
 

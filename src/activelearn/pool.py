@@ -49,17 +49,22 @@ def pool_ids(path: Path, id_column: str) -> set[str]:
     return ids
 
 
-def pool_columns(path: Path) -> list[str]:
-    """The pool's column names, from the Parquet metadata alone."""
+def pool_schema(path: Path):
+    """The pool's Arrow schema, from the Parquet metadata alone."""
     import pyarrow.parquet as pq
 
     parts = _parts(path)
     if not parts:
         raise StateError(f"{path}: the pool folder has no Parquet parts; the project is incomplete (re-run init)")
     try:
-        return list(pq.read_schema(parts[0]).names)
+        return pq.read_schema(parts[0])
     except Exception as exc:  # pyarrow's errors for a damaged file vary
         raise StateError(f"{path}: the pool cannot be read ({exc})") from None
+
+
+def pool_columns(path: Path) -> list[str]:
+    """The pool's column names, from the Parquet metadata alone."""
+    return list(pool_schema(path).names)
 
 
 def read_rows(path: Path, id_column: str, ids, columns: list[str]) -> pd.DataFrame:

@@ -71,8 +71,9 @@ def find_root(start: Path) -> Path:
 
 
 @contextlib.contextmanager
-def project_lock(paths: ProjectPaths, wait: float = 0.0) -> Iterator[None]:
-    """Hold the project lock; raise LockHeldError if another command keeps it past `wait` seconds."""
+def project_lock(paths: ProjectPaths, wait: float = 0.0) -> Iterator[list[Path]]:
+    """Hold the project lock; raise LockHeldError if another command keeps it past `wait` seconds.
+    Yields the stray temporary files it removed on taking the lock (for `verify --repair`)."""
     from filelock import FileLock, Timeout
 
     lock = FileLock(paths.lock, timeout=max(wait, 0.0))
@@ -85,8 +86,7 @@ def project_lock(paths: ProjectPaths, wait: float = 0.0) -> Iterator[None]:
             "or pass --wait SECONDS)"
         ) from None
     try:
-        remove_stray_temp_files(paths.root)
-        yield
+        yield remove_stray_temp_files(paths.root)
     finally:
         lock.release()
 

@@ -35,6 +35,10 @@ class Scorer:
             return self.pipeline.named_steps["model"].predict_proba(self.numeric.transform(rows))
         return self.pipeline.predict_proba(as_frame(rows))
 
+    def predict(self, rows) -> np.ndarray:
+        """The most probable class of each row."""
+        return np.asarray(self.classes_)[self.predict_proba(rows).argmax(axis=1)]
+
 
 class NumericFeatures:
     """The fitted numeric branch of the features (impute with indicator, then scale) as numpy."""

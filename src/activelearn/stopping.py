@@ -31,15 +31,12 @@ def stop_set_signals(rows, scorer, previous_scorer) -> dict:
     import numpy as np
 
     from .agreement import kappa_of
+    from .strategies import uncertainty_scores
 
     proba = scorer.predict_proba(rows)
     predicted = np.asarray(scorer.classes_)[proba.argmax(axis=1)]
-    top2 = np.sort(proba, axis=1)[:, -2:] if proba.shape[1] > 1 else np.hstack([np.zeros_like(proba), proba])
-    margin = top2[:, 1] - top2[:, 0]
-    agreement = None
-    if previous_scorer is not None:
-        before = np.asarray(previous_scorer.classes_)[previous_scorer.predict_proba(rows).argmax(axis=1)]
-        agreement = kappa_of(before, predicted)
+    margin = 1.0 - uncertainty_scores(proba, "margin")  # the gap between the two likeliest classes
+    agreement = kappa_of(previous_scorer.predict(rows), predicted) if previous_scorer is not None else None
     return {
         "rows": int(len(predicted)),
         "agreement": agreement,

@@ -23,3 +23,22 @@ def training_key(config, digest: str) -> str:
     differs is stale."""
     spec = {"labels": digest, "model": config.model, "columns": config.columns, "seed": config.seed}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def latest_model(project, log):
+    """The newest model: (record, fitted pipeline, {column: role} it uses, what changed since it
+    was trained: None, "labels imported" or "settings in activelearn.toml"); None before any
+    train. `log` is the label log as counted (reverted imports left out)."""
+    from ..labels import training_labels
+    from ..models import load_model
+
+    record = project.state.latest_model
+    if record is None:
+        return None
+    pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
+    digest = labels_digest(*training_labels(log))
+    changed = None
+    if record.training_key != training_key(project.config, digest):
+        changed = "labels imported" if digest != record.labels_sha256 else "settings in activelearn.toml"
+    columns = {name: role for name, role in metadata["columns"].items() if role != "ignore"}
+    return record, pipeline, columns, changed

@@ -3,21 +3,18 @@ written so that `init` reads it back into an equal project."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
 
-from ..config import DEFAULT_STRATEGY
+from ..config import Config
 from ..features import check_columns
 from ..labels import counted_answers, current_labels
-from ..pool import CHUNK_ROWS, pool_columns, read_rows
+from ..pool import CHUNK_ROWS, pool_columns, pool_schema, read_rows
 from ..project import Project
-from ..storage import parquet_parts
 from ._output import output_path, table_writer
 
-# init's defaults, left out of the init command that re-creates the project
-INIT_DEFAULTS = {"--model": "logistic", "--strategy": DEFAULT_STRATEGY, "--batch-size": "20", "--seed": "0"}
 FLAGS = ("evaluation", "skipped")
 PROVENANCE = ("annotators", "batch", "import_id", "answered_at")
 
@@ -124,11 +121,10 @@ def _free_name(name: str, taken: set[str]) -> str:
 
 def _export_schema(pool: Path, id_column: str, label_column: str, features: list[str], extra: dict[str, str]):
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    pool_schema = pq.read_schema(parquet_parts(pool)[0])
+    schema = pool_schema(pool)
     fields = [pa.field(id_column, pa.string()), pa.field(label_column, pa.string())]
-    fields += [pool_schema.field(name) for name in features]
+    fields += [schema.field(name) for name in features]
     fields += [pa.field(name, pa.bool_() if key in FLAGS else pa.string()) for key, name in extra.items()]
     return pa.schema(fields)
 
@@ -159,9 +155,9 @@ def _init_options(project: Project, target: Path, features: list[str], ignored: 
     if text:
         options += ["--text-columns", ",".join(text)]
     options += ["--ignore-columns", ",".join(ignored)]
-    settings = {"--model": config.model, "--strategy": config.strategy, "--batch-size": str(config.batch_size),
-                "--seed": str(config.seed)}
-    for option, value in settings.items():
-        if value != INIT_DEFAULTS[option]:
-            options += [option, value]
+    # init's options for settings that differ from the defaults (init's defaults are Config's)
+    defaults = {f.name: f.default for f in fields(Config)}
+    for option, key in (("--model", "model"), ("--strategy", "strategy"), ("--batch-size", "batch_size"), ("--seed", "seed")):
+        if getattr(config, key) != defaults[key]:
+            options += [option, str(getattr(config, key))]
     return options

@@ -16,11 +16,12 @@ from ..config import Config
 from ..errors import InputError, UsageError
 from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_file
 from ..idrepair import IdRepairer
-from ..labels import LOG_COLUMNS, next_import_id, read_label_log, without_reverted, write_label_log
+from ..labels import (
+    LOG_COLUMNS, evaluation_ids, match_label, next_import_id, read_label_log, without_reverted, write_label_log,
+)
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file, unguarded
-from ..labels import match_label
 from ..pool import pool_ids
 from ..messages import class_hint, did_you_mean
 from ._common import utc_now
@@ -129,7 +130,7 @@ def plan_import(
     planned: list[FileImport] = []
     new_frames = []
     seen_hashes: set[str] = set()
-    held_out = set(counted.loc[counted["evaluation"].astype(bool), "id"])
+    held_out = evaluation_ids(counted)
     for path, digest in files:
         if (digest in imported and (annotator is None or annotator in imported[digest])) or digest in seen_hashes:
             if evaluation:

@@ -164,9 +164,11 @@ class _PoolWriter:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, *exc) -> None:
         if self.writer is not None:
             self.writer.close()
+            if kind is None:
+                fsync(self.path)  # on disk before the project folder is renamed into place
 
 
 @contextlib.contextmanager

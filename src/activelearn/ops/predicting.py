@@ -6,6 +6,7 @@ The output file is checked and written by `_output`, which `export` shares.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,18 +14,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dataset import checked_ids, column_names, guarded, raw_chunks
 from ..config import ENGINES
+from ..dataset import checked_ids, column_names, raw_chunks
 from ..errors import InputError, NothingToDoError, UsageError
-from ..labels import counted_answers, training_labels
+from ..labels import counted_answers
 from ..messages import did_you_mean, require_choice
-from ..models import load_model
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
 from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
-from ..storage import detect_format, first_line
-from ._common import labels_digest, training_key
+from ..storage import first_line
+from ._common import latest_model
 from ._output import output_path, table_writer
 
 
@@ -57,7 +57,7 @@ def predict(
         raise UsageError("the dask engine predicts the pool, which the workers can read; use --engine local with --data")
     target = output_path(out, paths, data)
     warnings: list[str] = []
-    version, pipeline, columns = latest_model(project, warnings)
+    version, pipeline, columns = _model(project, warnings)
     scorer = Scorer(pipeline)
     classes = [str(c) for c in scorer.classes_]
     schema = _prediction_schema(config.id_column, classes, version)
@@ -84,20 +84,18 @@ def predict(
     )
 
 
-def latest_model(project: Project, warnings: list[str]):
+def _model(project: Project, warnings: list[str]):
     """(version, fitted pipeline, {column: role} it uses) of the newest model; a warning when it
     does not know the current labels or settings."""
-    record = project.state.latest_model
-    if record is None:
+    found = latest_model(project, counted_answers(project.paths, project.state))
+    if found is None:
         raise NothingToDoError("no model yet: run `activelearn train` first")
-    pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
-    digest = labels_digest(*training_labels(counted_answers(project.paths, project.state)))
-    if record.training_key != training_key(project.config, digest):
+    record, pipeline, columns, changed = found
+    if changed:
         warnings.append(
             f"model {record.version} was trained before the latest labels or settings; "
             "run `activelearn train` first for up-to-date predictions"
         )
-    columns = {name: role for name, role in metadata["columns"].items() if role != "ignore"}
     return record.version, pipeline, columns
 
 
@@ -123,8 +121,7 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
     init types the pool, so the model sees the same values for the same cells. The ids are the
     file's own when it has the project's id column, else generated as init would (r000001 ...).
     """
-    count_rows, raw = raw_chunks(data, warnings)
-    raw = guarded(raw, data, detect_format(data))  # a damaged file met half-way: one line
+    count_rows, raw = raw_chunks(data, warnings)  # a damaged file met half-way is a one-line error
     first = next(raw, None)
     if first is None or not len(first):
         raise InputError(f"{data}: has no rows")
@@ -135,7 +132,7 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
 
     def chunks():
         offset, unparsed = 0, {}
-        for chunk in _chained(first, raw):
+        for chunk in itertools.chain([first], raw):
             chunk = chunk.reset_index(drop=True)
             chunk.columns = names
             for start in range(0, len(chunk), chunk_rows):
@@ -154,11 +151,6 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
             )
 
     return chunks(), generated
-
-
-def _chained(first, rest):
-    yield first
-    yield from rest
 
 
 def _typed_features(part: pd.DataFrame, columns: dict[str, str], data: Path, rows: np.ndarray,

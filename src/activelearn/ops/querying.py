@@ -13,14 +13,13 @@ from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns
 from ..handoff import batch_frame, write_batch
 from ..labels import answered_ids, counted_answers, current_labels, training_labels
-from ..models import load_model
 from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, without_ids
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ..selection import Context, choose
 from ..messages import require_choice
-from ._common import labels_digest, training_key, utc_now
+from ._common import latest_model, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
 BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
@@ -106,19 +105,20 @@ def query(
         raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
+        log = counted_answers(paths, state)
         if if_none_pending:
-            waiting = _waiting_batches(project)
+            waiting = _waiting_batches(project, log)
             if waiting:
                 return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
         number = state.next_batch_number()
-        kind = "eval" if evaluation is not None else "batch"
-        target = _target_path(project, f"{kind}-{number:04d}", out)
+        name = f"{'eval' if evaluation is not None else 'batch'}-{number:04d}"
+        target = _target_path(project, name, out)
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
-        log = counted_answers(paths, state)
         reserved = reserved_ids(state, log, config.expire_after_days, include_skipped)
         warnings: list[str] = []
 
-        # an evaluation batch is a random draw: it needs no model (nor its staleness warning)
+        # an evaluation batch is a random draw: it needs no model (nor its staleness warning), and
+        # without one it shows no suggestions, which would bias the answers it is meant to check
         pipeline, model_columns = (_latest_model(project, log, warnings) if evaluation is None else None) or (None, [])
         if prefill and pipeline is None:
             raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
@@ -144,11 +144,10 @@ def query(
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
-        # an evaluation batch shows no suggestions: they would bias the answers it is meant to check
-        frame, suggestions = _batch_table(project, context, ids, prefill, chosen.rows, suggest=evaluation is None)
+        frame, suggestions = _batch_table(project, context, ids, prefill, chosen.rows)
         write_batch(frame, target)
         record = BatchRecord(
-            name=f"{kind}-{number:04d}",
+            name=name,
             file=_recorded_path(project, target),
             ids=[str(i) for i in ids],
             strategy=used,
@@ -164,12 +163,12 @@ def query(
         return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings)
 
 
-def _waiting_batches(project: Project) -> list[str]:
+def _waiting_batches(project: Project, log) -> list[str]:
     """The open batches with unanswered rows; evaluation batches, labeled on their own schedule,
     do not count."""
     from .batches import batch_overview
 
-    answered = answered_ids(counted_answers(project.paths, project.state))
+    answered = answered_ids(log)
     evaluation = {b.name for b in project.state.batches if b.evaluation}
     return [b.name for b in batch_overview(project.state, answered, project.config.expire_after_days)
             if b.status == "open" and b.name not in evaluation]
@@ -197,19 +196,16 @@ def _recorded_path(project: Project, path: Path) -> str:
 
 def _latest_model(project: Project, log, warnings: list[str]):
     """(pipeline, the columns it was trained on) of the newest model, or None before any train."""
-    record = project.state.latest_model
-    if record is None:
+    found = latest_model(project, log)
+    if found is None:
         return None
-    pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
-    digest = labels_digest(*training_labels(log))
-    if record.training_key != training_key(project.config, digest):
-        changed = "labels imported" if digest != record.labels_sha256 else "settings in activelearn.toml"
+    record, pipeline, columns, changed = found
+    if changed:
         warnings.append(
             f"model {record.version} does not know the {changed} since it was trained; "
             "run `activelearn train` first for a better batch"
         )
-    used = [name for name, role in metadata["columns"].items() if role != "ignore"]
-    return pipeline, used
+    return pipeline, list(columns)
 
 
 def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str], chunk_rows: int):
@@ -227,7 +223,7 @@ def _labeled_rows(project: Project, log, columns: list[str]):
     return read_rows(project.paths.pool, project.config.id_column, ids, columns), labels
 
 
-def _batch_table(project: Project, context: Context, ids: list[str], prefill: bool, kept=None, suggest: bool = True):
+def _batch_table(project: Project, context: Context, ids: list[str], prefill: bool, kept=None):
     """The batch file's table; the chosen rows come from the scan when it kept them all."""
     config = project.config
     display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text"))
@@ -237,7 +233,7 @@ def _batch_table(project: Project, context: Context, ids: list[str], prefill: bo
     else:
         rows = read_rows(project.paths.pool, config.id_column, ids, needed)
     suggestions = confidence = None
-    if context.pipeline is not None and suggest:
+    if context.pipeline is not None:
         proba = context.scorer.predict_proba(rows)
         suggestions = [str(c) for c in context.scorer.classes_[proba.argmax(axis=1)]]
         confidence = proba.max(axis=1)

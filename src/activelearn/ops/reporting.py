@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..agreement import Agreement, agreement
-from ..labels import answered_ids, current_labels, read_label_log, training_labels, without_reverted
+from ..labels import answered_ids, current_labels, read_label_log, training_rows, without_reverted
 from ..project import Project
 from ..stopping import StopDecision, decide
 from ._common import labels_digest, training_key
@@ -57,12 +57,11 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
     learning curve), and whether to stop; with `plot`, the learning curve as a PNG file."""
     config, state = project.config, project.state
     if plot is not None:
-        _check_plot_path(plot)
+        _check_plot_path(plot, has_models=bool(state.models))
     full_log = read_label_log(project.paths.label_log)
     log = without_reverted(full_log, state.reverted_imports)
     current = current_labels(log, evaluation=False)
-    held_out = log.loc[log["evaluation"].astype(bool), "id"]  # evaluation rows are never training labels
-    labeled = current[(current["kind"] == "label") & ~current["id"].isin(held_out)]
+    labeled = training_rows(log)
     answered = answered_ids(log)
     counts = labeled["label"].value_counts()
     overview = batch_overview(state, answered, config.expire_after_days)
@@ -74,6 +73,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
     ]
     latest = state.latest_model
     evaluation = current_labels(log, evaluation=True)
+    evaluation_labels = int((evaluation["kind"] == "label").sum())
     result = StatusResult(
         project=str(project.paths.root),
         pool_rows=state.pool_rows,
@@ -90,29 +90,27 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         models=models,
         answers_since_model=int(len(full_log) - (latest.label_log_rows if latest else 0)),
         model_up_to_date=latest is not None
-        and latest.training_key == training_key(config, labels_digest(*training_labels(log))),
+        and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
         agreement=agreement(log),
-        evaluation_labels=int((evaluation["kind"] == "label").sum()),
+        evaluation_labels=evaluation_labels,
         evaluation_skipped=int((evaluation["kind"] == "skip").sum()),
         # the budget counts every label paid for: training and evaluation
-        stop=decide(state.models, int(len(labeled) + (evaluation["kind"] == "label").sum()), config),
+        stop=decide(state.models, int(len(labeled)) + evaluation_labels, config),
     )
     if plot is not None:
         from ..plots import plot_project_curve
 
-        if not models:
-            from ..errors import NothingToDoError
-
-            raise NothingToDoError(f"--plot {plot}: no model yet, so no learning curve; run `activelearn train` first")
         result.plot_series = plot_project_curve(models, Path(plot), project.paths.root.name)
         result.plot = str(plot)
     return result
 
 
-def _check_plot_path(plot: Path) -> None:
-    from ..errors import InputError, UsageError
+def _check_plot_path(plot: Path, has_models: bool) -> None:
+    from ..errors import InputError, NothingToDoError, UsageError
 
     if Path(plot).suffix.lower() != ".png":
         raise UsageError(f"--plot {plot}: the learning curve is written as PNG; name a .png file")
+    if not has_models:
+        raise NothingToDoError(f"--plot {plot}: no model yet, so no learning curve; run `activelearn train` first")
     if not Path(plot).resolve().parent.is_dir():
         raise InputError(f"--plot {plot}: the folder {Path(plot).parent} does not exist")

@@ -112,9 +112,7 @@ def _evaluate(project: Project, pipeline, ids, truth) -> dict | None:
         return None
     config = project.config
     rows = read_rows(project.paths.pool, config.id_column, ids, config.feature_columns)
-    scorer = Scorer(pipeline)
-    predicted = scorer.classes_[scorer.predict_proba(rows).argmax(axis=1)]
-    return evaluate(truth, predicted, seed=config.seed)
+    return evaluate(truth, Scorer(pipeline).predict(rows), seed=config.seed)
 
 
 def _stop_set(project: Project, pipeline, previous: ModelRecord | None, digest: str, warnings: list[str]) -> dict | None:

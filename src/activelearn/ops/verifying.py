@@ -38,17 +38,17 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
     """Every promise of the project directory, checked; with `repair`, stray temp files removed
     and batches whose file is gone released, and nothing else changed."""
     if repair:
-        with project_lock(project.paths, wait):
-            return _verify(project, repair=True)
+        with project_lock(project.paths, wait) as removed:  # taking the lock removes stray temp files
+            return _verify(project, repair=True, removed=removed)
     return _verify(project, repair=False)
 
 
-def _verify(project: Project, repair: bool) -> VerifyResult:
+def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyResult:
     paths = project.paths
     result = VerifyResult(str(paths.root), [], [])
     problem = lambda where, what, fix, repaired=False: result.problems.append(Problem(where, what, fix, repaired))  # noqa: E731
 
-    _stray_temp_files(paths.root, repair, problem)
+    _stray_temp_files(paths.root, repair, problem, removed)
     result.checked.append("temporary files")
     config = _load(lambda: project.config, "activelearn.toml", "fix the line named, or restore the file", problem)
     state = _load(lambda: project.state, "state.json", "restore it from a backup", problem)
@@ -90,8 +90,12 @@ def _load(read, where: str, fix: str, problem):
         return None
 
 
-def _stray_temp_files(root: Path, repair: bool, problem) -> None:
-    """Temporary files an interrupted write left behind (never part of the project's state)."""
+def _stray_temp_files(root: Path, repair: bool, problem, removed=()) -> None:
+    """Temporary files an interrupted write left behind (never part of the project's state);
+    `removed`: those the project lock already removed, reported as repaired."""
+    for path in removed:
+        problem(str(path.relative_to(root)), "a temporary file left by an interrupted command",
+                "verify --repair removes it", repaired=True)
     for path in sorted(root.rglob(f"*{TEMP_MARK}*")) + sorted(root.glob(".*.init-*")):
         if not path.name.startswith("."):
             continue
