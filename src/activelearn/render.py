@@ -113,8 +113,11 @@ def query_result(result, opts) -> None:
     if result.batch is None:
         info(f"no new batch: {', '.join(result.pending)} still waiting for answers (--if-none-pending)", opts)
         return
-    model = f"model {result.model_version}" if result.model_version else "no model"
-    info(f"{result.batch}: {result.rows} rows by {result.strategy} ({model}) from {result.candidates} unlabeled rows", opts)
+    if result.evaluation:
+        chosen = "drawn uniformly at random for the evaluation set"
+    else:
+        chosen = f"by {result.strategy} ({f'model {result.model_version}' if result.model_version else 'no model'})"
+    info(f"{result.batch}: {result.rows} rows {chosen} from {result.candidates} unlabeled rows", opts)
     print(result.file)
 
 

@@ -35,6 +35,7 @@ class QueryResult:
     candidates: int
     warnings: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)  # open batches that held it back (if_none_pending)
+    evaluation: bool = False  # drawn uniformly at random for the evaluation set (no model takes part)
 
 
 def default_jobs() -> int:
@@ -110,12 +111,11 @@ def query(
             waiting = _waiting_batches(project, log)
             if waiting:
                 return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
-        number = state.next_batch_number()
-        name = f"{'eval' if evaluation is not None else 'batch'}-{number:04d}"
+        warnings: list[str] = []
+        number, name = _free_name(project, "eval" if evaluation is not None else "batch", warnings)
         target = _target_path(project, name, out)
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         reserved = reserved_ids(state, log, config.expire_after_days, include_skipped)
-        warnings: list[str] = []
 
         # an evaluation batch is a random draw: it needs no model (nor its staleness warning), and
         # without one it shows no suggestions, which would bias the answers it is meant to check
@@ -160,7 +160,8 @@ def query(
         )
         state.batches.append(record)
         save_state(paths.state, state)
-        return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings)
+        return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings,
+                           evaluation=record.evaluation)
 
 
 def _waiting_batches(project: Project, log) -> list[str]:
@@ -172,6 +173,38 @@ def _waiting_batches(project: Project, log) -> list[str]:
     evaluation = {b.name for b in project.state.batches if b.evaluation}
     return [b.name for b in batch_overview(project.state, answered, project.config.expire_after_days)
             if b.status == "open" and b.name not in evaluation]
+
+
+def _free_name(project: Project, prefix: str, warnings: list[str]) -> tuple[int, str]:
+    """(number, name) of the next batch: a number no batch has, and a name no file in batches/
+    holds. A file there that state.json does not know (state.json restored from a backup, say)
+    may hold someone's answers: it is left alone, and the batch takes the next number."""
+    used = {b.name.rsplit("-", 1)[-1] for b in project.state.batches}
+    number, held = project.state.next_batch_number(), []
+    while True:
+        name = f"{prefix}-{number:04d}"
+        if f"{number:04d}" not in used:
+            found = batch_files_named(project.paths.batches, name)
+            if not found:
+                break
+            held.extend(found)
+        number += 1
+    warnings.extend(
+        f"{project.paths.relative(path)} is not a batch state.json knows (was state.json restored from a "
+        f"backup?); left it untouched and named this batch {name}" for path in held
+    )
+    return number, name
+
+
+def batch_files_named(folder: Path, name: str) -> list[Path]:
+    """The files in `folder` that import-labels would take for batch `name`'s file (same stem, any
+    extension, or the stem with a suffix a download adds, e.g. "batch-0002 (1).xlsx")."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path for path in folder.iterdir()
+        if path.stem == name or (path.stem.startswith(name) and not path.stem[len(name)].isdigit())
+    )
 
 
 def _target_path(project: Project, name: str, out: Path | None) -> Path:
