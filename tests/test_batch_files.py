@@ -64,3 +64,154 @@ def test_query_skips_a_name_another_extension_of_it_holds(trained_project):
     ]
     assert (trained_project / "batches" / "batch-0001.xlsx").read_bytes() == b"someone's answers"
     assert len(read_batch_ids(trained_project / report["file"])) == 5
+
+
+# ---------------------------------------------------------------------------------------------
+# XLSX batches
+
+
+def _workbook(path):
+    from openpyxl import load_workbook
+
+    return load_workbook(path)
+
+
+def _validations(sheet) -> dict[str, tuple[str, str, bool]]:
+    """cell range -> (type, formula, blank allowed) of each data validation of a sheet."""
+    return {str(v.sqref): (v.type, v.formula1, bool(v.allow_blank)) for v in sheet.data_validations.dataValidation}
+
+
+def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instructions(trained_project, tmp_path):
+    out = tmp_path / "batch.xlsx"
+    result = run_cli("-C", trained_project, "query", "-n", "5", "--out", out)
+    assert (result.exit_code, result.stdout) == (0, f"{out}\n")
+    book = _workbook(out)
+    assert book.sheetnames == ["batch", "How to fill in"]
+    batch = book["batch"]
+    assert book.active.title == "batch"
+    assert batch.freeze_panes == "B2"
+    assert [c.value for c in batch[1]][:4] == ["id", "species", "suggestion", "confidence"]
+    assert _validations(batch) == {"B2:B6": ("list", '"Adelie,Chinstrap,Gentoo,skip"', True)}
+    assert all(batch.cell(row=r, column=2).number_format == "@" for r in range(2, 7))  # answers stay text
+    assert [r[0] for r in book["How to fill in"].iter_rows(values_only=True)] == [
+        "How to fill in batch-0001",
+        'In the sheet "batch", write each row\'s answer in the column "species": one of Adelie, Chinstrap, '
+        "Gentoo (the cell's drop-down lists them).",
+        "If you cannot decide, write skip: the row is never trained on, and not offered again.",
+        "Leave the label empty to answer a row later: it stays pending. A partly filled batch imports its answered rows.",
+        'Do not edit the column "id": it is how each answer finds its row. The other columns are there to '
+        "help you decide; editing them changes nothing.",
+        "Save the file as .xlsx (or as .csv), under any name, and hand it back: activelearn import-labels FILE.",
+    ]
+
+
+def test_a_prefilled_xlsx_batch_explains_the_decision_column_and_lists_its_values(trained_project, tmp_path):
+    out = tmp_path / "batch.xlsx"
+    assert run_cli("-C", trained_project, "query", "-n", "3", "--prefill", "--out", out).exit_code == 0
+    book = _workbook(out)
+    assert _validations(book["batch"]) == {
+        "B2:B4": ("list", '"Adelie,Chinstrap,Gentoo,skip"', True),
+        "C2:C4": ("list", '"accept,fix,skip"', True),
+    }
+    lines = [r[0] for r in book["How to fill in"].iter_rows(values_only=True)]
+    assert lines[1] == (
+        'The column "species" holds the model\'s suggestion. In the column "decision" write accept (the '
+        "suggestion is right), fix (after changing the label to one of Adelie, Chinstrap, Gentoo) or skip "
+        "(you cannot decide). A row with neither a decision nor a changed label is not an answer."
+    )
+
+
+def test_a_long_class_list_goes_on_a_hidden_sheet(tmp_path):
+    classes = [f"category-number-{i:02d}" for i in range(30)]  # 570 characters: too long to inline
+    data = tmp_path / "d.csv"
+    data.write_text("x,label\n" + "".join(f"{i % 7},{classes[i] if i < 30 else ''}\n" for i in range(60)))
+    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--classes", ",".join(classes)).exit_code == 0
+    out = tmp_path / "batch.xlsx"
+    assert run_cli("-C", tmp_path / "p", "query", "-n", "4", "--out", out).exit_code == 0
+    book = _workbook(out)
+    assert book.sheetnames == ["batch", "How to fill in", "lists"]
+    assert book["lists"].sheet_state == "hidden"
+    assert [r[0] for r in book["lists"].iter_rows(values_only=True)] == [*classes, "skip"]
+    assert _validations(book["batch"]) == {"B2:B5": ("list", "'lists'!$A$1:$A$31", True)}
+    assert "one of the 30 classes (the cell's drop-down lists them)" in book["How to fill in"]["A2"].value
+
+
+FORMULAS = ('=HYPERLINK("http://x")', "@SUM(A1)", "-2+3", "+cmd|' /C calc'!A0")
+
+
+def _formula_project(tmp_path):
+    data = tmp_path / "d.csv"
+    notes = [*FORMULAS, "plain"]
+    data.write_text("key,note,label\n" + "".join(
+        f'k{i:03d},"{notes[i % 5].replace(chr(34), chr(34) * 2)}",{"ab"[i % 2] if i < 4 else ""}\n' for i in range(25)
+    ))
+    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key", "--text-columns", "note").exit_code == 0
+    return tmp_path / "p"
+
+
+def test_xlsx_text_cells_are_typed_text_that_needs_no_guard(tmp_path):
+    project = _formula_project(tmp_path)
+    out = tmp_path / "batch.xlsx"
+    assert run_cli("-C", project, "query", "-n", "21", "--out", out).exit_code == 0
+    sheet = _workbook(out)["batch"]
+    note = [c.value for c in sheet[1]].index("note") + 1
+    cells = [sheet.cell(row=r, column=note) for r in range(2, 23)]
+    assert {c.value for c in cells} == {*FORMULAS, "plain"}  # no visible ' in front
+    assert all(c.data_type == "s" and c.number_format == "@" for c in cells)
+    import zipfile
+
+    assert b"<f>" not in zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")  # not one formula
+
+
+def test_xlsx_formula_like_text_reads_back_exactly_and_imports(tmp_path):
+    project = _formula_project(tmp_path)
+    out = tmp_path / "batch.xlsx"
+    assert run_cli("-C", project, "query", "-n", "21", "--out", out).exit_code == 0
+    book = _workbook(out)
+    sheet = book["batch"]
+    for r in range(2, 23):
+        sheet.cell(row=r, column=2).value = "a"
+    book.save(out)
+    result = run_cli("-C", project, "import-labels", out, "--json")
+    assert json.loads(result.stdout)["labels"] == 21
+
+
+def test_libreoffice_reads_xlsx_formula_like_text_as_text(tmp_path):
+    import csv
+    import subprocess
+
+    project = _formula_project(tmp_path)
+    out = tmp_path / "batch.xlsx"
+    assert run_cli("-C", project, "query", "-n", "21", "--out", out).exit_code == 0
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless", "--convert-to",
+         "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path / "lo"), str(out)],
+        check=True, capture_output=True, timeout=180,
+    )
+    with open(tmp_path / "lo" / "batch.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    note = rows[0].index("note")
+    assert {r[note] for r in rows[1:]} == {*FORMULAS, "plain"}
+
+
+def test_an_xlsx_cell_over_the_spreadsheet_limit_is_cut_with_a_marker_and_a_warning(tmp_path):
+    long_text = "word " * 8000  # 40,000 characters
+    data = tmp_path / "d.csv"
+    data.write_text("key,note,label\n" + "".join(
+        f"k{i},{long_text if i == 7 else 'short'},{'ab'[i % 2] if i < 4 else ''}\n" for i in range(12)
+    ))
+    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key", "--text-columns", "note").exit_code == 0
+    out = tmp_path / "batch.xlsx"
+    result = run_cli("-C", tmp_path / "p", "query", "-n", "8", "--out", out)
+    assert result.exit_code == 0
+    sheet = _workbook(out)["batch"]
+    row = next(r for r in range(2, 10) if sheet.cell(row=r, column=1).value == "k7")
+    cell = sheet.cell(row=row, column=[c.value for c in sheet[1]].index("note") + 1).value
+    marker = " [... cut: 40,000 characters, more than a spreadsheet cell holds]"
+    assert cell == long_text[: 32767 - len(marker)] + marker
+    assert result.stderr == (
+        "warning: no model yet: chose rows that spread over the data (k-means), not by diverse; run train first\n"
+        f"warning: {out} row {row} (id 'k7'), column 'note': 40,000 characters, more than an .xlsx cell holds "
+        "(32,767); cut, with a marker (query --out batch.csv keeps it whole)\n"
+        "batch-0001: 8 rows by representative (no model) from 8 unlabeled rows\n"
+    )

@@ -86,7 +86,7 @@ def test_same_seed_same_batch_other_seed_other_batch(tmp_path):
     assert batches[0] != batches[2]
 
 
-def test_xlsx_batch_keeps_ids_as_text_and_neutralises_formulas(tmp_path):
+def test_xlsx_batch_keeps_ids_as_text_and_types_formula_like_cells_as_text(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text('key,note,x,label\n00042,=HYPERLINK("http://x"),1,a\n00043,@SUM(A1),2,b\n00044,-safe,3,\n00045,plain,4,\n')
     run_cli("init", tmp_path / "p", "--data", data, "--id-column", "key", "--text-columns", "note")
@@ -98,7 +98,7 @@ def test_xlsx_batch_keeps_ids_as_text_and_neutralises_formulas(tmp_path):
     assert rows[0][:2] == ("key", "label")
     assert {r[0] for r in rows[1:]} == {"00044", "00045"}
     assert all(sheet.cell(row=i, column=1).data_type == "s" for i in (2, 3))
-    assert {r[rows[0].index("note")] for r in rows[1:]} == {"'-safe", "plain"}
+    assert {r[rows[0].index("note")] for r in rows[1:]} == {"-safe", "plain"}  # typed text: no ' needed
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,18 @@ def neutralise(value):
     return value
 
 
+@dataclass(frozen=True)
+class FillIn:
+    """What a person may write in a batch, for the drop-downs and the "How to fill in" sheet."""
+
+    batch: str
+    id_column: str
+    label_column: str
+    classes: tuple[str, ...]
+    skip_values: tuple[str, ...]
+    prefilled: bool = False
+
+
 def batch_frame(
     rows: pd.DataFrame,
     id_column: str,
@@ -36,7 +49,8 @@ def batch_frame(
     """The table a person fills in: id, an empty label column, the model's guess, then context.
 
     Pre-filled, the label column holds the guess and a `decision` column follows it, so that a
-    row nobody looked at is not mistaken for an answer.
+    row nobody looked at is not mistaken for an answer. Cells are as in the data: the formula
+    guard belongs to the CSV file (write_batch), an XLSX file types its text cells instead.
     """
     out = {id_column: rows[id_column].astype(str).tolist(), label_column: [""] * len(rows)}
     if prefill:
@@ -49,10 +63,9 @@ def batch_frame(
         shown = f"{name} (data)" if name in RESERVED_COLUMNS else name
         out[shown] = rows[name].tolist()
     frame = pd.DataFrame(out)
-    frame.columns = [neutralise(str(c)) for c in frame.columns]
     for name in frame.columns:
         if frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name]):
-            frame[name] = frame[name].astype(object).map(neutralise)
+            frame[name] = frame[name].astype(object)
         elif name != "confidence" and _whole_numbers(frame[name]):
             frame[name] = frame[name].astype("Int64")  # 2007, not 2007.0, in the spreadsheet
     return frame
@@ -65,8 +78,9 @@ def _whole_numbers(column: pd.Series) -> bool:
     return bool(len(values)) and bool(np.all(np.mod(values, 1) == 0)) and bool(np.all(np.abs(values) < 2**53))
 
 
-def write_batch(frame: pd.DataFrame, path: Path) -> None:
-    """Write a batch as CSV (UTF-8 with BOM, for Excel) or XLSX (ids as text cells), atomically."""
+def write_batch(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list[str]) -> None:
+    """Write a batch as CSV (UTF-8 with BOM, for Excel; formula-like text guarded with ') or XLSX
+    (text cells typed as text, a drop-down of the classes, a "How to fill in" sheet), atomically."""
     if len(frame) + 1 > EXCEL_MAX_ROWS:
         raise InputError(
             f"{path}: {len(frame)} rows do not fit in a spreadsheet ({EXCEL_MAX_ROWS - 1} at most); "
@@ -74,29 +88,127 @@ def write_batch(frame: pd.DataFrame, path: Path) -> None:
         )
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        _write_xlsx(frame, path)
+        _write_xlsx(frame, path, fill_in, warnings)
     elif suffix in (".csv", ".tsv", ".txt"):
+        guarded = frame.copy()
+        guarded.columns = [neutralise(str(c)) for c in frame.columns]
+        for name in guarded.columns:
+            if guarded[name].dtype == object:
+                guarded[name] = guarded[name].map(neutralise)
         with atomic_path(path) as tmp:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig", sep="\t" if suffix == ".tsv" else ",")
+            guarded.to_csv(tmp, index=False, encoding="utf-8-sig", sep="\t" if suffix == ".tsv" else ",")
     else:
         raise InputError(f"{path}: batch files are written as .csv, .tsv or .xlsx, not {suffix or 'no extension'}")
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
+EXCEL_CELL_CHARS = 32_767  # the most characters an Excel cell holds; Excel cuts longer ones on opening
+CUT_MARKER = " [... cut: {chars:,} characters, more than a spreadsheet cell holds]"
+INLINE_LIST_CHARS = 255  # Excel's limit for a drop-down's values written into the validation itself
+LISTS_SHEET = "lists"
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list[str]) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.title = "batch"
-    sheet.append([str(c) for c in frame.columns])
-    for record in frame.itertuples(index=False):
-        sheet.append([_xlsx_value(v) for v in record])
-    for cell in sheet["A"][1:]:  # ids: text, so Excel keeps leading zeros and long digits
-        cell.data_type = "s"
-        cell.number_format = "@"
-    sheet.freeze_panes = "C2"
+    columns = [str(c) for c in frame.columns]
+    sheet.append(columns)
+    answer_columns = {fill_in.label_column, DECISION_COLUMN}
+    for row, record in enumerate(frame.itertuples(index=False), start=2):
+        values = [_xlsx_value(v) for v in record]
+        sheet.append([_fitted(v, path, row, values[0], name, fill_in, warnings) for v, name in zip(values, columns, strict=True)])
+    for cells in sheet.iter_cols(min_row=1):
+        answers = cells[0].value in answer_columns
+        for cell in cells:
+            # typed text: no spreadsheet runs '=x' in a text cell, so it needs no visible ' guard;
+            # the id and answer columns stay text when edited (leading zeros, long digits)
+            if isinstance(cell.value, str) or (answers and cell.row > 1):
+                cell.data_type = "s"
+                cell.number_format = "@"
+    sheet.freeze_panes = "B2"
+    _add_drop_downs(book, sheet, columns, len(frame), fill_in)
+    _add_instructions(book, columns, fill_in)
     with atomic_path(path) as tmp:
         book.save(tmp)
+
+
+def _fitted(value, path: Path, row: int, id_value, column: str, fill_in: FillIn, warnings: list[str]):
+    """A text cell cut to what a spreadsheet cell holds, with a visible marker and a warning; an id
+    or answer too long for a cell is an error (a cut one would not read back)."""
+    if not isinstance(value, str) or len(value) <= EXCEL_CELL_CHARS:
+        return value
+    where = f"{path} row {row} (id {str(id_value)[:40]!r}), column {column!r}: {len(value):,} characters, more than an .xlsx cell holds ({EXCEL_CELL_CHARS:,})"
+    if column in (fill_in.id_column, fill_in.label_column, DECISION_COLUMN):
+        raise InputError(f"{where}; write the batch as CSV instead (--out batch.csv)")
+    warnings.append(f"{where}; cut, with a marker (query --out batch.csv keeps it whole)")
+    marker = CUT_MARKER.format(chars=len(value))
+    return value[: EXCEL_CELL_CHARS - len(marker)] + marker
+
+
+def _add_drop_downs(book, sheet, columns: list[str], rows: int, fill_in: FillIn) -> None:
+    """A drop-down of the classes (and skip values) on the label column, and of the decisions on
+    the decision column. A person may still type another value: the drop-down only warns."""
+    from openpyxl.utils import get_column_letter
+
+    lists = [(fill_in.label_column, [*fill_in.classes, *fill_in.skip_values])]
+    if fill_in.prefilled:
+        lists.append((DECISION_COLUMN, list(dict.fromkeys([*DECISIONS, *fill_in.skip_values]))))
+    for i, (column, values) in enumerate(lists):
+        if column not in columns or rows == 0:
+            continue
+        letter = get_column_letter(columns.index(column) + 1)
+        validation = _list_validation(book, values, get_column_letter(i + 1))
+        validation.add(f"{letter}2:{letter}{rows + 1}")
+        sheet.add_data_validation(validation)
+
+
+def _list_validation(book, values: list[str], lists_column: str):
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    inline = ",".join(values)
+    if len(inline) <= INLINE_LIST_CHARS and not any(c in inline for c in '"') and all("," not in v for v in values):
+        formula = f'"{inline}"'
+    else:  # too long, or a value with a comma: the values go on a hidden sheet the list refers to
+        lists = book[LISTS_SHEET] if LISTS_SHEET in book.sheetnames else book.create_sheet(LISTS_SHEET)
+        lists.sheet_state = "hidden"
+        for row, value in enumerate(values, start=1):
+            cell = lists[f"{lists_column}{row}"]
+            cell.value, cell.data_type = value, "s"
+        formula = f"'{LISTS_SHEET}'!${lists_column}$1:${lists_column}${len(values)}"
+    return DataValidation(
+        type="list", formula1=formula, allow_blank=True, showErrorMessage=True, errorStyle="warning",
+        errorTitle="Not in the list", error="This is not one of the values in the list; import-labels will say so if it does not match one.",
+    )
+
+
+def _add_instructions(book, columns: list[str], fill_in: FillIn) -> None:
+    sheet = book.create_sheet("How to fill in", 1)
+    label, classes = fill_in.label_column, fill_in.classes
+    listed = f"one of {', '.join(classes)}" if len(classes) <= 12 else f"one of the {len(classes)} classes"
+    skip = " or ".join(fill_in.skip_values)
+    if fill_in.prefilled:
+        first = (
+            f'The column "{label}" holds the model\'s suggestion. In the column "{DECISION_COLUMN}" write accept '
+            f"(the suggestion is right), fix (after changing the label to {listed}) or skip (you cannot "
+            "decide). A row with neither a decision nor a changed label is not an answer."
+        )
+    else:
+        first = f'In the sheet "batch", write each row\'s answer in the column "{label}": {listed} (the cell\'s drop-down lists them).'
+    lines = [
+        f"How to fill in {fill_in.batch}",
+        first,
+        f"If you cannot decide, write {skip}: the row is never trained on, and not offered again.",
+        "Leave the label empty to answer a row later: it stays pending. A partly filled batch imports its answered rows.",
+        f'Do not edit the column "{fill_in.id_column}": it is how each answer finds its row. The other columns are '
+        "there to help you decide; editing them changes nothing.",
+        "Save the file as .xlsx (or as .csv), under any name, and hand it back: activelearn import-labels FILE.",
+    ]
+    for line in lines:
+        sheet.append([line])
+        sheet.cell(row=sheet.max_row, column=1).data_type = "s"
+    sheet.column_dimensions["A"].width = 120
 
 
 def _xlsx_value(value):

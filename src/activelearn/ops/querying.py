@@ -11,7 +11,7 @@ from pathlib import Path
 from ..config import ENGINES, STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns
-from ..handoff import batch_frame, write_batch
+from ..handoff import FillIn, batch_frame, write_batch
 from ..labels import answered_ids, counted_answers, current_labels, training_labels
 from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, without_ids
 from ..project import Project, project_lock
@@ -145,7 +145,8 @@ def query(
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
         frame, suggestions = _batch_table(project, context, ids, prefill, chosen.rows)
-        write_batch(frame, target)
+        fill_in = FillIn(name, config.id_column, config.label_column, config.classes, config.skip_values, prefill)
+        write_batch(frame, target, fill_in, warnings)
         record = BatchRecord(
             name=name,
             file=_recorded_path(project, target),
