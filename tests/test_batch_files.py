@@ -215,3 +215,81 @@ def test_an_xlsx_cell_over_the_spreadsheet_limit_is_cut_with_a_marker_and_a_warn
         "(32,767); cut, with a marker (query --out batch.csv keeps it whole)\n"
         "batch-0001: 8 rows by representative (no model) from 8 unlabeled rows\n"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# query --rewrite BATCH
+
+
+def test_rewrite_writes_a_lost_batch_again_byte_for_byte(trained_project):
+    run_cli("-C", trained_project, "query", "-n", "4")
+    report = _json(run_cli("-C", trained_project, "query", "-n", "6", "--json"))
+    batch = trained_project / report["file"]
+    original = batch.read_bytes()
+    batch.unlink()
+    result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0002")
+    assert (result.exit_code, result.stdout) == (0, "batches/batch-0002.csv\n")
+    assert result.stderr == "batch-0002: wrote its 6 rows again from state.json\n"
+    assert batch.read_bytes() == original  # same rows, order, suggestions and confidences
+
+
+def test_rewrite_keeps_a_prefilled_xlsx_batch_as_it_was_sent(trained_project, tmp_path):
+    out = tmp_path / "mine.xlsx"
+    assert run_cli("-C", trained_project, "query", "-n", "5", "--prefill", "--out", out).exit_code == 0
+    sent = list(_workbook(out)["batch"].iter_rows(values_only=True))
+    out.unlink()
+    report = _json(run_cli("-C", trained_project, "query", "--rewrite", "1", "--json"))
+    assert report == {"batch": "batch-0001", "file": str(out), "rows": 5, "written": True, "warnings": []}
+    assert list(_workbook(out)["batch"].iter_rows(values_only=True)) == sent
+    # untouched, the pre-filled rows are still no answers
+    imported = _json(run_cli("-C", trained_project, "import-labels", out, "--json"))
+    assert (imported["labels"], imported["unanswered"]) == (0, 5)
+
+
+def test_rewrite_to_another_format_is_recorded_as_the_batch_file(trained_project, tmp_path):
+    report = _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))
+    ids = read_batch_ids(trained_project / report["file"])
+    (trained_project / report["file"]).unlink()
+    out = trained_project / "batches" / "batch-0001.xlsx"
+    result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001", "--out", out)
+    assert (result.exit_code, result.stdout) == (0, "batches/batch-0001.xlsx\n")
+    sheet = _workbook(out)["batch"]
+    assert [sheet.cell(row=r, column=1).value for r in range(2, 7)] == ids
+    listed = _json(run_cli("-C", trained_project, "query", "--list", "--json"))
+    assert listed["batches"][0]["file"] == "batches/batch-0001.xlsx"
+
+
+def test_rewrite_refuses_to_overwrite_a_file_with_answers(trained_project):
+    report = _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))
+    fill_batch(trained_project / report["file"], SAMPLE / "penguins_answers.csv", only=2)
+    before = snapshot(trained_project)
+    result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: batches/batch-0001.csv: exists and is not the batch as query wrote it (someone's answers may "
+        "be in it); import it, or move it away and run query --rewrite batch-0001 again\n"
+    )
+    assert snapshot(trained_project) == before
+
+
+def test_rewrite_of_a_file_that_is_there_as_written_changes_nothing(trained_project):
+    run_cli("-C", trained_project, "query", "-n", "5")
+    before = snapshot(trained_project)
+    result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001")
+    assert (result.exit_code, result.stdout) == (0, "batches/batch-0001.csv\n")
+    assert result.stderr == "batch-0001: batches/batch-0001.csv is there as query wrote it; nothing written\n"
+    assert snapshot(trained_project) == before
+
+
+def test_rewrite_of_an_unknown_batch_is_a_usage_error(trained_project):
+    run_cli("-C", trained_project, "query", "-n", "5")
+    before = snapshot(trained_project)
+    result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0011")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "error: --rewrite batch-0011: no such batch (did you mean 'batch-0001'?) (batches: batch-0001)\n"
+    result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001", "-n", "5", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {
+        "error": "--rewrite writes a batch again as it was recorded; it takes no -n", "exit_code": 2,
+    }
+    assert snapshot(trained_project) == before

@@ -189,6 +189,7 @@ def query(
     include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
     release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.")] = None,
     list_batches: Annotated[bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")] = False,
+    rewrite: Annotated[Optional[str], typer.Option(metavar="BATCH", help="Write a lost batch file again from state.json (same rows, order and suggestions), in its format or --out's; never over a file that differs.")] = None,
     jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core but one, left to Arrow's reading); the batch is the same for any number.")] = None,
     engine: Annotated[Optional[str], typer.Option(help="local, or dask to score on a Dask cluster (default: the config's).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
@@ -202,6 +203,20 @@ def query(
 
     if release and list_batches:
         _fail(UsageError("--release and --list do not go together"), as_json)
+    if rewrite is not None:
+        given = {"-n": n is not None, "--strategy": strategy is not None, "--prefill": prefill,
+                 "--include-skipped": include_skipped, "--release": bool(release), "--list": list_batches,
+                 "--jobs": jobs is not None, "--engine": engine is not None, "--scheduler": scheduler is not None,
+                 "--if-none-pending": if_none_pending, "--eval": evaluation is not None}
+        for flag in (flag for flag, used in given.items() if used):
+            _fail(UsageError(f"--rewrite writes a batch again as it was recorded; it takes no {flag}"), as_json)
+
+        def call():
+            from .ops import rewrite_batch
+
+            return rewrite_batch(_project(), rewrite, out=out, wait=wait)
+
+        return _run(ctx, call, rendering.rewrite_result, as_json)
     if release:
         def call():
             from .ops import release_batches

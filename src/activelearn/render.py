@@ -164,6 +164,14 @@ def release_result(result, opts) -> None:
     print(f"released {', '.join(result.released)}: {_count(result.rows, 'row')} back in the pool")
 
 
+def rewrite_result(result, opts) -> None:
+    if result.written:
+        info(f"{result.batch}: wrote its {_count(result.rows, 'row')} again from state.json", opts)
+    else:
+        info(f"{result.batch}: {result.file} is there as query wrote it; nothing written", opts)
+    print(result.file)
+
+
 def batch_list(result, opts) -> None:
     table = Table(title="batches", title_justify="left")
     for column in ("batch", "file", "status", "answered", "outstanding", "strategy", "created (UTC)"):

@@ -10,6 +10,7 @@ _WHERE = {
     "revert_import": "importing",
     "list_batches": "batches",
     "release_batches": "batches",
+    "rewrite_batch": "batches",
     "plan_import": "importing",
     "init_project": "initialize",
     "export": "exporting",

@@ -42,3 +42,15 @@ def latest_model(project, log):
         changed = "labels imported" if digest != record.labels_sha256 else "settings in activelearn.toml"
     columns = {name: role for name, role in metadata["columns"].items() if role != "ignore"}
     return record, pipeline, columns, changed
+
+
+def model_version(project, version: int):
+    """(fitted pipeline, the columns it uses) of one model version, as `latest_model` loads the newest."""
+    from ..errors import StateError
+    from ..models import load_model
+
+    record = next((m for m in project.state.models if m.version == version), None)
+    if record is None:
+        raise StateError(f"{project.paths.state}: no model version {version}")
+    pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
+    return pipeline, [name for name, role in metadata["columns"].items() if role != "ignore"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import ActivelearnError, InputError, UsageError
 from ..labels import answered_ids, counted_answers
 from ..project import Project, project_lock
-from ..state import State, save_state
+from ..state import BatchRecord, State, save_state
+from ..storage import sha256_file
 from ..messages import did_you_mean
-from ._common import utc_now
+from ._common import model_version, utc_now
 
 
 @dataclass
@@ -36,6 +38,15 @@ class BatchList:
 class ReleaseResult:
     released: list[str]
     rows: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RewriteResult:
+    batch: str
+    file: str
+    rows: int
+    written: bool  # False: the file was there as query wrote it
     warnings: list[str] = field(default_factory=list)
 
 
@@ -78,9 +89,7 @@ def release_batches(project: Project, names: list[str], *, wait: float = 0.0) ->
         chosen = known if names == ["all"] else names
         warnings, released, rows = [], [], 0
         for name in chosen:
-            batch = state.batch_named(name) or state.batch_named(f"batch-{name.zfill(4)}" if name.isdigit() else name)
-            if batch is None:
-                raise UsageError(f"--release {name}: no such batch{did_you_mean(name, known)} (batches: {', '.join(known[-5:]) or 'none'})")
+            batch = _batch_named(state, name, "--release")
             outstanding = [i for i in batch.ids if i not in answered]
             if batch.released or not outstanding:
                 if names != ["all"]:
@@ -92,3 +101,60 @@ def release_batches(project: Project, names: list[str], *, wait: float = 0.0) ->
         if released:
             save_state(project.paths.state, state)
         return ReleaseResult(released, rows, warnings)
+
+
+def _batch_named(state: State, name: str, option: str) -> BatchRecord:
+    """The batch called `name` ("batch-0003", "eval-0002", or its number, "3"), or a usage error."""
+    batch = state.batch_named(name)
+    if batch is None and name.isdigit():
+        batch = next((b for b in state.batches if b.name.rsplit("-", 1)[-1] == name.zfill(4)), None)
+    if batch is None:
+        known = [b.name for b in state.batches]
+        raise UsageError(f"{option} {name}: no such batch{did_you_mean(name, known)} (batches: {', '.join(known[-5:]) or 'none'})")
+    return batch
+
+
+def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait: float = 0.0) -> RewriteResult:
+    """Write a lost batch file again from its record in state.json: the same rows in the same
+    order, the same suggestions, in its recorded format (or `out`'s), which becomes its file.
+
+    A file already at that place is left alone: if it is the batch as query wrote it there is
+    nothing to do, and otherwise someone's answers may be in it, so it is an error.
+    """
+    from ..handoff import FillIn, write_batch
+    from ..selection import Context
+    from .querying import BATCH_SUFFIXES, batch_table, recorded_path
+
+    with project_lock(project.paths, wait):
+        state, paths, config = project.state, project.paths, project.config
+        batch = _batch_named(state, name, "--rewrite")
+        recorded = Path(batch.file) if Path(batch.file).is_absolute() else paths.root / batch.file
+        target = Path(out) if out is not None else recorded
+        if target.suffix.lower() not in BATCH_SUFFIXES:
+            raise UsageError(f"--out {target}: a batch file ends in .csv, .tsv or .xlsx")
+        if not target.resolve().parent.is_dir():
+            raise InputError(f"{target}: the folder {target.parent} does not exist")
+        shown = recorded_path(project, target)
+        if target.exists():
+            if target.is_file() and sha256_file(target) == batch.sha256:
+                return RewriteResult(batch.name, shown, len(batch.ids), written=False)
+            raise InputError(
+                f"{shown}: exists and is not the batch as query wrote it (someone's answers may be in it); "
+                f"import it, or move it away and run query --rewrite {batch.name} again"
+            )
+        warnings: list[str] = []
+        pipeline, columns = None, []
+        if batch.model_version is not None:
+            try:
+                pipeline, columns = model_version(project, batch.model_version)
+            except ActivelearnError:
+                warnings.append(f"model {batch.model_version}, which chose {batch.name}, is gone: "
+                                "the batch is written without its confidence column")
+        context = Context(config.id_column, config.columns, config.seed, 0, pipeline, columns)
+        frame, _ = batch_table(project, context, batch.ids, batch.prefilled, sent=batch.suggestions if batch.prefilled else None)
+        fill_in = FillIn(batch.name, config.id_column, config.label_column, config.classes, config.skip_values, batch.prefilled)
+        write_batch(frame, target, fill_in, warnings)
+        batch.file, batch.sha256 = recorded_path(project, target), sha256_file(target)
+        save_state(paths.state, state)
+        return RewriteResult(batch.name, batch.file, len(batch.ids), written=True, warnings=warnings)
+

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 
 from ..config import ENGINES, STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
@@ -144,12 +145,12 @@ def query(
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
-        frame, suggestions = _batch_table(project, context, ids, prefill, chosen.rows)
+        frame, suggestions = batch_table(project, context, ids, prefill, chosen.rows)
         fill_in = FillIn(name, config.id_column, config.label_column, config.classes, config.skip_values, prefill)
         write_batch(frame, target, fill_in, warnings)
         record = BatchRecord(
             name=name,
-            file=_recorded_path(project, target),
+            file=recorded_path(project, target),
             ids=[str(i) for i in ids],
             strategy=used,
             model_version=state.latest_model.version if pipeline is not None else None,
@@ -221,7 +222,8 @@ def _target_path(project: Project, name: str, out: Path | None) -> Path:
     return out
 
 
-def _recorded_path(project: Project, path: Path) -> str:
+def recorded_path(project: Project, path: Path) -> str:
+    """`path` as state.json records a batch file: relative to the project, or absolute outside it."""
     try:
         return project.paths.relative(path)
     except ValueError:  # outside the project: keep it absolute
@@ -257,8 +259,9 @@ def _labeled_rows(project: Project, log, columns: list[str]):
     return read_rows(project.paths.pool, project.config.id_column, ids, columns), labels
 
 
-def _batch_table(project: Project, context: Context, ids: list[str], prefill: bool, kept=None):
-    """The batch file's table; the chosen rows come from the scan when it kept them all."""
+def batch_table(project: Project, context: Context, ids: list[str], prefill: bool, kept=None, sent=None):
+    """The batch file's table; the chosen rows come from the scan when it kept them all. `sent`:
+    the suggestions a pre-filled batch was sent with, when it is written again."""
     config = project.config
     display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text"))
     needed = list(dict.fromkeys([config.id_column, *display, *context.model_columns]))
@@ -271,5 +274,8 @@ def _batch_table(project: Project, context: Context, ids: list[str], prefill: bo
         proba = context.scorer.predict_proba(rows)
         suggestions = [str(c) for c in context.scorer.classes_[proba.argmax(axis=1)]]
         confidence = proba.max(axis=1)
+    if sent is not None:  # as recorded, even without the model: import-labels compares with them
+        suggestions = list(sent)
+        confidence = confidence if confidence is not None else np.full(len(ids), np.nan)
     frame = batch_frame(rows, config.id_column, config.label_column, display, suggestions, confidence, prefill)
     return frame, suggestions
