@@ -293,3 +293,19 @@ def test_rewrite_of_an_unknown_batch_is_a_usage_error(trained_project):
         "error": "--rewrite writes a batch again as it was recorded; it takes no -n", "exit_code": 2,
     }
     assert snapshot(trained_project) == before
+
+
+def test_control_characters_no_xlsx_cell_can_hold_are_replaced_with_a_warning(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text('note,x,label\n"a\x0bb",1,\n"c\x1bd",2,\nplain,3,a\nmore,4,b\n')
+    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "note").exit_code == 0
+    out = tmp_path / "batch.xlsx"
+    result = run_cli("-C", tmp_path / "p", "query", "-n", "2", "--strategy", "random", "--out", out)
+    assert (result.exit_code, result.stdout) == (0, f"{out}\n")
+    assert result.stderr == (
+        f"warning: {out} column 'note', rows 2, 3: control characters no .xlsx cell can hold, shown as \ufffd "
+        "(query --out batch.csv keeps them)\n"
+        "batch-0001: 2 rows by random (no model) from 2 unlabeled rows\n"
+    )
+    sheet = _workbook(out)["batch"]
+    assert {sheet.cell(row=r, column=3).value for r in (2, 3)} == {"a\ufffdb", "c\ufffdd"}

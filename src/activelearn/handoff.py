@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,7 @@ EXCEL_CELL_CHARS = 32_767  # the most characters an Excel cell holds; Excel cuts
 CUT_MARKER = " [... cut: {chars:,} characters, more than a spreadsheet cell holds]"
 INLINE_LIST_CHARS = 255  # Excel's limit for a drop-down's values written into the validation itself
 LISTS_SHEET = "lists"
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # no XML 1.0 text holds these (openpyxl refuses them)
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list[str]) -> None:
@@ -114,11 +116,13 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list
     sheet = book.active
     sheet.title = "batch"
     columns = [str(c) for c in frame.columns]
-    sheet.append(columns)
+    sheet.append([_xml_safe(c) for c in columns])
     answer_columns = {fill_in.label_column, DECISION_COLUMN}
+    found: dict = {}
     for row, record in enumerate(frame.itertuples(index=False), start=2):
         values = [_xlsx_value(v) for v in record]
-        sheet.append([_fitted(v, path, row, values[0], name, fill_in, warnings) for v, name in zip(values, columns, strict=True)])
+        sheet.append([_fitted(v, path, row, values[0], name, fill_in, found) for v, name in zip(values, columns, strict=True)])
+    warnings.extend(_fitting_warnings(path, found))
     for cells in sheet.iter_cols(min_row=1):
         answers = cells[0].value in answer_columns
         for cell in cells:
@@ -134,17 +138,42 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list
         book.save(tmp)
 
 
-def _fitted(value, path: Path, row: int, id_value, column: str, fill_in: FillIn, warnings: list[str]):
-    """A text cell cut to what a spreadsheet cell holds, with a visible marker and a warning; an id
-    or answer too long for a cell is an error (a cut one would not read back)."""
-    if not isinstance(value, str) or len(value) <= EXCEL_CELL_CHARS:
+def _fitted(value, path: Path, row: int, id_value, column: str, fill_in: FillIn, found: dict):
+    """A text cell as a spreadsheet cell can hold it: control characters XML forbids replaced by
+    U+FFFD, and cut to 32,767 characters with a visible marker, each noted in `found` for a
+    warning. In the id or an answer column either is an error: such a cell would not read back."""
+    if not isinstance(value, str):
         return value
-    where = f"{path} row {row} (id {str(id_value)[:40]!r}), column {column!r}: {len(value):,} characters, more than an .xlsx cell holds ({EXCEL_CELL_CHARS:,})"
-    if column in (fill_in.id_column, fill_in.label_column, DECISION_COLUMN):
-        raise InputError(f"{where}; write the batch as CSV instead (--out batch.csv)")
-    warnings.append(f"{where}; cut, with a marker (query --out batch.csv keeps it whole)")
-    marker = CUT_MARKER.format(chars=len(value))
-    return value[: EXCEL_CELL_CHARS - len(marker)] + marker
+    answer = column in (fill_in.id_column, fill_in.label_column, DECISION_COLUMN)
+    if XML_ILLEGAL.search(value):
+        if answer:
+            raise InputError(f"{path} row {row}, column {column!r}: control characters no .xlsx cell can hold; "
+                             "write the batch as CSV instead (--out batch.csv)")
+        found.setdefault(("control", column), []).append(row)
+        value = XML_ILLEGAL.sub("\ufffd", value)
+    if len(value) > EXCEL_CELL_CHARS:
+        where = (f"{path} row {row} (id {str(id_value)[:40]!r}), column {column!r}: {len(value):,} characters, "
+                 f"more than an .xlsx cell holds ({EXCEL_CELL_CHARS:,})")
+        if answer:
+            raise InputError(f"{where}; write the batch as CSV instead (--out batch.csv)")
+        found.setdefault(("long", column), []).append(where)
+        marker = CUT_MARKER.format(chars=len(value))
+        value = value[: EXCEL_CELL_CHARS - len(marker)] + marker
+    return value
+
+
+def _fitting_warnings(path: Path, found: dict) -> list[str]:
+    warnings = []
+    for (problem, column), where in found.items():
+        if problem == "control":
+            rows = ", ".join(map(str, where[:10])) + (", ..." if len(where) > 10 else "")
+            warnings.append(f"{path} column {column!r}, rows {rows}: control characters no .xlsx cell can hold, "
+                            "shown as \ufffd (query --out batch.csv keeps them)")
+        else:
+            warnings.extend(f"{w}; cut, with a marker (query --out batch.csv keeps it whole)" for w in where[:5])
+            if len(where) > 5:
+                warnings.append(f"{path} column {column!r}: {len(where) - 5} more cells cut the same way")
+    return warnings
 
 
 def _add_drop_downs(book, sheet, columns: list[str], rows: int, fill_in: FillIn) -> None:
@@ -169,13 +198,13 @@ def _list_validation(book, values: list[str], lists_column: str):
 
     inline = ",".join(values)
     if len(inline) <= INLINE_LIST_CHARS and not any(c in inline for c in '"') and all("," not in v for v in values):
-        formula = f'"{inline}"'
+        formula = f'"{_xml_safe(inline)}"'
     else:  # too long, or a value with a comma: the values go on a hidden sheet the list refers to
         lists = book[LISTS_SHEET] if LISTS_SHEET in book.sheetnames else book.create_sheet(LISTS_SHEET)
         lists.sheet_state = "hidden"
         for row, value in enumerate(values, start=1):
             cell = lists[f"{lists_column}{row}"]
-            cell.value, cell.data_type = value, "s"
+            cell.value, cell.data_type = _xml_safe(value), "s"
         formula = f"'{LISTS_SHEET}'!${lists_column}$1:${lists_column}${len(values)}"
     return DataValidation(
         type="list", formula1=formula, allow_blank=True, showErrorMessage=True, errorStyle="warning",
@@ -206,9 +235,13 @@ def _add_instructions(book, columns: list[str], fill_in: FillIn) -> None:
         "Save the file as .xlsx (or as .csv), under any name, and hand it back: activelearn import-labels FILE.",
     ]
     for line in lines:
-        sheet.append([line])
+        sheet.append([_xml_safe(line)])
         sheet.cell(row=sheet.max_row, column=1).data_type = "s"
     sheet.column_dimensions["A"].width = 120
+
+
+def _xml_safe(text: str) -> str:
+    return XML_ILLEGAL.sub("\ufffd", text)
 
 
 def _xlsx_value(value):
