@@ -119,6 +119,7 @@ def test_a_prefilled_xlsx_batch_explains_the_decision_column_and_lists_its_value
         "suggestion is right), fix (after changing the label to one of Adelie, Chinstrap, Gentoo) or skip "
         "(you cannot decide). A row with neither a decision nor a changed label is not an answer."
     )
+    assert lines[3] == "Leave the decision empty to answer a row later: it stays pending. A partly filled batch imports its answered rows."
 
 
 def test_a_long_class_list_goes_on_a_hidden_sheet(tmp_path):
@@ -309,3 +310,20 @@ def test_control_characters_no_xlsx_cell_can_hold_are_replaced_with_a_warning(tm
     )
     sheet = _workbook(out)["batch"]
     assert {sheet.cell(row=r, column=3).value for r in (2, 3)} == {"a\ufffdb", "c\ufffdd"}
+
+
+def test_rewrite_without_the_model_that_chose_the_batch_warns_and_keeps_the_rows(trained_project):
+    report = _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))
+    batch = trained_project / report["file"]
+    ids = read_batch_ids(batch)
+    batch.unlink()
+    model = json.loads((trained_project / "state.json").read_text())["models"][0]["file"]
+    (trained_project / model).unlink()
+    result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001")
+    assert (result.exit_code, result.stdout) == (0, "batches/batch-0001.csv\n")
+    assert result.stderr == (
+        f"warning: {trained_project / model}: model file is missing; run `activelearn train` to make a new one; "
+        "batch-0001 is written again without its suggestion and confidence columns\n"
+        "batch-0001: wrote its 5 rows again from state.json\n"
+    )
+    assert read_batch_ids(batch) == ids

@@ -133,7 +133,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list
                 cell.number_format = "@"
     sheet.freeze_panes = "B2"
     _add_drop_downs(book, sheet, columns, len(frame), fill_in)
-    _add_instructions(book, columns, fill_in)
+    _add_instructions(book, fill_in)
     with atomic_path(path) as tmp:
         book.save(tmp)
 
@@ -194,10 +194,11 @@ def _add_drop_downs(book, sheet, columns: list[str], rows: int, fill_in: FillIn)
 
 
 def _list_validation(book, values: list[str], lists_column: str):
+    """A list validation of `values`: inline, or from column `lists_column` of the hidden sheet."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
     inline = ",".join(values)
-    if len(inline) <= INLINE_LIST_CHARS and not any(c in inline for c in '"') and all("," not in v for v in values):
+    if len(inline) <= INLINE_LIST_CHARS and '"' not in inline and all("," not in v for v in values):
         formula = f'"{_xml_safe(inline)}"'
     else:  # too long, or a value with a comma: the values go on a hidden sheet the list refers to
         lists = book[LISTS_SHEET] if LISTS_SHEET in book.sheetnames else book.create_sheet(LISTS_SHEET)
@@ -212,7 +213,8 @@ def _list_validation(book, values: list[str], lists_column: str):
     )
 
 
-def _add_instructions(book, columns: list[str], fill_in: FillIn) -> None:
+def _add_instructions(book, fill_in: FillIn) -> None:
+    """The second sheet, "How to fill in": what to write where, and how to hand the file back."""
     sheet = book.create_sheet("How to fill in", 1)
     label, classes = fill_in.label_column, fill_in.classes
     listed = f"one of {', '.join(classes)}" if len(classes) <= 12 else f"one of the {len(classes)} classes"
@@ -229,7 +231,8 @@ def _add_instructions(book, columns: list[str], fill_in: FillIn) -> None:
         f"How to fill in {fill_in.batch}",
         first,
         f"If you cannot decide, write {skip}: the row is never trained on, and not offered again.",
-        "Leave the label empty to answer a row later: it stays pending. A partly filled batch imports its answered rows.",
+        f"Leave the {DECISION_COLUMN if fill_in.prefilled else 'label'} empty to answer a row later: it stays pending. "
+        "A partly filled batch imports its answered rows.",
         f'Do not edit the column "{fill_in.id_column}": it is how each answer finds its row. The other columns are '
         "there to help you decide; editing them changes nothing.",
         "Save the file as .xlsx (or as .csv), under any name, and hand it back: activelearn import-labels FILE.",

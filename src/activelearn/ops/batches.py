@@ -147,9 +147,9 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
         if batch.model_version is not None:
             try:
                 pipeline, columns = model_version(project, batch.model_version)
-            except ActivelearnError:
-                warnings.append(f"model {batch.model_version}, which chose {batch.name}, is gone: "
-                                "the batch is written without its confidence column")
+            except ActivelearnError as exc:
+                lost = "confidence column" if batch.prefilled else "suggestion and confidence columns"
+                warnings.append(f"{exc.message}; {batch.name} is written again without its {lost}")
         context = Context(config.id_column, config.columns, config.seed, 0, pipeline, columns)
         frame, _ = batch_table(project, context, batch.ids, batch.prefilled, sent=batch.suggestions if batch.prefilled else None)
         fill_in = FillIn(batch.name, config.id_column, config.label_column, config.classes, config.skip_values, batch.prefilled)
