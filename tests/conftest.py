@@ -99,3 +99,15 @@ def copy_sample(tmp_path):
         return target
 
     return copy
+
+
+def require_program(name: str) -> str:
+    """The path of an outside program a test drives (LibreOffice's soffice). A developer without it
+    gets a skip that names the package; CI (ACTIVELEARN_REQUIRE_PROGRAMS=1, set by .ci/run, which
+    installs them) fails instead, so the test always runs there."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("ACTIVELEARN_REQUIRE_PROGRAMS") == "1":
+            pytest.fail(f"{name} is not installed (apt-get install libreoffice-calc-nogui)")
+        pytest.skip(f"{name} is not installed (apt-get install libreoffice-calc-nogui)")
+    return path

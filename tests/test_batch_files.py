@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+from .conftest import SAMPLE, fill_batch, read_batch_ids, require_program, run_cli, snapshot
 
 
 def _json(result) -> dict:
@@ -181,11 +181,12 @@ def test_libreoffice_reads_xlsx_formula_like_text_as_text(tmp_path):
     import csv
     import subprocess
 
+    soffice = require_program("soffice")
     project = _formula_project(tmp_path)
     out = tmp_path / "batch.xlsx"
     assert run_cli("-C", project, "query", "-n", "21", "--out", out).exit_code == 0
     subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless", "--convert-to",
+        [soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless", "--convert-to",
          "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path / "lo"), str(out)],
         check=True, capture_output=True, timeout=180,
     )
