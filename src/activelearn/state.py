@@ -59,6 +59,9 @@ class ModelRecord:
     eval_metrics: dict | None = None  # on the evaluation labels (evaluation.evaluate), if any
     eval_sha256: str = ""  # digest of the evaluation labels it was measured on
     stop_signals: dict | None = None  # on the stop set (stopping.stop_set_signals)
+    # why it was trained: "first", "labels" (new labels), "settings" (same labels, other model
+    # settings) or "forced" (train --force on the same labels); "" in records written before
+    change: str = ""
 
 
 @dataclass

@@ -69,6 +69,8 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
+        change = ("first" if latest is None else "labels" if latest.labels_sha256 != digest
+                  else "settings" if latest.training_key != key else "forced")
         version = state.next_model_version()
         path = paths.models / f"model-{version:04d}.joblib"
         classes, counts = np.unique(labels, return_counts=True)
@@ -90,6 +92,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             eval_metrics=eval_metrics,
             eval_sha256=eval_digest,
             stop_signals=stop_signals,
+            change=change,
         )
         metadata = {**record.__dict__, "classes": [str(c) for c in fitted.pipeline.classes_],
                     "columns": config.columns, "id_column": config.id_column,
