@@ -153,3 +153,42 @@ def test_min_eval_per_class_is_a_stop_key(penguins_project):
     result = run_cli("-C", penguins_project, "status")
     assert result.exit_code == 1
     assert result.stderr.strip() == (f"error: {config}: [stop] min_eval_per_class must be at least 1, not 0")
+
+
+# --- sparklines on a fixed scale ----------------------------------------------------------------
+
+
+def test_sparklines_are_drawn_on_the_zero_to_one_scale():
+    from activelearn.render import sparkline
+
+    assert sparkline([0.60, 0.63, 0.57, 0.61]) == "▅▆▅▅"  # noise stays flat
+    assert sparkline([0.0, 0.5, 1.0]) == "▁▅█"
+    assert sparkline([0.41, 0.41]) == "▄▄"
+    assert sparkline([0.90, 0.95, 1.0]) == "███"  # a rise near the top is not blown up either
+
+
+@pytest.fixture(scope="module")
+def evaluated_project(tmp_path_factory):
+    """Penguins with a 40-row evaluation set and three models (6, 16 and 26 labels); tests only read it."""
+    project = tmp_path_factory.mktemp("issue11") / "proj"
+    run_cli("-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species")
+    batch = project / run_cli("-q", "-C", project, "query", "--eval", "40").stdout.strip()
+    fill_batch(batch, SAMPLE / "penguins_answers.csv")
+    run_cli("-q", "-C", project, "import-labels", batch)
+    run_cli("-q", "-C", project, "train")
+    for _ in range(2):
+        batch = project / run_cli("-q", "-C", project, "query", "-n", "10").stdout.strip()
+        fill_batch(batch, SAMPLE / "penguins_answers.csv")
+        run_cli("-q", "-C", project, "import-labels", batch)
+        assert run_cli("-q", "-C", project, "train").exit_code == 0
+    return project
+
+
+def test_status_prints_the_sparkline_on_the_fixed_scale(evaluated_project):
+    project = evaluated_project
+    status = json.loads(run_cli("-C", project, "status", "--json").stdout)
+    curve = [m["eval_metrics"]["f1_macro"] for m in status["models"]]
+    text = run_cli("-C", project, "status").stdout
+    line = next(line for line in text.splitlines() if line.startswith("eval macro-F1 "))
+    bars = "".join("▁▂▃▄▅▆▇█"[min(7, int(v * 8))] for v in curve)
+    assert line == f"eval macro-F1 {bars}  {curve[0]:.3f} -> {curve[-1]:.3f} (scale 0-1)"

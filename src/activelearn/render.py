@@ -256,7 +256,7 @@ def _learning_curve(console, result) -> None:
     eval_curve = [m.eval_metrics["f1_macro"] for m in result.models if m.eval_metrics]
     for name, curve in (("cv macro-F1  ", cv_curve), ("eval macro-F1", eval_curve)):
         if len(curve) >= 2:
-            console.print(f"{name} {sparkline(curve)}  {curve[0]:.3f} -> {curve[-1]:.3f}")
+            console.print(f"{name} {sparkline(curve)}  {curve[0]:.3f} -> {curve[-1]:.3f} (scale 0-1)")
     if not result.evaluation_labels:
         console.print("no evaluation labels: cross-validation on chosen rows is optimistic; "
                       "draw an honest set with `activelearn query --eval 50`")
@@ -265,12 +265,11 @@ def _learning_curve(console, result) -> None:
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float]) -> str:
-    """Values as bars from their lowest to their highest (the numbers are printed beside)."""
-    low, high = min(values), max(values)
-    if high - low < 1e-9:
-        return SPARKS[len(SPARKS) // 2] * len(values)
-    return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / (high - low) * len(SPARKS)))] for v in values)
+def sparkline(values: list[float], low: float = 0.0, high: float = 1.0) -> str:
+    """Values as bars on the fixed scale low-high: stretched to their own range, noise would look
+    like a trend."""
+    span = high - low
+    return "".join(SPARKS[max(0, min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS))))] for v in values)
 
 
 def _stopping(console, stop) -> None:
