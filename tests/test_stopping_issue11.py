@@ -192,3 +192,79 @@ def test_status_prints_the_sparkline_on_the_fixed_scale(evaluated_project):
     line = next(line for line in text.splitlines() if line.startswith("eval macro-F1 "))
     bars = "".join("▁▂▃▄▅▆▇█"[min(7, int(v * 8))] for v in curve)
     assert line == f"eval macro-F1 {bars}  {curve[0]:.3f} -> {curve[-1]:.3f} (scale 0-1)"
+
+
+# --- per-class precision and recall -------------------------------------------------------------
+
+
+def _per_class_lines(metrics: dict, title: str) -> list[str]:
+    lines = [title]
+    width = max(len(c) for c in metrics["per_class"])
+    for name, m in metrics["per_class"].items():
+        support = f"  {m['support']} labels" if "support" in m else ""
+        lines.append(f"  {name.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}")
+    return lines
+
+
+def test_train_shows_precision_and_recall_per_class(evaluated_project, tmp_path):
+    import shutil
+
+    project = tmp_path / "copy"
+    shutil.copytree(evaluated_project, project)
+    result = run_cli("-C", project, "train", "--force")
+    assert result.exit_code == 0, result.stderr
+    trained = json.loads(run_cli("-C", project, "status", "--json").stdout)["models"][-1]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("model 4: logistic on 26 labels")
+    cv = trained["cv_metrics"]
+    assert set(cv["per_class"]) == {"Adelie", "Chinstrap", "Gentoo"}
+    assert lines[1:] == (_per_class_lines(trained["eval_metrics"], "evaluation per class:")
+                         + _per_class_lines(cv, f"cross-validated per class ({trained['cv_folds']} folds):"))
+    assert result.stderr == ""
+
+
+def test_status_verbose_shows_precision_and_recall_per_class_of_the_latest_model(evaluated_project):
+    status = json.loads(run_cli("-C", evaluated_project, "status", "--json").stdout)
+    latest = status["models"][-1]
+    verbose = run_cli("-v", "-C", evaluated_project, "status")
+    assert verbose.exit_code == 0
+    expected = (_per_class_lines(latest["eval_metrics"], f"model {latest['version']}, evaluation per class:")
+                + _per_class_lines(latest["cv_metrics"], f"model {latest['version']}, cross-validated per class "
+                                                          f"({latest['cv_folds']} folds):"))
+    text = verbose.stdout.splitlines()
+    start = text.index(expected[0])
+    assert text[start:start + len(expected)] == expected
+    assert expected[0] not in run_cli("-C", evaluated_project, "status").stdout  # only with -v
+
+
+# --- status on an 80-column terminal ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_status_fits_an_80_column_terminal(evaluated_project, monkeypatch, verbose):
+    from rich.console import Console
+
+    from activelearn import render
+
+    monkeypatch.setattr(render, "stdout", lambda: Console(width=80, highlight=False))  # a terminal of 80 columns
+    result = run_cli(*verbose, "-C", evaluated_project, "status")
+    assert result.exit_code == 0
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, [line for line in lines if len(line) > 80]
+    table = lines[lines.index("learning curve (one row per model version)") + 1:]
+    # one heading line and one line per model: no row wrapped onto a second line
+    assert len([line for line in table[:12] if line.startswith("┃")]) == 1, "\n".join(table[:12])
+    rows = [line for line in table[:12] if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == ["1", "2", "3"], "\n".join(table[:12])
+
+
+def test_status_on_a_wide_terminal_keeps_every_column(evaluated_project, monkeypatch):
+    from rich.console import Console
+
+    from activelearn import render
+
+    monkeypatch.setattr(render, "stdout", lambda: Console(width=140, highlight=False))
+    text = run_cli("-C", evaluated_project, "status").stdout
+    header = next(line for line in text.splitlines() if line.startswith("┃") and "version" in line)
+    for column in ("cv acc.", "cv macro-F1", "eval macro-F1 [95%]", "kappa vs prev.", "trained (UTC)"):
+        assert column in header

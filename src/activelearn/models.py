@@ -80,7 +80,7 @@ def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.nd
 @dataclass
 class FitResult:
     pipeline: object
-    cv_metrics: dict[str, float] | None
+    cv_metrics: dict | None  # accuracy, balanced_accuracy, f1_macro and per_class
     cv_folds: int
     fit_seconds: float
 
@@ -108,14 +108,21 @@ def fit_model(
     return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
 
 
-def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict[str, float] | None, int]:
-    """Accuracy, balanced accuracy and macro-F1 over stratified folds; None with too few labels."""
+def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict | None, int]:
+    """Accuracy, balanced accuracy and macro-F1 over stratified folds, and precision and recall
+    per class (`per_class`); None with too few labels."""
+    from sklearn.metrics import make_scorer, precision_score, recall_score
     from sklearn.model_selection import StratifiedKFold, cross_validate
 
     folds = min(CV_MAX_FOLDS, _smallest_class(y))
     if folds < 2:
         return None, 0
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    classes = [str(c) for c in np.unique(y)]
+    scoring = {name: name for name in ("accuracy", "balanced_accuracy", "f1_macro")}
+    for i, label in enumerate(np.unique(y)):
+        for kind, score in (("precision", precision_score), ("recall", recall_score)):
+            scoring[f"{kind}_{i}"] = make_scorer(score, labels=[label], average="macro", zero_division=0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -124,7 +131,7 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict[str, float
                 X,
                 y,
                 cv=splitter,
-                scoring=("accuracy", "balanced_accuracy", "f1_macro"),
+                scoring=scoring,
                 error_score=np.nan,
             )
     except (ValueError, NotEnoughLabelsError):
@@ -136,7 +143,11 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict[str, float
     }
     if any(np.isnan(v) for v in metrics.values()):
         return None, 0
-    return {k: round(v, 4) for k, v in metrics.items()}, folds
+    per_class = {
+        label: {kind: round(float(np.mean(scores[f"test_{kind}_{i}"])), 4) for kind in ("precision", "recall")}
+        for i, label in enumerate(classes)
+    }
+    return {**{k: round(v, 4) for k, v in metrics.items()}, "per_class": per_class}, folds
 
 
 def library_versions() -> dict[str, str]:

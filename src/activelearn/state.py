@@ -52,7 +52,7 @@ class ModelRecord:
     label_log_sha256: str
     training_key: str
     fit_seconds: float
-    cv_metrics: dict[str, float] | None = None
+    cv_metrics: dict | None = None  # accuracy, balanced_accuracy, f1_macro, per_class (models.cross_validated_metrics)
     cv_folds: int = 0
     label_log_rows: int = 0  # answers in the (append-only) log when this model was trained
     labels_sha256: str = ""  # digest of the (id, label) pairs it was trained on

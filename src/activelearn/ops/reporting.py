@@ -19,7 +19,7 @@ class ModelStatus:
     created: str
     model: str
     n_labels: int
-    cv_metrics: dict[str, float] | None
+    cv_metrics: dict | None
     cv_folds: int
     labels_per_class: dict[str, int] = field(default_factory=dict)
     eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals

@@ -24,7 +24,7 @@ class TrainResult:
     model: str
     n_labels: int
     labels_per_class: dict[str, int]
-    cv_metrics: dict[str, float] | None
+    cv_metrics: dict | None
     cv_folds: int
     fit_seconds: float
     up_to_date: bool = False
