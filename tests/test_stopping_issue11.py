@@ -268,3 +268,37 @@ def test_status_on_a_wide_terminal_keeps_every_column(evaluated_project, monkeyp
     header = next(line for line in text.splitlines() if line.startswith("┃") and "version" in line)
     for column in ("cv acc.", "cv macro-F1", "eval macro-F1 [95%]", "kappa vs prev.", "trained (UTC)"):
         assert column in header
+
+
+# --- presets slow on many sparse features -------------------------------------------------------
+
+
+def test_gradient_boosting_on_text_is_warned_about_at_init_and_train(tmp_path):
+    project = tmp_path / "reviews"
+    init = run_cli("init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment",
+                   "--text-columns", "text", "--model", "gradient-boosting")
+    assert init.exit_code == 0, init.stderr
+    assert init.stdout.strip() == str(project)
+    assert ("warning: gradient-boosting is slow on many sparse features, and the text column text gives "
+            "thousands: fitting may take many minutes; logistic or linear-svm fit them in seconds "
+            "(init --model logistic)") in init.stderr
+    train = run_cli("-C", project, "train", "--json")
+    assert train.exit_code == 0, train.stderr
+    model = json.loads(train.stdout)
+    from activelearn.models import load_model
+
+    features = load_model(project / "models" / f"model-{model['version']:04d}.joblib")[0].named_steps["model"].n_features_in_
+    assert train.stderr.strip() == (
+        f"warning: gradient-boosting is slow on many sparse features, and this model has {features:,} "
+        f"(the text column text): it took {model['fit_seconds']:.1f} s on {model['n_labels']} labels, and "
+        f"takes longer as labels grow; logistic or linear-svm fit them in seconds ([model] name = \"logistic\" "
+        f"in activelearn.toml)")
+
+
+def test_random_forest_on_a_few_numeric_columns_is_not_warned_about(tmp_path):
+    project = tmp_path / "penguins"
+    init = run_cli("init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species",
+                   "--model", "random-forest")
+    assert init.exit_code == 0 and "slow" not in init.stderr
+    train = run_cli("-C", project, "train")
+    assert train.exit_code == 0 and train.stderr == ""

@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns
 from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
-from ..models import fit_model, library_versions, load_model, save_model
+from ..models import fit_model, library_versions, load_model, save_model, slow_preset_warning
 from ..pool import pool_columns, read_rows, rows_at
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
@@ -66,6 +66,10 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
                 raise
             raise NotEnoughLabelsError(f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)") from None
         warnings: list[str] = []
+        slow = slow_preset_warning(config.model, config.columns, f'[model] name = "logistic" in {paths.config.name}',
+                                   getattr(fitted.pipeline[-1], "n_features_in_", None), fitted.fit_seconds, len(labels))
+        if slow:
+            warnings.append(slow)
         stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
