@@ -269,7 +269,7 @@ scheduler = {_toml_str(config.scheduler)}   # with engine = "dask": tcp://host:8
 budget = {config.budget}              # labels you can afford (0: no budget)
 agreement = {config.stop_agreement}        # stabilizing predictions: kappa between consecutive models on the stop set ...
 window = {config.stop_window}              # ... at least this high for this many models in a row
-min_gain = {config.stop_min_gain}        # evaluation plateau: every change over the window within half the macro-F1 interval, or within this
+min_gain = {config.stop_min_gain}        # evaluation plateau: a change within this (or half the interval's half-width) is no gain
 min_eval_per_class = {config.stop_min_eval_per_class}   # evaluation labels every class needs before a plateau is judged
 uncertain_share = {config.stop_uncertain_share}   # share of the stop set the model is unsure about, at or below this
 """

@@ -66,8 +66,9 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
                 raise
             raise NotEnoughLabelsError(f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)") from None
         warnings: list[str] = []
+        features = getattr(fitted.pipeline[-1], "n_features_in_", None)
         slow = slow_preset_warning(config.model, config.columns, f'[model] name = "logistic" in {paths.config.name}',
-                                   getattr(fitted.pipeline[-1], "n_features_in_", None), fitted.fit_seconds, len(labels))
+                                   features, fitted.fit_seconds, len(labels))
         if slow:
             warnings.append(slow)
         stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
