@@ -30,7 +30,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "columns": (),  # any column name
     "model": ("name",),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler"),
-    "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share"),
+    "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class"),
 }
 
 
@@ -57,8 +57,11 @@ class Config:
     budget: int = 0
     stop_agreement: float = 0.99  # kappa between consecutive models on the stop set
     stop_window: int = 3  # ... over this many consecutive models
-    stop_min_gain: float = 0.01  # evaluation macro-F1 gain below which it has plateaued
+    stop_min_gain: float = 0.01  # evaluation macro-F1 change too small to count, whatever the interval
     stop_uncertain_share: float = 0.02  # share of the stop set the model is unsure about
+    # evaluation labels every class needs before the plateau is judged: below 10, one answer moves
+    # that class's recall by more than 0.1 and its interval spans about half the range
+    stop_min_eval_per_class: int = 10
     column_notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def columns_with_role(self, *roles: str) -> list[str]:
@@ -123,6 +126,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         stop_window=_positive_int(stop.get("window", 3), where, "[stop] window"),
         stop_min_gain=_fraction(stop.get("min_gain", 0.01), where, "[stop] min_gain"),
         stop_uncertain_share=_fraction(stop.get("uncertain_share", 0.02), where, "[stop] uncertain_share"),
+        stop_min_eval_per_class=_positive_int(stop.get("min_eval_per_class", 10), where, "[stop] min_eval_per_class"),
     )
     if len(set(c.casefold() for c in config.classes)) != len(config.classes):
         raise ConfigError(f"{where}: [data] classes has two classes that differ only in case")
@@ -265,6 +269,7 @@ scheduler = {_toml_str(config.scheduler)}   # with engine = "dask": tcp://host:8
 budget = {config.budget}              # labels you can afford (0: no budget)
 agreement = {config.stop_agreement}        # stabilizing predictions: kappa between consecutive models on the stop set ...
 window = {config.stop_window}              # ... at least this high for this many models in a row
-min_gain = {config.stop_min_gain}        # evaluation macro-F1 gained over the window below this: a plateau
+min_gain = {config.stop_min_gain}        # evaluation plateau: a change within this (or half the interval's half-width) is no gain
+min_eval_per_class = {config.stop_min_eval_per_class}   # evaluation labels every class needs before a plateau is judged
 uncertain_share = {config.stop_uncertain_share}   # share of the stop set the model is unsure about, at or below this
 """

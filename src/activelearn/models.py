@@ -20,6 +20,7 @@ class Preset:
     name: str
     dense: bool = False  # the model needs a dense matrix
     scaling: str = "standard"
+    slow_on_many_features: bool = False  # trees: minutes on thousands of one-hot / TF-IDF columns
 
     def estimator(self, seed: int, labels: np.ndarray):
         if self.name == "logistic":
@@ -56,12 +57,35 @@ PRESETS = {
     p.name: p
     for p in (
         Preset("logistic"),
-        Preset("random-forest"),
-        Preset("gradient-boosting", dense=True),
+        Preset("random-forest", slow_on_many_features=True),
+        Preset("gradient-boosting", dense=True, slow_on_many_features=True),
         Preset("naive-bayes", scaling="minmax"),
         Preset("linear-svm"),
     )
 }
+
+
+MANY_FEATURES = 1000  # beyond this many columns (one-hot and TF-IDF), a slow preset is warned about
+FAST_PRESETS = "logistic or linear-svm"
+
+
+def slow_preset_warning(model: str, columns: dict[str, str], how_to_change: str,
+                        features: int | None = None, fit_seconds: float = 0.0, labels: int = 0) -> str | None:
+    """A warning when the preset is known to be slow on the features: text columns, or (once a
+    model is fitted) more than MANY_FEATURES columns; None otherwise."""
+    if not PRESETS[model].slow_on_many_features:
+        return None
+    text = [name for name, role in columns.items() if role == "text"]
+    if not text and (features is None or features <= MANY_FEATURES):
+        return None
+    source = (f"the text column{'s' * (len(text) != 1)} {', '.join(text)}" if text
+              else "one-hot categories and other columns")
+    if features is None:
+        cost = f"{source} give{'s' * (len(text) == 1)} thousands: fitting may take many minutes"
+    else:
+        cost = (f"this model has {features:,} ({source}): it took {fit_seconds:.1f} s on {labels} labels, "
+                "and takes longer as labels grow")
+    return f"{model} is slow on many sparse features, and {cost}; {FAST_PRESETS} fit them in seconds ({how_to_change})"
 
 
 def _smallest_class(labels: np.ndarray) -> int:
@@ -80,7 +104,7 @@ def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.nd
 @dataclass
 class FitResult:
     pipeline: object
-    cv_metrics: dict[str, float] | None
+    cv_metrics: dict | None  # accuracy, balanced_accuracy, f1_macro and per_class
     cv_folds: int
     fit_seconds: float
 
@@ -108,14 +132,21 @@ def fit_model(
     return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
 
 
-def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict[str, float] | None, int]:
-    """Accuracy, balanced accuracy and macro-F1 over stratified folds; None with too few labels."""
+def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict | None, int]:
+    """Accuracy, balanced accuracy and macro-F1 over stratified folds, and precision and recall
+    per class (`per_class`); None with too few labels."""
+    from sklearn.metrics import make_scorer, precision_score, recall_score
     from sklearn.model_selection import StratifiedKFold, cross_validate
 
     folds = min(CV_MAX_FOLDS, _smallest_class(y))
     if folds < 2:
         return None, 0
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    classes = [str(c) for c in np.unique(y)]
+    scoring = {name: name for name in ("accuracy", "balanced_accuracy", "f1_macro")}
+    for i, label in enumerate(np.unique(y)):
+        for kind, score in (("precision", precision_score), ("recall", recall_score)):
+            scoring[f"{kind}_{i}"] = make_scorer(score, labels=[label], average="macro", zero_division=0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -124,7 +155,7 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict[str, float
                 X,
                 y,
                 cv=splitter,
-                scoring=("accuracy", "balanced_accuracy", "f1_macro"),
+                scoring=scoring,
                 error_score=np.nan,
             )
     except (ValueError, NotEnoughLabelsError):
@@ -136,7 +167,11 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict[str, float
     }
     if any(np.isnan(v) for v in metrics.values()):
         return None, 0
-    return {k: round(v, 4) for k, v in metrics.items()}, folds
+    per_class = {
+        label: {kind: round(float(np.mean(scores[f"test_{kind}_{i}"])), 4) for kind in ("precision", "recall")}
+        for i, label in enumerate(classes)
+    }
+    return {**{k: round(v, 4) for k, v in metrics.items()}, "per_class": per_class}, folds
 
 
 def library_versions() -> dict[str, str]:

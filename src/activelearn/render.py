@@ -18,8 +18,10 @@ def stderr() -> Console:
 
 @cache
 def stdout() -> Console:
-    # a pipe or a cron log has no width: do not squeeze tables into 80 columns
-    return Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 120)
+    # a pipe or a cron log has no width: do not squeeze tables into 80 columns, nor cut lines;
+    # a terminal has one: fit tables to it and wrap long lines at words
+    tty = sys.stdout.isatty()
+    return Console(soft_wrap=not tty, highlight=False, width=None if tty else 120)
 
 
 @contextlib.contextmanager
@@ -97,6 +99,23 @@ def train_result(result, opts) -> None:
     if result.eval_metrics:
         line += f"; evaluation {_eval_metrics(result.eval_metrics)}"
     print(line)
+    for text in _per_class_scores(result.eval_metrics, result.cv_metrics, result.cv_folds):
+        print(text)
+
+
+def _per_class_scores(eval_metrics: dict | None, cv_metrics: dict | None, folds: int, title: str = "") -> list[str]:
+    """Precision and recall per class, on the evaluation set and cross-validated: one line each."""
+    lines = []
+    for metrics, name in ((eval_metrics, "evaluation per class:"),
+                          (cv_metrics, f"cross-validated per class ({folds} folds):")):
+        if not metrics or not metrics.get("per_class"):
+            continue
+        lines.append(f"{title}{name}")
+        width = max(len(c) for c in metrics["per_class"])
+        for label, m in metrics["per_class"].items():
+            support = f"  {m['support']} labels" if "support" in m else ""
+            lines.append(f"  {label.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}")
+    return lines
 
 
 def _eval_metrics(metrics: dict | None) -> str:
@@ -232,6 +251,11 @@ def status_report(result, opts) -> None:
         console.print(f"no pending batches ({result.answered_batches} answered, {result.released_batches} released or expired)")
     if result.models:
         _learning_curve(console, result)
+        if opts.verbose:
+            latest = result.models[-1]
+            for line in _per_class_scores(latest.eval_metrics, latest.cv_metrics, latest.cv_folds,
+                                          title=f"model {latest.version}, "):
+                console.print(escape(line))
         if not result.model_up_to_date:
             since = result.answers_since_model
             why = f"{since} answer{'s' * (since != 1)} since the last model" if since else "labels or settings changed since the last model"
@@ -247,27 +271,33 @@ def _learning_curve(console, result) -> None:
     """One row per model version: labels, cross-validated and evaluation metrics, the stop-set
     signals; and a sparkline of macro-F1 against the rounds."""
     models = Table(title="learning curve (one row per model version)", title_justify="left")
-    for column in ("version", "labels", "cv acc.", "cv macro-F1", "eval macro-F1 [95%]", "eval n",
-                   "kappa vs prev.", "unsure", "trained (UTC)"):
-        models.add_column(column, justify="left" if column in ("eval macro-F1 [95%]", "trained (UTC)") else "right")
+    # below 100 columns: shorter headings, no cv accuracy nor date, so that a row stays one line
+    narrow = console.width < 100
+    headings = (("ver.", "labels", "cv F1", "eval F1 [95%]", "n", "kappa", "unsure") if narrow else
+                ("version", "labels", "cv acc.", "cv macro-F1", "eval macro-F1 [95%]", "eval n",
+                 "kappa vs prev.", "unsure", "trained (UTC)"))
+    for column in headings:
+        models.add_column(column, justify="left" if column.startswith(("eval", "trained")) else "right",
+                          no_wrap=True, overflow="ellipsis")
     for m in result.models:
         cv = (lambda k: f"{m.cv_metrics[k]:.3f}") if m.cv_metrics else (lambda k: "-")
         e = m.eval_metrics
         evaluation = f"{e['f1_macro']:.3f} [{e['ci95']['f1_macro'][0]:.2f}, {e['ci95']['f1_macro'][1]:.2f}]" if e else "-"
         signals = m.stop_signals or {}
         kappa = signals.get("agreement")
-        models.add_row(
+        cells = [
             str(m.version), str(m.n_labels), cv("accuracy"), cv("f1_macro"), evaluation, str(e["n"]) if e else "-",
             f"{kappa:.3f}" if kappa is not None else "-",
             f"{signals['uncertain_share']:.1%}" if "uncertain_share" in signals else "-",
             m.created[:16].replace("T", " "),
-        )
+        ]
+        models.add_row(*([cells[0], cells[1], *cells[3:8]] if narrow else cells))
     console.print(models)
     cv_curve = [m.cv_metrics["f1_macro"] for m in result.models if m.cv_metrics]
     eval_curve = [m.eval_metrics["f1_macro"] for m in result.models if m.eval_metrics]
     for name, curve in (("cv macro-F1  ", cv_curve), ("eval macro-F1", eval_curve)):
         if len(curve) >= 2:
-            console.print(f"{name} {sparkline(curve)}  {curve[0]:.3f} -> {curve[-1]:.3f}")
+            console.print(f"{name} {sparkline(curve)}  {curve[0]:.3f} -> {curve[-1]:.3f} (scale 0-1)")
     if not result.evaluation_labels:
         console.print("no evaluation labels: cross-validation on chosen rows is optimistic; "
                       "draw an honest set with `activelearn query --eval 50`")
@@ -276,12 +306,11 @@ def _learning_curve(console, result) -> None:
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float]) -> str:
-    """Values as bars from their lowest to their highest (the numbers are printed beside)."""
-    low, high = min(values), max(values)
-    if high - low < 1e-9:
-        return SPARKS[len(SPARKS) // 2] * len(values)
-    return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / (high - low) * len(SPARKS)))] for v in values)
+def sparkline(values: list[float], low: float = 0.0, high: float = 1.0) -> str:
+    """Values as bars on the fixed scale low-high: stretched to their own range, noise would look
+    like a trend."""
+    span = high - low
+    return "".join(SPARKS[max(0, min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS))))] for v in values)
 
 
 def _stopping(console, stop) -> None:

@@ -52,13 +52,16 @@ class ModelRecord:
     label_log_sha256: str
     training_key: str
     fit_seconds: float
-    cv_metrics: dict[str, float] | None = None
+    cv_metrics: dict | None = None  # accuracy, balanced_accuracy, f1_macro, per_class (models.cross_validated_metrics)
     cv_folds: int = 0
     label_log_rows: int = 0  # answers in the (append-only) log when this model was trained
     labels_sha256: str = ""  # digest of the (id, label) pairs it was trained on
     eval_metrics: dict | None = None  # on the evaluation labels (evaluation.evaluate), if any
     eval_sha256: str = ""  # digest of the evaluation labels it was measured on
     stop_signals: dict | None = None  # on the stop set (stopping.stop_set_signals)
+    # why it was trained: "first", "labels" (new labels), "settings" (same labels, other model
+    # settings) or "forced" (train --force on the same labels); "" in records written before
+    change: str = ""
 
 
 @dataclass

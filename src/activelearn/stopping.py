@@ -61,16 +61,34 @@ class StopDecision:
     signals: dict[str, Signal] = field(default_factory=dict)  # by name, for `jq .stop.signals.budget`
 
 
+PLATEAU_NOISE_FRACTION = 0.5  # changes within this share of the interval's half-width are noise
+PLATEAU_MAX_HALF_WIDTH = 0.05  # a macro-F1 interval wider than +-this cannot show a plateau
+
+
 def decide(models: list, labeled: int, config) -> StopDecision:
     """Judge the recorded signals of the model versions (oldest first) against the config."""
+    rounds = labeling_rounds(models)
     signals = [
-        _stabilizing(models, config),
-        _plateau(models, config),
-        _uncertainty(models, config),
+        _stabilizing(rounds, config),
+        _plateau(rounds, config),
+        _uncertainty(rounds, config),
         _budget(labeled, config),
     ]
     reasons = [s.detail for s in signals if s.met]
     return StopDecision(bool(reasons), reasons, {s.name: s for s in signals})
+
+
+def labeling_rounds(models: list) -> list:
+    """The models trained on labels other than their predecessor's: a forced retrain or a change of
+    model settings on the same labels says nothing about whether more labels still pay off."""
+    rounds, previous = [], None
+    for m in models:
+        if m.change in ("first", "labels"):
+            rounds.append(m)
+        elif not m.change and (previous is None or not m.labels_sha256 or m.labels_sha256 != previous.labels_sha256):
+            rounds.append(m)  # recorded before `change`: judged by its labels
+        previous = m
+    return rounds
 
 
 def _stabilizing(models: list, config) -> Signal:
@@ -91,21 +109,53 @@ def _stabilizing(models: list, config) -> Signal:
 
 
 def _plateau(models: list, config) -> Signal:
-    window, gain_needed = config.stop_window, config.stop_min_gain
-    scores = [m.eval_metrics["f1_macro"] for m in models if m.eval_metrics]
-    if not scores:
-        return Signal("evaluation_plateau", None, None, gain_needed,
-                      "no model measured on evaluation labels yet (draw them with query --eval N, "
-                      "or import-labels --eval; then train)")
-    if len(scores) <= window:
-        return Signal("evaluation_plateau", None, None, gain_needed,
-                      f"needs {window + 1} evaluated models; {len(scores)} so far")
-    gain = max(scores[-window:]) - max(scores[:-window])
-    met = gain < gain_needed
-    detail = (f"evaluation macro-F1 has plateaued: {gain:+.3f} over the last {window} models "
-              f"(less than {gain_needed:g})" if met else
-              f"evaluation macro-F1 still rises: {gain:+.3f} over the last {window} models")
-    return Signal("evaluation_plateau", met, round(gain, 4), gain_needed, detail)
+    """Met when the last `window` models each changed evaluation macro-F1 by no more than the noise
+    of its measurement: half the 95% interval's half-width (or `min_gain`, if larger). Judged only
+    on models measured on the same evaluation set, with `min_eval_per_class` labels of every class
+    in it and an interval narrow enough (PLATEAU_MAX_HALF_WIDTH) that a rise would show."""
+    name, window = "evaluation_plateau", config.stop_window
+    measured = [m for m in models if m.eval_metrics]
+    if not measured:
+        return Signal(name, None, None, None, "no model measured on evaluation labels yet (draw them with "
+                      "query --eval N, or import-labels --eval; then train)")
+    latest = measured[-1]
+    comparable = []
+    for m in reversed(measured):  # the latest models measured on the latest model's evaluation set
+        if m.eval_sha256 != latest.eval_sha256 or not m.eval_sha256:
+            break
+        comparable.insert(0, m)
+    metrics = latest.eval_metrics
+    support = {c: metrics["per_class"].get(c, {}).get("support", 0) for c in config.classes}
+    short = [c for c, n in support.items() if n < config.stop_min_eval_per_class]
+    if short:
+        return Signal(name, None, None, None,
+                      f"too few evaluation labels to judge a plateau: {_counts(short, support)}; needs at "
+                      f"least {config.stop_min_eval_per_class} per class ([stop] min_eval_per_class)")
+    low, high = metrics["ci95"]["f1_macro"]
+    half_width = round((high - low) / 2, 4)
+    if half_width > PLATEAU_MAX_HALF_WIDTH:
+        return Signal(name, None, None, None,
+                      f"the evaluation set is too small to judge a plateau: macro-F1 {metrics['f1_macro']:.3f} "
+                      f"is known to +-{half_width:.3f} (95%); label more evaluation rows (query --eval N) "
+                      f"until it is +-{PLATEAU_MAX_HALF_WIDTH:.3f} or less")
+    if len(comparable) <= window:
+        return Signal(name, None, None, None,
+                      f"needs {window + 1} models trained on new labels and measured on the current "
+                      f"evaluation set; {len(comparable)} so far")
+    scores = [m.eval_metrics["f1_macro"] for m in comparable[-window - 1:]]
+    tolerance = round(max(config.stop_min_gain, PLATEAU_NOISE_FRACTION * half_width), 4)
+    largest = round(max(abs(b - a) for a, b in zip(scores, scores[1:])), 4)
+    net = round(scores[-1] - scores[0], 4)
+    met = largest <= tolerance
+    if met:
+        detail = (f"evaluation macro-F1 has plateaued at {scores[-1]:.3f} [{low:.3f}, {high:.3f}]: it changed "
+                  f"at most {largest:.3f} from model to model over the last {window} (within +-{tolerance:.3f}, "
+                  + ("half its 95% interval)" if tolerance > config.stop_min_gain else "[stop] min_gain)"))
+    else:
+        moved = f"still rises: it gained {net:.3f}" if net > 0 else f"still changes: it dropped {-net:.3f}"
+        detail = (f"evaluation macro-F1 {moved} over the last {window} models "
+                  f"(a plateau needs every change within +-{tolerance:.3f})")
+    return Signal(name, met, largest, tolerance, detail)
 
 
 def _uncertainty(models: list, config) -> Signal:
@@ -118,7 +168,8 @@ def _uncertainty(models: list, config) -> Signal:
     share = shares[-1]
     if len(shares) < window:
         return Signal("pool_uncertainty", None, share, threshold,
-                      f"{share:.1%} of the stop set is uncertain; needs {window} models to judge, {len(shares)} so far")
+                      f"{share:.1%} of the stop set is uncertain; needs {window} models trained on new labels "
+                      f"to judge, {len(shares)} so far")
     highest = max(shares[-window:])
     met = highest <= threshold
     detail = (f"the models are sure of almost every row: at most {highest:.1%} of the stop set uncertain "
@@ -134,6 +185,15 @@ def _budget(labeled: int, config) -> Signal:
     detail = (f"the label budget is spent: {labeled} of {config.budget} labels" if met
               else f"{labeled} of {config.budget} budgeted labels used")
     return Signal("budget", met, labeled, config.budget, detail)
+
+
+def _counts(classes: list[str], support: dict[str, int]) -> str:
+    """'a has 3', 'a, b have 5 each' or 'a 3, b 7'."""
+    if len(classes) == 1:
+        return f"{classes[0]} has {support[classes[0]]}"
+    if len({support[c] for c in classes}) == 1:
+        return f"{', '.join(classes)} have {support[classes[0]]} each"
+    return ", ".join(f"{c} {support[c]}" for c in classes)
 
 
 def _series(values: list[float]) -> str:

@@ -64,6 +64,7 @@ def init_project(
                 text_columns=text_columns, ignore_columns=ignore_columns, warnings=warnings, sink=sink,
             )
         config = _config(scan, data, model, strategy, batch_size, seed)
+        _warn_if_slow(config, warnings)
         log = _label_log(scan.answers, Path(data))
         if len(log):
             write_label_log(paths.label_log, log)
@@ -86,6 +87,14 @@ def init_project(
         columns=[{"name": r.name, "role": r.role, "note": r.note} for r in roles],
         warnings=warnings,
     )
+
+
+def _warn_if_slow(config: Config, warnings: list[str]) -> None:
+    from ..models import slow_preset_warning
+
+    slow = slow_preset_warning(config.model, config.columns, "init --model logistic")
+    if slow:
+        warnings.append(slow)
 
 
 def _config(scan, data, model, strategy, batch_size, seed) -> Config:

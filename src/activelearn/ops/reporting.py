@@ -19,11 +19,12 @@ class ModelStatus:
     created: str
     model: str
     n_labels: int
-    cv_metrics: dict[str, float] | None
+    cv_metrics: dict | None
     cv_folds: int
     labels_per_class: dict[str, int] = field(default_factory=dict)
     eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals
     stop_signals: dict | None = None  # on the stop set: agreement with the previous model, uncertainty
+    change: str = ""  # why it was trained: first, labels, settings or forced (state.ModelRecord)
 
 
 @dataclass
@@ -68,7 +69,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
     pending = [b for b in overview if b.status == "open"]
     models = [
         ModelStatus(m.version, m.created, m.model, m.n_labels, m.cv_metrics, m.cv_folds, m.labels_per_class,
-                    m.eval_metrics, m.stop_signals)
+                    m.eval_metrics, m.stop_signals, m.change)
         for m in state.models
     ]
     latest = state.latest_model

@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns
 from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
-from ..models import fit_model, library_versions, load_model, save_model
+from ..models import fit_model, library_versions, load_model, save_model, slow_preset_warning
 from ..pool import pool_columns, read_rows, rows_at
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
@@ -24,7 +24,7 @@ class TrainResult:
     model: str
     n_labels: int
     labels_per_class: dict[str, int]
-    cv_metrics: dict[str, float] | None
+    cv_metrics: dict | None
     cv_folds: int
     fit_seconds: float
     up_to_date: bool = False
@@ -66,9 +66,16 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
                 raise
             raise NotEnoughLabelsError(f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)") from None
         warnings: list[str] = []
+        features = getattr(fitted.pipeline[-1], "n_features_in_", None)
+        slow = slow_preset_warning(config.model, config.columns, f'[model] name = "logistic" in {paths.config.name}',
+                                   features, fitted.fit_seconds, len(labels))
+        if slow:
+            warnings.append(slow)
         stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
+        change = ("first" if latest is None else "labels" if latest.labels_sha256 != digest
+                  else "settings" if latest.training_key != key else "forced")
         version = state.next_model_version()
         path = paths.models / f"model-{version:04d}.joblib"
         classes, counts = np.unique(labels, return_counts=True)
@@ -90,6 +97,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             eval_metrics=eval_metrics,
             eval_sha256=eval_digest,
             stop_signals=stop_signals,
+            change=change,
         )
         metadata = {**record.__dict__, "classes": [str(c) for c in fitted.pipeline.classes_],
                     "columns": config.columns, "id_column": config.id_column,

@@ -1,0 +1,304 @@
+"""Issue 11: the evaluation plateau judged against its interval, forced retrains not counted,
+per-class precision and recall, status on 80 columns, fixed-range sparklines, slow presets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from activelearn.config import Config
+from activelearn.state import ModelRecord
+from activelearn.stopping import decide
+
+from .conftest import SAMPLE, fill_batch, run_cli
+
+CLASSES = ("a", "b", "c", "d")
+
+
+def _config(**stop) -> Config:
+    return Config(id_column="id", label_column="y", classes=CLASSES, columns={"x": "numeric"}, **stop)
+
+
+def _model(version: int, f1: float | None, half_width: float = 0.1, per_class: int = 5,
+           eval_set: str = "set-1", change: str = "labels", labels: str | None = None) -> ModelRecord:
+    metrics = None
+    if f1 is not None:
+        metrics = {
+            "accuracy": f1, "balanced_accuracy": f1, "f1_macro": f1, "n": per_class * len(CLASSES),
+            "per_class": {c: {"precision": f1, "recall": f1, "support": per_class} for c in CLASSES},
+            "ci95": {m: [round(max(0.0, f1 - half_width), 4), round(min(1.0, f1 + half_width), 4)]
+                     for m in ("accuracy", "balanced_accuracy", "f1_macro")},
+        }
+    return ModelRecord(
+        version=version, file=f"models/model-{version:04d}.joblib", sha256="", created="2026-01-01T00:00:00",
+        model="logistic", n_labels=10 * version, labels_per_class={}, label_log_sha256="",
+        training_key=f"key-{labels or version}", fit_seconds=0.1, labels_sha256=labels or f"labels-{version}",
+        eval_metrics=metrics, eval_sha256=eval_set if metrics else "", change=change,
+        stop_signals={"rows": 100, "agreement": 0.8 if version > 1 else None, "uncertain_share": 0.3, "mean_margin": 0.4},
+    )
+
+
+def _history(scores, **kwargs) -> list[ModelRecord]:
+    return [_model(i + 1, s, change="first" if i == 0 else "labels", **kwargs) for i, s in enumerate(scores)]
+
+
+NOISY = [0.60, 0.63, 0.57, 0.61, 0.59, 0.62]  # +-0.03 around 0.6
+
+
+def test_noisy_evaluation_scores_with_few_labels_per_class_are_no_plateau():
+    decision = decide(_history(NOISY, half_width=0.1, per_class=5), labeled=60, config=_config())
+    plateau = decision.signals["evaluation_plateau"]
+    assert plateau.met is None and not decision.recommended
+    assert plateau.detail == ("too few evaluation labels to judge a plateau: a, b, c, d have 5 each; "
+                              "needs at least 10 per class ([stop] min_eval_per_class)")
+
+
+def test_noisy_evaluation_scores_on_a_wide_interval_are_no_plateau():
+    decision = decide(_history(NOISY, half_width=0.1, per_class=30), labeled=60, config=_config())
+    plateau = decision.signals["evaluation_plateau"]
+    assert plateau.met is None and not decision.recommended
+    assert plateau.detail == ("the evaluation set is too small to judge a plateau: macro-F1 0.620 is known "
+                              "to +-0.100 (95%); label more evaluation rows (query --eval N) until it is "
+                              "+-0.050 or less")
+
+
+def test_a_plateau_needs_every_change_within_half_the_interval():
+    flat = [0.80, 0.85, 0.902, 0.905, 0.903, 0.906]
+    decision = decide(_history(flat, half_width=0.03, per_class=40), labeled=60, config=_config())
+    plateau = decision.signals["evaluation_plateau"]
+    assert plateau.met and decision.recommended
+    assert plateau.value == 0.003 and plateau.threshold == 0.015
+    assert plateau.detail == ("evaluation macro-F1 has plateaued at 0.906 [0.876, 0.936]: it changed at most "
+                              "0.003 from model to model over the last 3 (within +-0.015, half its 95% interval)")
+    rising = [0.80, 0.85, 0.87, 0.89, 0.91, 0.93]
+    plateau = decide(_history(rising, half_width=0.03, per_class=40), labeled=60, config=_config()).signals["evaluation_plateau"]
+    assert plateau.met is False
+    assert plateau.detail == ("evaluation macro-F1 still rises: it gained 0.060 over the last 3 models "
+                              "(a plateau needs every change within +-0.015)")
+
+
+def test_a_drop_is_worded_as_a_drop():
+    dropping = [0.80, 0.85, 0.90, 0.86, 0.85, 0.85]
+    plateau = decide(_history(dropping, half_width=0.03, per_class=40), labeled=60, config=_config()).signals["evaluation_plateau"]
+    assert plateau.met is False
+    assert plateau.detail == ("evaluation macro-F1 still changes: it dropped 0.050 over the last 3 models "
+                              "(a plateau needs every change within +-0.015)")
+    assert "gained -" not in plateau.detail
+
+
+def test_min_gain_is_the_floor_of_the_tolerance_on_a_very_narrow_interval():
+    flat = [0.90, 0.905, 0.909, 0.912, 0.915]  # steps of 0.003-0.005 on +-0.005
+    plateau = decide(_history(flat, half_width=0.005, per_class=400), labeled=60, config=_config()).signals["evaluation_plateau"]
+    assert plateau.met and plateau.threshold == 0.01  # min_gain: half the interval (0.0025) is finer than worth paying for
+
+
+def test_only_models_measured_on_the_same_evaluation_set_are_compared():
+    flat = [0.905, 0.903, 0.906, 0.904]
+    models = _history(flat, half_width=0.03, per_class=40)
+    models[0].eval_sha256 = "a smaller set"  # measured before more evaluation labels came
+    plateau = decide(models, labeled=60, config=_config()).signals["evaluation_plateau"]
+    assert plateau.met is None
+    assert plateau.detail == "needs 4 models trained on new labels and measured on the current evaluation set; 3 so far"
+
+
+def test_forced_retrains_and_settings_changes_count_in_no_signal():
+    models = [_model(1, 0.9, half_width=0.03, per_class=40, change="first")]
+    for version in (2, 3, 4):  # train --force: the same labels again
+        models.append(_model(version, 0.9, half_width=0.03, per_class=40, change="forced", labels="labels-1"))
+        models[-1].stop_signals = {"rows": 100, "agreement": None, "uncertain_share": 0.0, "mean_margin": 0.9}
+    models.append(_model(5, 0.9, half_width=0.03, per_class=40, change="settings", labels="labels-1"))
+    models[-1].stop_signals = {"rows": 100, "agreement": None, "uncertain_share": 0.0, "mean_margin": 0.9}
+    decision = decide(models, labeled=60, config=_config())
+    assert not decision.recommended
+    assert decision.signals["evaluation_plateau"].met is None
+    assert decision.signals["pool_uncertainty"].met is None
+    assert decision.signals["pool_uncertainty"].detail.endswith("needs 3 models trained on new labels to judge, 1 so far")
+
+
+def test_old_records_without_change_are_counted_by_their_labels():
+    models = _history([0.9, 0.9, 0.9, 0.9], half_width=0.03, per_class=40)
+    for m in models:
+        m.change = ""  # written before the field existed
+    models[2].labels_sha256 = models[1].labels_sha256  # a forced retrain then
+    plateau = decide(models, labeled=60, config=_config()).signals["evaluation_plateau"]
+    assert plateau.met is None and plateau.detail.endswith("; 3 so far")
+
+
+def test_three_forced_retrains_do_not_flip_status_check(penguins_project):
+    project = penguins_project
+    batch = project / run_cli("-q", "-C", project, "query", "--eval", "40").stdout.strip()
+    fill_batch(batch, SAMPLE / "penguins_answers.csv")
+    assert run_cli("-q", "-C", project, "import-labels", batch).exit_code == 0
+    assert run_cli("-q", "-C", project, "train").exit_code == 0
+    for _ in range(3):
+        forced = run_cli("-C", project, "train", "--force")
+        assert forced.exit_code == 0, forced.stderr
+    check = run_cli("-C", project, "status", "--check")
+    assert check.exit_code == 0, check.stdout
+    assert "keep labeling" in check.stdout
+    status = json.loads(run_cli("-C", project, "status", "--json").stdout)
+    assert [m["change"] for m in status["models"]] == ["first", "forced", "forced", "forced"]
+    plateau = status["stop"]["signals"]["evaluation_plateau"]
+    assert plateau["met"] is None
+    assert "min_eval_per_class" in plateau["detail"]  # 40 random penguins hold fewer than 10 Chinstraps
+
+
+def test_min_eval_per_class_is_a_stop_key(penguins_project):
+    config = penguins_project / "activelearn.toml"
+    text = config.read_text()
+    assert "min_eval_per_class = 10" in text
+    assert "# evaluation labels every class needs before a plateau is judged" in text
+    config.write_text(text.replace("min_eval_per_class = 10", "min_eval_per_class = 0"))
+    result = run_cli("-C", penguins_project, "status")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"error: {config}: [stop] min_eval_per_class must be at least 1, not 0")
+
+
+# --- sparklines on a fixed scale ----------------------------------------------------------------
+
+
+def test_sparklines_are_drawn_on_the_zero_to_one_scale():
+    from activelearn.render import sparkline
+
+    assert sparkline([0.60, 0.63, 0.57, 0.61]) == "▅▆▅▅"  # noise stays flat
+    assert sparkline([0.0, 0.5, 1.0]) == "▁▅█"
+    assert sparkline([0.41, 0.41]) == "▄▄"
+    assert sparkline([0.90, 0.95, 1.0]) == "███"  # a rise near the top is not blown up either
+
+
+@pytest.fixture(scope="module")
+def evaluated_project(tmp_path_factory):
+    """Penguins with a 40-row evaluation set and three models (6, 16 and 26 labels); tests only read it."""
+    project = tmp_path_factory.mktemp("issue11") / "proj"
+    run_cli("-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species")
+    batch = project / run_cli("-q", "-C", project, "query", "--eval", "40").stdout.strip()
+    fill_batch(batch, SAMPLE / "penguins_answers.csv")
+    run_cli("-q", "-C", project, "import-labels", batch)
+    run_cli("-q", "-C", project, "train")
+    for _ in range(2):
+        batch = project / run_cli("-q", "-C", project, "query", "-n", "10").stdout.strip()
+        fill_batch(batch, SAMPLE / "penguins_answers.csv")
+        run_cli("-q", "-C", project, "import-labels", batch)
+        assert run_cli("-q", "-C", project, "train").exit_code == 0
+    return project
+
+
+def test_status_prints_the_sparkline_on_the_fixed_scale(evaluated_project):
+    project = evaluated_project
+    status = json.loads(run_cli("-C", project, "status", "--json").stdout)
+    curve = [m["eval_metrics"]["f1_macro"] for m in status["models"]]
+    text = run_cli("-C", project, "status").stdout
+    line = next(line for line in text.splitlines() if line.startswith("eval macro-F1 "))
+    bars = "".join("▁▂▃▄▅▆▇█"[min(7, int(v * 8))] for v in curve)
+    assert line == f"eval macro-F1 {bars}  {curve[0]:.3f} -> {curve[-1]:.3f} (scale 0-1)"
+
+
+# --- per-class precision and recall -------------------------------------------------------------
+
+
+def _per_class_lines(metrics: dict, title: str) -> list[str]:
+    lines = [title]
+    width = max(len(c) for c in metrics["per_class"])
+    for name, m in metrics["per_class"].items():
+        support = f"  {m['support']} labels" if "support" in m else ""
+        lines.append(f"  {name.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}")
+    return lines
+
+
+def test_train_shows_precision_and_recall_per_class(evaluated_project, tmp_path):
+    import shutil
+
+    project = tmp_path / "copy"
+    shutil.copytree(evaluated_project, project)
+    result = run_cli("-C", project, "train", "--force")
+    assert result.exit_code == 0, result.stderr
+    trained = json.loads(run_cli("-C", project, "status", "--json").stdout)["models"][-1]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("model 4: logistic on 26 labels")
+    cv = trained["cv_metrics"]
+    assert set(cv["per_class"]) == {"Adelie", "Chinstrap", "Gentoo"}
+    assert lines[1:] == (_per_class_lines(trained["eval_metrics"], "evaluation per class:")
+                         + _per_class_lines(cv, f"cross-validated per class ({trained['cv_folds']} folds):"))
+    assert result.stderr == ""
+
+
+def test_status_verbose_shows_precision_and_recall_per_class_of_the_latest_model(evaluated_project):
+    status = json.loads(run_cli("-C", evaluated_project, "status", "--json").stdout)
+    latest = status["models"][-1]
+    verbose = run_cli("-v", "-C", evaluated_project, "status")
+    assert verbose.exit_code == 0
+    expected = (_per_class_lines(latest["eval_metrics"], f"model {latest['version']}, evaluation per class:")
+                + _per_class_lines(latest["cv_metrics"], f"model {latest['version']}, cross-validated per class "
+                                                          f"({latest['cv_folds']} folds):"))
+    text = verbose.stdout.splitlines()
+    start = text.index(expected[0])
+    assert text[start:start + len(expected)] == expected
+    assert expected[0] not in run_cli("-C", evaluated_project, "status").stdout  # only with -v
+
+
+# --- status on an 80-column terminal ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_status_fits_an_80_column_terminal(evaluated_project, monkeypatch, verbose):
+    from rich.console import Console
+
+    from activelearn import render
+
+    monkeypatch.setattr(render, "stdout", lambda: Console(width=80, highlight=False))  # a terminal of 80 columns
+    result = run_cli(*verbose, "-C", evaluated_project, "status")
+    assert result.exit_code == 0
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, [line for line in lines if len(line) > 80]
+    table = lines[lines.index("learning curve (one row per model version)") + 1:]
+    # one heading line and one line per model: no row wrapped onto a second line
+    assert len([line for line in table[:12] if line.startswith("┃")]) == 1, "\n".join(table[:12])
+    rows = [line for line in table[:12] if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == ["1", "2", "3"], "\n".join(table[:12])
+
+
+def test_status_on_a_wide_terminal_keeps_every_column(evaluated_project, monkeypatch):
+    from rich.console import Console
+
+    from activelearn import render
+
+    monkeypatch.setattr(render, "stdout", lambda: Console(width=140, highlight=False))
+    text = run_cli("-C", evaluated_project, "status").stdout
+    header = next(line for line in text.splitlines() if line.startswith("┃") and "version" in line)
+    for column in ("cv acc.", "cv macro-F1", "eval macro-F1 [95%]", "kappa vs prev.", "trained (UTC)"):
+        assert column in header
+
+
+# --- presets slow on many sparse features -------------------------------------------------------
+
+
+def test_gradient_boosting_on_text_is_warned_about_at_init_and_train(tmp_path):
+    project = tmp_path / "reviews"
+    init = run_cli("init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment",
+                   "--text-columns", "text", "--model", "gradient-boosting")
+    assert init.exit_code == 0, init.stderr
+    assert init.stdout.strip() == str(project)
+    assert ("warning: gradient-boosting is slow on many sparse features, and the text column text gives "
+            "thousands: fitting may take many minutes; logistic or linear-svm fit them in seconds "
+            "(init --model logistic)") in init.stderr
+    train = run_cli("-C", project, "train", "--json")
+    assert train.exit_code == 0, train.stderr
+    model = json.loads(train.stdout)
+    from activelearn.models import load_model
+
+    features = load_model(project / "models" / f"model-{model['version']:04d}.joblib")[0].named_steps["model"].n_features_in_
+    assert train.stderr.strip() == (
+        f"warning: gradient-boosting is slow on many sparse features, and this model has {features:,} "
+        f"(the text column text): it took {model['fit_seconds']:.1f} s on {model['n_labels']} labels, and "
+        f"takes longer as labels grow; logistic or linear-svm fit them in seconds ([model] name = \"logistic\" "
+        f"in activelearn.toml)")
+
+
+def test_random_forest_on_a_few_numeric_columns_is_not_warned_about(tmp_path):
+    project = tmp_path / "penguins"
+    init = run_cli("init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species",
+                   "--model", "random-forest")
+    assert init.exit_code == 0 and "slow" not in init.stderr
+    train = run_cli("-C", project, "train")
+    assert train.exit_code == 0 and train.stderr == ""
