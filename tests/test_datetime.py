@@ -51,9 +51,9 @@ def test_init_infers_a_timestamp_column_as_datetime_with_its_reason(tmp_path):
     result = run_cli("init", tmp_path / "p", "--data", data)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"{tmp_path / 'p'}\n"
-    assert "dates and times like 2024-03-04 00:00" in result.stderr
+    assert "dates and times like 2024-03-04 07:13" in result.stderr
     text = (tmp_path / "p" / "activelearn.toml").read_text()
-    assert 'when   = "datetime"     # dates and times like 2024-03-04 00:00\n' in text
+    assert 'when   = "datetime"     # dates and times like 2024-03-04 07:13\n' in text
     assert "embedding (a list of numbers), datetime or ignore." in text
     assert tomllib.loads(text)["columns"] == {"when": "datetime", "amount": "numeric"}
 
@@ -66,7 +66,7 @@ def test_init_infers_a_timestamp_column_as_datetime_with_its_reason(tmp_path):
         (["03/05/2024", "03/25/2024", "04/01/2024"], "datetime", "dates like 03/05/2024, 03/05/2024 read as 5 March"),
         (["2024-03-05T14:22:00Z", "2024-03-05T16:00:00+01:00"], "datetime", "dates and times like 2024-03-05T14:22:00Z"),
         ([f"2024-03-{d:02d} 9:05 PM" for d in range(1, 21)] + ["soon"], "datetime",
-         "dates and times like 2024-03-01 9:05 PM, 1 not dates (e.g. 'soon'), taken as missing"),
+         "dates and times like 2024-03-01 9:05 PM, 1 cell is not a date (e.g. 'soon'), taken as missing"),
         ([2019, 2020, 2021, 2019], "numeric", ""),  # years stay numbers
         (["20240305", "20240306", "20240401"], "numeric", ""),  # so do dates written as one number
         (["2019", "2020", "NA", "2021"], "numeric", "1 missing"),
@@ -100,6 +100,17 @@ def test_parquet_timestamp_and_date_columns_are_datetime(tmp_path):
     }
     assert run_cli("-C", tmp_path / "p", "train").exit_code == 0
     assert run_cli("-C", tmp_path / "p", "query", "-n", "3").exit_code == 0
+
+
+def test_spreadsheet_date_cells_are_datetime(tmp_path):
+    frame = pd.read_csv(_visits(tmp_path / "visits.csv"), dtype={"label": str}, keep_default_na=False)
+    frame["when"] = pd.to_datetime(frame["when"])
+    frame.to_excel(tmp_path / "visits.xlsx", index=False)
+    result = run_cli("init", tmp_path / "p", "--data", tmp_path / "visits.xlsx", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["columns"][0] == {
+        "name": "when", "role": "datetime", "note": "dates and times like 2024-03-04 07:13:00",
+    }
 
 
 # --- the features ---------------------------------------------------------------------------------
@@ -216,7 +227,7 @@ def test_forced_numeric_column_with_a_few_words_keeps_them_as_missing(tmp_path):
     result = run_cli("init", tmp_path / "p", "--data", data, "--numeric-columns", "note", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["columns"][1] == {
-        "name": "note", "role": "numeric", "note": "--numeric-columns; 1 cells not numbers (e.g. 'n/a?'), taken as missing",
+        "name": "note", "role": "numeric", "note": "--numeric-columns; 1 cell is not a number (e.g. 'n/a?'), taken as missing",
     }
 
 

@@ -94,7 +94,8 @@ def datetime_role(name: str, present: pd.Series, rows: int) -> ColumnRole | None
         return None
     read = parsed.notna().to_numpy()
     times = bool((parsed.dropna().dt.normalize() != parsed.dropna()).any())
-    first = int(np.flatnonzero(read)[0])
+    shown = read & (parsed != parsed.dt.normalize()).to_numpy() if times else read  # an example with its time
+    first = int(np.flatnonzero(shown)[0])
     example = as_text(present.iloc[first]) if not typed or times else str(parsed.iloc[first].date())
     notes = [f"dates and times like {example}" if times else f"dates like {example}"]
     if not typed and present.astype(str).str.match(_DAY_MONTH_YEAR).any():
@@ -103,7 +104,7 @@ def datetime_role(name: str, present: pd.Series, rows: int) -> ColumnRole | None
         notes.append(f"{rows - len(present)} missing")
     if not read.all():
         unread = present[~read]
-        notes.append(f"{len(unread)} not dates (e.g. {as_text(unread.iloc[0])!r}), taken as missing")
+        notes.append(f"{_not_kind(len(unread), 'date')} (e.g. {as_text(unread.iloc[0])!r}), taken as missing")
     return ColumnRole(name, "datetime", ", ".join(notes))
 
 
@@ -135,12 +136,12 @@ def forced_role(series: pd.Series, role: str, where: str) -> ColumnRole:
     present = series[~missing_mask(series)]
     if role == "numeric":
         read = (present if _is_numeric(present) else pd.to_numeric(present, errors="coerce")).notna().to_numpy()
-        kind = "numbers"
+        kind = "number"
     else:
         from .datetimes import day_first, parse_datetimes
 
         read = parse_datetimes(present, day_first(present)).notna().to_numpy()
-        kind = "dates"
+        kind = "date"
     if read.all():
         return ColumnRole(name, role, option)
     unread = present[~read]
@@ -148,9 +149,14 @@ def forced_role(series: pd.Series, role: str, where: str) -> ColumnRole:
     if len(unread) * 2 > len(present):
         raise InputError(
             f"{where} row {row + 2}: column {name!r} holds {value!r}, and {len(unread)} of its {len(present)} filled "
-            f"cells are not {kind}; leave it out of {option}"
+            f"cells are not {kind}s; leave it out of {option}"
         )
-    return ColumnRole(name, role, f"{option}; {len(unread)} cells not {kind} (e.g. {value!r}), taken as missing")
+    return ColumnRole(name, role, f"{option}; {_not_kind(len(unread), kind)} (e.g. {value!r}), taken as missing")
+
+
+def _not_kind(count: int, kind: str) -> str:
+    """'1 cell is not a date', '3 cells are not dates'."""
+    return f"1 cell is not a {kind}" if count == 1 else f"{count} cells are not {kind}s"
 
 
 def _numeric_role(name: str, numbers: pd.Series, n: int, distinct: int, rows: int) -> ColumnRole:
