@@ -42,6 +42,11 @@ class Globals:
 STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (SPEC)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+CategoricalOption = Annotated[Optional[str], typer.Option(help="Columns to use as categories, comma-separated.")]
+NumericOption = Annotated[Optional[str], typer.Option(help="Columns to use as numbers, comma-separated.")]
+DatetimeOption = Annotated[
+    Optional[str], typer.Option(help="Columns of dates and times (year, month, weekday, hour...), comma-separated.")
+]
 WaitOption = Annotated[
     float, typer.Option("--wait", metavar="SECONDS", help="Wait this long for the project lock instead of exiting 75.")
 ]
@@ -142,6 +147,9 @@ def init(
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
     text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
     ignore_columns: Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")] = None,
+    categorical_columns: CategoricalOption = None,
+    numeric_columns: NumericOption = None,
+    datetime_columns: DatetimeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a project directory from a data file; rows with a label become the first labels."""
@@ -153,6 +161,8 @@ def init(
             directory, data, id_column=id_column, label_column=label_column, classes=_names(classes) or None,
             model=model, strategy=strategy, batch_size=batch_size, seed=seed,
             text_columns=_names(text_columns), ignore_columns=_names(ignore_columns),
+            categorical_columns=_names(categorical_columns), numeric_columns=_names(numeric_columns),
+            datetime_columns=_names(datetime_columns),
         )
 
     from . import render as rendering
@@ -296,6 +306,9 @@ def simulate(
     jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
     text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
     ignore_columns: Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")] = None,
+    categorical_columns: CategoricalOption = None,
+    numeric_columns: NumericOption = None,
+    datetime_columns: DatetimeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Compare strategies on a labeled file: the loop with known labels playing the person."""
@@ -311,7 +324,8 @@ def simulate(
                 data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
                 initial=initial, batch_size=batch_size, budget=budget, repeats=repeats, test_size=test_size,
                 seed=seed, metric=metric, out=out, jobs=jobs, text_columns=_names(text_columns),
-                ignore_columns=_names(ignore_columns), progress=advance,
+                ignore_columns=_names(ignore_columns), categorical_columns=_names(categorical_columns),
+                numeric_columns=_names(numeric_columns), datetime_columns=_names(datetime_columns), progress=advance,
             )
 
     _run(ctx, call, rendering.simulate_result, as_json)

@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .messages import did_you_mean
 
-ROLES = ("numeric", "categorical", "text", "embedding", "ignore")
+ROLES = ("numeric", "categorical", "text", "embedding", "datetime", "ignore")
 MODEL_NAMES = ("logistic", "random-forest", "gradient-boosting", "naive-bayes", "linear-svm")
 # the strategies of selection.STRATEGIES (named here so that reading the config stays light)
 # The default strategy, chosen by the label-efficiency benchmark (benchmarks/results/label_efficiency):
@@ -248,7 +248,7 @@ classes = {_toml_list(config.classes)}
 skip_values = {_toml_list(config.skip_values)}   # answers meaning "cannot decide": recorded, never trained on
 
 [columns]
-# The role of each column: numeric, categorical, text, embedding (a list of numbers) or ignore.
+# The role of each column: numeric, categorical, text, embedding (a list of numbers), datetime or ignore.
 # Change a role to use a column differently, or to "ignore" to leave it out of the model.
 {chr(10).join(column_lines)}
 

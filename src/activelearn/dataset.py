@@ -19,7 +19,7 @@ from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean
-from .roles import ColumnRole, as_text, infer_role, typed_column
+from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, typed_column
 from .storage import check_headers, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
@@ -62,13 +62,12 @@ def scan_dataset(
     id_column: str | None = None,
     label_column: str | None = None,
     classes: list[str] | None = None,
-    text_columns=(),
-    ignore_columns=(),
+    forced_roles: dict[str, str] | None = None,
     warnings: list[str],
     sink: Callable,
 ) -> DatasetScan:
     """Read `data` chunk by chunk, checking ids, labels and classes, and hand each chunk of typed
-    pool rows (a pyarrow Table) to `sink`."""
+    pool rows (a pyarrow Table) to `sink`. `forced_roles` (column -> role) overrides inference."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -83,16 +82,17 @@ def scan_dataset(
         raise InputError(f"{data}: no label column {label_name!r}{did_you_mean(label_name, columns)}")
     if label_name not in columns:
         warnings.append(f"{data}: no {label_name!r} column, so every row starts unlabeled")
-    for name in [id_column, *text_columns, *ignore_columns]:
-        if name is not None and name not in columns:
-            raise InputError(f"{data}: no column {name!r}{did_you_mean(name, columns)}")
+    if id_column is not None and id_column not in columns:
+        raise InputError(f"{data}: no column {id_column!r}{did_you_mean(id_column, columns)}")
+    forced_roles = forced_roles or {}
+    _check_forced(forced_roles, columns, {label_name: "label", id_column: "id"}, data)
     generated = id_column is None
     id_name = next(n for n in GENERATED_ID_NAMES if n not in columns) if generated else id_column
     features = [c for c in columns if c not in (label_name, id_column)]
     if generated and id_name in features:
         raise InputError(f"{data}: a column is named {id_name!r}; rename it or pass --id-column")
     sample.columns = columns
-    roles = _roles(sample[features], text_columns, ignore_columns)
+    roles = _roles(sample[features], forced_roles, str(data))
     if all(r.role == "ignore" for r in roles):
         reasons = "; ".join(f"{r.name}: {r.note}" for r in roles) or "no columns besides the id and label"
         raise InputError(
@@ -334,15 +334,23 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
     return class_list
 
 
-def _roles(frame: pd.DataFrame, text_columns, ignore_columns) -> list[ColumnRole]:
-    roles = []
-    for name in frame.columns:
-        if name in ignore_columns:
-            roles.append(ColumnRole(name, "ignore", "--ignore-columns"))
-        elif name in text_columns:
-            roles.append(ColumnRole(name, "text", "--text-columns"))
-        else:
-            roles.append(infer_role(frame[name]))
-    return roles
+def _roles(frame: pd.DataFrame, forced: dict[str, str], where: str) -> list[ColumnRole]:
+    return [
+        forced_role(frame[name], forced[name], where) if name in forced else infer_role(frame[name])
+        for name in frame.columns
+    ]
+
+
+def _check_forced(forced: dict[str, str], columns: list[str], not_features: dict, data: Path) -> None:
+    """Every column an option forces a role on is a feature column of the file."""
+    for name, role in forced.items():
+        if name not in columns:
+            raise UsageError(
+                f"{data}: {role_option(role)} names {name!r}, which is not a column{did_you_mean(name, columns)}"
+            )
+        if name in not_features:
+            raise UsageError(
+                f"{data}: {role_option(role)} names {name!r}, the {not_features[name]} column, which is not a feature"
+            )
 
 

@@ -40,7 +40,7 @@ class FrameCoercer(TransformerMixin, BaseEstimator):
                 out[name] = col.map(lambda v: MISSING_CATEGORY if _is_missing(v) else str(v)).astype(object)
             elif role == "text":
                 out[name] = col.map(lambda v: "" if _is_missing(v) else str(v)).astype(object)
-            else:  # embedding
+            else:  # embedding and datetime: their own transformers read the cells
                 out[name] = col
         return pd.DataFrame(out, index=X.index)
 
@@ -78,8 +78,93 @@ class VectorStacker(TransformerMixin, BaseEstimator):
         return np.asarray(value, dtype=float)
 
 
+class DatetimeFeatures(TransformerMixin, BaseEstimator):
+    """A column of dates and times -> numbers a model can use: the year, the month, weekday and
+    time of day as points on a circle (sin, cos: December is next to January, 23:00 to 00:00),
+    the day of the month, a weekend flag, and a missing-value indicator.
+
+    `fit` decides the parts (only those that vary in the rows it sees: the time of day only when
+    the times do) and how 05/03/2024 reads; a missing or unreadable cell gets the fitted median
+    (0 for the circle parts, its centre), and the indicator when cells were missing at fit.
+    """
+
+    def __init__(self, column: str = ""):
+        self.column = column
+
+    def fit(self, X, y=None):
+        from .datetimes import day_first, parse_datetimes
+
+        values = _one_column(X)
+        self.day_first_ = day_first(values)
+        stamps = parse_datetimes(values, self.day_first_)
+        if stamps.notna().sum() == 0:
+            raise ConfigError(
+                f"[columns] {self.column!r} is 'datetime' but has no dates in the {len(stamps)} rows it is fitted on; "
+                "give it another role in activelearn.toml"
+            )
+        present = stamps.dropna()
+        varies = {
+            "year": present.dt.year.nunique() > 1,
+            "month": present.dt.month.nunique() > 1,
+            "day": present.dt.day.nunique() > 1,
+            "weekday": present.dt.day_of_week.nunique() > 1,
+            "hour": _time_of_day(present).nunique() > 1,
+        }
+        parts = [p for name in ("year", "month", "day", "weekday", "hour") if varies[name] for p in _PARTS[name]]
+        self.parts_ = parts or ["year"]  # a constant part rather than none: every branch has a column
+        if stamps.isna().any():
+            self.parts_.append("missing")
+        table = self._table(present)
+        self.fill_ = np.array([0.0 if p.endswith(("_sin", "_cos")) else float(np.median(table[p])) for p in self.parts_])
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        from .datetimes import parse_datetimes
+
+        stamps = parse_datetimes(_one_column(X), self.day_first_)
+        table = self._table(stamps)
+        out = np.column_stack([table[p] for p in self.parts_]) if len(stamps) else np.zeros((0, len(self.parts_)))
+        missing = np.isnan(out)
+        out[missing] = np.broadcast_to(self.fill_, out.shape)[missing]
+        return out
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        name = self.column or (str(input_features[0]) if input_features is not None else "datetime")
+        return np.asarray([f"{name}_{p}" for p in self.parts_], dtype=object)
+
+    def _table(self, stamps: pd.Series) -> dict[str, np.ndarray]:
+        """Every part of each stamp (NaN where the stamp is missing)."""
+        turn = 2 * np.pi
+        month = (stamps.dt.month.to_numpy(dtype=float) - 1) / 12
+        weekday = stamps.dt.day_of_week.to_numpy(dtype=float)
+        hour = _time_of_day(stamps).to_numpy(dtype=float) / 24
+        return {
+            "year": stamps.dt.year.to_numpy(dtype=float),
+            "month_sin": np.sin(turn * month), "month_cos": np.cos(turn * month),
+            "day": stamps.dt.day.to_numpy(dtype=float),
+            "weekday_sin": np.sin(turn * weekday / 7), "weekday_cos": np.cos(turn * weekday / 7),
+            "weekend": np.where(np.isnan(weekday), np.nan, (weekday >= 5).astype(float)),
+            "hour_sin": np.sin(turn * hour), "hour_cos": np.cos(turn * hour),
+            "missing": stamps.isna().to_numpy(dtype=float),
+        }
+
+
+_PARTS = {
+    "year": ["year"], "month": ["month_sin", "month_cos"], "day": ["day"],
+    "weekday": ["weekday_sin", "weekday_cos", "weekend"], "hour": ["hour_sin", "hour_cos"],
+}
+
+
+def _time_of_day(stamps: pd.Series) -> pd.Series:
+    """Hours since midnight, with minutes and seconds as fractions."""
+    return stamps.dt.hour + stamps.dt.minute / 60 + stamps.dt.second / 3600
+
+
 def _one_column(X):
-    return X.iloc[:, 0] if isinstance(X, pd.DataFrame) else X
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[:, 0]
+    return X[:, 0] if isinstance(X, np.ndarray) and X.ndim == 2 else X
 
 
 def _is_missing(value) -> bool:
@@ -107,7 +192,8 @@ def build_features(
     """The feature pipeline for the used columns.
 
     numeric -> median impute (+ missing indicator) + scale; categorical -> one-hot that ignores
-    unseen values; text -> TF-IDF of word uni- and bigrams with sublinear tf; embedding -> dense.
+    unseen values; text -> TF-IDF of word uni- and bigrams with sublinear tf; datetime -> its
+    parts (`DatetimeFeatures`) + scale; embedding -> dense.
     `dense` caps the text vocabulary so a model that needs a dense matrix can take it.
     """
     scaler = (lambda: MinMaxScaler(clip=True)) if scaling == "minmax" else StandardScaler
@@ -127,6 +213,8 @@ def build_features(
             max_features=2000 if dense else 200_000,
         )
         parts.append((f"text:{name}", vectorizer, name))
+    for name in (n for n, r in columns.items() if r == "datetime"):
+        parts.append((f"datetime:{name}", make_pipeline(DatetimeFeatures(name), scaler()), [name]))
     for name in (n for n, r in columns.items() if r == "embedding"):
         steps = [VectorStacker(name)] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
         parts.append((f"embedding:{name}", make_pipeline(*steps), [name]))

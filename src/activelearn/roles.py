@@ -1,17 +1,23 @@
-"""Infer each data column's role (numeric, categorical, text, embedding, ignore) and type its values."""
+"""Infer each data column's role (numeric, categorical, text, embedding, datetime, ignore) and type its values."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
+
+from .errors import InputError, UsageError
 
 # Cells that mean "missing" in a feature column of a delimited file (never in the label column).
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "?"})
 MAX_CATEGORIES = 50
 TEXT_MIN_WORDS = 4
+DATE_SHARE = 0.95  # a column is dates when at least this share of its filled cells are
+_DAY_MONTH_YEAR = re.compile(r"\s*\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,9 @@ def infer_role(series: pd.Series) -> ColumnRole:
     n = len(present)
     if n == 0:
         return ColumnRole(name, "ignore", "every cell is empty")
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return ColumnRole(name, "ignore", "dates are not used as features")
+    dates = datetime_role(name, present, len(series))
+    if dates is not None:
+        return dates
     if _parse_embedding(present) is not None:
         width = len(_as_vector(present.iloc[0]))
         return ColumnRole(name, "embedding", f"vectors of {width} numbers")
@@ -62,6 +69,94 @@ def infer_role(series: pd.Series) -> ColumnRole:
     return ColumnRole(
         name, "ignore", f"{distinct} distinct short values: too many categories (set to categorical or text to use)"
     )
+
+
+def datetime_role(name: str, present: pd.Series, rows: int) -> ColumnRole | None:
+    """The datetime role when nearly every filled cell is a date (or a date and time), else None.
+
+    Numbers are never dates (years, or 20240305, stay numeric), nor is a column with one value.
+    """
+    from .datetimes import date_share, day_first, parse_datetimes
+
+    typed = pd.api.types.is_datetime64_any_dtype(present) or all(isinstance(v, date) for v in present.head(100))
+    if not typed:
+        if _is_numeric(present) or pd.api.types.is_bool_dtype(present):
+            return None
+        if pd.to_numeric(present.head(100), errors="coerce").notna().all():
+            return None  # numbers (the numeric rule decides), even those that read as dates
+        if date_share(present.head(100)) < 0.5:
+            return None  # a quick look before reading every cell
+    if present.astype(str).nunique() == 1:
+        return None
+    dayfirst = day_first(present)
+    parsed = parse_datetimes(present, dayfirst)
+    if parsed.notna().mean() < DATE_SHARE:
+        return None
+    read = parsed.notna().to_numpy()
+    times = bool((parsed.dropna().dt.normalize() != parsed.dropna()).any())
+    shown = read & (parsed != parsed.dt.normalize()).to_numpy() if times else read  # an example with its time
+    first = int(np.flatnonzero(shown)[0])
+    example = as_text(present.iloc[first]) if not typed or times else str(parsed.iloc[first].date())
+    notes = [f"dates and times like {example}" if times else f"dates like {example}"]
+    if not typed and present.astype(str).str.match(_DAY_MONTH_YEAR).any():
+        notes.append("05/03/2024 read as 5 March" if dayfirst else "03/05/2024 read as 5 March")
+    if rows > len(present):
+        notes.append(f"{rows - len(present)} missing")
+    if not read.all():
+        unread = present[~read]
+        notes.append(f"{_not_kind(len(unread), 'date')} (e.g. {as_text(unread.iloc[0])!r}), taken as missing")
+    return ColumnRole(name, "datetime", ", ".join(notes))
+
+
+def role_option(role: str) -> str:
+    """The init option that forces a role: --numeric-columns, ..."""
+    return f"--{role}-columns"
+
+
+def forced_roles(**columns_by_role) -> dict[str, str]:
+    """column -> role, from the columns each --<role>-columns option names (role=[names]); a
+    column named by two of them is a usage error."""
+    forced: dict[str, str] = {}
+    for role, names in columns_by_role.items():
+        for name in names or ():
+            if forced.get(name, role) != role:
+                raise UsageError(
+                    f"{role_option(forced[name])} and {role_option(role)} both name {name!r}; give each column one role"
+                )
+            forced[name] = role
+    return forced
+
+
+def forced_role(series: pd.Series, role: str, where: str) -> ColumnRole:
+    """The role an option forces on a column, refused when the column's cells cannot have it:
+    numeric and datetime need numbers (dates) in most filled cells; the others, read as text, fit any."""
+    name, option = str(series.name), role_option(role)
+    if role not in ("numeric", "datetime"):
+        return ColumnRole(name, role, option)
+    present = series[~missing_mask(series)]
+    if role == "numeric":
+        read = (present if _is_numeric(present) else pd.to_numeric(present, errors="coerce")).notna().to_numpy()
+        kind = "number"
+    else:
+        from .datetimes import day_first, parse_datetimes
+
+        read = parse_datetimes(present, day_first(present)).notna().to_numpy()
+        kind = "date"
+    if read.all():
+        return ColumnRole(name, role, option)
+    unread = present[~read]
+    row, value = unread.index[0], as_text(unread.iloc[0])
+    if len(unread) * 2 > len(present):
+        raise InputError(
+            f"{where} row {row + 2}: column {name!r} holds {value!r}, and {len(unread)} of its {len(present)} filled "
+            f"cells are not {kind}s; leave it out of {option}"
+        )
+    return ColumnRole(name, role, f"{option}; {_not_kind(len(unread), kind)} (e.g. {value!r}), taken as missing")
+
+
+def _not_kind(count: int, kind: str) -> str:
+    """'1 cell is not a date', '3 cells are not dates'."""
+    return f"1 cell is not a {kind}" if count == 1 else f"{count} cells are not {kind}s"
 
 
 def _numeric_role(name: str, numbers: pd.Series, n: int, distinct: int, rows: int) -> ColumnRole:

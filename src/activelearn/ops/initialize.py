@@ -18,6 +18,7 @@ from ..labels import empty_log, write_label_log
 from ..messages import require_choice
 from ..pool import CHUNK_ROWS
 from ..project import CONFIG_NAME, ProjectPaths
+from ..roles import forced_roles
 from ..state import State, save_state
 from ..storage import fsync, parquet_parts, sha256_file, write_text
 from ._common import utc_now
@@ -49,9 +50,17 @@ def init_project(
     seed: int = 0,
     text_columns: list[str] = (),
     ignore_columns: list[str] = (),
+    categorical_columns: list[str] = (),
+    numeric_columns: list[str] = (),
+    datetime_columns: list[str] = (),
 ) -> InitResult:
-    """Read `data`, infer column roles, and write a new project into `directory`."""
+    """Read `data`, infer column roles (except those the *_columns options force), and write a
+    new project into `directory`."""
     _check_options(model, strategy, batch_size, seed)
+    forced = forced_roles(
+        text=text_columns, categorical=categorical_columns, numeric=numeric_columns, datetime=datetime_columns,
+        ignore=ignore_columns,
+    )
     shown_path = str(directory)
     directory = Path(directory).resolve()
     _check_target(directory)
@@ -61,7 +70,7 @@ def init_project(
         with _PoolWriter(paths.pool) as sink:  # the pool is written chunk by chunk, in bounded memory
             scan = scan_dataset(
                 Path(data), id_column=id_column, label_column=label_column, classes=classes,
-                text_columns=text_columns, ignore_columns=ignore_columns, warnings=warnings, sink=sink,
+                forced_roles=forced, warnings=warnings, sink=sink,
             )
         config = _config(scan, data, model, strategy, batch_size, seed)
         _warn_if_slow(config, warnings)

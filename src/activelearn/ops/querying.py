@@ -263,7 +263,7 @@ def batch_table(project: Project, context: Context, ids: list[str], prefill: boo
     """The batch file's table; the chosen rows come from the scan when it kept them all. `sent`:
     the suggestions a pre-filled batch was sent with, when it is written again."""
     config = project.config
-    display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text"))
+    display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text", "datetime"))
     needed = list(dict.fromkeys([config.id_column, *display, *context.model_columns]))
     if kept is not None and len(kept) == len(ids) and set(needed) <= set(kept.columns):
         rows = kept

@@ -23,6 +23,7 @@ from ..errors import InputError, UsageError
 from ..messages import require_choice
 from ..models import fit_model
 from ..pool import CHUNK_ROWS
+from ..roles import forced_roles
 from ..selection import Context, choose
 from ..storage import atomic_path, write_text
 
@@ -75,6 +76,9 @@ def simulate(
     jobs: int = -1,
     text_columns=(),
     ignore_columns=(),
+    categorical_columns=(),
+    numeric_columns=(),
+    datetime_columns=(),
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulateResult:
     """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`."""
@@ -85,10 +89,13 @@ def simulate(
         raise UsageError("--jobs must not be 0 (a number of processes, or -1 for one per core)")
     if Path(out).exists() and not Path(out).is_dir():
         raise UsageError(f"--out {out}: is a file; simulate writes a folder")
+    forced = forced_roles(
+        text=text_columns, categorical=categorical_columns, numeric=numeric_columns, datetime=datetime_columns,
+        ignore=ignore_columns,
+    )
     warnings: list[str] = []
     dataset = load_dataset(
-        Path(data), id_column=id_column, label_column=label_column, text_columns=text_columns,
-        ignore_columns=ignore_columns, warnings=warnings,
+        Path(data), id_column=id_column, label_column=label_column, forced_roles=forced, warnings=warnings,
     )
     frame, labels = _labeled_rows(dataset, data, warnings)
     columns = {r.name: r.role for r in dataset.roles}
