@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,10 +15,13 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .commandline import App, Group
 from .config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from .errors import ActivelearnError, UsageError
 
-app = typer.Typer(
+app = App(
+    cls=Group,
+    subcommand_metavar="COMMAND [ARGS]",
     name="activelearn",
     help="Active learning on files: the model picks the rows worth labeling, people label them "
     "in a spreadsheet, the model retrains.",
@@ -34,6 +36,7 @@ app = typer.Typer(
 class Globals:
     quiet: bool = False
     verbose: bool = False
+    json: bool = False  # --json before the command
     failure: ActivelearnError | None = None  # met before the command ran (a bad -C), reported by it
     verified_ok: bool = True  # what verify found, for its exit code
     stop_recommended: bool = False  # what status found, for `status --check`
@@ -61,11 +64,13 @@ def main_options(
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More detail on stderr.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout (as the command's --json).")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = Globals(quiet=quiet, verbose=verbose)
+    global _globals
+    ctx.obj = _globals = Globals(quiet=quiet, verbose=verbose, json=as_json)
     if directory is not None:
         try:
             os.chdir(directory)
@@ -80,6 +85,7 @@ def main_options(
 def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     """Call the core; render its result on stdout, its warnings on stderr; map errors to exit codes."""
     opts: Globals = ctx.obj or Globals()
+    as_json = as_json or opts.json
     if opts.failure is not None:
         _fail(opts.failure, as_json)
     try:
@@ -100,17 +106,15 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     opts.stop_recommended = bool(stop is not None and stop.recommended)
 
 
-_json_answered = False  # a command printed its one JSON document (an error one too)
+_globals = Globals()  # this run's, for _fail
 
 
 def _fail(exc: ActivelearnError, as_json: bool):
-    global _json_answered
     from . import render as rendering
 
     rendering.error(exc.message)
-    if as_json:
+    if as_json or _globals.json:
         typer.echo(json.dumps({"error": exc.message, "exit_code": exc.exit_code}, ensure_ascii=False))
-        _json_answered = True
     raise typer.Exit(exc.exit_code)
 
 
@@ -277,7 +281,7 @@ def simulate(
     test_size: Annotated[float, typer.Option(help="Share of the rows held out to score the model.")] = 0.25,
     seed: Annotated[int, typer.Option(help="The first seed.")] = 0,
     metric: Annotated[str, typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares.")] = "f1_macro",
-    out: Annotated[Path, typer.Option(help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
     jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
     text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
     ignore_columns: Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")] = None,
@@ -391,11 +395,4 @@ def verify(
 
 
 def main() -> None:
-    try:
-        app(prog_name="activelearn")
-    except SystemExit as exit_:
-        # a usage error found by the option parser (exit 2) has printed its message on stderr;
-        # with --json, scripts still get their one JSON document on stdout
-        if exit_.code == 2 and "--json" in sys.argv[1:] and not _json_answered:
-            typer.echo(json.dumps({"error": "usage error (the message is on stderr)", "exit_code": 2}))
-        raise
+    app(prog_name="activelearn")

@@ -1,0 +1,80 @@
+"""The command-line layer itself: global options, --json usage errors, help, completion, paths
+after -C, Ctrl-C and progress on a terminal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import run_cli, snapshot
+
+COMMANDS = ["init", "train", "query", "import-labels", "simulate", "status", "predict", "export", "verify"]
+
+
+# --- --json and the global flags -------------------------------------------------------------------
+
+
+def test_json_usage_error_carries_the_message(tmp_path):
+    result = run_cli("-C", tmp_path, "status", "--json", "--colour")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {"error": "No such option: --colour", "exit_code": 2}
+    assert "No such option: --colour" in result.stderr
+
+
+def test_json_before_the_command(tmp_path, trained_project):
+    after = run_cli("-C", trained_project, "status", "--json")
+    before = run_cli("--json", "-C", trained_project, "status")
+    assert before.exit_code == after.exit_code == 0
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+    missing_command = run_cli("--json", "-C", tmp_path, "statu")
+    assert missing_command.exit_code == 2
+    assert json.loads(missing_command.stdout) == {
+        "error": "No such command 'statu'. Did you mean 'status'?", "exit_code": 2,
+    }
+    outside = run_cli("--json", "-C", tmp_path, "status")
+    assert outside.exit_code == 1
+    assert json.loads(outside.stdout)["exit_code"] == 1
+    assert json.loads(outside.stdout)["error"].startswith("not an activelearn project: no activelearn.toml in ")
+
+
+def test_json_before_the_command_on_a_bad_option_value(penguins_project):
+    result = run_cli("--json", "-C", penguins_project, "query", "-n", "many")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {
+        "error": "Invalid value for '-n': Input should be a valid integer, unable to parse string as an integer",
+        "exit_code": 2,
+    }
+
+
+def test_quiet_and_verbose_after_the_command(trained_project):
+    loud = run_cli("-C", trained_project, "export", "--out", trained_project.parent / "a.csv")
+    assert loud.stderr.startswith("6 rows: 6 labels")
+    quiet = run_cli("-C", trained_project, "export", "--out", trained_project.parent / "b.csv", "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert quiet.stdout == f"{trained_project.parent / 'b.csv'}\n"
+    verbose = run_cli("-C", trained_project, "export", "--verbose", "--out", trained_project.parent / "c.csv")
+    assert "to start a project from it: activelearn init NEW_DIR" in verbose.stderr
+
+
+# --- help ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_shows_conventional_metavars(command):
+    result = run_cli(*([command] if command else []), "--help")
+    assert result.exit_code == 0, result.stderr
+    for typer_form in ("<bool>", "<str>", "<int>", "<path>", "<list", "{", "]..."):
+        assert typer_form not in result.stdout, (command, typer_form)
+
+
+def test_help_metavars_of_import_labels_and_init():
+    import_help = " ".join(run_cli("import-labels", "--help").stdout.split())
+    assert "Usage: activelearn import-labels [OPTIONS] [FILE_OR_DIR...]" in import_help
+    assert "--annotator NAME Who gave" in import_help
+    assert "--eval The answers" in import_help  # a flag takes no value
+    init_help = " ".join(run_cli("init", "--help").stdout.split())
+    assert "Usage: activelearn init [OPTIONS] DIR " in init_help
+    assert "--batch-size N Rows per batch." in init_help
+    assert "--classes NAMES The classes" in init_help
+    assert "--out DIR Folder for" in " ".join(run_cli("simulate", "--help").stdout.split())
