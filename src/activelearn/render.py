@@ -300,8 +300,8 @@ def verify_result(result, opts) -> None:
     for problem in result.problems:
         mark = "repaired" if problem.repaired else "problem"
         print(f"{mark}: {problem.where}: {problem.what} ({problem.fix})")
-    if result.ok:
-        info(f"ok: checked {', '.join(result.checked)}", opts)
+    if result.ok:  # the result itself, so on stdout even under -q
+        print(f"ok: checked {', '.join(result.checked)}")
 
 
 def predict_result(result, opts) -> None:
