@@ -78,3 +78,51 @@ def test_help_metavars_of_import_labels_and_init():
     assert "--batch-size N Rows per batch." in init_help
     assert "--classes NAMES The classes" in init_help
     assert "--out DIR Folder for" in " ".join(run_cli("simulate", "--help").stdout.split())
+
+
+# --- paths that are not there -----------------------------------------------------------------------
+
+
+def _fails_saying(project, result, message: str) -> None:
+    before = snapshot(project)
+    outcome = result()
+    assert outcome.exit_code == 1, outcome.stderr
+    assert outcome.stdout == ""
+    assert outcome.stderr == f"error: {message}\n"
+    assert snapshot(project) == before
+
+
+def test_a_relative_path_after_C_says_where_it_was_looked_for(penguins_project, monkeypatch):
+    monkeypatch.chdir(penguins_project.parent)
+    assert run_cli("-C", "proj", "query", "-n", "3").exit_code == 0
+    where = penguins_project.parent
+    after_c = "paths after -C are relative to proj"
+    _fails_saying(
+        penguins_project, lambda: run_cli("-C", "proj", "import-labels", "proj/batches/batch-0001.csv"),
+        f"proj/batches/batch-0001.csv: no such file or folder (looked in {where}/proj/proj/batches; {after_c})",
+    )
+    run_cli("-C", "proj", "train")
+    _fails_saying(
+        penguins_project, lambda: run_cli("-C", "proj", "predict", "--data", "new.csv", "--out", "p.csv"),
+        f"new.csv: no such file or folder (looked in {where}/proj; {after_c})",
+    )
+    _fails_saying(
+        penguins_project, lambda: run_cli("-C", "proj", "export", "--out", "out/labels.csv"),
+        f"out/labels.csv: the folder out does not exist (looked in {where}/proj/out; {after_c})",
+    )
+    _fails_saying(
+        penguins_project, lambda: run_cli("-C", "proj", "query", "--out", "out/b.csv"),
+        f"out/b.csv: the folder out does not exist (looked in {where}/proj/out; {after_c})",
+    )
+    _fails_saying(
+        penguins_project, lambda: run_cli("-C", "proj", "status", "--plot", "plots/curve.png"),
+        f"--plot plots/curve.png: the folder plots does not exist (looked in {where}/proj/plots; {after_c})",
+    )
+
+
+def test_a_relative_path_without_C_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("init", "proj", "--data", "data/pool.csv")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == f"error: data/pool.csv: no such file or folder (looked in {tmp_path}/data)\n"
+    assert list(tmp_path.iterdir()) == []

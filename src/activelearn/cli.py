@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
+from . import __version__, messages
 from .commandline import App, Group
 from .config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from .errors import ActivelearnError, UsageError
@@ -71,6 +71,7 @@ def main_options(
 ) -> None:
     global _globals
     ctx.obj = _globals = Globals(quiet=quiet, verbose=verbose, json=as_json)
+    messages.C_DIRECTORY = None if directory is None else str(directory)
     if directory is not None:
         try:
             os.chdir(directory)

@@ -18,7 +18,7 @@ from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ..selection import Context, choose
-from ..messages import require_choice
+from ..messages import missing, require_choice
 from ._common import latest_model, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
@@ -183,7 +183,7 @@ def _target_path(project: Project, name: str, out: Path | None) -> Path:
     if out.exists():
         raise InputError(f"{out}: already exists; choose another --out or move it away")
     if not out.resolve().parent.is_dir():
-        raise InputError(f"{out}: the folder {out.parent} does not exist")
+        raise InputError(missing(out, f"the folder {out.parent} does not exist"))
     return out
 
 
