@@ -126,3 +126,31 @@ def test_a_relative_path_without_C_says_where_it_was_looked_for(tmp_path, monkey
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == f"error: data/pool.csv: no such file or folder (looked in {tmp_path}/data)\n"
     assert list(tmp_path.iterdir()) == []
+
+
+# --- Ctrl-C ------------------------------------------------------------------------------------------
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_before_anything_is_written_says_nothing_changed(trained_project, monkeypatch):
+    import activelearn.ops.training
+
+    monkeypatch.setattr(activelearn.ops.training, "fit_model", _interrupt)
+    before = snapshot(trained_project)
+    result = run_cli("-C", trained_project, "train", "--force")
+    assert (result.exit_code, result.stdout, result.stderr) == (130, "", "interrupted; nothing changed\n")
+    assert result.exception is None
+    assert snapshot(trained_project) == before
+
+
+def test_ctrl_c_after_the_commit_says_what_was_written(trained_project, monkeypatch):
+    import activelearn.render
+
+    monkeypatch.setattr(activelearn.render, "train_result", _interrupt)
+    result = run_cli("-C", trained_project, "train", "--force")
+    assert (result.exit_code, result.stdout) == (130, "")
+    assert result.stderr == "interrupted; already written, and kept: models/model-0002.joblib, state.json\n"
+    assert [m["version"] for m in json.loads((trained_project / "state.json").read_text())["models"]] == [1, 2]

@@ -89,19 +89,25 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     as_json = as_json or opts.json
     if opts.failure is not None:
         _fail(opts.failure, as_json)
-    try:
-        result = call()
-    except ActivelearnError as exc:
-        _fail(exc, as_json)
     from . import render as rendering
+    from . import storage
 
-    if not opts.quiet:
-        for warning in getattr(result, "warnings", []):
-            rendering.warn(warning)
-    if as_json:
-        typer.echo(json.dumps(asdict(result), ensure_ascii=False, default=str))
-    else:
-        render(result, opts)
+    storage.written.clear()
+    try:
+        try:
+            result = call()
+        except ActivelearnError as exc:
+            _fail(exc, as_json)
+        if not opts.quiet:
+            for warning in getattr(result, "warnings", []):
+                rendering.warn(warning)
+        if as_json:
+            typer.echo(json.dumps(asdict(result), ensure_ascii=False, default=str))
+        else:
+            render(result, opts)
+    except KeyboardInterrupt:
+        rendering.interrupted([p for p in storage.written if p.exists()])
+        raise typer.Exit(130) from None
     opts.verified_ok = getattr(result, "ok", True)
     stop = getattr(result, "stop", None)
     opts.stop_recommended = bool(stop is not None and stop.recommended)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from functools import cache
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -38,6 +39,17 @@ def progress(description: str, quiet: bool = False):
             bar.update(task, completed=done, total=total)
 
         yield advance
+
+
+def interrupted(written: list) -> None:
+    """What Ctrl-C left: nothing, or the files already written (each whole: writes are atomic)."""
+    if not written:
+        stderr().print("interrupted; nothing changed")
+        return
+    cwd = Path.cwd()
+    paths = [Path(p).absolute() for p in written]
+    shown = [str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p) for p in paths]
+    stderr().print(f"interrupted; already written, and kept: {escape(', '.join(dict.fromkeys(shown)))}")
 
 
 def error(message: str) -> None:

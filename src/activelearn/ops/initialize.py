@@ -19,7 +19,7 @@ from ..messages import require_choice
 from ..pool import CHUNK_ROWS
 from ..project import CONFIG_NAME, ProjectPaths
 from ..state import State, save_state
-from ..storage import fsync, parquet_parts, sha256_file, write_text
+from ..storage import fsync, parquet_parts, sha256_file, write_text, written
 from ._common import utc_now
 
 @dataclass
@@ -199,6 +199,7 @@ def _staged(directory: Path):
                 staging.rmdir()
             else:
                 os.replace(staging, directory)
+            written.append(directory)  # the project is there from now on
             fsync(parent)
         except OSError as exc:
             raise InputError(f"{directory}: cannot create the project there ({(exc.strerror or str(exc)).lower()})") from None
