@@ -154,3 +154,55 @@ def test_ctrl_c_after_the_commit_says_what_was_written(trained_project, monkeypa
     assert (result.exit_code, result.stdout) == (130, "")
     assert result.stderr == "interrupted; already written, and kept: models/model-0002.joblib, state.json\n"
     assert [m["version"] for m in json.loads((trained_project / "state.json").read_text())["models"]] == [1, 2]
+
+
+# --- progress on a terminal --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """stderr as a terminal, as rich sees it."""
+    from rich.console import Console
+
+    import activelearn.render
+
+    monkeypatch.setattr(activelearn.render, "stderr",
+                        lambda: Console(stderr=True, force_terminal=True, soft_wrap=True, highlight=False))
+
+
+LONG_COMMANDS = {  # command: the phases it shows
+    ("train", "--force"): ["reading the pool", "cross-validating", "fitting", "writing"],
+    ("query", "-n", "3", "--strategy", "margin"): ["scoring the pool (margin)", "writing the batch"],
+    ("predict", "--out", "p.csv"): ["scoring the pool"],
+    ("export", "--out", "e.csv"): ["reading the pool and writing"],
+    ("verify",): ["checking the pool", "checking the labels", "checking the models"],
+}
+
+
+def _copies(project, n: int):
+    import shutil
+
+    return [shutil.copytree(project, project.parent / f"copy{i}") for i in range(n)]
+
+
+@pytest.mark.parametrize("command", list(LONG_COMMANDS), ids=lambda c: c[0])
+def test_phases_show_on_a_terminal_and_only_there(trained_project, command, request):
+    piped_project, terminal_project, quiet_project = _copies(trained_project, 3)
+    piped = run_cli("-C", piped_project, *command)
+    request.getfixturevalue("terminal")
+    shown = run_cli("-C", terminal_project, *command)
+    quiet = run_cli("-q", "-C", quiet_project, *command)
+    assert piped.exit_code == shown.exit_code == quiet.exit_code == 0, shown.stderr
+    assert shown.stdout == piped.stdout == quiet.stdout  # stdout is the same either way
+    for name in LONG_COMMANDS[command]:
+        assert name in shown.stderr, (name, shown.stderr)
+        assert name not in piped.stderr
+    assert quiet.stderr == ""
+
+
+def test_init_shows_its_phases_on_a_terminal(tmp_path, terminal):
+    from .conftest import SAMPLE
+
+    shown = run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species")
+    assert shown.exit_code == 0 and shown.stdout == f"{tmp_path / 'p'}\n"
+    assert "reading the data into the pool" in shown.stderr and "writing the project" in shown.stderr

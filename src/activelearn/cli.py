@@ -95,7 +95,8 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     storage.written.clear()
     try:
         try:
-            result = call()
+            with rendering.phases(quiet=opts.quiet):
+                result = call()
         except ActivelearnError as exc:
             _fail(exc, as_json)
         if not opts.quiet:

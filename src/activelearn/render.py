@@ -25,11 +25,13 @@ def stdout() -> Console:
 
 @contextlib.contextmanager
 def progress(description: str, quiet: bool = False):
-    """A progress bar on stderr; yields `advance(done, total)`."""
+    """A progress bar on stderr; yields `advance(done, total)`. The core's phases show beside it."""
     if quiet:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .progress import reporting
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=stderr(), transient=True) as bar:
@@ -38,7 +40,45 @@ def progress(description: str, quiet: bool = False):
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        yield advance
+        def report(name: str, total: int | None):
+            bar.update(task, description=f"{description}: {name}")
+            return lambda done: None
+
+        with reporting(report):
+            yield advance
+
+
+@contextlib.contextmanager
+def phases(quiet: bool = False):
+    """Show the core's phases (progress.phase) as a spinner on stderr, a bar when a phase has a
+    total; only on a terminal and without -q. Started at the first phase, gone when done."""
+    if quiet or not stderr().is_terminal:
+        yield
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from .progress import reporting
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                   TimeElapsedColumn(), console=stderr(), transient=True)
+    task = None
+
+    def report(name: str, total: int | None):
+        nonlocal task
+        if task is None:
+            bar.start()
+        else:
+            bar.update(task, visible=False)  # one line: the phase under way
+        task = current = bar.add_task(escape(name), total=total)
+        bar.refresh()
+        return lambda done: bar.update(current, completed=done)
+
+    try:
+        with reporting(report):
+            yield
+    finally:
+        if task is not None:
+            bar.stop()
 
 
 def interrupted(written: list) -> None:

@@ -19,6 +19,7 @@ from ..messages import require_choice
 from ..pool import CHUNK_ROWS
 from ..project import CONFIG_NAME, ProjectPaths
 from ..state import State, save_state
+from ..progress import phase
 from ..storage import fsync, parquet_parts, sha256_file, write_text, written
 from ._common import utc_now
 
@@ -58,12 +59,14 @@ def init_project(
     warnings: list[str] = []
     with _staged(directory) as paths:
         paths.pool.parent.mkdir(parents=True)
+        phase("reading the data into the pool")
         with _PoolWriter(paths.pool) as sink:  # the pool is written chunk by chunk, in bounded memory
             scan = scan_dataset(
                 Path(data), id_column=id_column, label_column=label_column, classes=classes,
                 text_columns=text_columns, ignore_columns=ignore_columns, warnings=warnings, sink=sink,
             )
         config = _config(scan, data, model, strategy, batch_size, seed)
+        phase("writing the project")
         log = _label_log(scan.answers, Path(data))
         if len(log):
             write_label_log(paths.label_log, log)

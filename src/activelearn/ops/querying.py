@@ -19,6 +19,7 @@ from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ..selection import Context, choose
 from ..messages import missing, require_choice
+from ..progress import phase
 from ._common import latest_model, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
@@ -127,6 +128,7 @@ def query(
         )
         if strategy in LABELED_ROWS_NEEDED:
             context.labeled, context.labels = _labeled_rows(project, log, context.used_columns)
+        phase(f"scoring the pool ({strategy})")
         if engine == "dask":
             from ..dask_engine import choose_on_dask
 
@@ -144,6 +146,7 @@ def query(
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
+        phase("writing the batch")
         frame, suggestions = _batch_table(project, context, ids, prefill, chosen.rows)
         write_batch(frame, target)
         record = BatchRecord(

@@ -11,6 +11,7 @@ from ..features import check_columns
 from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
 from ..models import fit_model, library_versions, load_model, save_model
 from ..pool import pool_columns, read_rows, rows_at
+from ..progress import phase
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
@@ -58,6 +59,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             save_state(paths.state, state)
             return _result(latest, up_to_date=True, reevaluated=True)
 
+        phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         try:
             fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
@@ -66,9 +68,11 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
                 raise
             raise NotEnoughLabelsError(f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)") from None
         warnings: list[str] = []
+        phase("scoring the stop set and the evaluation set")
         stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
+        phase("writing")
         version = state.next_model_version()
         path = paths.models / f"model-{version:04d}.joblib"
         classes, counts = np.unique(labels, return_counts=True)
