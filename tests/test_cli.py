@@ -206,3 +206,43 @@ def test_init_shows_its_phases_on_a_terminal(tmp_path, terminal):
     shown = run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species")
     assert shown.exit_code == 0 and shown.stdout == f"{tmp_path / 'p'}\n"
     assert "reading the data into the pool" in shown.stderr and "writing the project" in shown.stderr
+
+
+# --- shell completion ------------------------------------------------------------------------------
+
+
+def test_completion_of_strategy_and_model_names():
+    from activelearn import completion
+    from activelearn.config import MODEL_NAMES
+
+    assert completion.strategies("co") == ["committee", "committee-kl", "coreset"]
+    assert completion.strategies("x") == []
+    assert completion.models("") == list(MODEL_NAMES)
+    assert completion.models("l") == ["logistic", "linear-svm"]
+
+
+def _complete(words: str, cwd) -> tuple[list[str], bool]:
+    """What bash completion offers for `words` (the last one being completed), and whether
+    computing it imported pandas."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom activelearn.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print('pandas' in sys.modules)")
+    env = {**os.environ, "_ACTIVELEARN_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    *offered, pandas = done.stdout.splitlines()
+    return [o for o in offered if o], pandas == "True"
+
+
+def test_completion_of_batch_names_reads_state_json_cheaply(trained_project):
+    for _ in range(2):
+        assert run_cli("-C", trained_project, "query", "-n", "2").exit_code == 0
+    assert run_cli("-C", trained_project, "query", "--release", "batch-0001").exit_code == 0
+    assert _complete("activelearn query --release ", trained_project) == (["batch-0002", "all"], False)
+    assert _complete("activelearn -C proj query --release b", trained_project.parent) == (["batch-0002"], False)
+    assert _complete("activelearn query --release ", trained_project.parent) == ([], False)  # no project there
+    assert _complete("activelearn simulate data.csv --strategy di", trained_project) == (["diverse"], False)

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__, messages
+from . import __version__, completion, messages
 from .commandline import App, Group
 from .config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from .errors import ActivelearnError, UsageError
@@ -148,8 +148,8 @@ def init(
     id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generate r000001 ...).")] = None,
     label_column: Annotated[Optional[str], typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]")] = None,
     classes: Annotated[Optional[str], typer.Option(help="The classes, comma-separated (default: the labels found).")] = None,
-    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.")] = "logistic",
-    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.")] = DEFAULT_STRATEGY,
+    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models)] = "logistic",
+    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.", autocompletion=completion.strategies)] = DEFAULT_STRATEGY,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
     text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
@@ -195,11 +195,11 @@ def train(
 def query(
     ctx: typer.Context,
     n: Annotated[Optional[int], typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)} (default: the config's).")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)} (default: the config's).", autocompletion=completion.strategies)] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")] = None,
     prefill: Annotated[bool, typer.Option(help="Fill the label column with the model's suggestion, plus a decision column (accept / fix / skip).")] = False,
     include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
-    release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.")] = None,
+    release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.", autocompletion=completion.open_batches)] = None,
     list_batches: Annotated[bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")] = False,
     jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core but one, left to Arrow's reading); the batch is the same for any number.")] = None,
     engine: Annotated[Optional[str], typer.Option(help="local, or dask to score on a Dask cluster (default: the config's).")] = None,
@@ -280,8 +280,8 @@ def simulate(
     data: Annotated[Path, typer.Argument(metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file.")],
     label_column: Annotated[str, typer.Option(help="The column of known labels.")],
     id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generated).")] = None,
-    strategy: Annotated[Optional[list[str]], typer.Option(help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.")] = None,
-    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.")] = "logistic",
+    strategy: Annotated[Optional[list[str]], typer.Option(help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.", autocompletion=completion.strategies)] = None,
+    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models)] = "logistic",
     initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
     budget: Annotated[Optional[int], typer.Option(help="Stop at this many labels (default: initial + 30 batches).")] = None,
