@@ -25,8 +25,9 @@ def stdout() -> Console:
 
 @contextlib.contextmanager
 def progress(description: str, quiet: bool = False):
-    """A progress bar on stderr; yields `advance(done, total)`. The core's phases show beside it."""
-    if quiet:
+    """A progress bar on stderr, only on a terminal (rich would leave a blank line in a pipe);
+    yields `advance(done, total)`, or None. The core's phases show beside it."""
+    if quiet or not stderr().is_terminal:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -41,7 +42,7 @@ def progress(description: str, quiet: bool = False):
             bar.update(task, completed=done, total=total)
 
         def report(name: str, total: int | None):
-            bar.update(task, description=f"{description}: {name}")
+            bar.update(task, description=f"{description}: {escape(name)}")
             return lambda done: None
 
         with reporting(report):
