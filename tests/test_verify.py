@@ -17,8 +17,11 @@ def _verify(project, *args):
 def test_a_whole_project_passes(trained_project):
     run_cli("-C", trained_project, "query", "-n", "5")
     result = _verify(trained_project)
-    assert result.exit_code == 0 and result.stdout == ""
-    assert result.stderr.startswith("ok: checked temporary files, activelearn.toml, state.json")
+    assert result.exit_code == 0 and result.stderr == ""  # the result goes to stdout, even the "ok"
+    assert result.stdout.startswith("ok: checked temporary files, activelearn.toml, state.json")
+    assert result.stdout.count("\n") == 1
+    quiet = run_cli("-q", "-C", trained_project, "verify")
+    assert quiet.stdout == result.stdout and quiet.stderr == ""
 
 
 def test_tampered_model(trained_project):

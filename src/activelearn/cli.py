@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
+from . import __version__, completion, messages
+from .commandline import App, Group
 from .config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from .errors import ActivelearnError, UsageError
 
-app = typer.Typer(
+app = App(
+    cls=Group,
+    subcommand_metavar="COMMAND [ARGS]",
     name="activelearn",
     help="Active learning on files: the model picks the rows worth labeling, people label them "
     "in a spreadsheet, the model retrains.",
@@ -34,6 +36,7 @@ app = typer.Typer(
 class Globals:
     quiet: bool = False
     verbose: bool = False
+    json: bool = False  # --json before the command
     failure: ActivelearnError | None = None  # met before the command ran (a bad -C), reported by it
     verified_ok: bool = True  # what verify found, for its exit code
     stop_recommended: bool = False  # what status found, for `status --check`
@@ -66,11 +69,14 @@ def main_options(
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More detail on stderr.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout (as the command's --json).")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = Globals(quiet=quiet, verbose=verbose)
+    global _globals
+    ctx.obj = _globals = Globals(quiet=quiet, verbose=verbose, json=as_json)
+    messages.C_DIRECTORY = None if directory is None else str(directory)
     if directory is not None:
         try:
             os.chdir(directory)
@@ -85,37 +91,43 @@ def main_options(
 def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     """Call the core; render its result on stdout, its warnings on stderr; map errors to exit codes."""
     opts: Globals = ctx.obj or Globals()
+    as_json = as_json or opts.json
     if opts.failure is not None:
         _fail(opts.failure, as_json)
-    try:
-        result = call()
-    except ActivelearnError as exc:
-        _fail(exc, as_json)
     from . import render as rendering
+    from . import storage
 
-    if not opts.quiet:
-        for warning in getattr(result, "warnings", []):
-            rendering.warn(warning)
-    if as_json:
-        typer.echo(json.dumps(asdict(result), ensure_ascii=False, default=str))
-    else:
-        render(result, opts)
+    storage.written.clear()
+    try:
+        try:
+            with rendering.phases(quiet=opts.quiet):
+                result = call()
+        except ActivelearnError as exc:
+            _fail(exc, as_json)
+        if not opts.quiet:
+            for warning in getattr(result, "warnings", []):
+                rendering.warn(warning)
+        if as_json:
+            typer.echo(json.dumps(asdict(result), ensure_ascii=False, default=str))
+        else:
+            render(result, opts)
+    except KeyboardInterrupt:
+        rendering.interrupted([p for p in storage.written if p.exists()])
+        raise typer.Exit(130) from None
     opts.verified_ok = getattr(result, "ok", True)
     stop = getattr(result, "stop", None)
     opts.stop_recommended = bool(stop is not None and stop.recommended)
 
 
-_json_answered = False  # a command printed its one JSON document (an error one too)
+_globals = Globals()  # this run's, for _fail
 
 
 def _fail(exc: ActivelearnError, as_json: bool):
-    global _json_answered
     from . import render as rendering
 
     rendering.error(exc.message)
-    if as_json:
+    if as_json or _globals.json:
         typer.echo(json.dumps({"error": exc.message, "exit_code": exc.exit_code}, ensure_ascii=False))
-        _json_answered = True
     raise typer.Exit(exc.exit_code)
 
 
@@ -141,8 +153,8 @@ def init(
     id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generate r000001 ...).")] = None,
     label_column: Annotated[Optional[str], typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]")] = None,
     classes: Annotated[Optional[str], typer.Option(help="The classes, comma-separated (default: the labels found).")] = None,
-    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.")] = "logistic",
-    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.")] = DEFAULT_STRATEGY,
+    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models)] = "logistic",
+    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.", autocompletion=completion.strategies)] = DEFAULT_STRATEGY,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
     text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
@@ -193,11 +205,11 @@ def train(
 def query(
     ctx: typer.Context,
     n: Annotated[Optional[int], typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)} (default: the config's).")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)} (default: the config's).", autocompletion=completion.strategies)] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")] = None,
     prefill: Annotated[bool, typer.Option(help="Fill the label column with the model's suggestion, plus a decision column (accept / fix / skip).")] = False,
     include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
-    release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.")] = None,
+    release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.", autocompletion=completion.open_batches)] = None,
     list_batches: Annotated[bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")] = False,
     rewrite: Annotated[Optional[str], typer.Option(metavar="BATCH", help="Write a lost batch file again from state.json (same rows, order and suggestions), in its format or --out's; never over a file that differs.")] = None,
     jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core but one, left to Arrow's reading); the batch is the same for any number.")] = None,
@@ -293,8 +305,8 @@ def simulate(
     data: Annotated[Path, typer.Argument(metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file.")],
     label_column: Annotated[str, typer.Option(help="The column of known labels.")],
     id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generated).")] = None,
-    strategy: Annotated[Optional[list[str]], typer.Option(help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.")] = None,
-    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.")] = "logistic",
+    strategy: Annotated[Optional[list[str]], typer.Option(help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.", autocompletion=completion.strategies)] = None,
+    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models)] = "logistic",
     initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
     budget: Annotated[Optional[int], typer.Option(help="Stop at this many labels (default: initial + 30 batches).")] = None,
@@ -302,7 +314,7 @@ def simulate(
     test_size: Annotated[float, typer.Option(help="Share of the rows held out to score the model.")] = 0.25,
     seed: Annotated[int, typer.Option(help="The first seed.")] = 0,
     metric: Annotated[str, typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares.")] = "f1_macro",
-    out: Annotated[Path, typer.Option(help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
     jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
     text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
     ignore_columns: Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")] = None,
@@ -420,11 +432,4 @@ def verify(
 
 
 def main() -> None:
-    try:
-        app(prog_name="activelearn")
-    except SystemExit as exit_:
-        # a usage error found by the option parser (exit 2) has printed its message on stderr;
-        # with --json, scripts still get their one JSON document on stdout
-        if exit_.code == 2 and "--json" in sys.argv[1:] and not _json_answered:
-            typer.echo(json.dumps({"error": "usage error (the message is on stderr)", "exit_code": 2}))
-        raise
+    app(prog_name="activelearn")

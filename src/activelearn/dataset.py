@@ -18,7 +18,7 @@ import pandas as pd
 from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
-from .messages import class_hint, did_you_mean
+from .messages import class_hint, did_you_mean, missing
 from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, typed_column
 from .storage import check_headers, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
 
@@ -206,7 +206,7 @@ def raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Iter
     until a column's role says otherwise); typed formats keep their types.
     """
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(missing(path))
     fmt = detect_format(path)
     try:
         if fmt == "csv":

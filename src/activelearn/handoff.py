@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .messages import missing
 from .storage import FORMULA_TRIGGERS, atomic_path, first_line, read_delimited, read_spreadsheet, spreadsheet_kind, unguarded
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -265,7 +266,7 @@ def read_answer_file(path: Path, id_column: str, label_column: str, warnings: li
     """The file's cells as text, indexed by each row's number as a spreadsheet shows it (the
     header is row 1), blank rows left out. Decides CSV/TSV or XLSX by content, not by extension."""
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(missing(path, "no such file"))
     kind = spreadsheet_kind(path)
     try:
         if kind:

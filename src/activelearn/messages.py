@@ -4,6 +4,23 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
+
+C_DIRECTORY: str | None = None  # the DIR of `-C DIR` as typed, set by the CLI: relative paths start there
+
+
+def missing(path, what: str = "no such file or folder") -> str:
+    """'PATH: no such file or folder (looked in /abs/folder; paths after -C are relative to DIR)'.
+
+    For every path a person typed that is not there: a relative path says where it was looked for."""
+    return f"{path}: {what}{where_looked(path)}"
+
+
+def where_looked(path) -> str:
+    if Path(path).is_absolute():
+        return ""
+    after_c = f"; paths after -C are relative to {C_DIRECTORY}" if C_DIRECTORY is not None else ""
+    return f" (looked in {Path(path).absolute().parent}{after_c})"
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .errors import NotEnoughLabelsError, StateError
 from .features import build_features, explained_fit_errors
+from .progress import phase
 
 CV_MAX_FOLDS = 5
 
@@ -123,7 +124,10 @@ def fit_model(
             f"training needs labels of at least 2 classes; found {found}. "
             "Label more rows (activelearn query, then import-labels)"
         )
+    if cross_validate:
+        phase("cross-validating")
     cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y) if cross_validate else (None, 0)
+    phase("fitting")
     started = time.perf_counter()
     pipeline = build_pipeline(model, columns, seed, y)
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):

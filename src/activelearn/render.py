@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from functools import cache
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -26,11 +27,14 @@ def stdout() -> Console:
 
 @contextlib.contextmanager
 def progress(description: str, quiet: bool = False):
-    """A progress bar on stderr; yields `advance(done, total)`."""
-    if quiet:
+    """A progress bar on stderr, only on a terminal (rich would leave a blank line in a pipe);
+    yields `advance(done, total)`, or None. The core's phases show beside it."""
+    if quiet or not stderr().is_terminal:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .progress import reporting
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=stderr(), transient=True) as bar:
@@ -39,7 +43,56 @@ def progress(description: str, quiet: bool = False):
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        yield advance
+        def report(name: str, total: int | None):
+            bar.update(task, description=f"{description}: {escape(name)}")
+            return lambda done: None
+
+        with reporting(report):
+            yield advance
+
+
+@contextlib.contextmanager
+def phases(quiet: bool = False):
+    """Show the core's phases (progress.phase) as a spinner on stderr, a bar when a phase has a
+    total; only on a terminal and without -q. Started at the first phase, gone when done."""
+    if quiet or not stderr().is_terminal:
+        yield
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from .progress import reporting
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                   TimeElapsedColumn(), console=stderr(), transient=True)
+    task = None
+
+    def report(name: str, total: int | None):
+        nonlocal task
+        if task is None:
+            bar.start()
+        else:
+            bar.update(task, visible=False)  # one line: the phase under way
+        task = current = bar.add_task(escape(name), total=total)
+        bar.refresh()
+        return lambda done: bar.update(current, completed=done)
+
+    try:
+        with reporting(report):
+            yield
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def interrupted(written: list) -> None:
+    """What Ctrl-C left: nothing, or the files already written (each whole: writes are atomic)."""
+    if not written:
+        stderr().print("interrupted; nothing changed")
+        return
+    cwd = Path.cwd()
+    paths = [Path(p).absolute() for p in written]
+    shown = [str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p) for p in paths]
+    stderr().print(f"interrupted; already written, and kept: {escape(', '.join(dict.fromkeys(shown)))}")
 
 
 def error(message: str) -> None:
@@ -340,8 +393,8 @@ def verify_result(result, opts) -> None:
     for problem in result.problems:
         mark = "repaired" if problem.repaired else "problem"
         print(f"{mark}: {problem.where}: {problem.what} ({problem.fix})")
-    if result.ok:
-        info(f"ok: checked {', '.join(result.checked)}", opts)
+    if result.ok:  # the result itself, so on stdout even under -q
+        print(f"ok: checked {', '.join(result.checked)}")
 
 
 def predict_result(result, opts) -> None:

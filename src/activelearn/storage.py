@@ -17,6 +17,7 @@ TEMP_MARK = ".tmp-"
 # OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 DELIMITERS = (",", ";", "\t", "|")
+written: list[Path] = []  # files atomic_path replaced in this process: what an interrupted command did commit
 
 
 @contextlib.contextmanager
@@ -39,6 +40,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield tmp
         fsync(tmp)
         os.replace(tmp, path)
+        written.append(path)
     except OSError as exc:  # disk full, read-only, quota: the previous file is untouched
         tmp.unlink(missing_ok=True)
         raise _write_error(path, exc) from None

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError, UsageError
+from ..messages import missing
 from ..project import ProjectPaths
 from ..storage import atomic_path
 
@@ -30,7 +31,7 @@ def output_path(out: Path, paths: ProjectPaths, data: Path | None = None) -> Pat
     if resolved.is_dir():
         raise InputError(f"{out}: is a folder; name a file")
     if not resolved.parent.is_dir():
-        raise InputError(f"{out}: the folder {out.parent} does not exist")
+        raise InputError(missing(out, f"the folder {out.parent} does not exist"))
     return out
 
 

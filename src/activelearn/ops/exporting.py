@@ -12,6 +12,7 @@ from ..config import Config
 from ..features import check_columns
 from ..labels import counted_answers, current_labels
 from ..pool import CHUNK_ROWS, pool_columns, pool_schema, read_rows
+from ..progress import phase
 from ..project import Project
 from ._output import output_path, table_writer
 
@@ -56,11 +57,13 @@ def export(
     wanted = ["evaluation", *(["skipped"] if include_skipped else []), *(PROVENANCE if annotators else ())]
     kept = {key: _free_name(key, taken) for key in wanted}  # the tool's columns: key -> name in the file
     schema = _export_schema(paths.pool, config.id_column, config.label_column, features, kept)
+    advance = phase("reading the pool and writing", total=len(rows))
     with table_writer(target, schema) as write:
         for start in range(0, len(rows), chunk_rows):
             part = rows.iloc[start : start + chunk_rows].reset_index(drop=True)
             write(_export_table(schema, part, read_rows(paths.pool, config.id_column, part["id"], features),
                                 config.id_column, config.label_column, features, kept))
+            advance(start + len(part))
     labels = rows[rows["kind"] == "label"]
     counts = labels.loc[~labels["evaluation"].astype(bool), "label"].value_counts()
     ignored = list(kept.values()) + [c for c in features if config.columns.get(c, "ignore") == "ignore"]

@@ -23,7 +23,7 @@ from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file, unguarded
 from ..pool import pool_ids
-from ..messages import class_hint, did_you_mean
+from ..messages import class_hint, did_you_mean, missing
 from ._common import utc_now
 
 ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods", ".xls")
@@ -199,7 +199,7 @@ def _expand(sources: list[Path], ever_imported: set[str]) -> list[tuple[Path, st
         elif source.exists():
             files.append((source, sha256_file(source)))
         else:
-            raise InputError(f"{source}: no such file or folder")
+            raise InputError(missing(source))
     return files
 
 

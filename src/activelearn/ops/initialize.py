@@ -20,7 +20,8 @@ from ..pool import CHUNK_ROWS
 from ..project import CONFIG_NAME, ProjectPaths
 from ..roles import forced_roles
 from ..state import State, save_state
-from ..storage import fsync, parquet_parts, sha256_file, write_text
+from ..progress import phase
+from ..storage import fsync, parquet_parts, sha256_file, write_text, written
 from ._common import utc_now
 
 @dataclass
@@ -67,6 +68,7 @@ def init_project(
     warnings: list[str] = []
     with _staged(directory) as paths:
         paths.pool.parent.mkdir(parents=True)
+        phase("reading the data into the pool")
         with _PoolWriter(paths.pool) as sink:  # the pool is written chunk by chunk, in bounded memory
             scan = scan_dataset(
                 Path(data), id_column=id_column, label_column=label_column, classes=classes,
@@ -74,6 +76,7 @@ def init_project(
             )
         config = _config(scan, data, model, strategy, batch_size, seed)
         _warn_if_slow(config, warnings)
+        phase("writing the project")
         log = _label_log(scan.answers, Path(data))
         if len(log):
             write_label_log(paths.label_log, log)
@@ -217,6 +220,7 @@ def _staged(directory: Path):
                 staging.rmdir()
             else:
                 os.replace(staging, directory)
+            written.append(directory)  # the project is there from now on
             fsync(parent)
         except OSError as exc:
             raise InputError(f"{directory}: cannot create the project there ({(exc.strerror or str(exc)).lower()})") from None

@@ -20,6 +20,7 @@ from ..errors import InputError, NothingToDoError, UsageError
 from ..labels import counted_answers
 from ..messages import did_you_mean, require_choice
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
+from ..progress import phase
 from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
@@ -73,10 +74,12 @@ def predict(
     else:
         scored = ((ids, scorer.predict_proba(features)) for ids, features in chunks)
     rows = 0
+    advance = phase(f"scoring {'the pool' if data is None else data}", total=project.state.pool_rows if data is None else None)
     with table_writer(target, schema) as write:
         for ids, proba in scored:
             write(_prediction_table(schema, ids, proba, classes))
             rows += len(ids)
+            advance(rows)
     return PredictResult(
         file=str(out), rows=rows, source="pool" if data is None else str(data), model_version=version,
         classes=classes, id_column=config.id_column, generated_ids=generated, columns=schema.names,

@@ -19,7 +19,8 @@ from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ..selection import Context, choose
-from ..messages import require_choice
+from ..messages import missing, require_choice
+from ..progress import phase
 from ._common import latest_model, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
@@ -128,6 +129,7 @@ def query(
         )
         if strategy in LABELED_ROWS_NEEDED:
             context.labeled, context.labels = _labeled_rows(project, log, context.used_columns)
+        phase(f"scoring the pool ({strategy})")
         if engine == "dask":
             from ..dask_engine import choose_on_dask
 
@@ -145,6 +147,7 @@ def query(
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
+        phase("writing the batch")
         frame, suggestions = batch_table(project, context, ids, prefill, chosen.rows)
         fill_in = FillIn(name, config.id_column, config.label_column, config.classes, config.skip_values, prefill)
         write_batch(frame, target, fill_in, warnings)
@@ -218,7 +221,7 @@ def _target_path(project: Project, name: str, out: Path | None) -> Path:
     if out.exists():
         raise InputError(f"{out}: already exists; choose another --out or move it away")
     if not out.resolve().parent.is_dir():
-        raise InputError(f"{out}: the folder {out.parent} does not exist")
+        raise InputError(missing(out, f"the folder {out.parent} does not exist"))
     return out
 
 

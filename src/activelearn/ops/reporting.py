@@ -108,10 +108,11 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
 
 def _check_plot_path(plot: Path, has_models: bool) -> None:
     from ..errors import InputError, NothingToDoError, UsageError
+    from ..messages import missing
 
     if Path(plot).suffix.lower() != ".png":
         raise UsageError(f"--plot {plot}: the learning curve is written as PNG; name a .png file")
     if not has_models:
         raise NothingToDoError(f"--plot {plot}: no model yet, so no learning curve; run `activelearn train` first")
     if not Path(plot).resolve().parent.is_dir():
-        raise InputError(f"--plot {plot}: the folder {Path(plot).parent} does not exist")
+        raise InputError("--plot " + missing(plot, f"the folder {Path(plot).parent} does not exist"))

@@ -11,6 +11,7 @@ from ..features import check_columns
 from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
 from ..models import fit_model, library_versions, load_model, save_model, slow_preset_warning
 from ..pool import pool_columns, read_rows, rows_at
+from ..progress import phase
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
@@ -58,6 +59,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             save_state(paths.state, state)
             return _result(latest, up_to_date=True, reevaluated=True)
 
+        phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         try:
             fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
@@ -71,11 +73,13 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
                                    features, fitted.fit_seconds, len(labels))
         if slow:
             warnings.append(slow)
+        phase("scoring the stop set and the evaluation set")
         stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
         change = ("first" if latest is None else "labels" if latest.labels_sha256 != digest
                   else "settings" if latest.training_key != key else "forced")
+        phase("writing")
         version = state.next_model_version()
         path = paths.models / f"model-{version:04d}.joblib"
         classes, counts = np.unique(labels, return_counts=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ActivelearnError
+from ..progress import phase
 from ..project import Project, project_lock
 from ..state import save_state
 from ..storage import TEMP_MARK, sha256_file
@@ -63,11 +64,14 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
     log = _load(lambda: read_label_log(paths.label_log), "data/labels.parquet", "restore the label log from a backup", problem)
     result.checked += ["data/pool.parquet", "data/labels.parquet"]
     if columns is not None:
+        phase("checking the pool")
         _check_pool(project, config, state, columns, problem)
         result.checked.append("pool rows and columns")
     if columns is not None and log is not None:
+        phase("checking the labels")
         _check_labels(project, config, state, log, problem)
         result.checked.append("labels")
+    phase("checking the models")
     _check_models(project, state, problem)
     result.checked.append("models")
     released = _check_batches(project, state, log, repair, problem)
