@@ -19,6 +19,7 @@ from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean
+from .pool import arrow_to_frame
 from .roles import ColumnRole, as_text, infer_role, typed_column
 from .storage import check_headers, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
 
@@ -52,7 +53,7 @@ def load_dataset(data: Path, *, warnings: list[str], **options) -> Dataset:
     scan = scan_dataset(data, warnings=warnings, sink=tables.append, **options)
     import pyarrow as pa
 
-    pool = pa.concat_tables(tables).to_pandas() if tables else scan.schema.empty_table().to_pandas()
+    pool = arrow_to_frame(pa.concat_tables(tables) if tables else scan.schema.empty_table())
     return Dataset(**scan.__dict__, pool=pool)
 
 
@@ -117,7 +118,7 @@ def scan_dataset(
         typed = {id_name: ids}
         for role in roles:
             try:
-                typed[role.name] = typed_column(chunk[role.name], role.role).to_numpy()
+                typed[role.name] = _arrow_values(typed_column(chunk[role.name], role.role, role.integer))
             except (ValueError, TypeError) as exc:  # a cell past the sample that does not fit the role
                 raise InputError(
                     f"{data} rows {rows[0]}-{rows[-1]}: column {role.name!r} does not hold {role.role} values "
@@ -153,7 +154,19 @@ def _pool_schema(id_name: str, roles: list[ColumnRole]):
     import pyarrow as pa
 
     types = {"numeric": pa.float64(), "embedding": pa.list_(pa.float64())}
-    return pa.schema([(id_name, pa.string())] + [(r.name, types.get(r.role, pa.string())) for r in roles])
+    return pa.schema(
+        [(id_name, pa.string())] + [(r.name, pa.int64() if r.integer else types.get(r.role, pa.string())) for r in roles]
+    )
+
+
+def _arrow_values(column: pd.Series):
+    """A typed column as pyarrow takes it: nullable integers as an Arrow array (numpy would make
+    them float and round 18-digit values), the rest as numpy."""
+    import pyarrow as pa
+
+    if isinstance(column.dtype, pd.Int64Dtype):
+        return pa.array(column, type=pa.int64())
+    return column.to_numpy()
 
 
 def checked_ids(values: pd.Series, rows: np.ndarray, id_column: str, data: Path) -> np.ndarray:
@@ -285,7 +298,7 @@ def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
     def chunks():
         for reader in readers:
             for group in range(reader.num_row_groups):
-                yield reader.read_row_group(group).to_pandas()
+                yield arrow_to_frame(reader.read_row_group(group))  # integers with nulls stay exact
 
     return sum(r.metadata.num_rows for r in readers), chunks()
 
@@ -337,8 +350,8 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
 def _roles(frame: pd.DataFrame, text_columns, ignore_columns) -> list[ColumnRole]:
     roles = []
     for name in frame.columns:
-        if name in ignore_columns:
-            roles.append(ColumnRole(name, "ignore", "--ignore-columns"))
+        if name in ignore_columns:  # whole numbers stay exact (int64) there too
+            roles.append(ColumnRole(name, "ignore", "--ignore-columns", infer_role(frame[name]).integer))
         elif name in text_columns:
             roles.append(ColumnRole(name, "text", "--text-columns"))
         else:

@@ -1,0 +1,131 @@
+"""Issue 11: data kept as written on its way into the pool, and what init infers from it."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from .conftest import run_cli, snapshot
+
+IDS = [321823067619864577 + 7919 * i for i in range(30)]  # 18 digits: float64 would round them
+CODES = [f"{i % 7:06d}" for i in range(30)]  # 000000 ... 000006
+
+
+def _tweets(path: Path) -> Path:
+    """30 rows: an 18-digit id_str, a zero-padded code, whole counts with gaps, a measurement."""
+    rows = [["id_str", "code", "retweets", "score", "label"]]
+    for i in range(30):
+        rows.append([str(IDS[i]), CODES[i], "" if i % 5 == 0 else str(10**15 + i), f"{i * 0.37:.2f}",
+                     ["spam", "ham", "news"][i % 3] if i < 9 else ""])
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def _pool(project: Path) -> pa.Table:
+    return pq.read_table(project / "data" / "pool.parquet")
+
+
+def test_integers_and_zero_padded_codes_are_kept_in_the_pool(tmp_path):
+    result = run_cli("init", tmp_path / "p", "--data", _tweets(tmp_path / "t.csv"), "--json")
+    assert result.exit_code == 0, result.stderr
+    columns = {c["name"]: (c["role"], c["note"]) for c in json.loads(result.stdout)["columns"]}
+    assert columns == {
+        "id_str": ("ignore", "a different whole number in every row (an identifier? use --id-column)"),
+        "code": ("categorical", "7 distinct values"),
+        "retweets": ("numeric", "6 missing"),
+        "score": ("numeric", ""),
+    }
+    pool = _pool(tmp_path / "p")
+    assert [str(pool.schema.field(n).type) for n in ("id_str", "code", "retweets", "score")] == [
+        "int64", "string", "int64", "double"]
+    assert pool.column("id_str").to_pylist() == IDS
+    assert pool.column("code").to_pylist() == CODES
+    assert pool.column("retweets").to_pylist()[:3] == [None, 10**15 + 1, 10**15 + 2]
+    config = (tmp_path / "p" / "activelearn.toml").read_text()
+    assert 'id_str   = "ignore"       # a different whole number in every row (an identifier? use --id-column)' in config
+
+
+def test_batch_files_show_integers_and_codes_as_written(tmp_path):
+    assert run_cli("-q", "init", tmp_path / "p", "--data", _tweets(tmp_path / "t.csv"), "--id-column", "id_str").exit_code == 0
+    result = run_cli("-C", tmp_path / "p", "query", "-n", "21")
+    assert result.exit_code == 0, result.stderr
+    with open(tmp_path / "p" / "batches" / "batch-0001.csv", newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["id_str"] for r in rows} <= {str(i) for i in IDS}
+    assert {r["code"] for r in rows} <= set(CODES)
+    expected = {str(IDS[i]): "" if i % 5 == 0 else str(10**15 + i) for i in range(30)}
+    assert {r["id_str"]: r["retweets"] for r in rows} == {r["id_str"]: expected[r["id_str"]] for r in rows}
+
+
+def test_predict_output_keeps_18_digit_ids(tmp_path):
+    data = _tweets(tmp_path / "t.csv")
+    project = tmp_path / "p"
+    assert run_cli("-q", "init", project, "--data", data, "--id-column", "id_str").exit_code == 0
+    assert run_cli("-q", "-C", project, "train").exit_code == 0
+    for name in ("out.csv", "out.parquet"):
+        result = run_cli("-q", "-C", project, "predict", "--out", tmp_path / name)
+        assert result.exit_code == 0, result.stderr
+        out = pd.read_parquet(tmp_path / name) if name.endswith("parquet") else pd.read_csv(tmp_path / name, dtype=str)
+        assert out["id_str"].tolist() == [str(i) for i in IDS]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_export_reads_back_identically_with_long_integers_and_codes(tmp_path, suffix):
+    project, copy = tmp_path / "p", tmp_path / "copy"
+    assert run_cli("-q", "init", project, "--data", _tweets(tmp_path / "t.csv")).exit_code == 0
+    out = tmp_path / f"labeled{suffix}"
+    result = run_cli("-C", project, "export", "--out", out, "--all-columns", "--json")
+    assert result.exit_code == 0, result.stderr
+    options = json.loads(result.stdout)["init_options"]
+    result = run_cli("-q", "init", copy, *options)
+    assert result.exit_code == 0, result.stderr
+    original = _pool(project).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).head(9)
+    copied = _pool(copy).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    pd.testing.assert_frame_equal(copied[original.columns], original)
+    assert _pool(copy).schema.remove(5) == _pool(project).schema  # the copy adds the evaluation flag
+    assert copied["id_str"].tolist() == IDS[:9] and copied["code"].tolist() == CODES[:9]
+
+
+def test_parquet_integers_with_nulls_stay_exact(tmp_path):
+    data = tmp_path / "t.parquet"
+    pq.write_table(pa.table({
+        "app_id": pa.array(IDS, type=pa.int64()),
+        "votes": pa.array([None if i % 4 == 0 else 2**60 + i for i in range(30)], type=pa.int64()),
+        "label": ["a", "b"] * 3 + [None] * 24,
+    }), data)
+    result = run_cli("init", tmp_path / "p", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert {c["name"]: c["role"] for c in json.loads(result.stdout)["columns"]} == {"app_id": "ignore", "votes": "numeric"}
+    pool = _pool(tmp_path / "p")
+    assert pool.column("app_id").to_pylist() == IDS
+    assert pool.column("votes").to_pylist() == [None if i % 4 == 0 else 2**60 + i for i in range(30)]
+    assert run_cli("-q", "-C", tmp_path / "p", "train").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "values, role, note",
+    [
+        ([f"{i:05d}" for i in range(60)], "ignore", "a different value in every row (zero-padded codes) (an identifier?)"),
+        ([f"{i % 80:05d}" for i in range(200)], "ignore",
+         "80 distinct short values: too many categories (set to categorical or text to use)"),
+        ([str(10**17 + i * 13) for i in range(25)], "ignore",
+         "a different whole number in every row (an identifier? use --id-column)"),
+        ([str(i * 7 % 25) for i in range(25)], "ignore", "a different whole number in every row (an identifier? use --id-column)"),
+        ([f"{i * 1.37 + 0.01:.2f}" for i in range(25)], "numeric", ""),  # unique measurements stay numeric
+        ([str(i % 10) for i in range(25)], "numeric", ""),  # whole numbers that repeat
+        ([str(i * 7 % 19) for i in range(19)], "numeric", ""),  # too few rows to call unique an identifier
+        (["0", "10", "20", "0"], "numeric", ""),  # a lone 0 is no padding
+    ],
+)
+def test_identifier_and_code_roles(tmp_path, values, role, note):
+    from activelearn.roles import infer_role
+
+    inferred = infer_role(pd.Series(values, name="c", dtype=object))
+    assert (inferred.role, inferred.note) == (role, note)
