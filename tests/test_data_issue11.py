@@ -129,3 +129,135 @@ def test_identifier_and_code_roles(tmp_path, values, role, note):
 
     inferred = infer_role(pd.Series(values, name="c", dtype=object))
     assert (inferred.role, inferred.note) == (role, note)
+
+
+# --- targets init cannot model yet, the label column, the classes ------------------------------
+
+
+def _init_refused(tmp_path: Path, data: Path, message: str, *args) -> None:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli("init", tmp_path / "p", "--data", data, *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def _csv(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def test_a_continuous_label_is_refused_as_regression(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,price", [f"{i % 4},{i * 13.7 + 100:.2f}" for i in range(22)])
+    _init_refused(
+        tmp_path, data,
+        f"{data}: the 'price' column holds 22 distinct numbers (e.g. 100.00, 113.70, 127.40): it looks like a "
+        "number to predict (regression), which activelearn cannot do yet; pass --classes to treat them as classes",
+        "--label-column", "price",
+    )
+    classes = ",".join(f"{i * 13.7 + 100:.2f}" for i in range(22))
+    result = run_cli("-q", "init", tmp_path / "p", "--data", data, "--label-column", "price", "--classes", classes)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_whole_number_labels_of_a_few_values_are_classes(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,stars", [f"{i % 7 * 0.3:.1f},{i % 5 + 1}" for i in range(40)])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--label-column", "stars", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["classes"] == ["1", "2", "3", "4", "5"]
+
+
+@pytest.mark.parametrize("separator", [";", "|", ","])
+def test_several_labels_per_row_are_refused_as_multi_label(tmp_path, separator):
+    topics = ["politics", "media", "sports", f"politics{separator}media", f"media{separator}sports", "politics",
+              f"politics{separator}sports", "sports"]
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"text": [f"story {i}" for i in range(8)], "topic": topics}).to_csv(data, index=False)
+    _init_refused(
+        tmp_path, data,
+        f"{data}: the 'topic' column looks like several labels per row (multi-label: 3 cells such as "
+        f"'politics{separator}media' join labels with '{separator}'), which activelearn cannot do yet; pass --classes to force "
+        "one class per distinct cell",
+        "--label-column", "topic",
+    )
+
+
+def test_a_label_with_a_separator_that_is_no_list_of_labels_is_a_class(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,label", ["1,cat", "2,dog", '3,"yes, certainly"', "4,cat"])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["classes"] == ["cat", "dog", "yes, certainly"]
+
+
+def test_no_label_column_names_the_column_that_looks_like_it(tmp_path):
+    data = _csv(tmp_path / "d.csv", "bill,species,island", ["1.5,Adelie,Biscoe", "2.5,,Dream", "3.5,Gentoo,Biscoe", "4.5,,Dream"])
+    _init_refused(
+        tmp_path, data,
+        f"{data}: no 'label' column; 'species' looks like the label column (its name): pass --label-column species "
+        "(or --classes a,b,c to start with every row unlabeled)",
+    )
+
+
+def test_no_label_column_suggests_a_sparse_column_of_few_values(tmp_path):
+    rows = [f"{i * 0.5},{['yes', 'no'][i % 2] if i < 6 else ''},{i % 4}" for i in range(30)]
+    data = _csv(tmp_path / "d.csv", "size,reply,group", rows)
+    _init_refused(
+        tmp_path, data,
+        f"{data}: no 'label' column; 'reply' looks like the label column (2 distinct values, 24 of 30 cells empty): "
+        "pass --label-column reply (or --classes a,b,c to start with every row unlabeled)",
+    )
+
+
+def test_no_label_column_and_nothing_like_one(tmp_path):
+    data = _csv(tmp_path / "d.csv", "width,height", ["1,2", "3,4"])
+    _init_refused(
+        tmp_path, data,
+        f"{data}: no 'label' column; name the label column with --label-column, or pass --classes a,b,c to start "
+        "with every row unlabeled",
+    )
+
+
+def test_no_label_column_with_classes_warns_of_a_likely_label_column(tmp_path):
+    data = _csv(tmp_path / "d.csv", "bill,target", ["1.5,a", "2.5,", "3.5,b", "4.5,"])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--classes", "a,b", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [
+        f"{data}: no 'label' column, so every row starts unlabeled; 'target' looks like the label column "
+        "(its name): pass --label-column target if it is",
+    ]
+
+
+def test_two_classes_seen_are_named_with_how_to_add_more(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,label", [f"{i % 4},{['a', 'b', ''][i % 3]}" for i in range(30)])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [f"{data}: only 2 classes seen (a, b); pass --classes if there are more"]
+    result = run_cli("-q", "init", tmp_path / "q", "--data", data, "--classes", "a,b")
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_few_labels_name_the_classes_seen(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,label", ["1,a", "2,b", "3,c", "4,a", "5,", "6,"])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [
+        f"{data}: only 4 labels, of 3 classes (a, b, c); pass --classes if there are more"]
+
+
+def test_an_unknown_class_at_import_says_how_to_add_one(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,label", [f"{i % 6},{['a', 'b', 'c', ''][i % 4] if i < 12 else ''}" for i in range(40)])
+    project = tmp_path / "p"
+    assert run_cli("-q", "init", project, "--data", data).exit_code == 0
+    assert run_cli("-q", "-C", project, "query", "-n", "2").exit_code == 0
+    batch = project / "batches" / "batch-0001.csv"
+    rows = list(csv.reader(batch.open(encoding="utf-8-sig")))
+    rows[1][1] = "d"
+    with open(batch, "w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f).writerows(rows)
+    before = snapshot(project)
+    result = run_cli("-C", project, "import-labels", batch)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {batch} row 2: label 'd' is not a class (classes: a, b, c); to add a class, add it to "
+        "[data] classes in activelearn.toml\n"
+    )
+    assert snapshot(project) == before

@@ -21,11 +21,14 @@ from .labels import match_label
 from .messages import class_hint, did_you_mean
 from .pool import arrow_to_frame
 from .roles import ColumnRole, as_text, infer_role, typed_column
+from .targets import likely_label_column, multi_label_problem, regression_problem
 from .storage import check_headers, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
 READ_BLOCK_BYTES = 1 << 24
+FEW_CLASSES = 3  # fewer classes seen at init than this, or fewer labels than FEW_LABELS: a warning
+FEW_LABELS = 10  # that the classes are those seen, and --classes names more
 
 
 @dataclass
@@ -83,7 +86,7 @@ def scan_dataset(
     if label_column is not None and label_name not in columns:
         raise InputError(f"{data}: no label column {label_name!r}{did_you_mean(label_name, columns)}")
     if label_name not in columns:
-        warnings.append(f"{data}: no {label_name!r} column, so every row starts unlabeled")
+        _no_label_column(sample, columns, data, bool(classes), warnings)
     for name in [id_column, *text_columns, *ignore_columns]:
         if name is not None and name not in columns:
             raise InputError(f"{data}: no column {name!r}{did_you_mean(name, columns)}")
@@ -333,11 +336,22 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
     for value in present:
         if value.casefold() not in DEFAULT_SKIP_VALUES:
             found.setdefault(value.casefold(), value)
+    labels = [v for v in present if v.casefold() not in DEFAULT_SKIP_VALUES]
+    problem = regression_problem(labels, label_name) or multi_label_problem(labels, label_name)
+    if problem:
+        raise InputError(f"{data}: {problem}")
     class_list = sorted(found.values())
     if len(class_list) < 2:
         warnings.append(
             f"{data}: only one class among the labels ({', '.join(class_list)}); "
             "name them all with --classes so that answers of the others are accepted"
+        )
+    elif len(class_list) < FEW_CLASSES:
+        warnings.append(f"{data}: only {len(class_list)} classes seen ({', '.join(class_list)}); pass --classes if there are more")
+    elif len(labels) < FEW_LABELS:
+        warnings.append(
+            f"{data}: only {len(labels)} labels, of {len(class_list)} classes ({', '.join(class_list)}); "
+            "pass --classes if there are more"
         )
     suspicious = [c for c in class_list if c.casefold() in {"na", "n/a", "nan", "null", "none"}]
     if suspicious:
@@ -345,6 +359,26 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
             f"{data}: {suspicious[0]!r} is taken as a class; if it means 'unlabeled', empty those cells"
         )
     return class_list
+
+
+def _no_label_column(sample: pd.DataFrame, columns: list[str], data: Path, classes_given: bool, warnings: list[str]) -> None:
+    """No --label-column and no 'label' column: an error naming the column that looks like the
+    label (or --label-column), unless --classes says the rows deliberately start unlabeled."""
+    frame = sample.set_axis(columns, axis=1)
+    likely = likely_label_column(frame)
+    if classes_given:
+        hint = f"; {likely[0]!r} looks like the label column ({likely[1]}): pass --label-column {likely[0]} if it is" if likely else ""
+        warnings.append(f"{data}: no 'label' column, so every row starts unlabeled{hint}")
+        return
+    if likely:
+        raise InputError(
+            f"{data}: no 'label' column; {likely[0]!r} looks like the label column ({likely[1]}): pass --label-column "
+            f"{likely[0]} (or --classes a,b,c to start with every row unlabeled)"
+        )
+    raise InputError(
+        f"{data}: no 'label' column; name the label column with --label-column, or pass --classes a,b,c to start "
+        "with every row unlabeled"
+    )
 
 
 def _roles(frame: pd.DataFrame, text_columns, ignore_columns) -> list[ColumnRole]:

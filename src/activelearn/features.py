@@ -71,8 +71,9 @@ class VectorStacker(TransformerMixin, BaseEstimator):
 
     def _vector(self, value) -> np.ndarray:
         if not isinstance(value, (list, tuple, np.ndarray)):
+            shown = value.item() if isinstance(value, np.generic) else value  # 2007, not np.int64(2007)
             raise ConfigError(
-                f"[columns] {self.column!r} is 'embedding' but holds {value!r}, not a list of numbers; "
+                f"[columns] {self.column!r} is 'embedding' but holds {shown!r}, not a list of numbers; "
                 "give it another role in activelearn.toml"
             )
         return np.asarray(value, dtype=float)
