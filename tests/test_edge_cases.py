@@ -83,7 +83,7 @@ def test_a_number_column_set_to_embedding(trained_project):
     config = trained_project / "activelearn.toml"
     config.write_text(config.read_text().replace('year              = "numeric"', 'year = "embedding"'))
     result = run_cli("-C", trained_project, "train", "--force")
-    assert_clean_failure(result, 1, "[columns] 'year' is 'embedding' but holds 2007.0, not a list of numbers")
+    assert_clean_failure(result, 1, "[columns] 'year' is 'embedding' but holds 2007, not a list of numbers")
 
 
 def test_parquet_nulls_in_typed_label_and_id_columns(tmp_path):

@@ -129,7 +129,7 @@ def test_classes_match_labels_up_to_case_and_space(tmp_path):
 
 def test_no_label_column_means_every_row_unlabeled(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text("x,y\n1,2\n3,4\n")
+    data.write_text("width,height\n1,2\n3,4\n")
     result = run_cli("init", tmp_path / "p", "--data", data, "--classes", "a,b", "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)

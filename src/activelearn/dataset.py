@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +19,16 @@ from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean, missing
+from .pool import arrow_to_frame
 from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, typed_column
+from .targets import likely_label_column, multi_label_problem, regression_problem
 from .storage import check_headers, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
 READ_BLOCK_BYTES = 1 << 24
+FEW_CLASSES = 3  # fewer classes seen at init than this, or fewer labels than FEW_LABELS: a warning
+FEW_LABELS = 10  # that the classes are those seen, and --classes names more
 
 
 @dataclass
@@ -52,7 +56,7 @@ def load_dataset(data: Path, *, warnings: list[str], **options) -> Dataset:
     scan = scan_dataset(data, warnings=warnings, sink=tables.append, **options)
     import pyarrow as pa
 
-    pool = pa.concat_tables(tables).to_pandas() if tables else scan.schema.empty_table().to_pandas()
+    pool = arrow_to_frame(pa.concat_tables(tables) if tables else scan.schema.empty_table())
     return Dataset(**scan.__dict__, pool=pool)
 
 
@@ -81,7 +85,7 @@ def scan_dataset(
     if label_column is not None and label_name not in columns:
         raise InputError(f"{data}: no label column {label_name!r}{did_you_mean(label_name, columns)}")
     if label_name not in columns:
-        warnings.append(f"{data}: no {label_name!r} column, so every row starts unlabeled")
+        _no_label_column(sample, columns, data, bool(classes), warnings)
     if id_column is not None and id_column not in columns:
         raise InputError(f"{data}: no column {id_column!r}{did_you_mean(id_column, columns)}")
     forced_roles = forced_roles or {}
@@ -117,7 +121,7 @@ def scan_dataset(
         typed = {id_name: ids}
         for role in roles:
             try:
-                typed[role.name] = typed_column(chunk[role.name], role.role).to_numpy()
+                typed[role.name] = _arrow_values(typed_column(chunk[role.name], role.role, role.integer))
             except (ValueError, TypeError) as exc:  # a cell past the sample that does not fit the role
                 raise InputError(
                     f"{data} rows {rows[0]}-{rows[-1]}: column {role.name!r} does not hold {role.role} values "
@@ -153,7 +157,19 @@ def _pool_schema(id_name: str, roles: list[ColumnRole]):
     import pyarrow as pa
 
     types = {"numeric": pa.float64(), "embedding": pa.list_(pa.float64())}
-    return pa.schema([(id_name, pa.string())] + [(r.name, types.get(r.role, pa.string())) for r in roles])
+    return pa.schema(
+        [(id_name, pa.string())] + [(r.name, pa.int64() if r.integer else types.get(r.role, pa.string())) for r in roles]
+    )
+
+
+def _arrow_values(column: pd.Series):
+    """A typed column as pyarrow takes it: nullable integers as an Arrow array (numpy would make
+    them float and round 18-digit values), the rest as numpy."""
+    import pyarrow as pa
+
+    if isinstance(column.dtype, pd.Int64Dtype):
+        return pa.array(column, type=pa.int64())
+    return column.to_numpy()
 
 
 def checked_ids(values: pd.Series, rows: np.ndarray, id_column: str, data: Path) -> np.ndarray:
@@ -285,7 +301,7 @@ def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
     def chunks():
         for reader in readers:
             for group in range(reader.num_row_groups):
-                yield reader.read_row_group(group).to_pandas()
+                yield arrow_to_frame(reader.read_row_group(group))  # integers with nulls stay exact
 
     return sum(r.metadata.num_rows for r in readers), chunks()
 
@@ -320,11 +336,22 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
     for value in present:
         if value.casefold() not in DEFAULT_SKIP_VALUES:
             found.setdefault(value.casefold(), value)
+    labels = [v for v in present if v.casefold() not in DEFAULT_SKIP_VALUES]
+    problem = regression_problem(labels, label_name) or multi_label_problem(labels, label_name)
+    if problem:
+        raise InputError(f"{data}: {problem}")
     class_list = sorted(found.values())
     if len(class_list) < 2:
         warnings.append(
             f"{data}: only one class among the labels ({', '.join(class_list)}); "
             "name them all with --classes so that answers of the others are accepted"
+        )
+    elif len(class_list) < FEW_CLASSES:
+        warnings.append(f"{data}: only {len(class_list)} classes seen ({', '.join(class_list)}); pass --classes if there are more")
+    elif len(labels) < FEW_LABELS:
+        warnings.append(
+            f"{data}: only {len(labels)} labels, of {len(class_list)} classes ({', '.join(class_list)}); "
+            "pass --classes if there are more"
         )
     suspicious = [c for c in class_list if c.casefold() in {"na", "n/a", "nan", "null", "none"}]
     if suspicious:
@@ -334,11 +361,37 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
     return class_list
 
 
+def _no_label_column(sample: pd.DataFrame, columns: list[str], data: Path, classes_given: bool, warnings: list[str]) -> None:
+    """No --label-column and no 'label' column: an error naming the column that looks like the
+    label (or --label-column), unless --classes says the rows deliberately start unlabeled."""
+    frame = sample.set_axis(columns, axis=1)
+    likely = likely_label_column(frame)
+    if classes_given:
+        hint = f"; {likely[0]!r} looks like the label column ({likely[1]}): pass --label-column {likely[0]} if it is" if likely else ""
+        warnings.append(f"{data}: no 'label' column, so every row starts unlabeled{hint}")
+        return
+    if likely:
+        raise InputError(
+            f"{data}: no 'label' column; {likely[0]!r} looks like the label column ({likely[1]}): pass --label-column "
+            f"{likely[0]} (or --classes a,b,c to start with every row unlabeled)"
+        )
+    raise InputError(
+        f"{data}: no 'label' column; name the label column with --label-column, or pass --classes a,b,c to start "
+        "with every row unlabeled"
+    )
+
+
 def _roles(frame: pd.DataFrame, forced: dict[str, str], where: str) -> list[ColumnRole]:
-    return [
-        forced_role(frame[name], forced[name], where) if name in forced else infer_role(frame[name])
-        for name in frame.columns
-    ]
+    roles = []
+    for name in frame.columns:
+        if name in forced:
+            role = forced_role(frame[name], forced[name], where)
+            if role.role in ("ignore", "numeric"):  # whole numbers stay exact (int64) there too
+                role = replace(role, integer=infer_role(frame[name]).integer)
+            roles.append(role)
+        else:
+            roles.append(infer_role(frame[name]))
+    return roles
 
 
 def _check_forced(forced: dict[str, str], columns: list[str], not_features: dict, data: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -71,8 +72,9 @@ class VectorStacker(TransformerMixin, BaseEstimator):
 
     def _vector(self, value) -> np.ndarray:
         if not isinstance(value, (list, tuple, np.ndarray)):
+            shown = value.item() if isinstance(value, np.generic) else value  # 2007, not np.int64(2007)
             raise ConfigError(
-                f"[columns] {self.column!r} is 'embedding' but holds {value!r}, not a list of numbers; "
+                f"[columns] {self.column!r} is 'embedding' but holds {shown!r}, not a list of numbers; "
                 "give it another role in activelearn.toml"
             )
         return np.asarray(value, dtype=float)
@@ -242,3 +244,60 @@ def check_columns(columns: dict[str, str], available: list[str], where: str, id_
                 f"{where}: [columns] {name!r} is not a column of the pool{did_you_mean(name, available)}; "
                 "fix or remove it in activelearn.toml"
             )
+
+
+# A column set to numeric by hand whose filled cells are more than this share text is an error
+# (the model would see only missing values); fewer, such as a typo or two, are a warning.
+MAX_NON_NUMBER_SHARE = 0.5
+
+
+def pool_column_warnings(columns: dict[str, str], pool: Path, id_column: str, where: str) -> list[str]:
+    """Warnings about how activelearn.toml uses the pool's columns, after check_columns: a pool
+    column with no role, and a few non-numbers in a text column set to numeric by hand.
+    Raises ConfigError when such a column holds mostly text."""
+    from .pool import pool_schema
+
+    schema = pool_schema(pool)
+    warnings = [
+        f"column {name!r} of the pool has no role in activelearn.toml [columns]; "
+        f'add `{name} = "ignore"` to leave it out on purpose'
+        for name in schema.names
+        if name != id_column and name not in columns
+    ]
+    import pyarrow as pa
+
+    hand_set = [n for n, r in columns.items() if r == "numeric" and n in schema.names
+                and pa.types.is_string(schema.field(n).type)]
+    for name in hand_set:
+        filled, bad, example = _non_numbers(pool, id_column, name)
+        if not bad:
+            continue
+        row, value = example
+        if bad > MAX_NON_NUMBER_SHARE * filled:
+            raise ConfigError(
+                f"{where}: column {name!r} is numeric but row {row} holds {value!r} ({bad} of {filled} cells are not "
+                "numbers); make it text or categorical"
+            )
+        warnings.append(
+            f"{where}: column {name!r} is numeric but {bad} of {filled} cells are not numbers "
+            f"(row {row} holds {value!r}); they count as missing values"
+        )
+    return warnings
+
+
+def _non_numbers(pool: Path, id_column: str, name: str) -> tuple[int, int, tuple | None]:
+    """(filled cells, cells that are not numbers, (id, value) of the first) of a text column."""
+    from .pool import iter_chunks
+    from .roles import missing_mask
+
+    filled = bad = 0
+    example = None
+    for chunk in iter_chunks(pool, [id_column, name]):
+        values = chunk.column(name).to_pandas()
+        present = ~missing_mask(values)
+        unparsed = present & pd.to_numeric(values.where(present), errors="coerce").isna()
+        filled, bad = filled + int(present.sum()), bad + int(unparsed.sum())
+        if example is None and unparsed.any():
+            at = int(np.flatnonzero(unparsed.to_numpy())[0])
+            example = (chunk.column(id_column)[at].as_py(), values.iloc[at])
+    return filled, bad, example

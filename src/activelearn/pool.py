@@ -97,7 +97,7 @@ def read_rows(path: Path, id_column: str, ids, columns: list[str]) -> pd.DataFra
             matches = pc.is_in(id_values, value_set=lookup)
             if pc.any(matches).as_py():
                 table = reader.read_row_group(group, columns=wanted_columns)
-                found.append(table.filter(matches).to_pandas())
+                found.append(arrow_to_frame(table.filter(matches)))
     frame = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=wanted_columns)
     frame = frame.set_index(id_column, drop=False)
     missing = ids[~ids.isin(frame.index)]
@@ -180,7 +180,18 @@ def id_array(ids):
 
 def as_frame(rows) -> pd.DataFrame:
     """Rows as a pandas DataFrame, whether they are an Arrow table or already a DataFrame."""
-    return rows if isinstance(rows, pd.DataFrame) else rows.to_pandas()
+    return rows if isinstance(rows, pd.DataFrame) else arrow_to_frame(rows)
+
+
+def arrow_to_frame(table) -> pd.DataFrame:
+    """An Arrow table as pandas, integer columns as nullable Int64: plain to_pandas makes an
+    integer column with a null float64, which rounds an 18-digit id."""
+    import pyarrow as pa
+
+    def integers(kind):
+        return pd.Int64Dtype() if pa.types.is_integer(kind) and kind != pa.uint64() else None
+
+    return table.to_pandas(types_mapper=integers)
 
 
 def column_values(rows, name: str) -> np.ndarray:

@@ -18,6 +18,9 @@ MAX_CATEGORIES = 50
 TEXT_MIN_WORDS = 4
 DATE_SHARE = 0.95  # a column is dates when at least this share of its filled cells are
 _DAY_MONTH_YEAR = re.compile(r"\s*\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+MIN_ROWS_FOR_IDENTIFIER = 20  # fewer rows than this may be unique by chance
+WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+ZERO_PADDED = re.compile(r"\s*0\d+\s*")  # a code such as 008645: its zeros are part of it
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class ColumnRole:
     name: str
     role: str
     note: str
+    integer: bool = False  # whole numbers, kept as int64 in the pool (not float64, which loses digits)
 
 
 def missing_mask(series: pd.Series) -> pd.Series:
@@ -54,9 +58,10 @@ def infer_role(series: pd.Series) -> ColumnRole:
         return ColumnRole(name, "ignore", "the same value in every row")
     if pd.api.types.is_bool_dtype(series):
         return ColumnRole(name, "categorical", "true/false")
+    codes = _is_zero_padded(present)
     numbers = pd.to_numeric(present, errors="coerce") if not _is_numeric(present) else present
-    if numbers.notna().all():
-        return _numeric_role(name, numbers.astype(float), n, distinct, len(series))
+    if not codes and numbers.notna().all():
+        return _numeric_role(name, numbers.astype(float), n, distinct, len(series), _is_integer(present))
     texts = present.astype(str)
     words = texts.str.split().str.len().mean()
     if words >= TEXT_MIN_WORDS and distinct > MAX_CATEGORIES:
@@ -65,7 +70,8 @@ def infer_role(series: pd.Series) -> ColumnRole:
         missing = len(series) - n
         return ColumnRole(name, "categorical", f"{distinct} distinct values" + (f", {missing} missing" if missing else ""))
     if distinct == n:
-        return ColumnRole(name, "ignore", "a different value in every row (an identifier?)")
+        code = " (zero-padded codes)" if codes else ""
+        return ColumnRole(name, "ignore", f"a different value in every row{code} (an identifier?)")
     return ColumnRole(
         name, "ignore", f"{distinct} distinct short values: too many categories (set to categorical or text to use)"
     )
@@ -159,13 +165,34 @@ def _not_kind(count: int, kind: str) -> str:
     return f"1 cell is not a {kind}" if count == 1 else f"{count} cells are not {kind}s"
 
 
-def _numeric_role(name: str, numbers: pd.Series, n: int, distinct: int, rows: int) -> ColumnRole:
+def _numeric_role(name: str, numbers: pd.Series, n: int, distinct: int, rows: int, integer: bool) -> ColumnRole:
     integral = bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
-    if integral and distinct == n == rows and rows >= 20 and numbers.is_monotonic_increasing:
-        return ColumnRole(name, "ignore", "increasing whole numbers, one per row (a row number?)")
+    if integral and distinct == n == rows and rows >= MIN_ROWS_FOR_IDENTIFIER:
+        if bool(np.all(np.diff(numbers.to_numpy()) == 1)):  # 1, 2, 3 ...; increasing ids with gaps are ids
+            return ColumnRole(name, "ignore", "consecutive whole numbers, one per row (a row number?)", integer)
+        return ColumnRole(name, "ignore", "a different whole number in every row (an identifier? use --id-column)", integer)
     missing = rows - n
     note = f"{missing} missing" if missing else ""
-    return ColumnRole(name, "numeric", note)
+    return ColumnRole(name, "numeric", note, integer)
+
+
+def _is_integer(present: pd.Series) -> bool:
+    """Whole numbers as the file holds them: an integer type, or text such as '42' (not '42.0')."""
+    if pd.api.types.is_integer_dtype(present):
+        return True
+    if present.dtype == object or pd.api.types.is_string_dtype(present):
+        return bool(present.map(lambda v: isinstance(v, int) or (isinstance(v, str) and WHOLE_NUMBER.fullmatch(v) is not None)).all())
+    return False
+
+
+def _is_zero_padded(present: pd.Series) -> bool:
+    """Digit strings of which some start with 0, such as postal codes: text, never numbers."""
+    if present.dtype != object and not pd.api.types.is_string_dtype(present):
+        return False
+    text = present.map(lambda v: v if isinstance(v, str) else None)
+    return bool(text.notna().all()) and bool(text.str.fullmatch(r"\s*\d+\s*").all()) and bool(
+        text.str.fullmatch(ZERO_PADDED.pattern).any()
+    )
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -200,10 +227,12 @@ def _parse_embedding(present: pd.Series) -> list[np.ndarray] | None:
     return vectors
 
 
-def typed_column(series: pd.Series, role: str) -> pd.Series:
-    """The column's values as stored in the pool: float for numeric, float lists for embeddings,
-    text (missing as null) for everything else."""
+def typed_column(series: pd.Series, role: str, integer: bool = False) -> pd.Series:
+    """The column's values as stored in the pool: float for numeric (nullable Int64 for whole
+    numbers), float lists for embeddings, text (missing as null) for everything else."""
     missing = missing_mask(series)
+    if integer and role in ("numeric", "ignore"):
+        return _whole_numbers(series.mask(missing))
     if role == "numeric":
         return pd.to_numeric(series.mask(missing), errors="coerce").astype("float64")
     if role == "embedding":
@@ -216,6 +245,30 @@ def typed_column(series: pd.Series, role: str) -> pd.Series:
         # in free text only a truly empty cell is missing: "None" may be a word of a review
         missing = series.isna() | series.map(lambda v: isinstance(v, str) and not v.strip())
     return series.mask(missing).map(as_text, na_action="ignore").astype(object).where(~missing, None)
+
+
+def _whole_numbers(series: pd.Series) -> pd.Series:
+    """Exact integers (18-digit ids too, which float64 would round); a cell that is no number
+    becomes missing, as in a float column, but a fraction past the first rows is an error."""
+    if pd.api.types.is_integer_dtype(series):
+        return series.astype("Int64")
+
+    def whole(value):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return None
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value):
+            return int(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        if not number.is_integer():
+            raise ValueError(f"{value!r} is not a whole number, as the first rows are")
+        return int(number)
+
+    return pd.Series(pd.array([whole(v) for v in series], dtype="Int64"), index=series.index, name=series.name)
 
 
 def as_text(value) -> str:

@@ -140,7 +140,7 @@ def _export_table(schema, part, features_of, id_column, label_column, features, 
         label_column: part["label"].astype(object).where(part["label"].notna(), None).to_numpy(dtype=object),
     })
     for name in features:
-        frame[name] = features_of[name].to_numpy()
+        frame[name] = features_of[name].array  # not to_numpy: nullable integers would become float
     for key, name in extra.items():
         if key in FLAGS:
             frame[name] = (part["kind"] == "skip").to_numpy() if key == "skipped" else part["evaluation"].to_numpy(bool)

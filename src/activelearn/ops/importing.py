@@ -344,6 +344,7 @@ class _FileReading:
             hint = (
                 " (a formula the file was saved without its value: open the file in a spreadsheet and "
                 "save it again, or type the label)" if label.startswith("=") else " " + class_hint(label, config.classes)
+                + "; to add a class, add it to [data] classes in activelearn.toml"
             )
             problems.append(f"{self.path} row {row}: label {label!r} is not a class{hint}")
             return False

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..config import ENGINES, STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
-from ..features import check_columns
+from ..features import check_columns, pool_column_warnings
 from ..handoff import FillIn, batch_frame, write_batch
 from ..labels import answered_ids, counted_answers, current_labels, training_labels
 from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, without_ids
@@ -118,6 +118,7 @@ def query(
         target = _target_path(project, name, out)
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         reserved = reserved_ids(state, log, config.expire_after_days, include_skipped)
+        warnings += pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
 
         # an evaluation batch is a random draw: it needs no model (nor its staleness warning), and
         # without one it shows no suggestions, which would bias the answers it is meant to check

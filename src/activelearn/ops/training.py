@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import NotEnoughLabelsError, StateError
-from ..features import check_columns
+from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
 from ..models import fit_model, library_versions, load_model, save_model, slow_preset_warning
 from ..pool import pool_columns, read_rows, rows_at
@@ -42,6 +42,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
     with project_lock(project.paths, wait):
         config, state, paths = project.config, project.state, project.paths
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
+        column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
         log = read_label_log(paths.label_log)
         counted = without_reverted(log, state.reverted_imports)
         ids, labels = training_labels(counted)
@@ -52,12 +53,12 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         latest = state.latest_model
         if latest is not None and latest.training_key == key and not force:
             if latest.eval_sha256 == eval_digest:
-                return _result(latest, up_to_date=True)
+                return _result(latest, up_to_date=True, warnings=column_warnings)
             pipeline, _ = load_model(paths.root / latest.file, latest.sha256)
             latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
             latest.eval_sha256 = eval_digest
             save_state(paths.state, state)
-            return _result(latest, up_to_date=True, reevaluated=True)
+            return _result(latest, up_to_date=True, reevaluated=True, warnings=column_warnings)
 
         phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
@@ -67,7 +68,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
             if not len(eval_ids):
                 raise
             raise NotEnoughLabelsError(f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)") from None
-        warnings: list[str] = []
+        warnings: list[str] = list(column_warnings)
         features = getattr(fitted.pipeline[-1], "n_features_in_", None)
         slow = slow_preset_warning(config.model, config.columns, f'[model] name = "logistic" in {paths.config.name}',
                                    features, fitted.fit_seconds, len(labels))
@@ -172,7 +173,7 @@ def _stop_set_rows(project: Project):
     return rows
 
 
-def _result(record: ModelRecord, up_to_date: bool = False, reevaluated: bool = False) -> TrainResult:
+def _result(record: ModelRecord, up_to_date: bool = False, reevaluated: bool = False, warnings=()) -> TrainResult:
     return TrainResult(
         version=record.version,
         file=record.file,
@@ -186,4 +187,5 @@ def _result(record: ModelRecord, up_to_date: bool = False, reevaluated: bool = F
         eval_metrics=record.eval_metrics,
         stop_signals=record.stop_signals,
         reevaluated=reevaluated,
+        warnings=list(warnings),
     )

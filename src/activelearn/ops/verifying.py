@@ -65,7 +65,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
     result.checked += ["data/pool.parquet", "data/labels.parquet"]
     if columns is not None:
         phase("checking the pool")
-        _check_pool(project, config, state, columns, problem)
+        result.warnings += _check_pool(project, config, state, columns, problem)
         result.checked.append("pool rows and columns")
     if columns is not None and log is not None:
         phase("checking the labels")
@@ -109,18 +109,26 @@ def _stray_temp_files(root: Path, repair: bool, problem, removed=()) -> None:
                 "verify --repair removes it", repaired=repair)
 
 
-def _check_pool(project: Project, config, state, columns: list[str], problem) -> None:
-    from ..features import check_columns
+def _check_pool(project: Project, config, state, columns: list[str], problem) -> list[str]:
+    """Problems of the pool and of how activelearn.toml uses its columns; returns the warnings."""
+    from ..features import check_columns, pool_column_warnings
     from ..pool import pool_rows
 
+    warnings: list[str] = []
     try:
         check_columns(config.columns, columns, "activelearn.toml", config.id_column)
     except ActivelearnError as exc:
         problem("activelearn.toml", exc.message, "fix the column names in activelearn.toml")
+    else:
+        try:
+            warnings = pool_column_warnings(config.columns, project.paths.pool, config.id_column, "activelearn.toml")
+        except ActivelearnError as exc:
+            problem("activelearn.toml", exc.message, "fix the role in activelearn.toml")
     rows = pool_rows(project.paths.pool)
     if rows != state.pool_rows:
         problem("data/pool.parquet", f"has {rows} rows where state.json says {state.pool_rows}",
                 "restore the pool written by init")
+    return warnings
 
 
 def _check_labels(project: Project, config, state, log, problem) -> None:
