@@ -390,6 +390,65 @@ def verify(
         raise typer.Exit(1)
 
 
+config_app = typer.Typer(
+    help="Read the keys of activelearn.toml, or set one in place (comments and layout kept).",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("get")
+def config_get(
+    ctx: typer.Context,
+    key: Annotated[Optional[str], typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age (default: every key).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print one key's value, or every key with its value."""
+
+    def call():
+        from .ops import config_values
+
+        return config_values(_project(), key)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.config_listing, as_json)
+
+
+@config_app.command("list")
+def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Print every key with its value (the default where the file has none)."""
+
+    def call():
+        from .ops import config_values
+
+        return config_values(_project())
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.config_listing, as_json)
+
+
+@config_app.command("set")
+def config_set(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age.")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="Typed as the key is: a number, true/false, text, or a list a,b,c.")],
+    wait: WaitOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Set one key in activelearn.toml, refusing what every command would refuse on reading it."""
+
+    def call():
+        from .ops import set_config
+
+        return set_config(_project(), key, value, wait=wait)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.config_change, as_json)
+
+
 def main() -> None:
     try:
         app(prog_name="activelearn")
