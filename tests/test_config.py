@@ -235,3 +235,20 @@ def test_a_setting_of_the_model_says_to_retrain(trained_project):
     assert "model 1 does not know the settings in activelearn.toml since it was trained" in query.stderr
     result = run_cli("-C", trained_project, "config", "set", "query.batch_size", "5")
     assert result.stderr == f"{(trained_project / 'activelearn.toml').resolve()}: query.batch_size was 20\n"
+
+
+def test_readme_config_lines_run_as_written(penguins_project):
+    readme = (SAMPLE.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Changing the configuration: `config`\n\n```\n", 1)[1].split("```", 1)[0]
+    checked = 0
+    for line in block.splitlines():
+        command, _, comment = line.partition("#")
+        args = command.split()
+        assert args[0] == "activelearn"
+        result = run_cli("-C", penguins_project, *args[1:])
+        assert result.exit_code == 0, (line, result.stderr)
+        output = comment.strip()
+        if output and " " not in output:  # the comment shows the output, not what the line does
+            assert result.stdout == output + "\n"
+            checked += 1
+    assert checked == 2

@@ -235,7 +235,8 @@ def render_config(config: Config, created: str) -> str:
     )
     return f"""\
 # activelearn project configuration, written by `activelearn init` on {created}.
-# Review it, above all the column roles: every command reads this file, only init writes it.
+# Review it, above all the column roles: every command reads this file; edit it by hand or with
+# `activelearn config set KEY VALUE`, which checks the value and keeps these comments.
 
 [project]
 seed = {config.seed}                      # seeds every random choice, so runs repeat exactly
