@@ -273,7 +273,7 @@ def simulate(
     initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
     budget: Annotated[Optional[int], typer.Option(help="Stop at this many labels (default: initial + 30 batches).")] = None,
-    repeats: Annotated[int, typer.Option(help="Seeds: each has its own test split and initial set, shared by all strategies.")] = 5,
+    repeats: Annotated[int, typer.Option(help="Seeds: each has its own test split and initial set, shared by all strategies; 6 or more for a p-value below 0.05.")] = 6,
     test_size: Annotated[float, typer.Option(help="Share of the rows held out to score the model.")] = 0.25,
     seed: Annotated[int, typer.Option(help="The first seed.")] = 0,
     metric: Annotated[str, typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares.")] = "f1_macro",
