@@ -252,3 +252,15 @@ def test_readme_config_lines_run_as_written(penguins_project):
             assert result.stdout == output + "\n"
             checked += 1
     assert checked == 2
+
+
+def test_a_file_that_is_not_toml_is_named(penguins_project):
+    path = penguins_project / "activelearn.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("batch_size = 20", "batch_size = = 20"), encoding="utf-8")
+    before = snapshot(penguins_project)
+    for command in (["get", "query.strategy"], ["set", "query.strategy", "margin"]):
+        result = run_cli("-C", penguins_project, "config", *command)
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr.startswith(f"error: {path.resolve()}: not valid TOML: ")
+        assert "Traceback" not in result.stderr and result.exception is None
+    assert snapshot(penguins_project) == before

@@ -42,7 +42,7 @@ class ConfigChange:
 
 def config_values(project: Project, key: str | None = None) -> ConfigListing:
     """Every key of the project's configuration with its value (the default where the file has none)."""
-    raw = _read(project)
+    _, raw = _read(project)
     entries = _entries(raw)
     if key is None:
         return ConfigListing(None, entries)
@@ -65,8 +65,7 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
     section, name = split_key(key)
     path = project.paths.config
     with project_lock(project.paths, wait):
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
+        text, raw = _read(project)
         old_config = config_from_dict(raw, str(path))  # a broken file is the file's problem, not the new value's
         old = raw.get(section, {}).get(name, default_values().get(section, {}).get(name))
         where = f"cannot set {section}.{name}"
@@ -97,10 +96,12 @@ def _checked(raw: dict, section: str, name: str, candidates: list, where: str):
     raise UsageError((right_type or errors)[0].message)
 
 
-def _read(project: Project) -> dict:
+def _read(project: Project) -> tuple[str, dict]:
+    """activelearn.toml's text and what it says."""
     path = project.paths.config
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
