@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -104,3 +105,88 @@ def test_curve_arithmetic():
     labels, scores = np.array([10, 20, 30]), np.array([0.5, 0.7, 0.9])
     assert area_under_curve(labels, scores) == pytest.approx(0.7)
     assert labels_to_reach(labels, scores, 0.7) == 20 and labels_to_reach(labels, scores, 0.95) is None
+
+
+# --- warnings about what the simulation can show ---------------------------------------------------
+
+FEW_REPEATS = "with 3 repeats the Wilcoxon test cannot reach p < 0.05; use --repeats 6 or more"
+
+
+def _notes(out: Path) -> list[str]:
+    return [line.removeprefix("Note: ") for line in (out / "summary.md").read_text().splitlines() if line.startswith("Note: ")]
+
+
+def test_too_few_repeats_for_a_p_value_are_warned_about(penguins_labeled, tmp_path):
+    out = tmp_path / "sim"
+    args = [penguins_labeled, "--label-column", "species", "--strategy", "margin", "--initial", "3",
+            "--batch-size", "5", "--budget", "13", "--out", out]
+    result = _simulate(*args, "--repeats", "3")
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: {FEW_REPEATS}\n" in result.stderr
+    assert FEW_REPEATS not in result.stdout
+    assert _notes(out) == [FEW_REPEATS]
+    result = _simulate(*args, "--repeats", "3", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["notes"] == [FEW_REPEATS]
+    assert f"warning: {FEW_REPEATS}\n" in result.stderr
+
+    result = _simulate(*args, "--repeats", "6", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert (json.loads(result.stdout)["notes"], result.stderr.strip()) == ([], "")  # a progress bar's newline aside
+    assert _notes(out) == []
+
+
+def test_one_repeat_is_worded_in_the_singular(penguins_labeled, tmp_path):
+    result = _simulate(penguins_labeled, "--label-column", "species", "--initial", "3", "--batch-size", "5",
+                       "--budget", "8", "--repeats", "1", "--out", tmp_path / "s", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["notes"] == [
+        "with 1 repeat the Wilcoxon test cannot reach p < 0.05; use --repeats 6 or more"
+    ]
+
+
+def test_a_pool_smaller_than_the_budget_is_warned_about(tmp_path):
+    data = tmp_path / "few.csv"
+    pd.read_csv(_labeled("penguins", "species", tmp_path)).sample(40, random_state=0).to_csv(data, index=False)
+    # 30 rows left after the 25% test split
+    out = tmp_path / "sim"
+    result = _simulate(data, "--label-column", "species", "--strategy", "margin", "--initial", "3",
+                       "--batch-size", "10", "--budget", "50", "--repeats", "6", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    note = ("the pool after the test split has 30 rows, not more than the budget of 50 labels: every strategy "
+            "ends with all of them labeled; lower --budget or use more data")
+    assert json.loads(result.stdout)["notes"] == [note]
+    assert result.stderr.strip() == f"warning: {note}"
+    assert _notes(out) == [note]
+
+
+def test_a_class_too_small_for_the_splits_is_warned_about(tmp_path):
+    pool = pd.read_csv(SAMPLE / "penguins.csv", keep_default_na=False)
+    pool["species"] = pd.read_csv(SAMPLE / "penguins_answers.csv")["species"]
+    rare = pool[pool["species"] == "Chinstrap"].head(1)
+    data = tmp_path / "rare.csv"
+    pd.concat([pool[pool["species"] != "Chinstrap"], rare]).to_csv(data, index=False)
+    out = tmp_path / "sim"
+    with warnings.catch_warnings(record=True) as caught:  # no library warning besides our note
+        warnings.simplefilter("always")
+        result = _simulate(data, "--label-column", "species", "--strategy", "margin", "--initial", "3",
+                           "--batch-size", "5", "--budget", "13", "--repeats", "6", "--out", out, "--json")
+    assert [str(w.message) for w in caught if "sklearn" in w.filename] == []
+    assert result.exit_code == 0, result.stderr
+    note = ("class 'Chinstrap' has 1 row, too few for both the training pool and the test split of every "
+            "repeat: its scores are not measured in some; add rows of it")
+    assert json.loads(result.stdout)["notes"] == [note]
+    assert result.stderr.strip() == f"warning: {note}"
+    assert _notes(out) == [note]
+
+
+def test_the_smallest_wilcoxon_p_value_is_scipys():
+    import numpy as np
+    from scipy.stats import wilcoxon
+
+    from activelearn.curves import repeats_needed, smallest_p_value
+
+    for pairs in range(2, 9):
+        all_better = np.arange(1, pairs + 1) / 100  # every seed favours one side: the extreme case
+        assert wilcoxon(all_better).pvalue == pytest.approx(smallest_p_value(pairs))
+    assert repeats_needed(0.05) == 6 and smallest_p_value(5) >= 0.05 > smallest_p_value(6)

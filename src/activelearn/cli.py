@@ -310,7 +310,7 @@ def simulate(
     initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
     budget: Annotated[Optional[int], typer.Option(help="Stop at this many labels (default: initial + 30 batches).")] = None,
-    repeats: Annotated[int, typer.Option(help="Seeds: each has its own test split and initial set, shared by all strategies.")] = 5,
+    repeats: Annotated[int, typer.Option(help="Seeds: each has its own test split and initial set, shared by all strategies; 6 or more for a p-value below 0.05.")] = 6,
     test_size: Annotated[float, typer.Option(help="Share of the rows held out to score the model.")] = 0.25,
     seed: Annotated[int, typer.Option(help="The first seed.")] = 0,
     metric: Annotated[str, typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares.")] = "f1_macro",
@@ -429,6 +429,65 @@ def verify(
     _run(ctx, call, rendering.verify_result, as_json)
     if not ctx.obj.verified_ok:
         raise typer.Exit(1)
+
+
+config_app = typer.Typer(
+    help="Read the keys of activelearn.toml, or set one in place (comments and layout kept).",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("get")
+def config_get(
+    ctx: typer.Context,
+    key: Annotated[Optional[str], typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age (default: every key).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print one key's value, or every key with its value."""
+
+    def call():
+        from .ops import config_values
+
+        return config_values(_project(), key)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.config_listing, as_json)
+
+
+@config_app.command("list")
+def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Print every key with its value (the default where the file has none)."""
+
+    def call():
+        from .ops import config_values
+
+        return config_values(_project())
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.config_listing, as_json)
+
+
+@config_app.command("set")
+def config_set(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age.")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="Typed as the key is: a number, true/false, text, or a list a,b,c.")],
+    wait: WaitOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Set one key in activelearn.toml, refusing what every command would refuse on reading it."""
+
+    def call():
+        from .ops import set_config
+
+        return set_config(_project(), key, value, wait=wait)
+
+    from . import render as rendering
+
+    _run(ctx, call, rendering.config_change, as_json)
 
 
 def main() -> None:

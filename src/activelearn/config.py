@@ -1,4 +1,5 @@
-"""activelearn.toml <-> a frozen Config; only `init` writes the file, every command reads it."""
+"""activelearn.toml <-> a frozen Config; `init` writes the file, `config set` edits one key of it,
+every command reads it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 from .messages import did_you_mean
 
 ROLES = ("numeric", "categorical", "text", "embedding", "datetime", "ignore")
@@ -155,15 +156,19 @@ def _check_keys(raw: dict, where: str) -> None:
                 )
 
 
+class WrongTypeError(ConfigError):
+    """A key holds a value of the wrong type (`config set` then tries the value typed otherwise)."""
+
+
 def _typed(value, kind, where: str, key: str):
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"{where}: {key} must be {kind.__name__}, not {value!r}")
+        raise WrongTypeError(f"{where}: {key} must be {kind.__name__}, not {value!r}")
     return value
 
 
 def _typed_list(value, where: str, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: {key} must be a list of strings, not {value!r}")
+        raise WrongTypeError(f"{where}: {key} must be a list of strings, not {value!r}")
     return value
 
 
@@ -197,7 +202,7 @@ def _positive_int(value, where: str, key: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# writing (init only)
+# writing (init)
 
 
 def _toml_str(value: str) -> str:
@@ -234,7 +239,8 @@ def render_config(config: Config, created: str) -> str:
     )
     return f"""\
 # activelearn project configuration, written by `activelearn init` on {created}.
-# Review it, above all the column roles: every command reads this file, only init writes it.
+# Review it, above all the column roles: every command reads this file; edit it by hand or with
+# `activelearn config set KEY VALUE`, which checks the value and keeps these comments.
 
 [project]
 seed = {config.seed}                      # seeds every random choice, so runs repeat exactly
@@ -273,3 +279,85 @@ min_gain = {config.stop_min_gain}        # evaluation plateau: a change within t
 min_eval_per_class = {config.stop_min_eval_per_class}   # evaluation labels every class needs before a plateau is judged
 uncertain_share = {config.stop_uncertain_share}   # share of the stop set the model is unsure about, at or below this
 """
+
+
+# ---------------------------------------------------------------------------------------------
+# reading and editing one key (`config get/set`); the checks are config_from_dict's own
+
+# keys fixed at init: the pool, the label log and the batch files depend on them
+FIXED_KEYS = {
+    ("data", "id_column"): "every row, label and batch is keyed by it in the pool",
+    ("data", "generated_ids"): "the ids were generated or taken from the data when init wrote the pool",
+    ("data", "label_column"): "batch files already written carry it as their answer column",
+}
+
+
+def split_key(text: str) -> tuple[str, str]:
+    """'query.strategy' -> ('query', 'strategy'); an unknown section or key names the closest one.
+    Any name goes in [columns]: whether it is a column is the project's to say."""
+    section, dot, key = text.partition(".")
+    if not dot or not key:
+        keys = [f"{s}.{k}" for s, names in SCHEMA.items() for k in names]
+        raise UsageError(f"config key {text!r} is not SECTION.KEY{did_you_mean(text, keys)} (e.g. query.strategy)")
+    if section not in SCHEMA:
+        raise UsageError(f"config key {text!r}: unknown section [{section}]{did_you_mean(section, SCHEMA)}")
+    allowed = SCHEMA[section]
+    if allowed and key not in allowed:
+        raise UsageError(
+            f"config key {text!r}: unknown key {key!r} in [{section}]{did_you_mean(key, allowed)} "
+            f"(keys: {', '.join(allowed)})"
+        )
+    return section, key
+
+
+def default_values() -> dict:
+    """Every key's default, as init would write it (display_columns has none: every used column)."""
+    return tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
+
+
+def typed_value(text: str, like) -> list:
+    """The values `text` may stand for, as TOML would type them, the likeliest first: by the type
+    of `like` (the key's current or default value) when known, else a TOML literal, text, or a
+    comma-separated list. config_from_dict decides which one the key takes."""
+    items = [p.strip() for p in text.split(",") if p.strip()]
+    if isinstance(like, bool):
+        return [{"true": True, "false": False}.get(text.strip(), text)]
+    if isinstance(like, (int, float)):
+        try:
+            number = float(text) if isinstance(like, float) else int(text)
+        except ValueError:
+            return [text]
+        return [number]
+    if isinstance(like, str):
+        return [text]
+    if isinstance(like, list):
+        return [items]
+    try:
+        literal = [tomllib.loads(f"value = {text}")["value"]]
+    except tomllib.TOMLDecodeError:
+        literal = []
+    return [*literal, text, items]
+
+
+def with_value(raw: dict, section: str, key: str, value) -> dict:
+    """A copy of the parsed file with one key set."""
+    changed = {name: dict(table) if isinstance(table, dict) else table for name, table in raw.items()}
+    changed.setdefault(section, {})[key] = value
+    return changed
+
+
+def check_change(old: Config, new: Config, section: str, key: str, used_classes: set[str]) -> None:
+    """Refuse a change that would break a project made by init: a fixed key, a class in use, a
+    role for the id or label column."""
+    name = f"{section}.{key}"
+    if (section, key) in FIXED_KEYS:
+        raise UsageError(f"config {name} cannot change after init: {FIXED_KEYS[section, key]} (start a new project to change it)")
+    removed = sorted(used_classes & (set(old.classes) - set(new.classes)))
+    if removed:
+        raise UsageError(
+            f"config data.classes cannot drop {', '.join(map(repr, removed))}: labels use it "
+            "(adding a class is fine; relabel those rows or revert their import first)"
+        )
+    if section == "columns" and key in (old.id_column, old.label_column):
+        what = "id" if key == old.id_column else "label"
+        raise UsageError(f"config {name}: {key!r} is the {what} column, which has no role")

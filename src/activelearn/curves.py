@@ -11,6 +11,7 @@ import pandas as pd
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro")
 TIE_TOLERANCE = 0.002  # AULC differences smaller than this count as ties
+ALPHA = 0.05  # the level at which a strategy counts as significantly worse than random
 
 
 @dataclass
@@ -86,10 +87,34 @@ def summarize(curves: pd.DataFrame, full_scores: dict[int, float], metric: str, 
                 ties=int((diffs.abs() <= TIE_TOLERANCE).sum()),
                 losses=int((diffs < -TIE_TOLERANCE).sum()),
                 p_value=None if p_value is None else round(p_value, 4),
-                significantly_worse=bool(p_value is not None and p_value < 0.05 and diffs.mean() < 0),
+                significantly_worse=bool(p_value is not None and p_value < ALPHA and diffs.mean() < 0),
             )
         )
     return summaries
+
+
+def smallest_p_value(pairs: int) -> float:
+    """The smallest two-sided p-value the exact Wilcoxon signed-rank test can give on `pairs`
+    paired differences: when all have the same sign, 2 / 2^pairs."""
+    return 2 / 2**pairs
+
+
+def repeats_needed(alpha: float = ALPHA) -> int:
+    """The fewest paired seeds with which the Wilcoxon test can reach p < alpha (6 for 0.05)."""
+    pairs = 1
+    while smallest_p_value(pairs) >= alpha:
+        pairs += 1
+    return pairs
+
+
+def significance_note(repeats: int, alpha: float = ALPHA) -> str | None:
+    """Why the p-values cannot show anything with so few repeats; None when they can."""
+    if smallest_p_value(repeats) < alpha:
+        return None
+    return (
+        f"with {repeats} repeat{'s' * (repeats != 1)} the Wilcoxon test cannot reach p < {alpha:g}; "
+        f"use --repeats {repeats_needed(alpha)} or more"
+    )
 
 
 def _median_reached(values: pd.Series) -> float | None:

@@ -415,3 +415,31 @@ def export_result(result, opts) -> None:
 
         info(f"to start a project from it: activelearn init NEW_DIR {shlex.join(result.init_options)}", opts)
     print(result.file)
+
+
+def config_value(value) -> str:
+    """A config value as `config set` takes it back: a, b for lists, true/false, plain text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def config_listing(result, opts) -> None:
+    if result.key is not None:
+        print(config_value(result.entries[0].value))
+        return
+    for entry in result.entries:
+        print(f"{entry.key}={config_value(entry.value)}")
+
+
+def config_change(result, opts) -> None:
+    if not result.changed:
+        info(f"{result.key} is already {config_value(result.new)}; nothing changed", opts)
+        return
+    was = "not set" if result.old is None else f"was {config_value(result.old)}"
+    info(f"{result.file}: {result.key} {was}", opts)
+    print(f"{result.key}={config_value(result.new)}")

@@ -20,6 +20,8 @@ _WHERE = {
     "status": "reporting",
     "train": "training",
     "verify": "verifying",
+    "config_values": "configuring",
+    "set_config": "configuring",
 }
 
 __all__ = sorted(_WHERE)

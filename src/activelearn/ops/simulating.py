@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
-from ..curves import METRICS, StrategySummary, summarize
+from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
 from ..messages import require_choice
@@ -45,6 +45,7 @@ class SimulateResult:
     full_pool_score: float  # the metric of a model trained on every training row, mean over repeats
     strategies: list[StrategySummary]
     files: list[str]
+    notes: list[str] = field(default_factory=list)  # what the data and repeats are too few to show
     warnings: list[str] = field(default_factory=list)
 
 
@@ -68,7 +69,7 @@ def simulate(
     initial: int = 10,
     batch_size: int = 10,
     budget: int | None = None,
-    repeats: int = 5,
+    repeats: int = 6,
     test_size: float = 0.25,
     seed: int = 0,
     metric: str = "f1_macro",
@@ -101,7 +102,8 @@ def simulate(
     columns = {r.name: r.role for r in dataset.roles}
     runs = _runs(labels, repeats, test_size, initial, seed)
     train_rows = len(runs[0].train)
-    budget = min(budget or initial + 30 * batch_size, train_rows)
+    wanted = budget or initial + 30 * batch_size
+    budget = min(wanted, train_rows)
     if budget <= initial:
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
@@ -113,14 +115,16 @@ def simulate(
         [point for (_, strategy), points in results.items() if strategy != "full-pool" for point in points]
     )
     summaries = summarize(curves, full_scores, metric, BASELINE)
+    notes = _notes(runs, labels, wanted, len(strategies) > 1)
+    warnings.extend(notes)
     files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
         data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows
-    ))
+    ), notes)
     return SimulateResult(
         data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
         initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
         full_pool_score=round(float(np.mean(list(full_scores.values()))), 4), strategies=summaries,
-        files=files, warnings=warnings,
+        files=files, notes=notes, warnings=warnings,
     )
 
 
@@ -184,6 +188,29 @@ def _runs(labels: np.ndarray, repeats: int, test_size: float, initial: int, seed
     return runs
 
 
+def _notes(runs: list[_Run], labels: np.ndarray, budget: int, compared: bool) -> list[str]:
+    """What the simulation is too small to show: p-values (too few repeats), differences at the
+    end of the curves (a pool the budget exhausts), the scores of a class (too few of its rows)."""
+    notes = []
+    note = significance_note(len(runs)) if compared else None
+    if note:
+        notes.append(note)
+    train_rows = len(runs[0].train)
+    if train_rows <= budget:
+        notes.append(
+            f"the pool after the test split has {train_rows} rows, not more than the budget of {budget} labels: "
+            "every strategy ends with all of them labeled; lower --budget or use more data"
+        )
+    classes, counts = np.unique(labels, return_counts=True)
+    for name, count in zip(classes, counts.tolist()):
+        if any(not np.any(labels[run.test] == name) or not np.any(labels[run.train] == name) for run in runs):
+            notes.append(
+                f"class {name!r} has {count} row{'s' * (count != 1)}, too few for both the training pool and the "
+                "test split of every repeat: its scores are not measured in some; add rows of it"
+            )
+    return notes
+
+
 def _parallel(tasks, args, jobs: int, progress) -> dict:
     """(seed, strategy) -> the task's result, in the order of `tasks` whatever order they finish in."""
     from joblib import Parallel, delayed
@@ -240,14 +267,18 @@ def _chunks(frame: pd.DataFrame, columns: list[str]):
 
 
 def _scores(pipeline, X, y) -> dict[str, float]:
+    import warnings
+
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
     predicted = pipeline.predict(X)
-    return {
-        "accuracy": round(float(accuracy_score(y, predicted)), 4),
-        "balanced_accuracy": round(float(balanced_accuracy_score(y, predicted)), 4),
-        "f1_macro": round(float(f1_score(y, predicted, average="macro", zero_division=0)), 4),
-    }
+    with warnings.catch_warnings():  # a class missing from the test split: a note says so, in our words
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        return {
+            "accuracy": round(float(accuracy_score(y, predicted)), 4),
+            "balanced_accuracy": round(float(balanced_accuracy_score(y, predicted)), 4),
+            "f1_macro": round(float(f1_score(y, predicted, average="macro", zero_division=0)), 4),
+        }
 
 
 # --- outputs ------------------------------------------------------------------------------------
@@ -262,7 +293,7 @@ def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats
     }
 
 
-def _write_outputs(out: Path, curves: pd.DataFrame, summaries, full_scores, settings: dict) -> list[str]:
+def _write_outputs(out: Path, curves: pd.DataFrame, summaries, full_scores, settings: dict, notes: list[str]) -> list[str]:
     from ..plots import plot_learning_curves
 
     out.mkdir(parents=True, exist_ok=True)
@@ -272,12 +303,12 @@ def _write_outputs(out: Path, curves: pd.DataFrame, summaries, full_scores, sett
     table = pd.DataFrame([asdict(s) for s in summaries])
     with atomic_path(files[1]) as tmp:
         table.to_csv(tmp, index=False)
-    write_text(files[2], summary_markdown(summaries, full_scores, settings))
+    write_text(files[2], summary_markdown(summaries, full_scores, settings, notes))
     plot_learning_curves(curves, settings["metric"], float(np.mean(list(full_scores.values()))), files[3], settings["data"])
     return [str(f) for f in files]
 
 
-def summary_markdown(summaries, full_scores, settings: dict) -> str:
+def summary_markdown(summaries, full_scores, settings: dict, notes: list[str] = ()) -> str:
     full = float(np.mean(list(full_scores.values())))
     lines = [
         f"# Simulation: {Path(settings['data']).name}",
@@ -285,6 +316,7 @@ def summary_markdown(summaries, full_scores, settings: dict) -> str:
         *[f"- {key}: {value}" for key, value in settings.items()],
         f"- full-pool {settings['metric']} (a model trained on every training row): {full:.3f}",
         "",
+        *[line for note in notes for line in (f"Note: {note}", "")],  # a paragraph each
         summary_table(summaries),
         "",
         "AULC: area under the learning curve, divided by its span of labels (a mean score; higher is",
