@@ -20,7 +20,7 @@ from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean
 from .roles import ColumnRole, as_text, infer_role, typed_column
-from .storage import check_headers, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
+from .storage import check_headers, clean_header, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
@@ -243,7 +243,7 @@ def _csv_reader(path: Path, warnings: list[str], only_first_column: bool = False
 
     head, encoding = decode_head(path, warnings)
     delimiter = sniff_delimiter(head.split("\n", 1)[0], path.suffix.lower())
-    names = [n.strip() for n in next(csv.reader(io.StringIO(head), delimiter=delimiter), [])]
+    names = [clean_header(n) for n in next(csv.reader(io.StringIO(head), delimiter=delimiter), [])]
     check_headers(names, path)
     return pacsv.open_csv(
         path,
@@ -268,7 +268,7 @@ def _count_rows(path: Path) -> int:
 
 
 def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
-    with pd.read_json(path, lines=True, dtype=False, chunksize=65_536) as reader:
+    with pd.read_json(path, lines=True, dtype=False, chunksize=65_536, encoding="utf-8-sig") as reader:
         yield from reader
 
 
@@ -291,7 +291,7 @@ def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
 
 
 def column_names(frame: pd.DataFrame, data: Path) -> list[str]:
-    names = [str(c).strip() for c in frame.columns]
+    names = [clean_header(c) for c in frame.columns]
     for i, name in enumerate(names):
         if not name or name.startswith("Unnamed: "):
             raise InputError(f"{data}: column {i + 1} has no name; give every column a header")

@@ -8,7 +8,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .storage import FORMULA_TRIGGERS, atomic_path, first_line, read_delimited, read_spreadsheet, spreadsheet_kind, unguarded
+from .messages import did_you_mean
+from .storage import (
+    FORMULA_TRIGGERS, atomic_path, clean_header, first_line, header_key, read_delimited, read_spreadsheet,
+    spreadsheet_kind, unguarded,
+)
 
 EXCEL_MAX_ROWS = 1_048_576
 # Columns the tool itself writes or reads in a batch file; a data column of that name is renamed.
@@ -130,15 +134,34 @@ def read_answer_file(path: Path, id_column: str, label_column: str, warnings: li
     except Exception as exc:  # csv, zip, openpyxl, odf and xlrd parsers share no useful base class
         what = (kind or "CSV").upper()
         raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}") from None
-    frame.columns = [unguarded(str(c)) for c in frame.columns]
-    for wanted in (id_column, label_column):
-        if wanted not in frame.columns:
-            columns = list(frame.columns)
-            raise InputError(
-                f"{path}: no {wanted!r} column (found: {', '.join(columns[:8])}"
-                f"{', ...' if len(columns) > 8 else ''}); the file needs the id column "
-                f"{id_column!r} and the label column {label_column!r}"
-            )
+    frame.columns = [unguarded(clean_header(c)) for c in frame.columns]
+    frame = _tool_columns(frame, path, id_column, label_column)
     frame = frame.fillna("")
     blank = frame.apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
     return frame[~blank]
+
+
+def _tool_columns(frame: pd.DataFrame, path: Path, id_column: str, label_column: str) -> pd.DataFrame:
+    """Give the columns the tool reads their own names when a header names them up to case and
+    space (`ID`, `Label `), as labels are matched; fail, with the nearest header, when the id or
+    label column is missing."""
+    columns = list(frame.columns)
+    renames = {}
+    for name, role in ((id_column, "id"), (label_column, "label"), *((c, "") for c in RESERVED_COLUMNS)):
+        if name in columns:
+            continue
+        matches = [c for c in columns if header_key(c) == header_key(name)]
+        if len(matches) > 1:
+            raise InputError(
+                f"{path}: the columns {', '.join(repr(c) for c in matches)} all name the {role or name} column "
+                f"{name!r}; keep one of them"
+            )
+        if matches:
+            renames[matches[0]] = name
+        elif role:
+            raise InputError(
+                f"{path}: no {name!r} column{did_you_mean(name, columns)} (found: {', '.join(columns[:8])}"
+                f"{', ...' if len(columns) > 8 else ''}); the file needs the id column "
+                f"{id_column!r} and the label column {label_column!r}"
+            )
+    return frame.rename(columns=renames)

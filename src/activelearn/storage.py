@@ -161,6 +161,72 @@ def decode_head(path: Path, warnings: list[str] | None = None, size: int = 1 << 
     return raw.decode(CODECS[encoding], errors="ignore").removeprefix(MANGLED_BOM), encoding
 
 
+BOMS = ("\ufeff", MANGLED_BOM)
+
+
+def clean_header(name) -> str:
+    """A column name without surrounding space or a byte-order mark (read right, or as Windows-1252)."""
+    text = str(name).strip()
+    while text.startswith(BOMS):
+        text = text.removeprefix("\ufeff").removeprefix(MANGLED_BOM).strip()
+    return text
+
+
+def header_key(name) -> str:
+    """How a header is matched to a column the tool looks for: as labels are, up to case and space."""
+    return clean_header(name).casefold()
+
+
+# What a file that is not a table of rows is, from its first bytes
+SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive (decompress it first)"),
+    (b"\xfd7zXZ\x00", "an xz archive (decompress it first)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive (extract it first)"),
+    (b"Rar!\x1a\x07", "a RAR archive (extract it first)"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "a program"),
+)
+ZIP_CONTENTS = (("word/", "a Word document"), ("ppt/", "a PowerPoint presentation"))
+PARQUET_MAGIC = b"PAR1"
+
+
+def refuse_non_table(path: Path) -> None:
+    """Fail with a message saying what the file is when it is empty, or clearly not a table
+    (an image, a PDF, an archive...), before a parser says something obscure about it."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head:
+        raise InputError(f"{path}: empty file (0 bytes)")
+    what = next((name for magic, name in SIGNATURES if head.startswith(magic)), None)
+    if what is None and head.startswith(ZIP_MAGIC):
+        what = _zip_kind(path)
+    if what is not None:
+        raise InputError(
+            f"{path}: looks like {what}, not a table of rows; "
+            "use a CSV, TSV, XLSX, ODS, Parquet or JSON Lines file"
+        )
+
+
+def _zip_kind(path: Path) -> str | None:
+    """What a ZIP archive that is not a workbook is; None for a workbook (or a damaged archive)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except Exception:  # noqa: BLE001 - a damaged archive: let the workbook reader say what is wrong
+        return None
+    if any(n.startswith("xl/") for n in names) or "mimetype" in names:
+        return None
+    return next((what for prefix, what in ZIP_CONTENTS if any(n.startswith(prefix) for n in names)),
+                "a ZIP archive (extract it first)")
+
+
 def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ()) -> str:
     """Pick the delimiter of a header line among , ; tab | (never a letter).
 
@@ -169,8 +235,8 @@ def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ())
     """
     if wanted:
         for delimiter in DELIMITERS:
-            fields = {f.strip().strip('"').strip() for f in header_line.split(delimiter)}
-            if all(name in fields for name in wanted):
+            fields = {header_key(f.strip().strip('"')) for f in header_line.split(delimiter)}
+            if all(header_key(name) in fields for name in wanted):
                 return delimiter
     preferred = TEXT_FORMATS.get(suffix)
     if preferred and preferred in header_line:
@@ -211,7 +277,7 @@ def read_delimited(
             skip_blank_lines=not keep_blank_lines,
             index_col=False,  # a trailing delimiter on data lines must not shift the columns
         )
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = [clean_header(c) for c in frame.columns]
     return frame
 
 
@@ -254,8 +320,8 @@ def read_spreadsheet(path: Path, wanted: tuple[str, ...] = ()):
         raise InputError(f"{path}: the workbook has no sheets")
     for rows in sheets:
         for top, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            names = {unguarded(cell_text(v).strip()) for v in row}
-            if wanted and all(w in names for w in wanted):
+            names = {header_key(unguarded(cell_text(v).strip())) for v in row}
+            if wanted and all(header_key(w) in names for w in wanted):
                 return _cells_frame(rows, top, path)
     return _cells_frame(sheets[0], 0, path)
 
@@ -300,7 +366,7 @@ def _cells_frame(rows: list, top: int, path: Path):
         rows.pop()
     if len(rows) <= top:
         raise InputError(f"{path}: the sheet is empty")
-    header = [unguarded(cell_text(v).strip()) for v in rows[top]]
+    header = [unguarded(clean_header(cell_text(v))) for v in rows[top]]
     header = [name or f"(column {i + 1})" for i, name in enumerate(header)]  # headerless columns
     check_headers(header, path)
     width = len(header)
