@@ -146,3 +146,151 @@ def test_init_strips_a_bom_from_the_headers_of_any_format(tmp_path, suffix):
     result = run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "app_id")
     assert (result.exit_code, result.stderr) == (0, "")
     assert 'id_column = "app_id"' in (tmp_path / "p" / "activelearn.toml").read_text()
+
+
+# --- what a file is, and where it is broken: no library internals ------------------------------------
+
+NOT_A_TABLE = "not a table of rows; use a CSV, TSV, XLSX, ODS, Parquet or JSON Lines file"
+
+
+def _zip(path: Path, member: str) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(member, "hello")
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty file (0 bytes)"),
+        (b"\n\r\n\n", "no header row (the file holds only blank lines)"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), f"looks like a PNG image, {NOT_A_TABLE}"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", f"looks like a JPEG image, {NOT_A_TABLE}"),
+        (b"%PDF-1.7\n%\xe2\xe3", f"looks like a PDF document, {NOT_A_TABLE}"),
+        (b"\x1f\x8b\x08\x00" + bytes(20), f"looks like a gzip archive (decompress it first), {NOT_A_TABLE}"),
+        ("zip:notes.txt", f"looks like a ZIP archive (extract it first), {NOT_A_TABLE}"),
+        ("zip:word/document.xml", f"looks like a Word document, {NOT_A_TABLE}"),
+        (b"app_id,deny\n1004,yes\n1005,no,x,y\n", "line 3: expected 2 fields, got 4; check the delimiters and quotes"),
+        (b"app_id,deny\n1004,caf\xe9\n1005,\x81\n", "line 3: byte 0x81 is neither UTF-8 nor Windows-1252 text; save the file as UTF-8"),
+    ],
+)
+def test_an_unreadable_answer_file_is_named_in_words(deny_project, tmp_path, content, message):
+    answers = tmp_path / "answers.csv"
+    if isinstance(content, str):
+        content = _zip(tmp_path / "a.zip", content.removeprefix("zip:"))
+    answers.write_bytes(content)
+    before = snapshot(deny_project)
+    where = f"{answers} " if message.startswith("line ") else f"{answers}: "
+    assert_clean_failure(run_cli("-C", deny_project, "import-labels", answers), 1, where + message)
+    assert snapshot(deny_project) == before
+
+
+def test_old_mac_line_ends_are_read(deny_project, tmp_path):
+    answers = tmp_path / "answers.csv"
+    answers.write_bytes(b"app_id,deny\r1004,yes\r1005,no\r")
+    result = run_cli("-C", deny_project, "import-labels", answers)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.startswith("imported 2 labels from 1 file")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "d.csv: empty file (0 bytes)"),
+        (b"\n\n", "d.csv: no header row (the file starts with blank lines)"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), f"d.csv: looks like a PNG image, {NOT_A_TABLE}"),
+        (b'x,y,label\n1,2,a\n"two\nlines",3,b\n2,b\n4,5,a\n', "d.csv line 5: expected 3 fields, got 2; check the delimiters and quotes"),
+        (b"x,label\n1,a\xe9\n2,b\x81\n", "d.csv line 3: byte 0x81 is neither UTF-8 nor Windows-1252 text"),
+        (b"x,label\n" + b"1,a\n" * 300_000 + b"2,caf\xe9\n", "d.csv: not valid UTF-8 past its first megabyte"),
+    ],
+)
+def test_an_unreadable_data_file_is_named_in_words(tmp_path, content, message):
+    data = tmp_path / "d.csv"
+    data.write_bytes(content)
+    result = run_cli("init", tmp_path / "p", "--data", data, "--classes", "a,b")
+    assert_clean_failure(result, 1, message)
+    assert not (tmp_path / "p").exists()
+
+
+def test_init_reads_old_mac_line_ends(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_bytes(b"x,label\r1,a\r2,b\r3,\r")
+    result = run_cli("-q", "init", tmp_path / "p", "--data", data)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert run_cli("-C", tmp_path / "p", "status", "--json").stdout.count('"labeled": 2') == 1
+
+
+# --- Parquet and JSON Lines answer files --------------------------------------------------------------
+
+
+def _answers_json(result) -> dict:
+    import json
+
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_parquet_answer_file_with_integer_ids_imports(deny_project, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    table = pa.table({
+        "app_id": pa.array([1004, 1005, 1006, 1007], pa.int64()),
+        "deny": pa.array(["Yes", None, "skip", " no "]),
+        "income": pa.array([1.5, None, 2.0, 3.0]),
+    })
+    pq.write_table(table, inbox / "answers.parquet")
+    result = _answers_json(run_cli("-C", deny_project, "import-labels", inbox, "--json"))
+    assert (result["labels"], result["skips"], result["unanswered"]) == (2, 1, 1)
+    log = read_label_log(deny_project / "data" / "labels.parquet")
+    assert list(zip(log["id"], log["answer"], log["kind"]))[-3:] == [("1004", "yes", "label"), ("1006", "skip", "skip"), ("1007", "no", "label")]
+
+
+def test_a_parquet_answer_file_names_its_rows(deny_project, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"app_id": [1004, 1005], "deny": ["yes", "maybe"]}), tmp_path / "a.parquet")
+    before = snapshot(deny_project)
+    assert_clean_failure(
+        run_cli("-C", deny_project, "import-labels", tmp_path / "a.parquet"), 1,
+        f"{tmp_path / 'a.parquet'} row 2: label 'maybe' is not a class (classes: no, yes)",
+    )
+    assert snapshot(deny_project) == before
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "ndjson"])
+def test_a_json_lines_answer_file_imports(deny_project, tmp_path, suffix):
+    answers = tmp_path / f"answers.{suffix}"
+    answers.write_text(
+        '{"app_id": 1004, "deny": "Yes", "note": {"seen": true}}\n'
+        '{"app_id": "1005", "deny": ""}\n'
+        "\n"
+        '{"app_id": 1006, "deny": "skip"}\n'
+        '{"app_id": 1007}\n'
+    )
+    result = _answers_json(run_cli("-C", deny_project, "import-labels", answers, "--json"))
+    assert (result["labels"], result["skips"], result["unanswered"]) == (1, 1, 2)
+    log = read_label_log(deny_project / "data" / "labels.parquet")
+    assert list(zip(log["id"], log["answer"]))[-2:] == [("1004", "yes"), ("1006", "skip")]
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"app_id": 1005, "deny": "no"', "line 2: not valid JSON (Expecting ',' delimiter at column 30)"),
+        ('["1005", "no"]', 'line 2: not a JSON object; each line needs one, as {"id": ..., "label": ...}'),
+        # a problem with a value names the row, as in every format: in JSON Lines, the line number
+        ('{"app_id": 1005, "deny": "nope"}', "row 2: label 'nope' is not a class (did you mean 'no'? classes: no, yes)"),
+    ],
+)
+def test_a_bad_json_lines_answer_file_names_the_line(deny_project, tmp_path, line, message):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('{"app_id": 1004, "deny": "yes"}\n' + line + "\n")
+    before = snapshot(deny_project)
+    assert_clean_failure(run_cli("-C", deny_project, "import-labels", answers), 1, f"{answers} {message}")
+    assert snapshot(deny_project) == before

@@ -11,7 +11,7 @@ from .errors import InputError
 from .messages import did_you_mean
 from .storage import (
     FORMULA_TRIGGERS, atomic_path, clean_header, first_line, header_key, read_delimited, read_spreadsheet,
-    spreadsheet_kind, unguarded,
+    answer_file_kind, read_jsonl_cells, read_parquet_cells, refuse_non_table, unguarded,
 )
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -119,20 +119,26 @@ def _xlsx_value(value):
 
 def read_answer_file(path: Path, id_column: str, label_column: str, warnings: list[str]) -> pd.DataFrame:
     """The file's cells as text, indexed by each row's number as a spreadsheet shows it (the
-    header is row 1), blank rows left out. Decides CSV/TSV or XLSX by content, not by extension."""
+    header is row 1; in Parquet the first row is row 1, in JSON Lines the line number), blank rows
+    left out. Decides CSV/TSV, XLSX/ODS/XLS, Parquet or JSON Lines by content, not by extension."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    kind = spreadsheet_kind(path)
+    refuse_non_table(path)
+    kind = answer_file_kind(path)
     try:
-        if kind:
+        if kind == "parquet":
+            frame = read_parquet_cells(path)
+        elif kind == "jsonl":
+            frame = read_jsonl_cells(path, warnings)
+        elif kind != "csv":
             frame = read_spreadsheet(path, wanted=(id_column, label_column))
         else:
             frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True)
             frame.index = np.arange(2, len(frame) + 2)  # the header is row 1
     except InputError:
         raise
-    except Exception as exc:  # csv, zip, openpyxl, odf and xlrd parsers share no useful base class
-        what = (kind or "CSV").upper()
+    except Exception as exc:  # csv, zip, openpyxl, odf, xlrd and parquet parsers share no useful base class
+        what = {"jsonl": "JSON Lines", "parquet": "Parquet"}.get(kind, kind.upper())
         raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}") from None
     frame.columns = [unguarded(clean_header(c)) for c in frame.columns]
     frame = _tool_columns(frame, path, id_column, label_column)
