@@ -11,7 +11,7 @@ import pytest
 from activelearn.labels import read_label_log
 
 from .conftest import read_batch_ids, run_cli
-from .fixtures.spreadsheets.make_fixtures import build_project
+from .fixtures.spreadsheets.make_fixtures import build_long_ids_project, build_project, long_ids_answer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
 SAVED = sorted(p.name for p in FIXTURES.glob("batch-0001.libreoffice-*"))
@@ -64,3 +64,33 @@ def test_an_xlsx_renamed_csv_still_imports(project, tmp_path):
     shutil.copy(FIXTURES / "batch-0001.libreoffice-text.xlsx", renamed)
     assert run_cli("-C", project, "import-labels", renamed).exit_code == 0
     assert new_answers(project) == expected_answers()
+
+
+# --- 18-digit ids, as LibreOffice's number detection leaves them --------------------------------
+
+LONG_IDS = FIXTURES / "long_ids"
+
+
+@pytest.fixture(scope="module")
+def long_ids_template(tmp_path_factory) -> Path:
+    return build_long_ids_project(tmp_path_factory.mktemp("long_ids"), LONG_IDS / "pool.csv")
+
+
+@pytest.mark.parametrize(
+    "name, mangled",
+    # in the XLSX file, 5 of the ids are exactly the floating-point number stored: only 25 are mangled
+    [("batch-0001.libreoffice-default.utf8.csv", 30), ("batch-0001.libreoffice-default.xlsx", 25)],
+)
+def test_eighteen_digit_ids_libreoffice_rounded_wrongly_are_repaired(long_ids_template, tmp_path, name, mangled):
+    # LibreOffice wrote two of the 30 ids with their 15th digit off by one (6.75125408803775E+017
+    # for 675125408803774464): each is still the only batch id within one unit of that digit
+    project = tmp_path / "project"
+    shutil.copytree(long_ids_template, project)
+    assert read_batch_ids(project / "batches" / "batch-0001.csv") == read_batch_ids(LONG_IDS / "filled.csv")
+    result = run_cli("-C", project, "import-labels", LONG_IDS / name, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert '"labels": 30' in result.stdout and f'"repaired_ids": {mangled}' in result.stdout
+    assert f"repaired {mangled} ids that a spreadsheet had mangled (row " in result.stderr
+    log = read_label_log(project / "data" / "labels.parquet")
+    ids = read_batch_ids(LONG_IDS / "filled.csv")
+    assert dict(zip(log["id"], log["answer"], strict=True)) == {i: long_ids_answer(i) for i in ids}

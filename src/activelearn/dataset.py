@@ -22,7 +22,10 @@ from .messages import class_hint, did_you_mean, missing
 from .pool import arrow_to_frame
 from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, typed_column
 from .targets import likely_label_column, multi_label_problem, regression_problem
-from .storage import check_headers, decode_head, detect_format, first_line, parquet_parts, read_spreadsheet, sniff_delimiter
+from .storage import (
+    CODECS, check_headers, clean_header, decode_head, detect_format, first_line, first_line_of, lines, not_text,
+    parquet_parts, read_spreadsheet, refuse_non_table, sniff_delimiter, wrong_field_count,
+)
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
@@ -224,6 +227,8 @@ def raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Iter
     if not path.exists():
         raise InputError(missing(path))
     fmt = detect_format(path)
+    if path.is_file():
+        refuse_non_table(path)
     try:
         if fmt == "csv":
             return (lambda: _count_rows(path)), guarded(_csv_chunks(path, warnings), path, fmt)
@@ -252,14 +257,14 @@ def guarded(chunks: Iterator, path: Path, fmt: str) -> Iterator:
 
 def _csv_reader(path: Path, warnings: list[str], only_first_column: bool = False):
     import csv
-    import io
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    head, encoding = decode_head(path, warnings)
-    delimiter = sniff_delimiter(head.split("\n", 1)[0], path.suffix.lower())
-    names = [n.strip() for n in next(csv.reader(io.StringIO(head), delimiter=delimiter), [])]
+    head, encoding, delimiter = _csv_layout(path, warnings)
+    if not head.strip():
+        raise InputError(f"{path}: no header row (the file starts with blank lines)")
+    names = [clean_header(n) for n in next(csv.reader(lines(head), delimiter=delimiter), [])]
     check_headers(names, path)
     return pacsv.open_csv(
         path,
@@ -272,19 +277,52 @@ def _csv_reader(path: Path, warnings: list[str], only_first_column: bool = False
     )
 
 
+def _csv_layout(path: Path, warnings: list[str]) -> tuple[str, str, str]:
+    """(the file's start as text, its encoding, its delimiter)."""
+    head, encoding = decode_head(path, warnings)
+    return head, encoding, sniff_delimiter(first_line_of(head), path.suffix.lower())
+
+
+def _csv_batches(path: Path, warnings: list[str], only_first_column: bool = False):
+    """pyarrow's record batches, with its parse and decoding errors in words."""
+    import pyarrow as pa
+
+    try:
+        yield from _csv_reader(path, warnings, only_first_column)
+    except pa.ArrowInvalid as exc:
+        raise _csv_problem(path, exc) from None
+    except UnicodeDecodeError as exc:  # past the start the encoding was judged on
+        raise InputError(not_text(path, exc.object[exc.start])) from None
+
+
 def _csv_chunks(path: Path, warnings: list[str]) -> Iterator[pd.DataFrame]:
-    for batch in _csv_reader(path, warnings):
+    for batch in _csv_batches(path, warnings):
         if batch.num_rows:
             yield batch.to_pandas()
 
 
+def _csv_problem(path: Path, exc: Exception) -> InputError:
+    """pyarrow's parse error in words, with the line it is on (which pyarrow does not say)."""
+    import csv
+
+    if "invalid UTF8" in str(exc):
+        return InputError(
+            f"{path}: not valid UTF-8 past its first megabyte (the encoding is judged on the start); "
+            "save the whole file as UTF-8"
+        )
+    _, encoding, delimiter = _csv_layout(path, [])
+    with open(path, encoding=CODECS[encoding], errors="replace", newline="") as f:
+        problem = wrong_field_count(csv.reader(f, delimiter=delimiter), path)
+    return problem or InputError(f"{path}: cannot read as csv: {first_line(exc)}")
+
+
 def _count_rows(path: Path) -> int:
     """Rows of a delimited file, reading one column (for the width of generated ids)."""
-    return sum(batch.num_rows for batch in _csv_reader(path, [], only_first_column=True))
+    return sum(batch.num_rows for batch in _csv_batches(path, [], only_first_column=True))
 
 
 def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
-    with pd.read_json(path, lines=True, dtype=False, chunksize=65_536) as reader:
+    with pd.read_json(path, lines=True, dtype=False, chunksize=65_536, encoding="utf-8-sig") as reader:
         yield from reader
 
 
@@ -307,7 +345,7 @@ def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
 
 
 def column_names(frame: pd.DataFrame, data: Path) -> list[str]:
-    names = [str(c).strip() for c in frame.columns]
+    names = [clean_header(c) for c in frame.columns]
     for i, name in enumerate(names):
         if not name or name.startswith("Unnamed: "):
             raise InputError(f"{data}: column {i + 1} has no name; give every column a header")

@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .messages import missing
-from .storage import FORMULA_TRIGGERS, atomic_path, first_line, read_delimited, read_spreadsheet, spreadsheet_kind, unguarded
+from .messages import did_you_mean, missing
+from .storage import (
+    FORMULA_TRIGGERS, atomic_path, clean_header, first_line, header_key, read_delimited, read_spreadsheet,
+    answer_file_kind, read_jsonl_cells, read_parquet_cells, refuse_non_table, unguarded,
+)
 
 EXCEL_MAX_ROWS = 1_048_576
 # Columns the tool itself writes or reads in a batch file; a data column of that name is renamed.
@@ -264,30 +267,55 @@ def _xlsx_value(value):
 
 def read_answer_file(path: Path, id_column: str, label_column: str, warnings: list[str]) -> pd.DataFrame:
     """The file's cells as text, indexed by each row's number as a spreadsheet shows it (the
-    header is row 1), blank rows left out. Decides CSV/TSV or XLSX by content, not by extension."""
+    header is row 1; in Parquet the first row is row 1, in JSON Lines the line number), blank rows
+    left out. Decides CSV/TSV, XLSX/ODS/XLS, Parquet or JSON Lines by content, not by extension."""
     if not path.is_file():
         raise InputError(missing(path, "no such file"))
-    kind = spreadsheet_kind(path)
+    refuse_non_table(path)
+    kind = answer_file_kind(path)
     try:
-        if kind:
+        if kind == "parquet":
+            frame = read_parquet_cells(path)
+        elif kind == "jsonl":
+            frame = read_jsonl_cells(path, warnings)
+        elif kind != "csv":
             frame = read_spreadsheet(path, wanted=(id_column, label_column))
         else:
             frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True)
             frame.index = np.arange(2, len(frame) + 2)  # the header is row 1
     except InputError:
         raise
-    except Exception as exc:  # csv, zip, openpyxl, odf and xlrd parsers share no useful base class
-        what = (kind or "CSV").upper()
+    except Exception as exc:  # csv, zip, openpyxl, odf, xlrd and parquet parsers share no useful base class
+        what = {"jsonl": "JSON Lines", "parquet": "Parquet"}.get(kind, kind.upper())
         raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}") from None
-    frame.columns = [unguarded(str(c)) for c in frame.columns]
-    for wanted in (id_column, label_column):
-        if wanted not in frame.columns:
-            columns = list(frame.columns)
-            raise InputError(
-                f"{path}: no {wanted!r} column (found: {', '.join(columns[:8])}"
-                f"{', ...' if len(columns) > 8 else ''}); the file needs the id column "
-                f"{id_column!r} and the label column {label_column!r}"
-            )
+    frame.columns = [unguarded(clean_header(c)) for c in frame.columns]
+    frame = _tool_columns(frame, path, id_column, label_column)
     frame = frame.fillna("")
     blank = frame.apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
     return frame[~blank]
+
+
+def _tool_columns(frame: pd.DataFrame, path: Path, id_column: str, label_column: str) -> pd.DataFrame:
+    """Give the columns the tool reads their own names when a header names them up to case and
+    space (`ID`, `Label `), as labels are matched; fail, with the nearest header, when the id or
+    label column is missing."""
+    columns = list(frame.columns)
+    renames = {}
+    for name, role in ((id_column, "id"), (label_column, "label"), *((c, "") for c in RESERVED_COLUMNS)):
+        if name in columns:
+            continue
+        matches = [c for c in columns if header_key(c) == header_key(name)]
+        if len(matches) > 1:
+            raise InputError(
+                f"{path}: the columns {', '.join(repr(c) for c in matches)} all name the {role or name} column "
+                f"{name!r}; keep one of them"
+            )
+        if matches:
+            renames[matches[0]] = name
+        elif role:
+            raise InputError(
+                f"{path}: no {name!r} column{did_you_mean(name, columns)} (found: {', '.join(columns[:8])}"
+                f"{', ...' if len(columns) > 8 else ''}); the file needs the id column "
+                f"{id_column!r} and the label column {label_column!r}"
+            )
+    return frame.rename(columns=renames)

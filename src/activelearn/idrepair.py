@@ -7,6 +7,7 @@ of the batch's own ids could have become it; otherwise the import says what happ
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -48,19 +49,28 @@ class Repair:
         return CAUSES[self.cause]
 
 
+SPREADSHEET_DIGITS = 15  # significant digits a spreadsheet keeps of a number
+
+
 class IdRepairer:
-    """Index a batch's ids by the forms a spreadsheet could turn them into."""
+    """Index a batch's ids by the forms a spreadsheet could turn them into.
+
+    Each lookup is a dict lookup or a binary search, so a file of n rows is checked in
+    O(n log n), not by comparing every cell with every id."""
 
     def __init__(self, ids):
         self.digits: dict[str, list[str]] = defaultdict(list)  # without leading zeros -> ids
-        self.numbers: list[str] = []
+        numbers: list[tuple[int, str]] = []
         self.dates: dict[tuple[int, int], list[str]] = defaultdict(list)
         for value in dict.fromkeys(ids):
             if value.isdigit():
                 self.digits[value.lstrip("0") or "0"].append(value)
-                self.numbers.append(value)
+                numbers.append((int(value), value))
             for key in _dates_an_id_could_become(value):
                 self.dates[key].append(value)
+        numbers.sort()
+        self.values = [number for number, _ in numbers]  # sorted, for bisect
+        self.numbers = [value for _, value in numbers]
 
     def repair(self, raw: str) -> Repair | None:
         """The batch ids `raw` could be a mangled form of, with the cause; None if no form fits."""
@@ -69,35 +79,55 @@ class IdRepairer:
             found = [c for c in self.digits.get(raw.lstrip("0") or "0", []) if c != raw]
             if found:
                 return Repair(raw, tuple(found), "zeros")
-            if len(raw) >= 16:
-                shown = f"{int(raw):.14e}"  # what a spreadsheet keeps: 15 significant digits
-                found = [c for c in self.numbers if len(c) == len(raw) and f"{int(c):.14e}" == shown]
+            number = int(raw)
+            if len(str(number)) > SPREADSHEET_DIGITS and _could_be_rounded(number):
+                found = self._near(_round(number, SPREADSHEET_DIGITS), SPREADSHEET_DIGITS)
                 if found:
                     return Repair(raw, tuple(found), "rounded")
         match = SCIENTIFIC.match(raw)
         if match:
-            found = _scientific_matches(match, self.numbers)
-            if found:
-                return Repair(raw, tuple(found), "scientific")
+            digits, exponent = match.group(1) + (match.group(2) or ""), int(match.group(3))
+            if exponent >= len(digits) - 1:  # a whole number
+                found = self._near(int(digits) * 10 ** (exponent - len(digits) + 1), len(digits))
+                if found:
+                    return Repair(raw, tuple(found), "scientific")
         found = sorted({c for key in _dates_a_cell_could_mean(raw) for c in self.dates.get(key, [])})
         if found:
             return Repair(raw, tuple(found), "date")
         return None
 
+    def _near(self, shown: int, significant: int) -> list[str]:
+        """The ids a spreadsheet could show as `shown` with `significant` digits: those that round
+        to it; failing that, for an id longer than a spreadsheet keeps, those within one unit of
+        its 15th digit (LibreOffice was seen writing 6.75125408803775E+017 for 675125408803774464)."""
+        length = len(str(shown))
+        unit = 10 ** max(length - significant, 0)
+        exact = [c for n, c in self._between(shown - unit, shown + unit) if _round(n, significant) == shown]
+        if exact or length <= SPREADSHEET_DIGITS:
+            return exact
+        unit = 10 ** (length - SPREADSHEET_DIGITS)
+        return [c for _, c in self._between(shown - unit, shown + unit)]
 
-def _scientific_matches(match: re.Match, numbers: list[str]) -> list[str]:
-    """Numbers that, shown with the cell's significant digits, read as the cell."""
-    lead, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
-    digits = lead + fraction
-    found = []
-    for candidate in numbers:
-        stripped = candidate.lstrip("0") or "0"
-        if len(stripped) - 1 != exponent:
-            continue
-        shown = f"{int(stripped):.{len(digits) - 1}e}".split("e")[0].replace(".", "")
-        if shown == digits:
-            found.append(candidate)
-    return found
+    def _between(self, low: int, high: int) -> list[tuple[int, str]]:
+        start, stop = bisect.bisect_left(self.values, low), bisect.bisect_right(self.values, high)
+        return list(zip(self.values[start:stop], self.numbers[start:stop], strict=True))
+
+
+def _round(number: int, significant: int) -> int:
+    """`number` rounded half up to `significant` digits, as a spreadsheet shows it."""
+    unit = 10 ** max(len(str(number)) - significant, 0)
+    return (number + unit // 2) // unit * unit
+
+
+def _could_be_rounded(number: int) -> bool:
+    """A long number that a spreadsheet could have written: its digits past the 15th are zeros,
+    or it is exactly a floating-point number (as a number cell of an XLSX file is)."""
+    return _round(number, SPREADSHEET_DIGITS) == number or int(float(number)) == number
+
+
+def lost_precision(raw: str) -> bool:
+    """Whether a cell is a number too long for a spreadsheet to have kept all its digits."""
+    return raw.isdigit() and len(raw.lstrip("0")) > SPREADSHEET_DIGITS
 
 
 def _valid(month: int, day: int) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,10 +144,58 @@ def detect_encoding(raw: bytes, path: Path, warnings: list[str] | None, sample: 
         raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         if not sample or exc.start < len(raw) - 3:
+            _check_windows_1252(raw, path)
             if warnings is not None:
                 warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
             return "cp1252"
     return "utf8"
+
+
+def _check_windows_1252(raw: bytes, path: Path) -> None:
+    """Fail on a byte no Windows-1252 text holds (0x81, 0x8d, 0x8f, 0x90, 0x9d): the file is in
+    another encoding, or not text, and reading it anyway would garble every accented letter."""
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(not_text(path, raw[exc.start], line)) from None
+
+
+def not_text(path: Path, byte: int, line: int | None = None) -> str:
+    where = f"{path} line {line}" if line else str(path)
+    return (f"{where}: byte 0x{byte:02x} is neither UTF-8 nor Windows-1252 text; "
+            "save the file as UTF-8 (in Excel: CSV UTF-8)")
+
+
+def first_line_of(text: str) -> str:
+    """The first line of a text, whatever its line ends (\\n, \\r\\n, or \\r as old Mac files)."""
+    return re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+
+
+def lines(text: str):
+    """A text as a file the csv module reads: split at any line end, line ends kept."""
+    return io.StringIO(text, newline="")
+
+
+def wrong_field_count(rows, path: Path, tolerate_trailing: bool = False) -> InputError | None:
+    """The first row of a csv.reader with more or fewer fields than the header, as an error naming
+    its line; None if there is none. With `tolerate_trailing`, fewer fields and one empty field
+    past the header (a trailing delimiter) are fine, as the answer-file reader takes them."""
+    header = next(rows, None)
+    if header is None:
+        return None
+    expected, end = len(header), rows.line_num
+    for row in rows:
+        start, end = end + 1, rows.line_num
+        if not row or len(row) == expected:
+            continue
+        if tolerate_trailing and (len(row) < expected or (len(row) == expected + 1 and row[-1] == "")):
+            continue
+        return InputError(
+            f"{path} line {start}: expected {expected} fields, got {len(row)}; check the delimiters and quotes "
+            "on that line (a cell holding the delimiter needs quotes around it)"
+        )
+    return None
 
 
 def decode_text(path: Path, warnings: list[str] | None = None) -> str:
@@ -163,6 +213,72 @@ def decode_head(path: Path, warnings: list[str] | None = None, size: int = 1 << 
     return raw.decode(CODECS[encoding], errors="ignore").removeprefix(MANGLED_BOM), encoding
 
 
+BOMS = ("\ufeff", MANGLED_BOM)
+
+
+def clean_header(name) -> str:
+    """A column name without surrounding space or a byte-order mark (read right, or as Windows-1252)."""
+    text = str(name).strip()
+    while text.startswith(BOMS):
+        text = text.removeprefix("\ufeff").removeprefix(MANGLED_BOM).strip()
+    return text
+
+
+def header_key(name) -> str:
+    """How a header is matched to a column the tool looks for: as labels are, up to case and space."""
+    return clean_header(name).casefold()
+
+
+# What a file that is not a table of rows is, from its first bytes
+SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive (decompress it first)"),
+    (b"\xfd7zXZ\x00", "an xz archive (decompress it first)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive (extract it first)"),
+    (b"Rar!\x1a\x07", "a RAR archive (extract it first)"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "a program"),
+)
+ZIP_CONTENTS = (("word/", "a Word document"), ("ppt/", "a PowerPoint presentation"))
+PARQUET_MAGIC = b"PAR1"
+
+
+def refuse_non_table(path: Path) -> None:
+    """Fail with a message saying what the file is when it is empty, or clearly not a table
+    (an image, a PDF, an archive...), before a parser says something obscure about it."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head:
+        raise InputError(f"{path}: empty file (0 bytes)")
+    what = next((name for magic, name in SIGNATURES if head.startswith(magic)), None)
+    if what is None and head.startswith(ZIP_MAGIC):
+        what = _zip_kind(path)
+    if what is not None:
+        raise InputError(
+            f"{path}: looks like {what}, not a table of rows; "
+            "use a CSV, TSV, XLSX, ODS, Parquet or JSON Lines file"
+        )
+
+
+def _zip_kind(path: Path) -> str | None:
+    """What a ZIP archive that is not a workbook is; None for a workbook (or a damaged archive)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except Exception:  # noqa: BLE001 - a damaged archive: let the workbook reader say what is wrong
+        return None
+    if any(n.startswith("xl/") for n in names) or "mimetype" in names:
+        return None
+    return next((what for prefix, what in ZIP_CONTENTS if any(n.startswith(prefix) for n in names)),
+                "a ZIP archive (extract it first)")
+
+
 def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ()) -> str:
     """Pick the delimiter of a header line among , ; tab | (never a letter).
 
@@ -171,8 +287,8 @@ def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ())
     """
     if wanted:
         for delimiter in DELIMITERS:
-            fields = {f.strip().strip('"').strip() for f in header_line.split(delimiter)}
-            if all(name in fields for name in wanted):
+            fields = {header_key(f.strip().strip('"')) for f in header_line.split(delimiter)}
+            if all(header_key(name) in fields for name in wanted):
                 return delimiter
     preferred = TEXT_FORMATS.get(suffix)
     if preferred and preferred in header_line:
@@ -191,29 +307,35 @@ def read_delimited(
     what a spreadsheet shows.
     """
     import csv
-    import io
     import warnings as warnings_module
 
     import pandas as pd
 
     text = decode_text(path, warnings)
-    header = text.split("\n", 1)[0]
-    delimiter = sniff_delimiter(header, path.suffix.lower(), wanted)
-    names = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    if not text.strip():
+        raise InputError(f"{path}: no header row (the file holds only blank lines)")
+    delimiter = sniff_delimiter(first_line_of(text), path.suffix.lower(), wanted)
+    names = next(csv.reader(lines(text), delimiter=delimiter), [])
     check_headers(names, path)
     with warnings_module.catch_warnings():
         # with a trailing delimiter pandas warns of the (empty) field it drops
         warnings_module.simplefilter("ignore", pd.errors.ParserWarning)
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=not keep_blank_lines,
-            index_col=False,  # a trailing delimiter on data lines must not shift the columns
-        )
-    frame.columns = [str(c).strip() for c in frame.columns]
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=not keep_blank_lines,
+                index_col=False,  # a trailing delimiter on data lines must not shift the columns
+            )
+        except pd.errors.ParserError:
+            problem = wrong_field_count(csv.reader(lines(text), delimiter=delimiter), path, tolerate_trailing=True)
+            if problem is None:
+                raise
+            raise problem from None
+    frame.columns = [clean_header(c) for c in frame.columns]
     return frame
 
 
@@ -256,8 +378,8 @@ def read_spreadsheet(path: Path, wanted: tuple[str, ...] = ()):
         raise InputError(f"{path}: the workbook has no sheets")
     for rows in sheets:
         for top, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            names = {unguarded(cell_text(v).strip()) for v in row}
-            if wanted and all(w in names for w in wanted):
+            names = {header_key(unguarded(cell_text(v).strip())) for v in row}
+            if wanted and all(header_key(w) in names for w in wanted):
                 return _cells_frame(rows, top, path)
     return _cells_frame(sheets[0], 0, path)
 
@@ -302,12 +424,68 @@ def _cells_frame(rows: list, top: int, path: Path):
         rows.pop()
     if len(rows) <= top:
         raise InputError(f"{path}: the sheet is empty")
-    header = [unguarded(cell_text(v).strip()) for v in rows[top]]
+    header = [unguarded(clean_header(cell_text(v))) for v in rows[top]]
     header = [name or f"(column {i + 1})" for i, name in enumerate(header)]  # headerless columns
     check_headers(header, path)
     width = len(header)
     body = [[cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[top + 1 :]]
     return pd.DataFrame(body, columns=header, index=range(top + 2, top + 2 + len(body)), dtype=object)
+
+
+def answer_file_kind(path: Path) -> str:
+    """'xlsx', 'ods', 'xls', 'parquet', 'jsonl' or 'csv', from the file's bytes (and, for JSON
+    Lines, its name or a first line that opens an object)."""
+    kind = spreadsheet_kind(path)
+    if kind:
+        return kind
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    start = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if path.suffix.lower() in JSONL_SUFFIXES or start.startswith(b"{"):
+        return "jsonl"
+    return "csv"
+
+
+def read_parquet_cells(path: Path):
+    """A Parquet file's cells as text ('' for null), rows numbered from 1."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    columns = {name: [_value_text(v) for v in table.column(name).to_pylist()] for name in table.column_names}
+    check_headers(list(columns), path)
+    return pd.DataFrame(columns, index=range(1, table.num_rows + 1), dtype=object)
+
+
+def read_jsonl_cells(path: Path, warnings: list[str] | None = None):
+    """A JSON Lines file's values as text ('' for null or a missing key), indexed by line number."""
+    import pandas as pd
+
+    records, numbers = [], []
+    for number, line in enumerate(decode_text(path, warnings).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path} line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(record, dict):
+            raise InputError(f"{path} line {number}: not a JSON object; each line needs one, as {{\"id\": ..., \"label\": ...}}")
+        records.append({str(k): _value_text(v) for k, v in record.items()})
+        numbers.append(number)
+    if not records:
+        raise InputError(f"{path}: no JSON objects (the file holds only blank lines)")
+    names = list(dict.fromkeys(k for r in records for k in r))
+    return pd.DataFrame([[r.get(n, "") for n in names] for r in records], columns=names, index=numbers, dtype=object)
+
+
+def _value_text(value) -> str:
+    """A typed value (Parquet, JSON) as a cell's text: numbers as written, lists and objects as JSON."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return cell_text(value)
 
 
 def unguarded(text: str) -> str:

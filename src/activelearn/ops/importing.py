@@ -15,7 +15,7 @@ import pandas as pd
 from ..config import Config
 from ..errors import InputError, UsageError
 from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_file
-from ..idrepair import IdRepairer
+from ..idrepair import IdRepairer, lost_precision
 from ..labels import (
     LOG_COLUMNS, evaluation_ids, match_label, next_import_id, read_label_log, without_reverted, write_label_log,
 )
@@ -26,7 +26,7 @@ from ..pool import pool_ids
 from ..messages import class_hint, did_you_mean, missing
 from ._common import utc_now
 
-ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods", ".xls")
+ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods", ".xls", ".parquet", ".jsonl", ".ndjson")
 ANNOTATOR_COLUMN = "annotator"
 SUGGESTION_COLUMN = "suggestion"
 DEFAULT_ANNOTATOR = "anonymous"
@@ -396,10 +396,13 @@ def _id_hint(value: str, repair) -> str:
         return f" ({repair.describe()}; it could be any of {shown}: type the right id, and format the id column as text)"
     import re
 
-    if re.fullmatch(r"\d(\.\d+)?E\+\d+", value, flags=re.IGNORECASE):
+    if re.fullmatch(r"\d([.,]\d+)?E\+\d+", value, flags=re.IGNORECASE):
         return " (a spreadsheet turned a long number into scientific notation; format the id column as text and copy the ids from the batch file)"
     if re.fullmatch(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}( .*)?", value):
         return " (a spreadsheet may have turned the id into a date; format the id column as text)"
+    if lost_precision(value):
+        return (" (a spreadsheet keeps 15 digits of a number, so a longer id loses its last digits; "
+                "format the id column as text and copy the ids from the batch file)")
     if value.isdigit() and not value.startswith("0"):
         return " (a spreadsheet may have dropped leading zeros; format the id column as text)"
     if not value:
