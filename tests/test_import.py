@@ -131,7 +131,8 @@ def test_a_folder_imports_every_file_not_imported_before(trained_project, tmp_pa
     assert run_cli("-C", trained_project, "import-labels", inbox).stdout.startswith("imported 1 label from 1 file")
     (inbox / "two.csv").write_text("id,species\nr000301,Gentoo\n")
     again = run_cli("-C", trained_project, "import-labels", inbox, "--json")
-    assert [f["file"] for f in json.loads(again.stdout)["files"]] == [str(inbox / "two.csv")]
+    files = [(f["file"], f["status"]) for f in json.loads(again.stdout)["files"]]
+    assert files == [(str(inbox / "one.csv"), "already imported"), (str(inbox / "two.csv"), "imported")]
 
 
 def test_xlsx_answers_import(trained_project, tmp_path):

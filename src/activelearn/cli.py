@@ -235,8 +235,8 @@ def import_labels(
     sources: Annotated[Optional[list[Path]], typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them.")] = None,
     annotator: Annotated[Optional[str], typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
     evaluation: Annotated[bool, typer.Option("--eval", help="The answers are evaluation labels: they measure the model and are never trained on.")] = False,
-    dry_run: Annotated[bool, typer.Option(help="Check the files and say what would change; change nothing.")] = False,
-    revert: Annotated[Optional[str], typer.Option(metavar="IMPORT_ID", help="Take back every answer of one earlier import.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Check the files (or the --revert) and say what would change; change nothing.")] = False,
+    revert: Annotated[Optional[str], typer.Option(metavar="IMPORT_ID", help="Take back every answer of one earlier import (import-0009, or 9).")] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -244,13 +244,16 @@ def import_labels(
     from . import render as rendering
 
     if revert:
+        given = {"--eval": evaluation, "--annotator": annotator is not None}
         if sources:
             _fail(UsageError("--revert takes no files: it undoes an import that already happened"), as_json)
+        for option in (name for name, value in given.items() if value):
+            _fail(UsageError(f"--revert does not take {option}: it takes back an import that already happened"), as_json)
 
         def call():
             from .ops import revert_import
 
-            return revert_import(_project(), revert, wait=wait)
+            return revert_import(_project(), revert, dry_run=dry_run, wait=wait)
 
         return _run(ctx, call, rendering.revert_result, as_json)
 

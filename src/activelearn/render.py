@@ -151,7 +151,10 @@ def import_result(result, opts) -> None:
 
 
 def revert_result(result, opts) -> None:
-    print(f"reverted {result.import_id}: {_count(result.answers, 'answer')} no longer count")
+    if result.dry_run:
+        print(f"would revert {result.import_id}: {_count(result.answers, 'answer')} would no longer count")
+    else:
+        print(f"reverted {result.import_id}: {_count(result.answers, 'answer')} no longer count")
 
 
 def release_result(result, opts) -> None:

@@ -74,6 +74,7 @@ class RevertResult:
     answers: int
     files: list[str]
     warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
 
 def import_labels(
@@ -123,7 +124,6 @@ def plan_import(
     imported: dict[str, set[str]] = {}
     for digest, who in zip(counted["source_sha256"], counted["annotator"], strict=True):
         imported.setdefault(digest, set()).add(who)
-    files = _expand(sources, set(log["source_sha256"].dropna()))
     warnings: list[str] = []
     pool_ids = _PoolIds(project.paths.pool, config.id_column, state)
     latest = _latest_answers(counted)
@@ -131,15 +131,20 @@ def plan_import(
     new_frames = []
     seen_hashes: set[str] = set()
     held_out = evaluation_ids(counted)
-    for path, digest in files:
-        if (digest in imported and (annotator is None or annotator in imported[digest])) or digest in seen_hashes:
-            if evaluation:
-                _check_imported_as_evaluation(path, digest, counted)
+    for path, digest, unchanged_since_imported in _expand(sources, log):
+        if unchanged_since_imported or digest in seen_hashes:
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
         seen_hashes.add(digest)
+        if evaluation and digest in imported:
+            _check_imported_as_evaluation(path, digest, counted)
         reading = _FileReading(path, digest, config, state, pool_ids, latest, annotator, warnings, evaluation, held_out)
         file_import, answers = reading.plan()
+        if file_import.status == "unchanged" and set(answers["annotator"]) <= imported.get(digest, set()):
+            # these bytes were imported before and every answer in them is still the current
+            # one: nothing to do (an answer changed since would be imported again, as a correction)
+            planned.append(FileImport(str(path), digest, "already imported"))
+            continue
         planned.append(file_import)
         if len(answers):
             new_frames.append(answers)
@@ -161,43 +166,57 @@ def _check_imported_as_evaluation(path: Path, digest: str, counted: pd.DataFrame
         )
 
 
-def revert_import(project: Project, import_id: str, *, wait: float = 0.0) -> RevertResult:
+def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wait: float = 0.0) -> RevertResult:
     """Take back every answer of one import; other imports, before or after, are untouched.
 
     The label log stays append-only: the import is marked reverted in state.json, and from then
-    on its answers no longer count (and its files may be imported again).
+    on its answers no longer count (and its files may be imported again). `import_id` may be
+    the number alone (9 for import-0009). A dry run checks and counts, and changes nothing.
     """
+    import_id = f"import-{int(import_id):04d}" if import_id.strip().isdigit() else import_id
+    if dry_run:  # reads only: no lock, as status
+        return _revert(project, import_id, dry_run=True)
     with project_lock(project.paths, wait):
-        state = project.state
-        log = read_label_log(project.paths.label_log)
-        known = list(dict.fromkeys(log["import_id"].dropna()))
-        if import_id not in known:
-            raise UsageError(
-                f"--revert {import_id}: no such import{did_you_mean(import_id, known)} "
-                f"(imports: {', '.join(known[-5:]) or 'none'})"
-            )
-        if import_id in state.reverted_imports:
-            raise InputError(f"{import_id} was already reverted on {state.reverted_imports[import_id]}")
-        answers = log[log["import_id"] == import_id]
+        return _revert(project, import_id, dry_run=False)
+
+
+def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
+    state = project.state
+    log = read_label_log(project.paths.label_log)
+    known = list(dict.fromkeys(log["import_id"].dropna()))
+    if import_id not in known:
+        raise UsageError(
+            f"--revert {import_id}: no such import{did_you_mean(import_id, known)} "
+            f"(imports: {', '.join(known[-5:]) or 'none'})"
+        )
+    if import_id in state.reverted_imports:
+        raise InputError(f"{import_id} was already reverted on {state.reverted_imports[import_id]}")
+    answers = log[log["import_id"] == import_id]
+    if not dry_run:
         state.reverted_imports[import_id] = utc_now()
         save_state(project.paths.state, state)
-        return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())))
+    return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
 
 
-def _expand(sources: list[Path], ever_imported: set[str]) -> list[tuple[Path, str]]:
-    """The files to read, with their SHA-256. A folder (an inbox) contributes the files never
-    imported before, not even by an import that was reverted since; a file named explicitly is
-    always read."""
-    files: list[tuple[Path, str]] = []
+def _expand(sources: list[Path], log: pd.DataFrame) -> list[tuple[Path, str, bool]]:
+    """The files to read: (path, SHA-256, whether a folder skips it as unchanged since imported).
+
+    A file named explicitly is always read. A folder (an inbox) skips a file whose bytes are
+    those last imported from that path, even by an import reverted since, and a file never
+    imported from that path whose bytes were imported from elsewhere (a copy); a file edited
+    since its last import is read, even when edited back to the bytes of an earlier import."""
+    last_from = dict(zip(log["source"], log["source_sha256"], strict=True))  # path -> bytes last imported
+    ever_imported = set(log["source_sha256"].dropna())
+    files: list[tuple[Path, str, bool]] = []
     for source in map(Path, sources):
         if source.is_dir():
             for path in sorted(source.iterdir()):
                 if path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES and not path.name.startswith((".", "~$")):
                     digest = sha256_file(path)
-                    if digest not in ever_imported:
-                        files.append((path, digest))
+                    last = last_from.get(str(path.resolve()))
+                    files.append((path, digest, digest == last if last is not None else digest in ever_imported))
         elif source.exists():
-            files.append((source, sha256_file(source)))
+            files.append((source, sha256_file(source), False))
         else:
             raise InputError(f"{source}: no such file or folder")
     return files
