@@ -194,6 +194,6 @@ def test_verbose_names_each_file_and_quiet_says_nothing(trained_project, tmp_pat
     answers = tmp_path / "a.csv"
     answers.write_text("id,species\nr000300,Gentoo\nr000301,\n")
     loud = run_cli("-v", "-C", trained_project, "import-labels", answers, "--dry-run")
-    assert f"{answers}: imported, 1 label, 0 skips, 0 unchanged, 1 unanswered" in loud.stderr
+    assert f"{answers}: would import, 1 label, 0 skips, 0 unchanged, 1 unanswered" in loud.stderr
     quiet = run_cli("-q", "-C", trained_project, "import-labels", answers)
     assert quiet.stderr == "" and quiet.stdout.startswith("imported 1 label")

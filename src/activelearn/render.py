@@ -44,6 +44,14 @@ def error(message: str) -> None:
     stderr().print(f"[bold red]error:[/] {escape(message)}")
 
 
+def problems(listed: list[str], unlisted: int) -> None:
+    """Every problem behind an error, one a line (-v)."""
+    for problem in listed:
+        stderr().print(f"  {escape(problem)}")
+    if unlisted:
+        stderr().print(f"  and {unlisted} more")
+
+
 def warn(message: str) -> None:
     stderr().print(f"[yellow]warning:[/] {escape(message)}")
 
@@ -145,6 +153,8 @@ def import_result(result, opts) -> None:
         extras.append(f"{result.unchanged} unchanged")
     if result.unanswered:
         extras.append(f"{result.unanswered} unanswered (still pending)")
+    if result.bad_rows:
+        extras.append(f"{_count(result.bad_rows, 'bad row')} left out (--partial)")
     if already:
         extras.append(f"{_count(already, 'file')} already imported")
     print(line + ("; " + ", ".join(extras) if extras else ""))
