@@ -154,6 +154,14 @@ def test_eval_refuses_a_batch_the_model_chose(trained_project, tmp_path):
     assert _json(run_cli("-C", trained_project, "import-labels", eval_batch, "--eval", "--json"))["evaluation"] == 4
 
 
+def test_eval_accepts_a_batch_drawn_at_random(trained_project):
+    batch = trained_project / run_cli("-C", trained_project, "query", "-n", "5", "--strategy", "random").stdout.strip()
+    fill_batch(batch, ANSWERS)
+    result = run_cli("-C", trained_project, "import-labels", batch, "--eval")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "imported 5 labels from 1 file (import-0002); 5 of them for evaluation (never trained on)\n"
+
+
 # --- 4. one person, imported with and without --annotator ------------------------------------------
 
 
@@ -343,6 +351,8 @@ def test_partial_imports_the_good_rows_and_names_each_bad_one(trained_project, t
     )
     current = _current(trained_project)
     assert (current["r000300"], current["r000302"], "r000303" in current) == ("Gentoo", "Adelie", False)
+    again = run_cli("-C", trained_project, "import-labels", answers, "--partial")
+    assert (again.exit_code, again.stdout) == (0, "imported 0 labels from 1 file; 1 file already imported\n")
 
 
 def test_partial_with_no_good_row_is_an_error(trained_project, tmp_path):

@@ -153,6 +153,7 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
     planned: list[FileImport] = []
     new_frames = []
     left_out: list[str] = []
+    good_rows = 0  # answered rows with no problem, new or not
     seen_hashes: set[str] = set()
     for path, digest, unchanged_since_imported in _expand(sources, log, options.force):
         if unchanged_since_imported or digest in seen_hashes:
@@ -164,6 +165,7 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
         reading = _FileReading(path, digest, context)
         file_import, answers = reading.plan()
         left_out += reading.left_out
+        good_rows += len(answers)
         if (not options.force and file_import.status == "unchanged"
                 and set(answers["annotator"]) <= imported.get(digest, set())):
             # these bytes were imported before and every answer in them is still the current
@@ -175,7 +177,7 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
             new_frames.append(answers)
             for row in answers.itertuples():  # later files in the same call see earlier ones
                 context.latest[(row.id, row.annotator, bool(row.evaluation))] = (row.answer, row.kind)
-    if left_out and not new_frames:  # --partial, and not one good row
+    if left_out and not good_rows:  # --partial, and not one good row
         raise InputError(first_of(left_out), left_out)
     new = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame(columns=list(LOG_COLUMNS))
     return ImportPlan(planned, new, warnings)
@@ -515,7 +517,7 @@ class _FileReading:
                 # a label put on the wrong row is worse than a question
                 problems.append(
                     f"{self.path} row {row}: id {shown(raw)} is a pool row not in {self.own_batch.name}, but also "
-                    f"{repair.describe()[2:]} from {' or '.join(repr(c) for c in repair.candidates[:3])} of "
+                    f"{repair.describe()[2:]} from {' or '.join(shown(c) for c in repair.candidates[:3])} of "
                     f"{self.own_batch.name}; type the right id, and format the id column as text"
                 )
                 return False, None
@@ -548,8 +550,8 @@ def _and(names: list[str]) -> str:
 
 def _id_hint(value: str, repair) -> str:
     if repair is not None:  # the shape fits a mangling, but more than one id could be the original
-        shown = ", ".join(repr(c) for c in repair.candidates[:4])
-        return f" ({repair.describe()}; it could be any of {shown}: type the right id, and format the id column as text)"
+        candidates = ", ".join(shown(c) for c in repair.candidates[:4])
+        return f" ({repair.describe()}; it could be any of {candidates}: type the right id, and format the id column as text)"
     import re
 
     if re.fullmatch(r"\d(\.\d+)?E\+\d+", value, flags=re.IGNORECASE):
