@@ -131,7 +131,8 @@ def test_a_folder_imports_every_file_not_imported_before(trained_project, tmp_pa
     assert run_cli("-C", trained_project, "import-labels", inbox).stdout.startswith("imported 1 label from 1 file")
     (inbox / "two.csv").write_text("id,species\nr000301,Gentoo\n")
     again = run_cli("-C", trained_project, "import-labels", inbox, "--json")
-    assert [f["file"] for f in json.loads(again.stdout)["files"]] == [str(inbox / "two.csv")]
+    files = [(f["file"], f["status"]) for f in json.loads(again.stdout)["files"]]
+    assert files == [(str(inbox / "one.csv"), "already imported"), (str(inbox / "two.csv"), "imported")]
 
 
 def test_xlsx_answers_import(trained_project, tmp_path):
@@ -193,6 +194,6 @@ def test_verbose_names_each_file_and_quiet_says_nothing(trained_project, tmp_pat
     answers = tmp_path / "a.csv"
     answers.write_text("id,species\nr000300,Gentoo\nr000301,\n")
     loud = run_cli("-v", "-C", trained_project, "import-labels", answers, "--dry-run")
-    assert f"{answers}: imported, 1 label, 0 skips, 0 unchanged, 1 unanswered" in loud.stderr
+    assert f"{answers}: would import, 1 label, 0 skips, 0 unchanged, 1 unanswered" in loud.stderr
     quiet = run_cli("-q", "-C", trained_project, "import-labels", answers)
     assert quiet.stderr == "" and quiet.stdout.startswith("imported 1 label")

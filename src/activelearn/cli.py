@@ -103,7 +103,7 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
             with rendering.phases(quiet=opts.quiet):
                 result = call()
         except ActivelearnError as exc:
-            _fail(exc, as_json)
+            _fail(exc, as_json, verbose=opts.verbose)
         if not opts.quiet:
             for warning in getattr(result, "warnings", []):
                 rendering.warn(warning)
@@ -122,12 +122,21 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
 _globals = Globals()  # this run's, for _fail
 
 
-def _fail(exc: ActivelearnError, as_json: bool):
+def _fail(exc: ActivelearnError, as_json: bool, verbose: bool = False):
+    """The error on stderr (under -v with every problem, up to LISTED_PROBLEMS); with --json,
+    its one document on stdout (with the problems listed)."""
     from . import render as rendering
+    from .messages import LISTED_PROBLEMS
 
     rendering.error(exc.message)
+    listed, unlisted = exc.problems[:LISTED_PROBLEMS], max(0, len(exc.problems) - LISTED_PROBLEMS)
+    if (verbose or _globals.verbose) and listed:
+        rendering.problems(listed, unlisted)
     if as_json or _globals.json:
-        typer.echo(json.dumps({"error": exc.message, "exit_code": exc.exit_code}, ensure_ascii=False))
+        document = {"error": exc.message, "exit_code": exc.exit_code}
+        if listed:
+            document.update(problems=listed, problems_not_listed=unlisted)
+        typer.echo(json.dumps(document, ensure_ascii=False))
     raise typer.Exit(exc.exit_code)
 
 
@@ -272,8 +281,12 @@ def import_labels(
     sources: Annotated[Optional[list[Path]], typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them.")] = None,
     annotator: Annotated[Optional[str], typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
     evaluation: Annotated[bool, typer.Option("--eval", help="The answers are evaluation labels: they measure the model and are never trained on.")] = False,
-    dry_run: Annotated[bool, typer.Option(help="Check the files and say what would change; change nothing.")] = False,
-    revert: Annotated[Optional[str], typer.Option(metavar="IMPORT_ID", help="Take back every answer of one earlier import.")] = None,
+    id_column: Annotated[Optional[str], typer.Option(metavar="NAME", help="Read the file's column C as the id column (default: the project's).")] = None,
+    label_column: Annotated[Optional[str], typer.Option(metavar="NAME", help="Read the file's column C as the label column (default: the project's).")] = None,
+    force: Annotated[bool, typer.Option(help="Log the answers of files imported before again, as a new import (a folder: every file in it).")] = False,
+    partial: Annotated[bool, typer.Option(help="Import the good rows of a file with bad ones, and name each bad row in a warning.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Check the files (or the --revert) and say what would change; change nothing.")] = False,
+    revert: Annotated[Optional[str], typer.Option(metavar="IMPORT_ID", help="Take back every answer of one earlier import (import-0009, or 9).")] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -281,20 +294,27 @@ def import_labels(
     from . import render as rendering
 
     if revert:
+        given = {"--eval": evaluation, "--annotator": annotator is not None, "--id-column": id_column is not None,
+                 "--label-column": label_column is not None, "--force": force, "--partial": partial}
         if sources:
             _fail(UsageError("--revert takes no files: it undoes an import that already happened"), as_json)
+        for option in (name for name, value in given.items() if value):
+            _fail(UsageError(f"--revert does not take {option}: it takes back an import that already happened"), as_json)
 
         def call():
             from .ops import revert_import
 
-            return revert_import(_project(), revert, wait=wait)
+            return revert_import(_project(), revert, dry_run=dry_run, wait=wait)
 
         return _run(ctx, call, rendering.revert_result, as_json)
 
     def call():
         from .ops import import_labels as import_op
 
-        return import_op(_project(), sources or [], annotator=annotator, evaluation=evaluation, dry_run=dry_run, wait=wait)
+        return import_op(
+            _project(), sources or [], annotator=annotator, evaluation=evaluation, id_column=id_column,
+            label_column=label_column, force=force, partial=partial, dry_run=dry_run, wait=wait,
+        )
 
     _run(ctx, call, rendering.import_result, as_json)
 

@@ -8,9 +8,10 @@ class ActivelearnError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.problems = list(problems or [])  # every problem found, when `message` names only the first
 
 
 class UsageError(ActivelearnError):

@@ -23,6 +23,25 @@ def where_looked(path) -> str:
     return f" (looked in {Path(path).absolute().parent}{after_c})"
 
 
+SHOWN_CHARACTERS = 60  # of a cell echoed in a message
+LISTED_PROBLEMS = 20  # problems listed under -v and in --json before "and N more"
+
+
+def shown(value) -> str:
+    """A cell's value quoted for a message, cut to SHOWN_CHARACTERS: a 180 KB cell must not
+    fill the terminal. "'abc'", or "'abcd…' (180,000 characters)"."""
+    text = str(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARACTERS] + '…'!r} ({len(text):,} characters)"
+
+
+def first_of(problems: list[str]) -> str:
+    """One line for a list of problems: the first, and how many more (-v lists them)."""
+    more = len(problems) - 1
+    return problems[0] + (f" (and {more} more problem{'s' * (more != 1)}: -v lists them)" if more else "")
+
+
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
     choices = [str(c) for c in choices]

@@ -99,6 +99,14 @@ def error(message: str) -> None:
     stderr().print(f"[bold red]error:[/] {escape(message)}")
 
 
+def problems(listed: list[str], unlisted: int) -> None:
+    """Every problem behind an error, one a line (-v)."""
+    for problem in listed:
+        stderr().print(f"  {escape(problem)}")
+    if unlisted:
+        stderr().print(f"  and {unlisted} more")
+
+
 def warn(message: str) -> None:
     stderr().print(f"[yellow]warning:[/] {escape(message)}")
 
@@ -220,13 +228,18 @@ def import_result(result, opts) -> None:
         extras.append(f"{result.unchanged} unchanged")
     if result.unanswered:
         extras.append(f"{result.unanswered} unanswered (still pending)")
+    if result.bad_rows:
+        extras.append(f"{_count(result.bad_rows, 'bad row')} left out (--partial)")
     if already:
         extras.append(f"{_count(already, 'file')} already imported")
     print(line + ("; " + ", ".join(extras) if extras else ""))
 
 
 def revert_result(result, opts) -> None:
-    print(f"reverted {result.import_id}: {_count(result.answers, 'answer')} no longer count")
+    if result.dry_run:
+        print(f"would revert {result.import_id}: {_count(result.answers, 'answer')} would no longer count")
+    else:
+        print(f"reverted {result.import_id}: {_count(result.answers, 'answer')} no longer count")
 
 
 def release_result(result, opts) -> None:

@@ -23,7 +23,7 @@ from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file, unguarded
 from ..pool import pool_ids
-from ..messages import class_hint, did_you_mean, missing
+from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, missing, shown
 from ._common import utc_now
 
 ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods", ".xls", ".parquet", ".jsonl", ".ndjson")
@@ -36,7 +36,7 @@ DEFAULT_ANNOTATOR = "anonymous"
 class FileImport:
     file: str
     sha256: str
-    status: str  # "imported", "unchanged", "no answers" or "already imported"
+    status: str  # "imported" ("would import" in a dry run), "unchanged", "no answers" or "already imported"
     labels: int = 0
     skips: int = 0
     corrections: int = 0
@@ -45,6 +45,7 @@ class FileImport:
     repaired_ids: int = 0
     batch: str | None = None
     evaluation: int = 0  # of the answers, how many are evaluation labels
+    bad_rows: int = 0  # left out under --partial
 
 
 @dataclass
@@ -59,6 +60,19 @@ class ImportResult:
     unanswered: int
     warnings: list[str] = field(default_factory=list)
     evaluation: int = 0  # answers that are evaluation labels (never trained on)
+    bad_rows: int = 0  # rows left out under --partial
+
+
+@dataclass
+class ImportOptions:
+    """How to read and apply the files: the options of `import-labels`."""
+
+    annotator: str | None = None  # who answered, for rows without an annotator cell
+    evaluation: bool = False  # every answer is an evaluation label
+    id_column: str | None = None  # the file's column holding the ids (default: the project's)
+    label_column: str | None = None  # the file's column holding the labels (default: the project's)
+    force: bool = False  # log the answers of files imported before again, as a new import
+    partial: bool = False  # import the good rows of a file with bad ones, warning about each bad one
 
 
 @dataclass
@@ -74,6 +88,7 @@ class RevertResult:
     answers: int
     files: list[str]
     warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
 
 def import_labels(
@@ -82,6 +97,10 @@ def import_labels(
     *,
     annotator: str | None = None,
     evaluation: bool = False,
+    id_column: str | None = None,
+    label_column: str | None = None,
+    force: bool = False,
+    partial: bool = False,
     dry_run: bool = False,
     wait: float = 0.0,
 ) -> ImportResult:
@@ -91,12 +110,16 @@ def import_labels(
     rows of a batch drawn by `query --eval` are evaluation labels in any case."""
     if not sources:
         raise UsageError("name the files or folders to import (or --revert IMPORT_ID)")
+    options = ImportOptions(annotator, evaluation, id_column, label_column, force, partial)
+    config = project.config
+    if (id_column or config.id_column) == (label_column or config.label_column):
+        raise UsageError(f"--id-column and --label-column name the same column {(id_column or config.id_column)!r}")
     if dry_run:  # reads only: no lock, as status
         log = read_label_log(project.paths.label_log)
-        return _result(plan_import(project, log, sources, annotator, evaluation), None, dry_run=True)
+        return _result(plan_import(project, log, sources, options), None, dry_run=True)
     with project_lock(project.paths, wait):
         log = read_label_log(project.paths.label_log)
-        plan = plan_import(project, log, sources, annotator, evaluation)
+        plan = plan_import(project, log, sources, options)
         import_id = None
         if len(plan.new_answers):
             import_id = next_import_id(log)
@@ -107,15 +130,16 @@ def import_labels(
 
 def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportResult:
     total = lambda name: sum(getattr(f, name) for f in plan.files)  # noqa: E731
+    if dry_run:
+        for f in plan.files:
+            f.status = "would import" if f.status == "imported" else f.status
     return ImportResult(
         import_id, dry_run, plan.files, total("labels"), total("skips"), total("corrections"),
-        total("unchanged"), total("unanswered"), plan.warnings, total("evaluation"),
+        total("unchanged"), total("unanswered"), plan.warnings, total("evaluation"), total("bad_rows"),
     )
 
 
-def plan_import(
-    project: Project, log: pd.DataFrame, sources: list[Path], annotator: str | None, evaluation: bool = False
-) -> ImportPlan:
+def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], options: ImportOptions) -> ImportPlan:
     """Read and check every file; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
     counted = without_reverted(log, state.reverted_imports)
@@ -123,28 +147,38 @@ def plan_import(
     imported: dict[str, set[str]] = {}
     for digest, who in zip(counted["source_sha256"], counted["annotator"], strict=True):
         imported.setdefault(digest, set()).add(who)
-    files = _expand(sources, set(log["source_sha256"].dropna()))
     warnings: list[str] = []
-    pool_ids = _PoolIds(project.paths.pool, config.id_column, state)
-    latest = _latest_answers(counted)
+    context = _Context(config, state, _PoolIds(project.paths.pool, config.id_column, state), _latest_answers(counted),
+                       counted, evaluation_ids(counted), options, warnings)
     planned: list[FileImport] = []
     new_frames = []
+    left_out: list[str] = []
+    good_rows = 0  # answered rows with no problem, new or not
     seen_hashes: set[str] = set()
-    held_out = evaluation_ids(counted)
-    for path, digest in files:
-        if (digest in imported and (annotator is None or annotator in imported[digest])) or digest in seen_hashes:
-            if evaluation:
-                _check_imported_as_evaluation(path, digest, counted)
+    for path, digest, unchanged_since_imported in _expand(sources, log, options.force):
+        if unchanged_since_imported or digest in seen_hashes:
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
         seen_hashes.add(digest)
-        reading = _FileReading(path, digest, config, state, pool_ids, latest, annotator, warnings, evaluation, held_out)
+        if options.evaluation and digest in imported:
+            _check_imported_as_evaluation(path, digest, counted)
+        reading = _FileReading(path, digest, context)
         file_import, answers = reading.plan()
+        left_out += reading.left_out
+        good_rows += len(answers)
+        if (not options.force and file_import.status == "unchanged"
+                and set(answers["annotator"]) <= imported.get(digest, set())):
+            # these bytes were imported before and every answer in them is still the current
+            # one: nothing to do (an answer changed since would be imported again, as a correction)
+            planned.append(FileImport(str(path), digest, "already imported"))
+            continue
         planned.append(file_import)
         if len(answers):
             new_frames.append(answers)
             for row in answers.itertuples():  # later files in the same call see earlier ones
-                latest[(row.id, row.annotator, bool(row.evaluation))] = (row.answer, row.kind)
+                context.latest[(row.id, row.annotator, bool(row.evaluation))] = (row.answer, row.kind)
+    if left_out and not good_rows:  # --partial, and not one good row
+        raise InputError(first_of(left_out), left_out)
     new = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame(columns=list(LOG_COLUMNS))
     return ImportPlan(planned, new, warnings)
 
@@ -161,43 +195,59 @@ def _check_imported_as_evaluation(path: Path, digest: str, counted: pd.DataFrame
         )
 
 
-def revert_import(project: Project, import_id: str, *, wait: float = 0.0) -> RevertResult:
+def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wait: float = 0.0) -> RevertResult:
     """Take back every answer of one import; other imports, before or after, are untouched.
 
     The label log stays append-only: the import is marked reverted in state.json, and from then
-    on its answers no longer count (and its files may be imported again).
+    on its answers no longer count (and its files may be imported again). `import_id` may be
+    the number alone (9 for import-0009). A dry run checks and counts, and changes nothing.
     """
+    import_id = f"import-{int(import_id):04d}" if import_id.strip().isdigit() else import_id
+    if dry_run:  # reads only: no lock, as status
+        return _revert(project, import_id, dry_run=True)
     with project_lock(project.paths, wait):
-        state = project.state
-        log = read_label_log(project.paths.label_log)
-        known = list(dict.fromkeys(log["import_id"].dropna()))
-        if import_id not in known:
-            raise UsageError(
-                f"--revert {import_id}: no such import{did_you_mean(import_id, known)} "
-                f"(imports: {', '.join(known[-5:]) or 'none'})"
-            )
-        if import_id in state.reverted_imports:
-            raise InputError(f"{import_id} was already reverted on {state.reverted_imports[import_id]}")
-        answers = log[log["import_id"] == import_id]
+        return _revert(project, import_id, dry_run=False)
+
+
+def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
+    state = project.state
+    log = read_label_log(project.paths.label_log)
+    known = list(dict.fromkeys(log["import_id"].dropna()))
+    if import_id not in known:
+        raise UsageError(
+            f"--revert {import_id}: no such import{did_you_mean(import_id, known)} "
+            f"(imports: {', '.join(known[-5:]) or 'none'})"
+        )
+    if import_id in state.reverted_imports:
+        raise InputError(f"{import_id} was already reverted on {state.reverted_imports[import_id]}")
+    answers = log[log["import_id"] == import_id]
+    if not dry_run:
         state.reverted_imports[import_id] = utc_now()
         save_state(project.paths.state, state)
-        return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())))
+    return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
 
 
-def _expand(sources: list[Path], ever_imported: set[str]) -> list[tuple[Path, str]]:
-    """The files to read, with their SHA-256. A folder (an inbox) contributes the files never
-    imported before, not even by an import that was reverted since; a file named explicitly is
-    always read."""
-    files: list[tuple[Path, str]] = []
+def _expand(sources: list[Path], log: pd.DataFrame, force: bool = False) -> list[tuple[Path, str, bool]]:
+    """The files to read: (path, SHA-256, whether a folder skips it as unchanged since imported).
+
+    A file named explicitly is always read. A folder (an inbox) skips a file whose bytes are
+    those last imported from that path, even by an import reverted since, and a file never
+    imported from that path whose bytes were imported from elsewhere (a copy); a file edited
+    since its last import is read, even when edited back to the bytes of an earlier import.
+    With `force`, a folder skips nothing."""
+    last_from = dict(zip(log["source"], log["source_sha256"], strict=True))  # path -> bytes last imported
+    ever_imported = set(log["source_sha256"].dropna())
+    files: list[tuple[Path, str, bool]] = []
     for source in map(Path, sources):
         if source.is_dir():
             for path in sorted(source.iterdir()):
                 if path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES and not path.name.startswith((".", "~$")):
                     digest = sha256_file(path)
-                    if digest not in ever_imported:
-                        files.append((path, digest))
+                    last = last_from.get(str(path.resolve()))
+                    seen = digest == last if last is not None else digest in ever_imported
+                    files.append((path, digest, seen and not force))
         elif source.exists():
-            files.append((source, sha256_file(source)))
+            files.append((source, sha256_file(source), False))
         else:
             raise InputError(missing(source))
     return files
@@ -225,20 +275,37 @@ def _latest_answers(log: pd.DataFrame) -> dict[tuple[str, str, bool], tuple[str,
     return {(r.id, r.annotator, bool(r.evaluation)): (r.answer, r.kind) for r in latest.itertuples()}
 
 
+@dataclass
+class _Context:
+    """What every file of one import is checked against."""
+
+    config: Config
+    state: State
+    pool_ids: _PoolIds
+    latest: dict  # (id, annotator, evaluation) -> (answer, kind), updated file by file
+    counted: pd.DataFrame  # the label log less reverted imports
+    held_out: set[str]  # rows with evaluation answers already: they stay in the evaluation set
+    options: ImportOptions
+    warnings: list[str]
+
+
 class _FileReading:
     """One answer file checked row by row against the project: what it would add."""
 
-    def __init__(self, path, digest, config: Config, state: State, pool_ids, latest, annotator, warnings,
-                 evaluation: bool = False, held_out: set[str] | frozenset = frozenset()):
-        self.path, self.digest, self.config, self.state = Path(path), digest, config, state
-        self.evaluation = evaluation
-        self.held_out = held_out  # rows with evaluation answers already: they stay in the evaluation set
+    def __init__(self, path, digest, context: _Context):
+        self.path, self.digest, self.context = Path(path), digest, context
+        config, state, options = context.config, context.state, context.options
+        self.id_column = options.id_column or config.id_column
+        self.label_column = options.label_column or config.label_column
+        self.evaluation, self.annotator, self.warnings = options.evaluation, options.annotator, context.warnings
+        self.held_out, self.pool_ids, self.latest = context.held_out, context.pool_ids, context.latest
+        self.config, self.state = config, state
         self.evaluation_batches = {b.name for b in state.batches if b.evaluation}
-        self.pool_ids, self.latest, self.annotator, self.warnings = pool_ids, latest, annotator, warnings
         self.own_batch = _own_batch(self.path, state)
         self.own_ids = set(self.own_batch.ids) if self.own_batch else set()
         sent = self.own_batch.ids if self.own_batch else [i for b in state.batches for i in b.ids]
         self.repairer = IdRepairer(sent)
+        self.longest_sent = max(map(len, sent), default=0)
         self.skip_values = {s.casefold() for s in config.skip_values}
         self.owner = {i: b.name for b in state.batches for i in b.ids}
         self.prefilled = {  # id -> the suggestion its (latest) pre-filled batch was sent with
@@ -247,32 +314,48 @@ class _FileReading:
             if b.prefilled and b.suggestions
             for i, suggestion in zip(b.ids, b.suggestions, strict=False)
         }
+        self.left_out: list[str] = []  # under --partial: the problems of the rows left out
 
     def plan(self) -> tuple[FileImport, pd.DataFrame]:
-        frame = read_answer_file(self.path, self.config.id_column, self.config.label_column, self.warnings)
+        frame = read_answer_file(self.path, self.id_column, self.label_column, self.warnings)
         has_decisions = DECISION_COLUMN in frame.columns
         result = FileImport(str(self.path), self.digest, "imported")
-        rows, problems, repairs, first_row_of = [], [], [], {}
+        default = self._default_annotator(frame)
+        answered, problems, bad_rows, repairs, first_row_of, conflicted = [], [], set(), [], {}, set()
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
             answer = self._answer(row, record, has_decisions, problems)
             if answer is None:
                 result.unanswered += 1
                 continue
             if answer is False:
-                continue  # a problem was recorded
+                bad_rows.add(row)  # a problem was recorded
+                continue
             id_, value, kind, decision, repair = answer
             if repair is not None:
                 repairs.append((row, repair))
-            who = str(record.get(ANNOTATOR_COLUMN, "") or "").strip() or self.annotator or DEFAULT_ANNOTATOR
+            who = str(record.get(ANNOTATOR_COLUMN, "") or "").strip() or default
             if (id_, who) in first_row_of:
                 earlier_row, earlier = first_row_of[(id_, who)]
                 if earlier != (value, kind):
+                    both = " (both rows left out)" if self.context.options.partial else ""
                     problems.append(
-                        f"{self.path} row {row}: id {id_!r} is answered again with {value!r} (row {earlier_row} "
-                        f"says {earlier[0]!r}); keep one answer per id and annotator"
+                        f"{self.path} row {row}: id {shown(id_)} is answered again with {shown(value)} (row {earlier_row} "
+                        f"says {shown(earlier[0])}); keep one answer per id and annotator{both}"
                     )
+                    conflicted.add((id_, who))
+                    bad_rows.update((row, earlier_row))
                 continue
             first_row_of[(id_, who)] = (row, (value, kind))
+            answered.append((id_, value, kind, who, decision))
+        if problems and not self.context.options.partial:
+            raise InputError(first_of(problems), problems)
+        answered = [a for a in answered if (a[0], a[3]) not in conflicted]
+        self._leave_out(problems)
+        result.bad_rows = len(bad_rows)
+        if self.evaluation:
+            self._check_chosen_at_random([a[0] for a in answered])
+        rows = []
+        for id_, value, kind, who, decision in answered:
             # an evaluation answer: asked for (--eval), to a row of the evaluation set, or to a row
             # whose latest batch is an evaluation batch (not one released and offered again since)
             is_evaluation = self.evaluation or id_ in self.held_out or self._batch_of(id_) in self.evaluation_batches
@@ -287,31 +370,100 @@ class _FileReading:
             result.corrections += before is not None
             result.skips += kind == "skip"
             result.labels += kind == "label"
-        if problems:
-            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-            raise InputError(problems[0] + more)
         if repairs:
             result.repaired_ids = len(repairs)
             row, first = repairs[0]
             more = f" and {len(repairs) - 1} more" if len(repairs) > 1 else ""
             self.warnings.append(
                 f"{self.path}: repaired {len(repairs)} id{'s' * (len(repairs) != 1)} that a spreadsheet had mangled "
-                f"(row {row}: {first.raw!r} -> {first.id!r}, {first.describe()}{more}); format the id column as text"
+                f"(row {row}: {shown(first.raw)} -> {shown(first.id)}, {first.describe()}{more}); format the id column as text"
             )
         if not result.labels and not result.skips:
             result.status = "unchanged" if result.unchanged else "no answers"
         answers = pd.DataFrame(
             rows, columns=["id", "answer", "kind", "annotator", "batch", "decision", "correction", "evaluation"]
         ).assign(time=utc_now(), source=str(self.path.resolve()), source_sha256=self.digest)
+        self._warn_if_answered_anonymously(answers)
         result.evaluation = int(answers["evaluation"].sum()) if len(answers) else 0
         result.batch = ", ".join(sorted(set(answers["batch"].dropna()))) or None
         return result, answers
+
+    def _leave_out(self, problems: list[str]) -> None:
+        """--partial: each bad row a warning (up to LISTED_PROBLEMS for a file)."""
+        self.left_out = problems
+        self.warnings.extend(f"left out {problem}" for problem in problems[:LISTED_PROBLEMS])
+        if len(problems) > LISTED_PROBLEMS:
+            self.warnings.append(f"left out {len(problems) - LISTED_PROBLEMS} more bad rows of {self.path}")
+
+    def _answered_before(self) -> pd.DataFrame:
+        """The counted answers to this file's batch, or from this file."""
+        counted = self.context.counted
+        mask = counted["source"].isin([str(self.path.resolve())])
+        if self.own_batch is not None:
+            mask |= counted["batch"].isin([self.own_batch.name])
+        return counted[mask]
+
+    def _default_annotator(self, frame: pd.DataFrame) -> str:
+        """Who answered the rows without an annotator cell: --annotator; else the one person who
+        answered this file's batch (or this file) before, so that one person re-importing without
+        --annotator does not become a second annotator; else anonymous."""
+        if self.annotator:
+            return self.annotator
+        if ANNOTATOR_COLUMN in frame.columns and (frame[ANNOTATOR_COLUMN].astype(str).str.strip() != "").all():
+            return DEFAULT_ANNOTATOR  # every row names its annotator: no default is used
+        named = sorted(set(self._answered_before()["annotator"].dropna()) - {DEFAULT_ANNOTATOR})
+        if not named:
+            return DEFAULT_ANNOTATOR
+        what = self.own_batch.name if self.own_batch else "this file"
+        if len(named) > 1:
+            raise InputError(
+                f"{self.path}: {what} was answered by {_and(named)}; say who answered this file with --annotator NAME"
+            )
+        where = "column" if ANNOTATOR_COLUMN not in frame.columns else "name in some rows"
+        self.warnings.append(
+            f"{self.path}: no --annotator and no annotator {where}; recorded as {named[0]!r}, who answered {what} "
+            "before (pass --annotator to say otherwise)"
+        )
+        return named[0]
+
+    def _warn_if_answered_anonymously(self, answers: pd.DataFrame) -> None:
+        """A named annotator answering rows this batch (or file) had answered anonymously: the same
+        person, probably, who would count as two annotators (and make agreement look perfect)."""
+        named = answers.loc[answers["annotator"] != DEFAULT_ANNOTATOR]
+        if named.empty:
+            return
+        before = self._answered_before()
+        before = before[before["annotator"].isin([DEFAULT_ANNOTATOR]) & before["id"].isin(set(named["id"]))]
+        if before.empty:
+            return
+        imports = list(dict.fromkeys(before["import_id"].dropna()))
+        who = _and(sorted(set(named["annotator"])))
+        self.warnings.append(
+            f"{self.path}: {before['id'].nunique()} of these rows were imported before without an annotator "
+            f"(as {DEFAULT_ANNOTATOR!r}, {', '.join(imports)}); if that was {who} too, take it back with "
+            f"`activelearn import-labels --revert {imports[-1]}`, so that one person does not count as two annotators"
+        )
+
+    def _check_chosen_at_random(self, ids: list[str]) -> None:
+        """--eval: refuse a batch a strategy chose (its rows are the hard ones, not a sample of the
+        pool): this file's own batch, or the batch every answered row was offered in."""
+        batches = {self.own_batch.name} if self.own_batch else {self._batch_of(i) for i in ids}
+        chosen = [b for b in self.state.batches if b.name in batches and not b.evaluation and b.strategy != "random"]
+        if not chosen or (not self.own_batch and None in batches):
+            return
+        names = _and([b.name for b in chosen])
+        strategies = ", ".join(dict.fromkeys(b.strategy for b in chosen))
+        raise InputError(
+            f"{self.path}: {names} {'was' if len(chosen) == 1 else 'were'} chosen by strategy {strategies}, not at "
+            "random, so its answers would bias the evaluation set; draw evaluation rows at random with "
+            "`activelearn query --eval N`, or import this file without --eval"
+        )
 
     def _answer(self, row, record, has_decisions: bool, problems: list[str]):
         """(id, answer, kind, decision, repair) for an answered row; None if unanswered; False if bad."""
         config = self.config
         cell = lambda name: unguarded(str(record.get(name, "") or "").strip())  # noqa: E731
-        raw_id, label = cell(config.id_column), cell(config.label_column)
+        raw_id, label = cell(self.id_column), cell(self.label_column)
         decision = cell(DECISION_COLUMN).casefold() or None
         if not raw_id and not label:
             return None
@@ -324,7 +476,7 @@ class _FileReading:
                 return None  # an untouched pre-filled row: nobody has looked at it
             if decision is not None and decision not in DECISIONS and decision not in self.skip_values:
                 problems.append(
-                    f"{self.path} row {row}: decision {decision!r} is not one of {', '.join(DECISIONS)}"
+                    f"{self.path} row {row}: decision {shown(decision)} is not one of {', '.join(DECISIONS)}"
                     f"{did_you_mean(decision, DECISIONS)}"
                 )
                 return False
@@ -333,7 +485,7 @@ class _FileReading:
         elif not label:
             return None
         if id_ is None:
-            problems.append(f"{self.path} row {row}: id {raw_id!r} is not in the pool{_id_hint(raw_id, repair)}")
+            problems.append(f"{self.path} row {row}: id {shown(raw_id)} is not in the pool{_id_hint(raw_id, repair)}")
             return False
         if label.casefold() in self.skip_values:
             return id_, label, "skip", decision, repair
@@ -346,7 +498,7 @@ class _FileReading:
                 "save it again, or type the label)" if label.startswith("=") else " " + class_hint(label, config.classes)
                 + "; to add a class, add it to [data] classes in activelearn.toml"
             )
-            problems.append(f"{self.path} row {row}: label {label!r} is not a class{hint}")
+            problems.append(f"{self.path} row {row}: label {shown(label)} is not a class{hint}")
             return False
         return id_, canonical, "label", decision, repair
 
@@ -357,14 +509,16 @@ class _FileReading:
             return raw, None
         if raw.startswith("'") and (raw[1:] in self.own_ids or raw[1:] in self.pool_ids):
             return raw[1:], None  # an apostrophe typed to keep a spreadsheet from reading the id as a number
-        repair = self.repairer.repair(raw) if raw else None
+        # a cell far longer than any id sent is no mangled form of one (a date adds at most a
+        # time of day): not worth the repairer's parsing (which a 5,000-digit number overflows)
+        repair = self.repairer.repair(raw) if raw and len(raw) <= self.longest_sent + 32 else None
         if raw in self.pool_ids:
             if self.own_batch and repair is not None:
                 # a row of the pool, but not of this batch, and a mangled form of one of its rows:
                 # a label put on the wrong row is worse than a question
                 problems.append(
-                    f"{self.path} row {row}: id {raw!r} is a pool row not in {self.own_batch.name}, but also "
-                    f"{repair.describe()[2:]} from {' or '.join(repr(c) for c in repair.candidates[:3])} of "
+                    f"{self.path} row {row}: id {shown(raw)} is a pool row not in {self.own_batch.name}, but also "
+                    f"{repair.describe()[2:]} from {' or '.join(shown(c) for c in repair.candidates[:3])} of "
                     f"{self.own_batch.name}; type the right id, and format the id column as text"
                 )
                 return False, None
@@ -390,10 +544,15 @@ def _own_batch(path: Path, state: State) -> BatchRecord | None:
     return None
 
 
+def _and(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _id_hint(value: str, repair) -> str:
     if repair is not None:  # the shape fits a mangling, but more than one id could be the original
-        shown = ", ".join(repr(c) for c in repair.candidates[:4])
-        return f" ({repair.describe()}; it could be any of {shown}: type the right id, and format the id column as text)"
+        candidates = ", ".join(shown(c) for c in repair.candidates[:4])
+        return f" ({repair.describe()}; it could be any of {candidates}: type the right id, and format the id column as text)"
     import re
 
     if re.fullmatch(r"\d([.,]\d+)?E\+\d+", value, flags=re.IGNORECASE):
