@@ -294,3 +294,13 @@ def test_a_bad_json_lines_answer_file_names_the_line(deny_project, tmp_path, lin
     before = snapshot(deny_project)
     assert_clean_failure(run_cli("-C", deny_project, "import-labels", answers), 1, f"{answers} {message}")
     assert snapshot(deny_project) == before
+
+
+def test_id_repair_gives_up_on_numbers_no_spreadsheet_writes():
+    from activelearn.idrepair import IdRepairer
+
+    repairer = IdRepairer(["675125408803774464", "000123"])
+    assert repairer.repair("9" * 5000) is None  # int() of it raises past 4,300 digits
+    assert repairer.repair("1E+99999") is None  # 10**99999 would take long
+    assert repairer.repair("6.75125408803775E+017").candidates == ("675125408803774464",)
+    assert repairer.repair("123").candidates == ("000123",)

@@ -50,6 +50,7 @@ class Repair:
 
 
 SPREADSHEET_DIGITS = 15  # significant digits a spreadsheet keeps of a number
+MAX_NUMBER_DIGITS = 100  # longer numbers are no mangled ids: not tried (a cell of 5,000 digits, or E+99999)
 
 
 class IdRepairer:
@@ -75,6 +76,8 @@ class IdRepairer:
     def repair(self, raw: str) -> Repair | None:
         """The batch ids `raw` could be a mangled form of, with the cause; None if no form fits."""
         raw = raw.strip()
+        if len(raw) > MAX_NUMBER_DIGITS + 10:
+            return None  # no spreadsheet writes a number that long (and int() of it would be slow)
         if raw.isdigit():
             found = [c for c in self.digits.get(raw.lstrip("0") or "0", []) if c != raw]
             if found:
@@ -87,7 +90,7 @@ class IdRepairer:
         match = SCIENTIFIC.match(raw)
         if match:
             digits, exponent = match.group(1) + (match.group(2) or ""), int(match.group(3))
-            if exponent >= len(digits) - 1:  # a whole number
+            if len(digits) - 1 <= exponent <= MAX_NUMBER_DIGITS:  # a whole number of a size an id has
                 found = self._near(int(digits) * 10 ** (exponent - len(digits) + 1), len(digits))
                 if found:
                     return Repair(raw, tuple(found), "scientific")
