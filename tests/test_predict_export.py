@@ -432,3 +432,14 @@ def test_help_does_not_import_pandas():
     for command in ("predict", "export"):
         result = run_cli(command, "--help")
         assert result.exit_code == 0 and "--out" in result.stdout
+
+
+def test_predict_and_export_refuse_to_write_over_the_data_file_the_project_was_made_from(tmp_path):
+    data = tmp_path / "pool.csv"
+    data.write_bytes((SAMPLE / "penguins.csv").read_bytes())
+    project = tmp_path / "p"
+    assert run_cli("-q", "init", project, "--data", data, "--label-column", "species").exit_code == 0
+    assert run_cli("-q", "-C", project, "train").exit_code == 0
+    message = "is the data file this project was made from ([data] source in activelearn.toml); write the output to another file"
+    _fails_cleanly(project, ["predict", "--out", "../pool.csv"], 2, message, data)
+    _fails_cleanly(project, ["export", "--out", data], 2, message, data)

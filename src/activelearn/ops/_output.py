@@ -16,15 +16,21 @@ OUTPUT_SUFFIXES = (".csv", ".parquet")
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def output_path(out: Path, paths: ProjectPaths, data: Path | None = None) -> Path:
+def output_path(out: Path, paths: ProjectPaths, data: Path | None = None, source: str = "") -> Path:
     """`--out`, checked: a .csv or .parquet file in an existing folder, and neither one of the
-    project's own files nor the input. An existing file there is replaced (on success only)."""
+    project's own files, nor the input, nor the data file the project was made from (`source`,
+    `[data] source`). An existing file there is replaced (on success only)."""
     out = Path(out)
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise UsageError(f"--out {out}: the extension decides the format; use .csv or .parquet")
     resolved = out.resolve()
     if data is not None and resolved == Path(data).resolve():
         raise UsageError(f"--out {out} is the --data file; write the output to another file")
+    if source and (resolved == Path(source).resolve() or Path(source).resolve() in resolved.parents):
+        raise UsageError(
+            f"--out {out} is the data file this project was made from ([data] source in {paths.config.name}); "
+            "write the output to another file"
+        )
     own = (paths.config, paths.state, paths.pool, paths.label_log, paths.models, paths.pool.parent)
     if any(resolved == p.resolve() or p.resolve() in resolved.parents for p in own):
         raise UsageError(f"--out {out} is inside the project's own files; write the output elsewhere")

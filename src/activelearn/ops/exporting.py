@@ -47,7 +47,7 @@ def export(
     were first answered. Evaluation labels are flagged (or, without `evaluation`, left out);
     skipped rows are left out unless `include_skipped`."""
     config, paths = project.config, project.paths
-    target = output_path(out, paths)
+    target = output_path(out, paths, source=config.source)
     available = pool_columns(paths.pool)
     check_columns(config.columns, available, str(paths.config), config.id_column)
     features = [c for c in available if c != config.id_column] if all_columns else config.feature_columns

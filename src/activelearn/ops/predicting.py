@@ -56,7 +56,7 @@ def predict(
         raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
     if engine == "dask" and data is not None:
         raise UsageError("the dask engine predicts the pool, which the workers can read; use --engine local with --data")
-    target = output_path(out, paths, data)
+    target = output_path(out, paths, data, source=config.source)
     warnings: list[str] = []
     version, pipeline, columns = _model(project, warnings)
     scorer = Scorer(pipeline)
