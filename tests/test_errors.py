@@ -436,3 +436,9 @@ def test_init_where_nothing_can_be_written(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "mkdtemp", read_only)
     _init_fails(tmp_path, ["--data", SAMPLE / "penguins.csv"], 1, "cannot create the project there (read-only file system)")
+
+
+def test_a_relative_C_directory_that_is_not_there_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("-C", "nosuch", "status")
+    assert_clean_failure(result, 2, f"error: -C nosuch: no such file or directory (looked in {tmp_path})")

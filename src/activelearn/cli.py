@@ -81,7 +81,8 @@ def main_options(
         try:
             os.chdir(directory)
         except OSError as exc:  # reported by the command, which knows whether to answer in JSON
-            ctx.obj.failure = UsageError(f"-C {directory}: {exc.strerror.lower()}")
+            where = "" if directory.is_absolute() else f" (looked in {Path.cwd()})"
+            ctx.obj.failure = UsageError(f"-C {directory}: {exc.strerror.lower()}{where}")
 
 
 # ---------------------------------------------------------------------------------------------
