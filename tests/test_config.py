@@ -133,10 +133,10 @@ def test_set_a_key_the_file_lacks_adds_it_to_its_section(penguins_project):
 def test_a_role_comes_back_for_a_column_left_out_of_columns(penguins_project):
     path = penguins_project / "activelearn.toml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('year              = "numeric"\n', ""), encoding="utf-8")
+    path.write_text(text.replace('year              = "numeric"      # whole numbers\n', ""), encoding="utf-8")
     result = run_cli("-C", penguins_project, "config", "set", "columns.year", "categorical")
     assert (result.exit_code, result.stdout) == (0, "columns.year=categorical\n"), result.stderr
-    assert path.read_text(encoding="utf-8") == text.replace('year              = "numeric"\n', 'year = "categorical"\n')
+    assert path.read_text(encoding="utf-8") == text.replace('year              = "numeric"      # whole numbers\n', 'year = "categorical"\n')
 
 
 REFUSALS = [

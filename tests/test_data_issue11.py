@@ -39,8 +39,8 @@ def test_integers_and_zero_padded_codes_are_kept_in_the_pool(tmp_path):
     assert columns == {
         "id_str": ("ignore", "a different whole number in every row (an identifier? use --id-column)"),
         "code": ("categorical", "7 distinct values"),
-        "retweets": ("numeric", "6 missing"),
-        "score": ("numeric", ""),
+        "retweets": ("numeric", "whole numbers, 6 missing"),
+        "score": ("numeric", "numbers"),
     }
     pool = _pool(tmp_path / "p")
     assert [str(pool.schema.field(n).type) for n in ("id_str", "code", "retweets", "score")] == [
@@ -118,10 +118,10 @@ def test_parquet_integers_with_nulls_stay_exact(tmp_path):
         ([str(10**17 + i * 13) for i in range(25)], "ignore",
          "a different whole number in every row (an identifier? use --id-column)"),
         ([str(i * 7 % 25) for i in range(25)], "ignore", "a different whole number in every row (an identifier? use --id-column)"),
-        ([f"{i * 1.37 + 0.01:.2f}" for i in range(25)], "numeric", ""),  # unique measurements stay numeric
-        ([str(i % 10) for i in range(25)], "numeric", ""),  # whole numbers that repeat
-        ([str(i * 7 % 19) for i in range(19)], "numeric", ""),  # too few rows to call unique an identifier
-        (["0", "10", "20", "0"], "numeric", ""),  # a lone 0 is no padding
+        ([f"{i * 1.37 + 0.01:.2f}" for i in range(25)], "numeric", "numbers"),  # unique measurements stay numeric
+        ([str(i % 10) for i in range(25)], "numeric", "whole numbers"),  # whole numbers that repeat
+        ([str(i * 7 % 19) for i in range(19)], "numeric", "whole numbers"),  # too few rows to call unique an identifier
+        (["0", "10", "20", "0"], "numeric", "whole numbers"),  # a lone 0 is no padding
     ],
 )
 def test_identifier_and_code_roles(tmp_path, values, role, note):

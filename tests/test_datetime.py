@@ -67,9 +67,9 @@ def test_init_infers_a_timestamp_column_as_datetime_with_its_reason(tmp_path):
         (["2024-03-05T14:22:00Z", "2024-03-05T16:00:00+01:00"], "datetime", "dates and times like 2024-03-05T14:22:00Z"),
         ([f"2024-03-{d:02d} 9:05 PM" for d in range(1, 21)] + ["soon"], "datetime",
          "dates and times like 2024-03-01 9:05 PM, 1 cell is not a date (e.g. 'soon'), taken as missing"),
-        ([2019, 2020, 2021, 2019], "numeric", ""),  # years stay numbers
-        (["20240305", "20240306", "20240401"], "numeric", ""),  # so do dates written as one number
-        (["2019", "2020", "NA", "2021"], "numeric", "1 missing"),
+        ([2019, 2020, 2021, 2019], "numeric", "whole numbers"),  # years stay numbers
+        (["20240305", "20240306", "20240401"], "numeric", "whole numbers"),  # so do dates written as one number
+        (["2019", "2020", "NA", "2021"], "numeric", "whole numbers, 1 missing"),
         (["1.2.3", "1.2.4", "2.0.1"], "categorical", "3 distinct values"),  # versions are no dates
         ([f"2024-03-05-{i:03d}" for i in range(60)], "ignore", "a different value in every row (an identifier?)"),
         (["2024-03-05"] * 4, "ignore", "the same value in every row"),

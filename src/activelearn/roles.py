@@ -172,7 +172,7 @@ def _numeric_role(name: str, numbers: pd.Series, n: int, distinct: int, rows: in
             return ColumnRole(name, "ignore", "consecutive whole numbers, one per row (a row number?)", integer)
         return ColumnRole(name, "ignore", "a different whole number in every row (an identifier? use --id-column)", integer)
     missing = rows - n
-    note = f"{missing} missing" if missing else ""
+    note = ("whole numbers" if integral else "numbers") + (f", {missing} missing" if missing else "")
     return ColumnRole(name, "numeric", note, integer)
 
 
