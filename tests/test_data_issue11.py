@@ -112,7 +112,7 @@ def test_parquet_integers_with_nulls_stay_exact(tmp_path):
 @pytest.mark.parametrize(
     "values, role, note",
     [
-        ([f"{i:05d}" for i in range(60)], "ignore", "a different value in every row (zero-padded codes) (an identifier?)"),
+        ([f"{i:05d}" for i in range(60)], "ignore", "a different value in every row (zero-padded codes) (an identifier? use --id-column)"),
         ([f"{i % 80:05d}" for i in range(200)], "ignore",
          "80 distinct short values: too many categories (set to categorical or text to use)"),
         ([str(10**17 + i * 13) for i in range(25)], "ignore",

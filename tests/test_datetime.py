@@ -71,7 +71,7 @@ def test_init_infers_a_timestamp_column_as_datetime_with_its_reason(tmp_path):
         (["20240305", "20240306", "20240401"], "numeric", "whole numbers"),  # so do dates written as one number
         (["2019", "2020", "NA", "2021"], "numeric", "whole numbers, 1 missing"),
         (["1.2.3", "1.2.4", "2.0.1"], "categorical", "3 distinct values"),  # versions are no dates
-        ([f"2024-03-05-{i:03d}" for i in range(60)], "ignore", "a different value in every row (an identifier?)"),
+        ([f"2024-03-05-{i:03d}" for i in range(60)], "ignore", "a different value in every row (an identifier? use --id-column)"),
         (["2024-03-05"] * 4, "ignore", "the same value in every row"),
         (["2024-03-05", "tomorrow", "later", "2024-03-07"], "categorical", "4 distinct values"),
     ],

@@ -71,7 +71,7 @@ def infer_role(series: pd.Series) -> ColumnRole:
         return ColumnRole(name, "categorical", f"{distinct} distinct values" + (f", {missing} missing" if missing else ""))
     if distinct == n:
         code = " (zero-padded codes)" if codes else ""
-        return ColumnRole(name, "ignore", f"a different value in every row{code} (an identifier?)")
+        return ColumnRole(name, "ignore", f"a different value in every row{code} (an identifier? use --id-column)")
     return ColumnRole(
         name, "ignore", f"{distinct} distinct short values: too many categories (set to categorical or text to use)"
     )
