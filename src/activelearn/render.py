@@ -167,8 +167,9 @@ def train_result(result, opts) -> None:
 def _per_class_scores(eval_metrics: dict | None, cv_metrics: dict | None, folds: int, title: str = "") -> list[str]:
     """Precision and recall per class, on the evaluation set and cross-validated: one line each."""
     lines = []
+    pooled = ", pooled" if cv_metrics and cv_metrics.get("per_class_pooled") else ""  # older models: fold means
     for metrics, name in ((eval_metrics, "evaluation per class:"),
-                          (cv_metrics, f"cross-validated per class ({folds} folds):")):
+                          (cv_metrics, f"cross-validated per class ({folds} folds{pooled}):")):
         if not metrics or not metrics.get("per_class"):
             continue
         lines.append(f"{title}{name}")
