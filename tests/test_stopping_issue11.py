@@ -397,3 +397,32 @@ def test_cross_validated_precision_and_recall_are_pooled_over_the_folds(tmp_path
     assert lines[1:] == ["cross-validated per class (3 folds, pooled):",
                          "  other  precision 1.000  recall 0.667",
                          "  text   precision 0.900  recall 1.000"]
+
+
+# --- an evaluation macro-F1 interval on few labels of a class is explained --------------------------
+
+
+def test_an_evaluation_class_with_few_labels_is_named_next_to_its_intervals(tmp_path):
+    """40 evaluation rows, 3 of them `other`: the bootstrap resamples hold 0 to 7 `other`, so a
+    perfect macro-F1 is known only to [0.5, 1]; train says why."""
+    rows = ["id,x,kind"]
+    rows += [f"t{i},{0.01 * i:.2f},{'text' if i >= 40 else ''}" for i in range(50)]  # 10 training labels
+    rows += [f"o{i},{5 + 0.1 * i:.1f},{'other' if i >= 3 else ''}" for i in range(8)]  # 5 training labels
+    data = tmp_path / "kinds.csv"
+    data.write_text("\n".join(rows) + "\n")
+    project = tmp_path / "proj"
+    init = run_cli("-q", "init", project, "--data", data, "--label-column", "kind", "--id-column", "id")
+    assert init.exit_code == 0, init.stderr
+    log = tmp_path / "evaluation.csv"
+    eval_ids = [f"t{i}" for i in range(37)] + ["o0", "o1", "o2"]
+    log.write_text("id,kind\n" + "".join(f"{i},{'other' if i.startswith('o') else 'text'}\n" for i in eval_ids))
+    imported = run_cli("-q", "-C", project, "import-labels", "--eval", log)
+    assert imported.exit_code == 0, imported.stderr
+    result = run_cli("-C", project, "train")
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads(run_cli("-C", project, "status", "--json").stdout)["models"][-1]["eval_metrics"]
+    assert metrics["per_class"]["other"]["support"] == 3
+    low, high = metrics["ci95"]["f1_macro"]
+    first = result.stdout.splitlines()[0]
+    assert first.endswith(f"macro-F1 {metrics['f1_macro']:.3f} [{low:.3f}, {high:.3f}] "
+                          "(3 labels of other: too few to pin down macro-F1; [stop] min_eval_per_class = 10)")
