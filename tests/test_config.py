@@ -45,6 +45,7 @@ def _listing(project) -> str:
         "stop.min_gain=0.01",
         "stop.uncertain_share=0.02",
         "stop.min_eval_per_class=10",
+        "stop.min_labels_per_class=10",
     ]) + "\n"
 
 

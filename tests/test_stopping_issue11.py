@@ -74,16 +74,16 @@ def test_a_plateau_needs_every_change_within_half_the_interval():
     rising = [0.80, 0.85, 0.87, 0.89, 0.91, 0.93]
     plateau = decide(_history(rising, half_width=0.03, per_class=40), labeled=60, config=_config()).signals["evaluation_plateau"]
     assert plateau.met is False
-    assert plateau.detail == ("evaluation macro-F1 still rises: it gained 0.060 over the last 3 models "
-                              "(a plateau needs every change within +-0.015)")
+    assert plateau.detail == ("evaluation macro-F1 still rises: it gained 0.060 over the last 3 models, "
+                              "by up to 0.020 from model to model (a plateau needs every change within +-0.015)")
 
 
 def test_a_drop_is_worded_as_a_drop():
     dropping = [0.80, 0.85, 0.90, 0.86, 0.85, 0.85]
     plateau = decide(_history(dropping, half_width=0.03, per_class=40), labeled=60, config=_config()).signals["evaluation_plateau"]
     assert plateau.met is False
-    assert plateau.detail == ("evaluation macro-F1 still changes: it dropped 0.050 over the last 3 models "
-                              "(a plateau needs every change within +-0.015)")
+    assert plateau.detail == ("evaluation macro-F1 still changes: it dropped 0.050 over the last 3 models, "
+                              "by up to 0.040 from model to model (a plateau needs every change within +-0.015)")
     assert "gained -" not in plateau.detail
 
 
@@ -219,7 +219,7 @@ def test_train_shows_precision_and_recall_per_class(evaluated_project, tmp_path)
     cv = trained["cv_metrics"]
     assert set(cv["per_class"]) == {"Adelie", "Chinstrap", "Gentoo"}
     assert lines[1:] == (_per_class_lines(trained["eval_metrics"], "evaluation per class:")
-                         + _per_class_lines(cv, f"cross-validated per class ({trained['cv_folds']} folds):"))
+                         + _per_class_lines(cv, f"cross-validated per class ({trained['cv_folds']} folds, pooled):"))
     assert result.stderr == ""
 
 
@@ -230,7 +230,7 @@ def test_status_verbose_shows_precision_and_recall_per_class_of_the_latest_model
     assert verbose.exit_code == 0
     expected = (_per_class_lines(latest["eval_metrics"], f"model {latest['version']}, evaluation per class:")
                 + _per_class_lines(latest["cv_metrics"], f"model {latest['version']}, cross-validated per class "
-                                                          f"({latest['cv_folds']} folds):"))
+                                                          f"({latest['cv_folds']} folds, pooled):"))
     text = verbose.stdout.splitlines()
     start = text.index(expected[0])
     assert text[start:start + len(expected)] == expected
@@ -302,3 +302,127 @@ def test_random_forest_on_a_few_numeric_columns_is_not_warned_about(tmp_path):
     assert init.exit_code == 0 and "slow" not in init.stderr
     train = run_cli("-C", project, "train")
     assert train.exit_code == 0 and train.stderr == ""
+
+
+# --- no model-based stop while a class has too few training labels ---------------------------------
+
+
+def _confident_history(labels_per_class: dict[str, int]) -> list[ModelRecord]:
+    """Five labeling rounds whose models agree fully and are sure of the whole stop set."""
+    models = _history([0.9, 0.9, 0.9, 0.9, 0.9], half_width=0.03, per_class=40)
+    for m in models:
+        m.stop_signals = {"rows": 100, "agreement": 1.0, "uncertain_share": 0.005, "mean_margin": 0.9}
+        m.labels_per_class = dict(labels_per_class)
+    return models
+
+
+def test_no_model_signal_recommends_stopping_while_a_class_has_few_training_labels():
+    decision = decide(_confident_history({"a": 60, "b": 30, "c": 4, "d": 12}), labeled=106, config=_config())
+    assert not decision.recommended and decision.reasons == []
+    held = "not yet judged: class c has 4 training labels, min_labels_per_class = 10"
+    for name in ("stabilizing_predictions", "pool_uncertainty", "evaluation_plateau"):
+        signal = decision.signals[name]
+        assert signal.met is None
+        assert signal.detail.startswith(held + " (otherwise: "), signal.detail
+    assert decision.signals["pool_uncertainty"].detail == (
+        held + " (otherwise: the models are sure of almost every row: at most 0.5% of the stop set "
+        "uncertain over the last 3 models (threshold 2.0%))")
+    enough = decide(_confident_history({"a": 60, "b": 30, "c": 10, "d": 12}), labeled=112, config=_config())
+    assert enough.recommended and all(enough.signals[n].met for n in ("stabilizing_predictions", "pool_uncertainty",
+                                                                      "evaluation_plateau"))
+
+
+def test_the_budget_is_not_held_back_by_few_labels_of_a_class():
+    decision = decide(_confident_history({"a": 60, "b": 30, "c": 4, "d": 12}), labeled=106,
+                      config=_config(budget=100))
+    assert decision.recommended and decision.reasons == ["the label budget is spent: 106 of 100 labels"]
+
+
+def test_min_labels_per_class_is_a_stop_key(penguins_project):
+    config = penguins_project / "activelearn.toml"
+    text = config.read_text()
+    assert "min_labels_per_class = 10" in text
+    assert "# training labels every class needs before a model-based signal may say stop" in text
+    config.write_text(text.replace("min_labels_per_class = 10", "min_labels_per_class = 0"))
+    result = run_cli("-C", penguins_project, "status")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == f"error: {config}: [stop] min_labels_per_class must be at least 1, not 0"
+
+
+
+# --- status --json: each signal's value is the number its text gives ------------------------------
+
+
+def test_each_signals_value_is_the_number_its_detail_gives():
+    models = _history([0.80, 0.85, 0.87, 0.89], half_width=0.03, per_class=40)
+    for m, share, kappa in zip(models, (0.30, 0.027, 0.020, 0.018), (None, 0.95, 0.97, 0.96), strict=True):
+        m.stop_signals = {"rows": 100, "agreement": kappa, "uncertain_share": share, "mean_margin": 0.5}
+    signals = decide(models, labeled=60, config=_config()).signals
+    uncertainty = signals["pool_uncertainty"]
+    assert uncertainty.met is False and uncertainty.value == 0.027
+    assert uncertainty.detail == ("up to 2.7% of the stop set was uncertain over the last 3 models (1.8% for the "
+                                  "latest; stop at 2.0% or less for 3 models)")
+    stabilizing = signals["stabilizing_predictions"]
+    assert stabilizing.met is False and stabilizing.value == 0.95
+    assert stabilizing.detail == ("predictions still change: kappa between consecutive models went 0.950 -> 0.970 "
+                                  "-> 0.960, lowest 0.950 (stop at >= 0.99 for 3 in a row)")
+    plateau = signals["evaluation_plateau"]
+    assert plateau.met is False and plateau.value == 0.05
+    assert "by up to 0.050 from model to model" in plateau.detail
+    early = decide(models[:2], labeled=20, config=_config()).signals["stabilizing_predictions"]
+    assert early.value == 0.95 and early.detail == ("needs 3 consecutive models compared on the stop set; 1 so far "
+                                                    "(latest kappa 0.950)")
+
+
+# --- cross-validated precision and recall per class: pooled out-of-fold predictions ---------------
+
+
+def test_cross_validated_precision_and_recall_are_pooled_over_the_folds(tmp_path):
+    """3 `other` and 9 `text` labels in 3 folds of 4; one `other` lies among the texts and is missed.
+    Pooled over the folds, 11 of 12 are right: `other` is predicted twice, rightly (precision 1),
+    and found 2 times of 3 (recall 0.667); a mean over folds would count the fold that never
+    predicts `other` as precision 0 and give 0.667."""
+    rows = ["id,x,kind"]
+    rows += [f"t{i},{0.1 * i:.1f},text" for i in range(9)]
+    rows += ["o1,5.0,other", "o2,5.5,other", "o3,0.45,other"]
+    rows += [f"u{i},{0.3 * i:.1f}," for i in range(30)]
+    data = tmp_path / "kinds.csv"
+    data.write_text("\n".join(rows) + "\n")
+    project = tmp_path / "proj"
+    assert run_cli("-q", "init", project, "--data", data, "--label-column", "kind").exit_code == 0
+    result = run_cli("-C", project, "train")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("model 1: logistic on 12 labels (other 3, text 9); cv accuracy 0.917, ")
+    assert lines[1:] == ["cross-validated per class (3 folds, pooled):",
+                         "  other  precision 1.000  recall 0.667",
+                         "  text   precision 0.900  recall 1.000"]
+
+
+# --- an evaluation macro-F1 interval on few labels of a class is explained --------------------------
+
+
+def test_an_evaluation_class_with_few_labels_is_named_next_to_its_intervals(tmp_path):
+    """40 evaluation rows, 3 of them `other`: the bootstrap resamples hold 0 to 7 `other`, so a
+    perfect macro-F1 is known only to [0.5, 1]; train says why."""
+    rows = ["id,x,kind"]
+    rows += [f"t{i},{0.01 * i:.2f},{'text' if i >= 40 else ''}" for i in range(50)]  # 10 training labels
+    rows += [f"o{i},{5 + 0.1 * i:.1f},{'other' if i >= 3 else ''}" for i in range(8)]  # 5 training labels
+    data = tmp_path / "kinds.csv"
+    data.write_text("\n".join(rows) + "\n")
+    project = tmp_path / "proj"
+    init = run_cli("-q", "init", project, "--data", data, "--label-column", "kind", "--id-column", "id")
+    assert init.exit_code == 0, init.stderr
+    log = tmp_path / "evaluation.csv"
+    eval_ids = [f"t{i}" for i in range(37)] + ["o0", "o1", "o2"]
+    log.write_text("id,kind\n" + "".join(f"{i},{'other' if i.startswith('o') else 'text'}\n" for i in eval_ids))
+    imported = run_cli("-q", "-C", project, "import-labels", "--eval", log)
+    assert imported.exit_code == 0, imported.stderr
+    result = run_cli("-C", project, "train")
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads(run_cli("-C", project, "status", "--json").stdout)["models"][-1]["eval_metrics"]
+    assert metrics["per_class"]["other"]["support"] == 3
+    low, high = metrics["ci95"]["f1_macro"]
+    first = result.stdout.splitlines()[0]
+    assert first.endswith(f"macro-F1 {metrics['f1_macro']:.3f} [{low:.3f}, {high:.3f}] "
+                          "(3 labels of other: too few to pin down macro-F1; [stop] min_eval_per_class = 10)")

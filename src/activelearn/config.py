@@ -31,7 +31,8 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "columns": (),  # any column name
     "model": ("name",),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler"),
-    "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class"),
+    "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class",
+             "min_labels_per_class"),
 }
 
 
@@ -63,6 +64,10 @@ class Config:
     # evaluation labels every class needs before the plateau is judged: below 10, one answer moves
     # that class's recall by more than 0.1 and its interval spans about half the range
     stop_min_eval_per_class: int = 10
+    # training labels every class needs before a model-based signal may recommend stopping: a model
+    # that has seen a class fewer times cannot show it has learned it (it may predict it almost
+    # never, and then be sure of nearly every row)
+    stop_min_labels_per_class: int = 10
     column_notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def columns_with_role(self, *roles: str) -> list[str]:
@@ -128,6 +133,8 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         stop_min_gain=_fraction(stop.get("min_gain", 0.01), where, "[stop] min_gain"),
         stop_uncertain_share=_fraction(stop.get("uncertain_share", 0.02), where, "[stop] uncertain_share"),
         stop_min_eval_per_class=_positive_int(stop.get("min_eval_per_class", 10), where, "[stop] min_eval_per_class"),
+        stop_min_labels_per_class=_positive_int(stop.get("min_labels_per_class", 10), where,
+                                                "[stop] min_labels_per_class"),
     )
     if len(set(c.casefold() for c in config.classes)) != len(config.classes):
         raise ConfigError(f"{where}: [data] classes has two classes that differ only in case")
@@ -278,6 +285,7 @@ window = {config.stop_window}              # ... at least this high for this man
 min_gain = {config.stop_min_gain}        # evaluation plateau: a change within this (or half the interval's half-width) is no gain
 min_eval_per_class = {config.stop_min_eval_per_class}   # evaluation labels every class needs before a plateau is judged
 uncertain_share = {config.stop_uncertain_share}   # share of the stop set the model is unsure about, at or below this
+min_labels_per_class = {config.stop_min_labels_per_class}   # training labels every class needs before a model-based signal may say stop
 """
 
 

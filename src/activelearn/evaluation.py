@@ -48,6 +48,19 @@ def evaluate(y_true, y_pred, seed: int = 0) -> dict:
     return result
 
 
+def few_labels_note(metrics: dict | None, minimum: int) -> str:
+    """Why a macro-F1 interval is wide: '(3 labels of other: too few to pin down macro-F1; ...)'
+    when a class has fewer than `minimum` evaluation labels (a resample may hold none of them, and
+    that class's F1 then swings between 0 and 1); '' otherwise."""
+    if not metrics:
+        return ""
+    short = {c: m["support"] for c, m in metrics["per_class"].items() if 0 < m.get("support", minimum) < minimum}
+    if not short:
+        return ""
+    which = ", ".join(f"{n} label{'s' * (n != 1)} of {c}" for c, n in short.items())
+    return f"({which}: too few to pin down macro-F1; [stop] min_eval_per_class = {minimum})"
+
+
 def wilson_interval(successes: int, n: int) -> list[float]:
     """The Wilson score interval of a proportion (sound for small n and for 0% or 100%)."""
     if n == 0:

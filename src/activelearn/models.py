@@ -137,10 +137,13 @@ def fit_model(
 
 
 def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict | None, int]:
-    """Accuracy, balanced accuracy and macro-F1 over stratified folds, and precision and recall
-    per class (`per_class`); None with too few labels."""
-    from sklearn.metrics import make_scorer, precision_score, recall_score
+    """Accuracy, balanced accuracy and macro-F1, means over stratified folds, and precision and
+    recall per class (`per_class`) from the out-of-fold predictions of the same folds pooled
+    (`per_class_pooled`): a mean over folds would count a fold that never predicts a class as
+    precision 0. None with too few labels."""
     from sklearn.model_selection import StratifiedKFold, cross_validate
+
+    from .evaluation import classification_metrics
 
     folds = min(CV_MAX_FOLDS, _smallest_class(y))
     if folds < 2:
@@ -148,9 +151,6 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict | None, in
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     classes = [str(c) for c in np.unique(y)]
     scoring = {name: name for name in ("accuracy", "balanced_accuracy", "f1_macro")}
-    for i, label in enumerate(np.unique(y)):
-        for kind, score in (("precision", precision_score), ("recall", recall_score)):
-            scoring[f"{kind}_{i}"] = make_scorer(score, labels=[label], average="macro", zero_division=0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -161,6 +161,8 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict | None, in
                 cv=splitter,
                 scoring=scoring,
                 error_score=np.nan,
+                return_estimator=True,
+                return_indices=True,
             )
     except (ValueError, NotEnoughLabelsError):
         # every fold failed: e.g. linear-svm's own calibration folds have too few labels
@@ -171,11 +173,18 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict | None, in
     }
     if any(np.isnan(v) for v in metrics.values()):
         return None, 0
+    out_of_fold = np.empty(len(y), dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for estimator, test in zip(scores["estimator"], scores["indices"]["test"], strict=True):
+            rows = X.iloc[test] if hasattr(X, "iloc") else X[test]
+            out_of_fold[test] = estimator.predict(rows)
+    pooled = classification_metrics(np.asarray(y), out_of_fold)["per_class"]
     per_class = {
-        label: {kind: round(float(np.mean(scores[f"test_{kind}_{i}"])), 4) for kind in ("precision", "recall")}
-        for i, label in enumerate(classes)
+        label: {kind: pooled.get(label, {}).get(kind, 0.0) for kind in ("precision", "recall")}
+        for label in classes
     }
-    return {**{k: round(v, 4) for k, v in metrics.items()}, "per_class": per_class}, folds
+    return {**{k: round(v, 4) for k, v in metrics.items()}, "per_class": per_class, "per_class_pooled": True}, folds
 
 
 def library_versions() -> dict[str, str]:

@@ -150,7 +150,7 @@ def init_result(result, opts) -> None:
 def train_result(result, opts) -> None:
     if result.reevaluated:
         print(f"model {result.version} is up to date; measured again on the evaluation set: "
-              f"{_eval_metrics(result.eval_metrics)}")
+              f"{_eval_metrics(result.eval_metrics)}" + (f" {result.eval_note}" if result.eval_note else ""))
         return
     if result.up_to_date:
         print(f"model {result.version} is up to date: nothing changed since it was trained on {result.n_labels} labels")
@@ -158,7 +158,7 @@ def train_result(result, opts) -> None:
     line = (f"model {result.version}: {result.model} on {result.n_labels} labels "
             f"({_per_class(result.labels_per_class)}); {_metrics(result.cv_metrics, result.cv_folds)}")
     if result.eval_metrics:
-        line += f"; evaluation {_eval_metrics(result.eval_metrics)}"
+        line += f"; evaluation {_eval_metrics(result.eval_metrics)}" + (f" {result.eval_note}" if result.eval_note else "")
     print(line)
     for text in _per_class_scores(result.eval_metrics, result.cv_metrics, result.cv_folds):
         print(text)
@@ -167,8 +167,9 @@ def train_result(result, opts) -> None:
 def _per_class_scores(eval_metrics: dict | None, cv_metrics: dict | None, folds: int, title: str = "") -> list[str]:
     """Precision and recall per class, on the evaluation set and cross-validated: one line each."""
     lines = []
+    pooled = ", pooled" if cv_metrics and cv_metrics.get("per_class_pooled") else ""  # older models: fold means
     for metrics, name in ((eval_metrics, "evaluation per class:"),
-                          (cv_metrics, f"cross-validated per class ({folds} folds):")):
+                          (cv_metrics, f"cross-validated per class ({folds} folds{pooled}):")):
         if not metrics or not metrics.get("per_class"):
             continue
         lines.append(f"{title}{name}")

@@ -68,14 +68,42 @@ PLATEAU_MAX_HALF_WIDTH = 0.05  # a macro-F1 interval wider than +-this cannot sh
 def decide(models: list, labeled: int, config) -> StopDecision:
     """Judge the recorded signals of the model versions (oldest first) against the config."""
     rounds = labeling_rounds(models)
+    held = _too_few_labels(rounds, config)
     signals = [
-        _stabilizing(rounds, config),
-        _plateau(rounds, config),
-        _uncertainty(rounds, config),
+        _held_back(_stabilizing(rounds, config), held),
+        _held_back(_plateau(rounds, config), held),
+        _held_back(_uncertainty(rounds, config), held),
         _budget(labeled, config),
     ]
     reasons = [s.detail for s in signals if s.met]
     return StopDecision(bool(reasons), reasons, {s.name: s for s in signals})
+
+
+def _too_few_labels(rounds: list, config) -> str | None:
+    """Why no model-based signal may say stop yet: the latest model was trained on fewer than
+    `min_labels_per_class` labels of some class (a model that has seen a rare class a few times
+    may predict it almost never, and then be sure of nearly every row); None otherwise. Records
+    without labels per class are not held back."""
+    counts = rounds[-1].labels_per_class if rounds else {}
+    if not counts:
+        return None
+    minimum = config.stop_min_labels_per_class
+    short = [c for c in config.classes if counts.get(c, 0) < minimum]
+    if not short:
+        return None
+    if len(short) == 1:
+        which = f"class {short[0]} has {counts.get(short[0], 0)}"
+    else:
+        which = (f"classes {', '.join(short[:-1])} and {short[-1]} have "
+                 f"{', '.join(str(counts.get(c, 0)) for c in short[:-1])} and {counts.get(short[-1], 0)}")
+    return f"not yet judged: {which} training labels, min_labels_per_class = {minimum}"
+
+
+def _held_back(signal: Signal, held: str | None) -> Signal:
+    """A model-based signal that would be met is not judged while a class has too few labels."""
+    if held is None or not signal.met:
+        return signal
+    return Signal(signal.name, None, signal.value, signal.threshold, f"{held} (otherwise: {signal.detail})")
 
 
 def labeling_rounds(models: list) -> list:
@@ -98,13 +126,14 @@ def _stabilizing(models: list, config) -> Signal:
     recent = kappas[-window:]
     if len(recent) < window:
         return Signal("stabilizing_predictions", None, recent[-1] if recent else None, threshold,
-                      f"needs {window} consecutive models compared on the stop set; {len(kappas)} so far")
+                      f"needs {window} consecutive models compared on the stop set; {len(kappas)} so far"
+                      + (f" (latest kappa {recent[-1]:.3f})" if recent else ""))
     lowest = min(recent)
     met = lowest >= threshold
     detail = (f"predictions have stabilized: the last {window} models agree with their predecessors "
               f"on the stop set with kappa >= {threshold:g} (lowest {lowest:.3f})" if met else
-              f"predictions still change: kappa between consecutive models went {_series(recent)} "
-              f"(stop at >= {threshold:g} for {window} in a row)")
+              f"predictions still change: kappa between consecutive models went {_series(recent)}, "
+              f"lowest {lowest:.3f} (stop at >= {threshold:g} for {window} in a row)")
     return Signal("stabilizing_predictions", met, lowest, threshold, detail)
 
 
@@ -153,8 +182,8 @@ def _plateau(models: list, config) -> Signal:
                   + ("half its 95% interval)" if tolerance > config.stop_min_gain else "[stop] min_gain)"))
     else:
         moved = f"still rises: it gained {net:.3f}" if net > 0 else f"still changes: it dropped {-net:.3f}"
-        detail = (f"evaluation macro-F1 {moved} over the last {window} models "
-                  f"(a plateau needs every change within +-{tolerance:.3f})")
+        detail = (f"evaluation macro-F1 {moved} over the last {window} models, by up to {largest:.3f} "
+                  f"from model to model (a plateau needs every change within +-{tolerance:.3f})")
     return Signal(name, met, largest, tolerance, detail)
 
 
@@ -174,7 +203,8 @@ def _uncertainty(models: list, config) -> Signal:
     met = highest <= threshold
     detail = (f"the models are sure of almost every row: at most {highest:.1%} of the stop set uncertain "
               f"over the last {window} models (threshold {threshold:.1%})" if met else
-              f"{share:.1%} of the stop set is still uncertain (stop at {threshold:.1%} or less for {window} models)")
+              f"up to {highest:.1%} of the stop set was uncertain over the last {window} models ({share:.1%} for "
+              f"the latest; stop at {threshold:.1%} or less for {window} models)")
     return Signal("pool_uncertainty", met, highest, threshold, detail)
 
 

@@ -32,6 +32,7 @@ class TrainResult:
     eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals
     stop_signals: dict | None = None  # on the stop set: agreement with the previous model, uncertainty
     reevaluated: bool = False  # up to date, but measured again on a changed evaluation set
+    eval_note: str = ""  # why the evaluation intervals are wide: a class with few evaluation labels
     warnings: list[str] = field(default_factory=list)
 
 
@@ -53,12 +54,12 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         latest = state.latest_model
         if latest is not None and latest.training_key == key and not force:
             if latest.eval_sha256 == eval_digest:
-                return _result(latest, up_to_date=True, warnings=column_warnings)
+                return _result(latest, config, up_to_date=True, warnings=column_warnings)
             pipeline, _ = load_model(paths.root / latest.file, latest.sha256)
             latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
             latest.eval_sha256 = eval_digest
             save_state(paths.state, state)
-            return _result(latest, up_to_date=True, reevaluated=True, warnings=column_warnings)
+            return _result(latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings)
 
         phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
@@ -111,7 +112,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         record.sha256 = sha256_file(path)
         state.models.append(record)
         save_state(paths.state, state)  # last: the model file is in place before state names it
-        result = _result(record)
+        result = _result(record, config)
         result.warnings.extend(warnings)
         return result
 
@@ -173,7 +174,10 @@ def _stop_set_rows(project: Project):
     return rows
 
 
-def _result(record: ModelRecord, up_to_date: bool = False, reevaluated: bool = False, warnings=()) -> TrainResult:
+def _result(record: ModelRecord, config, up_to_date: bool = False, reevaluated: bool = False,
+            warnings=()) -> TrainResult:
+    from ..evaluation import few_labels_note
+
     return TrainResult(
         version=record.version,
         file=record.file,
@@ -187,5 +191,6 @@ def _result(record: ModelRecord, up_to_date: bool = False, reevaluated: bool = F
         eval_metrics=record.eval_metrics,
         stop_signals=record.stop_signals,
         reevaluated=reevaluated,
+        eval_note=few_labels_note(record.eval_metrics, config.stop_min_eval_per_class),
         warnings=list(warnings),
     )
