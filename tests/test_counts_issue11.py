@@ -87,3 +87,12 @@ def test_the_evaluation_count_counts_only_the_new_answers(penguins_project, tmp_
     result = _ok(run_cli(*args))
     assert result.stdout == ("imported 2 labels from 1 file (import-0003); 2 of them for evaluation (never trained on), "
                              "1 unchanged\n")
+
+
+def test_query_json_names_the_batches_still_waiting_for_answers(trained_project):
+    first = json.loads(_ok(run_cli("-C", trained_project, "query", "-n", "3", "--json")).stdout)
+    assert (first["batch"], first["pending"]) == ("batch-0001", [])
+    second = json.loads(_ok(run_cli("-C", trained_project, "query", "-n", "3", "--json")).stdout)
+    assert (second["batch"], second["pending"]) == ("batch-0002", ["batch-0001"])
+    evaluation = json.loads(_ok(run_cli("-C", trained_project, "query", "--eval", "3", "--json")).stdout)
+    assert (evaluation["batch"], evaluation["pending"]) == ("eval-0003", ["batch-0001", "batch-0002"])
