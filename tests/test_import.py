@@ -47,7 +47,7 @@ def test_same_file_twice_changes_nothing(trained_project, batch):
     before = snapshot(trained_project)
     again = run_cli("-C", trained_project, "import-labels", batch)
     assert again.exit_code == 0
-    assert again.stdout == "imported 0 labels from 1 file; 1 file already imported\n"
+    assert again.stdout == "imported 0 labels; 1 file already imported\n"
     assert snapshot(trained_project) == before
 
 
@@ -58,7 +58,7 @@ def test_a_resaved_copy_confirms_the_answers_and_changes_no_label(trained_projec
     copy = tmp_path / "copy.csv"
     copy.write_text(batch.read_text(encoding="utf-8-sig").replace("\r\n", "\n"), encoding="utf-8")
     result = run_cli("-C", trained_project, "import-labels", copy)
-    assert result.stdout == "imported 0 labels from 1 file (import-0003); 6 unchanged\n"
+    assert result.stdout == "imported 0 labels (import-0003); 6 unchanged, 1 file unchanged\n"
     # logged again, so that reverting import-0002 would not take these answers away
     assert len(read_label_log(trained_project / "data" / "labels.parquet")) == 18
     status = _status(trained_project)

@@ -96,7 +96,7 @@ def test_an_answer_changed_and_changed_back_is_changed_back(trained_project, tmp
     assert _current(trained_project)["r000300"] == "Gentoo"
     before = snapshot(trained_project)
     again = run_cli("-C", trained_project, "import-labels", answers)
-    assert again.stdout == "imported 0 labels from 1 file; 1 file already imported\n"
+    assert again.stdout == "imported 0 labels; 1 file already imported\n"
     assert snapshot(trained_project) == before
 
 
@@ -115,19 +115,19 @@ def test_an_inbox_reads_a_file_edited_back_and_skips_files_unchanged_since_impor
     # another file corrects the row: a.csv, unchanged since it was imported, does not undo that
     (inbox / "b.csv").write_text("id,species\nr000300,Chinstrap\n")
     fix = run_cli("-C", trained_project, "import-labels", inbox)
-    assert fix.stdout == ("imported 1 label from 2 files (import-0005); 1 of them correcting an earlier answer, "
+    assert fix.stdout == ("imported 1 label from 1 file (import-0005); 1 of them correcting an earlier answer, "
                           "1 file already imported\n")
     # 8. a re-run of the inbox counts the files it skipped
     before = snapshot(trained_project)
     rerun = run_cli("-C", trained_project, "import-labels", inbox)
     assert (rerun.exit_code, rerun.stderr) == (0, "")
-    assert rerun.stdout == "imported 0 labels from 2 files; 2 files already imported\n"
+    assert rerun.stdout == "imported 0 labels; 2 files already imported\n"
     assert snapshot(trained_project) == before
     assert _current(trained_project)["r000300"] == "Chinstrap"
     # a copy of a file imported from elsewhere, dropped into the inbox, is not read again
     (inbox / "copy.csv").write_text(first)
     assert run_cli("-C", trained_project, "import-labels", inbox).stdout == (
-        "imported 0 labels from 3 files; 3 files already imported\n")
+        "imported 0 labels; 3 files already imported\n")
     assert _current(trained_project)["r000300"] == "Chinstrap"
 
 
@@ -311,10 +311,10 @@ def test_id_and_label_columns_map_another_tools_file(trained_project, tmp_path):
 
 def test_force_logs_a_file_again_as_a_new_import(imported, tmp_path):
     answers = tmp_path / "a.csv"
-    assert run_cli("-C", imported, "import-labels", answers).stdout == "imported 0 labels from 1 file; 1 file already imported\n"
+    assert run_cli("-C", imported, "import-labels", answers).stdout == "imported 0 labels; 1 file already imported\n"
     forced = run_cli("-C", imported, "import-labels", answers, "--force")
     assert (forced.exit_code, forced.stderr) == (0, "")
-    assert forced.stdout == "imported 0 labels from 1 file (import-0003); 2 unchanged\n"
+    assert forced.stdout == "imported 0 labels (import-0003); 2 unchanged, 1 file unchanged\n"
     # its answers now belong to import-0003 as well: reverting import-0002 keeps them
     run_cli("-q", "-C", imported, "import-labels", "--revert", "import-0002")
     assert _status(imported)["labeled"] == 8
@@ -326,7 +326,7 @@ def test_force_reads_every_file_of_a_folder(imported, tmp_path):
     (inbox / "b.csv").write_text("id,species\nr000302,Adelie\n")
     run_cli("-q", "-C", imported, "import-labels", inbox)
     assert run_cli("-C", imported, "import-labels", inbox, "--force").stdout == (
-        "imported 0 labels from 1 file (import-0004); 1 unchanged\n")
+        "imported 0 labels (import-0004); 1 unchanged, 1 file unchanged\n")
 
 
 def test_partial_imports_the_good_rows_and_names_each_bad_one(trained_project, tmp_path):
@@ -352,7 +352,7 @@ def test_partial_imports_the_good_rows_and_names_each_bad_one(trained_project, t
     current = _current(trained_project)
     assert (current["r000300"], current["r000302"], "r000303" in current) == ("Gentoo", "Adelie", False)
     again = run_cli("-C", trained_project, "import-labels", answers, "--partial")
-    assert (again.exit_code, again.stdout) == (0, "imported 0 labels from 1 file; 1 file already imported\n")
+    assert (again.exit_code, again.stdout) == (0, "imported 0 labels; 1 file already imported\n")
 
 
 def test_partial_with_no_good_row_is_an_error(trained_project, tmp_path):

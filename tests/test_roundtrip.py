@@ -414,7 +414,7 @@ def test_an_inbox_does_not_bring_back_a_reverted_file(trained_project, tmp_path)
     run_cli("-C", trained_project, "import-labels", inbox)
     run_cli("-C", trained_project, "import-labels", "--revert", "import-0002")
     again = run_cli("-C", trained_project, "import-labels", inbox)
-    assert again.stdout == "imported 0 labels from 1 file; 1 file already imported\n"
+    assert again.stdout == "imported 0 labels; 1 file already imported\n"
     assert _status(trained_project)["labeled"] == 6
 
 

@@ -166,3 +166,19 @@ def answered_ids(log: pd.DataFrame) -> set[str]:
 def counted_answers(paths, state) -> pd.DataFrame:
     """The project's label log, less the answers of reverted imports."""
     return without_reverted(read_label_log(paths.label_log), state.reverted_imports)
+
+
+def given_answers(log: pd.DataFrame) -> int:
+    """How many answers people gave: each annotator's current answer for a row (training or
+    evaluation) once, however often it was logged (a correction replaces, an unchanged re-import
+    is logged again)."""
+    return int(len(log.drop_duplicates(["id", "annotator", "evaluation"])))
+
+
+def changed_something(log: pd.DataFrame) -> pd.Series:
+    """For each answer of `log` (the answers that count), whether it changed something: a new
+    answer or a correction, not one equal to that annotator's previous answer for the row (an
+    unchanged answer logged again under a later import)."""
+    previous = log.groupby(["id", "annotator", "evaluation"], sort=False)[["answer", "kind"]].shift()
+    same = (previous["answer"] == log["answer"]) & (previous["kind"] == log["kind"])
+    return ~same.fillna(False).astype(bool)

@@ -211,13 +211,16 @@ def import_result(result, opts) -> None:
         for f in result.files:
             info(f"{f.file}: {f.status}, {_count(f.labels, 'label')}, {_count(f.skips, 'skip')}, "
                  f"{f.unchanged} unchanged, {f.unanswered} unanswered", opts)
-    files = len(result.files)
-    already = sum(1 for f in result.files if f.status == "already imported")
+    # "from N files" counts the files that gave new answers; the others are named by status
+    by_status = {}
+    for f in result.files:
+        by_status[f.status] = by_status.get(f.status, 0) + 1
+    files = by_status.pop("would import" if result.dry_run else "imported", 0)
     parts = [_count(result.labels, "label")]
     if result.skips:
         parts.append(_count(result.skips, "skip"))
     verb = "would import" if result.dry_run else "imported"
-    line = f"{verb} {' and '.join(parts)} from {_count(files, 'file')}"
+    line = f"{verb} {' and '.join(parts)}" + (f" from {_count(files, 'file')}" if files else "")
     if result.import_id:
         line += f" ({result.import_id})"
     extras = []
@@ -231,8 +234,10 @@ def import_result(result, opts) -> None:
         extras.append(f"{result.unanswered} unanswered (still pending)")
     if result.bad_rows:
         extras.append(f"{_count(result.bad_rows, 'bad row')} left out (--partial)")
-    if already:
-        extras.append(f"{_count(already, 'file')} already imported")
+    for status, what in (("already imported", "already imported"), ("no answers", "with no answers"),
+                         ("unchanged", "unchanged")):
+        if by_status.get(status):
+            extras.append(f"{_count(by_status[status], 'file')} {what}")
     print(line + ("; " + ", ".join(extras) if extras else ""))
 
 

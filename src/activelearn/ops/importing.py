@@ -41,10 +41,10 @@ class FileImport:
     skips: int = 0
     corrections: int = 0
     unchanged: int = 0
-    unanswered: int = 0
+    unanswered: int = 0  # blank rows with no answer anywhere (still pending)
     repaired_ids: int = 0
     batch: str | None = None
-    evaluation: int = 0  # of the answers, how many are evaluation labels
+    evaluation: int = 0  # of the new answers (labels and skips), how many are evaluation labels
     bad_rows: int = 0  # left out under --partial
 
 
@@ -155,6 +155,7 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
     left_out: list[str] = []
     good_rows = 0  # answered rows with no problem, new or not
     seen_hashes: set[str] = set()
+    blank: list[tuple[FileImport, list[str]]] = []  # each file read with the ids of its blank rows
     for path, digest, unchanged_since_imported in _expand(sources, log, options.force):
         if unchanged_since_imported or digest in seen_hashes:
             planned.append(FileImport(str(path), digest, "already imported"))
@@ -166,6 +167,7 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
         file_import, answers = reading.plan()
         left_out += reading.left_out
         good_rows += len(answers)
+        blank.append((file_import, reading.blank_ids))
         if (not options.force and file_import.status == "unchanged"
                 and set(answers["annotator"]) <= imported.get(digest, set())):
             # these bytes were imported before and every answer in them is still the current
@@ -179,6 +181,11 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
                 context.latest[(row.id, row.annotator, bool(row.evaluation))] = (row.answer, row.kind)
     if left_out and not good_rows:  # --partial, and not one good row
         raise InputError(first_of(left_out), left_out)
+    # a blank row is still pending only if its row has no answer anywhere: not one answered
+    # through another file, before or in this import
+    answered = set(counted["id"].dropna()) | {key[0] for key in context.latest}
+    for file_import, ids in blank:
+        file_import.unanswered = sum(1 for i in ids if i not in answered)
     new = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame(columns=list(LOG_COLUMNS))
     return ImportPlan(planned, new, warnings)
 
@@ -315,6 +322,7 @@ class _FileReading:
             for i, suggestion in zip(b.ids, b.suggestions, strict=False)
         }
         self.left_out: list[str] = []  # under --partial: the problems of the rows left out
+        self.blank_ids: list[str] = []  # the ids of the rows left blank (unanswered here)
 
     def plan(self) -> tuple[FileImport, pd.DataFrame]:
         frame = read_answer_file(self.path, self.id_column, self.label_column, self.warnings)
@@ -325,7 +333,7 @@ class _FileReading:
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
             answer = self._answer(row, record, has_decisions, problems)
             if answer is None:
-                result.unanswered += 1
+                self.blank_ids.append(self._blank_id(record))
                 continue
             if answer is False:
                 bad_rows.add(row)  # a problem was recorded
@@ -367,6 +375,7 @@ class _FileReading:
             if before == (value, kind):
                 result.unchanged += 1
                 continue
+            result.evaluation += is_evaluation
             result.corrections += before is not None
             result.skips += kind == "skip"
             result.labels += kind == "label"
@@ -384,9 +393,16 @@ class _FileReading:
             rows, columns=["id", "answer", "kind", "annotator", "batch", "decision", "correction", "evaluation"]
         ).assign(time=utc_now(), source=str(self.path.resolve()), source_sha256=self.digest)
         self._warn_if_answered_anonymously(answers)
-        result.evaluation = int(answers["evaluation"].sum()) if len(answers) else 0
         result.batch = ", ".join(sorted(set(answers["batch"].dropna()))) or None
         return result, answers
+
+    def _blank_id(self, record) -> str:
+        """The id of a row left blank, as the pool knows it if a spreadsheet mangled it."""
+        raw = unguarded(str(record.get(self.id_column, "") or "").strip())
+        if not raw or raw in self.own_ids:
+            return raw
+        id_, _ = self._known_id(raw, None, [])
+        return id_ or raw
 
     def _leave_out(self, problems: list[str]) -> None:
         """--partial: each bad row a warning (up to LISTED_PROBLEMS for a file)."""

@@ -36,7 +36,7 @@ class QueryResult:
     model_version: int | None
     candidates: int
     warnings: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)  # open batches that held it back (if_none_pending)
+    pending: list[str] = field(default_factory=list)  # the training batches still waiting for answers before this one
     evaluation: bool = False  # drawn uniformly at random for the evaluation set (no model takes part)
 
 
@@ -109,10 +109,9 @@ def query(
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
         log = counted_answers(paths, state)
-        if if_none_pending:
-            waiting = _waiting_batches(project, log)
-            if waiting:
-                return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
+        waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop
+        if if_none_pending and waiting:
+            return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
         warnings: list[str] = []
         number, name = _free_name(project, "eval" if evaluation is not None else "batch", warnings)
         target = _target_path(project, name, out)
@@ -167,7 +166,7 @@ def query(
         state.batches.append(record)
         save_state(paths.state, state)
         return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings,
-                           evaluation=record.evaluation)
+                           pending=waiting, evaluation=record.evaluation)
 
 
 def _waiting_batches(project: Project, log) -> list[str]:

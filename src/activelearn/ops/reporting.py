@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..agreement import Agreement, agreement
-from ..labels import answered_ids, current_labels, read_label_log, training_rows, without_reverted
+from ..labels import (
+    answered_ids, changed_something, current_labels, given_answers, read_label_log, training_rows, without_reverted,
+)
 from ..project import Project
 from ..stopping import StopDecision, decide
 from ._common import labels_digest, training_key
@@ -83,13 +85,15 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         unlabeled=state.pool_rows - len(answered),
         classes=list(config.classes),
         labels_per_class={c: int(counts.get(c, 0)) for c in config.classes},
-        answers=int(len(log)),
+        answers=given_answers(log),
         annotators=sorted(set(log["annotator"].dropna())),
         pending_batches=pending,
         answered_batches=sum(b.status == "answered" for b in overview),
         released_batches=sum(b.status in ("released", "expired") for b in overview),
         models=models,
-        answers_since_model=int(len(full_log) - (latest.label_log_rows if latest else 0)),
+        # the log is append-only, and a model records its length: the answers logged since that
+        # count and changed something (not reverted, not an unchanged answer logged again)
+        answers_since_model=int(changed_something(log)[log.index >= (latest.label_log_rows if latest else 0)].sum()),
         model_up_to_date=latest is not None
         and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
         agreement=agreement(log),
