@@ -10,17 +10,7 @@ from activelearn.labels import current_labels, read_label_log, without_reverted
 
 from .conftest import SAMPLE, fill_batch, run_cli, snapshot
 from .test_errors import assert_clean_failure
-
-ANSWERS = SAMPLE / "penguins_answers.csv"
-
-
-def _json(result):
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _status(project):
-    return _json(run_cli("-C", project, "status", "--json"))
+from .test_roundtrip import ANSWERS, _json, _status
 
 
 def _current(project) -> dict[str, str]:
