@@ -144,15 +144,19 @@ def test_three_forced_retrains_do_not_flip_status_check(penguins_project):
     assert "min_eval_per_class" in plateau["detail"]  # 40 random penguins hold fewer than 10 Chinstraps
 
 
-def test_min_eval_per_class_is_a_stop_key(penguins_project):
+@pytest.mark.parametrize("key, comment", [
+    ("min_eval_per_class", "evaluation labels every class needs before a plateau is judged"),
+    ("min_labels_per_class", "training labels every class needs before a model-based signal may say stop"),
+])
+def test_the_per_class_minimums_are_stop_keys(penguins_project, key, comment):
     config = penguins_project / "activelearn.toml"
     text = config.read_text()
-    assert "min_eval_per_class = 10" in text
-    assert "# evaluation labels every class needs before a plateau is judged" in text
-    config.write_text(text.replace("min_eval_per_class = 10", "min_eval_per_class = 0"))
+    assert f"{key} = 10" in text
+    assert f"# {comment}" in text
+    config.write_text(text.replace(f"{key} = 10", f"{key} = 0"))
     result = run_cli("-C", penguins_project, "status")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (f"error: {config}: [stop] min_eval_per_class must be at least 1, not 0")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == f"error: {config}: [stop] {key} must be at least 1, not 0"
 
 
 # --- sparklines on a fixed scale ----------------------------------------------------------------
@@ -338,15 +342,6 @@ def test_the_budget_is_not_held_back_by_few_labels_of_a_class():
     assert decision.recommended and decision.reasons == ["the label budget is spent: 106 of 100 labels"]
 
 
-def test_min_labels_per_class_is_a_stop_key(penguins_project):
-    config = penguins_project / "activelearn.toml"
-    text = config.read_text()
-    assert "min_labels_per_class = 10" in text
-    assert "# training labels every class needs before a model-based signal may say stop" in text
-    config.write_text(text.replace("min_labels_per_class = 10", "min_labels_per_class = 0"))
-    result = run_cli("-C", penguins_project, "status")
-    assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.strip() == f"error: {config}: [stop] min_labels_per_class must be at least 1, not 0"
 
 
 
