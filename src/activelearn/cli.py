@@ -45,6 +45,8 @@ class Globals:
 STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (SPEC)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+TextOption = Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")]
+IgnoreOption = Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")]
 CategoricalOption = Annotated[Optional[str], typer.Option(help="Columns to use as categories, comma-separated.")]
 NumericOption = Annotated[Optional[str], typer.Option(help="Columns to use as numbers, comma-separated.")]
 DatetimeOption = Annotated[
@@ -104,7 +106,7 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
             with rendering.phases(quiet=opts.quiet):
                 result = call()
         except ActivelearnError as exc:
-            _fail(exc, as_json, verbose=opts.verbose)
+            _fail(exc, as_json)
         if not opts.quiet:
             for warning in getattr(result, "warnings", []):
                 rendering.warn(warning)
@@ -123,7 +125,7 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
 _globals = Globals()  # this run's, for _fail
 
 
-def _fail(exc: ActivelearnError, as_json: bool, verbose: bool = False):
+def _fail(exc: ActivelearnError, as_json: bool):
     """The error on stderr (under -v with every problem, up to LISTED_PROBLEMS); with --json,
     its one document on stdout (with the problems listed)."""
     from . import render as rendering
@@ -131,7 +133,7 @@ def _fail(exc: ActivelearnError, as_json: bool, verbose: bool = False):
 
     rendering.error(exc.message)
     listed, unlisted = exc.problems[:LISTED_PROBLEMS], max(0, len(exc.problems) - LISTED_PROBLEMS)
-    if (verbose or _globals.verbose) and listed:
+    if _globals.verbose and listed:
         rendering.problems(listed, unlisted)
     if as_json or _globals.json:
         document = {"error": exc.message, "exit_code": exc.exit_code}
@@ -145,6 +147,19 @@ def _project():
     from .project import Project
 
     return Project.find(Path.cwd())
+
+
+def _refuse_others(message: str, given: dict[str, bool], as_json: bool) -> None:
+    """A usage error, `message` naming the {option}, for the first option of `given` that was used
+    beside one that takes no other (--rewrite, --revert)."""
+    for option in (name for name, used in given.items() if used):
+        _fail(UsageError(message.format(option=option)), as_json)
+
+
+def _role_columns(text, categorical, numeric, datetime, ignore) -> dict[str, list[str]]:
+    """The --<role>-columns options of init and simulate, as the keyword arguments of their ops."""
+    return {f"{role}_columns": _names(value) for role, value in
+            zip(("text", "categorical", "numeric", "datetime", "ignore"), (text, categorical, numeric, datetime, ignore))}
 
 
 def _names(value: str | None) -> list[str]:
@@ -167,8 +182,8 @@ def init(
     strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.", autocompletion=completion.strategies)] = DEFAULT_STRATEGY,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
-    text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
-    ignore_columns: Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")] = None,
+    text_columns: TextOption = None,
+    ignore_columns: IgnoreOption = None,
     categorical_columns: CategoricalOption = None,
     numeric_columns: NumericOption = None,
     datetime_columns: DatetimeOption = None,
@@ -182,9 +197,7 @@ def init(
         return init_project(
             directory, data, id_column=id_column, label_column=label_column, classes=_names(classes) or None,
             model=model, strategy=strategy, batch_size=batch_size, seed=seed,
-            text_columns=_names(text_columns), ignore_columns=_names(ignore_columns),
-            categorical_columns=_names(categorical_columns), numeric_columns=_names(numeric_columns),
-            datetime_columns=_names(datetime_columns),
+            **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 
     from . import render as rendering
@@ -240,8 +253,7 @@ def query(
                  "--include-skipped": include_skipped, "--release": bool(release), "--list": list_batches,
                  "--jobs": jobs is not None, "--engine": engine is not None, "--scheduler": scheduler is not None,
                  "--if-none-pending": if_none_pending, "--eval": evaluation is not None}
-        for flag in (flag for flag, used in given.items() if used):
-            _fail(UsageError(f"--rewrite writes a batch again as it was recorded; it takes no {flag}"), as_json)
+        _refuse_others("--rewrite writes a batch again as it was recorded; it takes no {option}", given, as_json)
 
         def call():
             from .ops import rewrite_batch
@@ -282,8 +294,8 @@ def import_labels(
     sources: Annotated[Optional[list[Path]], typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them.")] = None,
     annotator: Annotated[Optional[str], typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
     evaluation: Annotated[bool, typer.Option("--eval", help="The answers are evaluation labels: they measure the model and are never trained on.")] = False,
-    id_column: Annotated[Optional[str], typer.Option(metavar="NAME", help="Read the file's column C as the id column (default: the project's).")] = None,
-    label_column: Annotated[Optional[str], typer.Option(metavar="NAME", help="Read the file's column C as the label column (default: the project's).")] = None,
+    id_column: Annotated[Optional[str], typer.Option(metavar="NAME", help="Read the file's column NAME as the id column (default: the project's).")] = None,
+    label_column: Annotated[Optional[str], typer.Option(metavar="NAME", help="Read the file's column NAME as the label column (default: the project's).")] = None,
     force: Annotated[bool, typer.Option(help="Log the answers of files imported before again, as a new import (a folder: every file in it).")] = False,
     partial: Annotated[bool, typer.Option(help="Import the good rows of a file with bad ones, and name each bad row in a warning.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Check the files (or the --revert) and say what would change; change nothing.")] = False,
@@ -299,8 +311,7 @@ def import_labels(
                  "--label-column": label_column is not None, "--force": force, "--partial": partial}
         if sources:
             _fail(UsageError("--revert takes no files: it undoes an import that already happened"), as_json)
-        for option in (name for name, value in given.items() if value):
-            _fail(UsageError(f"--revert does not take {option}: it takes back an import that already happened"), as_json)
+        _refuse_others("--revert does not take {option}: it takes back an import that already happened", given, as_json)
 
         def call():
             from .ops import revert_import
@@ -337,8 +348,8 @@ def simulate(
     metric: Annotated[str, typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares.")] = "f1_macro",
     out: Annotated[Path, typer.Option(metavar="DIR", help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
     jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
-    text_columns: Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")] = None,
-    ignore_columns: Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")] = None,
+    text_columns: TextOption = None,
+    ignore_columns: IgnoreOption = None,
     categorical_columns: CategoricalOption = None,
     numeric_columns: NumericOption = None,
     datetime_columns: DatetimeOption = None,
@@ -356,9 +367,8 @@ def simulate(
             return simulate_op(
                 data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
                 initial=initial, batch_size=batch_size, budget=budget, repeats=repeats, test_size=test_size,
-                seed=seed, metric=metric, out=out, jobs=jobs, text_columns=_names(text_columns),
-                ignore_columns=_names(ignore_columns), categorical_columns=_names(categorical_columns),
-                numeric_columns=_names(numeric_columns), datetime_columns=_names(datetime_columns), progress=advance,
+                seed=seed, metric=metric, out=out, jobs=jobs, progress=advance,
+                **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
             )
 
     _run(ctx, call, rendering.simulate_result, as_json)

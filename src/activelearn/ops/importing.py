@@ -312,7 +312,6 @@ class _FileReading:
         self.own_ids = set(self.own_batch.ids) if self.own_batch else set()
         sent = self.own_batch.ids if self.own_batch else [i for b in state.batches for i in b.ids]
         self.repairer = IdRepairer(sent)
-        self.longest_sent = max(map(len, sent), default=0)
         self.skip_values = {s.casefold() for s in config.skip_values}
         self.owner = {i: b.name for b in state.batches for i in b.ids}
         self.prefilled = {  # id -> the suggestion its (latest) pre-filled batch was sent with
@@ -525,9 +524,7 @@ class _FileReading:
             return raw, None
         if raw.startswith("'") and (raw[1:] in self.own_ids or raw[1:] in self.pool_ids):
             return raw[1:], None  # an apostrophe typed to keep a spreadsheet from reading the id as a number
-        # a cell far longer than any id sent is no mangled form of one (a date adds at most a
-        # time of day): not worth the repairer's parsing (which a 5,000-digit number overflows)
-        repair = self.repairer.repair(raw) if raw and len(raw) <= self.longest_sent + 32 else None
+        repair = self.repairer.repair(raw) if raw else None
         if raw in self.pool_ids:
             if self.own_batch and repair is not None:
                 # a row of the pool, but not of this batch, and a mangled form of one of its rows:
