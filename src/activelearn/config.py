@@ -13,6 +13,9 @@ from .messages import did_you_mean
 
 ROLES = ("numeric", "categorical", "text", "embedding", "datetime", "ignore")
 MODEL_NAMES = ("logistic", "random-forest", "gradient-boosting", "naive-bayes", "linear-svm")
+SLOW_ON_MANY_FEATURES = ("random-forest", "gradient-boosting")  # trees: minutes on thousands of one-hot / TF-IDF columns
+MANY_FEATURES = 1000  # beyond this many columns (one-hot and TF-IDF), a slow preset is warned about
+FAST_PRESETS = "logistic or linear-svm"
 # the strategies of selection.STRATEGIES (named here so that reading the config stays light)
 # The default strategy, chosen by the label-efficiency benchmark (benchmarks/results/label_efficiency):
 # never significantly worse than random on any dataset, and the fewest labels to 95% on the median one.
@@ -369,3 +372,22 @@ def check_change(old: Config, new: Config, section: str, key: str, used_classes:
     if section == "columns" and key in (old.id_column, old.label_column):
         what = "id" if key == old.id_column else "label"
         raise UsageError(f"config {name}: {key!r} is the {what} column, which has no role")
+
+
+def slow_preset_warning(model: str, columns: dict[str, str], how_to_change: str,
+                        features: int | None = None, fit_seconds: float = 0.0, labels: int = 0) -> str | None:
+    """A warning when the preset is known to be slow on the features: text columns, or (once a
+    model is fitted) more than MANY_FEATURES columns; None otherwise."""
+    if model not in SLOW_ON_MANY_FEATURES:
+        return None
+    text = [name for name, role in columns.items() if role == "text"]
+    if not text and (features is None or features <= MANY_FEATURES):
+        return None
+    source = (f"the text column{'s' * (len(text) != 1)} {', '.join(text)}" if text
+              else "one-hot categories and other columns")
+    if features is None:
+        cost = f"{source} give{'s' * (len(text) == 1)} thousands: fitting may take many minutes"
+    else:
+        cost = (f"this model has {features:,} ({source}): it took {fit_seconds:.1f} s on {labels} labels, "
+                "and takes longer as labels grow")
+    return f"{model} is slow on many sparse features, and {cost}; {FAST_PRESETS} fit them in seconds ({how_to_change})"

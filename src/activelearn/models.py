@@ -21,7 +21,6 @@ class Preset:
     name: str
     dense: bool = False  # the model needs a dense matrix
     scaling: str = "standard"
-    slow_on_many_features: bool = False  # trees: minutes on thousands of one-hot / TF-IDF columns
 
     def estimator(self, seed: int, labels: np.ndarray):
         if self.name == "logistic":
@@ -58,35 +57,12 @@ PRESETS = {
     p.name: p
     for p in (
         Preset("logistic"),
-        Preset("random-forest", slow_on_many_features=True),
-        Preset("gradient-boosting", dense=True, slow_on_many_features=True),
+        Preset("random-forest"),
+        Preset("gradient-boosting", dense=True),
         Preset("naive-bayes", scaling="minmax"),
         Preset("linear-svm"),
     )
 }
-
-
-MANY_FEATURES = 1000  # beyond this many columns (one-hot and TF-IDF), a slow preset is warned about
-FAST_PRESETS = "logistic or linear-svm"
-
-
-def slow_preset_warning(model: str, columns: dict[str, str], how_to_change: str,
-                        features: int | None = None, fit_seconds: float = 0.0, labels: int = 0) -> str | None:
-    """A warning when the preset is known to be slow on the features: text columns, or (once a
-    model is fitted) more than MANY_FEATURES columns; None otherwise."""
-    if not PRESETS[model].slow_on_many_features:
-        return None
-    text = [name for name, role in columns.items() if role == "text"]
-    if not text and (features is None or features <= MANY_FEATURES):
-        return None
-    source = (f"the text column{'s' * (len(text) != 1)} {', '.join(text)}" if text
-              else "one-hot categories and other columns")
-    if features is None:
-        cost = f"{source} give{'s' * (len(text) == 1)} thousands: fitting may take many minutes"
-    else:
-        cost = (f"this model has {features:,} ({source}): it took {fit_seconds:.1f} s on {labels} labels, "
-                "and takes longer as labels grow")
-    return f"{model} is slow on many sparse features, and {cost}; {FAST_PRESETS} fit them in seconds ({how_to_change})"
 
 
 def _smallest_class(labels: np.ndarray) -> int:

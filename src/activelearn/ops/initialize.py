@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, Config, render_config
+from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, Config, render_config, slow_preset_warning
 from ..dataset import scan_dataset
 from ..errors import InputError, UsageError
 from ..labels import empty_log, write_label_log
@@ -102,8 +102,6 @@ def init_project(
 
 
 def _warn_if_slow(config: Config, warnings: list[str]) -> None:
-    from ..models import slow_preset_warning
-
     slow = slow_preset_warning(config.model, config.columns, "init --model logistic")
     if slow:
         warnings.append(slow)

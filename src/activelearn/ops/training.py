@@ -9,7 +9,8 @@ import numpy as np
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
-from ..models import fit_model, library_versions, load_model, save_model, slow_preset_warning
+from ..config import slow_preset_warning
+from ..models import fit_model, library_versions, load_model, save_model
 from ..pool import pool_columns, read_rows, rows_at
 from ..progress import phase
 from ..project import Project, project_lock
