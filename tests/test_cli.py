@@ -60,9 +60,9 @@ def test_quiet_and_verbose_after_the_command(trained_project):
 # --- help ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["", *COMMANDS])
+@pytest.mark.parametrize("command", ["", *COMMANDS, "config", "config get", "config set", "config list"])
 def test_help_shows_conventional_metavars(command):
-    result = run_cli(*([command] if command else []), "--help")
+    result = run_cli(*command.split(), "--help")
     assert result.exit_code == 0, result.stderr
     for typer_form in ("<bool>", "<str>", "<int>", "<path>", "<list", "{", "]..."):
         assert typer_form not in result.stdout, (command, typer_form)

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__, completion, messages
-from .commandline import App, Group
+from .commandline import App, Group, Subgroup
 from .config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from .errors import ActivelearnError, UsageError
 
@@ -462,7 +462,9 @@ def verify(
         raise typer.Exit(1)
 
 
-config_app = typer.Typer(
+config_app = App(
+    cls=Subgroup,
+    subcommand_metavar="COMMAND [ARGS]",
     help="Read the keys of activelearn.toml, or set one in place (comments and layout kept).",
     no_args_is_help=True,
 )

@@ -60,12 +60,16 @@ class Command(TyperCommand):
         return _conventional(super().get_params(ctx))
 
 
-class Group(TyperGroup):
-    """The root command: `-q`/`-v` are accepted after the command too, `--json` before it, and a
-    usage error under `--json` answers with its message in one JSON document on stdout."""
+class Subgroup(TyperGroup):
+    """A group of commands (`config`) whose help shows the conventional metavars."""
 
     def get_params(self, ctx) -> list:
         return _conventional(super().get_params(ctx))
+
+
+class Group(Subgroup):
+    """The root command: `-q`/`-v` are accepted after the command too, `--json` before it, and a
+    usage error under `--json` answers with its message in one JSON document on stdout."""
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
         given = args[: args.index("--")] if "--" in args else list(args)
