@@ -82,13 +82,18 @@ class Config:
 
 
 def load_config(path: Path) -> Config:
+    return config_from_dict(read_config_file(path)[1], str(path))
+
+
+def read_config_file(path: Path) -> tuple[str, dict]:
+    """activelearn.toml's text and what it says, unchecked."""
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"{path}: missing; this directory is not a complete activelearn project") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return config_from_dict(raw, str(path))
 
 
 def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:

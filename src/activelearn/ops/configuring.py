@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import (
-    SCHEMA, WrongTypeError, check_change, config_from_dict, default_values, split_key, typed_value, with_value,
+    SCHEMA, WrongTypeError, check_change, config_from_dict, default_values, read_config_file, split_key, typed_value,
+    with_value,
 )
 from ..errors import ConfigError, UsageError
 from ..messages import did_you_mean
@@ -42,7 +42,7 @@ class ConfigChange:
 
 def config_values(project: Project, key: str | None = None) -> ConfigListing:
     """Every key of the project's configuration with its value (the default where the file has none)."""
-    _, raw = _read(project)
+    _, raw = read_config_file(project.paths.config)
     entries = _entries(raw)
     if key is None:
         return ConfigListing(None, entries)
@@ -65,7 +65,7 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
     section, name = split_key(key)
     path = project.paths.config
     with project_lock(project.paths, wait):
-        text, raw = _read(project)
+        text, raw = read_config_file(project.paths.config)
         old_config = config_from_dict(raw, str(path))  # a broken file is the file's problem, not the new value's
         old = raw.get(section, {}).get(name, default_values().get(section, {}).get(name))
         where = f"cannot set {section}.{name}"
@@ -94,16 +94,6 @@ def _checked(raw: dict, section: str, name: str, candidates: list, where: str):
             errors.append(exc)
     right_type = [e for e in errors if not isinstance(e, WrongTypeError)]
     raise UsageError((right_type or errors)[0].message)
-
-
-def _read(project: Project) -> tuple[str, dict]:
-    """activelearn.toml's text and what it says."""
-    path = project.paths.config
-    try:
-        text = path.read_text(encoding="utf-8")
-        return text, tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
 def _entries(raw: dict) -> list[ConfigEntry]:
