@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .roles import is_null
+
 # RE2 (Arrow's regular expressions, vectorized) has no back-references: a separator may change
 # within a date (2024-03/05), which no real column does.
 _PATTERN = (
@@ -61,7 +63,7 @@ def _parts(values: pd.Series) -> dict[str, np.ndarray] | None:
     try:
         text = pa.array(values, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # typed values (dates, timestamps) among strings
-        text = pa.array([None if _missing(v) else str(v) for v in values], type=pa.string())
+        text = pa.array([None if is_null(v) else str(v) for v in values], type=pa.string())
     if isinstance(text, pa.ChunkedArray):  # an Arrow-backed pandas column
         text = text.combine_chunks()
     if len(text) == 0:
@@ -79,10 +81,6 @@ def _parts(values: pd.Series) -> dict[str, np.ndarray] | None:
         zero_copy_only=False
     )
     return parts
-
-
-def _missing(value) -> bool:
-    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value)))
 
 
 def _assemble(parts: dict[str, np.ndarray], dayfirst: bool) -> pd.Series:

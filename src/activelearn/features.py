@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
 from .errors import ConfigError, NotEnoughLabelsError
+from .roles import MAX_UNREADABLE_SHARE, is_null
 
 MISSING_CATEGORY = "(missing)"
 
@@ -38,9 +39,9 @@ class FrameCoercer(TransformerMixin, BaseEstimator):
             if role == "numeric":
                 out[name] = pd.to_numeric(col, errors="coerce").astype("float64")
             elif role == "categorical":
-                out[name] = col.map(lambda v: MISSING_CATEGORY if _is_missing(v) else str(v)).astype(object)
+                out[name] = col.map(lambda v: MISSING_CATEGORY if is_null(v) else str(v)).astype(object)
             elif role == "text":
-                out[name] = col.map(lambda v: "" if _is_missing(v) else str(v)).astype(object)
+                out[name] = col.map(lambda v: "" if is_null(v) else str(v)).astype(object)
             else:  # embedding and datetime: their own transformers read the cells
                 out[name] = col
         return pd.DataFrame(out, index=X.index)
@@ -53,7 +54,7 @@ class VectorStacker(TransformerMixin, BaseEstimator):
         self.column = column
 
     def fit(self, X, y=None):
-        first = next((v for v in _one_column(X) if not _is_missing(v)), None)
+        first = next((v for v in _one_column(X) if not is_null(v)), None)
         if first is None:
             raise ConfigError(f"[columns] {self.column!r} is 'embedding' but has no vectors in the rows it is fitted on")
         self.width_ = len(self._vector(first))
@@ -62,7 +63,7 @@ class VectorStacker(TransformerMixin, BaseEstimator):
     def transform(self, X):
         rows = []
         for value in _one_column(X):
-            vector = np.zeros(self.width_) if _is_missing(value) else self._vector(value)
+            vector = np.zeros(self.width_) if is_null(value) else self._vector(value)
             if vector.shape != (self.width_,):
                 raise ConfigError(
                     f"[columns] {self.column!r}: a vector has {vector.size} numbers where {self.width_} were expected"
@@ -169,10 +170,6 @@ def _one_column(X):
     return X[:, 0] if isinstance(X, np.ndarray) and X.ndim == 2 else X
 
 
-def _is_missing(value) -> bool:
-    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value)))
-
-
 @contextlib.contextmanager
 def explained_fit_errors(columns: dict[str, str], rows: int):
     """Turn scikit-learn's fitting errors that bad data causes into messages that say the fix."""
@@ -246,11 +243,6 @@ def check_columns(columns: dict[str, str], available: list[str], where: str, id_
             )
 
 
-# A column set to numeric by hand whose filled cells are more than this share text is an error
-# (the model would see only missing values); fewer, such as a typo or two, are a warning.
-MAX_NON_NUMBER_SHARE = 0.5
-
-
 def pool_column_warnings(columns: dict[str, str], pool: Path, id_column: str, where: str) -> list[str]:
     """Warnings about how activelearn.toml uses the pool's columns, after check_columns: a pool
     column with no role, and a few non-numbers in a text column set to numeric by hand.
@@ -273,7 +265,7 @@ def pool_column_warnings(columns: dict[str, str], pool: Path, id_column: str, wh
         if not bad:
             continue
         row, value = example
-        if bad > MAX_NON_NUMBER_SHARE * filled:
+        if bad > MAX_UNREADABLE_SHARE * filled:
             raise ConfigError(
                 f"{where}: column {name!r} is numeric but row {row} holds {value!r} ({bad} of {filled} cells are not "
                 "numbers); make it text or categorical"

@@ -17,6 +17,9 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "?"}
 MAX_CATEGORIES = 50
 TEXT_MIN_WORDS = 4
 DATE_SHARE = 0.95  # a column is dates when at least this share of its filled cells are
+# a column given the numeric or datetime role (by an option or by hand) is refused when more than
+# this share of its filled cells are not numbers (dates); fewer are taken as missing, with a note
+MAX_UNREADABLE_SHARE = 0.5
 _DAY_MONTH_YEAR = re.compile(r"\s*\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 MIN_ROWS_FOR_IDENTIFIER = 20  # fewer rows than this may be unique by chance
 WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
@@ -29,6 +32,11 @@ class ColumnRole:
     role: str
     note: str
     integer: bool = False  # whole numbers, kept as int64 in the pool (not float64, which loses digits)
+
+
+def is_null(value) -> bool:
+    """A cell with no value: None, NaN, NaT or pd.NA (a list or vector cell is never null)."""
+    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value)))
 
 
 def missing_mask(series: pd.Series) -> pd.Series:
@@ -152,7 +160,7 @@ def forced_role(series: pd.Series, role: str, where: str) -> ColumnRole:
         return ColumnRole(name, role, option)
     unread = present[~read]
     row, value = unread.index[0], as_text(unread.iloc[0])
-    if len(unread) * 2 > len(present):
+    if len(unread) > MAX_UNREADABLE_SHARE * len(present):
         raise InputError(
             f"{where} row {row + 2}: column {name!r} holds {value!r}, and {len(unread)} of its {len(present)} filled "
             f"cells are not {kind}s; leave it out of {option}"
