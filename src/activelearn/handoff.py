@@ -41,6 +41,11 @@ class FillIn:
     skip_values: tuple[str, ...]
     prefilled: bool = False
 
+    @classmethod
+    def of(cls, batch: str, config, prefilled: bool) -> "FillIn":
+        """What a person may write in `batch` of the project whose Config is `config`."""
+        return cls(batch, config.id_column, config.label_column, config.classes, config.skip_values, prefilled)
+
 
 def batch_frame(
     rows: pd.DataFrame,

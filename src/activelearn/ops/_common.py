@@ -30,27 +30,32 @@ def latest_model(project, log):
     was trained: None, "labels imported" or "settings in activelearn.toml"); None before any
     train. `log` is the label log as counted (reverted imports left out)."""
     from ..labels import training_labels
-    from ..models import load_model
 
     record = project.state.latest_model
     if record is None:
         return None
-    pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
+    pipeline, columns = _load(project, record)
     digest = labels_digest(*training_labels(log))
     changed = None
     if record.training_key != training_key(project.config, digest):
         changed = "labels imported" if digest != record.labels_sha256 else "settings in activelearn.toml"
-    columns = {name: role for name, role in metadata["columns"].items() if role != "ignore"}
     return record, pipeline, columns, changed
 
 
 def model_version(project, version: int):
     """(fitted pipeline, the columns it uses) of one model version, as `latest_model` loads the newest."""
     from ..errors import StateError
-    from ..models import load_model
 
     record = next((m for m in project.state.models if m.version == version), None)
     if record is None:
         raise StateError(f"{project.paths.state}: no model version {version}")
+    pipeline, columns = _load(project, record)
+    return pipeline, list(columns)
+
+
+def _load(project, record):
+    """(fitted pipeline, {column: role} it uses) of a model record, its hash checked."""
+    from ..models import load_model
+
     pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
-    return pipeline, [name for name, role in metadata["columns"].items() if role != "ignore"]
+    return pipeline, {name: role for name, role in metadata["columns"].items() if role != "ignore"}

@@ -123,17 +123,13 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
     """
     from ..handoff import FillIn, write_batch
     from ..selection import Context
-    from .querying import BATCH_SUFFIXES, batch_table, recorded_path
+    from .querying import batch_table, checked_batch_path, recorded_path
 
     with project_lock(project.paths, wait):
         state, paths, config = project.state, project.paths, project.config
         batch = _batch_named(state, name, "--rewrite")
         recorded = Path(batch.file) if Path(batch.file).is_absolute() else paths.root / batch.file
-        target = Path(out) if out is not None else recorded
-        if target.suffix.lower() not in BATCH_SUFFIXES:
-            raise UsageError(f"--out {target}: a batch file ends in .csv, .tsv or .xlsx")
-        if not target.resolve().parent.is_dir():
-            raise InputError(f"{target}: the folder {target.parent} does not exist")
+        target = checked_batch_path(out if out is not None else recorded)
         shown = recorded_path(project, target)
         if target.exists():
             if target.is_file() and sha256_file(target) == batch.sha256:
@@ -152,7 +148,7 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
                 warnings.append(f"{exc.message}; {batch.name} is written again without its {lost}")
         context = Context(config.id_column, config.columns, config.seed, 0, pipeline, columns)
         frame, _ = batch_table(project, context, batch.ids, batch.prefilled, sent=batch.suggestions if batch.prefilled else None)
-        fill_in = FillIn(batch.name, config.id_column, config.label_column, config.classes, config.skip_values, batch.prefilled)
+        fill_in = FillIn.of(batch.name, config, batch.prefilled)
         write_batch(frame, target, fill_in, warnings)
         batch.file, batch.sha256 = recorded_path(project, target), sha256_file(target)
         save_state(paths.state, state)

@@ -149,7 +149,7 @@ def query(
 
         phase("writing the batch")
         frame, suggestions = batch_table(project, context, ids, prefill, chosen.rows)
-        fill_in = FillIn(name, config.id_column, config.label_column, config.classes, config.skip_values, prefill)
+        fill_in = FillIn.of(name, config, prefill)
         write_batch(frame, target, fill_in, warnings)
         record = BatchRecord(
             name=name,
@@ -215,14 +215,20 @@ def batch_files_named(folder: Path, name: str) -> list[Path]:
 def _target_path(project: Project, name: str, out: Path | None) -> Path:
     if out is None:
         return project.paths.batches / f"{name}.csv"
-    out = Path(out)
-    if out.suffix.lower() not in BATCH_SUFFIXES:
-        raise UsageError(f"--out {out}: a batch file ends in .csv, .tsv or .xlsx")
+    out = checked_batch_path(out)
     if out.exists():
         raise InputError(f"{out}: already exists; choose another --out or move it away")
-    if not out.resolve().parent.is_dir():
-        raise InputError(missing(out, f"the folder {out.parent} does not exist"))
     return out
+
+
+def checked_batch_path(path: Path) -> Path:
+    """A place a batch file can be written: a .csv, .tsv or .xlsx name in a folder that exists."""
+    path = Path(path)
+    if path.suffix.lower() not in BATCH_SUFFIXES:
+        raise UsageError(f"--out {path}: a batch file ends in .csv, .tsv or .xlsx")
+    if not path.resolve().parent.is_dir():
+        raise InputError(missing(path, f"the folder {path.parent} does not exist"))
+    return path
 
 
 def recorded_path(project: Project, path: Path) -> str:
