@@ -80,7 +80,9 @@ class State:
         return self.models[-1] if self.models else None
 
     def next_batch_number(self) -> int:
-        return len(self.batches) + 1
+        """One past the highest number any batch (training or evaluation) has: numbers may have
+        gaps where a file in batches/ that state.json did not know was skipped."""
+        return max((int(b.name.rsplit("-", 1)[-1]) for b in self.batches), default=0) + 1
 
     def next_model_version(self) -> int:
         return (self.models[-1].version if self.models else 0) + 1

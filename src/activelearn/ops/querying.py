@@ -184,15 +184,13 @@ def _free_name(project: Project, prefix: str, warnings: list[str]) -> tuple[int,
     """(number, name) of the next batch: a number no batch has, and a name no file in batches/
     holds. A file there that state.json does not know (state.json restored from a backup, say)
     may hold someone's answers: it is left alone, and the batch takes the next number."""
-    used = {b.name.rsplit("-", 1)[-1] for b in project.state.batches}
     number, held = project.state.next_batch_number(), []
     while True:
         name = f"{prefix}-{number:04d}"
-        if f"{number:04d}" not in used:
-            found = batch_files_named(project.paths.batches, name)
-            if not found:
-                break
-            held.extend(found)
+        found = batch_files_named(project.paths.batches, name)
+        if not found:
+            break
+        held.extend(found)
         number += 1
     warnings.extend(
         f"{project.paths.relative(path)} is not a batch state.json knows (was state.json restored from a "
