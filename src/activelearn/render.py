@@ -378,11 +378,10 @@ def _learning_curve(console, result) -> None:
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float], low: float = 0.0, high: float = 1.0) -> str:
-    """Values as bars on the fixed scale low-high: stretched to their own range, noise would look
-    like a trend."""
-    span = high - low
-    return "".join(SPARKS[max(0, min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS))))] for v in values)
+def sparkline(values: list[float]) -> str:
+    """Scores as bars on the fixed scale 0-1: stretched to their own range, noise would look like
+    a trend."""
+    return "".join(SPARKS[max(0, min(len(SPARKS) - 1, int(v * len(SPARKS))))] for v in values)
 
 
 def _stopping(console, stop) -> None:
