@@ -345,3 +345,13 @@ def test_partial_with_no_good_row_is_an_error(trained_project, tmp_path):
         trained_project, lambda: run_cli("-C", trained_project, "import-labels", answers, "--partial"), 1,
         f"error: {answers} row 2: label 'Penguin' is not a class",
     )
+
+
+def test_a_revert_of_one_answer_says_it_in_the_singular(trained_project, tmp_path):
+    answers = tmp_path / "one.csv"
+    answers.write_text("id,species\nr000300,Gentoo\n")
+    assert run_cli("-q", "-C", trained_project, "import-labels", answers).exit_code == 0
+    assert run_cli("-C", trained_project, "import-labels", "--revert", "2", "--dry-run").stdout == (
+        "would revert import-0002: 1 answer would no longer count\n")
+    assert run_cli("-C", trained_project, "import-labels", "--revert", "2").stdout == (
+        "reverted import-0002: 1 answer no longer counts\n")

@@ -245,7 +245,7 @@ def revert_result(result, opts) -> None:
     if result.dry_run:
         print(f"would revert {result.import_id}: {_count(result.answers, 'answer')} would no longer count")
     else:
-        print(f"reverted {result.import_id}: {_count(result.answers, 'answer')} no longer count")
+        print(f"reverted {result.import_id}: {_count(result.answers, 'answer')} no longer count{'s' * (result.answers == 1)}")
 
 
 def release_result(result, opts) -> None:
