@@ -45,14 +45,6 @@ def test_a_folder_import_counts_the_files_that_gave_answers_and_rows_answered_no
     assert again.stdout == "imported 0 labels; 2 files already imported, 2 files with no answers\n"
 
 
-def test_a_forced_reimport_names_its_unchanged_file(trained_project, tmp_path):
-    answers = tmp_path / "a.csv"
-    answers.write_text("id,species\nr000300,Gentoo\nr000301,Adelie\n")
-    _ok(run_cli("-q", "-C", trained_project, "import-labels", answers))
-    forced = _ok(run_cli("-C", trained_project, "import-labels", answers, "--force"))
-    assert forced.stdout == "imported 0 labels (import-0003); 2 unchanged, 1 file unchanged\n"
-
-
 def test_status_counts_answers_given_not_rows_logged_again_unchanged(trained_project, tmp_path):
     answers = tmp_path / "a.csv"
     answers.write_text("id,species\nr000300,Gentoo\nr000301,Adelie\nr000302,Adelie\n")
