@@ -246,3 +246,12 @@ def test_completion_of_batch_names_reads_state_json_cheaply(trained_project):
     assert _complete("activelearn -C proj query --release b", trained_project.parent) == (["batch-0002"], False)
     assert _complete("activelearn query --release ", trained_project.parent) == ([], False)  # no project there
     assert _complete("activelearn simulate data.csv --strategy di", trained_project) == (["diverse"], False)
+
+
+def test_simulate_shows_its_bar_with_the_step_under_way_on_a_terminal(tmp_path, terminal):
+    from .conftest import SAMPLE
+
+    shown = run_cli("simulate", SAMPLE / "penguins_labeled.csv", "--label-column", "species", "--repeats", "1",
+                    "--initial", "3", "--batch-size", "10", "--budget", "13", "--jobs", "1", "--out", tmp_path / "s")
+    assert shown.exit_code == 0, shown.stderr
+    assert "simulating" in shown.stderr and "simulating: fitting" in shown.stderr

@@ -358,18 +358,15 @@ def simulate(
     """Compare strategies on a labeled file: the loop with known labels playing the person."""
     from . import render as rendering
 
-    opts: Globals = ctx.obj or Globals()
-
     def call():
         from .ops import simulate as simulate_op
 
-        with rendering.progress("simulating", quiet=opts.quiet) as advance:
-            return simulate_op(
-                data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
-                initial=initial, batch_size=batch_size, budget=budget, repeats=repeats, test_size=test_size,
-                seed=seed, metric=metric, out=out, jobs=jobs, progress=advance,
-                **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
-            )
+        return simulate_op(
+            data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
+            initial=initial, batch_size=batch_size, budget=budget, repeats=repeats, test_size=test_size,
+            seed=seed, metric=metric, out=out, jobs=jobs,
+            **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
+        )
 
     _run(ctx, call, rendering.simulate_result, as_json)
 

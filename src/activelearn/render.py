@@ -26,32 +26,6 @@ def stdout() -> Console:
 
 
 @contextlib.contextmanager
-def progress(description: str, quiet: bool = False):
-    """A progress bar on stderr, only on a terminal (rich would leave a blank line in a pipe);
-    yields `advance(done, total)`, or None. The core's phases show beside it."""
-    if quiet or not stderr().is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .progress import reporting
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=stderr(), transient=True) as bar:
-        task = bar.add_task(description, total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        def report(name: str, total: int | None):
-            bar.update(task, description=f"{description}: {escape(name)}")
-            return lambda done: None
-
-        with reporting(report):
-            yield advance
-
-
-@contextlib.contextmanager
 def phases(quiet: bool = False):
     """Show the core's phases (progress.phase) as a spinner on stderr, a bar when a phase has a
     total; only on a terminal and without -q. Started at the first phase, gone when done."""
@@ -64,17 +38,28 @@ def phases(quiet: bool = False):
 
     bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                    TimeElapsedColumn(), console=stderr(), transient=True)
-    task = None
+    task = counted = None  # the phase shown; the phase with a total still under way, and its name
 
     def report(name: str, total: int | None):
-        nonlocal task
+        nonlocal task, counted
+        if counted is not None and total is None:  # a step inside it (simulate's fits): named beside it
+            bar.update(counted[0], description=f"{counted[1]}: {escape(name)}")
+            return lambda done: None
         if task is None:
             bar.start()
         else:
             bar.update(task, visible=False)  # one line: the phase under way
         task = current = bar.add_task(escape(name), total=total)
+        counted = (current, escape(name)) if total is not None else None
         bar.refresh()
-        return lambda done: bar.update(current, completed=done)
+
+        def advance(done: int) -> None:
+            nonlocal counted
+            bar.update(current, completed=done)
+            if counted is not None and counted[0] == current and done >= total:
+                counted = None
+
+        return advance
 
     try:
         with reporting(report):

@@ -9,7 +9,6 @@ are compared on paired runs.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from ..errors import InputError, UsageError
 from ..messages import require_choice
 from ..models import fit_model
 from ..pool import CHUNK_ROWS
+from ..progress import phase
 from ..roles import forced_roles
 from ..selection import Context, choose
 from ..storage import atomic_path, write_text
@@ -80,7 +80,6 @@ def simulate(
     categorical_columns=(),
     numeric_columns=(),
     datetime_columns=(),
-    progress: Callable[[int, int], None] | None = None,
 ) -> SimulateResult:
     """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`."""
     strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
@@ -109,7 +108,7 @@ def simulate(
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
     args = (frame, labels, dataset.id_column, columns, model, batch_size, budget)
-    results = _parallel(tasks, args, jobs, progress)
+    results = _parallel(tasks, args, jobs)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
         [point for (_, strategy), points in results.items() if strategy != "full-pool" for point in points]
@@ -211,16 +210,16 @@ def _notes(runs: list[_Run], labels: np.ndarray, budget: int, compared: bool) ->
     return notes
 
 
-def _parallel(tasks, args, jobs: int, progress) -> dict:
+def _parallel(tasks, args, jobs: int) -> dict:
     """(seed, strategy) -> the task's result, in the order of `tasks` whatever order they finish in."""
     from joblib import Parallel, delayed
 
     results = {}
+    advance = phase("simulating", total=len(tasks))
     calls = (delayed(_task)(run, strategy, *args) for run, strategy in tasks)
     for done, (key, value) in enumerate(Parallel(n_jobs=jobs, return_as="generator_unordered")(calls), start=1):
         results[key] = value
-        if progress:
-            progress(done, len(tasks))
+        advance(done)
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
