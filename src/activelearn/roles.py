@@ -260,6 +260,9 @@ def _whole_numbers(series: pd.Series) -> pd.Series:
     becomes missing, as in a float column, but a fraction past the first rows is an error."""
     if pd.api.types.is_integer_dtype(series):
         return series.astype("Int64")
+    fast = _whole_numbers_by_arrow(series)
+    if fast is not None:
+        return fast
 
     def whole(value):
         if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -277,6 +280,21 @@ def _whole_numbers(series: pd.Series) -> pd.Series:
         return int(number)
 
     return pd.Series(pd.array([whole(v) for v in series], dtype="Int64"), index=series.index, name=series.name)
+
+
+def _whole_numbers_by_arrow(series: pd.Series) -> pd.Series | None:
+    """The common case of `_whole_numbers` in one vectorized pass: every filled cell is text of a
+    whole number. None when some cell is not (the cell-by-cell path then decides)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(series, type=pa.string(), from_pandas=True)
+        numbers = pc.cast(pc.utf8_trim_whitespace(text), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    return pd.Series(numbers.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), index=series.index,
+                     name=series.name)
 
 
 def as_text(value) -> str:
