@@ -20,8 +20,9 @@ def models(incomplete: str) -> list[str]:
 
 
 def open_batches(ctx: typer.Context, incomplete: str) -> list[str]:
-    """The batches `query --release` can still release (and 'all'), read from state.json of the
-    project that -C names, or the one around the working directory."""
+    """The batches not yet released (and 'all'), for `query --release`, read from state.json of the
+    project that -C names, or the one around the working directory (answered rows are in the label
+    log, which completion does not read: release says which batches have nothing to release)."""
     from .project import Project
 
     directory = ctx.find_root().params.get("directory") or Path.cwd()
