@@ -8,6 +8,7 @@ every file and says what would change; `import_labels` applies a plan in one wri
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -410,6 +411,7 @@ class _FileReading:
         if len(problems) > LISTED_PROBLEMS:
             self.warnings.append(f"left out {len(problems) - LISTED_PROBLEMS} more bad rows of {self.path}")
 
+    @cached_property
     def _answered_before(self) -> pd.DataFrame:
         """The counted answers to this file's batch, or from this file."""
         counted = self.context.counted
@@ -426,7 +428,7 @@ class _FileReading:
             return self.annotator
         if ANNOTATOR_COLUMN in frame.columns and (frame[ANNOTATOR_COLUMN].astype(str).str.strip() != "").all():
             return DEFAULT_ANNOTATOR  # every row names its annotator: no default is used
-        named = sorted(set(self._answered_before()["annotator"].dropna()) - {DEFAULT_ANNOTATOR})
+        named = sorted(set(self._answered_before["annotator"].dropna()) - {DEFAULT_ANNOTATOR})
         if not named:
             return DEFAULT_ANNOTATOR
         what = self.own_batch.name if self.own_batch else "this file"
@@ -447,7 +449,7 @@ class _FileReading:
         named = answers.loc[answers["annotator"] != DEFAULT_ANNOTATOR]
         if named.empty:
             return
-        before = self._answered_before()
+        before = self._answered_before
         before = before[before["annotator"].isin([DEFAULT_ANNOTATOR]) & before["id"].isin(set(named["id"]))]
         if before.empty:
             return
