@@ -25,6 +25,7 @@ def _listing(project) -> str:
         "data.label_column=species",
         "data.classes=Adelie, Chinstrap, Gentoo",
         "data.skip_values=skip",
+        "data.month_first_columns=",
         "columns.island=categorical",
         "columns.bill_length_mm=numeric",
         "columns.bill_depth_mm=numeric",

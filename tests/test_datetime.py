@@ -293,3 +293,35 @@ def test_simulate_takes_the_same_options(tmp_path):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "error: --datetime-columns and --ignore-columns both name 'year'; give each column one role\n"
     assert not (tmp_path / "sim").exists()
+
+
+def _fitted_dates(project, column: str):
+    """The DatetimeFeatures the latest model fitted for `column`."""
+    from activelearn.project import Project
+
+    record = Project.find(project).state.latest_model
+    pipeline = joblib.load(project / record.file)["pipeline"]
+
+    def parts(step):
+        yield step
+        for _, inner, *_ in getattr(step, "steps", []) + getattr(step, "transformers_", []):
+            yield from parts(inner)
+
+    return next(s for s in parts(pipeline) if isinstance(s, DatetimeFeatures) and s.column == column)
+
+
+def test_the_model_reads_dates_in_the_order_init_decided(tmp_path):
+    # the pool shows the month first (03/25/2024); the labeled rows alone could be read either way
+    days = ["03/05/2024", "04/01/2024", "01/02/2024", "02/03/2024", "03/25/2024", "12/30/2024", "07/19/2024"]
+    data = tmp_path / "d.csv"
+    data.write_text("when,size,label\n" + "".join(
+        f"{days[i % 7]},{i},{'ab'[i % 2] if i % 7 < 4 else ''}\n" for i in range(28)))
+    project = tmp_path / "p"
+    assert run_cli("-q", "init", project, "--data", data).exit_code == 0
+    config = tomllib.loads((project / "activelearn.toml").read_text())
+    assert config["data"]["month_first_columns"] == ["when"]
+    assert run_cli("-q", "-C", project, "train").exit_code == 0
+    dates = _fitted_dates(project, "when")
+    assert dates.day_first_ is False
+    assert not np.isnan(DatetimeFeatures("when", day_first=False).fit(pd.Series(days)).transform(
+        pd.Series(["03/25/2024"]))).any()

@@ -30,7 +30,7 @@ ENGINES = ("local", "dask")
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
     "project": ("seed",),
-    "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values"),
+    "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values", "month_first_columns"),
     "columns": (),  # any column name
     "model": ("name",),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler"),
@@ -50,6 +50,9 @@ class Config:
     generated_ids: bool = False
     source: str = ""
     skip_values: tuple[str, ...] = DEFAULT_SKIP_VALUES
+    # datetime columns written month first (03/05/2024 is 5 March), as init read them; None in a
+    # file from before the key: the order is then decided from the rows a model is fitted on
+    month_first_columns: tuple[str, ...] | None = None
     model: str = "logistic"
     strategy: str = DEFAULT_STRATEGY
     batch_size: int = 20
@@ -123,6 +126,11 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         generated_ids=_typed(data.get("generated_ids", False), bool, where, "[data] generated_ids"),
         source=_typed(data.get("source", ""), str, where, "[data] source"),
         skip_values=tuple(_typed_list(data.get("skip_values", list(DEFAULT_SKIP_VALUES)), where, "[data] skip_values")),
+        month_first_columns=(
+            tuple(_typed_list(data["month_first_columns"], where, "[data] month_first_columns"))
+            if "month_first_columns" in data
+            else None
+        ),
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
         strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
         batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
@@ -267,6 +275,7 @@ generated_ids = {str(config.generated_ids).lower()}
 label_column = {_toml_str(config.label_column)}
 classes = {_toml_list(config.classes)}
 skip_values = {_toml_list(config.skip_values)}   # answers meaning "cannot decide": recorded, never trained on
+month_first_columns = {_toml_list(config.month_first_columns or ())}   # datetime columns written month first: 03/05/2024 is 5 March
 
 [columns]
 # The role of each column: numeric, categorical, text, embedding (a list of numbers), datetime or ignore.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -87,18 +88,19 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
     the day of the month, a weekend flag, and a missing-value indicator.
 
     `fit` decides the parts (only those that vary in the rows it sees: the time of day only when
-    the times do) and how 05/03/2024 reads; a missing or unreadable cell gets the fitted median
+    the times do) and, unless `day_first` says, how 05/03/2024 reads; a missing or unreadable cell gets the fitted median
     (0 for the circle parts, its centre), and the indicator when cells were missing at fit.
     """
 
-    def __init__(self, column: str = ""):
+    def __init__(self, column: str = "", day_first: bool | None = None):
         self.column = column
+        self.day_first = day_first  # how 05/03/2024 reads; None: decided by fit from its rows
 
     def fit(self, X, y=None):
         from .datetimes import day_first, parse_datetimes
 
         values = _one_column(X)
-        self.day_first_ = day_first(values)
+        self.day_first_ = day_first(values) if self.day_first is None else self.day_first
         stamps = parse_datetimes(values, self.day_first_)
         if stamps.notna().sum() == 0:
             raise ConfigError(
@@ -186,7 +188,8 @@ def explained_fit_errors(columns: dict[str, str], rows: int):
 
 
 def build_features(
-    columns: dict[str, str], *, dense: bool = False, scaling: str = "standard"
+    columns: dict[str, str], *, dense: bool = False, scaling: str = "standard",
+    month_first: Collection[str] | None = None,
 ) -> Pipeline:
     """The feature pipeline for the used columns.
 
@@ -194,6 +197,8 @@ def build_features(
     unseen values; text -> TF-IDF of word uni- and bigrams with sublinear tf; datetime -> its
     parts (`DatetimeFeatures`) + scale; embedding -> dense.
     `dense` caps the text vocabulary so a model that needs a dense matrix can take it.
+    `month_first` names the datetime columns whose dates put the month first, as init read them
+    (None: each column's order is decided from the rows it is fitted on).
     """
     scaler = (lambda: MinMaxScaler(clip=True)) if scaling == "minmax" else StandardScaler
     parts = []
@@ -213,7 +218,8 @@ def build_features(
         )
         parts.append((f"text:{name}", vectorizer, name))
     for name in (n for n, r in columns.items() if r == "datetime"):
-        parts.append((f"datetime:{name}", make_pipeline(DatetimeFeatures(name), scaler()), [name]))
+        day_first = None if month_first is None else name not in month_first
+        parts.append((f"datetime:{name}", make_pipeline(DatetimeFeatures(name, day_first), scaler()), [name]))
     for name in (n for n, r in columns.items() if r == "embedding"):
         steps = [VectorStacker(name)] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
         parts.append((f"embedding:{name}", make_pipeline(*steps), [name]))

@@ -69,12 +69,13 @@ def _smallest_class(labels: np.ndarray) -> int:
     return int(np.unique(labels, return_counts=True)[1].min())
 
 
-def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray):
-    """features + the preset's estimator, ready to fit on raw pool rows."""
+def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray, month_first=None):
+    """features + the preset's estimator, ready to fit on raw pool rows (`month_first`: see
+    features.build_features)."""
     from sklearn.pipeline import Pipeline
 
     preset = PRESETS[model]
-    features = build_features(columns, dense=preset.dense, scaling=preset.scaling)
+    features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first)
     return Pipeline([("features", features), ("model", preset.estimator(seed, labels))])
 
 
@@ -87,7 +88,8 @@ class FitResult:
 
 
 def fit_model(
-    model: str, columns: dict[str, str], seed: int, X, y: np.ndarray, *, cross_validate: bool = True
+    model: str, columns: dict[str, str], seed: int, X, y: np.ndarray, *, cross_validate: bool = True,
+    month_first=None,
 ) -> FitResult:
     """Fit the preset on every row of X and, unless told not to, estimate its quality by
     stratified cross-validation."""
@@ -102,17 +104,17 @@ def fit_model(
         )
     if cross_validate:
         phase("cross-validating")
-    cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y) if cross_validate else (None, 0)
+    cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y, month_first) if cross_validate else (None, 0)
     phase("fitting")
     started = time.perf_counter()
-    pipeline = build_pipeline(model, columns, seed, y)
+    pipeline = build_pipeline(model, columns, seed, y, month_first)
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
     return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
 
 
-def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict | None, int]:
+def cross_validated_metrics(model, columns, seed, X, y, month_first=None) -> tuple[dict | None, int]:
     """Accuracy, balanced accuracy and macro-F1, means over stratified folds, and precision and
     recall per class (`per_class`) from the out-of-fold predictions of the same folds pooled
     (`per_class_pooled`): a mean over folds would count a fold that never predicts a class as
@@ -131,7 +133,7 @@ def cross_validated_metrics(model, columns, seed, X, y) -> tuple[dict | None, in
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scores = cross_validate(
-                build_pipeline(model, columns, seed, y),
+                build_pipeline(model, columns, seed, y, month_first),
                 X,
                 y,
                 cv=splitter,

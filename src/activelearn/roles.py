@@ -32,6 +32,7 @@ class ColumnRole:
     role: str
     note: str
     integer: bool = False  # whole numbers, kept as int64 in the pool (not float64, which loses digits)
+    month_first: bool = False  # datetime: 03/05/2024 is 5 March
 
 
 def is_null(value) -> bool:
@@ -119,7 +120,7 @@ def datetime_role(name: str, present: pd.Series, rows: int) -> ColumnRole | None
     if not read.all():
         unread = present[~read]
         notes.append(f"{_not_kind(len(unread), 'date')} (e.g. {as_text(unread.iloc[0])!r}), taken as missing")
-    return ColumnRole(name, "datetime", ", ".join(notes))
+    return ColumnRole(name, "datetime", ", ".join(notes), month_first=not dayfirst)
 
 
 def role_option(role: str) -> str:
@@ -148,16 +149,19 @@ def forced_role(series: pd.Series, role: str, where: str) -> ColumnRole:
     if role not in ("numeric", "datetime"):
         return ColumnRole(name, role, option)
     present = series[~missing_mask(series)]
+    month_first = False
     if role == "numeric":
         read = (present if _is_numeric(present) else pd.to_numeric(present, errors="coerce")).notna().to_numpy()
         kind = "number"
     else:
         from .datetimes import day_first, parse_datetimes
 
-        read = parse_datetimes(present, day_first(present)).notna().to_numpy()
+        dayfirst = day_first(present)
+        month_first = not dayfirst
+        read = parse_datetimes(present, dayfirst).notna().to_numpy()
         kind = "date"
     if read.all():
-        return ColumnRole(name, role, option)
+        return ColumnRole(name, role, option, month_first=month_first)
     unread = present[~read]
     row, value = unread.index[0], as_text(unread.iloc[0])
     if len(unread) > MAX_UNREADABLE_SHARE * len(present):
@@ -165,7 +169,8 @@ def forced_role(series: pd.Series, role: str, where: str) -> ColumnRole:
             f"{where} row {row + 2}: column {name!r} holds {value!r}, and {len(unread)} of its {len(present)} filled "
             f"cells are not {kind}s; leave it out of {option}"
         )
-    return ColumnRole(name, role, f"{option}; {_not_kind(len(unread), kind)} (e.g. {value!r}), taken as missing")
+    return ColumnRole(name, role, f"{option}; {_not_kind(len(unread), kind)} (e.g. {value!r}), taken as missing",
+                      month_first=month_first)
 
 
 def _not_kind(count: int, kind: str) -> str:

@@ -22,6 +22,8 @@ def training_key(config, digest: str) -> str:
     shape the model. Equal keys mean retraining would give the same model; a model whose key
     differs is stale."""
     spec = {"labels": digest, "model": config.model, "columns": config.columns, "seed": config.seed}
+    if config.month_first_columns:  # only when some column reads month first: older keys stay equal
+        spec["month_first"] = sorted(config.month_first_columns)
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 

@@ -121,6 +121,7 @@ def _config(scan, data, model, strategy, batch_size, seed) -> Config:
         batch_size=batch_size,
         seed=seed,
         column_notes={r.name: r.note for r in roles if r.note},
+        month_first_columns=tuple(r.name for r in roles if r.role == "datetime" and r.month_first),
     )
 
 

@@ -99,6 +99,7 @@ def simulate(
     )
     frame, labels = _labeled_rows(dataset, data, warnings)
     columns = {r.name: r.role for r in dataset.roles}
+    month_first = tuple(r.name for r in dataset.roles if r.role == "datetime" and r.month_first)
     runs = _runs(labels, repeats, test_size, initial, seed)
     train_rows = len(runs[0].train)
     wanted = budget or initial + 30 * batch_size
@@ -107,7 +108,7 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    args = (frame, labels, dataset.id_column, columns, model, batch_size, budget)
+    args = (frame, labels, dataset.id_column, columns, month_first, model, batch_size, budget)
     results = _parallel(tasks, args, jobs)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
@@ -223,15 +224,16 @@ def _parallel(tasks, args, jobs: int) -> dict:
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
-def _task(run: _Run, strategy: str, frame, labels, id_column, columns, model, batch_size, budget):
+def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget):
     key = (run.seed, strategy)
     if strategy == "full-pool":
-        fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False)
+        fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False,
+                           month_first=month_first)
         return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
-    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, model, batch_size, budget)
+    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget)
 
 
-def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, model, batch_size, budget) -> list[dict]:
+def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget) -> list[dict]:
     """Label batch after batch as `query` would choose them, scoring the model after each."""
     used = [n for n, r in columns.items() if r != "ignore"]
     position_of = pd.Series(np.arange(len(frame)), index=frame[id_column].to_numpy())
@@ -240,7 +242,8 @@ def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, mode
     in_train[run.train] = True
     points, number = [], 0
     while True:
-        fitted = fit_model(model, columns, run.seed, frame.iloc[labeled], labels[labeled], cross_validate=False)
+        fitted = fit_model(model, columns, run.seed, frame.iloc[labeled], labels[labeled], cross_validate=False,
+                           month_first=month_first)
         scores = _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
         points.append({"strategy": strategy, "seed": run.seed, "labels": len(labeled), **scores})
         if len(labeled) >= budget:

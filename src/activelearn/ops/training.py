@@ -65,7 +65,8 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         try:
-            fitted = fit_model(config.model, config.columns, config.seed, rows, labels)
+            fitted = fit_model(config.model, config.columns, config.seed, rows, labels,
+                               month_first=config.month_first_columns)
         except NotEnoughLabelsError as exc:
             if not len(eval_ids):
                 raise
