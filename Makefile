@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 AL     := $(BIN)/activelearn
 DEMO   := demo/penguins
 
-.PHONY: demo test clean
+.PHONY: demo test test-full clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +40,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# the suite with the full-size forms of the system tests (marked slow) as well; by hand, ~+5 min
+test-full: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .hypothesis
