@@ -158,7 +158,7 @@ def _lock_file(paths: ProjectPaths, deadline: float, wait: float) -> Iterator[No
     except OSError as exc:  # a read-only folder or file system
         cause = (exc.strerror or str(exc)).lower()
         raise ProjectReadOnlyError(
-            f"{paths.root}: cannot create the lock file {LOCK_NAME} ({cause}); commands that change "
+            f"{paths.root}: cannot write the lock file {LOCK_NAME} ({cause}); commands that change "
             f"the project need its folder writable: chmod -R u+w {paths.root}, or work on a copy"
         ) from None
     try:

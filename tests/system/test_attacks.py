@@ -154,6 +154,55 @@ def test_revert_refuses_to_write_over_a_state_that_changed_since_it_read_it(trai
     assert snapshot(trained_project) == before["files"]
 
 
+@pytest.fixture
+def read_only_project(trained_project, tmp_path, monkeypatch):
+    """The trained project made read-only (chmod -R a-w). Root may write anyway: then every open
+    for writing below the project fails as the system fails it for anyone else."""
+    import errno
+    import stat
+
+    (tmp_path / "a.csv").write_text("id,species\nr000300,Gentoo\n")
+    everything = [trained_project, *trained_project.rglob("*")]
+    for path in everything:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    if os.geteuid() == 0:
+        real_open, inside = os.open, trained_project.resolve()
+
+        def open_as_not_root(path, flags, *args, **kwargs):
+            target = Path(os.fsdecode(path)).resolve()
+            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and (target == inside or inside in target.parents):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return real_open(path, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", open_as_not_root)
+    yield trained_project
+    monkeypatch.undo()
+    for path in everything:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+MUTATING = [["import-labels", "../a.csv"], ["query", "-n", "2"], ["train", "--force"], ["verify", "--repair"],
+            ["config", "set", "query.batch_size", "7"], ["import-labels", "--revert", "1", "--wait", "5"]]
+
+
+def test_a_read_only_project_refuses_every_change_in_one_line_and_still_reads(read_only_project, tmp_path):
+    before = snapshot(read_only_project)
+    refusal = (f"error: {read_only_project}: cannot write the lock file .activelearn.lock (permission denied); "
+               f"commands that change the project need its folder writable: chmod -R u+w {read_only_project}, "
+               "or work on a copy\n")
+    for command in MUTATING:
+        result = run_cli("-C", read_only_project, *command)
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", refusal), command
+    status = run_cli("-C", read_only_project, "status", "--json")
+    assert (status.exit_code, status.stderr) == (0, "") and json.loads(status.stdout)["labeled"] == 6
+    verified = run_cli("-C", read_only_project, "verify")
+    assert (verified.exit_code, verified.stderr) == (0, "") and verified.stdout.startswith("ok: checked")
+    predicted = run_cli("-C", read_only_project, "predict", "--out", tmp_path / "predictions.csv")
+    assert (predicted.exit_code, predicted.stderr) == (0, "344 rows of the pool predicted by model 1\n")
+    assert len((tmp_path / "predictions.csv").read_text(encoding="utf-8-sig").splitlines()) == 345  # header, each row
+    assert snapshot(read_only_project) == before
+
+
 # === 2. model files that would run code ========================================================
 
 
