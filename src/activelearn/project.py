@@ -93,7 +93,8 @@ def project_lock(paths: ProjectPaths, wait: float = 0.0) -> Iterator[list[Path]]
             held.callback(os.close, folder)  # closing the descriptor releases the flock
         held.enter_context(_lock_file(paths, deadline, wait))
         message = f"{paths.root}: another command changed the project; nothing was written"
-        held.enter_context(unchanged(Unchanged.of([paths.state, paths.label_log], _same_folder(paths, folder), message)))
+        found = Unchanged.of([paths.state, paths.label_log], _same_folder(paths, folder), message)
+        held.enter_context(unchanged(found))
         yield remove_stray_temp_files(paths.root)
 
 
