@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from activelearn.labels import read_label_log
+from activelearn.labels import read_label_log, write_label_log
 
 from ..conftest import SAMPLE, run_cli, snapshot  # noqa: F401  (the sections below use them)
 
@@ -153,6 +153,31 @@ def test_revert_refuses_to_write_over_a_state_that_changed_since_it_read_it(trai
     assert result.stderr == f"error: {trained_project}: another command changed the project; nothing was written\n"
     assert snapshot(trained_project) == before["files"]
 
+
+def test_train_refuses_to_name_a_model_fitted_on_a_label_log_that_changed_meanwhile(trained_project, tmp_path, monkeypatch):
+    from activelearn.ops import training
+
+    _answers(tmp_path / "a.csv", range(300, 303), "Gentoo", "alice")
+    assert run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv").exit_code == 0
+    log = trained_project / "data" / "labels.parquet"
+    backup = tmp_path / "labels-before-the-import.parquet"  # the log as a backup from before would hold it
+    answers = read_label_log(log)
+    write_label_log(backup, answers[answers["annotator"] != "alice"])
+    original = training.save_state
+
+    def restored_meanwhile(path, state):
+        os.replace(backup, log)
+        before["files"] = snapshot(trained_project)
+        before["files"].pop("models/model-0002.joblib")  # written, before state.json: taken back
+        original(path, state)
+
+    before = {}
+    monkeypatch.setattr(training, "save_state", restored_meanwhile)
+    result = run_cli("-C", trained_project, "train")
+    assert (result.exit_code, result.stdout) == (75, "")
+    assert result.stderr == f"error: {trained_project}: another command changed the project; nothing was written\n"
+    assert snapshot(trained_project) == before["files"]
+    assert sorted(p.name for p in (trained_project / "models").iterdir()) == ["model-0001.joblib"]
 
 @pytest.fixture
 def read_only_project(trained_project, tmp_path, monkeypatch):
