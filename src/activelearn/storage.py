@@ -81,7 +81,7 @@ class Unchanged:
             return
         for path, digest in reversed(self.created):  # "nothing was written" holds: remove what we added
             if _digest(path) == digest:
-                path.unlink()
+                path.unlink(missing_ok=True)
         raise ConflictError(self.message)
 
     def wrote(self, path: Path, digest: str, existed: bool) -> None:
