@@ -24,6 +24,10 @@ class ProjectNotFoundError(ActivelearnError):
     """No activelearn.toml in the directory or any parent."""
 
 
+class ProjectReadOnlyError(ActivelearnError):
+    """A command that changes the project cannot write in its folder (read-only, or not the owner's)."""
+
+
 class ConfigError(ActivelearnError):
     """activelearn.toml does not parse or names something that does not exist."""
 
@@ -46,5 +50,12 @@ class NothingToDoError(ActivelearnError):
 
 class LockHeldError(ActivelearnError):
     """Another activelearn command holds the project lock. Exit 75 (EX_TEMPFAIL): try again later."""
+
+    exit_code = 75
+
+
+class ConflictError(ActivelearnError):
+    """Another command changed the project while this one ran, so this one wrote nothing (it
+    would have written over that change). Exit 75 (EX_TEMPFAIL), as for a held lock: run it again."""
 
     exit_code = 75

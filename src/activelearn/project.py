@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .errors import LockHeldError, ProjectNotFoundError
+from .errors import LockHeldError, ProjectNotFoundError, ProjectReadOnlyError
 
 CONFIG_NAME = "activelearn.toml"
 LOCK_NAME = ".activelearn.lock"
@@ -73,20 +75,95 @@ def find_root(start: Path) -> Path:
 @contextlib.contextmanager
 def project_lock(paths: ProjectPaths, wait: float = 0.0) -> Iterator[list[Path]]:
     """Hold the project lock; raise LockHeldError if another command keeps it past `wait` seconds.
-    Yields the stray temporary files it removed on taking the lock (for `verify --repair`)."""
+    Yields the stray temporary files it removed on taking the lock (for `verify --repair`).
+
+    The lock is an flock on the project folder itself, which deleting or replacing a file cannot
+    take away, and the lock file, which Windows (no flock on folders; an open file cannot be
+    deleted there) and older activelearn versions use. While it is held, every atomic write
+    first checks that state.json and the label log are as the lock found them (compare-and-swap),
+    so that a command that got in anyway makes this one refuse instead of writing over its change.
+    Read the state under the lock: that is what the writes are compared with.
+    """
+    from .storage import Unchanged, unchanged
+
+    deadline = time.monotonic() + max(wait, 0.0)
+    with contextlib.ExitStack() as held:
+        folder = _lock_folder(paths, deadline, wait)
+        if folder is not None:
+            held.callback(os.close, folder)  # closing the descriptor releases the flock
+        held.enter_context(_lock_file(paths, deadline, wait))
+        message = f"{paths.root}: another command changed the project; nothing was written"
+        found = Unchanged.of([paths.state, paths.label_log], _same_folder(paths, folder), message)
+        held.enter_context(unchanged(found))
+        yield remove_stray_temp_files(paths.root)
+
+
+def _lock_held(paths: ProjectPaths, wait: float) -> LockHeldError:
+    hint = "try again later" if wait <= 0 else f"waited {wait:g}s; try again later"
+    return LockHeldError(
+        f"{paths.root}: another activelearn command holds the project lock ({hint}, or pass --wait SECONDS)"
+    )
+
+
+def _lock_folder(paths: ProjectPaths, deadline: float, wait: float) -> int | None:
+    """A descriptor of the project folder holding an exclusive flock on it, or None where folders
+    cannot be locked (Windows; a network file system without flock): the lock file and the
+    compare-and-swap then guard the project alone."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        folder = os.open(paths.root, os.O_RDONLY)
+    except OSError:
+        return None
+    while True:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return folder
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(folder)
+                raise _lock_held(paths, wait) from None
+            time.sleep(0.05)
+        except OSError:
+            os.close(folder)
+            return None
+
+
+def _same_folder(paths: ProjectPaths, folder: int | None) -> Callable[[], bool]:
+    """Whether the folder locked is still the one at the project's path (not moved away and replaced)."""
+    if folder is None:
+        return lambda: True
+    locked = os.fstat(folder)
+    identity = lambda status: (status.st_dev, status.st_ino)  # noqa: E731
+
+    def same() -> bool:
+        try:
+            return identity(os.stat(paths.root)) == identity(locked)
+        except OSError:
+            return False
+
+    return same
+
+
+@contextlib.contextmanager
+def _lock_file(paths: ProjectPaths, deadline: float, wait: float) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
-    lock = FileLock(paths.lock, timeout=max(wait, 0.0))
+    lock = FileLock(paths.lock, timeout=max(deadline - time.monotonic(), 0.0))
     try:
         lock.acquire()
     except Timeout:
-        hint = "try again later" if wait <= 0 else f"waited {wait:g}s; try again later"
-        raise LockHeldError(
-            f"{paths.root}: another activelearn command holds the project lock ({hint}, "
-            "or pass --wait SECONDS)"
+        raise _lock_held(paths, wait) from None
+    except OSError as exc:  # a read-only folder or file system
+        cause = (exc.strerror or str(exc)).lower()
+        raise ProjectReadOnlyError(
+            f"{paths.root}: cannot write the lock file {LOCK_NAME} ({cause}); commands that change "
+            f"the project need its folder writable: chmod -R u+w {paths.root}, or work on a copy"
         ) from None
     try:
-        yield remove_stray_temp_files(paths.root)
+        yield
     finally:
         lock.release()
 

@@ -9,11 +9,12 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import ConflictError, InputError
 
 TEMP_MARK = ".tmp-"
 # OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
@@ -30,6 +31,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     moment leaves either the old file or the new one. On failure the temp file is removed.
     """
     path = Path(path)
+    for guard in _guards:  # before anything is written
+        guard.check()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
@@ -41,8 +44,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.chmod(tmp, _mode_for(path))
         yield tmp
         fsync(tmp)
+        digest, existed = (sha256_file(tmp) if _guards else ""), path.exists()
+        for guard in _guards:  # again, right before the file is replaced
+            guard.check()
         os.replace(tmp, path)
         written.append(path)
+        for guard in _guards:
+            guard.wrote(path, digest, existed)
     except OSError as exc:  # disk full, read-only, quota: the previous file is untouched
         tmp.unlink(missing_ok=True)
         raise _write_error(path, exc) from None
@@ -50,6 +58,61 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
         raise
     fsync(path.parent)
+
+
+@dataclass
+class Unchanged:
+    """Files as a command found them on taking the project lock: each atomic write while it runs
+    first checks that none changed since, so a command that got in anyway (through a lock that
+    could not be taken, or by hand) makes this one refuse, rather than write over its change."""
+
+    found: dict[Path, str | None]  # resolved path -> SHA-256 of its bytes (None: no such file)
+    still_held: Callable[[], bool]  # whether the lock is still the project's
+    message: str
+    created: list[tuple[Path, str]] = field(default_factory=list)  # files this command added, as written
+
+    @classmethod
+    def of(cls, paths: list[Path], still_held: Callable[[], bool], message: str) -> Unchanged:
+        return cls({Path(p).resolve(): _digest(Path(p)) for p in paths}, still_held, message)
+
+    def check(self) -> None:
+        """Raise ConflictError, after taking back the files this command added, if a file changed."""
+        if self.still_held() and all(_digest(p) == d for p, d in self.found.items()):
+            return
+        for path, digest in reversed(self.created):  # "nothing was written" holds: remove what we added
+            if _digest(path) == digest:
+                path.unlink(missing_ok=True)
+        raise ConflictError(self.message)
+
+    def wrote(self, path: Path, digest: str, existed: bool) -> None:
+        """This command's own write: the new bytes of a watched file are the ones to compare with."""
+        resolved = path.resolve()
+        if resolved in self.found:
+            self.found[resolved] = digest
+        elif not existed:
+            self.created.append((path, digest))
+
+
+_guards: list[Unchanged] = []  # of the lock this process holds (project.project_lock)
+
+
+@contextlib.contextmanager
+def unchanged(guard: Unchanged) -> Iterator[Unchanged]:
+    """Check `guard` before and during every atomic write inside the block."""
+    _guards.append(guard)
+    try:
+        yield guard
+    finally:
+        _guards.remove(guard)
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return sha256_file(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # unreadable: the same answer each time, unless that changes
+        return f"unreadable: {exc.strerror}"
 
 
 def _write_error(path: Path, exc: OSError) -> InputError:
