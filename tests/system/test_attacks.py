@@ -4,7 +4,14 @@ kind of attack; the race and kill tests beside these live in tests/test_crash.py
 
 from __future__ import annotations
 
-from ..conftest import SAMPLE, run_cli  # noqa: F401  (the sections below use them)
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ..conftest import SAMPLE, run_cli, snapshot  # noqa: F401  (the sections below use them)
 
 
 # === 1. the project lock and compare-and-swap on state.json ====================================
@@ -33,6 +40,76 @@ from ..conftest import SAMPLE, run_cli  # noqa: F401  (the sections below use th
 
 
 # === medium: inbox symlinks, fake annotators, control characters at init, colliding ids, scheduler
+
+# --- control characters in names: init writes a valid activelearn.toml that reads them back ---
+
+# DEL, C0 controls, U+2028 (line separator), a non-breaking and a zero-width space, a quote, a
+# backslash and a TOML comment sign, each inside a column or class name
+HOSTILE_NAMES = ["size\x7fcm", "bill\x00len", "fl\x01ip\x1fper", "isl\u2028and", "no\u00a0te", "zero\u200bwidth",
+                 'quo"te\\back#not a comment']
+
+
+def _hostile_names_data(path: Path) -> None:
+    import csv
+
+    rows = [[*HOSTILE_NAMES, "label"]]
+    for i in range(12):
+        rows.append([str(i + j) for j in range(len(HOSTILE_NAMES))] + [["ca\x7ft", "do\u2028g", "b\x1bird"][i % 3] if i < 9 else ""])
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
+def test_control_characters_in_names_give_a_config_that_reads_back(tmp_path, cli):
+    import tomllib
+
+    from activelearn.config import load_config
+
+    data = tmp_path / "hostile.csv"
+    _hostile_names_data(data)
+    result = cli("-q", "init", tmp_path / "p", "--data", data, "--numeric-columns", ",".join(HOSTILE_NAMES[:3]))
+    assert (result.exit_code, result.stderr) == (0, "")
+    text = (tmp_path / "p" / "activelearn.toml").read_text(encoding="utf-8")
+    assert "\x7f" not in text and "\x00" not in text and "\u2028" not in text  # written as \u007F ...
+    assert "size\\u007Fcm" in text
+    parsed = tomllib.loads(text)
+    assert list(parsed["columns"]) == HOSTILE_NAMES
+    assert parsed["data"]["classes"] == ["b\x1bird", "ca\x7ft", "do\u2028g"]
+    config = load_config(tmp_path / "p" / "activelearn.toml")
+    assert list(config.columns) == HOSTILE_NAMES and config.classes == ("b\x1bird", "ca\x7ft", "do\u2028g")
+    listing = cli("-C", tmp_path / "p", "config", "list", "--json")
+    assert listing.exit_code == 0, listing.stderr
+    keys = {entry["key"] for entry in json.loads(listing.stdout)["entries"]}
+    assert {f"columns.{name}" for name in HOSTILE_NAMES} <= keys
+    trained = cli("-q", "-C", tmp_path / "p", "train")
+    assert (trained.exit_code, trained.stderr) == (0, "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique=True),
+       classes=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique_by=str.casefold))
+def test_any_names_round_trip_through_activelearn_toml(names, classes):
+    import tomllib
+
+    from activelearn.config import Config, config_from_dict, render_config
+
+    config = Config(id_column=names[0], label_column=classes[0], classes=tuple(classes),
+                    columns={n: "numeric" for n in names}, source=names[-1],
+                    column_notes={n: f"note about {n}" for n in names})
+    read = config_from_dict(tomllib.loads(render_config(config, created="now")))
+    assert (read.id_column, read.label_column, read.classes, read.columns, read.source) == (
+        config.id_column, config.label_column, config.classes, config.columns, config.source)
+
+
+def test_a_lone_surrogate_in_a_name_is_refused_in_one_line():
+    from activelearn.config import Config, render_config
+    from activelearn.errors import ConfigError
+
+    config = Config(id_column="id", label_column="label", classes=("a", "b"), columns={"x\ud800y": "numeric"})
+    with pytest.raises(ConfigError) as caught:
+        render_config(config, created="now")
+    assert caught.value.message == (
+        r"'x\ud800y': '\ud800' is half of a UTF-16 surrogate pair, which activelearn.toml cannot hold; rename it"
+    )
 
 
 
