@@ -114,4 +114,42 @@ def test_a_lone_surrogate_in_a_name_is_refused_in_one_line():
 
 
 
+# --- ids that differ only by the formula guard's apostrophe ---------------------------------------
+
+
+@pytest.mark.parametrize("first, second", [("=1+1", "'=1+1"), ("-5", "'-5"), ("'@x", "''@x"), ("007", "'007")])
+def test_ids_differing_only_by_a_guard_apostrophe_are_refused_at_init(tmp_path, cli, first, second):
+    import csv
+
+    data = tmp_path / "ids.csv"
+    with open(data, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["key", "size", "label"], ["a1", "1", "x"], [first, "2", "y"], ["a3", "3", ""],
+                                 [second, "4", ""], ["a5", "5", "x"]])
+    result = cli("init", tmp_path / "p", "--data", data, "--id-column", "key")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {data} row 5: id {second!r} and the id {first!r} of row 3 differ only by an apostrophe, which a "
+        "spreadsheet or the formula guard adds or takes off, so their answers could not be told apart; make the "
+        "ids differ otherwise (or leave out --id-column to generate ids)\n"
+    )
+    assert not (tmp_path / "p").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ids.csv"]
+
+
+def test_an_id_that_starts_with_an_apostrophe_alone_is_fine(tmp_path, cli):
+    data = tmp_path / "ids.csv"
+    data.write_text("key,size,label\n'=1+1,1,x\nb,2,y\n'c,3,\n")
+    result = cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key")
+    assert (result.exit_code, result.stderr) == (0, "")
+    answers = tmp_path / "answers.csv"
+    answers.write_text("key,label\n'=1+1,y\n'c,x\nb,x\n")  # "'=1+1" is the pool's id, not a guarded "=1+1"
+    result = cli("-C", tmp_path / "p", "import-labels", answers, "--json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    from activelearn.labels import read_label_log
+
+    log = read_label_log(tmp_path / "p" / "data" / "labels.parquet")
+    assert sorted(zip(log["id"], log["answer"], log["annotator"])) == [
+        ("'=1+1", "x", "init"), ("'=1+1", "y", "anonymous"), ("'c", "x", "anonymous"), ("b", "x", "anonymous"),
+        ("b", "y", "init")]
+
+
 # === hostile corpus: tests/fixtures/hostile/ ===================================================

@@ -398,11 +398,20 @@ class _FileReading:
 
     def _blank_id(self, record) -> str:
         """The id of a row left blank, as the pool knows it if a spreadsheet mangled it."""
-        raw = unguarded(str(record.get(self.id_column, "") or "").strip())
+        raw = self._id_cell(record)
         if not raw or raw in self.own_ids:
             return raw
         id_, _ = self._known_id(raw, None, [])
         return id_ or raw
+
+    def _id_cell(self, record) -> str:
+        """The id cell with the formula guard's apostrophe taken off, unless the pool's id has that
+        apostrophe itself ("'=1+1"; init refuses a pool holding both "=1+1" and "'=1+1")."""
+        written = str(record.get(self.id_column, "") or "").strip()
+        read = unguarded(written)
+        if read != written and read not in self.own_ids and read not in self.pool_ids and written in self.pool_ids:
+            return written
+        return read
 
     def _leave_out(self, problems: list[str]) -> None:
         """--partial: each bad row a warning (up to LISTED_PROBLEMS for a file)."""
@@ -480,7 +489,7 @@ class _FileReading:
         """(id, answer, kind, decision, repair) for an answered row; None if unanswered; False if bad."""
         config = self.config
         cell = lambda name: unguarded(str(record.get(name, "") or "").strip())  # noqa: E731
-        raw_id, label = cell(self.id_column), cell(self.label_column)
+        raw_id, label = self._id_cell(record), cell(self.label_column)
         decision = cell(DECISION_COLUMN).casefold() or None
         if not raw_id and not label:
             return None
