@@ -152,4 +152,82 @@ def test_an_id_that_starts_with_an_apostrophe_alone_is_fine(tmp_path, cli):
         ("b", "y", "init")]
 
 
+# --- a Dask scheduler address from activelearn.toml alone: only on loopback ------------------------
+
+REMOTE = "tcp://203.0.113.5:8786"  # TEST-NET-3: no host answers there
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """Every address a Dask client is made for; none is reached (there is no network in tests)."""
+    import distributed
+
+    calls: list[str] = []
+
+    class Unreachable:
+        def __init__(self, address, **options):
+            calls.append(address)
+            raise OSError("no network in tests")
+
+    monkeypatch.setattr(distributed, "Client", Unreachable)
+    monkeypatch.delenv("ACTIVELEARN_SCHEDULER", raising=False)
+    return calls
+
+
+def _on_dask(project: Path, scheduler: str) -> None:
+    for key, value in (("query.engine", "dask"), ("query.scheduler", scheduler)):
+        assert run_cli("-q", "-C", project, "config", "set", key, value).exit_code == 0
+
+
+def _commands(project: Path, out: Path) -> dict[str, list]:
+    return {"query": ["-C", project, "query", "-n", "5", "--strategy", "margin"],
+            "predict": ["-C", project, "predict", "--out", out]}
+
+
+@pytest.mark.parametrize("command, address", [("predict", REMOTE), *(("query", a) for a in [
+    REMOTE, "tcp://scheduler:8786", "203.0.113.5:8786", "tcp://127.0.0.1.example.com:8786",
+    "tcp://localhost.example.com:8786", "tcp://[::ffff:203.0.113.5]:8786", "tls://10.0.0.1:8786",
+    "ws://198.51.100.7:8786", "tcp://127.0.0.1@203.0.113.5:8786", "inproc://203.0.113.5/1/1",
+])])
+def test_a_remote_scheduler_from_the_config_alone_is_refused_before_connecting(trained_project, tmp_path, connections,
+                                                                               cli, command, address):
+    _on_dask(trained_project, address)
+    before = snapshot(trained_project)
+    result = cli(*_commands(trained_project, tmp_path / "p.csv")[command])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {trained_project / 'activelearn.toml'}: [query] scheduler = {address!r} is not on this machine, and "
+        "a project file alone may not send work to another host and take its pickled results back; confirm it with "
+        f"--scheduler {address} or ACTIVELEARN_SCHEDULER={address}, or use --engine local\n"
+    )
+    assert connections == []
+    assert snapshot(trained_project) == before and not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["query", "predict"])
+@pytest.mark.parametrize("confirmed_by", ["option", "environment"])
+def test_a_remote_scheduler_confirmed_by_the_command_line_or_the_environment_is_used(
+        trained_project, tmp_path, connections, monkeypatch, cli, command, confirmed_by):
+    _on_dask(trained_project, REMOTE)
+    args = _commands(trained_project, tmp_path / "p.csv")[command]
+    if confirmed_by == "option":
+        args += ["--scheduler", REMOTE]
+    else:
+        monkeypatch.setenv("ACTIVELEARN_SCHEDULER", REMOTE)
+    result = cli(*args)
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: --scheduler {REMOTE}: cannot reach the Dask scheduler (no network in tests)\n")
+    assert connections == [REMOTE]
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "tcp://127.8.9.10:8786", "127.0.0.1:8786",
+                                     "tcp://[::1]:8786", "tcp://localhost:8786", "tls://localhost:8786"])
+def test_a_loopback_scheduler_from_the_config_needs_no_confirmation(trained_project, connections, cli, address):
+    _on_dask(trained_project, address)
+    result = cli("-C", trained_project, "query", "-n", "5", "--strategy", "margin")
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: --scheduler {address}: cannot reach the Dask scheduler (no network in tests)\n")
+    assert connections == [address]
+
+
 # === hostile corpus: tests/fixtures/hostile/ ===================================================
