@@ -230,4 +230,62 @@ def test_a_loopback_scheduler_from_the_config_needs_no_confirmation(trained_proj
     assert connections == [address]
 
 
+# --- one file answering a row under several annotator names, to outvote a person -----------------
+
+
+def _current_label(project: Path, row_id: str) -> str:
+    from activelearn.labels import current_labels, read_label_log
+
+    current = current_labels(read_label_log(project / "data" / "labels.parquet"))
+    return current.set_index("id").loc[row_id, "label"]
+
+
+@pytest.fixture
+def answered_by_alice(trained_project, tmp_path) -> Path:
+    alice = tmp_path / "alice.csv"
+    alice.write_text("id,species\nr000300,Adelie\n")
+    assert run_cli("-q", "-C", trained_project, "import-labels", alice, "--annotator", "alice").exit_code == 0
+    return trained_project
+
+
+@pytest.mark.parametrize("names", [("mallory", "mallory2", "mallory3"), ("Alice ", "alice", "ALICE"),
+                                   ("", "mallory", "eve")])
+def test_one_file_cannot_answer_a_row_under_several_names(answered_by_alice, tmp_path, cli, names):
+    fake = tmp_path / "votes.csv"
+    fake.write_text("id,species,annotator\n" + "".join(f"r000300,Gentoo,{name}\n" for name in names))
+    before = snapshot(answered_by_alice)
+    result = cli("-C", answered_by_alice, "import-labels", fake, "--annotator", "bob")
+    first, second = (name.strip() or "bob" for name in names[:2])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {fake} row 3: id 'r000300' is answered again under annotator {second!r} (row 2: {first!r}); "
+        "one file gives one answer per row, so that it cannot outvote the people who answered the row: put each "
+        "person's answers in a file of their own (and 1 more problem: -v lists them)\n"
+    )
+    assert snapshot(answered_by_alice) == before
+    assert _current_label(answered_by_alice, "r000300") == "Adelie"
+
+
+def test_partial_leaves_out_every_answer_of_a_row_answered_under_several_names(answered_by_alice, tmp_path, cli):
+    fake = tmp_path / "votes.csv"
+    fake.write_text("id,species,annotator\nr000300,Gentoo,m1\nr000301,Chinstrap,m1\nr000300,Gentoo,m2\n")
+    result = cli("-C", answered_by_alice, "import-labels", fake, "--partial")
+    assert (result.exit_code, result.stdout) == (0, "imported 1 label from 1 file (import-0003); 2 bad rows left out (--partial)\n")
+    assert result.stderr == (
+        f"warning: left out {fake} row 4: id 'r000300' is answered again under annotator 'm2' (row 2: 'm1'); "
+        "one file gives one answer per row, so that it cannot outvote the people who answered the row: put each "
+        "person's answers in a file of their own (every answer to it left out)\n"
+    )
+    assert _current_label(answered_by_alice, "r000300") == "Adelie"
+    assert _current_label(answered_by_alice, "r000301") == "Chinstrap"
+
+
+def test_answers_of_two_people_in_files_of_their_own_both_count(answered_by_alice, tmp_path, cli):
+    for name in ("bob", "carol"):
+        own = tmp_path / f"{name}.csv"
+        own.write_text(f"id,species,annotator\nr000300,Gentoo,{name}\n")
+        assert cli("-q", "-C", answered_by_alice, "import-labels", own).exit_code == 0
+    assert _current_label(answered_by_alice, "r000300") == "Gentoo"  # two people against one
+
+
 # === hostile corpus: tests/fixtures/hostile/ ===================================================

@@ -330,6 +330,8 @@ class _FileReading:
         result = FileImport(str(self.path), self.digest, "imported")
         default = self._default_annotator(frame)
         answered, problems, bad_rows, repairs, first_row_of, conflicted = [], [], set(), [], {}, set()
+        first_answer_to: dict[str, tuple[int, str]] = {}  # id -> (row, annotator) of its first answer here
+        several = set()  # ids this file answers under two or more annotator names
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
             answer = self._answer(row, record, has_decisions, problems)
             if answer is None:
@@ -354,10 +356,23 @@ class _FileReading:
                     bad_rows.update((row, earlier_row))
                 continue
             first_row_of[(id_, who)] = (row, (value, kind))
+            earlier_row, earlier_who = first_answer_to.setdefault(id_, (row, who))
+            if earlier_who != who:
+                # one file is one vote per row: names are what the file says, and three names in
+                # one file must not outvote the person who answered the row
+                every = " (every answer to it left out)" if self.context.options.partial else ""
+                problems.append(
+                    f"{self.path} row {row}: id {shown(id_)} is answered again under annotator {shown(who)} (row "
+                    f"{earlier_row}: {shown(earlier_who)}); one file gives one answer per row, so that it cannot "
+                    f"outvote the people who answered the row: put each person's answers in a file of their own{every}"
+                )
+                several.add(id_)
+                bad_rows.update((row, earlier_row))
+                continue
             answered.append((id_, value, kind, who, decision))
         if problems and not self.context.options.partial:
             raise InputError(first_of(problems), problems)
-        answered = [a for a in answered if (a[0], a[3]) not in conflicted]
+        answered = [a for a in answered if (a[0], a[3]) not in conflicted and a[0] not in several]
         self._leave_out(problems)
         result.bad_rows = len(bad_rows)
         if self.evaluation:
