@@ -41,6 +41,100 @@ from ..conftest import SAMPLE, run_cli, snapshot  # noqa: F401  (the sections be
 
 # === medium: inbox symlinks, fake annotators, control characters at init, colliding ids, scheduler
 
+# --- symbolic links in an inbox folder are not followed ------------------------------------------
+
+
+def _secret(tmp_path: Path) -> Path:
+    """A file the person dropping files into the inbox must not read through the tool: its lines
+    look like answers, and its header is what an error about a missing column would quote."""
+    secret = tmp_path / "secret" / "keys.csv"
+    secret.parent.mkdir()
+    secret.write_text("token,species\nSECRET-TOKEN-1,Adelie\nr000300,Gentoo\n")
+    return secret
+
+
+def test_an_inbox_skips_symbolic_links_to_files_and_folders_naming_them(trained_project, tmp_path, cli):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "answers.csv").write_text("id,species\nr000301,Chinstrap\n")
+    secret = _secret(tmp_path)
+    links = {"keys.csv": secret, "passwd.csv": Path("/etc/passwd"), "toml.csv": trained_project / "activelearn.toml",
+             "answers-elsewhere.csv": tmp_path / "secret" / "keys.csv", "folder": secret.parent}
+    for name, target in links.items():
+        (inbox / name).symlink_to(target)
+    result = cli("-C", trained_project, "import-labels", inbox)
+    assert (result.exit_code, result.stdout) == (0, "imported 1 label from 1 file (import-0002)\n")
+    assert result.stderr == "".join(
+        f"warning: {inbox / name}: a symbolic link; an inbox folder does not follow links (name the file "
+        "itself to import it)\n" for name in sorted(links)
+    )
+    from activelearn.labels import read_label_log
+
+    log = read_label_log(trained_project / "data" / "labels.parquet")
+    assert set(log["source"]) == {str(SAMPLE / "penguins.csv"), str(inbox / "answers.csv")}
+    assert "r000300" not in set(log["id"])
+
+
+def test_an_inbox_of_links_only_imports_nothing_and_quotes_nothing(trained_project, tmp_path, cli):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.csv").symlink_to(_secret(tmp_path))
+    (inbox / "b.csv").symlink_to("/etc/passwd")
+    before = snapshot(trained_project)
+    result = cli("-C", trained_project, "import-labels", inbox, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["files"] == []
+    assert "SECRET" not in result.stdout + result.stderr and "root:" not in result.stdout + result.stderr
+    assert snapshot(trained_project) == before
+
+
+def test_a_file_swapped_for_a_link_after_the_folder_was_listed_is_not_read(trained_project, tmp_path, cli,
+                                                                            monkeypatch):
+    from activelearn.ops import importing
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    dropped = inbox / "answers.csv"
+    dropped.write_text("id,species\nr000301,Chinstrap\n")
+    secret, listed = _secret(tmp_path), importing._expand
+
+    def listed_then_swapped(*args):  # the race won: a link replaces the file once the folder was listed
+        files = listed(*args)
+        dropped.unlink()
+        dropped.symlink_to(secret)
+        return files
+
+    monkeypatch.setattr(importing, "_expand", listed_then_swapped)
+    before = snapshot(trained_project)
+    result = cli("-C", trained_project, "import-labels", inbox)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"error: {dropped}: changed since the folder was listed, or is now a link; nothing was "
+                             "imported (import the folder again)\n")
+    assert snapshot(trained_project) == before
+
+
+def test_an_error_about_an_inbox_file_names_the_file_not_a_copy(trained_project, tmp_path, cli):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    bad = inbox / "bad.csv"
+    bad.write_text("ident,species\nr000301,Chinstrap\n")
+    result = cli("-C", trained_project, "import-labels", inbox)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {bad}: no 'id' column (found: ident, species); the file needs the id column "
+        "'id' and the label column 'species'\n"
+    )
+
+
+def test_a_link_named_on_the_command_line_is_followed(trained_project, tmp_path, cli):
+    answers = tmp_path / "elsewhere" / "answers.csv"
+    answers.parent.mkdir()
+    answers.write_text("id,species\nr000301,Chinstrap\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(answers)
+    result = cli("-C", trained_project, "import-labels", link)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "imported 1 label from 1 file (import-0002)\n", "")
+
 # --- control characters in names: init writes a valid activelearn.toml that reads them back ---
 
 # DEL, C0 controls, U+2028 (line separator), a non-breaking and a zero-width space, a quote, a
