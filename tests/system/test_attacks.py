@@ -5,6 +5,7 @@ kind of attack; the race and kill tests beside these live in tests/test_crash.py
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -380,6 +381,30 @@ def test_answers_of_two_people_in_files_of_their_own_both_count(answered_by_alic
         own.write_text(f"id,species,annotator\nr000300,Gentoo,{name}\n")
         assert cli("-q", "-C", answered_by_alice, "import-labels", own).exit_code == 0
     assert _current_label(answered_by_alice, "r000300") == "Gentoo"  # two people against one
+
+
+
+def test_a_remote_scheduler_from_the_config_is_refused_by_a_real_process_in_bounded_time(trained_project, tmp_path):
+    """The same refusal in a whole process, without any stand-in for the client: no connection is
+    tried (one would wait for Dask's 10 s timeout and say "cannot reach")."""
+    import resource
+    import subprocess
+    import sys
+
+    _on_dask(trained_project, REMOTE)
+    before = snapshot(trained_project)
+
+    def bounded():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    env = {k: v for k, v in os.environ.items() if k != "ACTIVELEARN_SCHEDULER"}
+    done = subprocess.run([sys.executable, "-m", "activelearn", "-C", str(trained_project), "query", "-n", "5",
+                           "--strategy", "margin"], capture_output=True, text=True, timeout=30, preexec_fn=bounded,
+                          env=env)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith(f"error: {trained_project / 'activelearn.toml'}: [query] scheduler = '{REMOTE}' is "
+                                  "not on this machine") and done.stderr.count("\n") == 1
+    assert snapshot(trained_project) == before
 
 
 # === hostile corpus: tests/fixtures/hostile/ ===================================================
