@@ -130,12 +130,17 @@ def test_data_columns_named_like_the_tools_own(tmp_path):
     assert set(log["annotator"]) == {"init", "me"}
 
 
-def test_two_annotators_answer_the_same_row_in_one_file(trained_project, tmp_path):
+def test_two_annotators_answering_the_same_row_in_one_file_is_refused(trained_project, tmp_path):
+    # one file is one vote per row (tests/system/test_attacks.py: it must not outvote a person)
     answers = tmp_path / "a.csv"
     answers.write_text("id,species,annotator\nr000015,Adelie,bob\nr000015,Gentoo,alice\nr000016,Adelie,bob\n")
     result = run_cli("-C", trained_project, "import-labels", answers, "--json")
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["labels"] == 3
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"] == (
+        f"{answers} row 3: id 'r000015' is answered again under annotator 'alice' (row 2: 'bob'); one file gives "
+        "one answer per row, so that it cannot outvote the people who answered the row: put each person's answers "
+        "in a file of their own"
+    )
 
 
 def test_status_sees_corrections_as_changes(trained_project, tmp_path):

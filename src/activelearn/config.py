@@ -3,7 +3,6 @@ every command reads it."""
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,9 +227,34 @@ def _positive_int(value, where: str, key: str) -> int:
 # writing (init)
 
 
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_escaped(char: str) -> str:
+    """One character as a TOML basic string holds it: printable ones as they are, the rest (control
+    characters, DEL, U+2028, non-breaking and zero-width spaces ...) as \\uXXXX, which TOML
+    requires of control characters and makes the others visible to whoever edits the file."""
+    if char in _TOML_ESCAPES:
+        return _TOML_ESCAPES[char]
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:  # no \\u escape and no UTF-8 file can hold half a surrogate pair
+        raise ConfigError(f"{char!r} is half of a UTF-16 surrogate pair, which activelearn.toml cannot hold")
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
 def _toml_str(value: str) -> str:
-    # JSON string escapes are a subset of TOML basic-string escapes
-    return json.dumps(value, ensure_ascii=False)
+    """`value` as a TOML basic string that reads back to exactly `value`."""
+    try:
+        return '"' + "".join(map(_toml_escaped, value)) + '"'
+    except ConfigError as exc:
+        raise ConfigError(f"{value!r}: {exc.message}; rename it") from None
+
+
+def _toml_comment(text: str) -> str:
+    """`text` for a TOML comment, which may hold no control character but tab."""
+    return "".join(c if c.isprintable() else _toml_escaped(c) for c in text)
 
 
 def _toml_list(values) -> str:
@@ -254,7 +278,7 @@ def render_config(config: Config, created: str) -> str:
     for name, role in config.columns.items():
         line = f"{_toml_key(name).ljust(width)} = {_toml_str(role)}"
         note = config.column_notes.get(name)
-        column_lines.append(f"{line.ljust(width + 17)} # {note}" if note else line)
+        column_lines.append(f"{line.ljust(width + 17)} # {_toml_comment(note)}" if note else line)
     display = (
         f"display_columns = {_toml_list(config.display_columns)}"
         if config.display_columns is not None

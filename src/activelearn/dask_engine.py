@@ -8,14 +8,69 @@ local engine, so both engines give the same batch. Dask is an optional extra.
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import socket
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ActivelearnError, UsageError
+from .errors import ActivelearnError, ConfigError, UsageError
 from .strategies import UNCERTAINTY, TopK, tie_keys, uncertainty_scores
 
 SUPPORTED = (*UNCERTAINTY, "random")
+SCHEDULER_VARIABLE = "ACTIVELEARN_SCHEDULER"  # the scheduler address, as --scheduler gives it
+HOST_SCHEMES = ("tcp", "tls", "ws", "wss")  # Dask's transports that name a host
+
+
+def scheduler_address(given: str | None, configured: str, config_path: Path) -> str:
+    """The scheduler to send work to: --scheduler, else $ACTIVELEARN_SCHEDULER, else [query]
+    scheduler of activelearn.toml, which alone may only name this machine. Workers unpickle what
+    the client sends and the client unpickles what they return, so a project file (which anyone
+    who can write the folder can edit) must not be able to point the tool at any host."""
+    chosen = given or os.environ.get(SCHEDULER_VARIABLE, "")
+    if chosen or not configured:
+        if not chosen:
+            raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
+        return chosen
+    if not on_loopback(configured):
+        raise ConfigError(
+            f"{config_path}: [query] scheduler = {configured!r} is not on this machine, and a project file alone may "
+            "not send work to another host and take its pickled results back; confirm it with "
+            f"--scheduler {configured} or {SCHEDULER_VARIABLE}={configured}, or use --engine local"
+        )
+    return configured
+
+
+def on_loopback(address: str) -> bool:
+    """Whether a Dask address names this machine: a loopback IP (127.0.0.0/8, ::1), or localhost
+    when every address it resolves to is one. Anything else, or anything unclear, is not."""
+    scheme, sep, location = address.strip().partition("://")
+    if not sep:
+        scheme, location = "tcp", address.strip()
+    if scheme not in HOST_SCHEMES:
+        return False
+    if location.startswith("["):
+        host, bracket, port = location[1:].partition("]")
+        port = port.removeprefix(":") if bracket and port.startswith(":") else (None if port else "")
+    else:
+        host, _, port = location.partition(":")
+    if port is None or (port and not port.isdigit()):
+        return False
+    if host == "localhost":
+        try:
+            found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        except OSError:
+            return False
+        return bool(found) and all(_loopback_ip(ip) for ip in found)
+    return _loopback_ip(host)
+
+
+def _loopback_ip(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
 
 
 def _client(scheduler: str):

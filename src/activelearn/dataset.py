@@ -24,7 +24,7 @@ from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, ty
 from .targets import likely_label_column, multi_label_problem, regression_problem
 from .storage import (
     CODECS, check_headers, clean_header, decode_head, detect_format, first_line, first_line_of, lines, not_text,
-    parquet_parts, read_spreadsheet, refuse_non_table, sniff_delimiter, wrong_field_count,
+    parquet_parts, read_spreadsheet, refuse_non_table, sniff_delimiter, unguarded, wrong_field_count,
 )
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
@@ -136,6 +136,7 @@ def scan_dataset(
         raise InputError(f"{data}: has no rows")
     if user_ids:
         _check_unique(pa.chunked_array(user_ids), data, pc)
+        _check_unambiguous(pa.chunked_array(user_ids), data, pc)
     raw = pd.Series([value for _, value, _ in labeled], dtype=object)
     class_list = _classes(raw, classes, data, label_name, warnings)
     answers = _initial_answers(labeled, class_list, data)
@@ -192,6 +193,31 @@ def _check_unique(ids, data: Path, pc) -> None:
         raise InputError(
             f"{data} row {rows[1] + 2}: id {value.as_py()!r} is also in row {rows[0] + 2}; ids must be unique "
             "(or leave out --id-column to generate ids)"
+        )
+
+
+def _check_unambiguous(ids, data: Path, pc) -> None:
+    """Refuse two ids that differ only by an apostrophe ('=1+1' and "'=1+1"): the formula guard
+    puts one before a batch cell and import-labels takes it off, and a spreadsheet user types one to
+    keep a cell text, so an answer to one could be read as an answer to the other."""
+    import pyarrow as pa
+
+    candidates = ids.filter(pc.match_substring(ids, "'")).to_pylist()  # only an id with an apostrophe can lose one
+    read_as: dict[str, str] = {}  # a form an id may be read back as -> that id
+    for value in candidates:
+        for form in {value[1:] if value.startswith("'") else value, unguarded(value)} - {value}:
+            read_as.setdefault(form, value)
+    if not read_as:
+        return
+    clashing = ids.filter(pc.is_in(ids, value_set=pa.array(list(read_as), type=pa.string()))).to_pylist()
+    if clashing:
+        other = clashing[0]
+        quoted = read_as[other]
+        row_of = lambda value: pc.index(ids, value).as_py() + 2  # noqa: E731  (the header is row 1)
+        raise InputError(
+            f"{data} row {row_of(quoted)}: id {quoted!r} and the id {other!r} of row {row_of(other)} differ only by "
+            "an apostrophe, which a spreadsheet or the formula guard adds or takes off, so their answers could not "
+            "be told apart; make the ids differ otherwise (or leave out --id-column to generate ids)"
         )
 
 

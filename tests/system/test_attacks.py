@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from activelearn.labels import read_label_log, write_label_log
 
@@ -250,7 +252,369 @@ def test_a_read_only_project_refuses_every_change_in_one_line_and_still_reads(re
 
 # === medium: inbox symlinks, fake annotators, control characters at init, colliding ids, scheduler
 
+# --- symbolic links in an inbox folder are not followed ------------------------------------------
 
+
+def _secret(tmp_path: Path) -> Path:
+    """A file the person dropping files into the inbox must not read through the tool: its lines
+    look like answers, and its header is what an error about a missing column would quote."""
+    secret = tmp_path / "secret" / "keys.csv"
+    secret.parent.mkdir()
+    secret.write_text("token,species\nSECRET-TOKEN-1,Adelie\nr000300,Gentoo\n")
+    return secret
+
+
+def test_an_inbox_skips_symbolic_links_to_files_and_folders_naming_them(trained_project, tmp_path, cli):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "answers.csv").write_text("id,species\nr000301,Chinstrap\n")
+    secret = _secret(tmp_path)
+    links = {"keys.csv": secret, "passwd.csv": Path("/etc/passwd"), "toml.csv": trained_project / "activelearn.toml",
+             "answers-elsewhere.csv": tmp_path / "secret" / "keys.csv", "folder": secret.parent}
+    for name, target in links.items():
+        (inbox / name).symlink_to(target)
+    result = cli("-C", trained_project, "import-labels", inbox)
+    assert (result.exit_code, result.stdout) == (0, "imported 1 label from 1 file (import-0002)\n")
+    assert result.stderr == "".join(
+        f"warning: {inbox / name}: a symbolic link; an inbox folder does not follow links (name the file "
+        "itself to import it)\n" for name in sorted(links)
+    )
+    from activelearn.labels import read_label_log
+
+    log = read_label_log(trained_project / "data" / "labels.parquet")
+    assert set(log["source"]) == {str(SAMPLE / "penguins.csv"), str(inbox / "answers.csv")}
+    assert "r000300" not in set(log["id"])
+
+
+def test_an_inbox_of_links_only_imports_nothing_and_quotes_nothing(trained_project, tmp_path, cli):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.csv").symlink_to(_secret(tmp_path))
+    (inbox / "b.csv").symlink_to("/etc/passwd")
+    before = snapshot(trained_project)
+    result = cli("-C", trained_project, "import-labels", inbox, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["files"] == []
+    assert "SECRET" not in result.stdout + result.stderr and "root:" not in result.stdout + result.stderr
+    assert snapshot(trained_project) == before
+
+
+def test_a_file_swapped_for_a_link_after_the_folder_was_listed_is_not_read(trained_project, tmp_path, cli,
+                                                                            monkeypatch):
+    from activelearn.ops import importing
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    dropped = inbox / "answers.csv"
+    dropped.write_text("id,species\nr000301,Chinstrap\n")
+    secret, listed = _secret(tmp_path), importing._expand
+
+    def listed_then_swapped(*args):  # the race won: a link replaces the file once the folder was listed
+        files = listed(*args)
+        dropped.unlink()
+        dropped.symlink_to(secret)
+        return files
+
+    monkeypatch.setattr(importing, "_expand", listed_then_swapped)
+    before = snapshot(trained_project)
+    result = cli("-C", trained_project, "import-labels", inbox)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"error: {dropped}: changed since the folder was listed, or is now a link; nothing was "
+                             "imported (import the folder again)\n")
+    assert snapshot(trained_project) == before
+
+
+def test_an_error_about_an_inbox_file_names_the_file_not_a_copy(trained_project, tmp_path, cli):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    bad = inbox / "bad.csv"
+    bad.write_text("ident,species\nr000301,Chinstrap\n")
+    result = cli("-C", trained_project, "import-labels", inbox)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {bad}: no 'id' column (found: ident, species); the file needs the id column "
+        "'id' and the label column 'species'\n"
+    )
+
+
+def test_a_link_named_on_the_command_line_is_followed(trained_project, tmp_path, cli):
+    answers = tmp_path / "elsewhere" / "answers.csv"
+    answers.parent.mkdir()
+    answers.write_text("id,species\nr000301,Chinstrap\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(answers)
+    result = cli("-C", trained_project, "import-labels", link)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "imported 1 label from 1 file (import-0002)\n", "")
+
+# --- control characters in names: init writes a valid activelearn.toml that reads them back ---
+
+# DEL, C0 controls, U+2028 (line separator), a non-breaking and a zero-width space, a quote, a
+# backslash and a TOML comment sign, each inside a column or class name
+HOSTILE_NAMES = ["size\x7fcm", "bill\x00len", "fl\x01ip\x1fper", "isl\u2028and", "no\u00a0te", "zero\u200bwidth",
+                 'quo"te\\back#not a comment']
+
+
+def _hostile_names_data(path: Path) -> None:
+    import csv
+
+    rows = [[*HOSTILE_NAMES, "label"]]
+    for i in range(12):
+        rows.append([str(i + j) for j in range(len(HOSTILE_NAMES))] + [["ca\x7ft", "do\u2028g", "b\x1bird"][i % 3] if i < 9 else ""])
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
+def test_control_characters_in_names_give_a_config_that_reads_back(tmp_path, cli):
+    import tomllib
+
+    from activelearn.config import load_config
+
+    data = tmp_path / "hostile.csv"
+    _hostile_names_data(data)
+    result = cli("-q", "init", tmp_path / "p", "--data", data, "--numeric-columns", ",".join(HOSTILE_NAMES[:3]))
+    assert (result.exit_code, result.stderr) == (0, "")
+    text = (tmp_path / "p" / "activelearn.toml").read_text(encoding="utf-8")
+    assert "\x7f" not in text and "\x00" not in text and "\u2028" not in text  # written as \u007F ...
+    assert "size\\u007Fcm" in text
+    parsed = tomllib.loads(text)
+    assert list(parsed["columns"]) == HOSTILE_NAMES
+    assert parsed["data"]["classes"] == ["b\x1bird", "ca\x7ft", "do\u2028g"]
+    config = load_config(tmp_path / "p" / "activelearn.toml")
+    assert list(config.columns) == HOSTILE_NAMES and config.classes == ("b\x1bird", "ca\x7ft", "do\u2028g")
+    listing = cli("-C", tmp_path / "p", "config", "list", "--json")
+    assert listing.exit_code == 0, listing.stderr
+    keys = {entry["key"] for entry in json.loads(listing.stdout)["entries"]}
+    assert {f"columns.{name}" for name in HOSTILE_NAMES} <= keys
+    trained = cli("-q", "-C", tmp_path / "p", "train")
+    assert (trained.exit_code, trained.stderr) == (0, "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique=True),
+       classes=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique_by=str.casefold))
+def test_any_names_round_trip_through_activelearn_toml(names, classes):
+    import tomllib
+
+    from activelearn.config import Config, config_from_dict, render_config
+
+    config = Config(id_column=names[0], label_column=classes[0], classes=tuple(classes),
+                    columns={n: "numeric" for n in names}, source=names[-1],
+                    column_notes={n: f"note about {n}" for n in names})
+    read = config_from_dict(tomllib.loads(render_config(config, created="now")))
+    assert (read.id_column, read.label_column, read.classes, read.columns, read.source) == (
+        config.id_column, config.label_column, config.classes, config.columns, config.source)
+
+
+def test_a_lone_surrogate_in_a_name_is_refused_in_one_line():
+    from activelearn.config import Config, render_config
+    from activelearn.errors import ConfigError
+
+    config = Config(id_column="id", label_column="label", classes=("a", "b"), columns={"x\ud800y": "numeric"})
+    with pytest.raises(ConfigError) as caught:
+        render_config(config, created="now")
+    assert caught.value.message == (
+        r"'x\ud800y': '\ud800' is half of a UTF-16 surrogate pair, which activelearn.toml cannot hold; rename it"
+    )
+
+
+
+
+# --- ids that differ only by the formula guard's apostrophe ---------------------------------------
+
+
+@pytest.mark.parametrize("first, second", [("=1+1", "'=1+1"), ("-5", "'-5"), ("'@x", "''@x"), ("007", "'007")])
+def test_ids_differing_only_by_a_guard_apostrophe_are_refused_at_init(tmp_path, cli, first, second):
+    import csv
+
+    data = tmp_path / "ids.csv"
+    with open(data, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["key", "size", "label"], ["a1", "1", "x"], [first, "2", "y"], ["a3", "3", ""],
+                                 [second, "4", ""], ["a5", "5", "x"]])
+    result = cli("init", tmp_path / "p", "--data", data, "--id-column", "key")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {data} row 5: id {second!r} and the id {first!r} of row 3 differ only by an apostrophe, which a "
+        "spreadsheet or the formula guard adds or takes off, so their answers could not be told apart; make the "
+        "ids differ otherwise (or leave out --id-column to generate ids)\n"
+    )
+    assert not (tmp_path / "p").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ids.csv"]
+
+
+def test_an_id_that_starts_with_an_apostrophe_alone_is_fine(tmp_path, cli):
+    data = tmp_path / "ids.csv"
+    data.write_text("key,size,label\n'=1+1,1,x\nb,2,y\n'c,3,\n")
+    result = cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key")
+    assert (result.exit_code, result.stderr) == (0, "")
+    answers = tmp_path / "answers.csv"
+    answers.write_text("key,label\n'=1+1,y\n'c,x\nb,x\n")  # "'=1+1" is the pool's id, not a guarded "=1+1"
+    result = cli("-C", tmp_path / "p", "import-labels", answers, "--json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    from activelearn.labels import read_label_log
+
+    log = read_label_log(tmp_path / "p" / "data" / "labels.parquet")
+    assert sorted(zip(log["id"], log["answer"], log["annotator"])) == [
+        ("'=1+1", "x", "init"), ("'=1+1", "y", "anonymous"), ("'c", "x", "anonymous"), ("b", "x", "anonymous"),
+        ("b", "y", "init")]
+
+
+# --- a Dask scheduler address from activelearn.toml alone: only on loopback ------------------------
+
+REMOTE = "tcp://203.0.113.5:8786"  # TEST-NET-3: no host answers there
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """Every address a Dask client is made for; none is reached (there is no network in tests)."""
+    import distributed
+
+    calls: list[str] = []
+
+    class Unreachable:
+        def __init__(self, address, **options):
+            calls.append(address)
+            raise OSError("no network in tests")
+
+    monkeypatch.setattr(distributed, "Client", Unreachable)
+    monkeypatch.delenv("ACTIVELEARN_SCHEDULER", raising=False)
+    return calls
+
+
+def _on_dask(project: Path, scheduler: str) -> None:
+    for key, value in (("query.engine", "dask"), ("query.scheduler", scheduler)):
+        assert run_cli("-q", "-C", project, "config", "set", key, value).exit_code == 0
+
+
+def _commands(project: Path, out: Path) -> dict[str, list]:
+    return {"query": ["-C", project, "query", "-n", "5", "--strategy", "margin"],
+            "predict": ["-C", project, "predict", "--out", out]}
+
+
+@pytest.mark.parametrize("command, address", [("predict", REMOTE), *(("query", a) for a in [
+    REMOTE, "tcp://scheduler:8786", "203.0.113.5:8786", "tcp://127.0.0.1.example.com:8786",
+    "tcp://localhost.example.com:8786", "tcp://[::ffff:203.0.113.5]:8786", "tls://10.0.0.1:8786",
+    "ws://198.51.100.7:8786", "tcp://127.0.0.1@203.0.113.5:8786", "inproc://203.0.113.5/1/1",
+])])
+def test_a_remote_scheduler_from_the_config_alone_is_refused_before_connecting(trained_project, tmp_path, connections,
+                                                                               cli, command, address):
+    _on_dask(trained_project, address)
+    before = snapshot(trained_project)
+    result = cli(*_commands(trained_project, tmp_path / "p.csv")[command])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {trained_project / 'activelearn.toml'}: [query] scheduler = {address!r} is not on this machine, and "
+        "a project file alone may not send work to another host and take its pickled results back; confirm it with "
+        f"--scheduler {address} or ACTIVELEARN_SCHEDULER={address}, or use --engine local\n"
+    )
+    assert connections == []
+    assert snapshot(trained_project) == before and not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["query", "predict"])
+@pytest.mark.parametrize("confirmed_by", ["option", "environment"])
+def test_a_remote_scheduler_confirmed_by_the_command_line_or_the_environment_is_used(
+        trained_project, tmp_path, connections, monkeypatch, cli, command, confirmed_by):
+    _on_dask(trained_project, REMOTE)
+    args = _commands(trained_project, tmp_path / "p.csv")[command]
+    if confirmed_by == "option":
+        args += ["--scheduler", REMOTE]
+    else:
+        monkeypatch.setenv("ACTIVELEARN_SCHEDULER", REMOTE)
+    result = cli(*args)
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: --scheduler {REMOTE}: cannot reach the Dask scheduler (no network in tests)\n")
+    assert connections == [REMOTE]
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "tcp://127.8.9.10:8786", "127.0.0.1:8786",
+                                     "tcp://[::1]:8786", "tcp://localhost:8786", "tls://localhost:8786"])
+def test_a_loopback_scheduler_from_the_config_needs_no_confirmation(trained_project, connections, cli, address):
+    _on_dask(trained_project, address)
+    result = cli("-C", trained_project, "query", "-n", "5", "--strategy", "margin")
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: --scheduler {address}: cannot reach the Dask scheduler (no network in tests)\n")
+    assert connections == [address]
+
+
+# --- one file answering a row under several annotator names, to outvote a person -----------------
+
+
+def _current_label(project: Path, row_id: str) -> str:
+    from activelearn.labels import current_labels, read_label_log
+
+    current = current_labels(read_label_log(project / "data" / "labels.parquet"))
+    return current.set_index("id").loc[row_id, "label"]
+
+
+@pytest.fixture
+def answered_by_alice(trained_project, tmp_path) -> Path:
+    alice = tmp_path / "alice.csv"
+    alice.write_text("id,species\nr000300,Adelie\n")
+    assert run_cli("-q", "-C", trained_project, "import-labels", alice, "--annotator", "alice").exit_code == 0
+    return trained_project
+
+
+@pytest.mark.parametrize("names", [("mallory", "mallory2", "mallory3"), ("Alice ", "alice", "ALICE"),
+                                   ("", "mallory", "eve")])
+def test_one_file_cannot_answer_a_row_under_several_names(answered_by_alice, tmp_path, cli, names):
+    fake = tmp_path / "votes.csv"
+    fake.write_text("id,species,annotator\n" + "".join(f"r000300,Gentoo,{name}\n" for name in names))
+    before = snapshot(answered_by_alice)
+    result = cli("-C", answered_by_alice, "import-labels", fake, "--annotator", "bob")
+    first, second = (name.strip() or "bob" for name in names[:2])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {fake} row 3: id 'r000300' is answered again under annotator {second!r} (row 2: {first!r}); "
+        "one file gives one answer per row, so that it cannot outvote the people who answered the row: put each "
+        "person's answers in a file of their own (and 1 more problem: -v lists them)\n"
+    )
+    assert snapshot(answered_by_alice) == before
+    assert _current_label(answered_by_alice, "r000300") == "Adelie"
+
+
+def test_partial_leaves_out_every_answer_of_a_row_answered_under_several_names(answered_by_alice, tmp_path, cli):
+    fake = tmp_path / "votes.csv"
+    fake.write_text("id,species,annotator\nr000300,Gentoo,m1\nr000301,Chinstrap,m1\nr000300,Gentoo,m2\n")
+    result = cli("-C", answered_by_alice, "import-labels", fake, "--partial")
+    assert (result.exit_code, result.stdout) == (0, "imported 1 label from 1 file (import-0003); 2 bad rows left out (--partial)\n")
+    assert result.stderr == (
+        f"warning: left out {fake} row 4: id 'r000300' is answered again under annotator 'm2' (row 2: 'm1'); "
+        "one file gives one answer per row, so that it cannot outvote the people who answered the row: put each "
+        "person's answers in a file of their own (every answer to it left out)\n"
+    )
+    assert _current_label(answered_by_alice, "r000300") == "Adelie"
+    assert _current_label(answered_by_alice, "r000301") == "Chinstrap"
+
+
+def test_answers_of_two_people_in_files_of_their_own_both_count(answered_by_alice, tmp_path, cli):
+    for name in ("bob", "carol"):
+        own = tmp_path / f"{name}.csv"
+        own.write_text(f"id,species,annotator\nr000300,Gentoo,{name}\n")
+        assert cli("-q", "-C", answered_by_alice, "import-labels", own).exit_code == 0
+    assert _current_label(answered_by_alice, "r000300") == "Gentoo"  # two people against one
+
+
+
+def test_a_remote_scheduler_from_the_config_is_refused_by_a_real_process_in_bounded_time(trained_project, tmp_path):
+    """The same refusal in a whole process, without any stand-in for the client: no connection is
+    tried (one would wait for Dask's 10 s timeout and say "cannot reach")."""
+    import resource
+    import subprocess
+    import sys
+
+    _on_dask(trained_project, REMOTE)
+    before = snapshot(trained_project)
+
+    def bounded():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    env = {k: v for k, v in os.environ.items() if k != "ACTIVELEARN_SCHEDULER"}
+    done = subprocess.run([sys.executable, "-m", "activelearn", "-C", str(trained_project), "query", "-n", "5",
+                           "--strategy", "margin"], capture_output=True, text=True, timeout=30, preexec_fn=bounded,
+                          env=env)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith(f"error: {trained_project / 'activelearn.toml'}: [query] scheduler = '{REMOTE}' is "
+                                  "not on this machine") and done.stderr.count("\n") == 1
+    assert snapshot(trained_project) == before
 
 
 # === hostile corpus: tests/fixtures/hostile/ ===================================================

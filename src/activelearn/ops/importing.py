@@ -7,6 +7,7 @@ every file and says what would change; `import_labels` applies a plan in one wri
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -157,7 +158,7 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
     good_rows = 0  # answered rows with no problem, new or not
     seen_hashes: set[str] = set()
     blank: list[tuple[FileImport, list[str]]] = []  # each file read with the ids of its blank rows
-    for path, digest, unchanged_since_imported in _expand(sources, log, options.force):
+    for path, digest, unchanged_since_imported in _expand(sources, log, options.force, warnings, context.inbox):
         if unchanged_since_imported or digest in seen_hashes:
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
@@ -235,30 +236,104 @@ def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
 
 
-def _expand(sources: list[Path], log: pd.DataFrame, force: bool = False) -> list[tuple[Path, str, bool]]:
+def _expand(sources: list[Path], log: pd.DataFrame, force: bool = False,
+            warnings: list[str] | None = None, inbox: set[Path] | None = None) -> list[tuple[Path, str, bool]]:
     """The files to read: (path, SHA-256, whether a folder skips it as unchanged since imported).
 
-    A file named explicitly is always read. A folder (an inbox) skips a file whose bytes are
-    those last imported from that path, even by an import reverted since, and a file never
-    imported from that path whose bytes were imported from elsewhere (a copy); a file edited
-    since its last import is read, even when edited back to the bytes of an earlier import.
-    With `force`, a folder skips nothing."""
+    A file named explicitly is always read (a link too: the user named it). A folder (an inbox)
+    skips a file whose bytes are those last imported from that path, even by an import reverted
+    since, and a file never imported from that path whose bytes were imported from elsewhere (a
+    copy); a file edited since its last import is read, even when edited back to the bytes of an
+    earlier import. With `force`, a folder skips nothing but links: whoever drops files into an
+    inbox must not make the tool read, or quote in an error, a file they cannot read themselves."""
     last_from = dict(zip(log["source"], log["source_sha256"], strict=True))  # path -> bytes last imported
     ever_imported = set(log["source_sha256"].dropna())
     files: list[tuple[Path, str, bool]] = []
     for source in map(Path, sources):
         if source.is_dir():
             for path in sorted(source.iterdir()):
-                if path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES and not path.name.startswith((".", "~$")):
-                    digest = sha256_file(path)
+                if path.name.startswith((".", "~$")):
+                    continue
+                digest = _inbox_file_digest(path) if path.suffix.lower() in ANSWER_SUFFIXES else None
+                if path.is_symlink() or digest is _LINK:
+                    if warnings is not None:
+                        warnings.append(f"{path}: a symbolic link; an inbox folder does not follow links "
+                                        "(name the file itself to import it)")
+                    continue
+                if digest is not None:
                     last = last_from.get(str(path.resolve()))
                     seen = digest == last if last is not None else digest in ever_imported
                     files.append((path, digest, seen and not force))
+                    if inbox is not None:
+                        inbox.add(path)
         elif source.exists():
             files.append((source, sha256_file(source), False))
         else:
             raise InputError(missing(source))
     return files
+
+
+_LINK = "link"  # what _inbox_file_digest says of a symbolic link
+
+
+def _inbox_file_digest(path: Path) -> str | None:
+    """The SHA-256 of an inbox entry that is a regular file, opened without following a link;
+    _LINK for a link, None for anything else (a folder, a pipe, a file gone since)."""
+    import hashlib
+
+    with _open_regular(path) as f:
+        if f is None:
+            return _LINK if path.is_symlink() else None
+        digest = hashlib.sha256()
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+        return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _open_regular(path: Path):
+    """`path` open for reading if it is a regular file, opened without following a link (the
+    kernel refuses a link, even one swapped in a moment ago); None otherwise."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        yield None
+        return
+    with os.fdopen(fd, "rb") as f:
+        yield f if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
+
+
+def _read_as_listed(path: Path, digest: str, read, warnings: list[str]) -> pd.DataFrame:
+    """`read` (a path, a warnings list -> the file's cells) of an inbox file, as it was listed:
+    its bytes, read without following a link and checked against `digest`, are copied under the
+    same name into a private folder and read from there, so that a link swapped in since the
+    folder was listed is never read, nor quoted in an error. Messages name `path`."""
+    import hashlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="activelearn-inbox-") as folder:
+        copy = Path(folder) / path.name
+        with _open_regular(path) as f:
+            copied = hashlib.sha256()
+            if f is not None:
+                with open(copy, "wb") as out:
+                    for block in iter(lambda: f.read(1 << 20), b""):
+                        copied.update(block)
+                        out.write(block)
+        if f is None or copied.hexdigest() != digest:
+            raise InputError(f"{path}: changed since the folder was listed, or is now a link; nothing was imported "
+                             "(import the folder again)")
+        named = lambda text: text.replace(str(copy), str(path))  # noqa: E731
+        said: list[str] = []
+        try:
+            return read(copy, said)
+        except InputError as exc:
+            raise type(exc)(named(exc.message), [named(p) for p in exc.problems]) from None
+        finally:
+            warnings.extend(map(named, said))
 
 
 class _PoolIds:
@@ -295,6 +370,7 @@ class _Context:
     held_out: set[str]  # rows with evaluation answers already: they stay in the evaluation set
     options: ImportOptions
     warnings: list[str]
+    inbox: set[Path] = field(default_factory=set)  # the files found in folders (read only as listed)
 
 
 class _FileReading:
@@ -325,11 +401,17 @@ class _FileReading:
         self.blank_ids: list[str] = []  # the ids of the rows left blank (unanswered here)
 
     def plan(self) -> tuple[FileImport, pd.DataFrame]:
-        frame = read_answer_file(self.path, self.id_column, self.label_column, self.warnings)
+        read = lambda path, warnings: read_answer_file(path, self.id_column, self.label_column, warnings)  # noqa: E731
+        if self.path in self.context.inbox:
+            frame = _read_as_listed(self.path, self.digest, read, self.warnings)
+        else:
+            frame = read(self.path, self.warnings)
         has_decisions = DECISION_COLUMN in frame.columns
         result = FileImport(str(self.path), self.digest, "imported")
         default = self._default_annotator(frame)
         answered, problems, bad_rows, repairs, first_row_of, conflicted = [], [], set(), [], {}, set()
+        first_answer_to: dict[str, tuple[int, str]] = {}  # id -> (row, annotator) of its first answer here
+        several = set()  # ids this file answers under two or more annotator names
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
             answer = self._answer(row, record, has_decisions, problems)
             if answer is None:
@@ -354,10 +436,23 @@ class _FileReading:
                     bad_rows.update((row, earlier_row))
                 continue
             first_row_of[(id_, who)] = (row, (value, kind))
+            earlier_row, earlier_who = first_answer_to.setdefault(id_, (row, who))
+            if earlier_who != who:
+                # one file is one vote per row: names are what the file says, and three names in
+                # one file must not outvote the person who answered the row
+                every = " (every answer to it left out)" if self.context.options.partial else ""
+                problems.append(
+                    f"{self.path} row {row}: id {shown(id_)} is answered again under annotator {shown(who)} (row "
+                    f"{earlier_row}: {shown(earlier_who)}); one file gives one answer per row, so that it cannot "
+                    f"outvote the people who answered the row: put each person's answers in a file of their own{every}"
+                )
+                several.add(id_)
+                bad_rows.update((row, earlier_row))
+                continue
             answered.append((id_, value, kind, who, decision))
         if problems and not self.context.options.partial:
             raise InputError(first_of(problems), problems)
-        answered = [a for a in answered if (a[0], a[3]) not in conflicted]
+        answered = [a for a in answered if (a[0], a[3]) not in conflicted and a[0] not in several]
         self._leave_out(problems)
         result.bad_rows = len(bad_rows)
         if self.evaluation:
@@ -398,11 +493,20 @@ class _FileReading:
 
     def _blank_id(self, record) -> str:
         """The id of a row left blank, as the pool knows it if a spreadsheet mangled it."""
-        raw = unguarded(str(record.get(self.id_column, "") or "").strip())
+        raw = self._id_cell(record)
         if not raw or raw in self.own_ids:
             return raw
         id_, _ = self._known_id(raw, None, [])
         return id_ or raw
+
+    def _id_cell(self, record) -> str:
+        """The id cell with the formula guard's apostrophe taken off, unless the pool's id has that
+        apostrophe itself ("'=1+1"; init refuses a pool holding both "=1+1" and "'=1+1")."""
+        written = str(record.get(self.id_column, "") or "").strip()
+        read = unguarded(written)
+        if read != written and read not in self.own_ids and read not in self.pool_ids and written in self.pool_ids:
+            return written
+        return read
 
     def _leave_out(self, problems: list[str]) -> None:
         """--partial: each bad row a warning (up to LISTED_PROBLEMS for a file)."""
@@ -480,7 +584,7 @@ class _FileReading:
         """(id, answer, kind, decision, repair) for an answered row; None if unanswered; False if bad."""
         config = self.config
         cell = lambda name: unguarded(str(record.get(name, "") or "").strip())  # noqa: E731
-        raw_id, label = cell(self.id_column), cell(self.label_column)
+        raw_id, label = self._id_cell(record), cell(self.label_column)
         decision = cell(DECISION_COLUMN).casefold() or None
         if not raw_id and not label:
             return None

@@ -50,10 +50,12 @@ def predict(
     """Write the latest model's predictions for every row of the pool, or of `data`, to `out`;
     with `engine` "dask", the pool is scored on the Dask cluster at `scheduler`."""
     config, paths = project.config, project.paths
-    engine, scheduler = engine or config.engine, scheduler or config.scheduler
+    engine = engine or config.engine
     require_choice("--engine", engine, ENGINES, "engine")
-    if engine == "dask" and not scheduler:
-        raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
+    if engine == "dask":  # before anything is read or sent
+        from ..dask_engine import scheduler_address
+
+        scheduler = scheduler_address(scheduler, config.scheduler, project.paths.config)
     if engine == "dask" and data is not None:
         raise UsageError("the dask engine predicts the pool, which the workers can read; use --engine local with --data")
     target = output_path(out, paths, data, source=config.source)

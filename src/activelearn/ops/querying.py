@@ -102,10 +102,12 @@ def query(
     if n < 1:
         raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
-    engine, scheduler = engine or config.engine, scheduler or config.scheduler
+    engine = engine or config.engine
     require_choice("--engine", engine, ENGINES, "engine")
-    if engine == "dask" and not scheduler:
-        raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
+    if engine == "dask":  # before anything is read or sent
+        from ..dask_engine import scheduler_address
+
+        scheduler = scheduler_address(scheduler, config.scheduler, project.paths.config)
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
         log = counted_answers(paths, state)
