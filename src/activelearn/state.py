@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -175,22 +176,61 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
         for key in ("created", "released"):
             if getattr(batch, key) is not None and not _is_timestamp(getattr(batch, key)):
                 raise bad(f"batches[{n}].{key}", f"should be a time like 2024-01-31T12:00:00+00:00, not {_shown(getattr(batch, key))}")
+    model_records = [_record(ModelRecord, m, f"models[{n}]", bad) for n, m in enumerate(models)]
+    for n, model in enumerate(model_records):
+        for key, needed in METRICS.items():
+            where = _metrics_problem(getattr(model, key), needed)
+            if where is not None:
+                raise bad(f"models[{n}].{key}{where}", "should be a number")
     return State(
         created=created,
         pool_rows=pool_rows,
         batches=batch_records,
-        models=[_record(ModelRecord, m, f"models[{n}]", bad) for n, m in enumerate(models)],
+        models=model_records,
         reverted_imports=dict(reverted),
         schema_version=version,
         label_log_written=label_log_written,
     )
 
 
+# the metrics of a model record: the keys each must have (when it is not empty), every value in
+# it a number, true/false, null, or a list or object of them (what train wrote; status formats them)
+METRICS = {
+    "cv_metrics": ("accuracy", "balanced_accuracy", "f1_macro"),
+    "eval_metrics": ("accuracy", "balanced_accuracy", "f1_macro"),
+    "stop_signals": ("uncertain_share",),
+}
+
+
+def _metrics_problem(value, needed: tuple[str, ...]) -> str | None:
+    """None if `value` (a model record's metrics) is as train writes it; else where it is not
+    (".f1_macro", ".per_class.cat.recall")."""
+    if not value:
+        return None
+    for key in needed:
+        if not isinstance(value.get(key), (int, float)) or isinstance(value.get(key), bool):
+            return f".{key}"
+
+    def leaf(item, where: str) -> str | None:
+        if isinstance(item, dict):
+            return next((w for k, v in item.items() if (w := leaf(v, f"{where}.{k}")) is not None), None)
+        if isinstance(item, list):
+            return next((w for i, v in enumerate(item) if (w := leaf(v, f"{where}[{i}]")) is not None), None)
+        return None if item is None or isinstance(item, (bool, int, float)) else where  # NaN: a fold that failed
+
+    return leaf(value, "")
+
+
+@functools.cache
+def _hints(cls) -> dict:
+    return typing.get_type_hints(cls)
+
+
 def _record(cls, raw, where: str, bad):
     """One BatchRecord or ModelRecord of state.json, its fields checked against their annotations."""
     if not isinstance(raw, dict):
         raise bad(where, f"should be an object, not {_shown(raw)}")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(raw) - set(known))
     if unknown:

@@ -201,6 +201,10 @@ STATE_DAMAGE = {
     "reverted_imports a list": ({"reverted_imports": ["import-0001"]}, 'reverted_imports should be an object of strings, not ["import-0001"]'),
     "batch time without offset": (lambda s: s["batches"][0].update(created="2024-01-01"), 'batches[0].created should be a time like 2024-01-31T12:00:00+00:00, not "2024-01-01"'),
     "batch name without number": (lambda s: s["batches"][0].update(name="batch-x"), 'batches[0].name should be like batch-0001, not "batch-x"'),
+    "metric as a string": (lambda s: s["models"][0]["cv_metrics"].update(accuracy="0.9"), "models[0].cv_metrics.accuracy should be a number"),
+    "signal as a string": (lambda s: s["models"][0]["stop_signals"].update(uncertain_share="low"), "models[0].stop_signals.uncertain_share should be a number"),
+    "per-class metric as text": (lambda s: s["models"][0]["cv_metrics"]["per_class"]["Adelie"].update(recall="high"),
+                                 "models[0].cv_metrics.per_class.Adelie.recall should be a number"),
     "number of 5000 digits": (lambda text: text.replace('"pool_rows": 344', '"pool_rows": ' + "9" * 5000), "not a state file activelearn wrote (a number or nesting too large)"),
     "nested 100000 deep": (lambda text: text.replace('"batches": [', '"batches": [' + "[" * 100_000, 1), "not a state file activelearn wrote (a number or nesting too large)"),
 }
@@ -340,16 +344,18 @@ def test_a_pool_with_other_rows_than_state_json_counted_is_refused(imported_proj
                                                  "state.json says 344; restore the pool written by init"))
 
 
-@pytest.mark.parametrize(("change", "what"), [
-    (lambda text: "[data\n" + text, "not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 6); "
-     "fix that line, or restore the file from a backup"),
-    (lambda text: text.replace("batch_size = 20", 'batch_size = "20"'), "[query] batch_size must be int, not '20'"),
+@pytest.mark.parametrize(("change", "what", "fix"), [
+    (lambda text: "[data\n" + text, "not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 6)",
+     "; fix that line, or restore the file from a backup"),
+    (lambda text: text.replace("batch_size = 20", 'batch_size = "20"'), "[query] batch_size must be int, not '20'", ""),
 ])
-def test_a_broken_activelearn_toml_is_refused(imported_project, change, what):
+def test_a_broken_activelearn_toml_is_refused(imported_project, change, what, fix):
     config = imported_project / "activelearn.toml"
     config.write_text(change(config.read_text()))
-    assert _verify_problems(imported_project).startswith(f"problem: activelearn.toml: {what}")
-    _refused_by_every_command(imported_project, f"error: {imported_project}/activelearn.toml: {what}")
+    assert _verify_problems(imported_project) == (
+        f"problem: activelearn.toml: {what} (fix that line, or restore the file from a backup)\n"
+    )
+    _refused_by_every_command(imported_project, f"error: {imported_project}/activelearn.toml: {what}{fix}")
 
 
 def test_a_truncated_model_is_refused_where_loaded_and_train_force_replaces_it(imported_project):

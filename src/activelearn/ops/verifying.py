@@ -51,7 +51,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
 
     _stray_temp_files(paths.root, repair, problem, removed)
     result.checked.append("temporary files")
-    config = _load(lambda: project.config, "activelearn.toml", "fix the line named, or restore the file", problem, paths.root)
+    config = _load(lambda: project.config, "activelearn.toml", "fix that line, or restore the file from a backup", problem, paths.root)
     state = _load(lambda: project.state, "state.json", "restore it from a backup", problem, paths.root)
     result.checked += ["activelearn.toml", "state.json"]
     if config is None or state is None:
