@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 
 from activelearn.labels import read_label_log, write_label_log
@@ -75,3 +76,33 @@ def test_repair_removes_temp_files_and_releases_batches_whose_file_is_gone(train
     assert _verify(trained_project).exit_code == 0
     listing = json.loads(run_cli("-C", trained_project, "query", "--list", "--json").stdout)["batches"]
     assert listing[0]["status"] == "released"
+
+
+def test_a_class_dropped_from_the_config_names_the_import_to_revert_and_a_revert_clears_it(trained_project):
+    config = trained_project / "activelearn.toml"
+    config.write_text(config.read_text().replace('"Gentoo", ', "").replace(', "Gentoo"', ""))
+    found = _verify(trained_project)
+    assert (found.exit_code, found.stderr) == (1, "")
+    assert found.stdout == (
+        "problem: data/labels.parquet: labels 'Gentoo' are not among the classes of activelearn.toml (add them to "
+        "[data] classes, or revert the import that brought them: activelearn import-labels --revert import-0001)\n"
+    )
+    assert run_cli("-C", trained_project, "import-labels", "--revert", "1").exit_code == 0
+    assert _verify(trained_project).exit_code == 0  # a reverted import's labels no longer count
+
+
+def test_a_missing_label_log_is_a_problem_only_in_a_project_that_had_one(trained_project):
+    (trained_project / "data" / "labels.parquet").unlink()
+    assert _verify(trained_project).stdout == (
+        "problem: data/labels.parquet: the label log is missing, and state.json shows the project had one "
+        "(restore it from a backup)\n"
+    )
+    # a state.json of an older init (no label_log_written), no model, no revert: a project that
+    # never had a label, whose log is empty, not lost
+    state = json.loads((trained_project / "state.json").read_text())
+    del state["label_log_written"]
+    state["models"] = []
+    (trained_project / "state.json").write_text(json.dumps(state))
+    shutil.rmtree(trained_project / "models")
+    (trained_project / "models").mkdir()
+    assert _verify(trained_project).exit_code == 0

@@ -306,7 +306,7 @@ def import_labels(
     """Merge the answers of filled-in batch files (or any file with the id and label columns)."""
     from . import render as rendering
 
-    if revert:
+    if revert is not None:
         given = {"--eval": evaluation, "--annotator": annotator is not None, "--id-column": id_column is not None,
                  "--label-column": label_column is not None, "--force": force, "--partial": partial}
         if sources:

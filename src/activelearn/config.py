@@ -95,7 +95,7 @@ def read_config_file(path: Path) -> tuple[str, dict]:
     except FileNotFoundError:
         raise ConfigError(f"{path}: missing; this directory is not a complete activelearn project") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{path}: not valid TOML: {exc}; fix that line, or restore the file from a backup") from None
 
 
 def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:

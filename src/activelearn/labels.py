@@ -3,6 +3,7 @@ label of each row resolved from it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def empty_log() -> pd.DataFrame:
 
 
 def read_label_log(path: Path) -> pd.DataFrame:
-    """Every answer so far, oldest first (an empty log if none was ever imported)."""
+    """Every answer so far, oldest first (an empty log if none was ever imported), its schema
+    checked: each column of LOG_COLUMNS with its Arrow type."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -47,7 +49,7 @@ def read_label_log(path: Path) -> pd.DataFrame:
         table = pq.read_table(pa.BufferReader(data))
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise StateError(f"{path}: the label log cannot be read ({exc}); restore it from a backup") from None
-    version = (table.schema.metadata or {}).get(b"activelearn.schema_version", b"").decode()
+    version = (table.schema.metadata or {}).get(b"activelearn.schema_version", b"").decode(errors="replace")
     if version != LOG_SCHEMA_VERSION:
         raise StateError(
             f"{path}: label log schema_version {version or 'missing'} is not {LOG_SCHEMA_VERSION}; "
@@ -56,7 +58,29 @@ def read_label_log(path: Path) -> pd.DataFrame:
     missing = set(LOG_COLUMNS) - set(table.column_names)
     if missing:
         raise StateError(f"{path}: label log lacks columns {sorted(missing)}; restore it from a backup")
-    return table.to_pandas().astype(LOG_COLUMNS)
+    _check_log_types(path, table)
+    # the pandas metadata (index, dtypes) is only a hint pandas left: the columns are read as
+    # checked above, whatever it says, so that a damaged one can neither crash nor mislead
+    table = table.select(list(LOG_COLUMNS)).replace_schema_metadata(None)
+    return table.to_pandas(ignore_metadata=True).astype(LOG_COLUMNS)
+
+
+def _check_log_types(path: Path, table) -> None:
+    """Each column of the log with its Arrow type: text (or all empty), or true/false with no gap."""
+    import pyarrow.types as t
+
+    for name, dtype in LOG_COLUMNS.items():
+        column = table.column(name)
+        kind = column.type
+        if dtype == "bool":
+            fits = t.is_boolean(kind) and column.null_count == 0
+            wanted = "true or false in every row"
+        else:
+            fits = t.is_string(kind) or t.is_large_string(kind) or t.is_null(kind)
+            wanted = "text"
+        if not fits:
+            raise StateError(f"{path}: label log column {name!r} holds {kind}{' with empty values' if t.is_boolean(kind) else ''} "
+                             f"where it should hold {wanted}; restore it from a backup")
 
 
 def write_label_log(path: Path, log: pd.DataFrame) -> None:
@@ -75,6 +99,21 @@ def write_label_log(path: Path, log: pd.DataFrame) -> None:
 def without_reverted(log: pd.DataFrame, reverted) -> pd.DataFrame:
     """The answers that count: the log less the imports that were reverted."""
     return log[~log["import_id"].isin(list(reverted))] if len(reverted) else log
+
+
+IMPORT_ID = re.compile(r"(?:import-)?([0-9]{1,12})")  # import-0009, or its number alone: 9
+
+
+def parse_import_id(text: str) -> str:
+    """The import id a person named (import-0009, or 9); a usage error naming the form if `text`
+    is neither."""
+    found = IMPORT_ID.fullmatch(text.strip())
+    if found is None:
+        from .errors import UsageError
+        from .messages import shown
+
+        raise UsageError(f"--revert {shown(text)}: not an import id; give one like import-0009, or its number (9)")
+    return f"import-{int(found.group(1)):04d}"
 
 
 def next_import_id(log: pd.DataFrame) -> str:
@@ -163,9 +202,44 @@ def answered_ids(log: pd.DataFrame) -> set[str]:
     return set(log["id"].dropna().tolist())
 
 
-def counted_answers(paths, state) -> pd.DataFrame:
-    """The project's label log, less the answers of reverted imports."""
-    return without_reverted(read_label_log(paths.label_log), state.reverted_imports)
+def project_log(paths, state) -> pd.DataFrame:
+    """The project's whole label log (reverted imports included). A missing log is empty only
+    in a project that never had one: init writes it, and a model or a revert needs it."""
+    if not paths.label_log.exists() and (state.label_log_written or state.models or state.reverted_imports):
+        raise StateError(f"{paths.label_log}: the label log is missing, and state.json shows the project had one; "
+                         "restore it from a backup")
+    return read_label_log(paths.label_log)
+
+
+def counted_answers(paths, state, classes: Iterable[str] | None = None) -> pd.DataFrame:
+    """The project's label log, less the answers of reverted imports; with `classes` (the
+    config's), refused if a label that counts is of another class."""
+    log = without_reverted(project_log(paths, state), state.reverted_imports)
+    if classes is not None:
+        check_classes(log, classes, paths)
+    return log
+
+
+def unknown_classes(log: pd.DataFrame, classes: Iterable[str]) -> pd.DataFrame:
+    """The labels of `log` whose class is not among `classes`."""
+    labels = log[log["kind"] == "label"]
+    return labels[~labels["answer"].isin(list(classes))]
+
+
+def check_classes(log: pd.DataFrame, classes: Iterable[str], paths) -> None:
+    """Refuse labels (of the answers that count) of a class activelearn.toml does not have: a
+    model would learn a class the project does not know, and counts per class would hide it."""
+    unknown = unknown_classes(log, classes)
+    if len(unknown):
+        from .errors import ConfigError
+
+        names = ", ".join(map(repr, sorted(set(unknown["answer"].dropna()))[:5]))
+        imports = ", ".join(sorted(set(unknown["import_id"].dropna()))[:5])
+        raise ConfigError(
+            f"{paths.label_log}: {len(unknown)} labels are of classes not in {paths.config.name} [data] classes "
+            f"({names}); add them to [data] classes, or revert the import that brought them "
+            f"(activelearn import-labels --revert {imports})"
+        )
 
 
 def given_answers(log: pd.DataFrame) -> int:

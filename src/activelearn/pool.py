@@ -23,7 +23,7 @@ def _dataset(path: Path):
     try:
         return ds.dataset(path, format="parquet")
     except Exception as exc:  # pyarrow's errors for a damaged file vary
-        raise StateError(f"{path}: the pool cannot be read ({exc})") from None
+        raise StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again") from None
 
 
 def _parts(path: Path) -> list[Path]:
@@ -36,7 +36,20 @@ def pool_rows(path: Path) -> int:
     """The number of rows, from the Parquet metadata alone."""
     import pyarrow.parquet as pq
 
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in _parts(path))
+    parts = _parts(path)
+    try:
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    except Exception as exc:  # pyarrow's errors for a damaged file vary
+        raise StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again") from None
+
+
+def check_pool(paths, state) -> None:
+    """Refuse a pool that cannot be read, or whose rows are not those state.json counted when
+    init wrote it (a replaced or truncated pool would give other rows the same positions)."""
+    rows = pool_rows(paths.pool)
+    if rows != state.pool_rows:
+        raise StateError(f"{paths.pool}: has {rows} rows where state.json says {state.pool_rows}; "
+                         "restore the pool written by init")
 
 
 def pool_ids(path: Path, id_column: str) -> set[str]:
@@ -45,7 +58,11 @@ def pool_ids(path: Path, id_column: str) -> set[str]:
 
     ids: set[str] = set()
     for part in _parts(path):
-        ids.update(pq.read_table(part, columns=[id_column]).column(0).to_pylist())
+        try:
+            column = pq.read_table(part, columns=[id_column]).column(0)
+        except Exception as exc:  # pyarrow's errors for a damaged file vary
+            raise StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again") from None
+        ids.update(column.to_pylist())
     return ids
 
 
@@ -59,7 +76,7 @@ def pool_schema(path: Path):
     try:
         return pq.read_schema(parts[0])
     except Exception as exc:  # pyarrow's errors for a damaged file vary
-        raise StateError(f"{path}: the pool cannot be read ({exc})") from None
+        raise StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again") from None
 
 
 def pool_columns(path: Path) -> list[str]:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from dataclasses import asdict, dataclass, field
+import math
+import re
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from .errors import StateError
@@ -74,6 +79,9 @@ class State:
     models: list[ModelRecord] = field(default_factory=list)
     reverted_imports: dict[str, str] = field(default_factory=dict)  # import id -> when reverted
     schema_version: int = SCHEMA_VERSION
+    # init wrote data/labels.parquet, empty or not (since issue 12): a missing log is then damage,
+    # not a project that never had a label; absent (False) in older files
+    label_log_written: bool = False
 
     @property
     def latest_model(self) -> ModelRecord | None:
@@ -114,6 +122,9 @@ def load_state(path: Path) -> State:
         raise StateError(f"{path}: missing; the project is incomplete (was init interrupted?)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise StateError(f"{path}: not valid JSON ({exc}); restore it from a backup") from None
+    except (ValueError, RecursionError):  # a number of over 4300 digits, or arrays nested too deep
+        raise StateError(f"{path}: not a state file activelearn wrote (a number or nesting too large); "
+                         "restore it from a backup") from None
     if not isinstance(raw, dict):
         raise StateError(f"{path}: not a JSON object; restore it from a backup")
     version = raw.get("schema_version")
@@ -132,17 +143,155 @@ def load_state(path: Path) -> State:
             version = raw["schema_version"]
     except (KeyError, TypeError, AttributeError) as exc:
         raise StateError(f"{path}: malformed ({exc}); restore it from a backup") from None
+    return _state_from(raw, version, path)
+
+
+MAX_COUNT = 2**63 - 1  # the most numpy and Parquet can count: a larger count is damage, not data
+BATCH_NAME = re.compile(r"[a-z]+-[0-9]{1,12}")  # batch-0001, eval-0001: state.next_batch_number reads the number
+
+
+def _state_from(raw: dict, version: int, path: Path) -> State:
+    """The State of a raw state.json, every field checked for its type (a hand-edited or damaged
+    file is one StateError naming the field, never a crash later on)."""
+    def bad(where: str, what: str):
+        return StateError(f"{path}: {where} {what}; restore it from a backup")
+
+    created, pool_rows = raw.get("created", MISSING), raw.get("pool_rows", MISSING)
+    for key, value, hint in (("created", created, str), ("pool_rows", pool_rows, int)):
+        if value is MISSING:
+            raise bad(key, "is missing")
+        if not _conforms(value, hint):
+            raise bad(key, f"should be {_describe(hint)}, not {_shown(value)}")
+    batches, models = raw.get("batches", []), raw.get("models", [])
+    reverted = raw.get("reverted_imports", {})
+    label_log_written = raw.get("label_log_written", False)
+    for key, value, hint in (("batches", batches, list), ("models", models, list),
+                             ("reverted_imports", reverted, dict[str, str]), ("label_log_written", label_log_written, bool)):
+        if not _conforms(value, hint):
+            raise bad(key, f"should be {_describe(hint)}, not {_shown(value)}")
+    batch_records = [_record(BatchRecord, b, f"batches[{n}]", bad) for n, b in enumerate(batches)]
+    for n, batch in enumerate(batch_records):
+        if not BATCH_NAME.fullmatch(batch.name):
+            raise bad(f"batches[{n}].name", f"should be like batch-0001, not {_shown(batch.name)}")
+        for key in ("created", "released"):
+            if getattr(batch, key) is not None and not _is_timestamp(getattr(batch, key)):
+                raise bad(f"batches[{n}].{key}", f"should be a time like 2024-01-31T12:00:00+00:00, not {_shown(getattr(batch, key))}")
+    model_records = [_record(ModelRecord, m, f"models[{n}]", bad) for n, m in enumerate(models)]
+    for n, model in enumerate(model_records):
+        for key, needed in METRICS.items():
+            where = _metrics_problem(getattr(model, key), needed)
+            if where is not None:
+                raise bad(f"models[{n}].{key}{where}", "should be a number")
+    return State(
+        created=created,
+        pool_rows=pool_rows,
+        batches=batch_records,
+        models=model_records,
+        reverted_imports=dict(reverted),
+        schema_version=version,
+        label_log_written=label_log_written,
+    )
+
+
+# the metrics of a model record: the keys each must have (when it is not empty), every value in
+# it a number, true/false, null, or a list or object of them (what train wrote; status formats them)
+METRICS = {
+    "cv_metrics": ("accuracy", "balanced_accuracy", "f1_macro"),
+    "eval_metrics": ("accuracy", "balanced_accuracy", "f1_macro"),
+    "stop_signals": ("uncertain_share",),
+}
+
+
+def _metrics_problem(value, needed: tuple[str, ...]) -> str | None:
+    """None if `value` (a model record's metrics) is as train writes it; else where it is not
+    (".f1_macro", ".per_class.cat.recall")."""
+    if not value:
+        return None
+    for key in needed:
+        if not isinstance(value.get(key), (int, float)) or isinstance(value.get(key), bool):
+            return f".{key}"
+
+    def leaf(item, where: str) -> str | None:
+        if isinstance(item, dict):
+            return next((w for k, v in item.items() if (w := leaf(v, f"{where}.{k}")) is not None), None)
+        if isinstance(item, list):
+            return next((w for i, v in enumerate(item) if (w := leaf(v, f"{where}[{i}]")) is not None), None)
+        return None if item is None or isinstance(item, (bool, int, float)) else where  # NaN: a fold that failed
+
+    return leaf(value, "")
+
+
+@functools.cache
+def _hints(cls) -> dict:
+    return typing.get_type_hints(cls)
+
+
+def _record(cls, raw, where: str, bad):
+    """One BatchRecord or ModelRecord of state.json, its fields checked against their annotations."""
+    if not isinstance(raw, dict):
+        raise bad(where, f"should be an object, not {_shown(raw)}")
+    hints = _hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise bad(where, f"has an unknown field {unknown[0]!r}")
+    for name, f in known.items():
+        if name not in raw:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise bad(f"{where}.{name}", "is missing")
+        elif not _conforms(raw[name], hints[name]):
+            raise bad(f"{where}.{name}", f"should be {_describe(hints[name])}, not {_shown(raw[name])}")
+    return cls(**raw)
+
+
+def _conforms(value, hint) -> bool:
+    """Whether a JSON value is of the annotated type (counts: 0 to MAX_COUNT; floats: finite)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is types.UnionType or origin is typing.Union:
+        return any(_conforms(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if hint is str:
+        return isinstance(value, str)
+    if (origin or hint) is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value) if args else isinstance(value, list)
+    if (origin or hint) is dict:
+        if not isinstance(value, dict):
+            return False
+        return not args or all(_conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items())
+    raise TypeError(f"no check for {hint!r}")  # a field of a type this table does not know yet
+
+
+def _describe(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is types.UnionType or origin is typing.Union:
+        return " or ".join(_describe(a) for a in args)
+    names = {type(None): "null", bool: "true or false", int: f"a whole number from 0 to {MAX_COUNT}",
+             float: "a number", str: "a string"}
+    if hint in names:
+        return names[hint]
+    if (origin or hint) is list:
+        return f"a list of {_describe(args[0]).removeprefix('a ')}s" if args else "a list"
+    return f"an object of {_describe(args[1]).removeprefix('a ')}s" if args else "an object"
+
+
+def _shown(value) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, float) or math.isfinite(value) else repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _is_timestamp(text: str) -> bool:
+    """An ISO 8601 time with its UTC offset, as utc_now writes (one without cannot be compared)."""
     try:
-        return State(
-            created=raw["created"],
-            pool_rows=raw["pool_rows"],
-            batches=[BatchRecord(**b) for b in raw.get("batches", [])],
-            models=[ModelRecord(**m) for m in raw.get("models", [])],
-            reverted_imports=dict(raw.get("reverted_imports", {})),
-            schema_version=version,
-        )
-    except (KeyError, TypeError) as exc:
-        raise StateError(f"{path}: malformed ({exc}); restore it from a backup") from None
+        return dt.datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def save_state(path: Path, state: State) -> None:

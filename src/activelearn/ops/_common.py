@@ -61,3 +61,27 @@ def _load(project, record):
 
     pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
     return pipeline, {name: role for name, role in metadata["columns"].items() if role != "ignore"}
+
+
+def checked_log(project, *, classes: bool = True):
+    """The whole label log (reverted imports included), once the files every command relies on
+    are checked: the pool (readable, with the rows state.json counted), the log (present if the
+    project had one, its schema), and with `classes`, every label that counts of a class of
+    activelearn.toml (`import-labels --revert` goes without: it is the fix). Each is refused with
+    a one-line error naming the file and the fix."""
+    from ..labels import check_classes, project_log, without_reverted
+    from ..pool import check_pool
+
+    config, state, paths = project.config, project.state, project.paths  # each refused if damaged
+    check_pool(paths, state)
+    log = project_log(paths, state)
+    if classes:
+        check_classes(without_reverted(log, state.reverted_imports), config.classes, paths)
+    return log
+
+
+def checked_answers(project):
+    """The answers that count (the label log less reverted imports), checked as `checked_log`."""
+    from ..labels import without_reverted
+
+    return without_reverted(checked_log(project), project.state.reverted_imports)

@@ -19,14 +19,14 @@ from ..errors import InputError, UsageError
 from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_file
 from ..idrepair import IdRepairer, lost_precision
 from ..labels import (
-    LOG_COLUMNS, evaluation_ids, match_label, next_import_id, read_label_log, without_reverted, write_label_log,
+    LOG_COLUMNS, evaluation_ids, match_label, next_import_id, parse_import_id, without_reverted, write_label_log,
 )
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file, unguarded
 from ..pool import pool_ids
 from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, missing, shown
-from ._common import utc_now
+from ._common import checked_log, utc_now
 
 ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods", ".xls", ".parquet", ".jsonl", ".ndjson")
 ANNOTATOR_COLUMN = "annotator"
@@ -117,10 +117,10 @@ def import_labels(
     if (id_column or config.id_column) == (label_column or config.label_column):
         raise UsageError(f"--id-column and --label-column name the same column {(id_column or config.id_column)!r}")
     if dry_run:  # reads only: no lock, as status
-        log = read_label_log(project.paths.label_log)
+        log = checked_log(project)
         return _result(plan_import(project, log, sources, options), None, dry_run=True)
     with project_lock(project.paths, wait):
-        log = read_label_log(project.paths.label_log)
+        log = checked_log(project)
         plan = plan_import(project, log, sources, options)
         import_id = None
         if len(plan.new_answers):
@@ -211,7 +211,7 @@ def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wa
     on its answers no longer count (and its files may be imported again). `import_id` may be
     the number alone (9 for import-0009). A dry run checks and counts, and changes nothing.
     """
-    import_id = f"import-{int(import_id):04d}" if import_id.strip().isdigit() else import_id
+    import_id = parse_import_id(import_id)
     if dry_run:  # reads only: no lock, as status
         return _revert(project, import_id, dry_run=True)
     with project_lock(project.paths, wait):
@@ -220,7 +220,7 @@ def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wa
 
 def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     state = project.state
-    log = read_label_log(project.paths.label_log)
+    log = checked_log(project, classes=False)  # reverting the import that brought an unknown class is a fix
     known = list(dict.fromkeys(log["import_id"].dropna()))
     if import_id not in known:
         raise UsageError(

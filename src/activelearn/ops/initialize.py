@@ -77,14 +77,12 @@ def init_project(
         config = _config(scan, data, model, strategy, batch_size, seed)
         _warn_if_slow(config, warnings)
         phase("writing the project")
-        log = _label_log(scan.answers, Path(data))
-        if len(log):
-            write_label_log(paths.label_log, log)
+        write_label_log(paths.label_log, _label_log(scan.answers, Path(data)))  # even empty: a missing log is damage
         paths.batches.mkdir()
         paths.models.mkdir()
         created = utc_now()
         write_text(paths.config, render_config(config, created))
-        save_state(paths.state, State(created=created, pool_rows=scan.rows))
+        save_state(paths.state, State(created=created, pool_rows=scan.rows, label_log_written=True))
     counts = scan.answers["answer"].value_counts()
     roles, class_list, answers = scan.roles, scan.classes, scan.answers
     return InitResult(

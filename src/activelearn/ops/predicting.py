@@ -17,7 +17,6 @@ import pandas as pd
 from ..config import ENGINES
 from ..dataset import checked_ids, column_names, raw_chunks
 from ..errors import InputError, NothingToDoError, UsageError
-from ..labels import counted_answers
 from ..messages import did_you_mean, require_choice
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
 from ..progress import phase
@@ -25,7 +24,7 @@ from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
 from ..storage import first_line
-from ._common import latest_model
+from ._common import checked_answers, latest_model
 from ._output import output_path, table_writer
 
 
@@ -92,7 +91,7 @@ def predict(
 def _model(project: Project, warnings: list[str]):
     """(version, fitted pipeline, {column: role} it uses) of the newest model; a warning when it
     does not know the current labels or settings."""
-    found = latest_model(project, counted_answers(project.paths, project.state))
+    found = latest_model(project, checked_answers(project))
     if found is None:
         raise NothingToDoError("no model yet: run `activelearn train` first")
     record, pipeline, columns, changed = found

@@ -13,7 +13,7 @@ from ..config import ENGINES, STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
 from ..handoff import FillIn, batch_frame, write_batch
-from ..labels import answered_ids, counted_answers, current_labels, training_labels
+from ..labels import answered_ids, current_labels, training_labels
 from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, without_ids
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
@@ -21,7 +21,7 @@ from ..storage import sha256_file
 from ..selection import Context, choose
 from ..messages import missing, require_choice
 from ..progress import phase
-from ._common import latest_model, utc_now
+from ._common import checked_answers, latest_model, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
 BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
@@ -110,7 +110,7 @@ def query(
         scheduler = scheduler_address(scheduler, config.scheduler, project.paths.config)
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
-        log = counted_answers(paths, state)
+        log = checked_answers(project)
         waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop
         if if_none_pending and waiting:
             return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from ..agreement import Agreement, agreement
 from ..labels import (
-    answered_ids, changed_something, current_labels, given_answers, read_label_log, training_rows, without_reverted,
+    answered_ids, changed_something, current_labels, given_answers, training_rows, without_reverted,
 )
 from ..project import Project
 from ..stopping import StopDecision, decide
-from ._common import labels_digest, training_key
+from ._common import checked_log, labels_digest, training_key
 from .batches import BatchInfo, batch_overview
 
 
@@ -61,7 +61,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
     config, state = project.config, project.state
     if plot is not None:
         _check_plot_path(plot, has_models=bool(state.models))
-    full_log = read_label_log(project.paths.label_log)
+    full_log = checked_log(project)
     log = without_reverted(full_log, state.reverted_imports)
     current = current_labels(log, evaluation=False)
     labeled = training_rows(log)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
-from ..labels import evaluation_labels, read_label_log, training_labels, without_reverted
+from ..labels import evaluation_labels, training_labels, without_reverted
 from ..config import slow_preset_warning
 from ..models import fit_model, library_versions, load_model, save_model
 from ..pool import pool_columns, read_rows, rows_at
@@ -16,7 +16,7 @@ from ..progress import phase
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
-from ._common import labels_digest, training_key, utc_now
+from ._common import checked_log, labels_digest, training_key, utc_now
 
 
 @dataclass
@@ -45,7 +45,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         config, state, paths = project.config, project.state, project.paths
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
-        log = read_label_log(paths.label_log)
+        log = checked_log(project)
         counted = without_reverted(log, state.reverted_imports)
         ids, labels = training_labels(counted)
         digest = labels_digest(ids, labels)

@@ -51,17 +51,18 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
 
     _stray_temp_files(paths.root, repair, problem, removed)
     result.checked.append("temporary files")
-    config = _load(lambda: project.config, "activelearn.toml", "fix the line named, or restore the file", problem)
-    state = _load(lambda: project.state, "state.json", "restore it from a backup", problem)
+    config = _load(lambda: project.config, "activelearn.toml", "fix that line, or restore the file from a backup", problem, paths.root)
+    state = _load(lambda: project.state, "state.json", "restore it from a backup", problem, paths.root)
     result.checked += ["activelearn.toml", "state.json"]
     if config is None or state is None:
         return _done(result)
 
-    from ..labels import read_label_log
+    from ..labels import project_log
     from ..pool import pool_columns
 
-    columns = _load(lambda: pool_columns(paths.pool), "data/pool.parquet", "restore the pool, or init the project again", problem)
-    log = _load(lambda: read_label_log(paths.label_log), "data/labels.parquet", "restore the label log from a backup", problem)
+    columns = _load(lambda: pool_columns(paths.pool), "data/pool.parquet", "restore it from a backup, or init the project again",
+                    problem, paths.root)
+    log = _load(lambda: project_log(paths, state), "data/labels.parquet", "restore it from a backup", problem, paths.root)
     result.checked += ["data/pool.parquet", "data/labels.parquet"]
     if columns is not None:
         phase("checking the pool")
@@ -86,11 +87,14 @@ def _done(result: VerifyResult) -> VerifyResult:
     return result
 
 
-def _load(read, where: str, fix: str, problem):
+def _load(read, where: str, fix: str, problem, root: Path | None = None):
+    """What `read` returns, or None with the problem reported (its message without the file,
+    which the problem names, and without a fix that repeats the problem's)."""
     try:
         return read()
     except ActivelearnError as exc:
-        problem(where, exc.message, fix)
+        what = exc.message.removeprefix(f"{root / where}: ") if root is not None else exc.message
+        problem(where, what.removesuffix(f"; {fix}"), fix)
         return None
 
 
@@ -132,6 +136,7 @@ def _check_pool(project: Project, config, state, columns: list[str], problem) ->
 
 
 def _check_labels(project: Project, config, state, log, problem) -> None:
+    from ..labels import unknown_classes, without_reverted
     from ..pool import pool_ids
 
     ids = pool_ids(project.paths.pool, config.id_column)
@@ -139,11 +144,12 @@ def _check_labels(project: Project, config, state, log, problem) -> None:
     if unknown:
         problem("data/labels.parquet", f"{len(unknown)} answers name ids that are not in the pool (e.g. {unknown[0]!r})",
                 "restore the label log from a backup")
-    classes = {c for c in config.classes}
-    bad = sorted(set(log.loc[log["kind"] == "label", "answer"].dropna()) - classes)
-    if bad:
+    unknown = unknown_classes(without_reverted(log, state.reverted_imports), config.classes)  # a reverted import no longer counts
+    if len(unknown):
+        bad = sorted(set(unknown["answer"].dropna()))
+        imports = ", ".join(sorted(set(unknown["import_id"].dropna()))[:5])
         problem("data/labels.parquet", f"labels {', '.join(map(repr, bad[:5]))} are not among the classes of activelearn.toml",
-                "add them to [data] classes, or restore the label log")
+                f"add them to [data] classes, or revert the import that brought them: activelearn import-labels --revert {imports}")
     kinds = set(log["kind"].dropna()) - {"label", "skip"}
     if kinds:
         problem("data/labels.parquet", f"unknown kinds of answer: {', '.join(sorted(kinds))}", "restore the label log")
