@@ -18,7 +18,8 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 def output_path(out: Path, paths: ProjectPaths, data: Path | None = None, source: str = "") -> Path:
     """`--out`, checked: a .csv or .parquet file in an existing folder, and neither one of the
-    project's own files, nor the input, nor the data file the project was made from (`source`,
+    project's own files (nor in batches/, data/ or models/, where a person's unimported answers or
+    the tool's files live), nor the input, nor the data file the project was made from (`source`,
     `[data] source`). An existing file there is replaced (on success only)."""
     out = Path(out)
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
@@ -31,7 +32,7 @@ def output_path(out: Path, paths: ProjectPaths, data: Path | None = None, source
             f"--out {out} is the data file this project was made from ([data] source in {paths.config.name}); "
             "write the output to another file"
         )
-    own = (paths.config, paths.state, paths.pool, paths.label_log, paths.models, paths.pool.parent)
+    own = (paths.config, paths.state, paths.pool, paths.label_log, paths.models, paths.pool.parent, paths.batches)
     if any(resolved == p.resolve() or p.resolve() in resolved.parents for p in own):
         raise UsageError(f"--out {out} is inside the project's own files; write the output elsewhere")
     if resolved.is_dir():
