@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import InputError, UsageError
 from ..messages import missing
 from ..project import ProjectPaths
-from ..storage import atomic_path
+from ..storage import GUARD_NEEDED_PATTERN, atomic_path, guarded
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -43,12 +43,14 @@ def output_path(out: Path, paths: ProjectPaths, data: Path | None = None, source
 
 
 @contextlib.contextmanager
-def table_writer(path: Path, schema):
+def table_writer(path: Path, schema, raw: bool = False):
     """Yield `write(table)`, which appends Arrow tables of `schema` to `path` (Parquet or CSV by
     its extension); the file appears, complete, only when the block succeeds.
 
-    CSV is UTF-8 with a byte-order mark (as batch files, so Excel reads it as UTF-8); list
-    columns (embeddings) become JSON text such as [0.1, 0.2], which init reads back as vectors.
+    CSV is UTF-8 with a byte-order mark (as batch files, so Excel reads it as UTF-8), every text
+    field quoted, and, unless `raw`, text with the formula guard of batch files (storage.guarded),
+    which init and import-labels take back; list columns (embeddings) become JSON text such as
+    [0.1, 0.2], which init reads back as vectors.
     """
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -61,31 +63,37 @@ def table_writer(path: Path, schema):
             finally:
                 writer.close()
             return
-        text_schema = _csv_schema(schema)
+        text_schema = _csv_schema(schema, raw)
         with open(tmp, "wb") as sink:
             sink.write(UTF8_BOM)
             writer = pacsv.CSVWriter(sink, text_schema)
             try:
                 writer.write_table(text_schema.empty_table())  # the header, even with no rows
-                yield lambda table: writer.write_table(_csv_table(table, text_schema))
+                yield lambda table: writer.write_table(_csv_table(table, text_schema, raw))
             finally:
                 writer.close()
 
 
-def _csv_schema(schema):
+def _csv_schema(schema, raw: bool):
     import pyarrow as pa
 
-    return pa.schema([pa.field(f.name, pa.string()) if _is_list(f.type) else f for f in schema])
+    name = (lambda n: n) if raw else guarded
+    return pa.schema([pa.field(name(f.name), pa.string() if _is_list(f.type) else f.type) for f in schema],
+                     metadata=schema.metadata)
 
 
-def _csv_table(table, text_schema):
+def _csv_table(table, text_schema, raw: bool):
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     for i, f in enumerate(table.schema):
         if _is_list(f.type):
             text = [None if v is None else json.dumps(v) for v in table.column(i).to_pylist()]
             table = table.set_column(i, f.name, pa.array(text, type=pa.string()))
-    return table.cast(text_schema)
+        elif not raw and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)) and pc.any(pc.match_substring_regex(table.column(i), GUARD_NEEDED_PATTERN)).as_py():
+            text = [None if v is None else guarded(v) for v in table.column(i).to_pylist()]
+            table = table.set_column(i, f.name, pa.array(text, type=pa.string()))
+    return table.rename_columns(text_schema.names).cast(text_schema)
 
 
 def _is_list(kind) -> bool:
