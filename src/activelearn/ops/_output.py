@@ -90,10 +90,16 @@ def _csv_table(table, text_schema, raw: bool):
         if _is_list(f.type):
             text = [None if v is None else json.dumps(v) for v in table.column(i).to_pylist()]
             table = table.set_column(i, f.name, pa.array(text, type=pa.string()))
-        elif not raw and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)) and pc.any(pc.match_substring_regex(table.column(i), GUARD_NEEDED_PATTERN)).as_py():
-            text = [None if v is None else guarded(v) for v in table.column(i).to_pylist()]
+        elif not raw and _is_text(f.type) and pc.any(pc.match_substring_regex(table.column(i), GUARD_NEEDED_PATTERN)).as_py():
+            text = [None if v is None else guarded(v) for v in table.column(i).to_pylist()]  # the few columns that need it
             table = table.set_column(i, f.name, pa.array(text, type=pa.string()))
     return table.rename_columns(text_schema.names).cast(text_schema)
+
+
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _is_list(kind) -> bool:
