@@ -198,3 +198,32 @@ def test_help_imports_neither_pandas_nor_sklearn():
 def test_python_dash_m_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "activelearn", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout == "activelearn 0.1.0\n"
+
+
+# --- the formula guard (storage.guarded / unguarded, csv_line) ------------------------------------
+
+GUARD_ALPHABET = st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", "\r\n", "'", "a", " ", '"', ","])
+
+
+@given(st.lists(GUARD_ALPHABET, max_size=12).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_the_guard_leaves_no_line_a_formula_and_is_undone_exactly(text):
+    import csv
+    import io
+    import re
+
+    from activelearn.storage import csv_line, guarded, unguarded
+
+    shown = guarded(text)
+    assert unguarded(shown) == text
+    assert [line for line in re.split(r"\r\n|\r|\n", shown) if line.startswith(("=", "+", "-", "@", "\t"))] == []
+    assert not shown.startswith(("\r", "\n"))
+    assert list(csv.reader(io.StringIO(csv_line([shown, "x"]), newline=""))) == [[shown, "x"]]
+
+
+def test_the_guard_at_each_line_start():
+    from activelearn.storage import guarded
+
+    assert [guarded(t) for t in ("ok\r=cmd|' /C calc'!A0", "=1+1", "'=1", "a\r\n@b\n\nc", "plain", "it's")] == [
+        "ok\r'=cmd|' /C calc'!A0", "'=1+1", "''=1", "a\r\n'@b\n\nc", "plain", "it's",
+    ]

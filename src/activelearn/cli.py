@@ -6,7 +6,6 @@ Nothing here imports pandas or scikit-learn: the core is imported inside each co
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -111,7 +110,7 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
             for warning in getattr(result, "warnings", []):
                 rendering.warn(warning)
         if as_json:
-            typer.echo(json.dumps(asdict(result), ensure_ascii=False, default=str))
+            typer.echo(rendering.json_text(asdict(result)))
         else:
             render(result, opts)
     except KeyboardInterrupt:
@@ -139,7 +138,7 @@ def _fail(exc: ActivelearnError, as_json: bool):
         document = {"error": exc.message, "exit_code": exc.exit_code}
         if listed:
             document.update(problems=listed, problems_not_listed=unlisted)
-        typer.echo(json.dumps(document, ensure_ascii=False))
+        typer.echo(rendering.json_text(document))
     raise typer.Exit(exc.exit_code)
 
 
@@ -399,6 +398,7 @@ def predict(
     data: Annotated[Optional[Path], typer.Option(help="Predict the rows of this CSV, TSV, Parquet (file or folder), JSON Lines or XLSX file instead of the pool.")] = None,
     engine: Annotated[Optional[str], typer.Option(help="local, or dask to score the pool on a Dask cluster (default: the config's).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
+    raw: Annotated[bool, typer.Option(help="CSV: the values byte for byte, without the ' that keeps a spreadsheet from running a cell as a formula.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the latest model's prediction, confidence and class probabilities for every row."""
@@ -406,7 +406,7 @@ def predict(
     def call():
         from .ops import predict as predict_op
 
-        return predict_op(_project(), out=out, data=data, engine=engine, scheduler=scheduler)
+        return predict_op(_project(), out=out, data=data, engine=engine, scheduler=scheduler, raw=raw)
 
     from . import render as rendering
 
@@ -421,6 +421,7 @@ def export(
     include_skipped: Annotated[bool, typer.Option(help="Add the skipped rows, with an empty label and skipped = true.")] = False,
     evaluation: Annotated[bool, typer.Option("--evaluation/--no-evaluation", help="Include the evaluation labels, flagged in the evaluation column; --no-evaluation leaves their rows out.")] = True,
     all_columns: Annotated[bool, typer.Option(help="Every column of the pool, not only the ones the model uses.")] = False,
+    raw: Annotated[bool, typer.Option(help="CSV: the values byte for byte, without the ' that keeps a spreadsheet from running a cell as a formula.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the labeled rows: id, current label, features, and an evaluation flag."""
@@ -430,7 +431,7 @@ def export(
 
         return export_op(
             _project(), out=out, annotators=annotators, include_skipped=include_skipped, evaluation=evaluation,
-            all_columns=all_columns,
+            all_columns=all_columns, raw=raw,
         )
 
     from . import render as rendering

@@ -8,7 +8,6 @@ only typer, so that `activelearn --help` stays fast.
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
 import typer
@@ -93,7 +92,9 @@ def _json_usage_errors(ctx):
         yield
     except UsageError as exc:  # Typer prints it on stderr; scripts also get it on stdout
         if ctx.meta.get("activelearn.json"):
-            typer.echo(json.dumps({"error": exc.format_message(), "exit_code": exc.exit_code}, ensure_ascii=False))
+            from .render import json_text
+
+            typer.echo(json_text({"error": exc.format_message(), "exit_code": exc.exit_code}))
         raise
 
 

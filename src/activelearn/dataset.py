@@ -290,7 +290,7 @@ def _csv_reader(path: Path, warnings: list[str], only_first_column: bool = False
     head, encoding, delimiter = _csv_layout(path, warnings)
     if not head.strip():
         raise InputError(f"{path}: no header row (the file starts with blank lines)")
-    names = [clean_header(n) for n in next(csv.reader(lines(head), delimiter=delimiter), [])]
+    names = [unguarded(clean_header(n)) for n in next(csv.reader(lines(head), delimiter=delimiter), [])]
     check_headers(names, path)
     return pacsv.open_csv(
         path,
@@ -322,9 +322,17 @@ def _csv_batches(path: Path, warnings: list[str], only_first_column: bool = Fals
 
 
 def _csv_chunks(path: Path, warnings: list[str]) -> Iterator[pd.DataFrame]:
+    """The rows, each cell with the formula guard of batch files and exports taken back ("'=x" is
+    "=x"), as import-labels reads answers: a CSV the tool wrote reads back as it was."""
+    import pyarrow.compute as pc
+
     for batch in _csv_batches(path, warnings):
         if batch.num_rows:
-            yield batch.to_pandas()
+            frame = batch.to_pandas()
+            for i, column in enumerate(batch.columns):
+                if pc.any(pc.match_substring(column, "'")).as_py():
+                    frame.isetitem(i, frame.iloc[:, i].map(unguarded))
+            yield frame
 
 
 def _csv_problem(path: Path, exc: Exception) -> InputError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,7 @@ import pandas as pd
 from .errors import InputError
 from .messages import did_you_mean, missing
 from .storage import (
-    FORMULA_TRIGGERS, atomic_path, clean_header, first_line, header_key, read_delimited, read_spreadsheet,
+    atomic_path, clean_header, csv_line, first_line, guarded, header_key, read_delimited, read_spreadsheet,
     answer_file_kind, read_jsonl_cells, read_parquet_cells, refuse_non_table, unguarded,
 )
 
@@ -24,10 +26,8 @@ RESERVED_COLUMNS = ("suggestion", "confidence", "annotator", DECISION_COLUMN)
 
 
 def neutralise(value):
-    """Prefix a text cell that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    """A text cell with an apostrophe before each of its lines a spreadsheet would run as a formula."""
+    return guarded(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,17 @@ def write_batch(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list
     if suffix == ".xlsx":
         _write_xlsx(frame, path, fill_in, warnings)
     elif suffix in (".csv", ".tsv", ".txt"):
-        guarded = frame.copy()
-        guarded.columns = [neutralise(str(c)) for c in frame.columns]
-        for name in guarded.columns:
-            if guarded[name].dtype == object:
-                guarded[name] = guarded[name].map(neutralise)
-        with atomic_path(path) as tmp:
-            guarded.to_csv(tmp, index=False, encoding="utf-8-sig", sep="\t" if suffix == ".tsv" else ",")
+        safe = frame.copy()
+        safe.columns = [neutralise(str(c)) for c in frame.columns]
+        for name in safe.columns:
+            if safe[name].dtype == object:
+                safe[name] = safe[name].map(neutralise)
+        sep = "\t" if suffix == ".tsv" else ","
+        # pandas formats the cells; its CRLF records quote every field holding CR or LF, so they
+        # read back unambiguously and are written again with \n line ends, those fields quoted
+        records = csv.reader(io.StringIO(safe.to_csv(index=False, sep=sep, lineterminator="\r\n"), newline=""), delimiter=sep)
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+            f.writelines(csv_line(record, sep) for record in records)
     else:
         raise InputError(f"{path}: batch files are written as .csv, .tsv or .xlsx, not {suffix or 'no extension'}")
 

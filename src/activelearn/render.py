@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import json
+import re
 import sys
 from functools import cache
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as markup_escape
 from rich.table import Table
+
+# What would drive a terminal (C0 controls but tab and newline: ESC, BEL, CR, backspace...; DEL;
+# C1 controls, CSI among them) or reorder what it shows (bidi marks, embeddings and overrides).
+# Data (class, annotator and column names, cells, paths) is shown with these as escapes: \x1b.
+TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with what would drive or reorder the terminal written as escapes ("\\x1b", "\\u202e")."""
+    return TERMINAL_UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def escape(text: str) -> str:
+    """Data as rich shows it: markup escaped, control characters as escapes."""
+    return markup_escape(terminal_safe(text))
+
+
+def print(*values) -> None:  # noqa: A001 - every plain result line of this module passes here
+    builtins.print(*(terminal_safe(str(v)) for v in values))
+
+
+def json_text(document) -> str:
+    """A --json document: JSON escapes C0 controls itself; DEL, C1 and bidi characters too here."""
+    return TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(document, ensure_ascii=False, default=str))
+
+
+class _Console(Console):
+    """A console that shows control characters in the text it prints as escapes, so that data
+    printed in a table or a line cannot drive the terminal (rich's own styling is unaffected)."""
+
+    def render_str(self, text: str, **options):
+        return super().render_str(terminal_safe(text), **options)
 
 
 @cache
 def stderr() -> Console:
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+    return _Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 @cache
@@ -22,7 +57,7 @@ def stdout() -> Console:
     # a pipe or a cron log has no width: do not squeeze tables into 80 columns, nor cut lines;
     # a terminal has one: fit tables to it and wrap long lines at words
     tty = sys.stdout.isatty()
-    return Console(soft_wrap=not tty, highlight=False, width=None if tty else 120)
+    return _Console(soft_wrap=not tty, highlight=False, width=None if tty else 120)
 
 
 @contextlib.contextmanager

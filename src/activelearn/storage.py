@@ -17,7 +17,8 @@ from typing import Any
 from .errors import ConflictError, InputError
 
 TEMP_MARK = ".tmp-"
-# OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
+# OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet
+# (see guarded() for the guard at each line start).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 DELIMITERS = (",", ";", "\t", "|")
 written: list[Path] = []  # files atomic_path replaced in this process: what an interrupted command did commit
@@ -551,9 +552,53 @@ def _value_text(value) -> str:
     return cell_text(value)
 
 
+# The formula guard, at the start of a cell and after each line break inside it (a spreadsheet
+# starts a new row there if the field were not quoted, and shows each line): one ' before a line
+# that starts with a trigger, or with ' then a trigger, so that unguarded() takes back exactly one.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CELL_START = re.compile("'*[=+\\-@\t\r\n]")  # a line break opening a cell counts as a trigger too
+_LINE_START = re.compile("'*[=+\\-@\t]")
+GUARD_NEEDED_PATTERN = "^['=+\\-@\t\r\n]|[\r\n]"  # a text that guarded() may change (also for pyarrow)
+_GUARD_NEEDED = re.compile(GUARD_NEEDED_PATTERN)
+
+
+def _line_starts(text: str) -> Iterator[tuple[int, re.Pattern]]:
+    yield 0, _CELL_START
+    for found in LINE_BREAK.finditer(text):
+        yield found.end(), _LINE_START
+
+
+def guarded(text: str) -> str:
+    """A cell as a spreadsheet cannot run it as a formula: "=x" -> "'=x", "ok\\r@x" -> "ok\\r'@x",
+    "'=x" -> "''=x"; unguarded() undoes it exactly."""
+    if not _GUARD_NEEDED.search(text):
+        return text
+    pieces, last = [], 0
+    for start, pattern in _line_starts(text):
+        if pattern.match(text, start):
+            pieces += [text[last:start], "'"]
+            last = start
+    return "".join([*pieces, text[last:]])
+
+
+def csv_line(fields: list[str], delimiter: str = ",") -> str:
+    """One CSV record ending in \\n, a field quoted when it holds the delimiter, a quote, CR or LF
+    (Python's csv module leaves a bare CR unquoted, and a spreadsheet starts a new row there)."""
+    def quoted(field: str) -> str:
+        if delimiter in field or any(c in field for c in '"\r\n'):
+            return '"' + field.replace('"', '""') + '"'
+        return field
+
+    return ('""' if fields == [""] else delimiter.join(map(quoted, fields))) + "\n"
+
+
 def unguarded(text: str) -> str:
-    """A cell as written before the formula guard: "'=x" -> "=x" (only where the guard applies)."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS) else text
+    """A cell as written before the formula guard: "'=x" -> "=x", "ok\\n'=x" -> "ok\\n=x"
+    (one ' taken at each line start where guarded() puts one)."""
+    if "'" not in text:
+        return text
+    cut = {start for start, pattern in _line_starts(text) if text.startswith("'", start) and pattern.match(text, start + 1)}
+    return "".join(c for i, c in enumerate(text) if i not in cut) if cut else text
 
 
 def cell_text(value) -> str:

@@ -42,11 +42,12 @@ def export(
     include_skipped: bool = False,
     evaluation: bool = True,
     all_columns: bool = False,
+    raw: bool = False,
     chunk_rows: int = CHUNK_ROWS,
 ) -> ExportResult:
     """Write every labeled row with its current label and features to `out`, in the order the rows
     were first answered. Evaluation labels are flagged (or, without `evaluation`, left out);
-    skipped rows are left out unless `include_skipped`."""
+    skipped rows are left out unless `include_skipped`. A CSV has the formula guard unless `raw`."""
     config, paths = project.config, project.paths
     target = output_path(out, paths, source=config.source)
     available = pool_columns(paths.pool)
@@ -59,7 +60,7 @@ def export(
     kept = {key: _free_name(key, taken) for key in wanted}  # the tool's columns: key -> name in the file
     schema = _export_schema(paths.pool, config.id_column, config.label_column, features, kept)
     advance = phase("reading the pool and writing", total=len(rows))
-    with table_writer(target, schema) as write:
+    with table_writer(target, schema, raw) as write:
         for start in range(0, len(rows), chunk_rows):
             part = rows.iloc[start : start + chunk_rows].reset_index(drop=True)
             write(_export_table(schema, part, read_rows(paths.pool, config.id_column, part["id"], features),

@@ -44,10 +44,11 @@ class PredictResult:
 
 def predict(
     project: Project, *, out: Path, data: Path | None = None, chunk_rows: int = CHUNK_ROWS,
-    engine: str | None = None, scheduler: str | None = None,
+    engine: str | None = None, scheduler: str | None = None, raw: bool = False,
 ) -> PredictResult:
     """Write the latest model's predictions for every row of the pool, or of `data`, to `out`;
-    with `engine` "dask", the pool is scored on the Dask cluster at `scheduler`."""
+    with `engine` "dask", the pool is scored on the Dask cluster at `scheduler`. A CSV has the
+    formula guard unless `raw`."""
     config, paths = project.config, project.paths
     engine = engine or config.engine
     require_choice("--engine", engine, ENGINES, "engine")
@@ -76,7 +77,7 @@ def predict(
         scored = ((ids, scorer.predict_proba(features)) for ids, features in chunks)
     rows = 0
     advance = phase(f"scoring {'the pool' if data is None else data}", total=project.state.pool_rows if data is None else None)
-    with table_writer(target, schema) as write:
+    with table_writer(target, schema, raw) as write:
         for ids, proba in scored:
             write(_prediction_table(schema, ids, proba, classes))
             rows += len(ids)
