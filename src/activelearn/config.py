@@ -284,6 +284,11 @@ def render_config(config: Config, created: str) -> str:
         if config.display_columns is not None
         else "# display_columns = []   # columns shown in batch files (default: every used column)"
     )
+    month_first = (
+        f"month_first_columns = {_toml_list(config.month_first_columns)}   # datetime columns written month first: 03/05/2024 is 5 March"
+        if config.month_first_columns is not None
+        else "# month_first_columns = []   # datetime columns written month first (default: decided at each fit)"
+    )
     return f"""\
 # activelearn project configuration, written by `activelearn init` on {created}.
 # Review it, above all the column roles: every command reads this file; edit it by hand or with
@@ -299,7 +304,7 @@ generated_ids = {str(config.generated_ids).lower()}
 label_column = {_toml_str(config.label_column)}
 classes = {_toml_list(config.classes)}
 skip_values = {_toml_list(config.skip_values)}   # answers meaning "cannot decide": recorded, never trained on
-month_first_columns = {_toml_list(config.month_first_columns or ())}   # datetime columns written month first: 03/05/2024 is 5 March
+{month_first}
 
 [columns]
 # The role of each column: numeric, categorical, text, embedding (a list of numbers), datetime or ignore.

@@ -190,8 +190,13 @@ def _check_unique(ids, data: Path, pc) -> None:
     if len(repeated):
         value = repeated.field("values")[0]
         rows = pc.indices_nonzero(pc.equal(ids, value)).to_pylist()
+        text = value.as_py()
+        guard = (  # "'=1+1" in a CSV is read as "=1+1", as a batch cell the formula guard wrote
+            f" (read as {text!r}: an apostrophe before it is the formula guard, taken off on reading)"
+            if unguarded("'" + text) == text else ""
+        )
         raise InputError(
-            f"{data} row {rows[1] + 2}: id {value.as_py()!r} is also in row {rows[0] + 2}; ids must be unique "
+            f"{data} row {rows[1] + 2}: id {text!r} is also in row {rows[0] + 2}{guard}; ids must be unique "
             "(or leave out --id-column to generate ids)"
         )
 
