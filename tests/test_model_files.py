@@ -47,7 +47,7 @@ def test_a_saved_model_loads_and_predicts_the_same(tmp_path, name):
 def test_model_paths_stay_in_models(tmp_path):
     (tmp_path / "models").mkdir()
     assert model_path(tmp_path, "models/model-0001.skops") == tmp_path / "models" / "model-0001.skops"
-    for recorded in ("/etc/passwd", "models/../state.json", "../x.skops", "models"):
+    for recorded in ("/etc/passwd", "models/../state.json", "../x.skops", "models", "models/\0x", 7):
         with pytest.raises(ModelFileError) as refused:
             model_path(tmp_path, recorded, "model 3")
         assert refused.value.reason == f"model 3 is recorded at {recorded!r}, outside models/; it is not loaded"
