@@ -139,7 +139,6 @@ def _stop_set(project: Project, pipeline, previous: ModelRecord | None, digest: 
     from ..scoring import Scorer
     from ..stopping import stop_set_signals
 
-    paths = project.paths
     rows = _stop_set_rows(project)
     if rows is None:
         return None
