@@ -152,7 +152,7 @@ def test_ctrl_c_after_the_commit_says_what_was_written(trained_project, monkeypa
     monkeypatch.setattr(activelearn.render, "train_result", _interrupt)
     result = run_cli("-C", trained_project, "train", "--force")
     assert (result.exit_code, result.stdout) == (130, "")
-    assert result.stderr == "interrupted; already written, and kept: models/model-0002.joblib, state.json\n"
+    assert result.stderr == "interrupted; already written, and kept: models/model-0002.skops, state.json\n"
     assert [m["version"] for m in json.loads((trained_project / "state.json").read_text())["models"]] == [1, 2]
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import tomllib
 
-import joblib
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -153,7 +152,7 @@ def test_datetime_features_differ_by_hour_and_weekday_only_when_those_vary():
     np.testing.assert_allclose(features.transform(pd.DataFrame({"when": ["soon"]})), [[7, 0, 0, 0.5]], atol=1e-4)
 
 
-def test_datetime_features_pickle_and_read_arrow_rows_like_pandas(tmp_path):
+def test_datetime_features_save_load_and_read_arrow_rows_like_pandas(tmp_path):
     frame = pd.DataFrame({
         "when": [f"2024-03-{1 + i % 28:02d} {i % 24:02d}:15" for i in range(40)] + [None],
         "x": np.arange(41, dtype=float),
@@ -162,8 +161,10 @@ def test_datetime_features_pickle_and_read_arrow_rows_like_pandas(tmp_path):
     from activelearn.models import build_pipeline
 
     pipeline = build_pipeline("logistic", {"when": "datetime", "x": "numeric"}, 0, labels).fit(frame, labels)
-    joblib.dump(pipeline, tmp_path / "m.joblib")
-    loaded = joblib.load(tmp_path / "m.joblib")
+    from activelearn.models import load_model, save_model
+
+    save_model(tmp_path / "m.skops", pipeline, {})
+    loaded = load_model(tmp_path / "m.skops")[0]  # a model file as train saves it
     assert NumericFeatures.of(loaded) is None  # the numeric fast path stands aside
     scorer = Scorer(loaded)
     table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -297,10 +298,11 @@ def test_simulate_takes_the_same_options(tmp_path):
 
 def _fitted_dates(project, column: str):
     """The DatetimeFeatures the latest model fitted for `column`."""
+    from activelearn.models import load_model
     from activelearn.project import Project
 
     record = Project.find(project).state.latest_model
-    pipeline = joblib.load(project / record.file)["pipeline"]
+    pipeline = load_model(project / record.file, record.sha256)[0]
 
     def parts(step):
         yield step

@@ -187,11 +187,11 @@ def test_state_from_a_newer_activelearn(penguins_project):
 
 
 def test_tampered_model_is_not_loaded(trained_project):
-    model = trained_project / "models" / "model-0001.joblib"
+    model = trained_project / "models" / "model-0001.skops"
     model.write_bytes(model.read_bytes() + b"\0")
     assert_unchanged(
         trained_project, lambda: run_cli("-C", trained_project, "query"), 1,
-        "model-0001.joblib: model file has changed since activelearn wrote it and will not be loaded",
+        "model-0001.skops: model 1 has changed since activelearn wrote it and will not be loaded",
     )
 
 

@@ -42,10 +42,24 @@ def test_the_migration_is_registered_by_the_version_it_upgrades():
     assert strip(upgraded["models"], {"eval_metrics", "eval_sha256", "stop_signals"}) == old["models"]
 
 
+PICKLED = ("model {n} is a pickle (saved by an older activelearn, or not by activelearn) and is not loaded")
+
+
 def test_reading_commands_upgrade_in_memory_and_write_nothing(tmp_path):
     project = _old_project(tmp_path)
     before = (project / "state.json").read_bytes()
-    assert run_cli("-C", project, "verify").exit_code == 0
+    verified = run_cli("-C", project, "verify")
+    # the old models are pickles, which could run code: never loaded, and the latest one is a problem
+    assert verified.exit_code == 1
+    assert verified.stdout == f"problem: models/model-0002.joblib: {PICKLED.format(n=2)} (run `activelearn train --force`)\n"
+    assert verified.stderr == (
+        f"warning: models/model-0001.joblib: {PICKLED.format(n=1)}; it is older than the latest model, which is what "
+        "query and predict load\n"
+    )
+    refused = run_cli("-C", project, "query")
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert refused.stderr == (f"error: {project.resolve() / 'models' / 'model-0002.joblib'}: {PICKLED.format(n=2)}; "
+                              "run `activelearn train --force`\n")
     status = json.loads(run_cli("-C", project, "status", "--json").stdout)
     assert [m["version"] for m in status["models"]] == [1, 2]
     assert [b["name"] for b in status["pending_batches"]] == ["batch-0002"]
@@ -67,10 +81,30 @@ def test_the_next_write_saves_the_upgraded_state_and_the_loop_goes_on(tmp_path):
     assert state["schema_version"] == 2
     assert [m["version"] for m in state["models"]] == [1, 2, 3]
     assert state["models"][0]["stop_signals"] is None  # measured before version 2 existed
-    # the new model is compared with the old one, loaded from its version-1 file
-    assert state["models"][2]["stop_signals"]["agreement"] is not None
+    # the new model is a skops file; the old one, a pickle, is not loaded to compare it with
+    assert state["models"][2]["file"] == "models/model-0003.skops"
+    assert state["models"][2]["stop_signals"]["agreement"] is None
+    assert train.stderr == (f"warning: stopping signals: cannot compare with model 2 ({project.resolve()}/models/"
+                            f"model-0002.joblib: {PICKLED.format(n=2)}; run `activelearn train --force`)\n")
     assert json.loads(train.stdout)["n_labels"] == 21
     query = run_cli("-C", project, "query", "--eval", "10")
     assert query.exit_code == 0, query.stderr
     assert _on_disk(project)["batches"][-1]["evaluation"] is True
     assert run_cli("-C", project, "verify").exit_code == 0
+
+
+def test_train_on_the_same_labels_replaces_an_old_pickled_model(tmp_path):
+    project = _old_project(tmp_path)
+    train = run_cli("-C", project, "train", "--json")  # no --force: the labels did not change
+    assert train.exit_code == 0, train.stderr
+    state = _on_disk(project)
+    assert [(m["version"], m["file"]) for m in state["models"]] == [
+        (1, "models/model-0001.joblib"), (2, "models/model-0002.joblib"), (3, "models/model-0003.skops")]
+    assert state["models"][2]["change"] == "unloadable"
+    assert state["models"][2]["labels_sha256"] == state["models"][1]["labels_sha256"]
+    again = run_cli("-C", project, "train", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["up_to_date"] is True
+    assert run_cli("-C", project, "query").exit_code == 0
+    verified = run_cli("-C", project, "verify")
+    assert verified.exit_code == 0 and verified.stdout.startswith("ok: ")
+    assert verified.stderr.count("it is older than the latest model") == 2

@@ -291,7 +291,7 @@ def test_gradient_boosting_on_text_is_warned_about_at_init_and_train(tmp_path):
     model = json.loads(train.stdout)
     from activelearn.models import load_model
 
-    features = load_model(project / "models" / f"model-{model['version']:04d}.joblib")[0].named_steps["model"].n_features_in_
+    features = load_model(project / "models" / f"model-{model['version']:04d}.skops")[0].named_steps["model"].n_features_in_
     assert train.stderr.strip() == (
         f"warning: gradient-boosting is slow on many sparse features, and this model has {features:,} "
         f"(the text column text): it took {model['fit_seconds']:.1f} s on {model['n_labels']} labels, and "

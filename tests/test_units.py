@@ -186,10 +186,10 @@ def test_sniff_delimiter_picks_the_one_that_yields_the_columns(header, wanted, e
 # --- start-up ------------------------------------------------------------------------------------
 
 
-def test_help_imports_neither_pandas_nor_sklearn():
+def test_help_imports_neither_pandas_nor_sklearn_nor_skops():
     code = (
         "import sys; from activelearn.cli import app; "
-        "heavy = [m for m in ('pandas', 'sklearn', 'pyarrow', 'numpy') if m in sys.modules]; print(heavy)"
+        "heavy = [m for m in ('pandas', 'sklearn', 'skops', 'pyarrow', 'numpy') if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -26,12 +26,12 @@ def test_a_whole_project_passes(trained_project):
 
 
 def test_tampered_model(trained_project):
-    model = trained_project / "models" / "model-0001.joblib"
+    model = trained_project / "models" / "model-0001.skops"
     model.write_bytes(model.read_bytes() + b"x")
     result = _verify(trained_project)
     assert result.exit_code == 1
     assert result.stdout == (
-        "problem: models/model-0001.joblib: model 1 has changed since activelearn wrote it (it will not be "
+        "problem: models/model-0001.skops: model 1 has changed since activelearn wrote it (it will not be "
         "loaded) (delete it and run `activelearn train --force`)\n"
     )
 

@@ -36,6 +36,15 @@ class StateError(ActivelearnError):
     """state.json is missing, corrupt, or from a newer activelearn."""
 
 
+class ModelFileError(StateError):
+    """A model file (or state.json's record of it) the tool refuses to load: `reason` and `fix`
+    apart, for verify to list them as a problem."""
+
+    def __init__(self, where: str, reason: str, fix: str) -> None:
+        super().__init__(f"{where}: {reason}; {fix}")
+        self.reason, self.fix = reason, fix
+
+
 class InputError(ActivelearnError):
     """A data or label file cannot be read or does not fit the project."""
 

@@ -65,7 +65,8 @@ class ModelRecord:
     eval_sha256: str = ""  # digest of the evaluation labels it was measured on
     stop_signals: dict | None = None  # on the stop set (stopping.stop_set_signals)
     # why it was trained: "first", "labels" (new labels), "settings" (same labels, other model
-    # settings) or "forced" (train --force on the same labels); "" in records written before
+    # settings), "forced" (train --force on the same labels) or "unloadable" (same labels, but the
+    # previous file would not be loaded: a pickle from an older activelearn); "" in records written before
     change: str = ""
 
 

@@ -36,7 +36,7 @@ def latest_model(project, log):
     record = project.state.latest_model
     if record is None:
         return None
-    pipeline, columns = _load(project, record)
+    pipeline, columns = load_record(project, record)
     digest = labels_digest(*training_labels(log))
     changed = None
     if record.training_key != training_key(project.config, digest):
@@ -51,15 +51,15 @@ def model_version(project, version: int):
     record = next((m for m in project.state.models if m.version == version), None)
     if record is None:
         raise StateError(f"{project.paths.state}: no model version {version}")
-    pipeline, columns = _load(project, record)
+    pipeline, columns = load_record(project, record)
     return pipeline, list(columns)
 
 
-def _load(project, record):
+def load_record(project, record):
     """(fitted pipeline, {column: role} it uses) of a model record, its hash checked."""
-    from ..models import load_model
+    from ..models import load_model, model_path
 
-    pipeline, metadata = load_model(project.paths.root / record.file, record.sha256)
+    pipeline, metadata = load_model(*_checked_path(project, record))
     return pipeline, {name: role for name, role in metadata["columns"].items() if role != "ignore"}
 
 
@@ -85,3 +85,23 @@ def checked_answers(project):
     from ..labels import without_reverted
 
     return without_reverted(checked_log(project), project.state.reverted_imports)
+
+def model_problem(project, record):
+    """Why a model record's file would be refused on loading (outside models/, missing, changed,
+    a pickle, foreign types), without loading it: the error, or None when it would be loaded."""
+    from ..errors import StateError
+    from ..models import read_checked
+
+    try:
+        read_checked(*_checked_path(project, record))
+    except StateError as exc:
+        return exc
+    return None
+
+
+def _checked_path(project, record):
+    """(path, its recorded SHA-256, what to call it): the path checked to lie in models/."""
+    from ..models import model_path
+
+    what = f"model {record.version}"
+    return model_path(project.paths.root, record.file, what), record.sha256, what

@@ -10,13 +10,13 @@ from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, training_labels, without_reverted
 from ..config import slow_preset_warning
-from ..models import fit_model, library_versions, load_model, save_model
+from ..models import MODEL_SUFFIX, fit_model, library_versions, save_model
 from ..pool import pool_columns, read_rows, rows_at
 from ..progress import phase
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
-from ._common import checked_log, labels_digest, training_key, utc_now
+from ._common import checked_log, labels_digest, load_record, model_problem, training_key, utc_now
 
 
 @dataclass
@@ -53,10 +53,13 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         eval_ids, eval_truth = evaluation_labels(counted)
         eval_digest = labels_digest(eval_ids, eval_truth) if len(eval_ids) else ""
         latest = state.latest_model
-        if latest is not None and latest.training_key == key and not force:
+        # a model that would not be loaded (a pickle from an older activelearn, say) is replaced
+        # even on the same labels: nothing else could use it
+        unloadable = latest is not None and latest.training_key == key and not force and model_problem(project, latest)
+        if latest is not None and latest.training_key == key and not force and not unloadable:
             if latest.eval_sha256 == eval_digest:
                 return _result(latest, config, up_to_date=True, warnings=column_warnings)
-            pipeline, _ = load_model(paths.root / latest.file, latest.sha256)
+            pipeline, _ = load_record(project, latest)
             latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
             latest.eval_sha256 = eval_digest
             save_state(paths.state, state)
@@ -82,10 +85,10 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
         change = ("first" if latest is None else "labels" if latest.labels_sha256 != digest
-                  else "settings" if latest.training_key != key else "forced")
+                  else "settings" if latest.training_key != key else "unloadable" if unloadable else "forced")
         phase("writing")
         version = state.next_model_version()
-        path = paths.models / f"model-{version:04d}.joblib"
+        path = paths.models / f"model-{version:04d}{MODEL_SUFFIX}"
         classes, counts = np.unique(labels, return_counts=True)
         record = ModelRecord(
             version=version,
@@ -110,8 +113,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         metadata = {**record.__dict__, "classes": [str(c) for c in fitted.pipeline.classes_],
                     "columns": config.columns, "id_column": config.id_column,
                     "versions": library_versions()}
-        save_model(path, fitted.pipeline, metadata)
-        record.sha256 = sha256_file(path)
+        record.sha256 = save_model(path, fitted.pipeline, metadata)
         state.models.append(record)
         save_state(paths.state, state)  # last: the model file is in place before state names it
         result = _result(record, config)
@@ -137,14 +139,13 @@ def _stop_set(project: Project, pipeline, previous: ModelRecord | None, digest: 
     from ..scoring import Scorer
     from ..stopping import stop_set_signals
 
-    paths = project.paths
     rows = _stop_set_rows(project)
     if rows is None:
         return None
     before = None
     if previous is not None and previous.labels_sha256 != digest:
         try:
-            before = Scorer(load_model(paths.root / previous.file, previous.sha256)[0])
+            before = Scorer(load_record(project, previous)[0])
         except StateError as exc:
             warnings.append(f"stopping signals: cannot compare with model {previous.version} ({exc.message})")
         else:

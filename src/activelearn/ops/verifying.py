@@ -73,7 +73,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
         _check_labels(project, config, state, log, problem)
         result.checked.append("labels")
     phase("checking the models")
-    _check_models(project, state, problem)
+    result.warnings += _check_models(project, state, problem)
     result.checked.append("models")
     released = _check_batches(project, state, log, repair, problem)
     result.checked.append("batches")
@@ -162,14 +162,38 @@ def _check_labels(project: Project, config, state, log, problem) -> None:
         problem("state.json", f"{len(missing)} batch rows are not in the pool (e.g. {missing[0]!r})", "restore state.json")
 
 
-def _check_models(project: Project, state, problem) -> None:
+def _check_models(project: Project, state, problem) -> list[str]:
+    """Every model file is one the tool would load: in models/, present, unchanged, a skops file
+    of trusted types. An older version that an older activelearn pickled is only a warning (the
+    latest model is what query and predict load); returns the warnings."""
+    from ..errors import ModelFileError
+    from ..models import SKOPS_MAGIC, model_path
+    from ._common import model_problem
+
+    warnings = []
     for record in state.models:
-        path = project.paths.root / record.file
+        try:
+            path = model_path(project.paths.root, record.file, f"model {record.version}")
+        except ModelFileError as exc:
+            problem("state.json", exc.reason, exc.fix)
+            continue
         if not path.is_file():
             problem(record.file, f"model {record.version} is missing", "run `activelearn train --force` for a new one")
         elif sha256_file(path) != record.sha256:
             problem(record.file, f"model {record.version} has changed since activelearn wrote it (it will not be loaded)",
                     "delete it and run `activelearn train --force`")
+        else:
+            refused = model_problem(project, record)
+            if not isinstance(refused, ModelFileError):
+                continue
+            with open(path, "rb") as f:
+                pickled = not f.read(len(SKOPS_MAGIC)).startswith(SKOPS_MAGIC)
+            if pickled and record is not state.latest_model:
+                warnings.append(f"{record.file}: {refused.reason}; it is older than the latest model, which is what "
+                                "query and predict load")
+            else:
+                problem(record.file, refused.reason, refused.fix)
+    return warnings
 
 
 def _check_batches(project: Project, state, log, repair: bool, problem) -> bool:

@@ -1,0 +1,53 @@
+"""Model files: skops archives holding only the types activelearn's presets and transformers save."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io
+
+from activelearn.errors import ModelFileError
+from activelearn.models import PRESETS, TRUSTED_TYPES, build_pipeline, load_model, model_bytes, model_path, save_model
+
+ROLES = {"n": "numeric", "c": "categorical", "t": "text", "d": "datetime", "e": "embedding"}
+
+
+def _rows(count: int = 60) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({
+        "n": rng.normal(size=count), "c": rng.choice(["a", "b", None], count),
+        "t": rng.choice(["a good film", "bad", "so so"], count),
+        "d": pd.date_range("2024-01-01", periods=count, freq="29h").astype(str),
+        "e": [list(rng.normal(size=3)) for _ in range(count)],
+    })
+    return rows, np.array(["x", "y", "z"] * (count // 3))
+
+
+def test_trusted_types_are_exactly_what_every_preset_saves_on_every_role():
+    rows, labels = _rows()
+    needed = set()
+    for name in PRESETS:
+        for month_first in (None, ["d"]):
+            pipeline = build_pipeline(name, ROLES, 0, labels, month_first=month_first).fit(rows, labels)
+            needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
+    assert needed == set(TRUSTED_TYPES)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_a_saved_model_loads_and_predicts_the_same(tmp_path, name):
+    rows, labels = _rows()
+    pipeline = build_pipeline(name, ROLES, 0, labels).fit(rows, labels)
+    digest = save_model(tmp_path / "m.skops", pipeline, {"columns": ROLES, "cv": {"a": 0.5, "b": None}})
+    loaded, metadata = load_model(tmp_path / "m.skops", digest)
+    assert metadata == {"columns": ROLES, "cv": {"a": 0.5, "b": None}}
+    np.testing.assert_array_equal(loaded.predict_proba(rows), pipeline.predict_proba(rows))
+
+
+def test_model_paths_stay_in_models(tmp_path):
+    (tmp_path / "models").mkdir()
+    assert model_path(tmp_path, "models/model-0001.skops") == tmp_path / "models" / "model-0001.skops"
+    for recorded in ("/etc/passwd", "models/../state.json", "../x.skops", "models", "models/\0x", 7):
+        with pytest.raises(ModelFileError) as refused:
+            model_path(tmp_path, recorded, "model 3")
+        assert refused.value.reason == f"model 3 is recorded at {recorded!r}, outside models/; it is not loaded"
