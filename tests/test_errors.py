@@ -423,7 +423,7 @@ def test_a_full_disk_leaves_the_project_as_it_was(trained_project, tmp_path, mon
     after = snapshot(trained_project)
     # an orphan file written before state.json (a model, a batch) may stay; nothing the project names changed
     assert {k: v for k, v in after.items() if k in before} == before
-    assert set(after) - set(before) <= {"models/model-0002.joblib", "batches/batch-0001.csv"}
+    assert set(after) - set(before) <= {"models/model-0002.skops", "batches/batch-0001.csv"}
 
 
 def test_init_where_nothing_can_be_written(tmp_path, monkeypatch):

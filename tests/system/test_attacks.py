@@ -172,7 +172,7 @@ def test_train_refuses_to_name_a_model_fitted_on_a_label_log_that_changed_meanwh
     def restored_meanwhile(path, state):
         os.replace(backup, log)
         before["files"] = snapshot(trained_project)
-        before["files"].pop("models/model-0002.joblib")  # written, before state.json: taken back
+        before["files"].pop("models/model-0002.skops")  # written, before state.json: taken back
         original(path, state)
 
     before = {}
@@ -181,7 +181,7 @@ def test_train_refuses_to_name_a_model_fitted_on_a_label_log_that_changed_meanwh
     assert (result.exit_code, result.stdout) == (75, "")
     assert result.stderr == f"error: {trained_project}: another command changed the project; nothing was written\n"
     assert snapshot(trained_project) == before["files"]
-    assert sorted(p.name for p in (trained_project / "models").iterdir()) == ["model-0001.joblib"]
+    assert sorted(p.name for p in (trained_project / "models").iterdir()) == ["model-0001.skops"]
 
 @pytest.fixture
 def read_only_project(trained_project, tmp_path, monkeypatch):
@@ -969,10 +969,10 @@ def test_a_broken_activelearn_toml_is_refused(imported_project, change, what, fi
 
 def test_a_truncated_model_is_refused_where_loaded_and_train_force_replaces_it(imported_project):
     assert run_cli("-C", imported_project, "train").exit_code == 0
-    model = imported_project / "models" / "model-0002.joblib"
+    model = imported_project / "models" / "model-0002.skops"
     model.write_bytes(model.read_bytes()[:100])
     assert _verify_problems(imported_project) == (
-        "problem: models/model-0002.joblib: model 2 has changed since activelearn wrote it (it will not be loaded) "
+        "problem: models/model-0002.skops: model 2 has changed since activelearn wrote it (it will not be loaded) "
         "(delete it and run `activelearn train --force`)\n"
     )
     error = (f"error: {model}: model file has changed since activelearn wrote it and will not be loaded; "
