@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .bounds import ANSWER_LIMITS, check_file_size
 from .errors import InputError
 from .messages import did_you_mean, missing
 from .storage import (
@@ -270,23 +271,40 @@ def _xlsx_value(value):
 # reading answers back
 
 
-def read_answer_file(path: Path, id_column: str, label_column: str, warnings: list[str]) -> pd.DataFrame:
-    """The file's cells as text, indexed by each row's number as a spreadsheet shows it (the
-    header is row 1; in Parquet the first row is row 1, in JSON Lines the line number), blank rows
-    left out. Decides CSV/TSV, XLSX/ODS/XLS, Parquet or JSON Lines by content, not by extension."""
+def read_answer_bytes(path: Path) -> bytes:
+    """An answer file's bytes, read once (what is parsed is what is hashed), refused unread when
+    larger than an answer file may be."""
     if not path.is_file():
         raise InputError(missing(path, "no such file"))
-    refuse_non_table(path)
-    kind = answer_file_kind(path)
+    check_file_size(path, path.stat().st_size, ANSWER_LIMITS)
+    with open(path, "rb") as f:
+        data = f.read(ANSWER_LIMITS.file_bytes + 1)  # it may have grown since
+    check_file_size(path, len(data), ANSWER_LIMITS)
+    return data
+
+
+def read_answer_file(
+    path: Path, id_column: str, label_column: str, warnings: list[str], data: bytes | None = None
+) -> pd.DataFrame:
+    """The file's cells as text, indexed by each row's number as a spreadsheet shows it (the
+    header is row 1; in Parquet the first row is row 1, in JSON Lines the line number), blank rows
+    left out. Decides CSV/TSV, XLSX/ODS/XLS, Parquet or JSON Lines by content, not by extension.
+    `data` is the file's bytes, read before by read_answer_bytes; every limit of ANSWER_LIMITS
+    is checked before the cells are built."""
+    if data is None:
+        data = read_answer_bytes(path)
+    refuse_non_table(path, data)
+    kind = answer_file_kind(path, data)
     try:
         if kind == "parquet":
-            frame = read_parquet_cells(path)
+            frame = read_parquet_cells(path, data)
         elif kind == "jsonl":
-            frame = read_jsonl_cells(path, warnings)
+            frame = read_jsonl_cells(path, warnings, data)
         elif kind != "csv":
-            frame = read_spreadsheet(path, wanted=(id_column, label_column))
+            frame = read_spreadsheet(path, wanted=(id_column, label_column), data=data)
         else:
-            frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True)
+            frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True,
+                                   data=data)
             frame.index = np.arange(2, len(frame) + 2)  # the header is row 1
     except InputError:
         raise

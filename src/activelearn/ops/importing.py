@@ -1,12 +1,15 @@
 """`import-labels`: validate filled-in files, then merge their answers into the label log.
 
-Deciding and doing are separate (as pip-tools' diff and sync): `plan_import` reads and checks
-every file and says what would change; `import_labels` applies a plan in one write, and
-`--dry-run` stops after the plan. `revert_import` takes one import's answers back.
+Deciding and doing are separate (as pip-tools' diff and sync): `read_answer_files` reads and
+parses every file, before the lock is taken (a slow or huge file never holds it); `plan_import`
+checks the parsed files against the project and says what would change, and `import_labels`
+applies a plan in one write, both under the lock; `--dry-run` stops after the plan.
+`revert_import` takes one import's answers back.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +18,7 @@ import pandas as pd
 
 from ..config import Config
 from ..errors import InputError, UsageError
-from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_file
+from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_bytes, read_answer_file
 from ..idrepair import IdRepairer, lost_precision
 from ..labels import (
     LOG_COLUMNS, evaluation_ids, match_label, next_import_id, read_label_log, without_reverted, write_label_log,
@@ -115,12 +118,13 @@ def import_labels(
     config = project.config
     if (id_column or config.id_column) == (label_column or config.label_column):
         raise UsageError(f"--id-column and --label-column name the same column {(id_column or config.id_column)!r}")
+    files = read_answer_files(project, sources, options)  # before the lock: parsing may be slow
     if dry_run:  # reads only: no lock, as status
         log = read_label_log(project.paths.label_log)
-        return _result(plan_import(project, log, sources, options), None, dry_run=True)
+        return _result(plan_import(project, log, files, options), None, dry_run=True)
     with project_lock(project.paths, wait):
         log = read_label_log(project.paths.label_log)
-        plan = plan_import(project, log, sources, options)
+        plan = plan_import(project, log, files, options)
         import_id = None
         if len(plan.new_answers):
             import_id = next_import_id(log)
@@ -140,8 +144,8 @@ def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportRes
     )
 
 
-def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], options: ImportOptions) -> ImportPlan:
-    """Read and check every file; fail on the first bad one, before anything is written."""
+def plan_import(project: Project, log: pd.DataFrame, files: list[AnswerFile], options: ImportOptions) -> ImportPlan:
+    """Check every file read by read_answer_files; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
     counted = without_reverted(log, state.reverted_imports)
     # who already answered by each file: the same bytes from another annotator are new answers
@@ -157,14 +161,16 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
     good_rows = 0  # answered rows with no problem, new or not
     seen_hashes: set[str] = set()
     blank: list[tuple[FileImport, list[str]]] = []  # each file read with the ids of its blank rows
-    for path, digest, unchanged_since_imported in _expand(sources, log, options.force):
-        if unchanged_since_imported or digest in seen_hashes:
+    skipped = _unchanged_in_folder(files, log, options.force)
+    for file in files:
+        path, digest = file.path, file.digest
+        if file in skipped or digest in seen_hashes:
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
         seen_hashes.add(digest)
         if options.evaluation and digest in imported:
             _check_imported_as_evaluation(path, digest, counted)
-        reading = _FileReading(path, digest, context)
+        reading = _FileReading(file, context)
         file_import, answers = reading.plan()
         left_out += reading.left_out
         good_rows += len(answers)
@@ -235,30 +241,93 @@ def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
 
 
-def _expand(sources: list[Path], log: pd.DataFrame, force: bool = False) -> list[tuple[Path, str, bool]]:
-    """The files to read: (path, SHA-256, whether a folder skips it as unchanged since imported).
+@dataclass(eq=False)
+class AnswerFile:
+    """One file to import: the SHA-256 of its bytes, read once, and the cells parsed from those
+    very bytes (or the error reading them met, raised when the plan reaches the file)."""
+
+    path: Path
+    in_folder: bool  # found in a folder (an inbox), not named
+    digest: str
+    data: bytes | None = field(default=None, repr=False)  # until parsed
+    error: InputError | None = None
+    frame: pd.DataFrame | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)  # met while parsing
+
+    @classmethod
+    def read(cls, path: Path, in_folder: bool) -> AnswerFile:
+        if not path.is_file():
+            raise InputError(missing(path, "no such file"))
+        try:
+            data = read_answer_bytes(path)
+        except InputError as exc:  # too big: its digest still says whether it was imported before
+            return cls(path, in_folder, sha256_file(path), error=exc)
+        return cls(path, in_folder, hashlib.sha256(data).hexdigest(), data)
+
+    def parse(self, id_column: str, label_column: str) -> None:
+        if self.data is None:
+            return
+        try:
+            self.frame = read_answer_file(self.path, id_column, label_column, self.warnings, self.data)
+        except InputError as exc:
+            self.error = exc
+        self.data = None
+
+    def cells(self, id_column: str, label_column: str, warnings: list[str]) -> pd.DataFrame:
+        """The parsed cells (parsed now if they were not before the lock); its reading's warnings
+        join `warnings` here, in the order of the files."""
+        self.parse(id_column, label_column)
+        warnings.extend(self.warnings)
+        if self.error is not None:
+            raise self.error
+        return self.frame
+
+
+def read_answer_files(project: Project, sources: list[Path], options: ImportOptions) -> list[AnswerFile]:
+    """Every file to import, read and parsed; run before the lock is taken, it fails on the first
+    file that cannot be read. A file a folder would skip as imported before (by the log as it is
+    now) is only hashed: if another import changes that before the lock is taken, the plan parses
+    it then."""
+    files: list[AnswerFile] = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            files.extend(
+                AnswerFile.read(path, in_folder=True) for path in sorted(source.iterdir())
+                if path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES and not path.name.startswith((".", "~$"))
+            )
+        elif source.exists():
+            files.append(AnswerFile.read(source, in_folder=False))
+        else:
+            raise InputError(missing(source))
+    skipped = _unchanged_in_folder(files, read_label_log(project.paths.label_log), options.force)
+    config = project.config
+    for file in files:
+        if file not in skipped:
+            file.parse(options.id_column or config.id_column, options.label_column or config.label_column)
+            if file.error is not None:  # refused before the lock, as it would be under it
+                raise file.error
+    return files
+
+
+def _unchanged_in_folder(files: list[AnswerFile], log: pd.DataFrame, force: bool = False) -> set[AnswerFile]:
+    """The files a folder skips as unchanged since imported.
 
     A file named explicitly is always read. A folder (an inbox) skips a file whose bytes are
     those last imported from that path, even by an import reverted since, and a file never
     imported from that path whose bytes were imported from elsewhere (a copy); a file edited
     since its last import is read, even when edited back to the bytes of an earlier import.
     With `force`, a folder skips nothing."""
+    if force:
+        return set()
     last_from = dict(zip(log["source"], log["source_sha256"], strict=True))  # path -> bytes last imported
     ever_imported = set(log["source_sha256"].dropna())
-    files: list[tuple[Path, str, bool]] = []
-    for source in map(Path, sources):
-        if source.is_dir():
-            for path in sorted(source.iterdir()):
-                if path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES and not path.name.startswith((".", "~$")):
-                    digest = sha256_file(path)
-                    last = last_from.get(str(path.resolve()))
-                    seen = digest == last if last is not None else digest in ever_imported
-                    files.append((path, digest, seen and not force))
-        elif source.exists():
-            files.append((source, sha256_file(source), False))
-        else:
-            raise InputError(missing(source))
-    return files
+    skipped = set()
+    for file in files:
+        if file.in_folder:
+            last = last_from.get(str(file.path.resolve()))
+            if (file.digest == last) if last is not None else (file.digest in ever_imported):
+                skipped.add(file)
+    return skipped
 
 
 class _PoolIds:
@@ -300,8 +369,8 @@ class _Context:
 class _FileReading:
     """One answer file checked row by row against the project: what it would add."""
 
-    def __init__(self, path, digest, context: _Context):
-        self.path, self.digest, self.context = Path(path), digest, context
+    def __init__(self, file: AnswerFile, context: _Context):
+        self.file, self.path, self.digest, self.context = file, file.path, file.digest, context
         config, state, options = context.config, context.state, context.options
         self.id_column = options.id_column or config.id_column
         self.label_column = options.label_column or config.label_column
@@ -325,7 +394,7 @@ class _FileReading:
         self.blank_ids: list[str] = []  # the ids of the rows left blank (unanswered here)
 
     def plan(self) -> tuple[FileImport, pd.DataFrame]:
-        frame = read_answer_file(self.path, self.id_column, self.label_column, self.warnings)
+        frame = self.file.cells(self.id_column, self.label_column, self.warnings)
         has_decisions = DECISION_COLUMN in frame.columns
         result = FileImport(str(self.path), self.digest, "imported")
         default = self._default_annotator(frame)
