@@ -314,8 +314,10 @@ def read_answer_file(
     frame.columns = [unguarded(clean_header(c)) for c in frame.columns]
     frame = _tool_columns(frame, path, id_column, label_column)
     frame = frame.fillna("")
-    blank = frame.apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
-    return frame[~blank]
+    # row by row, stopping at a row's first filled cell (its id, as a rule): a pandas operation per
+    # column took 10 ms each, so 100 s for a file of 10,000 columns
+    filled = [any(str(v).strip() for v in row) for row in frame.to_numpy(dtype=object)]
+    return frame[np.array(filled, dtype=bool)] if len(frame) else frame
 
 
 def _tool_columns(frame: pd.DataFrame, path: Path, id_column: str, label_column: str) -> pd.DataFrame:
