@@ -319,7 +319,8 @@ def test_import_missing_file(trained_project):
 # --- the lock ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["train"], ["query"], ["import-labels", "x.csv"]])
+# import-labels reads its files before taking the lock (a missing one is refused first): a real one
+@pytest.mark.parametrize("command", [["train"], ["query"], ["import-labels", SAMPLE / "penguins_answers.csv"]])
 def test_lock_held_exits_75(trained_project, command):
     with FileLock(trained_project / ".activelearn.lock"):
         assert_unchanged(

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .bounds import POOL_LIMITS, check_columns, check_header_line
 from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
@@ -30,6 +31,7 @@ from .storage import (
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
 READ_BLOCK_BYTES = 1 << 24
+HEAD_BYTES = 1 << 20  # the start of delimited text read to find its encoding, delimiter and header
 FEW_CLASSES = 3  # fewer classes seen at init than this, or fewer labels than FEW_LABELS: a warning
 FEW_LABELS = 10  # that the classes are those seen, and --classes names more
 
@@ -268,7 +270,7 @@ def raw_chunks(path: Path, warnings: list[str]) -> tuple[Callable[[], int], Iter
             return (lambda: rows), guarded(chunks, path, fmt)
         if fmt == "jsonl":
             return (lambda: _count_lines(path)), guarded(_jsonl_chunks(path), path, fmt)
-        frame = read_spreadsheet(path).reset_index(drop=True)
+        frame = read_spreadsheet(path, limits=POOL_LIMITS).reset_index(drop=True)
         return (lambda: len(frame)), iter([frame])
     except InputError:
         raise
@@ -295,7 +297,11 @@ def _csv_reader(path: Path, warnings: list[str], only_first_column: bool = False
     head, encoding, delimiter = _csv_layout(path, warnings)
     if not head.strip():
         raise InputError(f"{path}: no header row (the file starts with blank lines)")
+    header_line = first_line_of(head)
+    if len(header_line) == len(head) and path.stat().st_size > HEAD_BYTES:  # no line end in the head
+        check_header_line(path, HEAD_BYTES + 1, POOL_LIMITS)
     names = [unguarded(clean_header(n)) for n in next(csv.reader(lines(head), delimiter=delimiter), [])]
+    check_columns(path, len(names), POOL_LIMITS)
     check_headers(names, path)
     return pacsv.open_csv(
         path,
@@ -374,6 +380,8 @@ def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
     import pyarrow.parquet as pq
 
     readers = [pq.ParquetFile(p) for p in parquet_parts(path)]
+    for part, reader in zip(parquet_parts(path), readers, strict=True):
+        check_columns(part, reader.metadata.num_columns, POOL_LIMITS)
 
     def chunks():
         for reader in readers:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import bounds
+from .bounds import ANSWER_LIMITS, Limits
 from .errors import ConflictError, InputError
 
 TEMP_MARK = ".tmp-"
@@ -266,9 +268,9 @@ def wrong_field_count(rows, path: Path, tolerate_trailing: bool = False) -> Inpu
     return None
 
 
-def decode_text(path: Path, warnings: list[str] | None = None) -> str:
-    """The whole file as text, in the encoding detect_encoding finds."""
-    raw = path.read_bytes()
+def decode_text(path: Path, warnings: list[str] | None = None, data: bytes | None = None) -> str:
+    """The whole file (or `data`, its bytes read before) as text, in the encoding detect_encoding finds."""
+    raw = path.read_bytes() if data is None else data
     encoding = detect_encoding(raw, path, warnings)
     return raw.decode(CODECS[encoding], errors="replace").removeprefix(MANGLED_BOM)
 
@@ -315,16 +317,21 @@ ZIP_CONTENTS = (("word/", "a Word document"), ("ppt/", "a PowerPoint presentatio
 PARQUET_MAGIC = b"PAR1"
 
 
-def refuse_non_table(path: Path) -> None:
+def opened(path: Path, data: bytes | None = None):
+    """A binary file to read: `data` (the file's bytes, read before) if given, else the file."""
+    return io.BytesIO(data) if data is not None else open(path, "rb")
+
+
+def refuse_non_table(path: Path, data: bytes | None = None) -> None:
     """Fail with a message saying what the file is when it is empty, or clearly not a table
     (an image, a PDF, an archive...), before a parser says something obscure about it."""
-    with open(path, "rb") as f:
+    with opened(path, data) as f:
         head = f.read(16)
     if not head:
         raise InputError(f"{path}: empty file (0 bytes)")
     what = next((name for magic, name in SIGNATURES if head.startswith(magic)), None)
     if what is None and head.startswith(ZIP_MAGIC):
-        what = _zip_kind(path)
+        what = _zip_kind(path, data)
     if what is not None:
         raise InputError(
             f"{path}: looks like {what}, not a table of rows; "
@@ -332,12 +339,12 @@ def refuse_non_table(path: Path) -> None:
         )
 
 
-def _zip_kind(path: Path) -> str | None:
+def _zip_kind(path: Path, data: bytes | None = None) -> str | None:
     """What a ZIP archive that is not a workbook is; None for a workbook (or a damaged archive)."""
     import zipfile
 
     try:
-        with zipfile.ZipFile(path) as archive:
+        with opened(path, data) as f, zipfile.ZipFile(f) as archive:
             names = archive.namelist()
     except Exception:  # noqa: BLE001 - a damaged archive: let the workbook reader say what is wrong
         return None
@@ -367,23 +374,32 @@ def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ())
 
 
 def read_delimited(
-    path: Path, wanted: tuple[str, ...] = (), warnings: list[str] | None = None, keep_blank_lines: bool = False
+    path: Path, wanted: tuple[str, ...] = (), warnings: list[str] | None = None, keep_blank_lines: bool = False,
+    data: bytes | None = None, limits: Limits = ANSWER_LIMITS,
 ):
     """Read delimited text with every cell as a string ('' for an empty cell).
 
     With `keep_blank_lines`, blank lines stay as rows of empty cells, so that row numbers match
-    what a spreadsheet shows.
+    what a spreadsheet shows. The header line, columns and lines are checked against `limits`
+    before the rows are parsed.
     """
     import csv
     import warnings as warnings_module
 
     import pandas as pd
 
-    text = decode_text(path, warnings)
+    text = decode_text(path, warnings, data)
     if not text.strip():
         raise InputError(f"{path}: no header row (the file holds only blank lines)")
-    delimiter = sniff_delimiter(first_line_of(text), path.suffix.lower(), wanted)
+    header_line = first_line_of(text)
+    bounds.check_header_line(path, len(header_line), limits)
+    delimiter = sniff_delimiter(header_line, path.suffix.lower(), wanted)
     names = next(csv.reader(lines(text), delimiter=delimiter), [])
+    bounds.check_columns(path, len(names), limits)
+    if limits.rows is not None and text.count("\n") > limits.rows + 1:
+        raise InputError(
+            f"{path}: has more than {limits.rows:,} lines, more than {limits.what} may have; split it into smaller files"
+        )
     check_headers(names, path)
     with warnings_module.catch_warnings():
         # with a trailing delimiter pandas warns of the (empty) field it drops
@@ -411,18 +427,18 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
-def spreadsheet_kind(path: Path) -> str | None:
+def spreadsheet_kind(path: Path, data: bytes | None = None) -> str | None:
     """'xlsx', 'ods' or 'xls' from the file's bytes (not its name), or None for text."""
     import zipfile
 
-    with open(path, "rb") as f:
+    with opened(path, data) as f:
         head = f.read(8)
     if head.startswith(OLE_MAGIC):
         return "xls"
     if not head.startswith(ZIP_MAGIC):
         return None
     try:
-        with zipfile.ZipFile(path) as archive:
+        with opened(path, data) as f, zipfile.ZipFile(f) as archive:
             if "mimetype" in archive.namelist() and b"opendocument.spreadsheet" in archive.read("mimetype"):
                 return "ods"
     except Exception:  # noqa: BLE001 - a damaged archive (bad zip, an unknown zip version, ...)
@@ -433,15 +449,23 @@ def spreadsheet_kind(path: Path) -> str | None:
 HEADER_SEARCH_ROWS = 10  # a title or notes row above the header is common in hand-made sheets
 
 
-def read_spreadsheet(path: Path, wanted: tuple[str, ...] = ()):
+def read_spreadsheet(path: Path, wanted: tuple[str, ...] = (), data: bytes | None = None, limits: Limits = ANSWER_LIMITS):
     """A sheet of an XLSX, ODS or XLS workbook, every cell as text ('' for empty), indexed by the
     row numbers a spreadsheet shows.
 
     With `wanted` column names, the first sheet and row (among the first few) holding all of them
     is the header; otherwise the first row of the first sheet. An XLSX formula saved without its
     value (as some libraries write them) reads as its formula text, never as an empty cell.
+    The archive's unpacked size, and each sheet's rows and columns, are checked against `limits`
+    before its cells are built.
     """
-    sheets = _xlsx_sheets(path) if spreadsheet_kind(path) == "xlsx" else _other_sheets(path)
+    kind = spreadsheet_kind(path, data)
+    with opened(path, data) as f:
+        if kind in ("xlsx", "ods"):
+            bounds.check_archive(path, f, limits)
+        if kind == "ods":
+            bounds.check_ods(path, f, limits)
+    sheets = _xlsx_sheets(path, data, limits) if kind == "xlsx" else _other_sheets(path, data)
     if not sheets:
         raise InputError(f"{path}: the workbook has no sheets")
     for rows in sheets:
@@ -452,14 +476,14 @@ def read_spreadsheet(path: Path, wanted: tuple[str, ...] = ()):
     return _cells_frame(sheets[0], 0, path)
 
 
-def _xlsx_sheets(path: Path) -> list[list[tuple]]:
+def _xlsx_sheets(path: Path, data: bytes | None, limits: Limits) -> list[list[tuple]]:
     from openpyxl import load_workbook
 
     def load(values_only_data: bool) -> list[list[tuple]]:
-        with open(path, "rb") as handle:  # a handle, so that the name's extension does not matter
+        with opened(path, data) as handle:  # a handle, so that the name's extension does not matter
             book = load_workbook(handle, read_only=True, data_only=values_only_data)
             try:
-                return [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
+                return [_bounded_rows(sheet, path, limits) for sheet in book.worksheets]
             finally:
                 book.close()
 
@@ -474,10 +498,39 @@ def _xlsx_sheets(path: Path) -> list[list[tuple]]:
     return values
 
 
-def _other_sheets(path: Path) -> list[list[tuple]]:
+def _bounded_rows(sheet, path: Path, limits: Limits) -> list[tuple]:
+    """A read-only openpyxl sheet's rows of values, each as long as its last cell. The dimension
+    the sheet declares is checked first; then each row's number and last column as it is parsed,
+    before its tuple is built (openpyxl's own iter_rows pads every row to the declared dimension)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    where = f" sheet {sheet.title!r}"
+    if sheet.max_row and sheet.max_column:
+        bounds.check_grid(path, where, sheet.max_row, sheet.max_column, limits, claims="claims")
+    book, rows, width = sheet.parent, [], 0
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source, sheet._shared_strings, data_only=book.data_only, epoch=book.epoch,
+            date_formats=book._date_formats, timedelta_formats=book._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            last = max((cell["column"] for cell in cells), default=0)
+            width = max(width, last)
+            bounds.check_grid(path, where, number, width, limits)
+            rows.extend(() for _ in range(number - 1 - len(rows)))  # rows the sheet leaves out
+            values = [None] * last
+            for cell in cells:
+                values[cell["column"] - 1] = cell["value"]
+            rows.append(tuple(values))
+    empty = (None,) * width  # every row as wide as the widest, as the sheet's dimension makes them
+    return [row + empty[len(row):] for row in rows]
+
+
+def _other_sheets(path: Path, data: bytes | None = None) -> list[list[tuple]]:
     import pandas as pd
 
-    book = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine", keep_default_na=False)
+    with opened(path, data) as f:
+        book = pd.read_excel(f, sheet_name=None, header=None, dtype=object, engine="calamine", keep_default_na=False)
     return [
         [tuple(None if isinstance(v, str) and v == "" else v for v in r) for r in sheet.itertuples(index=False)]
         for sheet in book.values()
@@ -500,13 +553,13 @@ def _cells_frame(rows: list, top: int, path: Path):
     return pd.DataFrame(body, columns=header, index=range(top + 2, top + 2 + len(body)), dtype=object)
 
 
-def answer_file_kind(path: Path) -> str:
+def answer_file_kind(path: Path, data: bytes | None = None) -> str:
     """'xlsx', 'ods', 'xls', 'parquet', 'jsonl' or 'csv', from the file's bytes (and, for JSON
     Lines, its name or a first line that opens an object)."""
-    kind = spreadsheet_kind(path)
+    kind = spreadsheet_kind(path, data)
     if kind:
         return kind
-    with open(path, "rb") as f:
+    with opened(path, data) as f:
         head = f.read(64)
     if head.startswith(PARQUET_MAGIC):
         return "parquet"
@@ -516,36 +569,53 @@ def answer_file_kind(path: Path) -> str:
     return "csv"
 
 
-def read_parquet_cells(path: Path):
-    """A Parquet file's cells as text ('' for null), rows numbered from 1."""
+def read_parquet_cells(path: Path, data: bytes | None = None, limits: Limits = ANSWER_LIMITS):
+    """A Parquet file's cells as text ('' for null), rows numbered from 1; the rows, columns and
+    size its footer declares are checked against `limits` first."""
     import pandas as pd
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    with opened(path, data) as source:
+        parquet = pq.ParquetFile(source)
+        bounds.check_parquet(path, parquet.metadata, limits)
+        table = parquet.read()
     columns = {name: [_value_text(v) for v in table.column(name).to_pylist()] for name in table.column_names}
     check_headers(list(columns), path)
     return pd.DataFrame(columns, index=range(1, table.num_rows + 1), dtype=object)
 
 
-def read_jsonl_cells(path: Path, warnings: list[str] | None = None):
+def read_jsonl_cells(path: Path, warnings: list[str] | None = None, data: bytes | None = None, limits: Limits = ANSWER_LIMITS):
     """A JSON Lines file's values as text ('' for null or a missing key), indexed by line number."""
     import pandas as pd
 
     records, numbers = [], []
-    for number, line in enumerate(decode_text(path, warnings).split("\n"), start=1):
+    text = decode_text(path, warnings, data)
+    if limits.rows is not None and text.count("\n") > limits.rows + 1:
+        raise InputError(
+            f"{path}: has more than {limits.rows:,} lines, more than {limits.what} may have; split it into smaller files"
+        )
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
+            if isinstance(record, dict):
+                bounds.check_columns(f"{path} line {number}", len(record), limits)
+                record = {str(k): _value_text(v) for k, v in record.items()}
         except json.JSONDecodeError as exc:
             raise InputError(f"{path} line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise InputError(
+                f"{path} line {number}: values nested too deeply to read; an answer is a flat value, as {{\"id\": ..., \"label\": ...}}"
+            ) from None
         if not isinstance(record, dict):
             raise InputError(f"{path} line {number}: not a JSON object; each line needs one, as {{\"id\": ..., \"label\": ...}}")
-        records.append({str(k): _value_text(v) for k, v in record.items()})
+        records.append(record)
         numbers.append(number)
     if not records:
         raise InputError(f"{path}: no JSON objects (the file holds only blank lines)")
     names = list(dict.fromkeys(k for r in records for k in r))
+    bounds.check_columns(path, len(names), limits)
     return pd.DataFrame([[r.get(n, "") for n in names] for r in records], columns=names, index=numbers, dtype=object)
 
 

@@ -1,13 +1,15 @@
 """`import-labels`: validate filled-in files, then merge their answers into the label log.
 
-Deciding and doing are separate (as pip-tools' diff and sync): `plan_import` reads and checks
-every file and says what would change; `import_labels` applies a plan in one write, and
-`--dry-run` stops after the plan. `revert_import` takes one import's answers back.
+Deciding and doing are separate (as pip-tools' diff and sync): `read_answer_files` reads and
+parses every file, before the lock is taken (a slow or huge file never holds it); `plan_import`
+checks the parsed files against the project and says what would change, and `import_labels`
+applies a plan in one write, both under the lock; `--dry-run` stops after the plan.
+`revert_import` takes one import's answers back.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,10 +18,11 @@ import pandas as pd
 
 from ..config import Config
 from ..errors import InputError, UsageError
-from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_file
+from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_bytes, read_answer_file
 from ..idrepair import IdRepairer, lost_precision
 from ..labels import (
-    LOG_COLUMNS, evaluation_ids, match_label, next_import_id, parse_import_id, without_reverted, write_label_log,
+    LOG_COLUMNS, evaluation_ids, match_label, next_import_id, parse_import_id, project_log, without_reverted,
+    write_label_log,
 )
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
@@ -116,12 +119,14 @@ def import_labels(
     config = project.config
     if (id_column or config.id_column) == (label_column or config.label_column):
         raise UsageError(f"--id-column and --label-column name the same column {(id_column or config.id_column)!r}")
+    notes: list[str] = []  # the links an inbox folder did not follow
+    files = read_answer_files(project, sources, options, notes)  # before the lock: parsing may be slow
     if dry_run:  # reads only: no lock, as status
         log = checked_log(project)
-        return _result(plan_import(project, log, sources, options), None, dry_run=True)
+        return _result(plan_import(project, log, files, options, notes), None, dry_run=True)
     with project_lock(project.paths, wait):
         log = checked_log(project)
-        plan = plan_import(project, log, sources, options)
+        plan = plan_import(project, log, files, options, notes)
         import_id = None
         if len(plan.new_answers):
             import_id = next_import_id(log)
@@ -141,15 +146,17 @@ def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportRes
     )
 
 
-def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], options: ImportOptions) -> ImportPlan:
-    """Read and check every file; fail on the first bad one, before anything is written."""
+def plan_import(
+    project: Project, log: pd.DataFrame, files: list[AnswerFile], options: ImportOptions, notes: list[str] = ()
+) -> ImportPlan:
+    """Check every file read by read_answer_files; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
     counted = without_reverted(log, state.reverted_imports)
     # who already answered by each file: the same bytes from another annotator are new answers
     imported: dict[str, set[str]] = {}
     for digest, who in zip(counted["source_sha256"], counted["annotator"], strict=True):
         imported.setdefault(digest, set()).add(who)
-    warnings: list[str] = []
+    warnings: list[str] = list(notes)
     context = _Context(config, state, _PoolIds(project.paths.pool, config.id_column, state), _latest_answers(counted),
                        counted, evaluation_ids(counted), options, warnings)
     planned: list[FileImport] = []
@@ -158,14 +165,16 @@ def plan_import(project: Project, log: pd.DataFrame, sources: list[Path], option
     good_rows = 0  # answered rows with no problem, new or not
     seen_hashes: set[str] = set()
     blank: list[tuple[FileImport, list[str]]] = []  # each file read with the ids of its blank rows
-    for path, digest, unchanged_since_imported in _expand(sources, log, options.force, warnings, context.inbox):
-        if unchanged_since_imported or digest in seen_hashes:
+    skipped = _unchanged_in_folder(files, log, options.force)
+    for file in files:
+        path, digest = file.path, file.digest
+        if file in skipped or digest in seen_hashes:
             planned.append(FileImport(str(path), digest, "already imported"))
             continue
         seen_hashes.add(digest)
         if options.evaluation and digest in imported:
             _check_imported_as_evaluation(path, digest, counted)
-        reading = _FileReading(path, digest, context)
+        reading = _FileReading(file, context)
         file_import, answers = reading.plan()
         left_out += reading.left_out
         good_rows += len(answers)
@@ -236,104 +245,103 @@ def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
 
 
-def _expand(sources: list[Path], log: pd.DataFrame, force: bool = False,
-            warnings: list[str] | None = None, inbox: set[Path] | None = None) -> list[tuple[Path, str, bool]]:
-    """The files to read: (path, SHA-256, whether a folder skips it as unchanged since imported).
+@dataclass(eq=False)
+class AnswerFile:
+    """One file to import: the SHA-256 of its bytes, read once, and the cells parsed from those
+    very bytes (or the error reading them met, raised when the plan reaches the file)."""
 
-    A file named explicitly is always read (a link too: the user named it). A folder (an inbox)
-    skips a file whose bytes are those last imported from that path, even by an import reverted
-    since, and a file never imported from that path whose bytes were imported from elsewhere (a
-    copy); a file edited since its last import is read, even when edited back to the bytes of an
-    earlier import. With `force`, a folder skips nothing but links: whoever drops files into an
-    inbox must not make the tool read, or quote in an error, a file they cannot read themselves."""
-    last_from = dict(zip(log["source"], log["source_sha256"], strict=True))  # path -> bytes last imported
-    ever_imported = set(log["source_sha256"].dropna())
-    files: list[tuple[Path, str, bool]] = []
+    path: Path
+    in_folder: bool  # found in a folder (an inbox), not named
+    digest: str
+    data: bytes | None = field(default=None, repr=False)  # until parsed
+    error: InputError | None = None
+    frame: pd.DataFrame | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)  # met while parsing
+
+    @classmethod
+    def read(cls, path: Path, in_folder: bool) -> AnswerFile:
+        if not path.is_file():
+            raise InputError(missing(path, "no such file"))
+        try:
+            data = read_answer_bytes(path, follow_links=not in_folder)
+        except InputError as exc:  # too big: its digest still says whether it was imported before
+            return cls(path, in_folder, sha256_file(path), error=exc)
+        return cls(path, in_folder, hashlib.sha256(data).hexdigest(), data)
+
+    def parse(self, id_column: str, label_column: str) -> None:
+        if self.data is None:
+            return
+        try:
+            self.frame = read_answer_file(self.path, id_column, label_column, self.warnings, self.data)
+        except InputError as exc:
+            self.error = exc
+        self.data = None
+
+    def cells(self, id_column: str, label_column: str, warnings: list[str]) -> pd.DataFrame:
+        """The parsed cells (parsed now if they were not before the lock); its reading's warnings
+        join `warnings` here, in the order of the files."""
+        self.parse(id_column, label_column)
+        warnings.extend(self.warnings)
+        if self.error is not None:
+            raise self.error
+        return self.frame
+
+
+def read_answer_files(
+    project: Project, sources: list[Path], options: ImportOptions, warnings: list[str]
+) -> list[AnswerFile]:
+    """Every file to import, read and parsed; run before the lock is taken, it fails on the first
+    file that cannot be read. A file a folder would skip as imported before (by the log as it is
+    now) is only hashed: if another import changes that before the lock is taken, the plan parses
+    it then.
+
+    A file named explicitly is read even through a link (the user named it). A folder (an inbox)
+    follows no link: whoever drops files into it must not make the tool read, or quote in an
+    error, a file they cannot read themselves; each link is a warning."""
+    files: list[AnswerFile] = []
     for source in map(Path, sources):
         if source.is_dir():
             for path in sorted(source.iterdir()):
                 if path.name.startswith((".", "~$")):
                     continue
-                digest = _inbox_file_digest(path) if path.suffix.lower() in ANSWER_SUFFIXES else None
-                if path.is_symlink() or digest is _LINK:
-                    if warnings is not None:
-                        warnings.append(f"{path}: a symbolic link; an inbox folder does not follow links "
-                                        "(name the file itself to import it)")
-                    continue
-                if digest is not None:
-                    last = last_from.get(str(path.resolve()))
-                    seen = digest == last if last is not None else digest in ever_imported
-                    files.append((path, digest, seen and not force))
-                    if inbox is not None:
-                        inbox.add(path)
+                if path.is_symlink():
+                    warnings.append(f"{path}: a symbolic link; an inbox folder does not follow links "
+                                    "(name the file itself to import it)")
+                elif path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES:
+                    files.append(AnswerFile.read(path, in_folder=True))
         elif source.exists():
-            files.append((source, sha256_file(source), False))
+            files.append(AnswerFile.read(source, in_folder=False))
         else:
             raise InputError(missing(source))
+    skipped = _unchanged_in_folder(files, project_log(project.paths, project.state), options.force)
+    config = project.config
+    for file in files:
+        if file not in skipped:
+            file.parse(options.id_column or config.id_column, options.label_column or config.label_column)
+            if file.error is not None:  # refused before the lock, as it would be under it
+                raise file.error
     return files
 
 
-_LINK = "link"  # what _inbox_file_digest says of a symbolic link
+def _unchanged_in_folder(files: list[AnswerFile], log: pd.DataFrame, force: bool = False) -> set[AnswerFile]:
+    """The files a folder skips as unchanged since imported.
 
-
-def _inbox_file_digest(path: Path) -> str | None:
-    """The SHA-256 of an inbox entry that is a regular file, opened without following a link;
-    _LINK for a link, None for anything else (a folder, a pipe, a file gone since)."""
-    import hashlib
-
-    with _open_regular(path) as f:
-        if f is None:
-            return _LINK if path.is_symlink() else None
-        digest = hashlib.sha256()
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-        return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def _open_regular(path: Path):
-    """`path` open for reading if it is a regular file, opened without following a link (the
-    kernel refuses a link, even one swapped in a moment ago); None otherwise."""
-    import os
-    import stat
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        yield None
-        return
-    with os.fdopen(fd, "rb") as f:
-        yield f if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
-
-
-def _read_as_listed(path: Path, digest: str, read, warnings: list[str]) -> pd.DataFrame:
-    """`read` (a path, a warnings list -> the file's cells) of an inbox file, as it was listed:
-    its bytes, read without following a link and checked against `digest`, are copied under the
-    same name into a private folder and read from there, so that a link swapped in since the
-    folder was listed is never read, nor quoted in an error. Messages name `path`."""
-    import hashlib
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="activelearn-inbox-") as folder:
-        copy = Path(folder) / path.name
-        with _open_regular(path) as f:
-            copied = hashlib.sha256()
-            if f is not None:
-                with open(copy, "wb") as out:
-                    for block in iter(lambda: f.read(1 << 20), b""):
-                        copied.update(block)
-                        out.write(block)
-        if f is None or copied.hexdigest() != digest:
-            raise InputError(f"{path}: changed since the folder was listed, or is now a link; nothing was imported "
-                             "(import the folder again)")
-        named = lambda text: text.replace(str(copy), str(path))  # noqa: E731
-        said: list[str] = []
-        try:
-            return read(copy, said)
-        except InputError as exc:
-            raise type(exc)(named(exc.message), [named(p) for p in exc.problems]) from None
-        finally:
-            warnings.extend(map(named, said))
+    A file named explicitly is always read. A folder (an inbox) skips a file whose bytes are
+    those last imported from that path, even by an import reverted since, and a file never
+    imported from that path whose bytes were imported from elsewhere (a copy); a file edited
+    since its last import is read, even when edited back to the bytes of an earlier import.
+    With `force`, a folder skips nothing."""
+    if force:
+        return set()
+    last_from = dict(zip(log["source"], log["source_sha256"], strict=True))  # path -> bytes last imported
+    ever_imported = set(log["source_sha256"].dropna())
+    skipped = set()
+    for file in files:
+        if file.in_folder:
+            last = last_from.get(str(file.path.resolve()))
+            if (file.digest == last) if last is not None else (file.digest in ever_imported):
+                skipped.add(file)
+    return skipped
 
 
 class _PoolIds:
@@ -370,14 +378,13 @@ class _Context:
     held_out: set[str]  # rows with evaluation answers already: they stay in the evaluation set
     options: ImportOptions
     warnings: list[str]
-    inbox: set[Path] = field(default_factory=set)  # the files found in folders (read only as listed)
 
 
 class _FileReading:
     """One answer file checked row by row against the project: what it would add."""
 
-    def __init__(self, path, digest, context: _Context):
-        self.path, self.digest, self.context = Path(path), digest, context
+    def __init__(self, file: AnswerFile, context: _Context):
+        self.file, self.path, self.digest, self.context = file, file.path, file.digest, context
         config, state, options = context.config, context.state, context.options
         self.id_column = options.id_column or config.id_column
         self.label_column = options.label_column or config.label_column
@@ -401,11 +408,7 @@ class _FileReading:
         self.blank_ids: list[str] = []  # the ids of the rows left blank (unanswered here)
 
     def plan(self) -> tuple[FileImport, pd.DataFrame]:
-        read = lambda path, warnings: read_answer_file(path, self.id_column, self.label_column, warnings)  # noqa: E731
-        if self.path in self.context.inbox:
-            frame = _read_as_listed(self.path, self.digest, read, self.warnings)
-        else:
-            frame = read(self.path, self.warnings)
+        frame = self.file.cells(self.id_column, self.label_column, self.warnings)
         has_decisions = DECISION_COLUMN in frame.columns
         result = FileImport(str(self.path), self.digest, "imported")
         default = self._default_annotator(frame)
