@@ -307,14 +307,14 @@ def _tool_columns(frame: pd.DataFrame, path: Path, id_column: str, label_column:
     columns = list(frame.columns)
     renames = {}
     for name, role in ((id_column, "id"), (label_column, "label"), *((c, "") for c in RESERVED_COLUMNS)):
-        if name in columns:
-            continue
         matches = [c for c in columns if header_key(c) == header_key(name)]
-        if len(matches) > 1:
+        if len(matches) > 1:  # `species` and `Species`: which one holds the answers?
             raise InputError(
                 f"{path}: the columns {', '.join(repr(c) for c in matches)} all name the {role or name} column "
                 f"{name!r}; keep one of them"
             )
+        if name in columns:
+            continue
         if matches:
             renames[matches[0]] = name
         elif role:
