@@ -292,7 +292,8 @@ def read_answer_file(path: Path, id_column: str, label_column: str, warnings: li
         raise
     except Exception as exc:  # csv, zip, openpyxl, odf, xlrd and parquet parsers share no useful base class
         what = {"jsonl": "JSON Lines", "parquet": "Parquet"}.get(kind, kind.upper())
-        raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}") from None
+        raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}; the file is damaged, or is no {what} "
+                         "file: save or export it again (CSV will do)") from None
     frame.columns = [unguarded(clean_header(c)) for c in frame.columns]
     frame = _tool_columns(frame, path, id_column, label_column)
     frame = frame.fillna("")

@@ -301,8 +301,8 @@ def _zip_kind(path: Path) -> str | None:
             names = archive.namelist()
     except Exception:  # noqa: BLE001 - a damaged archive: let the workbook reader say what is wrong
         return None
-    if any(n.startswith("xl/") for n in names) or "mimetype" in names:
-        return None
+    if ("[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)) or "mimetype" in names:
+        return None  # an XLSX has its content types and an xl/ folder, an ODS its mimetype
     return next((what for prefix, what in ZIP_CONTENTS if any(n.startswith(prefix) for n in names)),
                 "a ZIP archive (extract it first)")
 
