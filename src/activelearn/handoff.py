@@ -328,7 +328,8 @@ def read_answer_file(
         raise
     except Exception as exc:  # csv, zip, openpyxl, odf, xlrd and parquet parsers share no useful base class
         what = {"jsonl": "JSON Lines", "parquet": "Parquet"}.get(kind, kind.upper())
-        raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}") from None
+        raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}; the file is damaged, or is no {what} "
+                         "file: save or export it again (CSV will do)") from None
     frame.columns = [unguarded(clean_header(c)) for c in frame.columns]
     frame = _tool_columns(frame, path, id_column, label_column)
     frame = frame.fillna("")
@@ -345,14 +346,14 @@ def _tool_columns(frame: pd.DataFrame, path: Path, id_column: str, label_column:
     columns = list(frame.columns)
     renames = {}
     for name, role in ((id_column, "id"), (label_column, "label"), *((c, "") for c in RESERVED_COLUMNS)):
-        if name in columns:
-            continue
         matches = [c for c in columns if header_key(c) == header_key(name)]
-        if len(matches) > 1:
+        if len(matches) > 1:  # `species` and `Species`: which one holds the answers?
             raise InputError(
                 f"{path}: the columns {', '.join(repr(c) for c in matches)} all name the {role or name} column "
                 f"{name!r}; keep one of them"
             )
+        if name in columns:
+            continue
         if matches:
             renames[matches[0]] = name
         elif role:

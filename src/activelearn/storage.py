@@ -198,18 +198,26 @@ def detect_format(path: Path) -> str:
 
 
 # Python codec for each encoding name pyarrow's CSV reader takes
-CODECS = {"utf8": "utf-8-sig", "utf-16": "utf-16", "utf-16-le": "utf-16-le", "cp1252": "cp1252"}
+CODECS = {"utf8": "utf-8-sig", "utf-16": "utf-16", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be", "utf-32": "utf-32",
+          "cp1252": "cp1252"}
 MANGLED_BOM = "\u00ef\u00bb\u00bf"  # a byte-order mark that went through Windows-1252 and back to UTF-8
 
 
 def detect_encoding(raw: bytes, path: Path, warnings: list[str] | None, sample: bool = False) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (with BOM, or little-endian without), else Windows-1252
+    """UTF-8 (with or without BOM), UTF-16 (with BOM, or without), UTF-32 with BOM, else Windows-1252
     with a warning. With `sample`, `raw` is the file's start, and a character cut at its end is fine.
     Returns a name pyarrow's CSV reader takes (and CODECS maps to Python's)."""
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    if len(raw) >= 4 and raw[1::2].count(0) > 0.9 * (len(raw) // 2):
-        return "utf-16-le"
+    if len(raw) >= 4:  # ASCII text in UTF-16 without a BOM: a NUL in every other byte (not in all: NUL padding)
+        half = len(raw) // 2
+        odd, even = raw[1::2].count(0), raw[0::2].count(0)
+        if odd > 0.9 * half and even < 0.1 * half:
+            return "utf-16-le"
+        if even > 0.9 * half and odd < 0.1 * half:
+            return "utf-16-be"
     try:
         raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -264,6 +272,26 @@ def wrong_field_count(rows, path: Path, tolerate_trailing: bool = False) -> Inpu
         return InputError(
             f"{path} line {start}: expected {expected} fields, got {len(row)}; check the delimiters and quotes "
             "on that line (a cell holding the delimiter needs quotes around it)"
+        )
+    return None
+
+
+def unclosed_quote(text: str, delimiter: str, path: Path) -> InputError | None:
+    """The line of the first quoted cell whose closing quote never comes (it would take in the
+    rest of the file), as an error naming it; None if every quote is closed."""
+    import csv
+
+    rows = csv.reader(lines(text), delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for _ in rows:
+            start = rows.line_num + 1
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return None
+        return InputError(
+            f"{path} line {start}: a quote in this line is never closed, so the rest of the file would be one cell; "
+            'close it, or double a quote inside a quoted cell ("")'
         )
     return None
 
@@ -348,8 +376,8 @@ def _zip_kind(path: Path, data: bytes | None = None) -> str | None:
             names = archive.namelist()
     except Exception:  # noqa: BLE001 - a damaged archive: let the workbook reader say what is wrong
         return None
-    if any(n.startswith("xl/") for n in names) or "mimetype" in names:
-        return None
+    if ("[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)) or "mimetype" in names:
+        return None  # an XLSX has its content types and an xl/ folder, an ODS its mimetype
     return next((what for prefix, what in ZIP_CONTENTS if any(n.startswith(prefix) for n in names)),
                 "a ZIP archive (extract it first)")
 
@@ -415,7 +443,8 @@ def read_delimited(
                 index_col=False,  # a trailing delimiter on data lines must not shift the columns
             )
         except pd.errors.ParserError:
-            problem = wrong_field_count(csv.reader(lines(text), delimiter=delimiter), path, tolerate_trailing=True)
+            problem = (wrong_field_count(csv.reader(lines(text), delimiter=delimiter), path, tolerate_trailing=True)
+                       or unclosed_quote(text, delimiter, path))
             if problem is None:
                 raise
             raise problem from None

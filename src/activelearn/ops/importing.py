@@ -606,6 +606,10 @@ class _FileReading:
                 return False
             if decision == "accept" and not label:
                 label = suggestion
+                if not label:
+                    problems.append(f"{self.path} row {row}: decision 'accept', but the row has no suggestion to accept; "
+                                    "write the label, with the decision fix")
+                    return False
         elif not label:
             return None
         if id_ is None:
