@@ -323,7 +323,7 @@ def test_rewrite_without_the_model_that_chose_the_batch_warns_and_keeps_the_rows
     result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001")
     assert (result.exit_code, result.stdout) == (0, "batches/batch-0001.csv\n")
     assert result.stderr == (
-        f"warning: {trained_project / model}: model file is missing; run `activelearn train` to make a new one; "
+        f"warning: {trained_project / model}: model 1 is missing; run `activelearn train` to make a new one; "
         "batch-0001 is written again without its suggestion and confidence columns\n"
         "batch-0001: wrote its 5 rows again from state.json\n"
     )

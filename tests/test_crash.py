@@ -42,10 +42,10 @@ def _counted(project: Path) -> set[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(
-    ("commands", "least_kills"),
-    [pytest.param(60, 20, id="small"), pytest.param(240, 100, id="full", marks=pytest.mark.slow)],
+    ("commands", "least_kills", "least_finished"),
+    [pytest.param(60, 20, 3, id="small"), pytest.param(240, 100, 10, id="full", marks=pytest.mark.slow)],
 )
-def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path, commands, least_kills):
+def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path, commands, least_kills, least_finished):
     rng = random.Random(7)
     project = tmp_path / "proj"
     subprocess.run([ACTIVELEARN, "-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species"], check=True)
@@ -92,7 +92,7 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path, commands
         assert acknowledged <= _counted(project), "an acknowledged label was lost"
     print(f"\ncrash test: {kills} kills survived, {finished} commands finished, "
           f"{len(acknowledged)} acknowledged labels checked after every step, {time.perf_counter() - started:.0f} s")
-    assert kills >= least_kills and finished >= 10
+    assert kills >= least_kills and finished >= least_finished
 
 
 def test_parallel_writers_each_label_exactly_once(tmp_path):

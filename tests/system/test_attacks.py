@@ -823,7 +823,8 @@ ANSWER_BOMBS = [
     (_xlsx_zip_bomb, "bomb.xlsx",
      ": unpacks to 288 MiB, more than an answer file may (256 MiB); if it is a real workbook, save it as CSV"),
     (_xlsx_lying_about_its_size, "bomb.xlsx",
-     ": cannot read as XLSX: Bad CRC-32 for file 'xl/worksheets/sheet1.xml'"),
+     ": cannot read as XLSX: Bad CRC-32 for file 'xl/worksheets/sheet1.xml'; the file is damaged, or is no XLSX "
+     "file: save or export it again (CSV will do)"),
     (_ods_repeating_a_cell, "bomb.ods",
      " sheet 'Sheet1': repeats cells to 16,384 columns, more than an answer file may have (10,000); "
      "keep only the columns needed"),
