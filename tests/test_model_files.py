@@ -51,3 +51,43 @@ def test_model_paths_stay_in_models(tmp_path):
         with pytest.raises(ModelFileError) as refused:
             model_path(tmp_path, recorded, "model 3")
         assert refused.value.reason == f"model 3 is recorded at {recorded!r}, outside models/; it is not loaded"
+
+
+def _text_rows() -> pd.DataFrame:
+    return pd.DataFrame({"t": ["a good film", "bad, bad acting", "so so", "héllo wörld 日本 😀 film", "", None, "x y z"] * 3})
+
+
+def _vectorizer(pipeline):
+    return pipeline.named_steps["features"].named_steps["columns"].named_transformers_["text:t"]
+
+
+def test_a_text_vocabulary_is_saved_as_arrays_and_loads_to_the_same_features(tmp_path):
+    from activelearn.features import TextVectorizer
+
+    rows = _text_rows()
+    labels = np.array(["x", "y", "z"] * 7)
+    pipeline = build_pipeline("logistic", {"t": "text"}, 0, labels).fit(rows, labels)
+    vocabulary = dict(_vectorizer(pipeline).vocabulary_)
+    digest = save_model(tmp_path / "m.skops", pipeline, {"columns": {"t": "text"}})
+    loaded, _ = load_model(tmp_path / "m.skops", digest)
+    assert type(_vectorizer(loaded)) is TextVectorizer
+    assert _vectorizer(loaded).vocabulary_ == vocabulary == _vectorizer(pipeline).vocabulary_  # saving changes nothing
+    before, after = pipeline.named_steps["features"].transform(rows), loaded.named_steps["features"].transform(rows)
+    assert (before != after).nnz == 0
+    np.testing.assert_array_equal(loaded.predict_proba(rows), pipeline.predict_proba(rows))
+    state = _vectorizer(pipeline).__getstate__()
+    assert "vocabulary_" not in state and state["vocabulary_text_"].dtype == np.uint8
+    assert "vocabulary_" in _vectorizer(pipeline).__dict__
+
+
+def test_a_model_file_with_scikit_learns_own_vectorizer_still_loads(tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rows = _text_rows()
+    labels = np.array(["x", "y", "z"] * 7)
+    pipeline = build_pipeline("logistic", {"t": "text"}, 0, labels).fit(rows, labels)
+    _vectorizer(pipeline).__class__ = TfidfVectorizer  # what activelearn saved before TextVectorizer
+    digest = save_model(tmp_path / "m.skops", pipeline, {"columns": {"t": "text"}})
+    loaded, _ = load_model(tmp_path / "m.skops", digest)
+    assert type(_vectorizer(loaded)) is TfidfVectorizer
+    np.testing.assert_array_equal(loaded.predict_proba(rows), pipeline.predict_proba(rows))

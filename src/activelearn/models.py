@@ -189,6 +189,7 @@ SKOPS_MAGIC = b"PK\x03\x04"  # a skops file is a zip archive; a joblib file is a
 TRUSTED_TYPES = (
     "activelearn.features.DatetimeFeatures",
     "activelearn.features.FrameCoercer",
+    "activelearn.features.TextVectorizer",
     "activelearn.features.VectorStacker",
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",
