@@ -144,10 +144,16 @@ def test_ctrl_c_exits_130_saying_nothing_changed(tmp_path):
         "--label-column", "species", "--strategy", "committee", "--repeats", "20", "--jobs", "1",
         "--out", str(tmp_path / "sim"),
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # as from a terminal: Ctrl-C's default disposition, whatever the test process inherited
+    default_interrupt = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=default_interrupt)
     time.sleep(4)  # well into the simulation, which takes far longer than this
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()  # never left running if it did not stop
     assert process.returncode == 130, stderr
     assert (stdout, stderr) == ("", "interrupted; nothing changed\n")
     assert not (tmp_path / "sim").exists()
