@@ -327,3 +327,17 @@ def test_the_model_reads_dates_in_the_order_init_decided(tmp_path):
     assert dates.day_first_ is False
     assert not np.isnan(DatetimeFeatures("when", day_first=False).fit(pd.Series(days)).transform(
         pd.Series(["03/25/2024"]))).any()
+
+
+def test_the_training_key_tells_every_date_day_first_from_decided_at_each_fit():
+    from dataclasses import replace
+
+    from activelearn.config import Config
+    from activelearn.ops._common import training_key
+
+    dated = Config(id_column="id", label_column="label", classes=("a", "b"), columns={"when": "datetime"})
+    keys = {training_key(replace(dated, month_first_columns=order), "d") for order in (None, (), ("when",))}
+    assert len(keys) == 3  # three ways to read 05/03/2024 (decided at each fit, day first, month first): three models
+    undated = replace(dated, columns={"size": "numeric"})
+    # without dates the key is what it was before month_first_columns existed
+    assert training_key(replace(undated, month_first_columns=()), "d") == training_key(undated, "d")

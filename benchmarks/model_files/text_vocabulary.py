@@ -13,10 +13,7 @@ text_vocabulary.md and exits 1 when the load takes longer than LOAD_BUDGET_S.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
-import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +24,7 @@ import pandas as pd
 from activelearn.features import build_features
 from activelearn.models import library_versions, load_model, model_bytes
 from activelearn.storage import sha256_bytes
+from run import machine, median_seconds  # benchmarks/model_files/run.py: the same clock and machine line
 
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parents[1] / "sample_data" / "movie_reviews.csv"
@@ -42,21 +40,6 @@ def texts() -> pd.DataFrame:
     rows = pd.concat([snippets] * (ROWS // len(snippets) + 1), ignore_index=True).iloc[:ROWS]
     rng = np.random.default_rng(0)
     return pd.DataFrame({"text": rows + " " + rng.choice(["", "really", "not", "quite", "so"], ROWS)})
-
-
-def median_seconds(work, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-def machine() -> str:
-    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, check=False).stdout.strip()
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
-    return f"`{uname}`, `nproc` {nproc} (cores shared with other jobs while measured)"
 
 
 def write_row(label: str, row: str) -> None:

@@ -68,6 +68,14 @@ def check_columns(at, columns: int, limits: Limits, claims: str = "has") -> None
         )
 
 
+def check_lines(path: Path, text: str, limits: Limits) -> None:
+    """Refuse a text file (CSV, JSON Lines) of more lines than its rows may be, before parsing."""
+    if limits.rows is not None and text.count("\n") > limits.rows + 1:
+        raise InputError(
+            f"{path}: has more than {limits.rows:,} lines, more than {limits.what} may have; split it into smaller files"
+        )
+
+
 def check_header_line(path: Path, length: int, limits: Limits) -> None:
     if length > limits.header_bytes:
         raise InputError(

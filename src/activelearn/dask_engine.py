@@ -29,10 +29,10 @@ def scheduler_address(given: str | None, configured: str, config_path: Path) -> 
     the client sends and the client unpickles what they return, so a project file (which anyone
     who can write the folder can edit) must not be able to point the tool at any host."""
     chosen = given or os.environ.get(SCHEDULER_VARIABLE, "")
-    if chosen or not configured:
-        if not chosen:
-            raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
+    if chosen:
         return chosen
+    if not configured:
+        raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
     if not on_loopback(configured):
         raise ConfigError(
             f"{config_path}: [query] scheduler = {configured!r} is not on this machine, and a project file alone may "
@@ -45,17 +45,17 @@ def scheduler_address(given: str | None, configured: str, config_path: Path) -> 
 def on_loopback(address: str) -> bool:
     """Whether a Dask address names this machine: a loopback IP (127.0.0.0/8, ::1), or localhost
     when every address it resolves to is one. Anything else, or anything unclear, is not."""
-    scheme, sep, location = address.strip().partition("://")
-    if not sep:
-        scheme, location = "tcp", address.strip()
-    if scheme not in HOST_SCHEMES:
+    from urllib.parse import urlsplit
+
+    address = address.strip()
+    if "://" not in address:
+        address = f"tcp://{address}"
+    try:
+        parts = urlsplit(address)
+        host, _ = parts.hostname, parts.port  # a malformed host or port raises ValueError
+    except ValueError:
         return False
-    if location.startswith("["):
-        host, bracket, port = location[1:].partition("]")
-        port = port.removeprefix(":") if bracket and port.startswith(":") else (None if port else "")
-    else:
-        host, _, port = location.partition(":")
-    if port is None or (port and not port.isdigit()):
+    if parts.scheme not in HOST_SCHEMES or host is None or parts.path or parts.username is not None:
         return False
     if host == "localhost":
         try:

@@ -379,8 +379,9 @@ def _count_lines(path: Path) -> int:
 def _parquet_chunks(path: Path) -> tuple[int, Iterator[pd.DataFrame]]:
     import pyarrow.parquet as pq
 
-    readers = [pq.ParquetFile(p) for p in parquet_parts(path)]
-    for part, reader in zip(parquet_parts(path), readers, strict=True):
+    parts = parquet_parts(path)
+    readers = [pq.ParquetFile(p) for p in parts]
+    for part, reader in zip(parts, readers, strict=True):
         check_columns(part, reader.metadata.num_columns, POOL_LIMITS)
 
     def chunks():

@@ -40,9 +40,10 @@ class ModelFileError(StateError):
     """A model file (or state.json's record of it) the tool refuses to load: `reason` and `fix`
     apart, for verify to list them as a problem."""
 
-    def __init__(self, where: str, reason: str, fix: str) -> None:
+    def __init__(self, where: str, reason: str, fix: str, *, pickled: bool = False) -> None:
         super().__init__(f"{where}: {reason}; {fix}")
         self.reason, self.fix = reason, fix
+        self.pickled = pickled  # a pickle, as an older activelearn saved models
 
 
 class InputError(ActivelearnError):

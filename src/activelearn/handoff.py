@@ -285,16 +285,17 @@ def read_answer_bytes(path: Path, follow_links: bool = True) -> bytes:
 
     if not path.is_file():
         raise InputError(missing(path, "no such file"))
+    changed = InputError(f"{path}: changed since the folder was listed, or is now a link; nothing was imported "
+                         "(import the folder again)")
     flags = os.O_RDONLY | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
         fd = os.open(path, flags)
     except OSError:
-        fd = None
-    with (os.fdopen(fd, "rb") if fd is not None else open(os.devnull, "rb")) as f:
+        raise changed from None
+    with os.fdopen(fd, "rb") as f:
         status = os.fstat(f.fileno())
-        if fd is None or not stat.S_ISREG(status.st_mode):
-            raise InputError(f"{path}: changed since the folder was listed, or is now a link; nothing was imported "
-                             "(import the folder again)")
+        if not stat.S_ISREG(status.st_mode):
+            raise changed
         check_file_size(path, status.st_size, ANSWER_LIMITS)
         data = f.read(ANSWER_LIMITS.file_bytes + 1)  # it may have grown since
     check_file_size(path, len(data), ANSWER_LIMITS)
@@ -319,7 +320,7 @@ def read_answer_file(
         elif kind == "jsonl":
             frame = read_jsonl_cells(path, warnings, data)
         elif kind != "csv":
-            frame = read_spreadsheet(path, wanted=(id_column, label_column), data=data)
+            frame = read_spreadsheet(path, wanted=(id_column, label_column), data=data, kind=kind)
         else:
             frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True,
                                    data=data)

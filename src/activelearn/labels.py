@@ -62,7 +62,7 @@ def read_label_log(path: Path) -> pd.DataFrame:
     # the pandas metadata (index, dtypes) is only a hint pandas left: the columns are read as
     # checked above, whatever it says, so that a damaged one can neither crash nor mislead
     table = table.select(list(LOG_COLUMNS)).replace_schema_metadata(None)
-    return table.to_pandas(ignore_metadata=True).astype(LOG_COLUMNS)
+    return table.to_pandas().astype(LOG_COLUMNS)
 
 
 def _check_log_types(path: Path, table) -> None:

@@ -255,7 +255,7 @@ def read_checked(path: Path, expected_sha256: str | None, what: str = "model fil
         )
     if not data.startswith(SKOPS_MAGIC):
         raise ModelFileError(str(path), f"{what} is a pickle (saved by an older activelearn, or not by activelearn) "
-                             "and is not loaded", RETRAIN)
+                             "and is not loaded", RETRAIN, pickled=True)
     if audit:
         try:
             untrusted = set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)

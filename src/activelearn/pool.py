@@ -23,7 +23,7 @@ def _dataset(path: Path):
     try:
         return ds.dataset(path, format="parquet")
     except Exception as exc:  # pyarrow's errors for a damaged file vary
-        raise StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again") from None
+        raise _unreadable(path, exc) from None
 
 
 def _parts(path: Path) -> list[Path]:
@@ -40,7 +40,11 @@ def pool_rows(path: Path) -> int:
     try:
         return sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
     except Exception as exc:  # pyarrow's errors for a damaged file vary
-        raise StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again") from None
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> StateError:
+    return StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again")
 
 
 def check_pool(paths, state) -> None:
@@ -61,7 +65,7 @@ def pool_ids(path: Path, id_column: str) -> set[str]:
         try:
             column = pq.read_table(part, columns=[id_column]).column(0)
         except Exception as exc:  # pyarrow's errors for a damaged file vary
-            raise StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again") from None
+            raise _unreadable(path, exc) from None
         ids.update(column.to_pylist())
     return ids
 
@@ -76,7 +80,7 @@ def pool_schema(path: Path):
     try:
         return pq.read_schema(parts[0])
     except Exception as exc:  # pyarrow's errors for a damaged file vary
-        raise StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again") from None
+        raise _unreadable(path, exc) from None
 
 
 def pool_columns(path: Path) -> list[str]:

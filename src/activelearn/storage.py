@@ -19,9 +19,6 @@ from .bounds import ANSWER_LIMITS, Limits
 from .errors import ConflictError, InputError
 
 TEMP_MARK = ".tmp-"
-# OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet
-# (see guarded() for the guard at each line start).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 DELIMITERS = (",", ";", "\t", "|")
 written: list[Path] = []  # files atomic_path replaced in this process: what an interrupted command did commit
 
@@ -424,10 +421,7 @@ def read_delimited(
     delimiter = sniff_delimiter(header_line, path.suffix.lower(), wanted)
     names = next(csv.reader(lines(text), delimiter=delimiter), [])
     bounds.check_columns(path, len(names), limits)
-    if limits.rows is not None and text.count("\n") > limits.rows + 1:
-        raise InputError(
-            f"{path}: has more than {limits.rows:,} lines, more than {limits.what} may have; split it into smaller files"
-        )
+    bounds.check_lines(path, text, limits)
     check_headers(names, path)
     with warnings_module.catch_warnings():
         # with a trailing delimiter pandas warns of the (empty) field it drops
@@ -478,7 +472,10 @@ def spreadsheet_kind(path: Path, data: bytes | None = None) -> str | None:
 HEADER_SEARCH_ROWS = 10  # a title or notes row above the header is common in hand-made sheets
 
 
-def read_spreadsheet(path: Path, wanted: tuple[str, ...] = (), data: bytes | None = None, limits: Limits = ANSWER_LIMITS):
+def read_spreadsheet(
+    path: Path, wanted: tuple[str, ...] = (), data: bytes | None = None, limits: Limits = ANSWER_LIMITS,
+    kind: str | None = None,
+):
     """A sheet of an XLSX, ODS or XLS workbook, every cell as text ('' for empty), indexed by the
     row numbers a spreadsheet shows.
 
@@ -486,9 +483,9 @@ def read_spreadsheet(path: Path, wanted: tuple[str, ...] = (), data: bytes | Non
     is the header; otherwise the first row of the first sheet. An XLSX formula saved without its
     value (as some libraries write them) reads as its formula text, never as an empty cell.
     The archive's unpacked size, and each sheet's rows and columns, are checked against `limits`
-    before its cells are built.
+    before its cells are built. `kind` is spreadsheet_kind's answer, if the caller has it.
     """
-    kind = spreadsheet_kind(path, data)
+    kind = kind or spreadsheet_kind(path, data)
     with opened(path, data) as f:
         if kind in ("xlsx", "ods"):
             bounds.check_archive(path, f, limits)
@@ -619,10 +616,7 @@ def read_jsonl_cells(path: Path, warnings: list[str] | None = None, data: bytes 
 
     records, numbers = [], []
     text = decode_text(path, warnings, data)
-    if limits.rows is not None and text.count("\n") > limits.rows + 1:
-        raise InputError(
-            f"{path}: has more than {limits.rows:,} lines, more than {limits.what} may have; split it into smaller files"
-        )
+    bounds.check_lines(path, text, limits)
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -662,6 +656,7 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CELL_START = re.compile("'*[=+\\-@\t\r\n]")  # a line break opening a cell counts as a trigger too
 _LINE_START = re.compile("'*[=+\\-@\t]")
 GUARD_NEEDED_PATTERN = "^['=+\\-@\t\r\n]|[\r\n]"  # a text that guarded() may change (also for pyarrow)
+# OWASP CSV injection: a cell (or a line of it) starting with = + - @ tab may run as a formula in a spreadsheet
 _GUARD_NEEDED = re.compile(GUARD_NEEDED_PATTERN)
 
 

@@ -4,21 +4,34 @@ kind of attack; the race and kill tests beside these live in tests/test_crash.py
 
 from __future__ import annotations
 
+import copy
 import csv
+import hashlib
 import json
 import os
+import pickle
 import re
+import resource
+import shutil
+import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from activelearn.errors import StateError
 from activelearn.labels import read_label_log, write_label_log
+from activelearn.messages import SHOWN_CHARACTERS
+from activelearn.state import load_state
 
-from ..conftest import SAMPLE, fill_batch, require_program, run_cli, snapshot  # noqa: F401  (the sections below use them)
+from ..conftest import SAMPLE, Run, fill_batch, require_program, run_cli, snapshot
 
 
 # === 1. the project lock and compare-and-swap on state.json ====================================
@@ -233,20 +246,6 @@ def test_a_read_only_project_refuses_every_change_in_one_line_and_still_reads(re
 
 
 # === 2. model files that would run code ========================================================
-import hashlib  # noqa: E402  (each section imports what it uses: sections merge apart)
-import json  # noqa: E402
-import os  # noqa: E402
-import pickle  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-from ..conftest import Run, snapshot  # noqa: E402
-
 
 def _bounded(*args, cwd: Path, seconds: int = 60) -> subprocess.CompletedProcess:
     """The CLI in a subprocess with at most 2 GiB of address space and `seconds` of wall time."""
@@ -396,15 +395,11 @@ def test_the_model_is_loaded_from_the_very_bytes_whose_hash_was_checked(trained_
             return value
         return digest
 
-    for name in ("sha256_file", "sha256_bytes"):
-        if hasattr(storage, name):
-            monkeypatch.setattr(storage, name, swapping(getattr(storage, name)))
+    monkeypatch.setattr(storage, "sha256_bytes", swapping(storage.sha256_bytes))  # what models.read_checked hashes with
     result = run_cli("-C", trained_project, "query", "-n", "3")
     assert swaps and not marker.exists()
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "batches/batch-0001.csv\n"
-
-
 
 
 # === 3/4. spreadsheet outputs: batch overwrite, CR/LF in cells, guarded exports, terminal escapes
@@ -633,17 +628,6 @@ def test_class_annotator_and_column_names_reach_the_terminal_escaped(tmp_path, j
 
 # === 5. bounded parsers: bombs and huge files ==================================================
 
-import resource  # noqa: E402  (each section imports what it uses, so that merges do not collide)
-import struct  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import zipfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-
-from ..conftest import snapshot  # noqa: E402
-
 # Each bomb is a small file that, unbounded, took gigabytes or minutes (issue 12 item 5). The
 # command runs as a child process with 1 GiB of address space (a normal import needs about 0.5:
 # numpy and pyarrow reserve virtual memory; test_a_normal_import_fits_the_memory_limit) and a
@@ -651,7 +635,6 @@ from ..conftest import snapshot  # noqa: E402
 
 BOUNDED_MEMORY = 1 << 30
 BOUNDED_SECONDS = 60  # generous: starting the CLI takes seconds on a loaded machine
-ACTIVELEARN_PROGRAM = Path(sys.executable).with_name("activelearn")
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -811,7 +794,7 @@ def run_bounded(*args) -> subprocess.CompletedProcess:
     def limit_memory():
         resource.setrlimit(resource.RLIMIT_AS, (BOUNDED_MEMORY, BOUNDED_MEMORY))
 
-    return subprocess.run([str(ACTIVELEARN_PROGRAM), *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([*ACTIVELEARN, *map(str, args)], capture_output=True, text=True,
                           preexec_fn=limit_memory, timeout=BOUNDED_SECONDS)
 
 
@@ -926,30 +909,12 @@ def test_a_normal_import_fits_the_memory_limit(penguins_project, tmp_path):
     assert result.stdout.startswith("imported 2 labels")
 
 
-
 # === 6. broken project files ===================================================================
 
 # (imports of this section here, not at the top, so that the sections merge without conflict)
-import copy  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
-from activelearn.errors import StateError  # noqa: E402
-from activelearn.labels import read_label_log  # noqa: E402
-from activelearn.messages import SHOWN_CHARACTERS  # noqa: E402
-from activelearn.state import load_state  # noqa: E402
 
-from ..conftest import fill_batch, snapshot  # noqa: E402
 # Each damaged file is one verify problem with its fix, and every command refuses it with one
 # line: exit 1, `error: <the file>: <what> ...; <the fix>`, no traceback, nothing written.
 
@@ -1290,8 +1255,6 @@ def test_a_waiting_batch_whose_file_is_gone_is_reported_and_can_be_written_again
         assert (result.exit_code, result.exception) == (0, None), (name, result.stderr)
     assert run_cli("-C", imported_project, "query", "--rewrite", "batch-0002").exit_code == 0
     assert batch.read_bytes() == written
-
-
 
 
 # === medium: inbox symlinks, fake annotators, control characters at init, colliding ids, scheduler

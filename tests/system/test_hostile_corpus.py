@@ -27,8 +27,6 @@ CASES = MANIFEST["files"]
 SPECIAL_IDS = {int(n): i for n, i in MANIFEST["pool_ids"].items()}
 UNLABELED = 338  # penguins.csv has 344 rows, 6 of them labeled: one batch holds every other row
 
-# Files that fail today because of bugs other helpers of issue 12 are fixing in their branches.
-
 BOMB_MEMORY = 1 << 30  # bytes of address space a bomb's import may take (pandas and pyarrow need ~700 MiB)
 BOMB_SECONDS = 60  # generous: starting the CLI takes seconds on a loaded machine
 SUBPROCESS_EVERY = 25  # besides the bombs, every 25th file also runs as a real `activelearn` process
@@ -79,8 +77,7 @@ def run_process(*args, cwd: Path) -> Run:
 
 def params():
     for number, entry in enumerate(CASES):
-        marks = []
-        yield pytest.param(entry, number % SUBPROCESS_EVERY == 0 or entry.get("bomb", False), id=entry["file"], marks=marks)
+        yield pytest.param(entry, number % SUBPROCESS_EVERY == 0 or entry.get("bomb", False), id=entry["file"])
 
 
 @pytest.mark.parametrize(("entry", "as_process"), list(params()))

@@ -22,7 +22,9 @@ def training_key(config, digest: str) -> str:
     shape the model. Equal keys mean retraining would give the same model; a model whose key
     differs is stale."""
     spec = {"labels": digest, "model": config.model, "columns": config.columns, "seed": config.seed}
-    if config.month_first_columns:  # only when some column reads month first: older keys stay equal
+    if config.month_first_columns is not None and "datetime" in config.columns.values():
+        # [] (every date day first) and no key (decided at each fit) give other models; a config
+        # without the key, or without dates, keeps the key it had before month_first_columns
         spec["month_first"] = sorted(config.month_first_columns)
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
@@ -57,7 +59,7 @@ def model_version(project, version: int):
 
 def load_record(project, record):
     """(fitted pipeline, {column: role} it uses) of a model record, its hash checked."""
-    from ..models import load_model, model_path
+    from ..models import load_model
 
     pipeline, metadata = load_model(*_checked_path(project, record))
     return pipeline, {name: role for name, role in metadata["columns"].items() if role != "ignore"}
@@ -82,9 +84,12 @@ def checked_log(project, *, classes: bool = True):
 
 def checked_answers(project):
     """The answers that count (the label log less reverted imports), checked as `checked_log`."""
-    from ..labels import without_reverted
+    from ..labels import counted_answers
+    from ..pool import check_pool
 
-    return without_reverted(checked_log(project), project.state.reverted_imports)
+    config, state, paths = project.config, project.state, project.paths  # each refused if damaged
+    check_pool(paths, state)
+    return counted_answers(paths, state, config.classes)
 
 def model_problem(project, record):
     """Why a model record's file would be refused on loading (outside models/, missing, changed,
@@ -105,3 +110,19 @@ def _checked_path(project, record):
 
     what = f"model {record.version}"
     return model_path(project.paths.root, record.file, what), record.sha256, what
+
+
+def chosen_engine(project, engine: str | None, scheduler: str | None) -> tuple[str, str | None]:
+    """(engine, scheduler address) for query and predict: the option, else activelearn.toml; a
+    Dask scheduler checked (dask_engine.scheduler_address) before anything is read or sent."""
+    from ..config import ENGINES
+    from ..messages import require_choice
+
+    config = project.config
+    engine = engine or config.engine
+    require_choice("--engine", engine, ENGINES, "engine")
+    if engine == "dask":
+        from ..dask_engine import scheduler_address
+
+        scheduler = scheduler_address(scheduler, config.scheduler, project.paths.config)
+    return engine, scheduler

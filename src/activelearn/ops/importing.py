@@ -9,7 +9,6 @@ applies a plan in one write, both under the lock; `--dry-run` stops after the pl
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +25,7 @@ from ..labels import (
 )
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
-from ..storage import sha256_file, unguarded
+from ..storage import sha256_bytes, sha256_file, unguarded
 from ..pool import pool_ids
 from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, missing, shown
 from ._common import checked_log, utc_now
@@ -266,7 +265,7 @@ class AnswerFile:
             data = read_answer_bytes(path, follow_links=not in_folder)
         except InputError as exc:  # too big: its digest still says whether it was imported before
             return cls(path, in_folder, sha256_file(path), error=exc)
-        return cls(path, in_folder, hashlib.sha256(data).hexdigest(), data)
+        return cls(path, in_folder, sha256_bytes(data), data)
 
     def parse(self, id_column: str, label_column: str) -> None:
         if self.data is None:

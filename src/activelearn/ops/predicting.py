@@ -14,17 +14,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import ENGINES
 from ..dataset import checked_ids, column_names, raw_chunks
 from ..errors import InputError, NothingToDoError, UsageError
-from ..messages import did_you_mean, require_choice
+from ..messages import did_you_mean
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
 from ..progress import phase
 from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
 from ..storage import first_line
-from ._common import checked_answers, latest_model
+from ._common import checked_answers, chosen_engine, latest_model
 from ._output import output_path, table_writer
 
 
@@ -50,12 +49,7 @@ def predict(
     with `engine` "dask", the pool is scored on the Dask cluster at `scheduler`. A CSV has the
     formula guard unless `raw`."""
     config, paths = project.config, project.paths
-    engine = engine or config.engine
-    require_choice("--engine", engine, ENGINES, "engine")
-    if engine == "dask":  # before anything is read or sent
-        from ..dask_engine import scheduler_address
-
-        scheduler = scheduler_address(scheduler, config.scheduler, project.paths.config)
+    engine, scheduler = chosen_engine(project, engine, scheduler)
     if engine == "dask" and data is not None:
         raise UsageError("the dask engine predicts the pool, which the workers can read; use --engine local with --data")
     target = output_path(out, paths, data, source=config.source)

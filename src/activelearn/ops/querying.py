@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import ENGINES, STRATEGY_NAMES
+from ..config import STRATEGY_NAMES
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
 from ..handoff import FillIn, batch_frame, write_batch
@@ -21,7 +21,7 @@ from ..storage import sha256_file
 from ..selection import Context, choose
 from ..messages import missing, require_choice
 from ..progress import phase
-from ._common import checked_answers, latest_model, utc_now
+from ._common import checked_answers, chosen_engine, latest_model, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
 BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
@@ -102,12 +102,7 @@ def query(
     if n < 1:
         raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
-    engine = engine or config.engine
-    require_choice("--engine", engine, ENGINES, "engine")
-    if engine == "dask":  # before anything is read or sent
-        from ..dask_engine import scheduler_address
-
-        scheduler = scheduler_address(scheduler, config.scheduler, project.paths.config)
+    engine, scheduler = chosen_engine(project, engine, scheduler)
     with project_lock(project.paths, wait):
         paths, state = project.paths, project.state
         log = checked_answers(project)

@@ -55,15 +55,22 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         latest = state.latest_model
         # a model that would not be loaded (a pickle from an older activelearn, say) is replaced
         # even on the same labels: nothing else could use it
-        unloadable = latest is not None and latest.training_key == key and not force and model_problem(project, latest)
-        if latest is not None and latest.training_key == key and not force and not unloadable:
+        unloadable = False
+        if latest is not None and latest.training_key == key and not force:
             if latest.eval_sha256 == eval_digest:
-                return _result(latest, config, up_to_date=True, warnings=column_warnings)
-            pipeline, _ = load_record(project, latest)
-            latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
-            latest.eval_sha256 = eval_digest
-            save_state(paths.state, state)
-            return _result(latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings)
+                unloadable = model_problem(project, latest) is not None
+                if not unloadable:
+                    return _result(latest, config, up_to_date=True, warnings=column_warnings)
+            else:
+                try:
+                    pipeline, _ = load_record(project, latest)  # the file read once: checked and loaded
+                except StateError:
+                    unloadable = True
+                else:
+                    latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
+                    latest.eval_sha256 = eval_digest
+                    save_state(paths.state, state)
+                    return _result(latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings)
 
         phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)

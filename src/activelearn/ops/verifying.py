@@ -87,13 +87,13 @@ def _done(result: VerifyResult) -> VerifyResult:
     return result
 
 
-def _load(read, where: str, fix: str, problem, root: Path | None = None):
+def _load(read, where: str, fix: str, problem, root: Path):
     """What `read` returns, or None with the problem reported (its message without the file,
     which the problem names, and without a fix that repeats the problem's)."""
     try:
         return read()
     except ActivelearnError as exc:
-        what = exc.message.removeprefix(f"{root / where}: ") if root is not None else exc.message
+        what = exc.message.removeprefix(f"{root / where}: ")
         problem(where, what.removesuffix(f"; {fix}"), fix)
         return None
 
@@ -116,7 +116,7 @@ def _stray_temp_files(root: Path, repair: bool, problem, removed=()) -> None:
 def _check_pool(project: Project, config, state, columns: list[str], problem) -> list[str]:
     """Problems of the pool and of how activelearn.toml uses its columns; returns the warnings."""
     from ..features import check_columns, pool_column_warnings
-    from ..pool import pool_rows
+    from ..pool import check_pool
 
     warnings: list[str] = []
     try:
@@ -128,10 +128,8 @@ def _check_pool(project: Project, config, state, columns: list[str], problem) ->
             warnings = pool_column_warnings(config.columns, project.paths.pool, config.id_column, "activelearn.toml")
         except ActivelearnError as exc:
             problem("activelearn.toml", exc.message, "fix the role in activelearn.toml")
-    rows = pool_rows(project.paths.pool)
-    if rows != state.pool_rows:
-        problem("data/pool.parquet", f"has {rows} rows where state.json says {state.pool_rows}",
-                "restore the pool written by init")
+    _load(lambda: check_pool(project.paths, state), "data/pool.parquet", "restore the pool written by init", problem,
+          project.paths.root)
     return warnings
 
 
@@ -167,7 +165,7 @@ def _check_models(project: Project, state, problem) -> list[str]:
     of trusted types. An older version that an older activelearn pickled is only a warning (the
     latest model is what query and predict load); returns the warnings."""
     from ..errors import ModelFileError
-    from ..models import SKOPS_MAGIC, model_path
+    from ..models import model_path
     from ._common import model_problem
 
     warnings = []
@@ -186,9 +184,7 @@ def _check_models(project: Project, state, problem) -> list[str]:
             refused = model_problem(project, record)
             if not isinstance(refused, ModelFileError):
                 continue
-            with open(path, "rb") as f:
-                pickled = not f.read(len(SKOPS_MAGIC)).startswith(SKOPS_MAGIC)
-            if pickled and record is not state.latest_model:
+            if refused.pickled and record is not state.latest_model:
                 warnings.append(f"{record.file}: {refused.reason}; it is older than the latest model, which is what "
                                 "query and predict load")
             else:
