@@ -18,13 +18,14 @@ N = 100
 
 def floor(project: Path) -> None:
     """The least any tool must do: read the model's columns, predict, keep the top rows."""
-    import joblib
     import numpy as np
     import pyarrow.parquet as pq
 
+    from activelearn.models import load_model
+
     state = json.loads((project / "state.json").read_text())
-    bundle = joblib.load(project / state["models"][-1]["file"])
-    model, columns = bundle["pipeline"], [c for c, r in bundle["metadata"]["columns"].items() if r != "ignore"]
+    model, metadata = load_model(project / state["models"][-1]["file"])  # a skops file, as activelearn saves it
+    columns = [c for c, r in metadata["columns"].items() if r != "ignore"]
     table = pq.read_table(project / "data" / "pool.parquet", columns=["id", *columns])
     proba = model.predict_proba(table.select(columns).to_pandas())
     top2 = np.partition(proba, -2, axis=1)[:, -2:]

@@ -107,7 +107,26 @@ def interleaved(commands: dict, runs: int) -> dict:
                    "runs": runs} for name, got in samples.items()}
 
 
-def bench_pool(name: str, data: Path, runs: int, text: bool) -> dict:
+def _against_baseline(name: str, init: list[str], project: Path, baseline: str, runs: int) -> dict:
+    """`query -n 100` with each tool's default settings, this checkout against `baseline` (the
+    activelearn executable of an older checkout, on a project of its own made from the same pool),
+    taking turns run by run."""
+    old = WORK / f"project-{name}-baseline"
+    shutil.rmtree(old, ignore_errors=True)
+    subprocess.run([baseline, "-q", "init", str(old), *init[4:]], check=True)  # init[:4]: the tool, -q, init, its folder
+    subprocess.run([baseline, "-q", "-C", str(old), "train"], check=True)
+
+    def release(tool: str, where: Path):
+        return lambda: subprocess.run([tool, "-q", "-C", str(where), "query", "--release", "all"], check=True)
+
+    compared = {
+        "query, default settings": ([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100"], release(ACTIVELEARN, project)),
+        "query, default settings, before": ([baseline, "-q", "-C", str(old), "query", "-n", "100"], release(baseline, old)),
+    }
+    return interleaved(compared, max(runs, 7))
+
+
+def bench_pool(name: str, data: Path, runs: int, text: bool, baseline: str | None = None) -> dict:
     project = WORK / f"project-{name}"
     init = [ACTIVELEARN, "-q", "init", str(project), "--data", str(data), "--label-column", "label",
             "--ignore-columns", "truth"] + (["--text-columns", "text"] if text else [])
@@ -121,6 +140,8 @@ def bench_pool(name: str, data: Path, runs: int, text: bool) -> dict:
     if not text:
         compared["modAL query"] = ([str(BIN / "python"), str(HERE / "baselines.py"), "modal", str(project)], None)
     result.update(interleaved(compared, max(runs, 7)))
+    if baseline and not text:
+        result.update(_against_baseline(name, init, project, baseline, runs))
     if not text:
         for strategy in ("diverse", "coreset"):
             result[f"query --strategy {strategy}"] = medians(
@@ -194,10 +215,13 @@ def targets(results: dict) -> list[str]:
         check("1M query time / modAL", one["query"]["seconds"] / one["modAL query"]["seconds"], 1.0, "x")
         check("1M query memory / modAL", one["query"]["mib"] / one["modAL query"]["mib"], 0.25, "x")
         check("1M status", one["status"]["seconds"], 0.6, " s")
+        if "query, default settings, before" in one:
+            check("1M default query time / before issue #13", one["query, default settings"]["seconds"]
+                  / one["query, default settings, before"]["seconds"], 1.1, "x")
     if one and five:
         check("5M query memory / 1M", five["query"]["mib"] / one["query"]["mib"], 1.25, "x")
     check("activelearn --help", results["help"]["seconds"], 0.3, " s")
-    return ["## Targets (issue #5)", "", "| target | measured | limit | met |", "| --- | ---: | ---: | --- |", *rows, ""]
+    return ["## Targets (issues #5 and #13)", "", "| target | measured | limit | met |", "| --- | ---: | ---: | --- |", *rows, ""]
 
 
 def main() -> None:
@@ -207,13 +231,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000, 5_000_000])
     parser.add_argument("--text", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", help="the activelearn executable of an older checkout: its default query is "
+                        "timed against this one's on each numeric pool")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = {"help": help_time()}
     for size in args.sizes:
         data = make_numeric_pool(size, WORK / f"pool-{size}.parquet")
-        results[f"numeric {size:,} rows"] = bench_pool(str(size), data, args.runs, text=False)
+        results[f"numeric {size:,} rows"] = bench_pool(str(size), data, args.runs, text=False, baseline=args.baseline)
         print(f"{size}: done", file=sys.stderr)
     if args.text:
         data = make_text_pool(args.text, WORK / f"text-{args.text}.parquet")
