@@ -40,6 +40,7 @@ def _listing(project) -> str:
         "query.expire_after_days=0",
         "query.engine=local",
         "query.scheduler=",
+        "query.explore=0.0",
         "stop.budget=0",
         "stop.agreement=0.99",
         "stop.window=3",
@@ -144,7 +145,7 @@ def test_a_role_comes_back_for_a_column_left_out_of_columns(penguins_project):
 REFUSALS = [
     (["query.strategyy", "margin"], 2,
      "config key 'query.strategyy': unknown key 'strategyy' in [query] (did you mean 'strategy'?) "
-     "(keys: strategy, batch_size, display_columns, expire_after_days, engine, scheduler)"),
+     "(keys: strategy, batch_size, display_columns, expire_after_days, engine, scheduler, explore)"),
     (["querry.strategy", "margin"], 2, "config key 'querry.strategy': unknown section [querry] (did you mean 'query'?)"),
     (["strategy", "margin"], 2, "config key 'strategy' is not SECTION.KEY (did you mean 'query.strategy'?) (e.g. query.strategy)"),
     (["query.strategy", "marginn"], 2,

@@ -23,7 +23,7 @@ def test_batch_file_layout(trained_project):
     assert report == {
         "batch": "batch-0001", "file": "batches/batch-0001.csv", "rows": 5, "strategy": "diverse",
         "model_version": 1, "candidates": 338, "warnings": [], "pending": [],
-        "evaluation": False,
+        "evaluation": False, "explored": 0,
     }
     raw = (trained_project / report["file"]).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel

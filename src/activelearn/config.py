@@ -32,7 +32,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values", "month_first_columns"),
     "columns": (),  # any column name
     "model": ("name",),
-    "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler"),
+    "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler", "explore"),
     "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class",
              "min_labels_per_class"),
 }
@@ -60,6 +60,9 @@ class Config:
     expire_after_days: int = 0
     engine: str = "local"  # or "dask": score the pool on a Dask cluster at `scheduler`
     scheduler: str = ""
+    # the share of each batch of a model-based strategy drawn uniformly at random from the pool
+    # (selection.explored_rows); 0, the value when the key is absent, draws none
+    explore: float = 0.0
     # stopping signals (see stopping.py): a label budget (0: none), and the thresholds
     budget: int = 0
     stop_agreement: float = 0.99  # kappa between consecutive models on the stop set
@@ -142,6 +145,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         expire_after_days=_typed(query.get("expire_after_days", 0), int, where, "[query] expire_after_days"),
         engine=_choice(query.get("engine", "local"), ENGINES, where, "[query] engine"),
         scheduler=_typed(query.get("scheduler", ""), str, where, "[query] scheduler"),
+        explore=_share(query.get("explore", 0.0), where, "[query] explore"),
         budget=_non_negative(stop.get("budget", 0), where, "[stop] budget"),
         stop_agreement=_fraction(stop.get("agreement", 0.99), where, "[stop] agreement"),
         stop_window=_positive_int(stop.get("window", 3), where, "[stop] window"),
@@ -213,6 +217,14 @@ def _non_negative(value, where: str, key: str) -> int:
 def _fraction(value, where: str, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise ConfigError(f"{where}: {key} must be a number from 0 to 1, not {value!r}")
+    return float(value)
+
+
+def _share(value, where: str, key: str) -> float:
+    """A share of a batch: at least 0 and below 1 (a batch drawn wholly at random is `random`)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConfigError(f"{where}: {key} must be a number from 0 up to (not including) 1, not {value!r}; "
+                          "0.1 draws a tenth of each batch at random, 0 none")
     return float(value)
 
 
@@ -364,9 +376,17 @@ def split_key(text: str) -> tuple[str, str]:
     return section, key
 
 
+# keys init does not write, and what their absence means (the behaviour from before the key)
+ABSENT_DEFAULTS: dict[str, dict] = {"query": {"explore": 0.0}}
+
+
 def default_values() -> dict:
-    """Every key's default, as init would write it (display_columns has none: every used column)."""
-    return tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
+    """Every key's default, as init would write it (display_columns has none: every used column),
+    and for a key init does not write, what its absence means."""
+    written = tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
+    for section, keys in ABSENT_DEFAULTS.items():
+        written[section] = {**keys, **written.get(section, {})}
+    return written
 
 
 def typed_value(text: str, like) -> list:

@@ -126,6 +126,11 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
             f"use --engine local for {strategy}"
             + (" before the first train" if ctx.pipeline is None and strategy != "random" else "")
         )
+    if ctx.explore and strategy != "random":
+        raise UsageError(
+            f"the dask engine does not draw the [query] explore = {ctx.explore:g} share of a batch; "
+            "use --engine local, or set query.explore to 0"
+        )
     client = _client(scheduler)
     try:
         model = client.scatter(ctx.scorer, broadcast=True) if ctx.pipeline is not None else None

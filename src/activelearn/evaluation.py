@@ -116,3 +116,32 @@ def _scores(tp, predicted, actual, n: int) -> dict:
         "balanced_accuracy": round(float(recall[present].mean()), 4) if present.any() else 0.0,
         "f1_macro": round(float(f1.mean()), 4) if len(f1) else 0.0,
     }
+
+
+def exploration_estimate(batches, log, seed: int = 0) -> dict | None:
+    """The metrics (as `evaluate`, with `batches`: how many batches the rows came from) of the
+    predictions recorded for the explored rows of training batches against their current labels;
+    None when no explored row has a label yet.
+
+    A row counts once answered in the batch that drew it (an answer logged under another batch,
+    after a release, came through a choice that was not random). Each prediction is that of the
+    model that chose its batch, made before the answer: a uniform sample of the unlabeled pool as
+    each model saw it, so the pooled figure is an unbiased estimate of those models' performance
+    there, each at its time. Skipped rows have no label and are left out.
+    """
+    from .labels import current_labels
+
+    explored = [(b.name, i, p) for b in batches if b.explored and not b.evaluation for i, p in b.explored.items()]
+    if not explored:
+        return None
+    current = current_labels(log, evaluation=False)
+    labeled = current[current["kind"] == "label"]
+    label_of = dict(zip(labeled["id"].astype(str), labeled["label"].astype(str)))
+    answered = log[~log["evaluation"].astype(bool) & log["batch"].notna()]
+    offered = set(zip(answered["batch"].astype(str), answered["id"].astype(str)))
+    counted = [(name, label_of[i], p) for name, i, p in explored if i in label_of and (name, i) in offered]
+    if not counted:
+        return None
+    result = evaluate([t for _, t, _ in counted], [p for _, _, p in counted], seed)
+    result["batches"] = len({name for name, _, _ in counted})
+    return result

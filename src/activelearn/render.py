@@ -218,6 +218,8 @@ def query_result(result, opts) -> None:
         chosen = "drawn uniformly at random for the evaluation set"
     else:
         chosen = f"by {result.strategy} ({f'model {result.model_version}' if result.model_version else 'no model'})"
+        if result.explored:
+            chosen += f", {result.explored} of them drawn at random ([query] explore)"
     info(f"{result.batch}: {result.rows} rows {chosen} from {result.candidates} unlabeled rows", opts)
     print(result.file)
 
@@ -343,6 +345,8 @@ def status_report(result, opts) -> None:
         console.print(f"no pending batches ({result.answered_batches} answered, {result.released_batches} released or expired)")
     if result.models:
         _learning_curve(console, result)
+        if result.explored:
+            _explored(console, result.explored)
         if opts.verbose:
             latest = result.models[-1]
             for line in _per_class_scores(latest.eval_metrics, latest.cv_metrics, latest.cv_folds,
@@ -393,6 +397,15 @@ def _learning_curve(console, result) -> None:
     if not result.evaluation_labels:
         console.print("no evaluation labels: cross-validation on chosen rows is optimistic; "
                       "draw an honest set with `activelearn query --eval 50`")
+
+
+def _explored(console, metrics: dict) -> None:
+    """The estimate from the explored rows: the predictions of the models that chose their batches."""
+    batches = metrics["batches"]
+    console.print(escape(
+        f"explored rows ([query] explore), as predicted by the model that chose each batch, {_eval_metrics(metrics)} "
+        f"(from {batches} batch{'es' * (batches != 1)})"
+    ))
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

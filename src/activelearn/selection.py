@@ -7,6 +7,7 @@ The scoring and picking themselves are the pure functions of `strategies`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,7 @@ import pandas as pd
 
 from .pool import as_frame, column_values
 from .strategies import (
+    UNCERTAINTY,
     TopK,
     class_quotas,
     k_center_greedy,
@@ -64,6 +66,7 @@ class Context:
     labeled: pd.DataFrame | None = None  # labeled rows, for the committee and core-set
     labels: np.ndarray | None = None
     jobs: int = 1  # threads scoring chunks at once; the batch is the same for any number
+    explore: float = 0.0  # [query] explore: the share of a model-based batch drawn at random
 
     @cached_property
     def scorer(self):
@@ -86,13 +89,75 @@ class Selection:
     candidates: int
     warnings: list[str] = field(default_factory=list)
     rows: pd.DataFrame | None = None  # the chosen rows, in order, when the strategy kept them
+    explored: list[str] = field(default_factory=list)  # the ids of `ids` drawn at random ([query] explore)
 
 
 def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
-    """The ids of the n most useful candidate rows, by `strategy`."""
+    """The ids of the n most useful candidate rows, by `strategy`; with `ctx.explore`, a model-based
+    strategy leaves `explored_rows` of them to a uniform random draw from the candidates."""
     if strategy in NEEDS_MODEL and ctx.pipeline is None:
         return _representative(chunks, n, ctx, "representative")
-    handler = {
+    handler = _handler(strategy)
+    explored = explored_rows(n, ctx.explore) if strategy in NEEDS_MODEL else 0
+    if not explored:
+        return handler(chunks, n, ctx, strategy)
+    return _exploring(handler, chunks, n, explored, ctx, strategy)
+
+
+def explored_rows(n: int, share: float) -> int:
+    """How many rows of a batch of n are drawn at random for a share of `share`: share * n rounded
+    half up, at least 1 and at most n - 1 (the strategy keeps a row); none in a batch of 1."""
+    if share <= 0 or n < 2:
+        return 0
+    return min(n - 1, max(1, math.floor(share * n + 0.5)))
+
+
+def _exploring(handler, chunks: Chunks, n: int, explored: int, ctx: Context, strategy: str) -> Selection:
+    """The batch of `handler` with `explored` of its n rows drawn uniformly from the candidates
+    first: the rows the `random` strategy would draw for a batch of that size (the lowest seeded
+    tie keys of this batch number). The strategy then chooses the rest from the other candidates,
+    so the two parts never overlap. Both are streamed: memory stays O(chunk + batch)."""
+    keep = strategy in UNCERTAINTY  # the strategies that keep their rows for the batch file
+    drawn, seen = _top(chunks, explored, ctx, _no_score, ctx.model_columns if keep else [], keep_rows=keep)
+    taken = [str(i) for i in drawn.ids]
+    chosen = handler(_without(chunks, ctx.id_column, taken), n - len(taken), ctx, strategy)
+    order = _interleaved(len(chosen.ids), len(taken))
+    ids = [taken[i - len(chosen.ids)] if i >= len(chosen.ids) else chosen.ids[i] for i in order]
+    rows = None
+    if chosen.rows is not None and drawn.rows is not None and len(chosen.rows) == len(chosen.ids):
+        both = pd.concat([chosen.rows, as_frame(drawn.rows)[list(chosen.rows.columns)]], ignore_index=True)
+        rows = both.iloc[order].reset_index(drop=True)
+    return Selection(ids, chosen.strategy, seen, chosen.warnings, rows, taken)
+
+
+def _without(chunks: Chunks, id_column: str, ids: list[str]) -> Chunks:
+    """`chunks` less the rows with the given ids (empty chunks left out)."""
+    from .pool import id_array, without_ids
+
+    def filtered(columns):
+        for chunk in chunks(columns):
+            if isinstance(chunk, pd.DataFrame):
+                chunk = chunk[~chunk[id_column].astype(str).isin(ids)]
+            else:
+                chunk = without_ids(chunk, id_column, id_array(ids))
+            if len(chunk):
+                yield chunk
+
+    return filtered
+
+
+def _interleaved(chosen: int, explored: int) -> list[int]:
+    """The batch order of `chosen` strategy rows (0 .. chosen - 1) and `explored` rows (chosen ..):
+    the explored ones spread evenly among the others, not all at the end, where a labeler who
+    stops early would leave them unanswered more often than the rest."""
+    total = chosen + explored
+    slots = {int((j + 0.5) * total / explored) for j in range(explored)}  # distinct: total / explored >= 1
+    strategy_rows, explored_rows_ = iter(range(chosen)), iter(range(chosen, total))
+    return [next(explored_rows_) if position in slots else next(strategy_rows) for position in range(total)]
+
+
+def _handler(strategy: str):
+    return {
         "random": _random,
         "density": _density,
         "committee": _committee,
@@ -102,7 +167,6 @@ def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
         "coreset": _coreset,
         "representative": _representative,
     }.get(strategy, _uncertainty)
-    return handler(chunks, n, ctx, strategy)
 
 
 # --- helpers ------------------------------------------------------------------------------------

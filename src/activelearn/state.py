@@ -33,6 +33,9 @@ class BatchRecord:
     suggestions: list[str] | None = None  # what was pre-filled, row by row (with `prefilled`)
     released: str | None = None  # when `query --release` gave its unanswered rows back
     evaluation: bool = False  # drawn at random by `query --eval`: its answers are evaluation labels
+    # the rows drawn uniformly at random ([query] explore), each with the class the model that
+    # chose the batch predicted for it then; None in batches without (and in records written before)
+    explored: dict[str, str] | None = None
 
     def is_open(self, now: dt.datetime, expire_after_days: int) -> bool:
         """Still reserving its unanswered rows: neither released nor expired."""
@@ -177,6 +180,10 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
         for key in ("created", "released"):
             if getattr(batch, key) is not None and not _is_timestamp(getattr(batch, key)):
                 raise bad(f"batches[{n}].{key}", f"should be a time like 2024-01-31T12:00:00+00:00, not {_shown(getattr(batch, key))}")
+        offered = set(batch.ids)
+        stray = next((i for i in batch.explored or {} if i not in offered), None)
+        if stray is not None:
+            raise bad(f"batches[{n}].explored", f"names the row {_shown(stray)}, which is not in the batch")
     model_records = [_record(ModelRecord, m, f"models[{n}]", bad) for n, m in enumerate(models)]
     for n, model in enumerate(model_records):
         for key, needed in METRICS.items():

@@ -38,6 +38,7 @@ class QueryResult:
     warnings: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)  # the training batches still waiting for answers before this one
     evaluation: bool = False  # drawn uniformly at random for the evaluation set (no model takes part)
+    explored: int = 0  # rows of the batch drawn uniformly at random ([query] explore)
 
 
 def default_jobs() -> int:
@@ -122,7 +123,8 @@ def query(
         if prefill and pipeline is None:
             raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
         context = Context(
-            config.id_column, config.columns, config.seed, number, pipeline, model_columns, jobs=jobs or default_jobs()
+            config.id_column, config.columns, config.seed, number, pipeline, model_columns, jobs=jobs or default_jobs(),
+            explore=config.explore if evaluation is None else 0.0,
         )
         if strategy in LABELED_ROWS_NEEDED:
             context.labeled, context.labels = _labeled_rows(project, log, context.used_columns)
@@ -146,6 +148,7 @@ def query(
 
         phase("writing the batch")
         frame, suggestions = batch_table(project, context, ids, prefill, chosen.rows)
+        predicted = dict(zip(ids, suggestions or [], strict=False))  # the model that chose the batch
         fill_in = FillIn.of(name, config, prefill)
         write_batch(frame, target, fill_in, warnings)
         record = BatchRecord(
@@ -159,11 +162,12 @@ def query(
             prefilled=prefill,
             suggestions=suggestions if prefill else None,
             evaluation=evaluation is not None,
+            explored={str(i): predicted[i] for i in chosen.explored} if chosen.explored else None,
         )
         state.batches.append(record)
         save_state(paths.state, state)
         return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings,
-                           pending=waiting, evaluation=record.evaluation)
+                           pending=waiting, evaluation=record.evaluation, explored=len(chosen.explored))
 
 
 def _waiting_batches(project: Project, log) -> list[str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..agreement import Agreement, agreement
+from ..evaluation import exploration_estimate
 from ..labels import (
     answered_ids, changed_something, current_labels, given_answers, training_rows, without_reverted,
 )
@@ -50,6 +51,9 @@ class StatusResult:
     evaluation_labels: int
     evaluation_skipped: int
     stop: StopDecision
+    # the predictions on the explored rows ([query] explore) against their answers, with 95%
+    # intervals (evaluation.exploration_estimate); None before any explored row is answered
+    explored: dict | None = None
     plot: str | None = None  # the learning-curve PNG written, with --plot
     plot_series: list[str] = field(default_factory=list)  # the curves and bars it shows
     warnings: list[str] = field(default_factory=list)
@@ -101,6 +105,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         evaluation_skipped=int((evaluation["kind"] == "skip").sum()),
         # the budget counts every label paid for: training and evaluation
         stop=decide(state.models, int(len(labeled)) + evaluation_labels, config),
+        explored=exploration_estimate(state.batches, log, config.seed),
     )
     if plot is not None:
         from ..plots import plot_project_curve

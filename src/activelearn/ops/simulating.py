@@ -80,9 +80,14 @@ def simulate(
     categorical_columns=(),
     numeric_columns=(),
     datetime_columns=(),
+    explore: float = 0.0,
 ) -> SimulateResult:
-    """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`."""
+    """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`.
+    With `explore`, model-based strategies draw that share of each batch at random, as `query` does
+    with [query] explore."""
     strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
+    if isinstance(explore, bool) or not 0 <= explore < 1:
+        raise UsageError(f"--explore is the share of each batch drawn at random, from 0 up to (not including) 1, not {explore}")
     if seed < 0:
         raise UsageError(f"--seed must be 0 or more, not {seed}")
     if jobs == 0:
@@ -108,7 +113,7 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    args = (frame, labels, dataset.id_column, columns, month_first, model, batch_size, budget)
+    args = (frame, labels, dataset.id_column, columns, month_first, model, batch_size, budget, explore)
     results = _parallel(tasks, args, jobs)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
@@ -118,7 +123,7 @@ def simulate(
     notes = _notes(runs, labels, wanted, len(strategies) > 1)
     warnings.extend(notes)
     files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
-        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows
+        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows, explore
     ), notes)
     return SimulateResult(
         data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
@@ -224,16 +229,19 @@ def _parallel(tasks, args, jobs: int) -> dict:
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
-def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget):
+def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget,
+          explore=0.0):
     key = (run.seed, strategy)
     if strategy == "full-pool":
         fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False,
                            month_first=month_first)
         return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
-    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget)
+    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget,
+                                explore)
 
 
-def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget) -> list[dict]:
+def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget,
+                    explore=0.0) -> list[dict]:
     """Label batch after batch as `query` would choose them, scoring the model after each."""
     used = [n for n, r in columns.items() if r != "ignore"]
     position_of = pd.Series(np.arange(len(frame)), index=frame[id_column].to_numpy())
@@ -256,7 +264,7 @@ def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, mont
         number += 1
         context = Context(
             id_column, columns, run.seed, number, fitted.pipeline, used,
-            labeled=frame.iloc[labeled], labels=labels[labeled],
+            labeled=frame.iloc[labeled], labels=labels[labeled], explore=explore,
         )
         chosen = choose(strategy, lambda cols: _chunks(candidates, cols), min(batch_size, budget - len(labeled)), context)
         labeled.extend(position_of[chosen.ids].tolist())
@@ -286,13 +294,17 @@ def _scores(pipeline, X, y) -> dict[str, float]:
 # --- outputs ------------------------------------------------------------------------------------
 
 
-def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows) -> dict:
-    return {
+def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows,
+              explore=0.0) -> dict:
+    settings = {
         "data": str(data), "label column": dataset.label_column, "classes": ", ".join(dataset.classes),
         "model": model, "metric": metric, "initial labels": initial, "batch size": batch_size,
         "budget": budget, "training rows per repeat": train_rows, "repeats (seeds)": repeats,
         "test size": test_size, "seed": seed,
     }
+    if explore:  # absent at 0, so that summaries from before the option read the same
+        settings["explored share of each batch"] = explore
+    return settings
 
 
 def _write_outputs(out: Path, curves: pd.DataFrame, summaries, full_scores, settings: dict, notes: list[str]) -> list[str]:
