@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
+from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -66,6 +66,7 @@ def simulate(
     id_column: str | None = None,
     strategies: list[str] = (DEFAULT_STRATEGY,),
     model: str = "logistic",
+    class_weight: str = "none",
     initial: int = 10,
     batch_size: int = 10,
     budget: int | None = None,
@@ -83,6 +84,7 @@ def simulate(
 ) -> SimulateResult:
     """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`."""
     strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
+    require_choice("--class-weight", class_weight, CLASS_WEIGHTS, "class weighting")
     if seed < 0:
         raise UsageError(f"--seed must be 0 or more, not {seed}")
     if jobs == 0:
@@ -108,7 +110,7 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    args = (frame, labels, dataset.id_column, columns, month_first, model, batch_size, budget)
+    args = (frame, labels, dataset.id_column, columns, month_first, model, class_weight, batch_size, budget)
     results = _parallel(tasks, args, jobs)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
@@ -118,7 +120,7 @@ def simulate(
     notes = _notes(runs, labels, wanted, len(strategies) > 1)
     warnings.extend(notes)
     files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
-        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows
+        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows, class_weight
     ), notes)
     return SimulateResult(
         data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
@@ -224,16 +226,19 @@ def _parallel(tasks, args, jobs: int) -> dict:
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
-def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget):
+def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, class_weight, batch_size,
+          budget):
     key = (run.seed, strategy)
     if strategy == "full-pool":
         fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False,
-                           month_first=month_first)
+                           month_first=month_first, class_weight=class_weight)
         return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
-    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget)
+    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, class_weight,
+                                batch_size, budget)
 
 
-def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget) -> list[dict]:
+def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, class_weight,
+                    batch_size, budget) -> list[dict]:
     """Label batch after batch as `query` would choose them, scoring the model after each."""
     used = [n for n, r in columns.items() if r != "ignore"]
     position_of = pd.Series(np.arange(len(frame)), index=frame[id_column].to_numpy())
@@ -243,7 +248,7 @@ def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, mont
     points, number = [], 0
     while True:
         fitted = fit_model(model, columns, run.seed, frame.iloc[labeled], labels[labeled], cross_validate=False,
-                           month_first=month_first)
+                           month_first=month_first, class_weight=class_weight)
         scores = _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
         points.append({"strategy": strategy, "seed": run.seed, "labels": len(labeled), **scores})
         if len(labeled) >= budget:
@@ -286,10 +291,12 @@ def _scores(pipeline, X, y) -> dict[str, float]:
 # --- outputs ------------------------------------------------------------------------------------
 
 
-def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows) -> dict:
+def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows,
+              class_weight="none") -> dict:
+    weighting = {"class weight": class_weight} if class_weight != "none" else {}  # unweighted: as before the option
     return {
         "data": str(data), "label column": dataset.label_column, "classes": ", ".join(dataset.classes),
-        "model": model, "metric": metric, "initial labels": initial, "batch size": batch_size,
+        "model": model, **weighting, "metric": metric, "initial labels": initial, "batch size": batch_size,
         "budget": budget, "training rows per repeat": train_rows, "repeats (seeds)": repeats,
         "test size": test_size, "seed": seed,
     }
