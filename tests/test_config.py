@@ -34,6 +34,7 @@ def _listing(project) -> str:
         "columns.sex=categorical",
         "columns.year=numeric",
         "model.name=logistic",
+        "model.class_weight=",
         "query.strategy=diverse",
         "query.batch_size=20",
         "query.display_columns=",

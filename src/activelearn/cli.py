@@ -15,7 +15,7 @@ import typer
 
 from . import __version__, completion, messages
 from .commandline import App, Group, Subgroup
-from .config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
+from .config import CLASS_WEIGHTS, DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from .errors import ActivelearnError, UsageError
 
 app = App(
@@ -338,6 +338,7 @@ def simulate(
     id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generated).")] = None,
     strategy: Annotated[Optional[list[str]], typer.Option(help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.", autocompletion=completion.strategies)] = None,
     model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models)] = "logistic",
+    class_weight: Annotated[str, typer.Option(help=f"{' or '.join(CLASS_WEIGHTS)}: balanced makes every class count equally in the loss.")] = "none",
     initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
     budget: Annotated[Optional[int], typer.Option(help="Stop at this many labels (default: initial + 30 batches).")] = None,
@@ -363,8 +364,8 @@ def simulate(
 
         return simulate_op(
             data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
-            initial=initial, batch_size=batch_size, budget=budget, repeats=repeats, test_size=test_size,
-            seed=seed, metric=metric, out=out, jobs=jobs, explore=explore,
+            class_weight=class_weight, initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
+            test_size=test_size, seed=seed, metric=metric, out=out, jobs=jobs, explore=explore,
             **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 

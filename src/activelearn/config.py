@@ -12,6 +12,9 @@ from .messages import did_you_mean
 
 ROLES = ("numeric", "categorical", "text", "embedding", "datetime", "ignore")
 MODEL_NAMES = ("logistic", "random-forest", "gradient-boosting", "naive-bayes", "linear-svm")
+# [model] class_weight: "balanced" makes every class count equally in the loss; "none" (and a file
+# without the key) fits unweighted, as every model before the key did
+CLASS_WEIGHTS = ("balanced", "none")
 SLOW_ON_MANY_FEATURES = ("random-forest", "gradient-boosting")  # trees: minutes on thousands of one-hot / TF-IDF columns
 MANY_FEATURES = 1000  # beyond this many columns (one-hot and TF-IDF), a slow preset is warned about
 FAST_PRESETS = "logistic or linear-svm"
@@ -31,7 +34,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "project": ("seed",),
     "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values", "month_first_columns"),
     "columns": (),  # any column name
-    "model": ("name",),
+    "model": ("name", "class_weight"),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler", "explore"),
     "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class",
              "min_labels_per_class"),
@@ -53,6 +56,7 @@ class Config:
     # file from before the key: the order is then decided from the rows a model is fitted on
     month_first_columns: tuple[str, ...] | None = None
     model: str = "logistic"
+    class_weight: str = "none"
     strategy: str = DEFAULT_STRATEGY
     batch_size: int = 20
     seed: int = 0
@@ -134,6 +138,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
             else None
         ),
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
+        class_weight=_choice(model.get("class_weight", "none"), CLASS_WEIGHTS, where, "[model] class_weight"),
         strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
         batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
         seed=_non_negative(project.get("seed", 0), where, "[project] seed"),

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.naive_bayes import MultinomialNB
 
+from .config import CLASS_WEIGHTS
 from .errors import ModelFileError, NotEnoughLabelsError, StateError
 from .features import build_features, explained_fit_errors
 from .progress import phase
@@ -22,25 +25,30 @@ class Preset:
     dense: bool = False  # the model needs a dense matrix
     scaling: str = "standard"
 
-    def estimator(self, seed: int, labels: np.ndarray):
+    def estimator(self, seed: int, labels: np.ndarray, *, class_weight: str = "none"):
+        """The preset's estimator; with class_weight "balanced", every class counts equally in the
+        loss (each row weighs n / (classes * rows of its class)). The weights are parameters of the
+        estimator, so every clone (committee members, cross-validation folds) fits with them too."""
+        if class_weight not in CLASS_WEIGHTS:
+            raise ValueError(f"unknown class weighting {class_weight!r}")
+        balanced = {"class_weight": "balanced"} if class_weight == "balanced" else {}
         if self.name == "logistic":
             from sklearn.linear_model import LogisticRegression
 
-            return LogisticRegression(max_iter=2000, random_state=seed)
+            return LogisticRegression(max_iter=2000, random_state=seed, **balanced)
         if self.name == "random-forest":
             from sklearn.ensemble import RandomForestClassifier
 
-            return RandomForestClassifier(n_estimators=200, random_state=seed)
+            return RandomForestClassifier(n_estimators=200, random_state=seed, **balanced)
         if self.name == "gradient-boosting":
             from sklearn.ensemble import HistGradientBoostingClassifier
 
-            return HistGradientBoostingClassifier(random_state=seed)
+            return HistGradientBoostingClassifier(random_state=seed, **balanced)
         if self.name == "naive-bayes":
-            from sklearn.naive_bayes import MultinomialNB
-
-            return MultinomialNB(alpha=0.1)
+            # MultinomialNB has no class_weight; uniform priors alone (fit_prior=False) would still
+            # smooth against unweighted counts
+            return WeightedMultinomialNB(alpha=0.1, **balanced) if balanced else MultinomialNB(alpha=0.1)
         if self.name == "linear-svm":
-            from sklearn.calibration import CalibratedClassifierCV
             from sklearn.svm import LinearSVC
 
             folds = min(3, _smallest_class(labels))
@@ -49,8 +57,42 @@ class Preset:
                     "linear-svm calibrates its probabilities by cross-validation and needs at "
                     "least 2 labels of every class; label more rows or use another [model] name"
                 )
+            if balanced:  # the calibration is weighted too: fitted without, it would undo the weights
+                return WeightedCalibratedClassifierCV(LinearSVC(random_state=seed), cv=folds, **balanced)
             return CalibratedClassifierCV(LinearSVC(random_state=seed), cv=folds)
         raise ValueError(f"unknown model preset {self.name!r}")
+
+
+class _ClassWeighted:
+    """fit() weighs each row so that every class counts equally in total, as class_weight="balanced"
+    does where scikit-learn has it (times any weights the caller passes). scikit-learn checks only
+    the parameters it declares; compute_sample_weight refuses a class_weight it does not know."""
+
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        if self.class_weight is not None:
+            from sklearn.utils.class_weight import compute_sample_weight
+
+            weights = compute_sample_weight(self.class_weight, y)
+            sample_weight = weights if sample_weight is None else weights * np.asarray(sample_weight)
+        return super().fit(X, y, sample_weight=sample_weight, **fit_params)
+
+
+class WeightedMultinomialNB(_ClassWeighted, MultinomialNB):
+    """MultinomialNB with class_weight: exactly MultinomialNB fitted with balanced sample weights
+    (equal class priors, and feature counts weighted before smoothing)."""
+
+    def __init__(self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None, class_weight=None):
+        super().__init__(alpha=alpha, force_alpha=force_alpha, fit_prior=fit_prior, class_prior=class_prior)
+        self.class_weight = class_weight
+
+
+class WeightedCalibratedClassifierCV(_ClassWeighted, CalibratedClassifierCV):
+    """CalibratedClassifierCV with class_weight: the weights reach both the estimator and the
+    sigmoid calibration fitted on its held-out scores."""
+
+    def __init__(self, estimator=None, *, method="sigmoid", cv=None, n_jobs=None, ensemble="auto", class_weight=None):
+        super().__init__(estimator, method=method, cv=cv, n_jobs=n_jobs, ensemble=ensemble)
+        self.class_weight = class_weight
 
 
 PRESETS = {
@@ -69,14 +111,15 @@ def _smallest_class(labels: np.ndarray) -> int:
     return int(np.unique(labels, return_counts=True)[1].min())
 
 
-def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray, month_first=None):
+def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray, month_first=None, *,
+                   class_weight: str = "none"):
     """features + the preset's estimator, ready to fit on raw pool rows (`month_first`: see
-    features.build_features)."""
+    features.build_features; `class_weight`: see Preset.estimator)."""
     from sklearn.pipeline import Pipeline
 
     preset = PRESETS[model]
     features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first)
-    return Pipeline([("features", features), ("model", preset.estimator(seed, labels))])
+    return Pipeline([("features", features), ("model", preset.estimator(seed, labels, class_weight=class_weight))])
 
 
 @dataclass
@@ -89,7 +132,7 @@ class FitResult:
 
 def fit_model(
     model: str, columns: dict[str, str], seed: int, X, y: np.ndarray, *, cross_validate: bool = True,
-    month_first=None,
+    month_first=None, class_weight: str = "none",
 ) -> FitResult:
     """Fit the preset on every row of X and, unless told not to, estimate its quality by
     stratified cross-validation."""
@@ -104,17 +147,19 @@ def fit_model(
         )
     if cross_validate:
         phase("cross-validating")
-    cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y, month_first) if cross_validate else (None, 0)
+    cv_metrics, folds = (cross_validated_metrics(model, columns, seed, X, y, month_first, class_weight=class_weight)
+                         if cross_validate else (None, 0))
     phase("fitting")
     started = time.perf_counter()
-    pipeline = build_pipeline(model, columns, seed, y, month_first)
+    pipeline = build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight)
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
     return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
 
 
-def cross_validated_metrics(model, columns, seed, X, y, month_first=None) -> tuple[dict | None, int]:
+def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *,
+                            class_weight: str = "none") -> tuple[dict | None, int]:
     """Accuracy, balanced accuracy and macro-F1, means over stratified folds, and precision and
     recall per class (`per_class`) from the out-of-fold predictions of the same folds pooled
     (`per_class_pooled`): a mean over folds would count a fold that never predicts a class as
@@ -133,7 +178,7 @@ def cross_validated_metrics(model, columns, seed, X, y, month_first=None) -> tup
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scores = cross_validate(
-                build_pipeline(model, columns, seed, y, month_first),
+                build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight),
                 X,
                 y,
                 cv=splitter,
@@ -191,6 +236,8 @@ TRUSTED_TYPES = (
     "activelearn.features.FrameCoercer",
     "activelearn.features.TextVectorizer",
     "activelearn.features.VectorStacker",
+    "activelearn.models.WeightedCalibratedClassifierCV",
+    "activelearn.models.WeightedMultinomialNB",
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

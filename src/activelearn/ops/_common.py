@@ -26,6 +26,8 @@ def training_key(config, digest: str) -> str:
         # [] (every date day first) and no key (decided at each fit) give other models; a config
         # without the key, or without dates, keeps the key it had before month_first_columns
         spec["month_first"] = sorted(config.month_first_columns)
+    if config.class_weight != "none":  # unweighted, the key an old project's model was trained with
+        spec["class_weight"] = config.class_weight
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
+from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -50,6 +50,24 @@ class SimulateResult:
 
 
 @dataclass(frozen=True)
+class _Loop:
+    """What every simulated loop shares: the data's columns and the settings being compared."""
+
+    id_column: str
+    columns: dict[str, str]
+    month_first: tuple[str, ...]
+    model: str
+    batch_size: int
+    budget: int
+    class_weight: str = "none"
+    explore: float = 0.0
+
+    def fit(self, X, y, seed: int):
+        return fit_model(self.model, self.columns, seed, X, y, cross_validate=False, month_first=self.month_first,
+                         class_weight=self.class_weight)
+
+
+@dataclass(frozen=True)
 class _Run:
     """One repeat: its seed, test split and initial labeled rows (positions in the data)."""
 
@@ -66,6 +84,7 @@ def simulate(
     id_column: str | None = None,
     strategies: list[str] = (DEFAULT_STRATEGY,),
     model: str = "logistic",
+    class_weight: str = "none",
     initial: int = 10,
     batch_size: int = 10,
     budget: int | None = None,
@@ -88,6 +107,7 @@ def simulate(
     strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
     if isinstance(explore, bool) or not 0 <= explore < 1:
         raise UsageError(f"--explore is the share of each batch drawn at random, from 0 up to (not including) 1, not {explore}")
+    require_choice("--class-weight", class_weight, CLASS_WEIGHTS, "class weighting")
     if seed < 0:
         raise UsageError(f"--seed must be 0 or more, not {seed}")
     if jobs == 0:
@@ -113,8 +133,8 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    args = (frame, labels, dataset.id_column, columns, month_first, model, batch_size, budget, explore)
-    results = _parallel(tasks, args, jobs)
+    loop = _Loop(dataset.id_column, columns, month_first, model, batch_size, budget, class_weight, explore)
+    results = _parallel(tasks, (frame, labels, loop), jobs)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
         [point for (_, strategy), points in results.items() if strategy != "full-pool" for point in points]
@@ -123,7 +143,7 @@ def simulate(
     notes = _notes(runs, labels, wanted, len(strategies) > 1)
     warnings.extend(notes)
     files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
-        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows, explore
+        data, dataset, loop, metric, initial, repeats, test_size, seed, train_rows
     ), notes)
     return SimulateResult(
         data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
@@ -229,32 +249,27 @@ def _parallel(tasks, args, jobs: int) -> dict:
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
-def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget,
-          explore=0.0):
+def _task(run: _Run, strategy: str, frame, labels, loop: _Loop):
     key = (run.seed, strategy)
     if strategy == "full-pool":
-        fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False,
-                           month_first=month_first)
+        fitted = loop.fit(frame.iloc[run.train], labels[run.train], run.seed)
         return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
-    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget,
-                                explore)
+    return key, _learning_curve(run, strategy, frame, labels, loop)
 
 
-def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget,
-                    explore=0.0) -> list[dict]:
+def _learning_curve(run: _Run, strategy, frame, labels, loop: _Loop) -> list[dict]:
     """Label batch after batch as `query` would choose them, scoring the model after each."""
-    used = [n for n, r in columns.items() if r != "ignore"]
-    position_of = pd.Series(np.arange(len(frame)), index=frame[id_column].to_numpy())
+    used = [n for n, r in loop.columns.items() if r != "ignore"]
+    position_of = pd.Series(np.arange(len(frame)), index=frame[loop.id_column].to_numpy())
     labeled = list(run.initial)
     in_train = np.zeros(len(frame), dtype=bool)
     in_train[run.train] = True
     points, number = [], 0
     while True:
-        fitted = fit_model(model, columns, run.seed, frame.iloc[labeled], labels[labeled], cross_validate=False,
-                           month_first=month_first)
+        fitted = loop.fit(frame.iloc[labeled], labels[labeled], run.seed)
         scores = _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
         points.append({"strategy": strategy, "seed": run.seed, "labels": len(labeled), **scores})
-        if len(labeled) >= budget:
+        if len(labeled) >= loop.budget:
             return points
         candidates_mask = in_train.copy()
         candidates_mask[labeled] = False
@@ -263,10 +278,11 @@ def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, mont
             return points
         number += 1
         context = Context(
-            id_column, columns, run.seed, number, fitted.pipeline, used,
-            labeled=frame.iloc[labeled], labels=labels[labeled], explore=explore,
+            loop.id_column, loop.columns, run.seed, number, fitted.pipeline, used,
+            labeled=frame.iloc[labeled], labels=labels[labeled], explore=loop.explore,
         )
-        chosen = choose(strategy, lambda cols: _chunks(candidates, cols), min(batch_size, budget - len(labeled)), context)
+        size = min(loop.batch_size, loop.budget - len(labeled))
+        chosen = choose(strategy, lambda cols: _chunks(candidates, cols), size, context)
         labeled.extend(position_of[chosen.ids].tolist())
 
 
@@ -294,16 +310,17 @@ def _scores(pipeline, X, y) -> dict[str, float]:
 # --- outputs ------------------------------------------------------------------------------------
 
 
-def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows,
-              explore=0.0) -> dict:
+def _settings(data, dataset, loop: _Loop, metric, initial, repeats, test_size, seed, train_rows) -> dict:
+    # a setting at its legacy value is left out, so that summaries from before the option read the same
+    weighting = {"class weight": loop.class_weight} if loop.class_weight != "none" else {}
     settings = {
         "data": str(data), "label column": dataset.label_column, "classes": ", ".join(dataset.classes),
-        "model": model, "metric": metric, "initial labels": initial, "batch size": batch_size,
-        "budget": budget, "training rows per repeat": train_rows, "repeats (seeds)": repeats,
+        "model": loop.model, **weighting, "metric": metric, "initial labels": initial, "batch size": loop.batch_size,
+        "budget": loop.budget, "training rows per repeat": train_rows, "repeats (seeds)": repeats,
         "test size": test_size, "seed": seed,
     }
-    if explore:  # absent at 0, so that summaries from before the option read the same
-        settings["explored share of each batch"] = explore
+    if loop.explore:
+        settings["explored share of each batch"] = loop.explore
     return settings
 
 

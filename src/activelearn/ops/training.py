@@ -76,7 +76,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         try:
             fitted = fit_model(config.model, config.columns, config.seed, rows, labels,
-                               month_first=config.month_first_columns)
+                               month_first=config.month_first_columns, class_weight=config.class_weight)
         except NotEnoughLabelsError as exc:
             if not len(eval_ids):
                 raise
