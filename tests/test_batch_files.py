@@ -21,6 +21,7 @@ def test_an_eval_batch_says_it_was_drawn_at_random_for_the_evaluation_set(traine
     assert report == {
         "batch": "eval-0002", "file": "batches/eval-0002.csv", "rows": 5, "strategy": "random",
         "model_version": None, "candidates": 333, "warnings": [], "pending": [], "evaluation": True,
+        "explored": 0,
     }
 
 
