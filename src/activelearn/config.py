@@ -25,12 +25,16 @@ STRATEGY_NAMES = (
 )
 DEFAULT_SKIP_VALUES = ("skip",)
 ENGINES = ("local", "dask")
+# what the features (imputer, scaler, categories, vocabulary, date parts) are fitted on: the labeled
+# rows at each train (as before the key), or once on the pool (pool_features.py)
+FIT_ON = ("labels", "pool")
 
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
     "project": ("seed",),
     "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values", "month_first_columns"),
     "columns": (),  # any column name
+    "features": ("fit_on",),
     "model": ("name",),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler"),
     "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class",
@@ -52,6 +56,7 @@ class Config:
     # datetime columns written month first (03/05/2024 is 5 March), as init read them; None in a
     # file from before the key: the order is then decided from the rows a model is fitted on
     month_first_columns: tuple[str, ...] | None = None
+    features_fit_on: str = "labels"  # FIT_ON; "labels" in a file without the key
     model: str = "logistic"
     strategy: str = DEFAULT_STRATEGY
     batch_size: int = 20
@@ -107,6 +112,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
     query = raw.get("query", {})
     stop = raw.get("stop", {})
     columns = raw.get("columns", {})
+    features = raw.get("features", {})
 
     for key in ("id_column", "label_column", "classes"):
         if key not in data:
@@ -130,6 +136,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
             if "month_first_columns" in data
             else None
         ),
+        features_fit_on=_choice(features.get("fit_on", "labels"), FIT_ON, where, "[features] fit_on"),
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
         strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
         batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
@@ -364,9 +371,17 @@ def split_key(text: str) -> tuple[str, str]:
     return section, key
 
 
+# keys that init does not write: their default is what projects did before the key existed
+UNWRITTEN_DEFAULTS = {"features": {"fit_on": "labels"}}
+
+
 def default_values() -> dict:
-    """Every key's default, as init would write it (display_columns has none: every used column)."""
-    return tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
+    """Every key's default, as init would write it (display_columns has none: every used column),
+    and those of UNWRITTEN_DEFAULTS."""
+    values = tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
+    for section, keys in UNWRITTEN_DEFAULTS.items():
+        values[section] = {**keys, **values.get(section, {})}
+    return values
 
 
 def typed_value(text: str, like) -> list:

@@ -26,6 +26,8 @@ def training_key(config, digest: str) -> str:
         # [] (every date day first) and no key (decided at each fit) give other models; a config
         # without the key, or without dates, keeps the key it had before month_first_columns
         spec["month_first"] = sorted(config.month_first_columns)
+    if config.features_fit_on != "labels":  # absent from the keys of models fitted as before the setting
+        spec["fit_on"] = config.features_fit_on
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
