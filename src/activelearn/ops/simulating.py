@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
+from ..config import DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -47,6 +47,7 @@ class SimulateResult:
     files: list[str]
     notes: list[str] = field(default_factory=list)  # what the data and repeats are too few to show
     warnings: list[str] = field(default_factory=list)
+    fit_on: str = "labels"  # what the features were fitted on: the labeled rows, or each repeat's pool
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,13 @@ def simulate(
     categorical_columns=(),
     numeric_columns=(),
     datetime_columns=(),
+    fit_on: str = "labels",
 ) -> SimulateResult:
-    """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`."""
+    """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`.
+    With `fit_on` "pool", each repeat fits the features once on its training rows (its pool), and
+    every model along its curves fits only the estimator, as `[features] fit_on = "pool"` does."""
     strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
+    require_choice("--fit-on", fit_on, FIT_ON, "choice")
     if seed < 0:
         raise UsageError(f"--seed must be 0 or more, not {seed}")
     if jobs == 0:
@@ -109,7 +114,8 @@ def simulate(
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
     args = (frame, labels, dataset.id_column, columns, month_first, model, batch_size, budget)
-    results = _parallel(tasks, args, jobs)
+    features = _pool_features(runs, frame, columns, month_first, model, jobs) if fit_on == "pool" else {}
+    results = _parallel(tasks, args, jobs, features)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
         [point for (_, strategy), points in results.items() if strategy != "full-pool" for point in points]
@@ -117,14 +123,15 @@ def simulate(
     summaries = summarize(curves, full_scores, metric, BASELINE)
     notes = _notes(runs, labels, wanted, len(strategies) > 1)
     warnings.extend(notes)
-    files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
-        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows
-    ), notes)
+    settings = _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows)
+    if fit_on != "labels":  # the summary of a simulation as before the setting stays as it was
+        settings["features fitted on"] = fit_on
+    files = _write_outputs(Path(out), curves, summaries, full_scores, settings, notes)
     return SimulateResult(
         data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
         initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
         full_pool_score=round(float(np.mean(list(full_scores.values()))), 4), strategies=summaries,
-        files=files, notes=notes, warnings=warnings,
+        files=files, notes=notes, warnings=warnings, fit_on=fit_on,
     )
 
 
@@ -211,29 +218,49 @@ def _notes(runs: list[_Run], labels: np.ndarray, budget: int, compared: bool) ->
     return notes
 
 
-def _parallel(tasks, args, jobs: int) -> dict:
-    """(seed, strategy) -> the task's result, in the order of `tasks` whatever order they finish in."""
+def _pool_features(runs: list[_Run], frame, columns, month_first, model, jobs: int) -> dict:
+    """seed -> the features fitted on that repeat's training rows (its pool; a seeded sample of
+    them beyond pool_features.POOL_FIT_ROWS), as `train` fits them on the project's pool."""
+    from joblib import Parallel, delayed
+
+    from ..pool_features import fit_features, sample_positions
+
+    phase("fitting the features on each repeat's pool")
+    calls = (
+        delayed(fit_features)(frame.iloc[run.train[sample_positions(len(run.train), run.seed)]], columns, model,
+                              month_first)
+        for run in runs
+    )
+    return dict(zip((run.seed for run in runs), Parallel(n_jobs=jobs)(calls), strict=True))
+
+
+def _parallel(tasks, args, jobs: int, features: dict) -> dict:
+    """(seed, strategy) -> the task's result, in the order of `tasks` whatever order they finish in;
+    `features`: seed -> the repeat's features fitted on its pool (none: fitted with each model)."""
     from joblib import Parallel, delayed
 
     results = {}
     advance = phase("simulating", total=len(tasks))
-    calls = (delayed(_task)(run, strategy, *args) for run, strategy in tasks)
+    calls = (delayed(_task)(run, strategy, *args, features=features.get(run.seed)) for run, strategy in tasks)
     for done, (key, value) in enumerate(Parallel(n_jobs=jobs, return_as="generator_unordered")(calls), start=1):
         results[key] = value
         advance(done)
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
-def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget):
+def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget, *,
+          features=None):
     key = (run.seed, strategy)
     if strategy == "full-pool":
         fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False,
-                           month_first=month_first)
+                           month_first=month_first, features=features)
         return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
-    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget)
+    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget,
+                                features)
 
 
-def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget) -> list[dict]:
+def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget,
+                    features=None) -> list[dict]:
     """Label batch after batch as `query` would choose them, scoring the model after each."""
     used = [n for n, r in columns.items() if r != "ignore"]
     position_of = pd.Series(np.arange(len(frame)), index=frame[id_column].to_numpy())
@@ -243,7 +270,7 @@ def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, mont
     points, number = [], 0
     while True:
         fitted = fit_model(model, columns, run.seed, frame.iloc[labeled], labels[labeled], cross_validate=False,
-                           month_first=month_first)
+                           month_first=month_first, features=features)
         scores = _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
         points.append({"strategy": strategy, "seed": run.seed, "labels": len(labeled), **scores})
         if len(labeled) >= budget:
