@@ -376,3 +376,13 @@ def test_a_state_file_without_features_loads_and_a_bad_record_is_refused(mixed_p
         load_state(path)
     assert caught.value.message == (f"{path}: features.pool_rows should be a whole number from 0 to {2**63 - 1}, "
                                     'not "300"; restore it from a backup')
+
+
+def test_a_text_column_without_words_in_the_pool_is_a_config_error():
+    from activelearn.errors import ConfigError
+
+    rows = pd.DataFrame({"num": [1.0, 2.0, 3.0], "txt": ["", None, " "]})
+    with pytest.raises(ConfigError) as caught:
+        fit_features(rows, {"num": "numeric", "txt": "text"}, "logistic")
+    assert caught.value.message == ("the text column 'txt' has no words in the 3 pool rows the features are fitted on; "
+                                    'set its role to "ignore" in activelearn.toml')
