@@ -33,6 +33,7 @@ def _listing(project) -> str:
         "columns.body_mass_g=numeric",
         "columns.sex=categorical",
         "columns.year=numeric",
+        "features.fit_on=labels",
         "model.name=logistic",
         "model.class_weight=",
         "query.strategy=diverse",

@@ -8,6 +8,7 @@ import pytest
 import skops.io
 
 from activelearn.errors import ModelFileError
+from activelearn.pool_features import fit_features
 from activelearn.models import PRESETS, TRUSTED_TYPES, build_pipeline, load_model, model_bytes, model_path, save_model
 
 ROLES = {"n": "numeric", "c": "categorical", "t": "text", "d": "datetime", "e": "embedding"}
@@ -32,6 +33,10 @@ def test_trusted_types_are_exactly_what_every_preset_saves_on_every_role():
             pipeline = build_pipeline(name, ROLES, 0, labels, month_first=month_first,
                                       class_weight=class_weight).fit(rows, labels)
             needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
+        # [features] fit_on = "pool": the features fitted on pool rows, frozen, in the model
+        features = fit_features(rows, ROLES, name)
+        pipeline = build_pipeline(name, ROLES, 0, labels, features=features).fit(rows, labels)
+        needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
     assert needed == set(TRUSTED_TYPES)
 
 

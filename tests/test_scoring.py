@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from activelearn.models import fit_model
+from activelearn.pool_features import fit_features
 from activelearn.scoring import Scorer
 
 from .conftest import SAMPLE
@@ -21,12 +22,15 @@ def penguins():
     return frame, frame["species"].astype(str).to_numpy()
 
 
+@pytest.mark.parametrize("fit_on", ["labels", "pool"])
 @pytest.mark.parametrize("model", ["logistic", "naive-bayes", "random-forest", "gradient-boosting", "linear-svm"])
-def test_the_numeric_fast_path_gives_the_pipelines_probabilities(penguins, model):
+def test_the_numeric_fast_path_gives_the_pipelines_probabilities(penguins, model, fit_on):
     frame, labels = penguins
     columns = dict.fromkeys(NUMERIC, "numeric")
+    # with fit_on = "pool" the features are fitted on every row (pool_features), the model on half
+    features = fit_features(frame, columns, model) if fit_on == "pool" else None
     # fit on rows with missing values, so that the imputer has statistics and indicators to use
-    fitted = fit_model(model, columns, 0, frame.iloc[::2], labels[::2], cross_validate=False).pipeline
+    fitted = fit_model(model, columns, 0, frame.iloc[::2], labels[::2], cross_validate=False, features=features).pipeline
     scorer = Scorer(fitted)
     assert scorer.numeric is not None, "a numeric-only model takes the fast path"
     rows = frame.iloc[1::2].reset_index(drop=True)

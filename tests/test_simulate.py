@@ -190,3 +190,55 @@ def test_the_smallest_wilcoxon_p_value_is_scipys():
         all_better = np.arange(1, pairs + 1) / 100  # every seed favours one side: the extreme case
         assert wilcoxon(all_better).pvalue == pytest.approx(smallest_p_value(pairs))
     assert repeats_needed(0.05) == 6 and smallest_p_value(5) >= 0.05 > smallest_p_value(6)
+
+
+# --- [features] fit_on = "pool" ------------------------------------------------------------------
+
+
+def _count_feature_fits(monkeypatch) -> list:
+    """Every fit of a ColumnTransformer (the features) in this process, as it happens."""
+    from sklearn.compose import ColumnTransformer
+
+    fits = []
+    original = ColumnTransformer.fit_transform
+
+    def counted(self, *args, **kwargs):
+        fits.append(len(args[0]))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ColumnTransformer, "fit_transform", counted)
+    return fits
+
+
+def test_fit_on_pool_fits_the_features_once_per_repeat_on_its_training_rows(penguins_labeled, tmp_path, monkeypatch):
+    from activelearn.ops import simulate
+
+    fits = _count_feature_fits(monkeypatch)
+    common = dict(strategies=["margin", "committee"], initial=3, batch_size=5, budget=18, repeats=2, jobs=1)
+    pooled = simulate(penguins_labeled, "species", fit_on="pool", out=tmp_path / "pool", **common)
+    assert fits == [258, 258]  # once per repeat, on the 75% of 344 rows left after its test split
+    fits.clear()
+    legacy = simulate(penguins_labeled, "species", out=tmp_path / "labels", **common)
+    assert len(fits) > 2 * 3 * 4  # at every point of every curve (and the committee members)
+    assert [s.strategy for s in pooled.strategies] == [s.strategy for s in legacy.strategies]
+    curves = pd.read_csv(tmp_path / "pool" / "curves.csv")
+    assert sorted(curves["labels"].unique()) == [3, 8, 13, 18]
+    assert "- features fitted on: pool" in (tmp_path / "pool" / "summary.md").read_text()
+    assert "features fitted on" not in (tmp_path / "labels" / "summary.md").read_text()
+
+
+def test_fit_on_labels_is_the_simulation_as_before(penguins_labeled, tmp_path):
+    args = [penguins_labeled, "--label-column", "species", "--strategy", "margin", "--initial", "3",
+            "--batch-size", "5", "--budget", "13", "--repeats", "1"]
+    assert _simulate(*args, "--out", tmp_path / "a").exit_code == 0
+    assert _simulate(*args, "--fit-on", "labels", "--out", tmp_path / "b").exit_code == 0
+    assert (tmp_path / "a" / "curves.csv").read_text() == (tmp_path / "b" / "curves.csv").read_text()
+    pooled = _simulate(*args, "--fit-on", "pool", "--out", tmp_path / "c", "--json")
+    assert pooled.exit_code == 0, pooled.stderr
+    assert json.loads(pooled.stdout)["fit_on"] == "pool"
+
+
+def test_a_wrong_fit_on_is_a_usage_error(penguins_labeled, tmp_path):
+    result = _simulate(penguins_labeled, "--label-column", "species", "--fit-on", "pol", "--out", tmp_path / "s")
+    assert_clean_failure(result, 2, "--fit-on 'pol' is not a choice (did you mean 'pool'?) (choose from labels, pool)")
+    assert not (tmp_path / "s").exists()

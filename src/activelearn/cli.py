@@ -354,6 +354,7 @@ def simulate(
     categorical_columns: CategoricalOption = None,
     numeric_columns: NumericOption = None,
     datetime_columns: DatetimeOption = None,
+    fit_on: Annotated[str, typer.Option(help="What the features are fitted on: labels (with each model) or pool (once per repeat, on its training rows).")] = "labels",
     as_json: JsonOption = False,
 ) -> None:
     """Compare strategies on a labeled file: the loop with known labels playing the person."""
@@ -365,7 +366,7 @@ def simulate(
         return simulate_op(
             data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
             class_weight=class_weight, initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
-            test_size=test_size, seed=seed, metric=metric, out=out, jobs=jobs, explore=explore,
+            test_size=test_size, seed=seed, metric=metric, out=out, jobs=jobs, explore=explore, fit_on=fit_on,
             **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 

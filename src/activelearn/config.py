@@ -28,12 +28,16 @@ STRATEGY_NAMES = (
 )
 DEFAULT_SKIP_VALUES = ("skip",)
 ENGINES = ("local", "dask")
+# what the features (imputer, scaler, categories, vocabulary, date parts) are fitted on: the labeled
+# rows at each train (as before the key), or once on the pool (pool_features.py)
+FIT_ON = ("labels", "pool")
 
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
     "project": ("seed",),
     "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values", "month_first_columns"),
     "columns": (),  # any column name
+    "features": ("fit_on",),
     "model": ("name", "class_weight"),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler", "explore"),
     "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class",
@@ -55,6 +59,7 @@ class Config:
     # datetime columns written month first (03/05/2024 is 5 March), as init read them; None in a
     # file from before the key: the order is then decided from the rows a model is fitted on
     month_first_columns: tuple[str, ...] | None = None
+    features_fit_on: str = "labels"  # FIT_ON; "labels" in a file without the key
     model: str = "logistic"
     class_weight: str = "none"
     strategy: str = DEFAULT_STRATEGY
@@ -114,6 +119,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
     query = raw.get("query", {})
     stop = raw.get("stop", {})
     columns = raw.get("columns", {})
+    features = raw.get("features", {})
 
     for key in ("id_column", "label_column", "classes"):
         if key not in data:
@@ -137,6 +143,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
             if "month_first_columns" in data
             else None
         ),
+        features_fit_on=_choice(features.get("fit_on", "labels"), FIT_ON, where, "[features] fit_on"),
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
         class_weight=_choice(model.get("class_weight", "none"), CLASS_WEIGHTS, where, "[model] class_weight"),
         strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
@@ -382,7 +389,7 @@ def split_key(text: str) -> tuple[str, str]:
 
 
 # keys init does not write, and what their absence means (the behaviour from before the key)
-ABSENT_DEFAULTS: dict[str, dict] = {"query": {"explore": 0.0}}
+ABSENT_DEFAULTS: dict[str, dict] = {"query": {"explore": 0.0}, "features": {"fit_on": "labels"}}
 
 
 def default_values() -> dict:

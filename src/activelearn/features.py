@@ -205,14 +205,20 @@ class TextVectorizer(TfidfVectorizer):
 
 
 @contextlib.contextmanager
-def explained_fit_errors(columns: dict[str, str], rows: int):
-    """Turn scikit-learn's fitting errors that bad data causes into messages that say the fix."""
+def explained_fit_errors(columns: dict[str, str], rows: int, *, pool: bool = False):
+    """Turn scikit-learn's fitting errors that bad data causes into messages that say the fix
+    (`pool`: the features are fitted on pool rows, not on labeled ones)."""
     try:
         yield
     except ValueError as exc:
         if "empty vocabulary" not in str(exc):
             raise
         names = ", ".join(repr(n) for n, r in columns.items() if r == "text")
+        if pool:
+            raise ConfigError(
+                f"the text column {names} has no words in the {rows} pool rows the features are fitted on; "
+                'set its role to "ignore" in activelearn.toml'
+            ) from None
         raise NotEnoughLabelsError(
             f"the text column {names} has no words in the {rows} rows the model is fitted on; "
             'label rows that have text there, or set its role to "ignore" in activelearn.toml'

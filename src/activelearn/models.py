@@ -112,13 +112,16 @@ def _smallest_class(labels: np.ndarray) -> int:
 
 
 def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray, month_first=None, *,
-                   class_weight: str = "none"):
+                   class_weight: str = "none", features=None):
     """features + the preset's estimator, ready to fit on raw pool rows (`month_first`: see
-    features.build_features; `class_weight`: see Preset.estimator)."""
+    features.build_features; `class_weight`: see Preset.estimator). `features`: already fitted ones
+    (pool_features.FrozenFeatures), which fitting the pipeline leaves as they are, instead of new
+    ones fitted with the estimator."""
     from sklearn.pipeline import Pipeline
 
     preset = PRESETS[model]
-    features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first)
+    if features is None:
+        features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first)
     return Pipeline([("features", features), ("model", preset.estimator(seed, labels, class_weight=class_weight))])
 
 
@@ -132,10 +135,11 @@ class FitResult:
 
 def fit_model(
     model: str, columns: dict[str, str], seed: int, X, y: np.ndarray, *, cross_validate: bool = True,
-    month_first=None, class_weight: str = "none",
+    month_first=None, class_weight: str = "none", features=None,
 ) -> FitResult:
     """Fit the preset on every row of X and, unless told not to, estimate its quality by
-    stratified cross-validation."""
+    stratified cross-validation. With `features` (fitted on the pool, frozen), only the estimator
+    is fitted, in every fold too."""
     import time
 
     classes = np.unique(y)
@@ -147,11 +151,12 @@ def fit_model(
         )
     if cross_validate:
         phase("cross-validating")
-    cv_metrics, folds = (cross_validated_metrics(model, columns, seed, X, y, month_first, class_weight=class_weight)
+    cv_metrics, folds = (cross_validated_metrics(model, columns, seed, X, y, month_first, class_weight=class_weight,
+                                                 features=features)
                          if cross_validate else (None, 0))
     phase("fitting")
     started = time.perf_counter()
-    pipeline = build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight)
+    pipeline = build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight, features=features)
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
@@ -159,7 +164,7 @@ def fit_model(
 
 
 def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *,
-                            class_weight: str = "none") -> tuple[dict | None, int]:
+                            class_weight: str = "none", features=None) -> tuple[dict | None, int]:
     """Accuracy, balanced accuracy and macro-F1, means over stratified folds, and precision and
     recall per class (`per_class`) from the out-of-fold predictions of the same folds pooled
     (`per_class_pooled`): a mean over folds would count a fold that never predicts a class as
@@ -178,7 +183,7 @@ def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scores = cross_validate(
-                build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight),
+                build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight, features=features),
                 X,
                 y,
                 cv=splitter,
@@ -238,6 +243,7 @@ TRUSTED_TYPES = (
     "activelearn.features.VectorStacker",
     "activelearn.models.WeightedCalibratedClassifierCV",
     "activelearn.models.WeightedMultinomialNB",
+    "activelearn.pool_features.FrozenFeatures",
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

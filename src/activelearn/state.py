@@ -68,9 +68,27 @@ class ModelRecord:
     eval_sha256: str = ""  # digest of the evaluation labels it was measured on
     stop_signals: dict | None = None  # on the stop set (stopping.stop_set_signals)
     # why it was trained: "first", "labels" (new labels), "settings" (same labels, other model
-    # settings), "forced" (train --force on the same labels) or "unloadable" (same labels, but the
-    # previous file would not be loaded: a pickle from an older activelearn); "" in records written before
+    # settings), "features" (same labels and settings, but the features fitted on the pool had to be
+    # fitted again: the pool or their file changed), "forced" (train --force on the same labels) or
+    # "unloadable" (same labels, but the previous file would not be loaded: a pickle from an older
+    # activelearn); "" in records written before
     change: str = ""
+
+
+@dataclass
+class FeaturesRecord:
+    """The features fitted on the pool (`[features] fit_on = "pool"`, pool_features.py), reused by
+    every train until the pool or the settings that shape them change."""
+
+    version: int
+    file: str  # models/features-0001.skops
+    sha256: str
+    created: str
+    key: str  # digest of the settings that shape them (pool_features.features_key)
+    pool_rows: int  # the pool they were fitted from: its rows, ...
+    pool_sha256: str  # ... the SHA-256 of its bytes, ...
+    pool_stat: str  # ... and a digest of its files' sizes and times, checked first (no hashing)
+    fitted_rows: int  # the pool rows they were fitted on: every row, or a seeded sample
 
 
 @dataclass
@@ -86,6 +104,9 @@ class State:
     # init wrote data/labels.parquet, empty or not (since issue 12): a missing log is then damage,
     # not a project that never had a label; absent (False) in older files
     label_log_written: bool = False
+    # the features fitted on the pool; None before the first train with [features] fit_on = "pool"
+    # (and in older files)
+    features: FeaturesRecord | None = None
 
     @property
     def latest_model(self) -> ModelRecord | None:
@@ -185,6 +206,8 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
         if stray is not None:
             raise bad(f"batches[{n}].explored", f"names the row {_shown(stray)}, which is not in the batch")
     model_records = [_record(ModelRecord, m, f"models[{n}]", bad) for n, m in enumerate(models)]
+    features = raw.get("features")
+    features_record = None if features is None else _record(FeaturesRecord, features, "features", bad)
     for n, model in enumerate(model_records):
         for key, needed in METRICS.items():
             where = _metrics_problem(getattr(model, key), needed)
@@ -198,6 +221,7 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
         reverted_imports=dict(reverted),
         schema_version=version,
         label_log_written=label_log_written,
+        features=features_record,
     )
 
 
@@ -235,7 +259,7 @@ def _hints(cls) -> dict:
 
 
 def _record(cls, raw, where: str, bad):
-    """One BatchRecord or ModelRecord of state.json, its fields checked against their annotations."""
+    """One BatchRecord, ModelRecord or FeaturesRecord of state.json, its fields checked against their annotations."""
     if not isinstance(raw, dict):
         raise bad(where, f"should be an object, not {_shown(raw)}")
     hints = _hints(cls)

@@ -28,6 +28,8 @@ def training_key(config, digest: str) -> str:
         spec["month_first"] = sorted(config.month_first_columns)
     if config.class_weight != "none":  # unweighted, the key an old project's model was trained with
         spec["class_weight"] = config.class_weight
+    if config.features_fit_on != "labels":  # absent from the keys of models fitted as before the setting
+        spec["fit_on"] = config.features_fit_on
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
+from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -47,6 +47,7 @@ class SimulateResult:
     files: list[str]
     notes: list[str] = field(default_factory=list)  # what the data and repeats are too few to show
     warnings: list[str] = field(default_factory=list)
+    fit_on: str = "labels"  # what the features were fitted on: the labeled rows, or each repeat's pool
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,12 @@ class _Loop:
     budget: int
     class_weight: str = "none"
     explore: float = 0.0
+    fit_on: str = "labels"
 
-    def fit(self, X, y, seed: int):
+    def fit(self, X, y, seed: int, features=None):
+        """The model on rows X; `features`: the repeat's, fitted on its pool (fit_on "pool")."""
         return fit_model(self.model, self.columns, seed, X, y, cross_validate=False, month_first=self.month_first,
-                         class_weight=self.class_weight)
+                         class_weight=self.class_weight, features=features)
 
 
 @dataclass(frozen=True)
@@ -100,14 +103,18 @@ def simulate(
     numeric_columns=(),
     datetime_columns=(),
     explore: float = 0.0,
+    fit_on: str = "labels",
 ) -> SimulateResult:
     """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`.
     With `explore`, model-based strategies draw that share of each batch at random, as `query` does
-    with [query] explore."""
+    with [query] explore. With `fit_on` "pool", each repeat fits the features once on its training
+    rows (its pool), and every model along its curves fits only the estimator, as `[features]
+    fit_on = "pool"` does."""
     strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
     if isinstance(explore, bool) or not 0 <= explore < 1:
         raise UsageError(f"--explore is the share of each batch drawn at random, from 0 up to (not including) 1, not {explore}")
     require_choice("--class-weight", class_weight, CLASS_WEIGHTS, "class weighting")
+    require_choice("--fit-on", fit_on, FIT_ON, "choice")
     if seed < 0:
         raise UsageError(f"--seed must be 0 or more, not {seed}")
     if jobs == 0:
@@ -133,8 +140,9 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    loop = _Loop(dataset.id_column, columns, month_first, model, batch_size, budget, class_weight, explore)
-    results = _parallel(tasks, (frame, labels, loop), jobs)
+    loop = _Loop(dataset.id_column, columns, month_first, model, batch_size, budget, class_weight, explore, fit_on)
+    features = _pool_features(runs, frame, columns, month_first, model, jobs) if fit_on == "pool" else {}
+    results = _parallel(tasks, (frame, labels, loop), jobs, features)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
         [point for (_, strategy), points in results.items() if strategy != "full-pool" for point in points]
@@ -149,7 +157,7 @@ def simulate(
         data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
         initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
         full_pool_score=round(float(np.mean(list(full_scores.values()))), 4), strategies=summaries,
-        files=files, notes=notes, warnings=warnings,
+        files=files, notes=notes, warnings=warnings, fit_on=fit_on,
     )
 
 
@@ -236,28 +244,45 @@ def _notes(runs: list[_Run], labels: np.ndarray, budget: int, compared: bool) ->
     return notes
 
 
-def _parallel(tasks, args, jobs: int) -> dict:
-    """(seed, strategy) -> the task's result, in the order of `tasks` whatever order they finish in."""
+def _pool_features(runs: list[_Run], frame, columns, month_first, model, jobs: int) -> dict:
+    """seed -> the features fitted on that repeat's training rows (its pool; a seeded sample of
+    them beyond pool_features.POOL_FIT_ROWS), as `train` fits them on the project's pool."""
+    from joblib import Parallel, delayed
+
+    from ..pool_features import fit_features, sample_positions
+
+    phase("fitting the features on each repeat's pool")
+    calls = (
+        delayed(fit_features)(frame.iloc[run.train[sample_positions(len(run.train), run.seed)]], columns, model,
+                              month_first)
+        for run in runs
+    )
+    return dict(zip((run.seed for run in runs), Parallel(n_jobs=jobs)(calls), strict=True))
+
+
+def _parallel(tasks, args, jobs: int, features: dict) -> dict:
+    """(seed, strategy) -> the task's result, in the order of `tasks` whatever order they finish in;
+    `features`: seed -> the repeat's features fitted on its pool (none: fitted with each model)."""
     from joblib import Parallel, delayed
 
     results = {}
     advance = phase("simulating", total=len(tasks))
-    calls = (delayed(_task)(run, strategy, *args) for run, strategy in tasks)
+    calls = (delayed(_task)(run, strategy, *args, features=features.get(run.seed)) for run, strategy in tasks)
     for done, (key, value) in enumerate(Parallel(n_jobs=jobs, return_as="generator_unordered")(calls), start=1):
         results[key] = value
         advance(done)
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
-def _task(run: _Run, strategy: str, frame, labels, loop: _Loop):
+def _task(run: _Run, strategy: str, frame, labels, loop: _Loop, *, features=None):
     key = (run.seed, strategy)
     if strategy == "full-pool":
-        fitted = loop.fit(frame.iloc[run.train], labels[run.train], run.seed)
+        fitted = loop.fit(frame.iloc[run.train], labels[run.train], run.seed, features)
         return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
-    return key, _learning_curve(run, strategy, frame, labels, loop)
+    return key, _learning_curve(run, strategy, frame, labels, loop, features)
 
 
-def _learning_curve(run: _Run, strategy, frame, labels, loop: _Loop) -> list[dict]:
+def _learning_curve(run: _Run, strategy, frame, labels, loop: _Loop, features=None) -> list[dict]:
     """Label batch after batch as `query` would choose them, scoring the model after each."""
     used = [n for n, r in loop.columns.items() if r != "ignore"]
     position_of = pd.Series(np.arange(len(frame)), index=frame[loop.id_column].to_numpy())
@@ -266,7 +291,7 @@ def _learning_curve(run: _Run, strategy, frame, labels, loop: _Loop) -> list[dic
     in_train[run.train] = True
     points, number = [], 0
     while True:
-        fitted = loop.fit(frame.iloc[labeled], labels[labeled], run.seed)
+        fitted = loop.fit(frame.iloc[labeled], labels[labeled], run.seed, features)
         scores = _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
         points.append({"strategy": strategy, "seed": run.seed, "labels": len(labeled), **scores})
         if len(labeled) >= loop.budget:
@@ -321,6 +346,8 @@ def _settings(data, dataset, loop: _Loop, metric, initial, repeats, test_size, s
     }
     if loop.explore:
         settings["explored share of each batch"] = loop.explore
+    if loop.fit_on != "labels":
+        settings["features fitted on"] = loop.fit_on
     return settings
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import pool_features
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, training_labels, without_reverted
@@ -53,10 +54,13 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         eval_ids, eval_truth = evaluation_labels(counted)
         eval_digest = labels_digest(eval_ids, eval_truth) if len(eval_ids) else ""
         latest = state.latest_model
+        # features fitted on the pool that must be fitted again (the pool or their file changed)
+        # make a new model even on the same labels and settings
+        features_stale = config.features_fit_on == "pool" and pool_features.needs_fit(project)
         # a model that would not be loaded (a pickle from an older activelearn, say) is replaced
         # even on the same labels: nothing else could use it
         unloadable = False
-        if latest is not None and latest.training_key == key and not force:
+        if latest is not None and latest.training_key == key and not force and not features_stale:
             if latest.eval_sha256 == eval_digest:
                 unloadable = model_problem(project, latest) is not None
                 if not unloadable:
@@ -72,19 +76,22 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
                     save_state(paths.state, state)
                     return _result(latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings)
 
+        warnings: list[str] = list(column_warnings)
+        features, new_features = (pool_features.for_training(project, warnings) if config.features_fit_on == "pool"
+                                  else (None, None))
         phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         try:
             fitted = fit_model(config.model, config.columns, config.seed, rows, labels,
-                               month_first=config.month_first_columns, class_weight=config.class_weight)
+                               month_first=config.month_first_columns, class_weight=config.class_weight,
+                               features=features)
         except NotEnoughLabelsError as exc:
             if not len(eval_ids):
                 raise
             raise NotEnoughLabelsError(f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)") from None
-        warnings: list[str] = list(column_warnings)
-        features = getattr(fitted.pipeline[-1], "n_features_in_", None)
+        width = getattr(fitted.pipeline[-1], "n_features_in_", None)
         slow = slow_preset_warning(config.model, config.columns, f'[model] name = "logistic" in {paths.config.name}',
-                                   features, fitted.fit_seconds, len(labels))
+                                   width, fitted.fit_seconds, len(labels))
         if slow:
             warnings.append(slow)
         phase("scoring the stop set and the evaluation set")
@@ -92,8 +99,13 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
         change = ("first" if latest is None else "labels" if latest.labels_sha256 != digest
-                  else "settings" if latest.training_key != key else "unloadable" if unloadable else "forced")
+                  else "settings" if latest.training_key != key else "features" if features_stale
+                  else "unloadable" if unloadable else "forced")
         phase("writing")
+        superseded = None
+        if new_features is not None:  # written before the state that names them, as the model is
+            pool_features.save(paths, features, new_features)
+            superseded, state.features = state.features, new_features
         version = state.next_model_version()
         path = paths.models / f"model-{version:04d}{MODEL_SUFFIX}"
         classes, counts = np.unique(labels, return_counts=True)
@@ -123,6 +135,8 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         record.sha256 = save_model(path, fitted.pipeline, metadata)
         state.models.append(record)
         save_state(paths.state, state)  # last: the model file is in place before state names it
+        if superseded is not None:
+            pool_features.remove(paths, superseded, keep=new_features)
         result = _result(record, config)
         result.warnings.extend(warnings)
         return result

@@ -75,6 +75,9 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
     phase("checking the models")
     result.warnings += _check_models(project, state, problem)
     result.checked.append("models")
+    if config.features_fit_on == "pool" and state.features is not None:  # unused, and not read, otherwise
+        _check_features(project, state.features, problem)
+        result.checked.append("features fitted on the pool")
     released = _check_batches(project, state, log, repair, problem)
     result.checked.append("batches")
     if released:
@@ -190,6 +193,24 @@ def _check_models(project: Project, state, problem) -> list[str]:
             else:
                 problem(record.file, refused.reason, refused.fix)
     return warnings
+
+
+def _check_features(project: Project, record, problem) -> None:
+    """The features fitted on the pool are what train would reuse: in models/, present, unchanged,
+    of trusted types. Train fits them again when they are not (they are derived data)."""
+    from ..errors import ModelFileError
+    from ..models import model_path, read_checked
+    from ..pool_features import file_problem
+
+    fix = "run `activelearn train`: it fits the features on the pool again"
+    found = file_problem(project.paths, record)
+    if found is not None:
+        problem(*found, fix)
+        return
+    try:
+        read_checked(model_path(project.paths.root, record.file), record.sha256, "the features file")
+    except ModelFileError as exc:
+        problem(record.file, exc.reason, fix)
 
 
 def _check_batches(project: Project, state, log, repair: bool, problem) -> bool:
