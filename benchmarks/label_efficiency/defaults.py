@@ -566,6 +566,11 @@ def main() -> None:
     datasets, names = args.only or list(DATASETS), args.configs or BUDGETED
     results: Path = args.results
     results.mkdir(parents=True, exist_ok=True)
+    # one BLAS/OpenMP thread, as simulate's worker processes have: at --jobs 1 on shared cores, two
+    # spinning threads doubled both the CPU and the wall time (wine, 2 seeds: 4.9 s CPU against 2.0)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     if not args.report_only:
         total, lines = estimate(datasets, names, args.repeats, results)
         print("\n".join(lines) + f"\nestimate: {total / 60:.0f} core-minutes, {total / 120:.0f} min on 2 cores "
