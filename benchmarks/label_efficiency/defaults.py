@@ -13,6 +13,12 @@ Each (dataset, configuration) result has its own folder under
 benchmarks/results/label_efficiency/defaults/DATASET/, so runs can be split by --only and
 --configs, and resumed: a folder with its run.json is done and skipped. --report-only rebuilds
 REPORT.md from the folders. The peers need the `bench` extra (pip install -e '.[bench]').
+
+On 2 cores, two groups at once, each about half the work (then the report):
+
+    defaults.py --jobs 1 --only movie_reviews penguins wine yeast_me2 &
+    defaults.py --jobs 1 --only movie_reviews_rare page_blocks satimage digits digits_rare breast_cancer &
+    wait; defaults.py --report-only
 """
 
 from __future__ import annotations
@@ -349,8 +355,17 @@ def _point(peer, seed, labels, predicted, truth) -> dict:
 # shared cores, measured with today's learner at --jobs 1; a peer's curve likewise. The estimate
 # uses a dataset's own finished runs when it has some. The new learners' own cost (embeddings
 # above all) is not in it.
-MEASURED = {}
-MEASURED_PEERS = {}
+# 2026-12-01, 1 seed each, load average 6-9 from other work (so an upper bound); penguins not
+# measured (taken as wine), and the peers on digits, page_blocks, satimage, movie_reviews_rare not
+# measured (taken from the nearest measured set).
+MEASURED = {
+    "penguins": 1.3, "wine": 1.3, "breast_cancer": 2.8, "digits": 3.2, "digits_rare": 3.8, "movie_reviews": 15.3,
+    "page_blocks": 3.3, "yeast_me2": 2.6, "satimage": 5.2, "movie_reviews_rare": 9.2,
+}
+MEASURED_PEERS = {
+    "penguins": 0.35, "wine": 0.35, "breast_cancer": 0.85, "digits": 1.15, "digits_rare": 1.15, "movie_reviews": 8.05,
+    "page_blocks": 1.15, "yeast_me2": 0.7, "satimage": 1.15, "movie_reviews_rare": 8.05,
+}
 
 
 def _rate(facts: list[dict]) -> float | None:
