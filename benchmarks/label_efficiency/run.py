@@ -2,14 +2,16 @@
 
     .venv/bin/python benchmarks/label_efficiency/run.py [--repeats 10] [--only NAME ...]
 
-Datasets: penguins and movie reviews (all 12,808 snippets, from ../shared/datasets when present,
-else the 3,000 in sample_data), scikit-learn's bundled breast cancer, wine and digits, and
-digits-rare (digits with classes 5-9 cut to a tenth: imbalanced). Two runs use batches of 50 to
+Datasets (sources.py): penguins and movie reviews (all 12,808 snippets, from ../shared/datasets
+when present, else the 3,000 in sample_data), scikit-learn's bundled breast cancer, wine and
+digits, digits-rare (digits with classes 5-9 cut to a tenth: imbalanced), and from
+../shared/datasets page_blocks (10% rare), yeast_me2 (3.4% rare), satimage (6 classes) and
+movie_reviews_rare (movie reviews with "rotten" cut to 8%). Two runs use batches of 50 to
 see whether diverse batches beat plain margin when batches are large.
 
 Writes benchmarks/results/label_efficiency/: one folder per run (simulate's own outputs), and
 REPORT.md with the machine, the settings, every summary table and the choice of the default.
-Run by hand; it takes a while (about half an hour on 2 cores).
+Run by hand; it takes a while (about an hour on 2 cores).
 """
 
 from __future__ import annotations
@@ -30,63 +32,33 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from activelearn.curves import TIE_TOLERANCE, StrategySummary, area_under_curve  # noqa: E402
 from activelearn.ops.simulating import simulate, summary_table  # noqa: E402
+from sources import DATASETS  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "label_efficiency"
 STRATEGIES = [
     "random", "margin", "least-confidence", "entropy", "density", "committee", "committee-kl",
     "diverse", "balanced", "coreset",
 ]
-SHARED = REPO.parent / "shared" / "datasets"
-
-
-def penguins(folder: Path) -> Path:
-    pool = pd.read_csv(REPO / "sample_data" / "penguins.csv", keep_default_na=False)
-    pool["species"] = pd.read_csv(REPO / "sample_data" / "penguins_answers.csv")["species"]
-    path = folder / "penguins.csv"
-    pool.to_csv(path, index=False)
-    return path
-
-
-def movie_reviews(folder: Path) -> Path:
-    source = SHARED / "movie_reviews.csv"
-    if not source.exists():
-        pool = pd.read_csv(REPO / "sample_data" / "movie_reviews.csv", keep_default_na=False)
-        pool["sentiment"] = pd.read_csv(REPO / "sample_data" / "movie_reviews_answers.csv")["sentiment"]
-        source = folder / "movie_reviews.csv"
-        pool.to_csv(source, index=False)
-    return source
-
-
-def _sklearn(loader, name: str, folder: Path, keep=None) -> Path:
-    bunch = loader()
-    frame = pd.DataFrame(bunch.data, columns=[str(c).replace(" ", "_") for c in bunch.feature_names])
-    frame["target"] = [str(bunch.target_names[t]) if hasattr(bunch, "target_names") else str(t) for t in bunch.target]
-    if keep is not None:
-        frame = frame[keep(bunch.target)]
-    path = folder / f"{name}.parquet"
-    frame.reset_index(drop=True).to_parquet(path, index=False)
-    return path
-
-
-def digits_rare_mask(target: np.ndarray) -> np.ndarray:
-    rng = np.random.default_rng(0)
-    return (target < 5) | (rng.random(len(target)) < 0.1)
-
-
-# name -> (make data, label column, simulate settings)
-RUNS = {
-    "penguins": (penguins, "species", dict(initial=3, batch_size=5, budget=60)),
-    "wine": (lambda f: _sklearn(__import__("sklearn.datasets").datasets.load_wine, "wine", f), "target", dict(initial=3, batch_size=5, budget=60)),
-    "breast_cancer": (lambda f: _sklearn(__import__("sklearn.datasets").datasets.load_breast_cancer, "breast_cancer", f), "target", dict(initial=4, batch_size=10, budget=150)),
-    "digits": (lambda f: _sklearn(__import__("sklearn.datasets").datasets.load_digits, "digits", f), "target", dict(initial=10, batch_size=10, budget=300)),
-    "digits_rare": (lambda f: _sklearn(__import__("sklearn.datasets").datasets.load_digits, "digits_rare", f, keep=digits_rare_mask), "target", dict(initial=10, batch_size=10, budget=300)),
-    "movie_reviews": (movie_reviews, "sentiment", dict(initial=10, batch_size=20, budget=600)),
-    "digits_batch50": (lambda f: _sklearn(__import__("sklearn.datasets").datasets.load_digits, "digits", f), "target", dict(initial=10, batch_size=50, budget=510)),
-    "movie_reviews_batch50": (movie_reviews, "sentiment", dict(initial=10, batch_size=50, budget=1010)),
+SETTINGS = {  # name -> simulate's settings; the data come from sources.DATASETS
+    "penguins": dict(initial=3, batch_size=5, budget=60),
+    "wine": dict(initial=3, batch_size=5, budget=60),
+    "breast_cancer": dict(initial=4, batch_size=10, budget=150),
+    "digits": dict(initial=10, batch_size=10, budget=300),
+    "digits_rare": dict(initial=10, batch_size=10, budget=300),
+    "movie_reviews": dict(initial=10, batch_size=20, budget=600),
+    "page_blocks": dict(initial=10, batch_size=10, budget=300),
+    "yeast_me2": dict(initial=10, batch_size=10, budget=300),
+    "satimage": dict(initial=10, batch_size=10, budget=300),
+    "movie_reviews_rare": dict(initial=10, batch_size=20, budget=600),
 }
+# name -> (make data, label column, simulate settings)
+RUNS = {name: (*DATASETS[name], settings) for name, settings in SETTINGS.items()}
+RUNS["digits_batch50"] = (DATASETS["digits"][0], "target", dict(initial=10, batch_size=50, budget=510))
+RUNS["movie_reviews_batch50"] = (DATASETS["movie_reviews"][0], "sentiment", dict(initial=10, batch_size=50, budget=1010))
 LARGE_BATCH = {"digits_batch50", "movie_reviews_batch50"}
 
 

@@ -161,6 +161,30 @@ def simulate(
     )
 
 
+@dataclass(frozen=True)
+class SimulationSplits:
+    """What `simulate` runs on: the labeled rows, their labels, the column roles and, per repeat,
+    the test split and initial set every strategy shares (for comparing other tools on them)."""
+
+    frame: pd.DataFrame
+    labels: np.ndarray
+    id_column: str
+    columns: dict[str, str]  # column -> role, as `init` would infer it
+    runs: list[_Run]
+
+
+def simulation_splits(
+    data: Path, label_column: str, *, repeats: int = 6, test_size: float = 0.25, initial: int = 10, seed: int = 0,
+    id_column: str | None = None,
+) -> SimulationSplits:
+    """The rows, roles, test splits and initial sets `simulate` would use with these settings."""
+    warnings: list[str] = []
+    dataset = load_dataset(Path(data), id_column=id_column, label_column=label_column, forced_roles={}, warnings=warnings)
+    frame, labels = _labeled_rows(dataset, data, warnings)
+    runs = _runs(labels, repeats, test_size, initial, seed)
+    return SimulationSplits(frame, labels, dataset.id_column, {r.name: r.role for r in dataset.roles}, runs)
+
+
 def _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric) -> list[str]:
     strategies = list(dict.fromkeys(strategies or [DEFAULT_STRATEGY]))
     for name in strategies:

@@ -1,0 +1,49 @@
+"""simulation_splits: the rows, roles, test splits and initial sets simulate uses, for other tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from activelearn.ops import simulating
+from activelearn.ops.simulating import simulate, simulation_splits
+
+from .conftest import SAMPLE
+
+
+def _penguins(tmp_path: Path) -> Path:
+    pool = pd.read_csv(SAMPLE / "penguins.csv", keep_default_na=False)
+    pool["species"] = pd.read_csv(SAMPLE / "penguins_answers.csv")["species"]
+    path = tmp_path / "penguins_labeled.csv"
+    pool.to_csv(path, index=False)
+    return path
+
+
+def test_the_same_runs_as_simulate(tmp_path, monkeypatch):
+    data = _penguins(tmp_path)
+    used = []
+    real_runs = simulating._runs
+    monkeypatch.setattr(simulating, "_runs", lambda *a: used.append(real_runs(*a)) or used[-1])
+    simulate(data, "species", strategies=["random"], initial=4, batch_size=5, budget=9, repeats=3, seed=7,
+             out=tmp_path / "sim", jobs=1)
+    splits = simulation_splits(data, "species", repeats=3, initial=4, seed=7)
+    assert [r.seed for r in splits.runs] == [r.seed for r in used[0]] == [7, 8, 9]
+    for mine, theirs in zip(splits.runs, used[0]):
+        assert np.array_equal(mine.train, theirs.train) and np.array_equal(mine.test, theirs.test)
+        assert np.array_equal(mine.initial, theirs.initial)
+
+
+def test_frame_labels_roles_and_splits(tmp_path):
+    data = _penguins(tmp_path)
+    splits = simulation_splits(data, "species", repeats=2, initial=4, seed=0)
+    answers = pd.read_csv(SAMPLE / "penguins_answers.csv")["species"]
+    assert len(splits.frame) == len(splits.labels) == len(answers)
+    assert sorted(np.unique(splits.labels)) == ["Adelie", "Chinstrap", "Gentoo"]
+    assert splits.columns["island"] == "categorical" and splits.columns["bill_length_mm"] == "numeric"
+    for run in splits.runs:
+        assert len(run.test) == round(0.25 * len(answers))
+        assert not set(run.train) & set(run.test)
+        assert set(run.initial) <= set(run.train) and len(run.initial) == 4
+        assert len(set(splits.labels[run.initial])) == 3  # one row of each class first
