@@ -28,16 +28,17 @@ def test_trusted_types_are_exactly_what_every_preset_saves_on_every_role():
     rows, labels = _rows()
     needed = set()
     for name in PRESETS:
-        for month_first in (None, ["d"]):
-            pipeline = build_pipeline(name, ROLES, 0, labels, month_first=month_first).fit(rows, labels)
+        for month_first, text in ((None, "tfidf"), (["d"], "tfidf"), (None, "embedding"), (None, "both")):
+            pipeline = build_pipeline(name, ROLES, 0, labels, month_first=month_first, text=text).fit(rows, labels)
             needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
     assert needed == set(TRUSTED_TYPES)
 
 
+@pytest.mark.parametrize("text", ["tfidf", "embedding", "both"])
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_a_saved_model_loads_and_predicts_the_same(tmp_path, name):
+def test_a_saved_model_loads_and_predicts_the_same(tmp_path, name, text):
     rows, labels = _rows()
-    pipeline = build_pipeline(name, ROLES, 0, labels).fit(rows, labels)
+    pipeline = build_pipeline(name, ROLES, 0, labels, text=text).fit(rows, labels)
     digest = save_model(tmp_path / "m.skops", pipeline, {"columns": ROLES, "cv": {"a": 0.5, "b": None}})
     loaded, metadata = load_model(tmp_path / "m.skops", digest)
     assert metadata == {"columns": ROLES, "cv": {"a": 0.5, "b": None}}

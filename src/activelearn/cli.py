@@ -347,6 +347,7 @@ def simulate(
     metric: Annotated[str, typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares.")] = "f1_macro",
     out: Annotated[Path, typer.Option(metavar="DIR", help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
     jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
+    text: Annotated[str, typer.Option(help="How text columns become features: tfidf, embedding (a bundled sentence model, offline) or both.")] = "tfidf",
     text_columns: TextOption = None,
     ignore_columns: IgnoreOption = None,
     categorical_columns: CategoricalOption = None,
@@ -363,7 +364,7 @@ def simulate(
         return simulate_op(
             data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
             initial=initial, batch_size=batch_size, budget=budget, repeats=repeats, test_size=test_size,
-            seed=seed, metric=metric, out=out, jobs=jobs,
+            seed=seed, metric=metric, out=out, jobs=jobs, text=text,
             **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 

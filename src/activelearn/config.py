@@ -25,6 +25,11 @@ STRATEGY_NAMES = (
 )
 DEFAULT_SKIP_VALUES = ("skip",)
 ENGINES = ("local", "dask")
+# the representations of a text column ([features] text); the first is the legacy one, used when
+# the key is absent (as features.TEXT_REPRESENTATIONS, named here so that reading the config stays light)
+TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
+# keys init does not write, with the value that applies when a file lacks them (`config get` shows it)
+UNWRITTEN_DEFAULTS: dict[tuple[str, str], object] = {("features", "text"): TEXT_REPRESENTATIONS[0]}
 
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
@@ -32,6 +37,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values", "month_first_columns"),
     "columns": (),  # any column name
     "model": ("name",),
+    "features": ("text",),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler"),
     "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class",
              "min_labels_per_class"),
@@ -53,6 +59,7 @@ class Config:
     # file from before the key: the order is then decided from the rows a model is fitted on
     month_first_columns: tuple[str, ...] | None = None
     model: str = "logistic"
+    text: str = TEXT_REPRESENTATIONS[0]  # [features] text: how a text column becomes features
     strategy: str = DEFAULT_STRATEGY
     batch_size: int = 20
     seed: int = 0
@@ -105,6 +112,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
     data = raw.get("data", {})
     model = raw.get("model", {})
     query = raw.get("query", {})
+    features = raw.get("features", {})
     stop = raw.get("stop", {})
     columns = raw.get("columns", {})
 
@@ -131,6 +139,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
             else None
         ),
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
+        text=_choice(features.get("text", TEXT_REPRESENTATIONS[0]), TEXT_REPRESENTATIONS, where, "[features] text"),
         strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
         batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
         seed=_non_negative(project.get("seed", 0), where, "[project] seed"),
@@ -365,8 +374,12 @@ def split_key(text: str) -> tuple[str, str]:
 
 
 def default_values() -> dict:
-    """Every key's default, as init would write it (display_columns has none: every used column)."""
-    return tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
+    """Every key's default, as init would write it (display_columns has none: every used column),
+    and the keys init leaves out with the value that applies without them."""
+    values = tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
+    for (section, key), value in UNWRITTEN_DEFAULTS.items():
+        values.setdefault(section, {}).setdefault(key, value)
+    return values
 
 
 def typed_value(text: str, like) -> list:

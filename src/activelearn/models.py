@@ -69,13 +69,14 @@ def _smallest_class(labels: np.ndarray) -> int:
     return int(np.unique(labels, return_counts=True)[1].min())
 
 
-def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray, month_first=None):
-    """features + the preset's estimator, ready to fit on raw pool rows (`month_first`: see
+def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray, month_first=None, *,
+                   text: str = "tfidf"):
+    """features + the preset's estimator, ready to fit on raw pool rows (`month_first`, `text`: see
     features.build_features)."""
     from sklearn.pipeline import Pipeline
 
     preset = PRESETS[model]
-    features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first)
+    features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first, text=text)
     return Pipeline([("features", features), ("model", preset.estimator(seed, labels))])
 
 
@@ -89,7 +90,7 @@ class FitResult:
 
 def fit_model(
     model: str, columns: dict[str, str], seed: int, X, y: np.ndarray, *, cross_validate: bool = True,
-    month_first=None,
+    month_first=None, text: str = "tfidf",
 ) -> FitResult:
     """Fit the preset on every row of X and, unless told not to, estimate its quality by
     stratified cross-validation."""
@@ -104,17 +105,18 @@ def fit_model(
         )
     if cross_validate:
         phase("cross-validating")
-    cv_metrics, folds = cross_validated_metrics(model, columns, seed, X, y, month_first) if cross_validate else (None, 0)
+    cv_metrics, folds = (cross_validated_metrics(model, columns, seed, X, y, month_first, text=text) if cross_validate
+                         else (None, 0))
     phase("fitting")
     started = time.perf_counter()
-    pipeline = build_pipeline(model, columns, seed, y, month_first)
+    pipeline = build_pipeline(model, columns, seed, y, month_first, text=text)
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
     return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
 
 
-def cross_validated_metrics(model, columns, seed, X, y, month_first=None) -> tuple[dict | None, int]:
+def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *, text: str = "tfidf") -> tuple[dict | None, int]:
     """Accuracy, balanced accuracy and macro-F1, means over stratified folds, and precision and
     recall per class (`per_class`) from the out-of-fold predictions of the same folds pooled
     (`per_class_pooled`): a mean over folds would count a fold that never predicts a class as
@@ -133,7 +135,7 @@ def cross_validated_metrics(model, columns, seed, X, y, month_first=None) -> tup
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scores = cross_validate(
-                build_pipeline(model, columns, seed, y, month_first),
+                build_pipeline(model, columns, seed, y, month_first, text=text),
                 X,
                 y,
                 cv=splitter,
@@ -187,6 +189,7 @@ SKOPS_MAGIC = b"PK\x03\x04"  # a skops file is a zip archive; a joblib file is a
 # skops does not vouch for. Loading trusts these and nothing a file asks for; a test fits every
 # preset on every column role and checks this list is exactly what they need.
 TRUSTED_TYPES = (
+    "activelearn.embeddings.TextEmbedder",
     "activelearn.features.DatetimeFeatures",
     "activelearn.features.FrameCoercer",
     "activelearn.features.TextVectorizer",

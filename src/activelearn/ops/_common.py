@@ -26,6 +26,8 @@ def training_key(config, digest: str) -> str:
         # [] (every date day first) and no key (decided at each fit) give other models; a config
         # without the key, or without dates, keeps the key it had before month_first_columns
         spec["month_first"] = sorted(config.month_first_columns)
+    if config.text != "tfidf":  # a config without [features] text keeps the key it had before the key
+        spec["text"] = config.text
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
+from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, TEXT_REPRESENTATIONS
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -80,9 +80,11 @@ def simulate(
     categorical_columns=(),
     numeric_columns=(),
     datetime_columns=(),
+    text: str = "tfidf",
 ) -> SimulateResult:
     """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`."""
     strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
+    require_choice("--text", text, TEXT_REPRESENTATIONS, "text representation")
     if seed < 0:
         raise UsageError(f"--seed must be 0 or more, not {seed}")
     if jobs == 0:
@@ -108,7 +110,8 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    args = (frame, labels, dataset.id_column, columns, month_first, model, batch_size, budget)
+    vectors = _embedded(frame, columns) if text != "tfidf" else None
+    args = (frame, labels, dataset.id_column, columns, month_first, model, batch_size, budget, text, vectors)
     results = _parallel(tasks, args, jobs)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
@@ -118,7 +121,7 @@ def simulate(
     notes = _notes(runs, labels, wanted, len(strategies) > 1)
     warnings.extend(notes)
     files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
-        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows
+        data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows, text
     ), notes)
     return SimulateResult(
         data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
@@ -224,16 +227,35 @@ def _parallel(tasks, args, jobs: int) -> dict:
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
-def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget):
+def _embedded(frame: pd.DataFrame, columns: dict[str, str]):
+    """The vectors of every text of the data's text columns, embedded once for the whole simulation."""
+    from ..embeddings import KnownVectors, text_columns
+    from ..features import FrameCoercer
+
+    names = text_columns(columns)
+    if not names:
+        return None
+    phase("embedding the texts")
+    typed = FrameCoercer({name: "text" for name in names}).transform(frame)
+    return KnownVectors.of([t for name in names for t in typed[name].tolist()])
+
+
+def _task(run: _Run, strategy: str, frame, labels, id_column, columns, month_first, model, batch_size, budget,
+          text="tfidf", vectors=None):
+    from ..embeddings import known_vectors
+
     key = (run.seed, strategy)
-    if strategy == "full-pool":
-        fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False,
-                           month_first=month_first)
-        return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
-    return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget)
+    with known_vectors(vectors):
+        if strategy == "full-pool":
+            fitted = fit_model(model, columns, run.seed, frame.iloc[run.train], labels[run.train], cross_validate=False,
+                               month_first=month_first, text=text)
+            return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
+        return key, _learning_curve(run, strategy, frame, labels, id_column, columns, month_first, model, batch_size,
+                                    budget, text)
 
 
-def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget) -> list[dict]:
+def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, month_first, model, batch_size, budget,
+                    text="tfidf") -> list[dict]:
     """Label batch after batch as `query` would choose them, scoring the model after each."""
     used = [n for n, r in columns.items() if r != "ignore"]
     position_of = pd.Series(np.arange(len(frame)), index=frame[id_column].to_numpy())
@@ -243,7 +265,7 @@ def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, mont
     points, number = [], 0
     while True:
         fitted = fit_model(model, columns, run.seed, frame.iloc[labeled], labels[labeled], cross_validate=False,
-                           month_first=month_first)
+                           month_first=month_first, text=text)
         scores = _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
         points.append({"strategy": strategy, "seed": run.seed, "labels": len(labeled), **scores})
         if len(labeled) >= budget:
@@ -256,7 +278,7 @@ def _learning_curve(run: _Run, strategy, frame, labels, id_column, columns, mont
         number += 1
         context = Context(
             id_column, columns, run.seed, number, fitted.pipeline, used,
-            labeled=frame.iloc[labeled], labels=labels[labeled],
+            labeled=frame.iloc[labeled], labels=labels[labeled], text=text,
         )
         chosen = choose(strategy, lambda cols: _chunks(candidates, cols), min(batch_size, budget - len(labeled)), context)
         labeled.extend(position_of[chosen.ids].tolist())
@@ -286,10 +308,11 @@ def _scores(pipeline, X, y) -> dict[str, float]:
 # --- outputs ------------------------------------------------------------------------------------
 
 
-def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows) -> dict:
+def _settings(data, dataset, model, metric, initial, batch_size, budget, repeats, test_size, seed, train_rows,
+              text="tfidf") -> dict:
     return {
         "data": str(data), "label column": dataset.label_column, "classes": ", ".join(dataset.classes),
-        "model": model, "metric": metric, "initial labels": initial, "batch size": batch_size,
+        "model": model, **({"text": text} if text != "tfidf" else {}), "metric": metric, "initial labels": initial, "batch size": batch_size,
         "budget": budget, "training rows per repeat": train_rows, "repeats (seeds)": repeats,
         "test size": test_size, "seed": seed,
     }
