@@ -320,3 +320,14 @@ def test_simulate_refuses_an_unknown_text_representation(tmp_path):
     assert result.stderr == (
         "error: --text 'bert' is not a text representation (choose from tfidf, embedding, both)\n"
     )
+
+
+def test_a_cold_start_query_builds_the_cache_and_train_reuses_it(tmp_path, embedded_texts):
+    project = tmp_path / "reviews"
+    _init_embedding(project)
+    result = run_cli("-q", "-C", project, "--json", "query", "-n", "5")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["strategy"] == "representative"  # no model yet: k-means on the vectors
+    assert len(embedded_texts) == 3000 and len(read_batch_ids(project / "batches" / "batch-0001.csv")) == 5
+    assert run_cli("-q", "-C", project, "train").exit_code == 0
+    assert len(embedded_texts) == 3000
