@@ -331,3 +331,19 @@ def test_a_cold_start_query_builds_the_cache_and_train_reuses_it(tmp_path, embed
     assert len(embedded_texts) == 3000 and len(read_batch_ids(project / "batches" / "batch-0001.csv")) == 5
     assert run_cli("-q", "-C", project, "train").exit_code == 0
     assert len(embedded_texts) == 3000
+
+
+def test_cache_parts_follow_the_pools_row_groups(tmp_path, monkeypatch):
+    from activelearn.ops import initialize
+    from activelearn.project import ProjectPaths
+
+    monkeypatch.setattr(initialize, "CHUNK_ROWS", 700)  # row groups of 700 rows: chunks of at most 1000 break there
+    monkeypatch.setattr(embeddings, "CACHE_CHUNK_ROWS", 1000)
+    project = tmp_path / "reviews"
+    _init_embedding(project)
+    store = embeddings.pool_vectors(ProjectPaths(project), "text", build=True)
+    manifest = json.loads((_cache(project) / "manifest.json").read_text())
+    assert manifest["part_rows"] == [700, 700, 700, 700, 200]
+    texts = _texts()
+    found, cached = store.find(embeddings.text_digests(texts))
+    assert found.all() and np.array_equal(cached, embeddings.text_model().embed(texts))

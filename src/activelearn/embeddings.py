@@ -318,6 +318,7 @@ def _manifest(paths, column: str, chunk_rows: int) -> dict:
 
     parts = parquet_parts(paths.pool)
     return {
+        "part_rows": _chunk_sizes(parts, chunk_rows),
         "schema_version": 1,
         "model": MODEL_NAME,
         "model_sha256": model_digest(),
@@ -328,6 +329,20 @@ def _manifest(paths, column: str, chunk_rows: int) -> dict:
         "width": WIDTH,
         "dtype": "float32",
     }
+
+
+def _chunk_sizes(parts: list[Path], chunk_rows: int) -> list[int]:
+    """The rows of each chunk `pool.iter_chunks` hands out (row group by row group, in slices of
+    `chunk_rows`), from the Parquet metadata alone: one cache part per chunk."""
+    import pyarrow.parquet as pq
+
+    sizes = []
+    for part in parts:
+        metadata = pq.ParquetFile(part).metadata
+        for group in range(metadata.num_row_groups):
+            rows = metadata.row_group(group).num_rows
+            sizes.extend(min(chunk_rows, rows - start) for start in range(0, rows, chunk_rows))
+    return sizes
 
 
 def _read_manifest(folder: Path) -> dict | None:
@@ -364,11 +379,9 @@ def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int) ->
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
         write_text(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    total = manifest["pool_rows"]
-    sizes = [min(chunk_rows, total - start) for start in range(0, total, chunk_rows)]
-    if all(_complete_part(folder, n, rows) for n, rows in enumerate(sizes)):
+    if all(_complete_part(folder, n, rows) for n, rows in enumerate(manifest["part_rows"])):
         return
-    advance = phase(f"embedding the text column {column!r} of the pool", total=total)
+    advance = phase(f"embedding the text column {column!r} of the pool", total=manifest["pool_rows"])
     coerce = FrameCoercer({column: "text"})
     done = 0
     for number, chunk in enumerate(iter_chunks(paths.pool, [column], chunk_rows)):
@@ -387,10 +400,8 @@ def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int) ->
 def _open_parts(folder: Path, manifest: dict) -> KnownVectors | None:
     """Every complete part, memory-mapped: the digests in memory (16 bytes a row), the vectors
     read from disk only where a text is looked up."""
-    chunk_rows, total = manifest["chunk_rows"], manifest["pool_rows"]
     vectors, digests, offsets = [], [], [0]
-    for number, start in enumerate(range(0, total, chunk_rows)):
-        rows = min(chunk_rows, total - start)
+    for number, rows in enumerate(manifest["part_rows"]):
         if not _complete_part(folder, number, rows):
             continue
         vectors_file, digests_file = _part_files(folder, number)
