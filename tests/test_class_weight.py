@@ -190,10 +190,10 @@ def test_config_set_class_weight_retrains_only_for_balanced(trained_project, cli
         "(choose from balanced, none)\n"
     )
     assert snapshot(trained_project) == before
-    assert cli("-C", trained_project, "config", "get", "model.class_weight").stdout == "\n"  # not set: none
+    assert cli("-C", trained_project, "config", "get", "model.class_weight").stdout == "none\n"  # not set: none
     result = cli("-C", trained_project, "config", "set", "model.class_weight", "none")
     assert (result.exit_code, result.stdout) == (0, "model.class_weight=none\n")
-    assert result.stderr == f"{path.resolve()}: model.class_weight not set\n"  # the model is still up to date
+    assert result.stderr == f"{path.resolve()}: model.class_weight was none\n"  # absent meant none: still up to date
     assert 'class_weight = "none"\n' in path.read_text(encoding="utf-8")
     train = cli("-C", trained_project, "train", "--json")
     assert train.exit_code == 0 and json.loads(train.stdout)["up_to_date"] is True

@@ -34,8 +34,9 @@ def _listing(project) -> str:
         "columns.sex=categorical",
         "columns.year=numeric",
         "features.fit_on=labels",
+        "features.text=tfidf",
         "model.name=logistic",
-        "model.class_weight=",
+        "model.class_weight=none",
         "query.strategy=diverse",
         "query.batch_size=20",
         "query.display_columns=",
@@ -268,3 +269,13 @@ def test_a_file_that_is_not_toml_is_named(penguins_project):
         assert result.stderr.startswith(f"error: {path.resolve()}: not valid TOML: ")
         assert "Traceback" not in result.stderr and result.exception is None
     assert snapshot(penguins_project) == before
+
+
+def test_features_text_is_tfidf_without_the_key_and_set_writes_it(penguins_project):
+    result = run_cli("-C", penguins_project, "config", "get", "features.text")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "tfidf\n", "")
+    result = run_cli("-C", penguins_project, "config", "set", "features.text", "both")
+    assert result.exit_code == 0, result.stderr
+    assert (penguins_project / "activelearn.toml").read_text().endswith('\n[features]\ntext = "both"\n')
+    result = run_cli("-C", penguins_project, "config", "get", "features.text")
+    assert (result.exit_code, result.stdout) == (0, "both\n")

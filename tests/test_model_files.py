@@ -29,22 +29,26 @@ def test_trusted_types_are_exactly_what_every_preset_saves_on_every_role():
     rows, labels = _rows()
     needed = set()
     for name in PRESETS:
-        for month_first, class_weight in ((None, "none"), (["d"], "none"), (None, "balanced")):
-            pipeline = build_pipeline(name, ROLES, 0, labels, month_first=month_first,
-                                      class_weight=class_weight).fit(rows, labels)
+        settings = ((None, "none", "tfidf"), (["d"], "none", "tfidf"), (None, "balanced", "tfidf"),
+                    (None, "none", "embedding"), (None, "none", "both"))
+        for month_first, class_weight, text in settings:
+            pipeline = build_pipeline(name, ROLES, 0, labels, month_first=month_first, class_weight=class_weight,
+                                      text=text).fit(rows, labels)
             needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
         # [features] fit_on = "pool": the features fitted on pool rows, frozen, in the model
-        features = fit_features(rows, ROLES, name)
-        pipeline = build_pipeline(name, ROLES, 0, labels, features=features).fit(rows, labels)
-        needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
+        for text in ("tfidf", "embedding"):
+            features = fit_features(rows, ROLES, name, text=text)
+            pipeline = build_pipeline(name, ROLES, 0, labels, features=features).fit(rows, labels)
+            needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
     assert needed == set(TRUSTED_TYPES)
 
 
-@pytest.mark.parametrize("class_weight", ["none", "balanced"])
+@pytest.mark.parametrize(("class_weight", "text"), [("none", "tfidf"), ("balanced", "tfidf"), ("none", "embedding"),
+                                                   ("none", "both")])
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_a_saved_model_loads_and_predicts_the_same(tmp_path, name, class_weight):
+def test_a_saved_model_loads_and_predicts_the_same(tmp_path, name, class_weight, text):
     rows, labels = _rows()
-    pipeline = build_pipeline(name, ROLES, 0, labels, class_weight=class_weight).fit(rows, labels)
+    pipeline = build_pipeline(name, ROLES, 0, labels, class_weight=class_weight, text=text).fit(rows, labels)
     digest = save_model(tmp_path / "m.skops", pipeline, {"columns": ROLES, "cv": {"a": 0.5, "b": None}})
     loaded, metadata = load_model(tmp_path / "m.skops", digest)
     assert metadata == {"columns": ROLES, "cv": {"a": 0.5, "b": None}}

@@ -349,6 +349,7 @@ def simulate(
     out: Annotated[Path, typer.Option(metavar="DIR", help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
     jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
     explore: Annotated[float, typer.Option(metavar="SHARE", help="Share of each batch of a model-based strategy drawn at random, as [query] explore (0: none).")] = 0.0,
+    text: Annotated[str, typer.Option(help="How text columns become features: tfidf, embedding (a bundled sentence model, offline) or both.")] = "tfidf",
     text_columns: TextOption = None,
     ignore_columns: IgnoreOption = None,
     categorical_columns: CategoricalOption = None,
@@ -367,6 +368,7 @@ def simulate(
             data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
             class_weight=class_weight, initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
             test_size=test_size, seed=seed, metric=metric, out=out, jobs=jobs, explore=explore, fit_on=fit_on,
+            text=text,
             **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 

@@ -31,13 +31,16 @@ ENGINES = ("local", "dask")
 # what the features (imputer, scaler, categories, vocabulary, date parts) are fitted on: the labeled
 # rows at each train (as before the key), or once on the pool (pool_features.py)
 FIT_ON = ("labels", "pool")
+# the representations of a text column ([features] text); the first is the legacy one, used when
+# the key is absent (as features.TEXT_REPRESENTATIONS, named here so that reading the config stays light)
+TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
 
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
     "project": ("seed",),
     "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values", "month_first_columns"),
     "columns": (),  # any column name
-    "features": ("fit_on",),
+    "features": ("fit_on", "text"),
     "model": ("name", "class_weight"),
     "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler", "explore"),
     "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class",
@@ -62,6 +65,7 @@ class Config:
     features_fit_on: str = "labels"  # FIT_ON; "labels" in a file without the key
     model: str = "logistic"
     class_weight: str = "none"
+    text: str = TEXT_REPRESENTATIONS[0]  # [features] text: how a text column becomes features
     strategy: str = DEFAULT_STRATEGY
     batch_size: int = 20
     seed: int = 0
@@ -117,6 +121,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
     data = raw.get("data", {})
     model = raw.get("model", {})
     query = raw.get("query", {})
+    features = raw.get("features", {})
     stop = raw.get("stop", {})
     columns = raw.get("columns", {})
     features = raw.get("features", {})
@@ -146,6 +151,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         features_fit_on=_choice(features.get("fit_on", "labels"), FIT_ON, where, "[features] fit_on"),
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
         class_weight=_choice(model.get("class_weight", "none"), CLASS_WEIGHTS, where, "[model] class_weight"),
+        text=_choice(features.get("text", TEXT_REPRESENTATIONS[0]), TEXT_REPRESENTATIONS, where, "[features] text"),
         strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
         batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
         seed=_non_negative(project.get("seed", 0), where, "[project] seed"),
@@ -389,7 +395,11 @@ def split_key(text: str) -> tuple[str, str]:
 
 
 # keys init does not write, and what their absence means (the behaviour from before the key)
-ABSENT_DEFAULTS: dict[str, dict] = {"query": {"explore": 0.0}, "features": {"fit_on": "labels"}}
+ABSENT_DEFAULTS: dict[str, dict] = {
+    "model": {"class_weight": "none"},
+    "features": {"fit_on": "labels", "text": TEXT_REPRESENTATIONS[0]},
+    "query": {"explore": 0.0},
+}
 
 
 def default_values() -> dict:

@@ -227,7 +227,7 @@ def explained_fit_errors(columns: dict[str, str], rows: int, *, pool: bool = Fal
 
 def build_features(
     columns: dict[str, str], *, dense: bool = False, scaling: str = "standard",
-    month_first: Collection[str] | None = None,
+    month_first: Collection[str] | None = None, text: str = "tfidf",
 ) -> Pipeline:
     """The feature pipeline for the used columns.
 
@@ -237,6 +237,8 @@ def build_features(
     `dense` caps the text vocabulary so a model that needs a dense matrix can take it.
     `month_first` names the datetime columns whose dates put the month first, as init read them
     (None: each column's order is decided from the rows it is fitted on).
+    `text` ("tfidf", "embedding" or "both": config.TEXT_REPRESENTATIONS) is how a text column
+    becomes features: TF-IDF, its sentence vector (`embeddings.TextEmbedder`), or both side by side.
     """
     scaler = (lambda: MinMaxScaler(clip=True)) if scaling == "minmax" else StandardScaler
     parts = []
@@ -247,7 +249,7 @@ def build_features(
         parts.append(("numeric", make_pipeline(imputer, scaler()), numeric))
     if categorical:
         parts.append(("categorical", OneHotEncoder(handle_unknown="ignore"), categorical))
-    for name in (n for n, r in columns.items() if r == "text"):
+    for name in (n for n, r in columns.items() if r == "text" and text != "embedding"):
         vectorizer = TextVectorizer(
             ngram_range=(1, 2),
             sublinear_tf=True,
@@ -255,6 +257,12 @@ def build_features(
             max_features=2000 if dense else 200_000,
         )
         parts.append((f"text:{name}", vectorizer, name))
+    if text in ("embedding", "both"):
+        from .embeddings import TextEmbedder
+
+        for name in (n for n, r in columns.items() if r == "text"):
+            steps = [TextEmbedder(name)] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
+            parts.append((f"text-embedding:{name}", make_pipeline(*steps), [name]))
     for name in (n for n, r in columns.items() if r == "datetime"):
         day_first = None if month_first is None else name not in month_first
         parts.append((f"datetime:{name}", make_pipeline(DatetimeFeatures(name, day_first), scaler()), [name]))

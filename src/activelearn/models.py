@@ -112,8 +112,8 @@ def _smallest_class(labels: np.ndarray) -> int:
 
 
 def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray, month_first=None, *,
-                   class_weight: str = "none", features=None):
-    """features + the preset's estimator, ready to fit on raw pool rows (`month_first`: see
+                   class_weight: str = "none", features=None, text: str = "tfidf"):
+    """features + the preset's estimator, ready to fit on raw pool rows (`month_first`, `text`: see
     features.build_features; `class_weight`: see Preset.estimator). `features`: already fitted ones
     (pool_features.FrozenFeatures), which fitting the pipeline leaves as they are, instead of new
     ones fitted with the estimator."""
@@ -121,7 +121,8 @@ def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.nd
 
     preset = PRESETS[model]
     if features is None:
-        features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first)
+        features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first,
+                                  text=text)
     return Pipeline([("features", features), ("model", preset.estimator(seed, labels, class_weight=class_weight))])
 
 
@@ -135,7 +136,7 @@ class FitResult:
 
 def fit_model(
     model: str, columns: dict[str, str], seed: int, X, y: np.ndarray, *, cross_validate: bool = True,
-    month_first=None, class_weight: str = "none", features=None,
+    month_first=None, class_weight: str = "none", features=None, text: str = "tfidf",
 ) -> FitResult:
     """Fit the preset on every row of X and, unless told not to, estimate its quality by
     stratified cross-validation. With `features` (fitted on the pool, frozen), only the estimator
@@ -152,11 +153,12 @@ def fit_model(
     if cross_validate:
         phase("cross-validating")
     cv_metrics, folds = (cross_validated_metrics(model, columns, seed, X, y, month_first, class_weight=class_weight,
-                                                 features=features)
+                                                 features=features, text=text)
                          if cross_validate else (None, 0))
     phase("fitting")
     started = time.perf_counter()
-    pipeline = build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight, features=features)
+    pipeline = build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight, features=features,
+                              text=text)
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
@@ -164,7 +166,7 @@ def fit_model(
 
 
 def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *,
-                            class_weight: str = "none", features=None) -> tuple[dict | None, int]:
+                            class_weight: str = "none", features=None, text: str = "tfidf") -> tuple[dict | None, int]:
     """Accuracy, balanced accuracy and macro-F1, means over stratified folds, and precision and
     recall per class (`per_class`) from the out-of-fold predictions of the same folds pooled
     (`per_class_pooled`): a mean over folds would count a fold that never predicts a class as
@@ -183,7 +185,8 @@ def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scores = cross_validate(
-                build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight, features=features),
+                build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight, features=features,
+                               text=text),
                 X,
                 y,
                 cv=splitter,
@@ -237,6 +240,7 @@ SKOPS_MAGIC = b"PK\x03\x04"  # a skops file is a zip archive; a joblib file is a
 # skops does not vouch for. Loading trusts these and nothing a file asks for; a test fits every
 # preset on every column role and checks this list is exactly what they need.
 TRUSTED_TYPES = (
+    "activelearn.embeddings.TextEmbedder",
     "activelearn.features.DatetimeFeatures",
     "activelearn.features.FrameCoercer",
     "activelearn.features.TextVectorizer",

@@ -87,14 +87,15 @@ def sample_rows(pool: Path, positions: np.ndarray, columns: list[str], chunk_row
     return arrow_to_frame(pa.concat_tables(pieces))
 
 
-def fit_features(rows: pd.DataFrame, columns: dict[str, str], model: str, month_first=None) -> FrozenFeatures:
+def fit_features(rows: pd.DataFrame, columns: dict[str, str], model: str, month_first=None, *,
+                 text: str = "tfidf") -> FrozenFeatures:
     """The features the preset `model` takes (features.build_features), fitted on `rows` (pool
     rows: no labels) and frozen."""
     from .features import build_features, explained_fit_errors
     from .models import PRESETS
 
     preset = PRESETS[model]
-    features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first)
+    features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first, text=text)
     with explained_fit_errors(columns, len(rows), pool=True):
         features.fit(rows)
     return FrozenFeatures(features)
@@ -112,6 +113,8 @@ def features_key(config) -> str:
         "dense": preset.dense, "scaling": preset.scaling, "month_first": month_first,
         "seed": config.seed, "sample_rows": POOL_FIT_ROWS,
     }
+    if config.text != "tfidf":  # features of text as before the setting keep their key
+        spec["text"] = config.text
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
@@ -227,7 +230,7 @@ def fit_on_pool(project, chunk_rows: int = CHUNK_ROWS):
     positions = sample_positions(state.pool_rows, config.seed)
     phase(f"fitting the features on {len(positions):,} pool rows")
     rows = sample_rows(paths.pool, positions, config.feature_columns, chunk_rows)
-    features = fit_features(rows, config.columns, config.model, config.month_first_columns)
+    features = fit_features(rows, config.columns, config.model, config.month_first_columns, text=config.text)
     version = (state.features.version if state.features is not None else 0) + 1
     record = FeaturesRecord(
         version=version, file=paths.relative(paths.models / f"{FEATURES_PREFIX}{version:04d}{MODEL_SUFFIX}"),

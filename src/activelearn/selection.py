@@ -67,6 +67,7 @@ class Context:
     labels: np.ndarray | None = None
     jobs: int = 1  # threads scoring chunks at once; the batch is the same for any number
     explore: float = 0.0  # [query] explore: the share of a model-based batch drawn at random
+    text: str = "tfidf"  # [features] text, for features when there is no model yet
 
     @cached_property
     def scorer(self):
@@ -274,7 +275,7 @@ def _representative(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Sele
     if sample.rows is None:
         return _selection([], "representative", 0)
     with explained_fit_errors(ctx.columns, len(sample.rows)):
-        features = build_features(ctx.columns).fit_transform(as_frame(sample.rows))
+        features = build_features(ctx.columns, text=ctx.text).fit_transform(as_frame(sample.rows))
     chosen = representative_rows(features, min(n, len(sample.ids)), ctx.seed + ctx.salt)
     return _selection(sample.ids[chosen], "representative", seen)
 
@@ -391,7 +392,7 @@ def _coreset(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
         X = _features(ctx, sample.rows)
         centers = _features(ctx, labeled) if labeled is not None else None
     else:
-        features = build_features(ctx.columns)
+        features = build_features(ctx.columns, text=ctx.text)
         X = features.fit_transform(as_frame(sample.rows))
         centers = features.transform(labeled) if labeled is not None else None
     chosen = k_center_greedy(X, n, centers, seed=ctx.seed + ctx.salt)

@@ -30,6 +30,8 @@ def training_key(config, digest: str) -> str:
         spec["class_weight"] = config.class_weight
     if config.features_fit_on != "labels":  # absent from the keys of models fitted as before the setting
         spec["fit_on"] = config.features_fit_on
+    if config.text != "tfidf":  # a config without [features] text keeps the key it had before the key
+        spec["text"] = config.text
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 

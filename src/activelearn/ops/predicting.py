@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import checked_ids, column_names, raw_chunks
+from ..embeddings import pool_vectors_open, uses_embeddings
 from ..errors import InputError, NothingToDoError, UsageError
 from ..messages import did_you_mean
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
@@ -69,9 +70,11 @@ def predict(
         scored = predict_on_dask(scheduler, paths.pool, config.id_column, list(columns), scorer)
     else:
         scored = ((ids, scorer.predict_proba(features)) for ids, features in chunks)
+    # the pool's texts' vectors come from the cache train made; predict, which holds no lock, never writes it
+    opened = pool_vectors_open(paths, columns, needed=engine != "dask" and uses_embeddings(pipeline), build=False)
     rows = 0
     advance = phase(f"scoring {'the pool' if data is None else data}", total=project.state.pool_rows if data is None else None)
-    with table_writer(target, schema, raw) as write:
+    with opened, table_writer(target, schema, raw) as write:
         for ids, proba in scored:
             write(_prediction_table(schema, ids, proba, classes))
             rows += len(ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import STRATEGY_NAMES
+from ..embeddings import pool_vectors_open
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
 from ..handoff import FillIn, batch_frame, write_batch
@@ -104,7 +106,7 @@ def query(
         raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
     engine, scheduler = chosen_engine(project, engine, scheduler)
-    with project_lock(project.paths, wait):
+    with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
         paths, state = project.paths, project.state
         log = checked_answers(project)
         waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop
@@ -125,7 +127,9 @@ def query(
         context = Context(
             config.id_column, config.columns, config.seed, number, pipeline, model_columns, jobs=jobs or default_jobs(),
             explore=config.explore if evaluation is None else 0.0,
+            text=config.text,
         )
+        opened.enter_context(pool_vectors_open(paths, config.columns, needed=_embeds(strategy, context), build=True))
         if strategy in LABELED_ROWS_NEEDED:
             context.labeled, context.labels = _labeled_rows(project, log, context.used_columns)
         phase(f"scoring the pool ({strategy})")
@@ -168,6 +172,16 @@ def query(
         save_state(paths.state, state)
         return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings,
                            pending=waiting, evaluation=record.evaluation, explored=len(chosen.explored))
+
+
+def _embeds(strategy: str, context: Context) -> bool:
+    """Whether choosing the batch embeds the pool's texts: the model does, or, without one, the
+    features a cold start builds do (a random draw looks at no features)."""
+    from ..embeddings import uses_embeddings
+
+    if strategy == "random":
+        return False
+    return uses_embeddings(context.pipeline) if context.pipeline is not None else context.text != "tfidf"
 
 
 def _waiting_batches(project: Project, log) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES
+from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES, TEXT_REPRESENTATIONS
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -63,11 +63,13 @@ class _Loop:
     class_weight: str = "none"
     explore: float = 0.0
     fit_on: str = "labels"
+    text: str = "tfidf"
+    vectors: object = None  # embeddings.KnownVectors of the data's texts (text "embedding" or "both")
 
     def fit(self, X, y, seed: int, features=None):
         """The model on rows X; `features`: the repeat's, fitted on its pool (fit_on "pool")."""
         return fit_model(self.model, self.columns, seed, X, y, cross_validate=False, month_first=self.month_first,
-                         class_weight=self.class_weight, features=features)
+                         class_weight=self.class_weight, features=features, text=self.text)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def simulate(
     datetime_columns=(),
     explore: float = 0.0,
     fit_on: str = "labels",
+    text: str = "tfidf",
 ) -> SimulateResult:
     """Simulate active learning on a fully labeled file and write curves, summary and plot to `out`.
     With `explore`, model-based strategies draw that share of each batch at random, as `query` does
@@ -115,6 +118,7 @@ def simulate(
         raise UsageError(f"--explore is the share of each batch drawn at random, from 0 up to (not including) 1, not {explore}")
     require_choice("--class-weight", class_weight, CLASS_WEIGHTS, "class weighting")
     require_choice("--fit-on", fit_on, FIT_ON, "choice")
+    require_choice("--text", text, TEXT_REPRESENTATIONS, "text representation")
     if seed < 0:
         raise UsageError(f"--seed must be 0 or more, not {seed}")
     if jobs == 0:
@@ -140,8 +144,10 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    loop = _Loop(dataset.id_column, columns, month_first, model, batch_size, budget, class_weight, explore, fit_on)
-    features = _pool_features(runs, frame, columns, month_first, model, jobs) if fit_on == "pool" else {}
+    vectors = _embedded(frame, columns) if text != "tfidf" else None
+    loop = _Loop(dataset.id_column, columns, month_first, model, batch_size, budget, class_weight, explore, fit_on,
+                 text, vectors)
+    features = _pool_features(runs, frame, loop, jobs) if fit_on == "pool" else {}
     results = _parallel(tasks, (frame, labels, loop), jobs, features)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
@@ -268,20 +274,25 @@ def _notes(runs: list[_Run], labels: np.ndarray, budget: int, compared: bool) ->
     return notes
 
 
-def _pool_features(runs: list[_Run], frame, columns, month_first, model, jobs: int) -> dict:
+def _pool_features(runs: list[_Run], frame, loop: _Loop, jobs: int) -> dict:
     """seed -> the features fitted on that repeat's training rows (its pool; a seeded sample of
     them beyond pool_features.POOL_FIT_ROWS), as `train` fits them on the project's pool."""
     from joblib import Parallel, delayed
 
-    from ..pool_features import fit_features, sample_positions
+    from ..pool_features import sample_positions
 
     phase("fitting the features on each repeat's pool")
-    calls = (
-        delayed(fit_features)(frame.iloc[run.train[sample_positions(len(run.train), run.seed)]], columns, model,
-                              month_first)
-        for run in runs
-    )
+    calls = (delayed(_fit_pool_features)(frame.iloc[run.train[sample_positions(len(run.train), run.seed)]], loop)
+             for run in runs)
     return dict(zip((run.seed for run in runs), Parallel(n_jobs=jobs)(calls), strict=True))
+
+
+def _fit_pool_features(rows, loop: _Loop):
+    from ..embeddings import known_vectors
+    from ..pool_features import fit_features
+
+    with known_vectors(loop.vectors):
+        return fit_features(rows, loop.columns, loop.model, loop.month_first, text=loop.text)
 
 
 def _parallel(tasks, args, jobs: int, features: dict) -> dict:
@@ -298,12 +309,28 @@ def _parallel(tasks, args, jobs: int, features: dict) -> dict:
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
 
 
+def _embedded(frame: pd.DataFrame, columns: dict[str, str]):
+    """The vectors of every text of the data's text columns, embedded once for the whole simulation."""
+    from ..embeddings import KnownVectors, text_columns
+    from ..features import FrameCoercer
+
+    names = text_columns(columns)
+    if not names:
+        return None
+    phase("embedding the texts")
+    typed = FrameCoercer({name: "text" for name in names}).transform(frame)
+    return KnownVectors.of([t for name in names for t in typed[name].tolist()])
+
+
 def _task(run: _Run, strategy: str, frame, labels, loop: _Loop, *, features=None):
+    from ..embeddings import known_vectors
+
     key = (run.seed, strategy)
-    if strategy == "full-pool":
-        fitted = loop.fit(frame.iloc[run.train], labels[run.train], run.seed, features)
-        return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
-    return key, _learning_curve(run, strategy, frame, labels, loop, features)
+    with known_vectors(loop.vectors):
+        if strategy == "full-pool":
+            fitted = loop.fit(frame.iloc[run.train], labels[run.train], run.seed, features)
+            return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
+        return key, _learning_curve(run, strategy, frame, labels, loop, features)
 
 
 def _learning_curve(run: _Run, strategy, frame, labels, loop: _Loop, features=None) -> list[dict]:
@@ -328,7 +355,7 @@ def _learning_curve(run: _Run, strategy, frame, labels, loop: _Loop, features=No
         number += 1
         context = Context(
             loop.id_column, loop.columns, run.seed, number, fitted.pipeline, used,
-            labeled=frame.iloc[labeled], labels=labels[labeled], explore=loop.explore,
+            labeled=frame.iloc[labeled], labels=labels[labeled], explore=loop.explore, text=loop.text,
         )
         size = min(loop.batch_size, loop.budget - len(labeled))
         chosen = choose(strategy, lambda cols: _chunks(candidates, cols), size, context)
@@ -362,10 +389,12 @@ def _scores(pipeline, X, y) -> dict[str, float]:
 def _settings(data, dataset, loop: _Loop, metric, initial, repeats, test_size, seed, train_rows) -> dict:
     # a setting at its legacy value is left out, so that summaries from before the option read the same
     weighting = {"class weight": loop.class_weight} if loop.class_weight != "none" else {}
+    text = {"text": loop.text} if loop.text != "tfidf" else {}
     settings = {
         "data": str(data), "label column": dataset.label_column, "classes": ", ".join(dataset.classes),
-        "model": loop.model, **weighting, "metric": metric, "initial labels": initial, "batch size": loop.batch_size,
-        "budget": loop.budget, "training rows per repeat": train_rows, "repeats (seeds)": repeats,
+        "model": loop.model, **weighting, **text, "metric": metric, "initial labels": initial,
+        "batch size": loop.batch_size, "budget": loop.budget, "training rows per repeat": train_rows,
+        "repeats (seeds)": repeats,
         "test size": test_size, "seed": seed,
     }
     if loop.explore:

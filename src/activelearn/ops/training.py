@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import pool_features
+from ..embeddings import pool_vectors_open
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, training_labels, without_reverted
@@ -42,7 +44,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
     """Fit on all current labels, measure the model on the evaluation labels and the stop set,
     and save it as a new version. A no-op (up_to_date) when nothing the model depends on
     changed; then only a changed evaluation set is measured again."""
-    with project_lock(project.paths, wait):
+    with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
         config, state, paths = project.config, project.state, project.paths
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
@@ -76,6 +78,10 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
                     save_state(paths.state, state)
                     return _result(latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings)
 
+        # the pool's texts are embedded once, here, and read back by this and every later command (and
+        # by the features fitted on the pool, below)
+        embedded = config.text != "tfidf"
+        opened.enter_context(pool_vectors_open(paths, config.columns, needed=embedded, build=embedded))
         warnings: list[str] = list(column_warnings)
         features, new_features = (pool_features.for_training(project, warnings) if config.features_fit_on == "pool"
                                   else (None, None))
@@ -84,7 +90,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
         try:
             fitted = fit_model(config.model, config.columns, config.seed, rows, labels,
                                month_first=config.month_first_columns, class_weight=config.class_weight,
-                               features=features)
+                               features=features, text=config.text)
         except NotEnoughLabelsError as exc:
             if not len(eval_ids):
                 raise

@@ -1,0 +1,437 @@
+"""Text -> vectors with the bundled sentence model, and the project's cache of the pool's vectors.
+
+The model is WordLlama's `l2_supercat` (256 dimensions, MIT), whose weights and tokenizer ship in
+the `wordllama` wheel. It is loaded from those files alone, with Hugging Face downloads switched
+off, so no command ever opens a network connection for it. A text's vector is the mean of its
+tokens' vectors, scaled to length 1 (zeros for a text without tokens); it depends on the text
+alone, never on the texts embedded with it, so a cached vector and a fresh one are the same numbers.
+
+The cache (data/embeddings/<column>/) is keyed by what a vector depends on: the text itself (a
+digest of it), and the model (a digest of its files). It is written part by part, each part
+atomically, so an interrupted build leaves complete parts that the next command reuses.
+`TextEmbedder`, the transformer a saved model holds, looks the texts up in the caches a command
+opened (`known_vectors`) and embeds the rest itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .errors import StateError
+
+MODEL_NAME = "WordLlama l2_supercat (256-d)"
+WIDTH = 256
+WEIGHTS = ("weights", "l2_supercat_256.safetensors")
+TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
+SCHEME = "wordllama-l2_supercat_256/mean-of-tokens/l2-normalized/v1"  # how a vector is made from the files
+TEXTS_PER_BATCH = 512  # texts tokenized at once
+TOKENS_PER_BATCH = 131_072  # token vectors gathered at once (128 MiB of float32): bounds memory on long texts
+CACHE_FOLDER = ("data", "embeddings")
+CACHE_CHUNK_ROWS = 16_384  # pool rows per cache part (pool.CHUNK_ROWS): what an interrupted build loses at most
+DIGEST_BYTES = 16
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextModel:
+    """The bundled model: its token vectors and tokenizer, and a digest of the files they came from."""
+
+    vectors: np.ndarray  # (vocabulary, WIDTH) float32
+    tokenizer: object  # tokenizers.Tokenizer
+    digest: str
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """One unit-length float32 vector per text (zeros for a text without tokens)."""
+        out = np.zeros((len(texts), WIDTH), dtype=np.float32)
+        for start, stop in _batches(texts):
+            encoded = self.tokenizer.encode_batch(texts[start:stop], add_special_tokens=False)
+            ids = [np.asarray(e.ids, dtype=np.int64) for e in encoded]
+            self._pool(ids, out[start:stop])
+        return out
+
+    def _pool(self, ids: list[np.ndarray], out: np.ndarray) -> None:
+        """Mean token vector of each text, normalized, into `out`; gathered in pieces of at most
+        TOKENS_PER_BATCH tokens (a longer text alone). Each text's sum runs over its own tokens
+        in order, whatever texts share its piece, so the numbers are the text's alone."""
+        last = len(self.vectors) - 1
+        row = 0
+        while row < len(ids):
+            end, tokens = row, 0
+            while end < len(ids) and (end == row or tokens + len(ids[end]) <= TOKENS_PER_BATCH):
+                tokens += len(ids[end])
+                end += 1
+            lengths = np.array([len(i) for i in ids[row:end]])
+            present = np.flatnonzero(lengths)
+            if len(present):
+                flat = np.clip(np.concatenate([ids[row + p] for p in present]), 0, last)
+                starts = np.concatenate([[0], np.cumsum(lengths[present])[:-1]])
+                sums = np.add.reduceat(self.vectors[flat], starts, axis=0)
+                means = sums / lengths[present, None].astype(np.float32)
+                norms = np.linalg.norm(means, axis=1, keepdims=True)
+                out[row + present] = np.divide(means, norms, out=np.zeros_like(means), where=norms > 0)
+            row = end
+
+
+def _batches(texts: list[str]) -> Iterator[tuple[int, int]]:
+    for start in range(0, len(texts), TEXTS_PER_BATCH):
+        yield start, min(start + TEXTS_PER_BATCH, len(texts))
+
+
+_model: TextModel | None = None
+_model_lock = threading.Lock()
+
+
+def text_model() -> TextModel:
+    """The bundled model, loaded once per process from the wordllama package's own files."""
+    global _model
+    with _model_lock:
+        if _model is None:
+            _model = _load_model()
+        return _model
+
+
+def model_files() -> tuple[Path, Path]:
+    """(weights, tokenizer config) in the installed wordllama package; no download, ever."""
+    folder = _package_folder()
+    return folder.joinpath(*WEIGHTS), folder.joinpath(*TOKENIZER)
+
+
+def _package_folder() -> Path:
+    import importlib.util
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # wordllama imports huggingface_hub: never let it call out
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    spec = importlib.util.find_spec("wordllama")  # its folder, without running its __init__
+    if spec is None or not spec.submodule_search_locations:
+        raise StateError("the text embedding model is missing: the wordllama package is not installed; "
+                         "reinstall activelearn (pip install --force-reinstall activelearn)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _load_model() -> TextModel:
+    weights, tokenizer_file = model_files()
+    for path in (weights, tokenizer_file):
+        if not path.is_file():
+            raise StateError(f"{path}: the text embedding model's file is missing; "
+                             "reinstall activelearn (pip install --force-reinstall activelearn)")
+    from safetensors import safe_open
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        with safe_open(str(weights), framework="np") as f:
+            vectors = np.ascontiguousarray(f.get_tensor("embedding.weight"), dtype=np.float32)
+    except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says about it
+        raise StateError(f"{weights.parent.parent}: the text embedding model cannot be read ({exc}); "
+                         "reinstall activelearn (pip install --force-reinstall activelearn)") from None
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    if vectors.ndim != 2 or vectors.shape[1] != WIDTH:
+        raise StateError(f"{weights}: holds vectors of shape {vectors.shape}, not (n, {WIDTH}); "
+                         "reinstall activelearn (pip install --force-reinstall activelearn)")
+    return TextModel(vectors, tokenizer, _files_digest(weights, tokenizer_file))
+
+
+def _files_digest(*paths: Path) -> str:
+    digest = hashlib.sha256(SCHEME.encode())
+    for path in paths:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def model_digest() -> str:
+    """What the vectors depend on besides the text: the model's files and how they are used."""
+    return text_model().digest
+
+
+def text_digests(texts) -> np.ndarray:
+    """A 16-byte digest of each text (what the caches are keyed by)."""
+    out = np.empty(len(texts), dtype=f"S{DIGEST_BYTES}")
+    for i, text in enumerate(texts):
+        out[i] = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest()
+    return out
+
+
+# --- where vectors come from: the caches a command opened, else the model ------------------------
+
+
+class KnownVectors:
+    """Vectors looked up by text digest: sorted digests, and where each one's vector is."""
+
+    def __init__(self, digests: np.ndarray, fetch):
+        keys = _sort_keys(digests)
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.digests = keys[order], digests[order]  # sorted and searched by the first 8 bytes
+        self.positions = order  # position in the store's own numbering
+        self.fetch = fetch  # positions (sorted) -> their vectors
+
+    @classmethod
+    def of(cls, texts: list[str]) -> KnownVectors:
+        """The texts embedded now, kept in memory (simulate's data: embedded once, not per fit)."""
+        texts = list(dict.fromkeys(texts))
+        return cls(text_digests(texts), _InMemory(text_model().embed(texts)))
+
+    def find(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of `digests` are known, their vectors)."""
+        if not len(self.digests) or not len(digests):
+            return np.zeros(len(digests), dtype=bool), np.zeros((0, WIDTH), dtype=np.float32)
+        at = np.minimum(np.searchsorted(self.keys, _sort_keys(digests)), len(self.keys) - 1)
+        found = self.digests[at] == digests  # all 16 bytes: two texts sharing the first 8 are told apart
+        positions = self.positions[at[found]]
+        if not len(positions):
+            return found, np.zeros((0, WIDTH), dtype=np.float32)
+        unique, back = np.unique(positions, return_inverse=True)
+        return found, np.asarray(self.fetch(unique), dtype=np.float32)[back]
+
+
+def _sort_keys(digests: np.ndarray) -> np.ndarray:
+    """The first 8 bytes of each digest as an integer: sorting and searching those is ten times
+    faster than 16-byte strings."""
+    return np.ascontiguousarray(digests).view(np.uint64)[::2] if len(digests) else np.zeros(0, dtype=np.uint64)
+
+
+class _InMemory:
+    """Vectors held in memory, fetched by position (a class, not a closure: simulate sends it to
+    its worker processes)."""
+
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = vectors
+
+    def __call__(self, positions: np.ndarray) -> np.ndarray:
+        return self.vectors[positions]
+
+
+_known: list[KnownVectors] = []
+
+
+@contextlib.contextmanager
+def known_vectors(*stores: KnownVectors | None) -> Iterator[None]:
+    """Let every `TextEmbedder` in this process take its vectors from `stores` inside the block."""
+    added = [s for s in stores if s is not None]
+    _known.extend(added)
+    try:
+        yield
+    finally:
+        for store in added:
+            _known.remove(store)
+
+
+def vectors_of(texts: list[str]) -> np.ndarray:
+    """The vector of each text: from an open cache when it holds the text, else from the model."""
+    out = np.empty((len(texts), WIDTH), dtype=np.float32)
+    todo = np.ones(len(texts), dtype=bool)
+    if _known and len(texts):
+        digests = text_digests(texts)
+        for store in list(_known):
+            rows = np.flatnonzero(todo)
+            if not len(rows):
+                break
+            found, vectors = store.find(digests[rows])
+            out[rows[found]] = vectors
+            todo[rows[found]] = False
+    rows = np.flatnonzero(todo)
+    if len(rows):
+        out[rows] = text_model().embed([texts[i] for i in rows])
+    return out
+
+
+class TextEmbedder(TransformerMixin, BaseEstimator):
+    """A text column -> its 256-d sentence vectors (dense). Holds no weights: the model is loaded
+    from the wordllama package when a text is not in an open cache."""
+
+    def __init__(self, column: str = ""):
+        self.column = column
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        from .features import _one_column
+
+        values = _one_column(X)
+        return vectors_of([str(v) for v in (values.tolist() if hasattr(values, "tolist") else values)])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        name = self.column or "text"
+        return np.asarray([f"{name}_embedding_{i}" for i in range(WIDTH)], dtype=object)
+
+
+def uses_embeddings(pipeline) -> bool:
+    """Whether a fitted pipeline embeds text (its features hold a TextEmbedder)."""
+    try:
+        columns = pipeline.named_steps["features"].named_steps["columns"]
+    except (AttributeError, KeyError):
+        return False
+    return any(_holds_embedder(step) for _, step, _ in getattr(columns, "transformers_", columns.transformers))
+
+
+def _holds_embedder(step) -> bool:
+    if isinstance(step, TextEmbedder):
+        return True
+    return any(isinstance(s, TextEmbedder) for _, s in getattr(step, "steps", []))
+
+
+# --- the project's cache of the pool's vectors -------------------------------------------------
+
+
+def cache_folder(root: Path, column: str) -> Path:
+    """data/embeddings/<column>: the column's name when it makes a plain folder name, else a digest of it."""
+    plain = column and all(c.isascii() and (c.isalnum() or c in "_-.") for c in column) and not column.startswith(".")
+    name = column if plain else "column-" + hashlib.sha256(column.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return Path(root).joinpath(*CACHE_FOLDER, name)
+
+
+def pool_vectors(paths, column: str, *, build: bool) -> KnownVectors | None:
+    """The cached vectors of the pool's texts in `column`, made first (or finished) with `build`
+    (under the project lock); without it, whatever complete parts there are (None: none)."""
+    chunk_rows = CACHE_CHUNK_ROWS
+    folder = cache_folder(paths.root, column)
+    if not build and not (folder / "manifest.json").is_file():
+        return None
+    manifest = _manifest(paths, column, chunk_rows)
+    if build:
+        _build(paths, folder, column, manifest, chunk_rows)
+    elif _read_manifest(folder) != manifest:
+        return None
+    return _open_parts(folder, manifest)
+
+
+def _manifest(paths, column: str, chunk_rows: int) -> dict:
+    """What the cache was computed from: the model, the column, and the pool (its parts, sizes and rows)."""
+    from .pool import pool_rows
+    from .storage import parquet_parts
+
+    parts = parquet_parts(paths.pool)
+    return {
+        "part_rows": _chunk_sizes(parts, chunk_rows),
+        "schema_version": 1,
+        "model": MODEL_NAME,
+        "model_sha256": model_digest(),
+        "column": column,
+        "pool_rows": pool_rows(paths.pool),
+        "pool_parts": [[p.name, p.stat().st_size] for p in parts],
+        "chunk_rows": chunk_rows,
+        "width": WIDTH,
+        "dtype": "float32",
+    }
+
+
+def _chunk_sizes(parts: list[Path], chunk_rows: int) -> list[int]:
+    """The rows of each chunk `pool.iter_chunks` hands out (row group by row group, in slices of
+    `chunk_rows`), from the Parquet metadata alone: one cache part per chunk."""
+    import pyarrow.parquet as pq
+
+    sizes = []
+    for part in parts:
+        metadata = pq.ParquetFile(part).metadata
+        for group in range(metadata.num_row_groups):
+            rows = metadata.row_group(group).num_rows
+            sizes.extend(min(chunk_rows, rows - start) for start in range(0, rows, chunk_rows))
+    return sizes
+
+
+def _read_manifest(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _part_files(folder: Path, number: int) -> tuple[Path, Path]:
+    return folder / f"part-{number:05d}.npy", folder / f"part-{number:05d}.digests.npy"
+
+
+def _complete_part(folder: Path, number: int, rows: int) -> bool:
+    """A part counts once its digests file, written last, is there and both files hold `rows` rows."""
+    vectors, digests = _part_files(folder, number)
+    try:
+        return (np.load(digests, mmap_mode="r").shape == (rows,)
+                and np.load(vectors, mmap_mode="r").shape == (rows, WIDTH))
+    except (OSError, ValueError):
+        return False
+
+
+def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int) -> None:
+    """Embed the pool's texts part by part, skipping the parts already complete."""
+    import shutil
+
+    from .features import FrameCoercer
+    from .pool import arrow_to_frame, iter_chunks
+    from .progress import phase
+    from .storage import atomic_path, write_text
+
+    if _read_manifest(folder) != manifest:  # another model or pool: start again
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    if all(_complete_part(folder, n, rows) for n, rows in enumerate(manifest["part_rows"])):
+        return
+    advance = phase(f"embedding the text column {column!r} of the pool", total=manifest["pool_rows"])
+    coerce = FrameCoercer({column: "text"})
+    done = 0
+    for number, chunk in enumerate(iter_chunks(paths.pool, [column], chunk_rows)):
+        rows = len(chunk)
+        if not _complete_part(folder, number, rows):
+            texts = coerce.transform(arrow_to_frame(chunk))[column].tolist()
+            vectors_file, digests_file = _part_files(folder, number)
+            with atomic_path(vectors_file) as tmp, open(tmp, "wb") as f:
+                np.save(f, text_model().embed(texts))
+            with atomic_path(digests_file) as tmp, open(tmp, "wb") as f:
+                np.save(f, text_digests(texts))
+        done += rows
+        advance(done)
+
+
+def _open_parts(folder: Path, manifest: dict) -> KnownVectors | None:
+    """Every complete part, memory-mapped: the digests in memory (16 bytes a row), the vectors
+    read from disk only where a text is looked up."""
+    vectors, digests, offsets = [], [], [0]
+    for number, rows in enumerate(manifest["part_rows"]):
+        if not _complete_part(folder, number, rows):
+            continue
+        vectors_file, digests_file = _part_files(folder, number)
+        vectors.append(np.load(vectors_file, mmap_mode="r"))
+        digests.append(np.load(digests_file))
+        offsets.append(offsets[-1] + rows)
+    if not vectors:
+        return None
+    offsets = np.asarray(offsets)
+
+    def fetch(positions: np.ndarray) -> np.ndarray:
+        part = np.searchsorted(offsets, positions, side="right") - 1
+        out = np.empty((len(positions), WIDTH), dtype=np.float32)
+        for p in np.unique(part):
+            here = np.flatnonzero(part == p)
+            out[here] = vectors[p][positions[here] - offsets[p]]
+        return out
+
+    return KnownVectors(np.concatenate(digests), fetch)
+
+
+def text_columns(columns: dict[str, str]) -> list[str]:
+    return [name for name, role in columns.items() if role == "text"]
+
+
+@contextlib.contextmanager
+def pool_vectors_open(paths, columns: dict[str, str], *, needed: bool, build: bool) -> Iterator[None]:
+    """Inside the block, TextEmbedders take the pool's texts' vectors from the project's cache,
+    one cache per text column: made first (or finished) with `build`, which needs the project
+    lock. Nothing at all unless `needed` (no text is embedded: the cache is not even looked at)."""
+    stores = [pool_vectors(paths, name, build=build) for name in text_columns(columns)] if needed else []
+    with known_vectors(*stores):
+        yield
