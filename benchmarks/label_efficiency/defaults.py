@@ -85,6 +85,7 @@ CONFIGS = [Config(*row) for row in (
     ("combination-both",        "balanced",   "pool",   "both",      "diverse", 0.1,     True),
     ("combination-margin0",     "balanced",   "pool",   "embedding", "margin",  0.0,     False),
     ("combination-explore0.2",  "balanced",   "pool",   "embedding", "diverse", 0.2,     False),
+    ("combination-explore0.5",  "balanced",   "pool",   "embedding", "diverse", 0.5,     False),
     ("combination-margin0.2",   "balanced",   "pool",   "embedding", "margin",  0.2,     False),
 )]
 DEFAULT = "default"
@@ -185,6 +186,21 @@ def choose_defaults(aulc: dict, configs: list[Config] = CONFIGS, default: str = 
     eligible = [v for v in verdicts if v.eligible]
     best = max(eligible, key=lambda v: v.mean_aulc).config if eligible else default  # max keeps the first of equals
     return best, verdicts
+
+
+KINDS = {"text": lambda dataset: dataset in TEXT_SETS, "tables": lambda dataset: dataset not in TEXT_SETS}
+
+
+def choose_by_kind(aulc: dict, configs: list[Config] = CONFIGS, default: str = DEFAULT) -> dict:
+    """The rule applied on its own to the text sets and to the tables: kind -> (chosen, verdicts).
+    `init` knows whether a project has a text column, so it can write the defaults of its kind;
+    the joint rule stays in the report beside it."""
+    return {kind: choose_defaults({d: runs for d, runs in aulc.items() if belongs(d)}, configs, default)
+            for kind, belongs in KINDS.items()}
+
+
+def kind_of(dataset: str) -> str:
+    return next(kind for kind, belongs in KINDS.items() if belongs(dataset))
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -475,12 +491,14 @@ def build_report(results: Path) -> str:
     aulc, curves, facts = load(results, datasets)
     ran = [c for c in CONFIGS if c.name == DEFAULT or any(run_key(c, d) in aulc[d] for d in aulc)]
     best, verdicts = choose_defaults(aulc, ran)
+    by_kind = choose_by_kind(aulc, ran)
     by_name = {c.name: c for c in CONFIGS}
     chosen, default = by_name[best], by_name[DEFAULT]
+    chosen_for = {kind: by_name[name] for kind, (name, _) in by_kind.items()}
     info = json.loads((results / "machine.json").read_text()) if (results / "machine.json").exists() else {}
     checks, gains = [], {m: [] for m in METRICS}
     for dataset in aulc:
-        new, old = run_key(chosen, dataset), run_key(default, dataset)
+        new, old = run_key(chosen_for[kind_of(dataset)], dataset), run_key(default, dataset)
         if new not in aulc[dataset] or old not in aulc[dataset]:
             continue
         cells = []
@@ -492,13 +510,26 @@ def build_report(results: Path) -> str:
         below = any(significantly_worse(aulc[dataset][new][m], aulc[dataset][old][m]) for m in METRICS)
         target = 0.95 * max(f.get("full_pool_balanced_accuracy", 0) for f in facts[dataset].values())
         reach = [_labels(labels_to_95(curves[dataset][k], target)) for k in (new, old)]
-        checks.append(f"| {dataset} | {cells[0]} | {cells[1]} | {'no' if below else 'yes'} | {reach[0]} | {reach[1]} |")
+        checks.append(f"| {dataset} | {chosen_for[kind_of(dataset)].name} | {cells[0]} | {cells[1]} | {'no' if below else 'yes'} | {reach[0]} | {reach[1]} |")
     verdict_rows = [
         f"| {v.config} | {'-' if v.mean_aulc is None else f'{v.mean_aulc:.3f}'} | "
         f"{'-' if v.mean_f1 is None else f'{v.mean_f1:.3f}'} | {'; '.join(v.worse_on) or '-'} | "
         f"{', '.join(v.missing) or '-'} | {'yes' if v.eligible else 'no'} |"
         for v in verdicts
     ]
+    kind_sections = []
+    for kind, (name, kind_verdicts) in by_kind.items():
+        c = by_name[name]
+        kind_sections += [
+            f"### {kind}: **{name}** (class_weight {c.class_weight}, fit_on {c.fit_on}, text {c.text}, strategy "
+            f"{c.strategy}, explore {c.explore:g})", "",
+            "| configuration | mean AULC bal. acc. | mean AULC F1 | significantly worse on | missing on | candidate |",
+            "| --- | ---: | ---: | --- | --- | :---: |",
+            *[f"| {v.config} | {'-' if v.mean_aulc is None else f'{v.mean_aulc:.3f}'} | "
+              f"{'-' if v.mean_f1 is None else f'{v.mean_f1:.3f}'} | {'; '.join(v.worse_on) or '-'} | "
+              f"{', '.join(v.missing) or '-'} | {'yes' if v.eligible else 'no'} |" for v in kind_verdicts],
+            "",
+        ]
     gain_line = ", ".join(f"{m} {np.mean(g):+.1f} points" if g else f"{m} -" for m, g in gains.items())
     rare = _rare_counts()
     report = [
@@ -529,12 +560,20 @@ def build_report(results: Path) -> str:
         "",
         f"Not run (cut for time): {', '.join(c.name for c in CONFIGS if c not in ran) or 'none'}.",
         "",
-        "## The chosen default against today's",
+        "## The rule by kind of data: what init writes",
         "",
-        "AULC gain in points (W/T/L, p); labels to 95% of the best full-pool balanced accuracy, new and old.",
+        "The same rule, applied on its own to the text sets (" + ", ".join(d for d in aulc if kind_of(d) == "text")
+        + ") and to the tables (the rest). `init` writes the choice of the project's kind: text when a column has",
+        "the role `text`.",
         "",
-        "| dataset | balanced accuracy | macro-F1 | not significantly below today's | labels to 95% new | old |",
-        "| --- | ---: | ---: | :---: | ---: | ---: |",
+        *kind_sections,
+        "## The chosen defaults against today's",
+        "",
+        "Each dataset against its kind's choice. AULC gain in points (W/T/L, p); labels to 95% of the best",
+        "full-pool balanced accuracy, new and old.",
+        "",
+        "| dataset | chosen | balanced accuracy | macro-F1 | not significantly below today's | labels to 95% new | old |",
+        "| --- | --- | ---: | ---: | :---: | ---: | ---: |",
         *checks,
         "",
         f"Mean gain on the imbalanced sets ({', '.join(IMBALANCED)}): {gain_line} (target: at least +5).",
@@ -555,7 +594,7 @@ def build_report(results: Path) -> str:
         "",
     ]
     for dataset in aulc:
-        report += dataset_section(dataset, aulc, curves, facts, chosen)
+        report += dataset_section(dataset, aulc, curves, facts, chosen_for[kind_of(dataset)])
     return "\n".join(report) + "\n"
 
 

@@ -34,10 +34,19 @@ FIT_ON = ("labels", "pool")
 # the representations of a text column ([features] text); the first is the legacy one, used when
 # the key is absent (as features.TEXT_REPRESENTATIONS, named here so that reading the config stays light)
 TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
-# What `init` writes into a new project for the settings added by issue 13, chosen by the rule in
+# What `init` writes into a new project for the settings added by issue 13, by kind of data ("text"
+# when a column has the role text, else "tables"), chosen by the rule in
 # benchmarks/label_efficiency/defaults.py (benchmarks/results/label_efficiency/defaults/REPORT.md).
 # A file without one of these keys was made before it, and keeps the behaviour of ABSENT_DEFAULTS.
-NEW_PROJECT_SETTINGS = {"class_weight": "none", "features_fit_on": "labels", "text": "tfidf", "explore": 0.0}
+NEW_PROJECT_SETTINGS = {
+    "text": {"class_weight": "none", "features_fit_on": "labels", "text": "embedding", "explore": 0.0},
+    "tables": {"class_weight": "balanced", "features_fit_on": "pool", "text": "tfidf", "explore": 0.0},
+}
+
+
+def new_project_settings(columns: dict[str, str]) -> dict:
+    """The settings init writes for a project whose columns have these roles."""
+    return NEW_PROJECT_SETTINGS["text" if "text" in columns.values() else "tables"]
 
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
