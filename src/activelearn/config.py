@@ -40,7 +40,7 @@ TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
 # A file without one of these keys was made before it, and keeps the behaviour of ABSENT_DEFAULTS.
 NEW_PROJECT_SETTINGS = {
     "text": {"class_weight": "none", "features_fit_on": "labels", "text": "embedding", "explore": 0.0},
-    "tables": {"class_weight": "balanced", "features_fit_on": "pool", "text": "tfidf", "explore": 0.0},
+    "tables": {"class_weight": "balanced", "features_fit_on": "pool", "text": "tfidf", "explore": 0.2},
 }
 
 
