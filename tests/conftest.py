@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,24 @@ def run_cli(*args: str | Path) -> Run:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def as_before_the_new_settings(project: Path) -> None:
+    """Make activelearn.toml what an init from before [model] class_weight, [features] fit_on and
+    text, and [query] explore wrote: none of those keys."""
+    path = Path(project) / "activelearn.toml"
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"\n\[features\]\n(?:(?:fit_on|text) = .*\n)*", "\n", text)
+    text = re.sub(r"^(?:class_weight|explore) = .*\n", "", text, flags=re.M)
+    path.write_text(text, encoding="utf-8")
+
+
+def trained_as_before_the_new_settings(project: Path) -> None:
+    """A trained project as one from before the new settings: their keys gone from activelearn.toml,
+    its latest model fitted without them."""
+    as_before_the_new_settings(project)
+    assert run_cli("-q", "-C", project, "train", "--force").exit_code == 0
+    as_before_the_new_settings(project)  # train wrote what their absence means: gone again
 
 
 def snapshot(directory: Path) -> dict[str, str]:

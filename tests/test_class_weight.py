@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from activelearn.models import (
 from activelearn.ops._common import training_key
 from activelearn.selection import Context, build_committee
 
-from .conftest import snapshot
+from .conftest import snapshot, trained_as_before_the_new_settings
 
 YEAST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "yeast_me2.csv"
 if not YEAST.exists():  # the worktree lies in /work/wt, the shared data in /work/shared
@@ -169,8 +170,8 @@ def test_the_training_key_changes_only_for_balanced():
 
 def test_a_bad_class_weight_in_the_file_is_one_line_naming_the_choices(trained_project, cli):
     path = trained_project / "activelearn.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('[model]\n', '[model]\nclass_weight = "heavy"\n'),
-                    encoding="utf-8")
+    path.write_text(re.sub(r'^class_weight = .*$', 'class_weight = "heavy"', path.read_text(encoding="utf-8"),
+                           flags=re.M), encoding="utf-8")
     before = snapshot(trained_project)
     result = cli("-C", trained_project, "train")
     assert (result.exit_code, result.stdout) == (1, "")
@@ -182,6 +183,7 @@ def test_a_bad_class_weight_in_the_file_is_one_line_naming_the_choices(trained_p
 
 def test_config_set_class_weight_retrains_only_for_balanced(trained_project, cli):
     path = trained_project / "activelearn.toml"
+    trained_as_before_the_new_settings(trained_project)
     before = snapshot(trained_project)
     refused = cli("-C", trained_project, "config", "set", "model.class_weight", "heavy")
     assert (refused.exit_code, refused.stdout) == (2, "")
@@ -205,7 +207,7 @@ def test_config_set_class_weight_retrains_only_for_balanced(trained_project, cli
     )
     train = cli("-C", trained_project, "train", "--json")
     assert train.exit_code == 0, train.stderr
-    assert (json.loads(train.stdout)["up_to_date"], json.loads(train.stdout)["version"]) == (False, 2)
+    assert (json.loads(train.stdout)["up_to_date"], json.loads(train.stdout)["version"]) == (False, 3)
     state = json.loads((trained_project / "state.json").read_text(encoding="utf-8"))
     assert state["models"][-1]["change"] == "settings"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from filelock import FileLock
@@ -33,17 +34,17 @@ def _listing(project) -> str:
         "columns.body_mass_g=numeric",
         "columns.sex=categorical",
         "columns.year=numeric",
-        "features.fit_on=labels",
+        "features.fit_on=pool",
         "features.text=tfidf",
         "model.name=logistic",
-        "model.class_weight=none",
+        "model.class_weight=balanced",
         "query.strategy=diverse",
         "query.batch_size=20",
         "query.display_columns=",
         "query.expire_after_days=0",
         "query.engine=local",
         "query.scheduler=",
-        "query.explore=0.0",
+        "query.explore=0.2",
         "stop.budget=0",
         "stop.agreement=0.99",
         "stop.window=3",
@@ -272,10 +273,15 @@ def test_a_file_that_is_not_toml_is_named(penguins_project):
 
 
 def test_features_text_is_tfidf_without_the_key_and_set_writes_it(penguins_project):
+    path = penguins_project / "activelearn.toml"
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r'^text = "\w+"   # how text columns become features', text, re.M)  # init writes the key
+    path.write_text(re.sub(r"^text = .*\n", "", text, flags=re.M), encoding="utf-8")  # a file from before it
     result = run_cli("-C", penguins_project, "config", "get", "features.text")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "tfidf\n", "")
     result = run_cli("-C", penguins_project, "config", "set", "features.text", "both")
     assert result.exit_code == 0, result.stderr
-    assert (penguins_project / "activelearn.toml").read_text().endswith('\n[features]\ntext = "both"\n')
+    assert '\n[features]\nfit_on = ' in path.read_text(encoding="utf-8")
+    assert path.read_text(encoding="utf-8").count('text = "both"\n') == 1
     result = run_cli("-C", penguins_project, "config", "get", "features.text")
     assert (result.exit_code, result.stdout) == (0, "both\n")

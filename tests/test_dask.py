@@ -46,6 +46,21 @@ def test_dask_and_local_engines_choose_the_same_batch(cluster, template, tmp_pat
     assert batches[0] == batches[1] and len(batches[0]) == 25
 
 
+def test_dask_explores_as_the_local_engine_does(cluster, template, tmp_path):
+    batches, explored = [], []
+    for engine in ("local", "dask"):
+        project = tmp_path / engine
+        shutil.copytree(template, project)
+        assert run_cli("-q", "-C", project, "config", "set", "query.explore", "0.2").exit_code == 0
+        args = ["-C", project, "query", "-n", "25", "--strategy", "margin", "--json", "--engine", engine]
+        result = run_cli(*args, *(["--scheduler", cluster] if engine == "dask" else []))
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["explored"] == 5
+        batches.append(read_batch_ids(project / json.loads(result.stdout)["file"]))
+        explored.append(json.loads((project / "state.json").read_text())["batches"][-1]["explored"])
+    assert batches[0] == batches[1] and explored[0] == explored[1]  # the same rows, the same predictions
+
+
 def test_dask_engine_errors(template, tmp_path):
     project = tmp_path / "p"
     shutil.copytree(template, project)

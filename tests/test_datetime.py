@@ -306,6 +306,8 @@ def _fitted_dates(project, column: str):
 
     def parts(step):
         yield step
+        if getattr(step, "features", None) is not None:  # pool_features.FrozenFeatures
+            yield from parts(step.features)
         for _, inner, *_ in getattr(step, "steps", []) + getattr(step, "transformers_", []):
             yield from parts(inner)
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 from activelearn.state import MIGRATIONS, SCHEMA_VERSION, _v1_to_v2, load_state
 
-from .conftest import SAMPLE, fill_batch, run_cli
+from .conftest import SAMPLE, fill_batch, run_cli, snapshot
 
 V1 = Path(__file__).parent / "fixtures" / "v1_project"
 
@@ -85,7 +86,8 @@ def test_the_next_write_saves_the_upgraded_state_and_the_loop_goes_on(tmp_path):
     assert state["models"][2]["file"] == "models/model-0003.skops"
     assert state["models"][2]["stop_signals"]["agreement"] is None
     assert train.stderr == (f"warning: stopping signals: cannot compare with model 2 ({project.resolve()}/models/"
-                            f"model-0002.joblib: {PICKLED.format(n=2)}; run `activelearn train --force`)\n")
+                            f"model-0002.joblib: {PICKLED.format(n=2)}; run `activelearn train --force`)\n"
+                            + _recorded(project))
     assert json.loads(train.stdout)["n_labels"] == 21
     query = run_cli("-C", project, "query", "--eval", "10")
     assert query.exit_code == 0, query.stderr
@@ -108,3 +110,58 @@ def test_train_on_the_same_labels_replaces_an_old_pickled_model(tmp_path):
     verified = run_cli("-C", project, "verify")
     assert verified.exit_code == 0 and verified.stdout.startswith("ok: ")
     assert verified.stderr.count("it is older than the latest model") == 2
+
+
+# tests/fixtures/v2_project was made by activelearn at commit 7d1c3af (state.json schema_version 2),
+# the last before [model] class_weight, [features] fit_on and text, and [query] explore: init on the
+# sample penguins, a representative first batch answered, two models, one batch pending.
+V2 = Path(__file__).parent / "fixtures" / "v2_project"
+RECORDED = ('model.class_weight = "none", features.fit_on = "labels", features.text = "tfidf", '
+            'query.explore = 0.0')
+
+
+def _recorded(project: Path) -> str:
+    return (f"warning: {project.resolve() / 'activelearn.toml'}: recorded the settings this project was made with, "
+            f"which activelearn.toml did not name: {RECORDED}; it behaves as before (see README, \"Defaults\", "
+            "to change them)\n")
+
+
+def test_a_project_from_before_the_new_settings_keeps_its_model_and_records_the_old_behaviour(tmp_path):
+    project = tmp_path / "old"
+    shutil.copytree(V2, project)
+    before = (project / "activelearn.toml").read_text(encoding="utf-8")
+    listed = run_cli("-C", project, "config", "list")  # reading: the absent keys read as the old behaviour
+    assert {"model.class_weight=none", "features.fit_on=labels", "features.text=tfidf",
+            "query.explore=0.0"} <= set(listed.stdout.splitlines())
+    assert (project / "activelearn.toml").read_text(encoding="utf-8") == before
+    train = run_cli("-C", project, "train", "--json")
+    assert train.exit_code == 0, train.stderr
+    assert json.loads(train.stdout)["up_to_date"] is True  # the settings it was trained with are still its settings
+    assert train.stderr == _recorded(project)
+    after = (project / "activelearn.toml").read_text(encoding="utf-8")
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert added == ['class_weight = "none"   # recorded: what this project did before the key existed',
+                     'explore = 0.0   # recorded: what this project did before the key existed', "[features]",
+                     'fit_on = "labels"   # recorded: what this project did before the key existed',
+                     'text = "tfidf"   # recorded: what this project did before the key existed']
+    kept = [line for line in after.splitlines() if line not in added]
+    assert kept == before.splitlines() + [""]  # the rest kept, and a blank line before the new [features]
+    recorded = tomllib.loads(after)
+    assert (recorded["model"]["class_weight"], recorded["features"], recorded["query"]["explore"]) == (
+        "none", {"fit_on": "labels", "text": "tfidf"}, 0.0)
+    again = run_cli("-C", project, "train")
+    assert (again.exit_code, again.stderr) == (0, "")  # recorded once
+    query = run_cli("-C", project, "query", "-n", "10", "--json")
+    assert query.exit_code == 0, query.stderr
+    assert (json.loads(query.stdout)["strategy"], json.loads(query.stdout)["explored"]) == ("diverse", 0)
+    assert _on_disk(project)["batches"][-1]["explored"] is None
+    assert not (project / "data" / "embeddings").exists() and not list((project / "models").glob("features-*"))
+    assert run_cli("-C", project, "verify").exit_code == 0
+
+
+def test_a_failed_command_on_an_old_project_records_nothing(tmp_path):
+    project = tmp_path / "old"
+    shutil.copytree(V2, project)
+    before = snapshot(project)
+    refused = run_cli("-C", project, "query", "--prefill", "--strategy", "coreset", "-n", "0")
+    assert refused.exit_code == 2 and snapshot(project) == before

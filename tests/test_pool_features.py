@@ -20,7 +20,7 @@ from activelearn.pool import CHUNK_ROWS, arrow_to_frame
 from activelearn.pool_features import FrozenFeatures, fit_features, sample_positions, sample_rows
 from activelearn.selection import Context, build_committee
 
-from .conftest import run_cli, snapshot
+from .conftest import as_before_the_new_settings, run_cli, snapshot
 from .test_errors import assert_clean_failure
 
 COLUMNS = {"num": "numeric", "cat": "categorical", "txt": "text", "when": "datetime"}
@@ -51,6 +51,7 @@ def mixed_project(tmp_path):
                      "--categorical-columns", "cat", "--datetime-columns", "when", "--numeric-columns", "num")
     assert result.exit_code == 0, result.stderr
     assert run_cli("-C", project, "config", "set", "features.fit_on", "pool").exit_code == 0
+    assert run_cli("-C", project, "config", "set", "features.text", "tfidf").exit_code == 0  # its vocabulary is tested
     return project
 
 
@@ -352,6 +353,7 @@ def test_a_wrong_fit_on_is_refused_naming_the_key_and_the_choices(mixed_project)
 
 
 def test_config_lists_the_key_with_its_legacy_default(penguins_project):
+    as_before_the_new_settings(penguins_project)
     assert run_cli("-C", penguins_project, "config", "get", "features.fit_on").stdout == "labels\n"
     result = run_cli("-C", penguins_project, "config", "set", "features.fit_on", "pool")
     assert (result.exit_code, result.stdout) == (0, "features.fit_on=pool\n")

@@ -126,11 +126,25 @@ def _against_baseline(name: str, init: list[str], project: Path, baseline: str, 
     return interleaved(compared, max(runs, 7))
 
 
-def bench_pool(name: str, data: Path, runs: int, text: bool, baseline: str | None = None) -> dict:
+def bench_pool(name: str, data: Path, runs: int, text: bool, baseline: str | None = None,
+               settings: tuple[str, ...] = ()) -> dict:
+    """Every step on one pool; `settings` (KEY=VALUE) are set by `config set` after init, and the
+    first train, which then fits what the settings need from the pool (embeddings, features),
+    is timed on its own."""
     project = WORK / f"project-{name}"
     init = [ACTIVELEARN, "-q", "init", str(project), "--data", str(data), "--label-column", "label",
             "--ignore-columns", "truth"] + (["--text-columns", "text"] if text else [])
+
+    def fresh():
+        shutil.rmtree(project, ignore_errors=True)
+        subprocess.run(init, check=True)
+        for setting in settings:
+            subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "config", "set", *setting.split("=", 1)], check=True)
+
     result = {"init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))}
+    if settings:
+        result["first train (" + ", ".join(settings) + ")"] = medians(
+            [ACTIVELEARN, "-q", "-C", str(project), "train"], runs, before=fresh)
     result["train"] = medians([ACTIVELEARN, "-q", "-C", str(project), "train", "--force"], runs)
     release = lambda: subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "query", "--release", "all"], check=True)  # noqa: E731
     # the three ways to query, interleaved run by run so that a busy spell hits them alike
@@ -231,6 +245,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000, 5_000_000])
     parser.add_argument("--text", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--text-settings", nargs="*", default=["features.text=tfidf", "features.text=embedding"],
+                        help="the text pool once per item: comma-separated KEY=VALUE set after init ('': as init writes)")
     parser.add_argument("--baseline", help="the activelearn executable of an older checkout: its default query is "
                         "timed against this one's on each numeric pool")
     args = parser.parse_args()
@@ -243,7 +259,11 @@ def main() -> None:
         print(f"{size}: done", file=sys.stderr)
     if args.text:
         data = make_text_pool(args.text, WORK / f"text-{args.text}.parquet")
-        results[f"text {args.text:,} rows"] = bench_pool(f"text-{args.text}", data, args.runs, text=True)
+        for choice in args.text_settings:
+            settings = tuple(s for s in choice.split(",") if s)
+            label = f"text {args.text:,} rows" + (f", {', '.join(settings)}" if settings else "")
+            results[label] = bench_pool(f"text-{args.text}-{len(results)}", data, args.runs, text=True,
+                                        settings=settings)
     info = machine()
     (RESULTS / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
     (RESULTS / "REPORT.md").write_text(report(results, info) + "\n")

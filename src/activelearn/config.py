@@ -34,6 +34,19 @@ FIT_ON = ("labels", "pool")
 # the representations of a text column ([features] text); the first is the legacy one, used when
 # the key is absent (as features.TEXT_REPRESENTATIONS, named here so that reading the config stays light)
 TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
+# What `init` writes into a new project for the settings added by issue 13, by kind of data ("text"
+# when a column has the role text, else "tables"), chosen by the rule in
+# benchmarks/label_efficiency/defaults.py (benchmarks/results/label_efficiency/defaults/REPORT.md).
+# A file without one of these keys was made before it, and keeps the behaviour of ABSENT_DEFAULTS.
+NEW_PROJECT_SETTINGS = {
+    "text": {"class_weight": "none", "features_fit_on": "labels", "text": "embedding", "explore": 0.0},
+    "tables": {"class_weight": "balanced", "features_fit_on": "pool", "text": "tfidf", "explore": 0.2},
+}
+
+
+def new_project_settings(columns: dict[str, str]) -> dict:
+    """The settings init writes for a project whose columns have these roles."""
+    return NEW_PROJECT_SETTINGS["text" if "text" in columns.values() else "tables"]
 
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
@@ -341,8 +354,13 @@ skip_values = {_toml_list(config.skip_values)}   # answers meaning "cannot decid
 # Change a role to use a column differently, or to "ignore" to leave it out of the model.
 {chr(10).join(column_lines)}
 
+[features]
+fit_on = {_toml_str(config.features_fit_on)}   # pool: fitted once on the pool's rows (up to 100,000 of them); labels: on the labeled rows at each train
+text = {_toml_str(config.text)}   # how text columns become features: {', '.join(TEXT_REPRESENTATIONS)} (embedding: a bundled sentence model, offline)
+
 [model]
 name = {_toml_str(config.model)}   # {', '.join(MODEL_NAMES)}
+class_weight = {_toml_str(config.class_weight)}   # balanced: every class counts equally, so rare ones are learned; none: as labeled
 
 [query]
 strategy = {_toml_str(config.strategy)}   # {', '.join(STRATEGY_NAMES)}
@@ -350,6 +368,7 @@ batch_size = {config.batch_size}
 expire_after_days = {config.expire_after_days}   # unanswered rows of older batches return to the pool (0: never)
 engine = {_toml_str(config.engine)}   # local, or dask: score on a Dask cluster (pip install 'activelearn[dask]')
 scheduler = {_toml_str(config.scheduler)}   # with engine = "dask": tcp://host:8786
+explore = {config.explore}   # share of each batch drawn at random from the pool: a guard against a misled strategy, and an unbiased estimate in status
 {display}
 
 [stop]

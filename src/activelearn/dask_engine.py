@@ -126,28 +126,36 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
             f"use --engine local for {strategy}"
             + (" before the first train" if ctx.pipeline is None and strategy != "random" else "")
         )
-    if ctx.explore and strategy != "random":
-        raise UsageError(
-            f"the dask engine does not draw the [query] explore = {ctx.explore:g} share of a batch; "
-            "use --engine local, or set query.explore to 0"
-        )
+    from .selection import explored_rows, interleaved
+
+    explored = explored_rows(n, ctx.explore) if strategy != "random" else 0
     client = _client(scheduler)
     try:
         model = client.scatter(ctx.scorer, broadcast=True) if ctx.pipeline is not None else None
-        taken = client.scatter(sorted(reserved), broadcast=True)
-        columns = ctx.model_columns if strategy != "random" else []
-        futures = [
-            client.submit(score_partition, part, group, ctx.id_column, columns, taken, model, strategy, n,
-                          ctx.seed, ctx.salt, pure=False)
-            for part, group in partitions(pool)
-        ]
-        best, seen = TopK(n), 0
-        for ids, scores, keys, rows in client.gather(futures):
-            best.push(ids, scores, keys)
-            seen += rows
+        # as the local engine explores: the rows `random` draws first, the strategy's from the rest
+        drawn, seen = _top_on_dask(client, pool, "random", explored, ctx, reserved, None) if explored else ([], 0)
+        chosen, seen = _top_on_dask(client, pool, strategy, n - len(drawn), ctx, reserved | set(drawn), model)
     finally:
         client.close()
-    return Selection([str(i) for i in best.ids], strategy, seen)
+    order = interleaved(len(chosen), len(drawn))
+    ids = [drawn[i - len(chosen)] if i >= len(chosen) else chosen[i] for i in order]
+    return Selection(ids, strategy, seen, explored=drawn)
+
+
+def _top_on_dask(client, pool: Path, strategy: str, n: int, ctx, reserved: set[str], model) -> tuple[list[str], int]:
+    """The n best unreserved rows by `strategy` over every row group, and how many rows there were."""
+    taken = client.scatter(sorted(reserved), broadcast=True)
+    columns = ctx.model_columns if strategy != "random" else []
+    futures = [
+        client.submit(score_partition, part, group, ctx.id_column, columns, taken, model, strategy, n,
+                      ctx.seed, ctx.salt, pure=False)
+        for part, group in partitions(pool)
+    ]
+    best, seen = TopK(n), 0
+    for ids, scores, keys, rows in client.gather(futures):
+        best.push(ids, scores, keys)
+        seen += rows
+    return [str(i) for i in best.ids], seen
 
 
 def predict_partition(part: str, group: int, id_column: str, columns: list[str], scorer):

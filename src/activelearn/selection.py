@@ -122,7 +122,7 @@ def _exploring(handler, chunks: Chunks, n: int, explored: int, ctx: Context, str
     drawn, seen = _top(chunks, explored, ctx, _no_score, ctx.model_columns if keep else [], keep_rows=keep)
     taken = [str(i) for i in drawn.ids]
     chosen = handler(_without(chunks, ctx.id_column, taken), n - len(taken), ctx, strategy)
-    order = _interleaved(len(chosen.ids), len(taken))
+    order = interleaved(len(chosen.ids), len(taken))
     ids = [taken[i - len(chosen.ids)] if i >= len(chosen.ids) else chosen.ids[i] for i in order]
     rows = None
     if chosen.rows is not None and drawn.rows is not None and len(chosen.rows) == len(chosen.ids):
@@ -147,7 +147,7 @@ def _without(chunks: Chunks, id_column: str, ids: list[str]) -> Chunks:
     return filtered
 
 
-def _interleaved(chosen: int, explored: int) -> list[int]:
+def interleaved(chosen: int, explored: int) -> list[int]:
     """The batch order of `chosen` strategy rows (0 .. chosen - 1) and `explored` rows (chosen ..):
     the explored ones spread evenly among the others, not all at the end, where a labeler who
     stops early would leave them unanswered more often than the rest."""

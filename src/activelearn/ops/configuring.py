@@ -83,6 +83,34 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
     return change
 
 
+def record_absent_settings(project: Project) -> str | None:
+    """Write into activelearn.toml the keys of `config.ABSENT_DEFAULTS` it lacks, with the value
+    their absence means (how projects made before the key behave), so that the file says how the
+    project behaves; a warning naming them, or None when the file has them all. The caller holds
+    the project lock (train and query call it)."""
+    import tomlkit
+
+    from ..config import ABSENT_DEFAULTS
+
+    path = project.paths.config
+    text, raw = read_config_file(path)
+    absent = [(section, name, value) for section, keys in ABSENT_DEFAULTS.items() for name, value in keys.items()
+              if name not in raw.get(section, {})]
+    if not absent:
+        return None
+    document = tomlkit.parse(text)
+    for section, name, value in absent:
+        table = document.get(section)
+        if table is None:
+            document[section] = table = tomlkit.table()
+        table[name] = item = tomlkit.item(value).comment("recorded: what this project did before the key existed")
+        item.trivia.comment_ws = "   "  # as init spaces its comments
+    write_text(path, document.as_string())
+    keys = ", ".join(f"{section}.{name} = {value!r}".replace("'", '"') for section, name, value in absent)
+    return (f"{path}: recorded the settings this project was made with, which activelearn.toml did not name: "
+            f"{keys}; it behaves as before (see README, \"Defaults\", to change them)")
+
+
 def _checked(raw: dict, section: str, name: str, candidates: list, where: str):
     """The first candidate value the config checks accept, with the Config it makes; else the
     refusal of the first one of the right type (or of the first one, if none is)."""

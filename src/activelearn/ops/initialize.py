@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, Config, render_config, slow_preset_warning
+from ..config import (
+    DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, Config, new_project_settings, render_config, slow_preset_warning,
+)
 from ..dataset import scan_dataset
 from ..errors import InputError, UsageError
 from ..labels import empty_log, write_label_log
@@ -120,6 +122,7 @@ def _config(scan, data, model, strategy, batch_size, seed) -> Config:
         seed=seed,
         column_notes={r.name: r.note for r in roles if r.note},
         month_first_columns=tuple(r.name for r in roles if r.role == "datetime" and r.month_first),
+        **new_project_settings({r.name: r.role for r in roles}),
     )
 
 

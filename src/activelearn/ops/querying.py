@@ -23,6 +23,7 @@ from ..storage import sha256_file
 from ..selection import Context, choose
 from ..messages import missing, require_choice
 from ..progress import phase
+from .configuring import record_absent_settings
 from ._common import checked_answers, chosen_engine, latest_model, utc_now
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
@@ -106,7 +107,19 @@ def query(
         raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
     engine, scheduler = chosen_engine(project, engine, scheduler)
-    with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
+    with project_lock(project.paths, wait):
+        result = _query(project, n, strategy, out, prefill, include_skipped, jobs, chunk_rows, engine, scheduler,
+                        evaluation, if_none_pending)
+        # after the work: a failed query, or one that wrote nothing, changes nothing
+        recorded = record_absent_settings(project) if result.file else None
+    result.warnings.extend([recorded] if recorded else [])
+    return result
+
+
+def _query(project, n, strategy, out, prefill, include_skipped, jobs, chunk_rows, engine, scheduler, evaluation,
+           if_none_pending) -> QueryResult:
+    config = project.config
+    with contextlib.ExitStack() as opened:
         paths, state = project.paths, project.state
         log = checked_answers(project)
         waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop

@@ -19,6 +19,7 @@ from ..progress import phase
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
+from .configuring import record_absent_settings
 from ._common import checked_log, labels_digest, load_record, model_problem, training_key, utc_now
 
 
@@ -43,8 +44,17 @@ class TrainResult:
 def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainResult:
     """Fit on all current labels, measure the model on the evaluation labels and the stop set,
     and save it as a new version. A no-op (up_to_date) when nothing the model depends on
-    changed; then only a changed evaluation set is measured again."""
-    with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
+    changed; then only a changed evaluation set is measured again. A project whose
+    activelearn.toml predates a setting gets it written there (configuring.record_absent_settings)."""
+    with project_lock(project.paths, wait):
+        result = _train(project, force)
+        recorded = record_absent_settings(project)  # after the work: a failed train changes nothing
+    result.warnings.extend([recorded] if recorded else [])
+    return result
+
+
+def _train(project: Project, force: bool) -> TrainResult:
+    with contextlib.ExitStack() as opened:
         config, state, paths = project.config, project.state, project.paths
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
