@@ -144,7 +144,9 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
 
 def _top_on_dask(client, pool: Path, strategy: str, n: int, ctx, reserved: set[str], model) -> tuple[list[str], int]:
     """The n best unreserved rows by `strategy` over every row group, and how many rows there were."""
-    taken = client.scatter(sorted(reserved), broadcast=True)
+    # unhashed keys: the explored draw and the strategy's pass scatter overlapping ids, and a key
+    # shared between them would be released with the first call's futures
+    taken = client.scatter(sorted(reserved), broadcast=True, hash=False)
     columns = ctx.model_columns if strategy != "random" else []
     futures = [
         client.submit(score_partition, part, group, ctx.id_column, columns, taken, model, strategy, n,
