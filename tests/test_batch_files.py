@@ -26,11 +26,13 @@ def test_an_eval_batch_says_it_was_drawn_at_random_for_the_evaluation_set(traine
 
 
 def test_a_batch_by_the_model_still_names_its_strategy_and_model(trained_project):
+    assert run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
     result = run_cli("-C", trained_project, "query", "-n", "5")
     assert result.stderr == "batch-0001: 5 rows by diverse (model 1) from 338 unlabeled rows\n"
 
 
 def test_query_never_overwrites_a_batch_file_that_state_json_does_not_know(trained_project):
+    assert run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
     backup = (trained_project / "state.json").read_bytes()
     first = _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))
     filled_path = trained_project / first["file"]

@@ -23,7 +23,7 @@ def test_batch_file_layout(trained_project):
     assert report == {
         "batch": "batch-0001", "file": "batches/batch-0001.csv", "rows": 5, "strategy": "diverse",
         "model_version": 1, "candidates": 338, "warnings": [], "pending": [],
-        "evaluation": False, "explored": 0,
+        "evaluation": False, "explored": 1,  # [query] explore = 0.2, as init writes it for tables
     }
     raw = (trained_project / report["file"]).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
@@ -38,6 +38,7 @@ def test_batch_file_layout(trained_project):
 
 
 def test_most_uncertain_rows_come_first(trained_project):
+    assert run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0  # the strategy's own order
     report = _query(trained_project, "-n", "10", "--strategy", "least-confidence")
     confidences = pd.read_csv(trained_project / report["file"], encoding="utf-8-sig")["confidence"]
     assert confidences.is_monotonic_increasing
