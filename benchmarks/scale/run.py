@@ -107,46 +107,66 @@ def interleaved(commands: dict, runs: int) -> dict:
                    "runs": runs} for name, got in samples.items()}
 
 
-def _against_baseline(name: str, init: list[str], project: Path, baseline: str, runs: int) -> dict:
-    """`query -n 100` with each tool's default settings, this checkout against `baseline` (the
-    activelearn executable of an older checkout, on a project of its own made from the same pool),
-    taking turns run by run."""
-    old = WORK / f"project-{name}-baseline"
-    shutil.rmtree(old, ignore_errors=True)
-    subprocess.run([baseline, "-q", "init", str(old), *init[4:]], check=True)  # init[:4]: the tool, -q, init, its folder
-    subprocess.run([baseline, "-q", "-C", str(old), "train"], check=True)
+# what a project did before issue #13: the rows compared with the floor and modAL keep to it, so
+# they measure the tool's overhead as before (margin on the same plain model, no exploration)
+BEFORE_13 = ("model.class_weight=none", "features.fit_on=labels", "query.explore=0")
 
-    def release(tool: str, where: Path):
-        return lambda: subprocess.run([tool, "-q", "-C", str(where), "query", "--release", "all"], check=True)
 
+def init_args(data: Path, text: bool) -> list[str]:
+    """init's arguments after the project folder, the same for this checkout and the baseline."""
+    return ["--data", str(data), "--label-column", "label", "--ignore-columns", "truth",
+            *(["--text-columns", "text"] if text else [])]
+
+
+def _set(tool: str, project: Path, settings) -> None:
+    for setting in settings:
+        subprocess.run([tool, "-q", "-C", str(project), "config", "set", *setting.split("=", 1)], check=True)
+
+
+def _release(tool: str, project: Path):
+    return lambda: subprocess.run([tool, "-q", "-C", str(project), "query", "--release", "all"], check=True)
+
+
+def against_baseline(name: str, data: Path, baseline: str, runs: int) -> dict:
+    """`train` and `query -n 100` with each tool's defaults as init writes them, this checkout
+    against `baseline` (the activelearn executable of an older checkout), each on a project of
+    its own made from the same pool; the queries take turns run by run."""
+    new, old = WORK / f"project-{name}-defaults", WORK / f"project-{name}-baseline"
+
+    def fresh(tool: str, project: Path):
+        def make():
+            shutil.rmtree(project, ignore_errors=True)
+            subprocess.run([tool, "-q", "init", str(project), *init_args(data, text=False)], check=True)
+        return make
+
+    result = {"first train, default settings": medians([ACTIVELEARN, "-q", "-C", str(new), "train"], runs,
+                                                       before=fresh(ACTIVELEARN, new)),
+              "first train, default settings, before": medians([baseline, "-q", "-C", str(old), "train"], runs,
+                                                               before=fresh(baseline, old))}
     compared = {
-        "query, default settings": ([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100"], release(ACTIVELEARN, project)),
-        "query, default settings, before": ([baseline, "-q", "-C", str(old), "query", "-n", "100"], release(baseline, old)),
+        "query, default settings": ([ACTIVELEARN, "-q", "-C", str(new), "query", "-n", "100"], _release(ACTIVELEARN, new)),
+        "query, default settings, before": ([baseline, "-q", "-C", str(old), "query", "-n", "100"], _release(baseline, old)),
     }
-    return interleaved(compared, max(runs, 7))
+    return {**result, **interleaved(compared, max(runs, 7))}
 
 
-def bench_pool(name: str, data: Path, runs: int, text: bool, baseline: str | None = None,
-               settings: tuple[str, ...] = ()) -> dict:
+def bench_pool(name: str, data: Path, runs: int, text: bool, settings: tuple[str, ...] = ()) -> dict:
     """Every step on one pool; `settings` (KEY=VALUE) are set by `config set` after init, and the
     first train, which then fits what the settings need from the pool (embeddings, features),
     is timed on its own."""
     project = WORK / f"project-{name}"
-    init = [ACTIVELEARN, "-q", "init", str(project), "--data", str(data), "--label-column", "label",
-            "--ignore-columns", "truth"] + (["--text-columns", "text"] if text else [])
+    init = [ACTIVELEARN, "-q", "init", str(project), *init_args(data, text)]
 
     def fresh():
         shutil.rmtree(project, ignore_errors=True)
         subprocess.run(init, check=True)
-        for setting in settings:
-            subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "config", "set", *setting.split("=", 1)], check=True)
+        _set(ACTIVELEARN, project, settings)
 
     result = {"init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))}
-    if settings:
-        result["first train (" + ", ".join(settings) + ")"] = medians(
-            [ACTIVELEARN, "-q", "-C", str(project), "train"], runs, before=fresh)
+    label = "first train (" + ", ".join(settings) + ")" if settings else "first train"
+    result[label] = medians([ACTIVELEARN, "-q", "-C", str(project), "train"], runs, before=fresh)
     result["train"] = medians([ACTIVELEARN, "-q", "-C", str(project), "train", "--force"], runs)
-    release = lambda: subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "query", "--release", "all"], check=True)  # noqa: E731
+    release = _release(ACTIVELEARN, project)
     # the three ways to query, interleaved run by run so that a busy spell hits them alike
     # "query" uses margin, the strategy of both baselines; the default (diverse) has its own row
     compared = {"query": ([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100", "--strategy", "margin"], release),
@@ -154,8 +174,6 @@ def bench_pool(name: str, data: Path, runs: int, text: bool, baseline: str | Non
     if not text:
         compared["modAL query"] = ([str(BIN / "python"), str(HERE / "baselines.py"), "modal", str(project)], None)
     result.update(interleaved(compared, max(runs, 7)))
-    if baseline and not text:
-        result.update(_against_baseline(name, init, project, baseline, runs))
     if not text:
         for strategy in ("diverse", "coreset"):
             result[f"query --strategy {strategy}"] = medians(
@@ -198,7 +216,11 @@ def report(results: dict, info: dict) -> str:
     lines = ["# Scale benchmark", "", "Made by `benchmarks/scale/run.py`: every step a whole process under `/usr/bin/time`;",
              "medians over the runs given (query, floor and modAL take turns in each run). Memory is peak",
              "resident set size. `query` is `query -n 100 --strategy margin`, the strategy of both baselines",
-             "(the floor script and modAL's margin sampling); the default strategy, diverse, has its own row.", "",
+             "(the floor script and modAL's margin sampling); the default strategy, diverse, has its own row.",
+             "The numeric pools' projects keep the settings of before issue #13 (no class weights, features",
+             "fitted on the labels, no exploration) so that those rows compare with earlier runs; the rows",
+             "\"default settings\" are projects as init now writes them, against the `--baseline` checkout's.",
+             "A text pool's \"first train\" after `features.text=embedding` embeds the whole pool.", "",
              *[f"- {k}: {v}" for k, v in info.items()], "",
              f"`activelearn --help`: {results['help']['seconds']:.2f} s (median of {results['help']['runs']})", ""]
     for pool, steps in results.items():
@@ -255,15 +277,16 @@ def main() -> None:
     results = {"help": help_time()}
     for size in args.sizes:
         data = make_numeric_pool(size, WORK / f"pool-{size}.parquet")
-        results[f"numeric {size:,} rows"] = bench_pool(str(size), data, args.runs, text=False, baseline=args.baseline)
+        results[f"numeric {size:,} rows"] = bench_pool(str(size), data, args.runs, text=False, settings=BEFORE_13)
+        if args.baseline:
+            results[f"numeric {size:,} rows"].update(against_baseline(str(size), data, args.baseline, args.runs))
         print(f"{size}: done", file=sys.stderr)
     if args.text:
         data = make_text_pool(args.text, WORK / f"text-{args.text}.parquet")
-        for choice in args.text_settings:
+        for number, choice in enumerate(args.text_settings):
             settings = tuple(s for s in choice.split(",") if s)
             label = f"text {args.text:,} rows" + (f", {', '.join(settings)}" if settings else "")
-            results[label] = bench_pool(f"text-{args.text}-{len(results)}", data, args.runs, text=True,
-                                        settings=settings)
+            results[label] = bench_pool(f"text-{args.text}-{number}", data, args.runs, text=True, settings=settings)
     info = machine()
     (RESULTS / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
     (RESULTS / "REPORT.md").write_text(report(results, info) + "\n")
