@@ -37,16 +37,18 @@ TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
 # What `init` writes into a new project for the settings added by issue 13, by kind of data ("text"
 # when a column has the role text, else "tables"), chosen by the rule in
 # benchmarks/label_efficiency/defaults.py (benchmarks/results/label_efficiency/defaults/REPORT.md).
-# A file without one of these keys was made before it, and keeps the behaviour of ABSENT_DEFAULTS.
+# Only where they differ from the Config defaults, which are what a file without the key means
+# (the behaviour of projects made before it; see RECORDED_KEYS).
 NEW_PROJECT_SETTINGS = {
-    "text": {"class_weight": "none", "features_fit_on": "labels", "text": "embedding", "explore": 0.0},
-    "tables": {"class_weight": "balanced", "features_fit_on": "pool", "text": "tfidf", "explore": 0.2},
+    "text": {"text": "embedding"},
+    "tables": {"class_weight": "balanced", "features_fit_on": "pool", "explore": 0.2},
 }
 
 
 def new_project_settings(columns: dict[str, str]) -> dict:
     """The settings init writes for a project whose columns have these roles."""
     return NEW_PROJECT_SETTINGS["text" if "text" in columns.values() else "tables"]
+
 
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
@@ -137,7 +139,6 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
     features = raw.get("features", {})
     stop = raw.get("stop", {})
     columns = raw.get("columns", {})
-    features = raw.get("features", {})
 
     for key in ("id_column", "label_column", "classes"):
         if key not in data:
@@ -413,21 +414,16 @@ def split_key(text: str) -> tuple[str, str]:
     return section, key
 
 
-# keys init does not write, and what their absence means (the behaviour from before the key)
-ABSENT_DEFAULTS: dict[str, dict] = {
-    "model": {"class_weight": "none"},
-    "features": {"fit_on": "labels", "text": TEXT_REPRESENTATIONS[0]},
-    "query": {"explore": 0.0},
-}
+# The keys added after the first projects were made (issue 13). A file without one keeps the
+# behaviour of before the key, its Config default; train and query write that value into the file
+# (ops.configuring.record_absent_settings), so that it says how the project behaves.
+RECORDED_KEYS = (("model", "class_weight"), ("features", "fit_on"), ("features", "text"), ("query", "explore"))
 
 
 def default_values() -> dict:
-    """Every key's default, as init would write it (display_columns has none: every used column),
-    and for a key init does not write, what its absence means."""
-    written = tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
-    for section, keys in ABSENT_DEFAULTS.items():
-        written[section] = {**keys, **written.get(section, {})}
-    return written
+    """Every key's default, as init would write it for a Config of defaults (display_columns has
+    none: every used column); for RECORDED_KEYS, what a file without the key means."""
+    return tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
 
 
 def typed_value(text: str, like) -> list:

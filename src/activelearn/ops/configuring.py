@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import (
-    SCHEMA, WrongTypeError, check_change, config_from_dict, default_values, read_config_file, split_key, typed_value,
-    with_value,
+    RECORDED_KEYS, SCHEMA, WrongTypeError, check_change, config_from_dict, default_values, read_config_file, split_key,
+    typed_value, with_value,
 )
 from ..errors import ConfigError, UsageError
 from ..messages import did_you_mean
@@ -83,32 +83,30 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
     return change
 
 
-def record_absent_settings(project: Project) -> str | None:
-    """Write into activelearn.toml the keys of `config.ABSENT_DEFAULTS` it lacks, with the value
+def record_absent_settings(project: Project) -> list[str]:
+    """Write into activelearn.toml the keys of `config.RECORDED_KEYS` it lacks, with the value
     their absence means (how projects made before the key behave), so that the file says how the
-    project behaves; a warning naming them, or None when the file has them all. The caller holds
+    project behaves; a warning naming them (none when the file has them all). The caller holds
     the project lock (train and query call it)."""
     import tomlkit
 
-    from ..config import ABSENT_DEFAULTS
-
     path = project.paths.config
-    text, raw = read_config_file(path)
-    absent = [(section, name, value) for section, keys in ABSENT_DEFAULTS.items() for name, value in keys.items()
+    text, raw = read_config_file(path)  # the file as it is now: project.config was read before the lock
+    defaults = default_values()
+    absent = [(section, name, defaults[section][name]) for section, name in RECORDED_KEYS
               if name not in raw.get(section, {})]
     if not absent:
-        return None
+        return []
     document = tomlkit.parse(text)
+    shown = []
     for section, name, value in absent:
-        table = document.get(section)
-        if table is None:
-            document[section] = table = tomlkit.table()
-        table[name] = item = tomlkit.item(value).comment("recorded: what this project did before the key existed")
+        item = tomlkit.item(value).comment("recorded: what this project did before the key existed")
         item.trivia.comment_ws = "   "  # as init spaces its comments
+        _edited(document, section, name, item)
+        shown.append(f"{section}.{name} = {tomlkit.item(value).as_string()}")
     write_text(path, document.as_string())
-    keys = ", ".join(f"{section}.{name} = {value!r}".replace("'", '"') for section, name, value in absent)
-    return (f"{path}: recorded the settings this project was made with, which activelearn.toml did not name: "
-            f"{keys}; it behaves as before (see README, \"Defaults\", to change them)")
+    return [f"{path}: recorded the settings this project was made with, which activelearn.toml did not name: "
+            f"{', '.join(shown)}; it behaves as before (see README, \"Defaults\", to change them)"]
 
 
 def _checked(raw: dict, section: str, name: str, candidates: list, where: str):
@@ -158,8 +156,8 @@ def _shapes_model(old, new) -> bool:
 
 
 def _edited(document, section: str, name: str, value):
-    """`document` with one value replaced, its comment kept in the same column; a key the file
-    lacks goes at the end of its section."""
+    """`document` with one value (or a tomlkit item) replaced, its comment kept in the same
+    column; a key the file lacks goes at the end of its section."""
     import tomlkit
 
     table = document.get(section)

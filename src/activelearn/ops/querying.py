@@ -107,19 +107,7 @@ def query(
         raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
     engine, scheduler = chosen_engine(project, engine, scheduler)
-    with project_lock(project.paths, wait):
-        result = _query(project, n, strategy, out, prefill, include_skipped, jobs, chunk_rows, engine, scheduler,
-                        evaluation, if_none_pending)
-        # after the work: a failed query, or one that wrote nothing, changes nothing
-        recorded = record_absent_settings(project) if result.file else None
-    result.warnings.extend([recorded] if recorded else [])
-    return result
-
-
-def _query(project, n, strategy, out, prefill, include_skipped, jobs, chunk_rows, engine, scheduler, evaluation,
-           if_none_pending) -> QueryResult:
-    config = project.config
-    with contextlib.ExitStack() as opened:
+    with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
         paths, state = project.paths, project.state
         log = checked_answers(project)
         waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop
@@ -183,6 +171,7 @@ def _query(project, n, strategy, out, prefill, include_skipped, jobs, chunk_rows
         )
         state.batches.append(record)
         save_state(paths.state, state)
+        warnings += record_absent_settings(project)  # once the batch is written: a failed query records nothing
         return QueryResult(record.name, record.file, len(ids), used, record.model_version, candidates, warnings,
                            pending=waiting, evaluation=record.evaluation, explored=len(chosen.explored))
 

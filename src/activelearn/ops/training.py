@@ -48,8 +48,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
     activelearn.toml predates a setting gets it written there (configuring.record_absent_settings)."""
     with project_lock(project.paths, wait):
         result = _train(project, force)
-        recorded = record_absent_settings(project)  # after the work: a failed train changes nothing
-    result.warnings.extend([recorded] if recorded else [])
+        result.warnings += record_absent_settings(project)  # after the work: a failed train records nothing
     return result
 
 
