@@ -163,5 +163,9 @@ def test_a_failed_command_on_an_old_project_records_nothing(tmp_path):
     project = tmp_path / "old"
     shutil.copytree(V2, project)
     before = snapshot(project)
-    refused = run_cli("-C", project, "query", "--prefill", "--strategy", "coreset", "-n", "0")
-    assert refused.exit_code == 2 and snapshot(project) == before
+    # refused inside the lock, once the project is read: the batch file to write is already there
+    refused = run_cli("-C", project, "query", "--out", project / "batches" / "batch-0001.csv")
+    assert refused.exit_code == 1 and snapshot(project) == before, refused.stderr
+    # nothing to do: a batch still waits for answers
+    waiting = run_cli("-C", project, "query", "--if-none-pending")
+    assert (waiting.exit_code, waiting.stdout) == (0, "") and snapshot(project) == before, waiting.stderr

@@ -118,7 +118,7 @@ def score_partition(part: str, group: int, id_column: str, columns: list[str], r
 
 def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reserved: set[str]):
     """The batch the local engine would choose, scored on the cluster at `scheduler`."""
-    from .selection import Selection
+    from .selection import Selection, explored_count, interleave
 
     if strategy not in SUPPORTED or (strategy != "random" and ctx.pipeline is None):
         raise UsageError(
@@ -126,9 +126,7 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
             f"use --engine local for {strategy}"
             + (" before the first train" if ctx.pipeline is None and strategy != "random" else "")
         )
-    from .selection import explored_rows, interleaved
-
-    explored = explored_rows(n, ctx.explore) if strategy != "random" else 0
+    explored = explored_count(strategy, n, ctx.explore)
     client = _client(scheduler)
     try:
         model = client.scatter(ctx.scorer, broadcast=True) if ctx.pipeline is not None else None
@@ -137,9 +135,7 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
         chosen, seen = _top_on_dask(client, pool, strategy, n - len(drawn), ctx, reserved | set(drawn), model)
     finally:
         client.close()
-    order = interleaved(len(chosen), len(drawn))
-    ids = [drawn[i - len(chosen)] if i >= len(chosen) else chosen[i] for i in order]
-    return Selection(ids, strategy, seen, explored=drawn)
+    return Selection(interleave(chosen, drawn), strategy, seen, explored=drawn)
 
 
 def _top_on_dask(client, pool: Path, strategy: str, n: int, ctx, reserved: set[str], model) -> tuple[list[str], int]:

@@ -99,10 +99,16 @@ def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
     if strategy in NEEDS_MODEL and ctx.pipeline is None:
         return _representative(chunks, n, ctx, "representative")
     handler = _handler(strategy)
-    explored = explored_rows(n, ctx.explore) if strategy in NEEDS_MODEL else 0
+    explored = explored_count(strategy, n, ctx.explore)
     if not explored:
         return handler(chunks, n, ctx, strategy)
     return _exploring(handler, chunks, n, explored, ctx, strategy)
+
+
+def explored_count(strategy: str, n: int, share: float) -> int:
+    """How many rows of a batch of n by `strategy` are drawn at random: only strategies that use
+    the model explore."""
+    return explored_rows(n, share) if strategy in NEEDS_MODEL else 0
 
 
 def explored_rows(n: int, share: float) -> int:
@@ -122,12 +128,11 @@ def _exploring(handler, chunks: Chunks, n: int, explored: int, ctx: Context, str
     drawn, seen = _top(chunks, explored, ctx, _no_score, ctx.model_columns if keep else [], keep_rows=keep)
     taken = [str(i) for i in drawn.ids]
     chosen = handler(_without(chunks, ctx.id_column, taken), n - len(taken), ctx, strategy)
-    order = interleaved(len(chosen.ids), len(taken))
-    ids = [taken[i - len(chosen.ids)] if i >= len(chosen.ids) else chosen.ids[i] for i in order]
+    ids = interleave(chosen.ids, taken)
     rows = None
     if chosen.rows is not None and drawn.rows is not None and len(chosen.rows) == len(chosen.ids):
         both = pd.concat([chosen.rows, as_frame(drawn.rows)[list(chosen.rows.columns)]], ignore_index=True)
-        rows = both.iloc[order].reset_index(drop=True)
+        rows = both.iloc[interleaved(len(chosen.ids), len(taken))].reset_index(drop=True)
     return Selection(ids, chosen.strategy, seen, chosen.warnings, rows, taken)
 
 
@@ -145,6 +150,12 @@ def _without(chunks: Chunks, id_column: str, ids: list[str]) -> Chunks:
                 yield chunk
 
     return filtered
+
+
+def interleave(chosen: list, explored: list) -> list:
+    """The strategy's rows and the explored ones in batch order (`interleaved`)."""
+    both = [*chosen, *explored]
+    return [both[i] for i in interleaved(len(chosen), len(explored))]
 
 
 def interleaved(chosen: int, explored: int) -> list[int]:
