@@ -47,7 +47,7 @@ def test_dask_and_local_engines_choose_the_same_batch(cluster, template, tmp_pat
 
 
 def test_dask_explores_as_the_local_engine_does(cluster, template, tmp_path):
-    batches, explored = [], []
+    batches, explored, candidates = [], [], []
     for engine in ("local", "dask"):
         project = tmp_path / engine
         shutil.copytree(template, project)
@@ -56,9 +56,11 @@ def test_dask_explores_as_the_local_engine_does(cluster, template, tmp_path):
         result = run_cli(*args, *(["--scheduler", cluster] if engine == "dask" else []))
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["explored"] == 5
+        candidates.append(json.loads(result.stdout)["candidates"])
         batches.append(read_batch_ids(project / json.loads(result.stdout)["file"]))
         explored.append(json.loads((project / "state.json").read_text())["batches"][-1]["explored"])
     assert batches[0] == batches[1] and explored[0] == explored[1]  # the same rows, the same predictions
+    assert candidates[0] == candidates[1]  # every unlabeled row counted, the explored ones too
 
 
 def test_dask_engine_errors(template, tmp_path):

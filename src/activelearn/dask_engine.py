@@ -131,11 +131,12 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
     try:
         model = client.scatter(ctx.scorer, broadcast=True) if ctx.pipeline is not None else None
         # as the local engine explores: the rows `random` draws first, the strategy's from the rest
-        drawn, seen = _top_on_dask(client, pool, "random", explored, ctx, reserved, None) if explored else ([], 0)
-        chosen, seen = _top_on_dask(client, pool, strategy, n - len(drawn), ctx, reserved | set(drawn), model)
+        drawn, _ = _top_on_dask(client, pool, "random", explored, ctx, reserved, None) if explored else ([], 0)
+        chosen, rest = _top_on_dask(client, pool, strategy, n - len(drawn), ctx, reserved | set(drawn), model)
     finally:
         client.close()
-    return Selection(interleave(chosen, drawn), strategy, seen, explored=drawn)
+    # the strategy's pass counts the candidates less the explored rows
+    return Selection(interleave(chosen, drawn), strategy, rest + len(drawn), explored=drawn)
 
 
 def _top_on_dask(client, pool: Path, strategy: str, n: int, ctx, reserved: set[str], model) -> tuple[list[str], int]:
