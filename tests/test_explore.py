@@ -47,7 +47,7 @@ def _context(pipeline, salt: int, explore: float = 0.0) -> Context:
 
 @pytest.mark.parametrize("n, share, expected", [
     (10, 0.0, 0), (20, 0.0, 0), (10, 0.1, 1), (10, 0.15, 2), (20, 0.125, 3), (10, 0.01, 1), (100, 0.004, 1),
-    (2, 0.9, 1), (10, 0.99, 9), (1, 0.5, 0),
+    (2, 0.9, 1), (10, 0.99, 9), (1, 0.5, 0), (50, 0.29, 15), (100, 0.145, 15),
 ])
 def test_the_explored_count_is_the_share_rounded_half_up_at_least_one_and_never_the_whole_batch(n, share, expected):
     assert explored_rows(n, share) == expected

@@ -113,10 +113,11 @@ def explored_count(strategy: str, n: int, share: float) -> int:
 
 def explored_rows(n: int, share: float) -> int:
     """How many rows of a batch of n are drawn at random for a share of `share`: share * n rounded
-    half up, at least 1 and at most n - 1 (the strategy keeps a row); none in a batch of 1."""
+    half up, at least 1 and at most n - 1 (the strategy keeps a row); none in a batch of 1. The
+    product is rounded to 9 places first: 0.29 * 50 is 14.499999999999998 in binary, and is 15."""
     if share <= 0 or n < 2:
         return 0
-    return min(n - 1, max(1, math.floor(share * n + 0.5)))
+    return min(n - 1, max(1, math.floor(round(share * n, 9) + 0.5)))
 
 
 def _exploring(handler, chunks: Chunks, n: int, explored: int, ctx: Context, strategy: str) -> Selection:
