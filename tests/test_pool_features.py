@@ -90,7 +90,7 @@ def _assert_same_state(a, b):
                 assert left == right, (step, key)
 
 
-# --- the sample, and its independence of the chunk size -------------------------------------------
+# --- the sample, and its independence of the row group size -------------------------------------------
 
 
 def test_the_sample_is_every_row_of_a_small_pool_and_a_seeded_sample_of_a_big_one(monkeypatch):
@@ -104,15 +104,17 @@ def test_the_sample_is_every_row_of_a_small_pool_and_a_seeded_sample_of_a_big_on
 
 
 @pytest.mark.parametrize("sample", [None, 100])
-def test_pool_fitted_features_are_identical_for_any_chunk_size(mixed_project, monkeypatch, sample):
+def test_pool_fitted_features_are_identical_for_any_row_group_size(mixed_project, tmp_path, monkeypatch, sample):
     if sample is not None:
         monkeypatch.setattr(pool_features, "POOL_FIT_ROWS", sample)
-    pool = mixed_project / "data" / "pool.parquet"
+    table = pq.read_table(mixed_project / "data" / "pool.parquet")
     positions = sample_positions(300, 0)
     everything = _pool(mixed_project)
     fitted = []
-    for chunk_rows in (7, 1000, CHUNK_ROWS):
-        rows = sample_rows(pool, positions, list(COLUMNS), chunk_rows)
+    for group_rows in (7, 1000, CHUNK_ROWS):
+        pool = tmp_path / f"pool-{group_rows}.parquet"
+        pq.write_table(table, pool, row_group_size=group_rows)
+        rows = sample_rows(pool, positions, list(COLUMNS))
         pd.testing.assert_frame_equal(rows, everything.iloc[positions][list(COLUMNS)].reset_index(drop=True))
         fitted.append(fit_features(rows, COLUMNS, "logistic"))
     first = fitted[0]

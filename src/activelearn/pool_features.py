@@ -7,9 +7,9 @@ models/features-NNNN.skops. Every train reuses them and fits only the estimator.
 again when a setting that shapes them changes, when the pool changes, or when their file is missing
 or changed: they are derived data, so train makes them again rather than refusing.
 
-The sample is drawn by row position from the pool's size and the seed alone, and read chunk by
-chunk keeping only its rows, so it (and the features) are the same for any chunk size, and memory
-holds the sample and one chunk, whatever the pool's size.
+The sample is drawn by row position from the pool's size and the seed alone, and read row group by
+row group keeping only its rows, so it (and the features) are the same however the pool's rows are
+grouped, and memory holds the sample and one row group, whatever the pool's size.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-
-from .pool import CHUNK_ROWS
 
 POOL_FIT_ROWS = 100_000  # pool rows the features are fitted on, at most: the TF-IDF of 100,000
 # documents or the statistics of 100,000 rows are as good as the whole pool's, in bounded memory
@@ -69,22 +67,16 @@ def sample_positions(pool_rows: int, seed: int) -> np.ndarray:
     return np.sort(rng.choice(pool_rows, size=POOL_FIT_ROWS, replace=False))
 
 
-def sample_rows(pool: Path, positions: np.ndarray, columns: list[str], chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
-    """The pool rows at the sorted `positions`, read chunk by chunk keeping only those rows."""
-    import pyarrow as pa
-
+def sample_rows(pool: Path, positions: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """The pool rows at the sorted `positions` (pool.rows_at: row group by row group, keeping only
+    those rows)."""
     from .errors import StateError
-    from .pool import arrow_to_frame, iter_chunks
+    from .pool import arrow_to_frame, rows_at
 
-    pieces, start = [], 0
-    for chunk in iter_chunks(pool, columns, chunk_rows):
-        low, high = np.searchsorted(positions, [start, start + chunk.num_rows])
-        if high > low:
-            pieces.append(chunk.take(pa.array(positions[low:high] - start)))
-        start += chunk.num_rows
-    if not pieces:
+    rows = rows_at(pool, positions, columns)
+    if rows is None:
         raise StateError(f"{pool}: the pool has no rows to fit the features on; init the project again")
-    return arrow_to_frame(pa.concat_tables(pieces))
+    return arrow_to_frame(rows)
 
 
 def fit_features(rows: pd.DataFrame, columns: dict[str, str], model: str, month_first=None, *,
@@ -191,7 +183,7 @@ def file_problem(paths, record) -> tuple[str, str] | None:
     return None
 
 
-def for_training(project, warnings: list[str], chunk_rows: int = CHUNK_ROWS):
+def for_training(project, warnings: list[str]):
     """(the features train uses, the FeaturesRecord of new ones to save, or None): the stored ones
     when they fit the pool and settings as they are, else new ones fitted on the pool (a warning
     says why when the pool or the file changed)."""
@@ -215,10 +207,10 @@ def for_training(project, warnings: list[str], chunk_rows: int = CHUNK_ROWS):
             reason = f"{record.file}: the features file holds no features"
     if reason:
         warnings.append(f"{reason}; fitted the features on the pool again")
-    return fit_on_pool(project, chunk_rows)
+    return fit_on_pool(project)
 
 
-def fit_on_pool(project, chunk_rows: int = CHUNK_ROWS):
+def fit_on_pool(project):
     """(new features fitted on the pool, their FeaturesRecord); the file is written by `save`."""
     import datetime as dt
 
@@ -229,7 +221,7 @@ def fit_on_pool(project, chunk_rows: int = CHUNK_ROWS):
     config, state, paths = project.config, project.state, project.paths
     positions = sample_positions(state.pool_rows, config.seed)
     phase(f"fitting the features on {len(positions):,} pool rows")
-    rows = sample_rows(paths.pool, positions, config.feature_columns, chunk_rows)
+    rows = sample_rows(paths.pool, positions, config.feature_columns)
     features = fit_features(rows, config.columns, config.model, config.month_first_columns, text=config.text)
     version = (state.features.version if state.features is not None else 0) + 1
     record = FeaturesRecord(
