@@ -205,6 +205,23 @@ def test_a_pool_only_touched_is_not_fitted_again(mixed_project, monkeypatch):
     assert json.loads(result.stdout)["up_to_date"] is True
 
 
+def _count_pool_hashes(monkeypatch) -> list:
+    hashed = []
+    real = pool_features.pool_sha256
+    monkeypatch.setattr(pool_features, "pool_sha256", lambda pool: hashed.append(pool) or real(pool))
+    return hashed
+
+
+def test_a_train_after_the_pool_was_touched_hashes_it_once(mixed_project, monkeypatch):
+    assert run_cli("-C", mixed_project, "train").exit_code == 0
+    pool = mixed_project / "data" / "pool.parquet"
+    pool.write_bytes(pool.read_bytes())  # other times, same bytes
+    hashed = _count_pool_hashes(monkeypatch)
+    result = run_cli("-C", mixed_project, "train", "--force", "--json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["version"] == 2 and len(hashed) == 1
+
+
 def test_changed_columns_refit_the_features(mixed_project):
     assert run_cli("-C", mixed_project, "train").exit_code == 0
     assert run_cli("-C", mixed_project, "config", "set", "columns.cat", "ignore").exit_code == 0

@@ -148,14 +148,10 @@ def _same_pool(pool: Path, record) -> bool:
 # --- in the project -----------------------------------------------------------------------------
 
 
-def needs_fit(project) -> bool:
-    """Whether the next train must fit the features on the pool again (cheap checks, no loading)."""
-    return _stale(project) is not None
-
-
-def _stale(project) -> str | None:
-    """None when the stored features can be reused; else why not: "" when there is nothing to
-    tell (none stored yet, other settings), else a warning (the pool changed, the file did)."""
+def stale_reason(project) -> str | None:
+    """None when the stored features can be reused; else why train must fit them on the pool
+    again: "" when there is nothing to tell (none stored yet, other settings), else a warning (the
+    pool changed, the file did). Cheap checks, no loading."""
     record, paths = project.state.features, project.paths
     if record is None or record.key != features_key(project.config):
         return ""
@@ -183,14 +179,13 @@ def file_problem(paths, record) -> tuple[str, str] | None:
     return None
 
 
-def for_training(project, warnings: list[str]):
+def for_training(project, reason: str | None, warnings: list[str]):
     """(the features train uses, the FeaturesRecord of new ones to save, or None): the stored ones
-    when they fit the pool and settings as they are, else new ones fitted on the pool (a warning
-    says why when the pool or the file changed)."""
+    when `stale_reason` found them fit for the pool and settings as they are (`reason` None), else
+    new ones fitted on the pool (a warning says why when the pool or the file changed)."""
     from .errors import ModelFileError, StateError
     from .models import load_model, model_path
 
-    reason = _stale(project)
     if reason is None:
         record, paths = project.state.features, project.paths
         try:
@@ -198,7 +193,7 @@ def for_training(project, warnings: list[str]):
                                      "the features file")
         except ModelFileError as exc:  # a file with the recorded hash that would not load
             reason = f"{record.file}: {exc.reason}"
-        except StateError as exc:  # gone or changed since _stale looked
+        except StateError as exc:  # gone or changed since stale_reason looked
             reason = exc.message
         else:
             if isinstance(features, FrozenFeatures):

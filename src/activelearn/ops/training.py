@@ -68,7 +68,8 @@ def _train(project: Project, force: bool) -> TrainResult:
         latest = state.latest_model
         # features fitted on the pool that must be fitted again (the pool or their file changed)
         # make a new model even on the same labels and settings
-        features_stale = config.features_fit_on == "pool" and pool_features.needs_fit(project)
+        features_reason = pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
+        features_stale = features_reason is not None
         # a model that would not be loaded (a pickle from an older activelearn, say) is replaced
         # even on the same labels: nothing else could use it
         unloadable = False
@@ -93,8 +94,8 @@ def _train(project: Project, force: bool) -> TrainResult:
         embedded = config.text != "tfidf"
         opened.enter_context(pool_vectors_open(paths, config.columns, needed=embedded, build=embedded))
         warnings: list[str] = list(column_warnings)
-        features, new_features = (pool_features.for_training(project, warnings) if config.features_fit_on == "pool"
-                                  else (None, None))
+        features, new_features = (pool_features.for_training(project, features_reason, warnings)
+                                  if config.features_fit_on == "pool" else (None, None))
         phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         try:
