@@ -291,6 +291,13 @@ def model_path(root: Path, recorded: str, what: str = "model") -> Path:
     return path
 
 
+def record_file(root: Path, record, what: str) -> tuple[Path, str, str]:
+    """(path, its recorded SHA-256, what to call it) of the file a state.json record (a model's, or
+    the features') names, the path checked to lie in models/ (`model_path`): what `read_checked`
+    and `load_model` take."""
+    return model_path(root, record.file, what), record.sha256, what
+
+
 def read_checked(path: Path, expected_sha256: str | None, what: str = "model file", *, audit: bool = True) -> bytes:
     """The bytes of a model file, read once, after every check that needs no loading: present,
     unchanged since activelearn wrote it, a skops file, and (`audit`) holding only the types we

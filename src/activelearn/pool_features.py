@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 POOL_FIT_ROWS = 100_000  # pool rows the features are fitted on, at most: the TF-IDF of 100,000
 # documents or the statistics of 100,000 rows are as good as the whole pool's, in bounded memory
 FEATURES_PREFIX = "features-"
+FEATURES_FILE = "the features file"  # what messages call it
 
 
 class FrozenFeatures(TransformerMixin, BaseEstimator):
@@ -165,17 +166,17 @@ def file_problem(paths, record) -> tuple[str, str] | None:
     """(where, what) when the features file a record names would not be reused: outside models/
     (state.json's problem), missing, or changed since written; None when it is as written."""
     from .errors import ModelFileError
-    from .models import model_path
+    from .models import record_file
     from .storage import sha256_file
 
     try:
-        path = model_path(paths.root, record.file, "the features file")
+        path, sha256, what = record_file(paths.root, record, FEATURES_FILE)
     except ModelFileError as exc:
         return "state.json", exc.reason
     if not path.is_file():
-        return record.file, "the features file is missing"
-    if sha256_file(path) != record.sha256:
-        return record.file, "the features file has changed since activelearn wrote it"
+        return record.file, f"{what} is missing"
+    if sha256_file(path) != sha256:
+        return record.file, f"{what} has changed since activelearn wrote it"
     return None
 
 
@@ -184,13 +185,12 @@ def for_training(project, reason: str | None, warnings: list[str]):
     when `stale_reason` found them fit for the pool and settings as they are (`reason` None), else
     new ones fitted on the pool (a warning says why when the pool or the file changed)."""
     from .errors import ModelFileError, StateError
-    from .models import load_model, model_path
+    from .models import load_model, record_file
 
     if reason is None:
         record, paths = project.state.features, project.paths
         try:
-            features, _ = load_model(model_path(paths.root, record.file, "the features file"), record.sha256,
-                                     "the features file")
+            features, _ = load_model(*record_file(paths.root, record, FEATURES_FILE))
         except ModelFileError as exc:  # a file with the recorded hash that would not load
             reason = f"{record.file}: {exc.reason}"
         except StateError as exc:  # gone or changed since stale_reason looked
@@ -199,7 +199,7 @@ def for_training(project, reason: str | None, warnings: list[str]):
             if isinstance(features, FrozenFeatures):
                 record.pool_stat = pool_stat(paths.pool)  # the pool was only touched: no hashing next time
                 return features, None
-            reason = f"{record.file}: the features file holds no features"
+            reason = f"{record.file}: {FEATURES_FILE} holds no features"
     if reason:
         warnings.append(f"{reason}; fitted the features on the pool again")
     return fit_on_pool(project)
@@ -248,6 +248,6 @@ def remove(paths, record, keep) -> None:
     if record.file == keep.file:
         return
     try:
-        model_path(paths.root, record.file, "the features file").unlink(missing_ok=True)
+        model_path(paths.root, record.file, FEATURES_FILE).unlink(missing_ok=True)
     except (StateError, OSError):  # not ours to delete, or already gone: nothing depends on it
         pass

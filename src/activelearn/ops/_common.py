@@ -65,9 +65,9 @@ def model_version(project, version: int):
 
 def load_record(project, record):
     """(fitted pipeline, {column: role} it uses) of a model record, its hash checked."""
-    from ..models import load_model
+    from ..models import load_model, record_file
 
-    pipeline, metadata = load_model(*_checked_path(project, record))
+    pipeline, metadata = load_model(*record_file(project.paths.root, record, model_name(record)))
     return pipeline, {name: role for name, role in metadata["columns"].items() if role != "ignore"}
 
 
@@ -97,25 +97,23 @@ def checked_answers(project):
     check_pool(paths, state)
     return counted_answers(paths, state, config.classes)
 
+
 def model_problem(project, record):
     """Why a model record's file would be refused on loading (outside models/, missing, changed,
     a pickle, foreign types), without loading it: the error, or None when it would be loaded."""
     from ..errors import StateError
-    from ..models import read_checked
+    from ..models import read_checked, record_file
 
     try:
-        read_checked(*_checked_path(project, record))
+        read_checked(*record_file(project.paths.root, record, model_name(record)))
     except StateError as exc:
         return exc
     return None
 
 
-def _checked_path(project, record):
-    """(path, its recorded SHA-256, what to call it): the path checked to lie in models/."""
-    from ..models import model_path
-
-    what = f"model {record.version}"
-    return model_path(project.paths.root, record.file, what), record.sha256, what
+def model_name(record) -> str:
+    """What messages call a model record's file."""
+    return f"model {record.version}"
 
 
 def chosen_engine(project, engine: str | None, scheduler: str | None) -> tuple[str, str | None]:
