@@ -354,6 +354,25 @@ def test_the_training_key_of_a_config_without_the_key_is_as_before():
     assert training_key(_config(fit_on="pool"), "d") != before
 
 
+def _dates_config(columns, month_first=None):
+    raw = {"data": {"id_column": "id", "label_column": "label", "classes": ["x", "y"]}, "columns": dict(columns),
+           "features": {"fit_on": "pool"}}
+    if month_first is not None:
+        raw["data"]["month_first_columns"] = month_first
+    return config_from_dict(raw)
+
+
+def test_month_first_columns_shape_the_features_key_only_with_dates_as_they_do_the_training_key():
+    from activelearn.pool_features import features_key
+
+    no_dates = {"num": "numeric", "txt": "text"}
+    configs = [_dates_config(no_dates, month_first) for month_first in (None, [], ["num"])]
+    assert len({features_key(c) for c in configs}) == 1 == len({training_key(c, "d") for c in configs})
+    configs = [_dates_config(COLUMNS, month_first) for month_first in (None, [], ["when"])]
+    assert len({features_key(c) for c in configs}) == 3 == len({training_key(c, "d") for c in configs})
+    assert features_key(_dates_config(COLUMNS, ["when", "num"])) == features_key(_dates_config(COLUMNS, ["num", "when"]))
+
+
 def test_a_wrong_fit_on_is_refused_naming_the_key_and_the_choices(mixed_project):
     config = mixed_project / "activelearn.toml"
     before = snapshot(mixed_project)

@@ -100,10 +100,9 @@ def features_key(config) -> str:
     from .models import PRESETS
 
     preset = PRESETS[config.model]
-    month_first = None if config.month_first_columns is None else sorted(config.month_first_columns)
     spec = {
         "columns": [[name, role] for name, role in config.columns.items() if role != "ignore"],
-        "dense": preset.dense, "scaling": preset.scaling, "month_first": month_first,
+        "dense": preset.dense, "scaling": preset.scaling, "month_first": config.month_first_key,
         "seed": config.seed, "sample_rows": POOL_FIT_ROWS,
     }
     if config.text != "tfidf":  # features of text as before the setting keep their key

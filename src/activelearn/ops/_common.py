@@ -22,10 +22,10 @@ def training_key(config, digest: str) -> str:
     shape the model. Equal keys mean retraining would give the same model; a model whose key
     differs is stale."""
     spec = {"labels": digest, "model": config.model, "columns": config.columns, "seed": config.seed}
-    if config.month_first_columns is not None and "datetime" in config.columns.values():
+    if config.month_first_key is not None:
         # [] (every date day first) and no key (decided at each fit) give other models; a config
         # without the key, or without dates, keeps the key it had before month_first_columns
-        spec["month_first"] = sorted(config.month_first_columns)
+        spec["month_first"] = config.month_first_key
     if config.class_weight != "none":  # unweighted, the key an old project's model was trained with
         spec["class_weight"] = config.class_weight
     if config.features_fit_on != "labels":  # absent from the keys of models fitted as before the setting
