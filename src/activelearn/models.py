@@ -25,6 +25,11 @@ class Preset:
     dense: bool = False  # the model needs a dense matrix
     scaling: str = "standard"
 
+    @property
+    def feature_settings(self) -> dict:
+        """The preset's settings of `features.build_features` (what of the features it shapes)."""
+        return {"dense": self.dense, "scaling": self.scaling}
+
     def estimator(self, seed: int, labels: np.ndarray, *, class_weight: str = "none"):
         """The preset's estimator; with class_weight "balanced", every class counts equally in the
         loss (each row weighs n / (classes * rows of its class)). The weights are parameters of the
@@ -119,11 +124,15 @@ def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.nd
     ones fitted with the estimator."""
     from sklearn.pipeline import Pipeline
 
-    preset = PRESETS[model]
     if features is None:
-        features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first,
-                                  text=text)
-    return Pipeline([("features", features), ("model", preset.estimator(seed, labels, class_weight=class_weight))])
+        features = preset_features(model, columns, month_first, text=text)
+    estimator = PRESETS[model].estimator(seed, labels, class_weight=class_weight)
+    return Pipeline([("features", features), ("model", estimator)])
+
+
+def preset_features(model: str, columns: dict[str, str], month_first=None, *, text: str = "tfidf"):
+    """The unfitted features the preset `model` takes (features.build_features, with its settings)."""
+    return build_features(columns, **PRESETS[model].feature_settings, month_first=month_first, text=text)
 
 
 @dataclass

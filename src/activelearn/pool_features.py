@@ -84,11 +84,10 @@ def fit_features(rows: pd.DataFrame, columns: dict[str, str], model: str, month_
                  text: str = "tfidf") -> FrozenFeatures:
     """The features the preset `model` takes (features.build_features), fitted on `rows` (pool
     rows: no labels) and frozen."""
-    from .features import build_features, explained_fit_errors
-    from .models import PRESETS
+    from .features import explained_fit_errors
+    from .models import preset_features
 
-    preset = PRESETS[model]
-    features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first, text=text)
+    features = preset_features(model, columns, month_first, text=text)
     with explained_fit_errors(columns, len(rows), pool=True):
         features.fit(rows)
     return FrozenFeatures(features)
@@ -99,10 +98,9 @@ def features_key(config) -> str:
     kind of features, how dates read, and the sample (its seed and size)."""
     from .models import PRESETS
 
-    preset = PRESETS[config.model]
     spec = {
         "columns": [[name, role] for name, role in config.columns.items() if role != "ignore"],
-        "dense": preset.dense, "scaling": preset.scaling, "month_first": config.month_first_key,
+        **PRESETS[config.model].feature_settings, "month_first": config.month_first_key,
         "seed": config.seed, "sample_rows": POOL_FIT_ROWS,
     }
     if config.text != "tfidf":  # features of text as before the setting keep their key
