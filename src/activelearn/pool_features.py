@@ -153,7 +153,9 @@ def stale_reason(project) -> str | None:
     record, paths = project.state.features, project.paths
     if record is None or record.key != features_key(project.config):
         return ""
-    if record.pool_rows != project.state.pool_rows or not _same_pool(paths.pool, record):
+    # the pool's row count is state.json's (train checked it, check_pool), which the record copied
+    # when fitting: only the pool's bytes can tell it changed
+    if not _same_pool(paths.pool, record):
         return f"{paths.relative(paths.pool)} changed since the features were fitted on it"
     problem = file_problem(paths, record)
     return None if problem is None else ": ".join(problem)
