@@ -222,6 +222,18 @@ def test_a_train_after_the_pool_was_touched_hashes_it_once(mixed_project, monkey
     assert json.loads(result.stdout)["version"] == 2 and len(hashed) == 1
 
 
+def test_the_second_train_after_the_pool_was_touched_does_not_hash_it(mixed_project, monkeypatch):
+    assert run_cli("-C", mixed_project, "train").exit_code == 0
+    pool = mixed_project / "data" / "pool.parquet"
+    pool.write_bytes(pool.read_bytes())  # other times, same bytes
+    hashed = _count_pool_hashes(monkeypatch)
+    for _ in range(2):
+        result = run_cli("-C", mixed_project, "train", "--json")
+        assert (result.exit_code, result.stderr) == (0, "")
+        assert json.loads(result.stdout)["up_to_date"] is True
+    assert len(hashed) == 1  # the first found the same bytes, and recorded the pool's new stat
+
+
 def test_changed_columns_refit_the_features(mixed_project):
     assert run_cli("-C", mixed_project, "train").exit_code == 0
     assert run_cli("-C", mixed_project, "config", "set", "columns.cat", "ignore").exit_code == 0

@@ -139,8 +139,15 @@ def _part_name(pool: Path, part: Path) -> str:
 
 def _same_pool(pool: Path, record) -> bool:
     """Whether the pool holds the bytes the features were fitted from (hashed only when its files'
-    sizes or times changed)."""
-    return pool_stat(pool) == record.pool_stat or pool_sha256(pool) == record.pool_sha256
+    sizes or times changed; then a pool only touched has its new stat put in the record, so that
+    the next check need not hash it once the record is saved)."""
+    stat = pool_stat(pool)
+    if stat == record.pool_stat:
+        return True
+    if pool_sha256(pool) != record.pool_sha256:
+        return False
+    record.pool_stat = stat
+    return True
 
 
 # --- in the project -----------------------------------------------------------------------------
@@ -196,7 +203,6 @@ def for_training(project, reason: str | None, warnings: list[str]):
             reason = exc.message
         else:
             if isinstance(features, FrozenFeatures):
-                record.pool_stat = pool_stat(paths.pool)  # the pool was only touched: no hashing next time
                 return features, None
             reason = f"{record.file}: {FEATURES_FILE} holds no features"
     if reason:

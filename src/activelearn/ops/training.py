@@ -68,8 +68,12 @@ def _train(project: Project, force: bool) -> TrainResult:
         latest = state.latest_model
         # features fitted on the pool that must be fitted again (the pool or their file changed)
         # make a new model even on the same labels and settings
+        stat = state.features.pool_stat if state.features is not None else None
         features_reason = pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
         features_stale = features_reason is not None
+        # a pool only touched since: its new stat is in the record, saved even by an up-to-date train
+        # so that the next one need not hash the pool again
+        restat = state.features is not None and state.features.pool_stat != stat
         # a model that would not be loaded (a pickle from an older activelearn, say) is replaced
         # even on the same labels: nothing else could use it
         unloadable = False
@@ -77,6 +81,8 @@ def _train(project: Project, force: bool) -> TrainResult:
             if latest.eval_sha256 == eval_digest:
                 unloadable = model_problem(project, latest) is not None
                 if not unloadable:
+                    if restat:
+                        save_state(paths.state, state)
                     return _result(latest, config, up_to_date=True, warnings=column_warnings)
             else:
                 try:
