@@ -53,7 +53,7 @@ class FrozenFeatures(TransformerMixin, BaseEstimator):
 
     @property
     def named_steps(self):
-        """The steps of the features, where scoring.NumericFeatures finds the numeric branch."""
+        """The steps of the features, where features.column_transformer finds their columns."""
         return self.features.named_steps
 
 
