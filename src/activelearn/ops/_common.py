@@ -90,12 +90,9 @@ def checked_log(project, *, classes: bool = True):
 
 def checked_answers(project):
     """The answers that count (the label log less reverted imports), checked as `checked_log`."""
-    from ..labels import counted_answers
-    from ..pool import check_pool
+    from ..labels import without_reverted
 
-    config, state, paths = project.config, project.state, project.paths  # each refused if damaged
-    check_pool(paths, state)
-    return counted_answers(paths, state, config.classes)
+    return without_reverted(checked_log(project), project.state.reverted_imports)
 
 
 def model_problem(project, record):
