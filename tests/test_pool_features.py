@@ -338,13 +338,27 @@ def test_committee_members_share_the_pool_fitted_features(pool_and_labels, monke
     assert len({id(m.named_steps["model"]) for m in members}) == 5  # each member's own estimator
 
 
-def test_without_pool_features_the_folds_fit_their_own():
+def test_without_pool_features_the_folds_fit_their_own(pool_and_labels, monkeypatch):
     from sklearn.base import clone
+    from sklearn.compose import ColumnTransformer
 
     from activelearn.models import build_pipeline
 
     pipeline = build_pipeline("logistic", COLUMNS, 0, np.array(["x", "y"]))
     assert clone(pipeline).named_steps["features"] is not pipeline.named_steps["features"]
+    _, rows, labels = pool_and_labels
+    fitted = []
+    real = ColumnTransformer.fit_transform
+
+    def fit_transform(self, *args, **kwargs):
+        fitted.append((self, len(args[0])))  # the object kept: no other can take its id
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ColumnTransformer, "fit_transform", fit_transform)
+    result = fit_model("logistic", COLUMNS, 0, rows, labels)
+    assert result.cv_folds == 5 and not isinstance(result.pipeline.named_steps["features"], FrozenFeatures)
+    # each fold's own features, on its 48 training rows, then the model's on all 60
+    assert [size for _, size in fitted] == [48] * 5 + [60] and len({id(owner) for owner, _ in fitted}) == 6
 
 
 # --- settings --------------------------------------------------------------------------------------
