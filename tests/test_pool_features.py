@@ -90,7 +90,7 @@ def _assert_same_state(a, b):
                 assert left == right, (step, key)
 
 
-# --- the sample, and its independence of the chunk size -------------------------------------------
+# --- the sample, and its independence of the row group size -------------------------------------------
 
 
 def test_the_sample_is_every_row_of_a_small_pool_and_a_seeded_sample_of_a_big_one(monkeypatch):
@@ -104,15 +104,17 @@ def test_the_sample_is_every_row_of_a_small_pool_and_a_seeded_sample_of_a_big_on
 
 
 @pytest.mark.parametrize("sample", [None, 100])
-def test_pool_fitted_features_are_identical_for_any_chunk_size(mixed_project, monkeypatch, sample):
+def test_pool_fitted_features_are_identical_for_any_row_group_size(mixed_project, tmp_path, monkeypatch, sample):
     if sample is not None:
         monkeypatch.setattr(pool_features, "POOL_FIT_ROWS", sample)
-    pool = mixed_project / "data" / "pool.parquet"
+    table = pq.read_table(mixed_project / "data" / "pool.parquet")
     positions = sample_positions(300, 0)
     everything = _pool(mixed_project)
     fitted = []
-    for chunk_rows in (7, 1000, CHUNK_ROWS):
-        rows = sample_rows(pool, positions, list(COLUMNS), chunk_rows)
+    for group_rows in (7, 1000, CHUNK_ROWS):
+        pool = tmp_path / f"pool-{group_rows}.parquet"
+        pq.write_table(table, pool, row_group_size=group_rows)
+        rows = sample_rows(pool, positions, list(COLUMNS))
         pd.testing.assert_frame_equal(rows, everything.iloc[positions][list(COLUMNS)].reset_index(drop=True))
         fitted.append(fit_features(rows, COLUMNS, "logistic"))
     first = fitted[0]
@@ -201,6 +203,35 @@ def test_a_pool_only_touched_is_not_fitted_again(mixed_project, monkeypatch):
     result = run_cli("-C", mixed_project, "train", "--json")
     assert (result.exit_code, result.stderr) == (0, "")
     assert json.loads(result.stdout)["up_to_date"] is True
+
+
+def _count_pool_hashes(monkeypatch) -> list:
+    hashed = []
+    real = pool_features.pool_sha256
+    monkeypatch.setattr(pool_features, "pool_sha256", lambda pool: hashed.append(pool) or real(pool))
+    return hashed
+
+
+def test_a_train_after_the_pool_was_touched_hashes_it_once(mixed_project, monkeypatch):
+    assert run_cli("-C", mixed_project, "train").exit_code == 0
+    pool = mixed_project / "data" / "pool.parquet"
+    pool.write_bytes(pool.read_bytes())  # other times, same bytes
+    hashed = _count_pool_hashes(monkeypatch)
+    result = run_cli("-C", mixed_project, "train", "--force", "--json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["version"] == 2 and len(hashed) == 1
+
+
+def test_the_second_train_after_the_pool_was_touched_does_not_hash_it(mixed_project, monkeypatch):
+    assert run_cli("-C", mixed_project, "train").exit_code == 0
+    pool = mixed_project / "data" / "pool.parquet"
+    pool.write_bytes(pool.read_bytes())  # other times, same bytes
+    hashed = _count_pool_hashes(monkeypatch)
+    for _ in range(2):
+        result = run_cli("-C", mixed_project, "train", "--json")
+        assert (result.exit_code, result.stderr) == (0, "")
+        assert json.loads(result.stdout)["up_to_date"] is True
+    assert len(hashed) == 1  # the first found the same bytes, and recorded the pool's new stat
 
 
 def test_changed_columns_refit_the_features(mixed_project):
@@ -307,13 +338,27 @@ def test_committee_members_share_the_pool_fitted_features(pool_and_labels, monke
     assert len({id(m.named_steps["model"]) for m in members}) == 5  # each member's own estimator
 
 
-def test_without_pool_features_the_folds_fit_their_own():
+def test_without_pool_features_the_folds_fit_their_own(pool_and_labels, monkeypatch):
     from sklearn.base import clone
+    from sklearn.compose import ColumnTransformer
 
     from activelearn.models import build_pipeline
 
     pipeline = build_pipeline("logistic", COLUMNS, 0, np.array(["x", "y"]))
     assert clone(pipeline).named_steps["features"] is not pipeline.named_steps["features"]
+    _, rows, labels = pool_and_labels
+    fitted = []
+    real = ColumnTransformer.fit_transform
+
+    def fit_transform(self, *args, **kwargs):
+        fitted.append((self, len(args[0])))  # the object kept: no other can take its id
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ColumnTransformer, "fit_transform", fit_transform)
+    result = fit_model("logistic", COLUMNS, 0, rows, labels)
+    assert result.cv_folds == 5 and not isinstance(result.pipeline.named_steps["features"], FrozenFeatures)
+    # each fold's own features, on its 48 training rows, then the model's on all 60
+    assert [size for _, size in fitted] == [48] * 5 + [60] and len({id(owner) for owner, _ in fitted}) == 6
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -333,6 +378,25 @@ def test_the_training_key_of_a_config_without_the_key_is_as_before():
     assert config.features_fit_on == "labels"
     assert training_key(config, "d") == before == training_key(_config(fit_on="labels"), "d")
     assert training_key(_config(fit_on="pool"), "d") != before
+
+
+def _dates_config(columns, month_first=None):
+    raw = {"data": {"id_column": "id", "label_column": "label", "classes": ["x", "y"]}, "columns": dict(columns),
+           "features": {"fit_on": "pool"}}
+    if month_first is not None:
+        raw["data"]["month_first_columns"] = month_first
+    return config_from_dict(raw)
+
+
+def test_month_first_columns_shape_the_features_key_only_with_dates_as_they_do_the_training_key():
+    from activelearn.pool_features import features_key
+
+    no_dates = {"num": "numeric", "txt": "text"}
+    configs = [_dates_config(no_dates, month_first) for month_first in (None, [], ["num"])]
+    assert len({features_key(c) for c in configs}) == 1 == len({training_key(c, "d") for c in configs})
+    configs = [_dates_config(COLUMNS, month_first) for month_first in (None, [], ["when"])]
+    assert len({features_key(c) for c in configs}) == 3 == len({training_key(c, "d") for c in configs})
+    assert features_key(_dates_config(COLUMNS, ["when", "num"])) == features_key(_dates_config(COLUMNS, ["num", "when"]))
 
 
 def test_a_wrong_fit_on_is_refused_naming_the_key_and_the_choices(mixed_project):

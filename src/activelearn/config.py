@@ -113,6 +113,14 @@ class Config:
     def feature_columns(self) -> list[str]:
         return [name for name, role in self.columns.items() if role != "ignore"]
 
+    @property
+    def month_first_key(self) -> list[str] | None:
+        """month_first_columns as the keys of models and features take it: sorted; None without the
+        key, or without a datetime column (then it changes no feature)."""
+        if self.month_first_columns is None or "datetime" not in self.columns.values():
+            return None
+        return sorted(self.month_first_columns)
+
 
 def load_config(path: Path) -> Config:
     return config_from_dict(read_config_file(path)[1], str(path))

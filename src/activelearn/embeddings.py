@@ -273,9 +273,10 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
 
 def uses_embeddings(pipeline) -> bool:
     """Whether a fitted pipeline embeds text (its features hold a TextEmbedder)."""
-    try:
-        columns = pipeline.named_steps["features"].named_steps["columns"]
-    except (AttributeError, KeyError):
+    from .features import column_transformer
+
+    columns = column_transformer(pipeline)
+    if columns is None:
         return False
     return any(_holds_embedder(step) for _, step, _ in getattr(columns, "transformers_", columns.transformers))
 

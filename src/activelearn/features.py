@@ -278,6 +278,16 @@ def build_features(
     return Pipeline([("coerce", FrameCoercer(dict(columns))), ("columns", transformer)])
 
 
+def column_transformer(pipeline) -> ColumnTransformer | None:
+    """The ColumnTransformer of a model pipeline's features (the "columns" step of
+    `build_features`), fitted with the model or on the pool (pool_features.FrozenFeatures alike);
+    None for a pipeline of another shape."""
+    try:
+        return pipeline.named_steps["features"].named_steps["columns"]
+    except (AttributeError, KeyError):
+        return None
+
+
 def check_columns(columns: dict[str, str], available: list[str], where: str, id_column: str | None = None) -> None:
     """Fail with the fix if the config uses a column the pool does not have."""
     from .messages import did_you_mean

@@ -25,6 +25,11 @@ class Preset:
     dense: bool = False  # the model needs a dense matrix
     scaling: str = "standard"
 
+    @property
+    def feature_settings(self) -> dict:
+        """The preset's settings of `features.build_features` (what of the features it shapes)."""
+        return {"dense": self.dense, "scaling": self.scaling}
+
     def estimator(self, seed: int, labels: np.ndarray, *, class_weight: str = "none"):
         """The preset's estimator; with class_weight "balanced", every class counts equally in the
         loss (each row weighs n / (classes * rows of its class)). The weights are parameters of the
@@ -119,11 +124,15 @@ def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.nd
     ones fitted with the estimator."""
     from sklearn.pipeline import Pipeline
 
-    preset = PRESETS[model]
     if features is None:
-        features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first,
-                                  text=text)
-    return Pipeline([("features", features), ("model", preset.estimator(seed, labels, class_weight=class_weight))])
+        features = preset_features(model, columns, month_first, text=text)
+    estimator = PRESETS[model].estimator(seed, labels, class_weight=class_weight)
+    return Pipeline([("features", features), ("model", estimator)])
+
+
+def preset_features(model: str, columns: dict[str, str], month_first=None, *, text: str = "tfidf"):
+    """The unfitted features the preset `model` takes (features.build_features, with its settings)."""
+    return build_features(columns, **PRESETS[model].feature_settings, month_first=month_first, text=text)
 
 
 @dataclass
@@ -289,6 +298,13 @@ def model_path(root: Path, recorded: str, what: str = "model") -> Path:
         raise ModelFileError(str(root / "state.json"), f"{what} is recorded at {recorded!r}, outside {MODELS_FOLDER}/; "
                              "it is not loaded", f"restore state.json from a backup, or {RETRAIN}")
     return path
+
+
+def record_file(root: Path, record, what: str) -> tuple[Path, str, str]:
+    """(path, its recorded SHA-256, what to call it) of the file a state.json record (a model's, or
+    the features') names, the path checked to lie in models/ (`model_path`): what `read_checked`
+    and `load_model` take."""
+    return model_path(root, record.file, what), record.sha256, what
 
 
 def read_checked(path: Path, expected_sha256: str | None, what: str = "model file", *, audit: bool = True) -> bytes:

@@ -7,9 +7,9 @@ models/features-NNNN.skops. Every train reuses them and fits only the estimator.
 again when a setting that shapes them changes, when the pool changes, or when their file is missing
 or changed: they are derived data, so train makes them again rather than refusing.
 
-The sample is drawn by row position from the pool's size and the seed alone, and read chunk by
-chunk keeping only its rows, so it (and the features) are the same for any chunk size, and memory
-holds the sample and one chunk, whatever the pool's size.
+The sample is drawn by row position from the pool's size and the seed alone, and read row group by
+row group keeping only its rows, so it (and the features) are the same however the pool's rows are
+grouped, and memory holds the sample and one row group, whatever the pool's size.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .pool import CHUNK_ROWS
-
 POOL_FIT_ROWS = 100_000  # pool rows the features are fitted on, at most: the TF-IDF of 100,000
 # documents or the statistics of 100,000 rows are as good as the whole pool's, in bounded memory
 FEATURES_PREFIX = "features-"
+FEATURES_FILE = "the features file"  # what messages call it
 
 
 class FrozenFeatures(TransformerMixin, BaseEstimator):
@@ -54,7 +53,7 @@ class FrozenFeatures(TransformerMixin, BaseEstimator):
 
     @property
     def named_steps(self):
-        """The steps of the features, where scoring.NumericFeatures finds the numeric branch."""
+        """The steps of the features, where features.column_transformer finds their columns."""
         return self.features.named_steps
 
 
@@ -69,33 +68,26 @@ def sample_positions(pool_rows: int, seed: int) -> np.ndarray:
     return np.sort(rng.choice(pool_rows, size=POOL_FIT_ROWS, replace=False))
 
 
-def sample_rows(pool: Path, positions: np.ndarray, columns: list[str], chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
-    """The pool rows at the sorted `positions`, read chunk by chunk keeping only those rows."""
-    import pyarrow as pa
-
+def sample_rows(pool: Path, positions: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """The pool rows at the sorted `positions` (pool.rows_at: row group by row group, keeping only
+    those rows)."""
     from .errors import StateError
-    from .pool import arrow_to_frame, iter_chunks
+    from .pool import arrow_to_frame, rows_at
 
-    pieces, start = [], 0
-    for chunk in iter_chunks(pool, columns, chunk_rows):
-        low, high = np.searchsorted(positions, [start, start + chunk.num_rows])
-        if high > low:
-            pieces.append(chunk.take(pa.array(positions[low:high] - start)))
-        start += chunk.num_rows
-    if not pieces:
+    rows = rows_at(pool, positions, columns)
+    if rows is None:
         raise StateError(f"{pool}: the pool has no rows to fit the features on; init the project again")
-    return arrow_to_frame(pa.concat_tables(pieces))
+    return arrow_to_frame(rows)
 
 
 def fit_features(rows: pd.DataFrame, columns: dict[str, str], model: str, month_first=None, *,
                  text: str = "tfidf") -> FrozenFeatures:
     """The features the preset `model` takes (features.build_features), fitted on `rows` (pool
     rows: no labels) and frozen."""
-    from .features import build_features, explained_fit_errors
-    from .models import PRESETS
+    from .features import explained_fit_errors
+    from .models import preset_features
 
-    preset = PRESETS[model]
-    features = build_features(columns, dense=preset.dense, scaling=preset.scaling, month_first=month_first, text=text)
+    features = preset_features(model, columns, month_first, text=text)
     with explained_fit_errors(columns, len(rows), pool=True):
         features.fit(rows)
     return FrozenFeatures(features)
@@ -106,11 +98,9 @@ def features_key(config) -> str:
     kind of features, how dates read, and the sample (its seed and size)."""
     from .models import PRESETS
 
-    preset = PRESETS[config.model]
-    month_first = None if config.month_first_columns is None else sorted(config.month_first_columns)
     spec = {
         "columns": [[name, role] for name, role in config.columns.items() if role != "ignore"],
-        "dense": preset.dense, "scaling": preset.scaling, "month_first": month_first,
+        **PRESETS[config.model].feature_settings, "month_first": config.month_first_key,
         "seed": config.seed, "sample_rows": POOL_FIT_ROWS,
     }
     if config.text != "tfidf":  # features of text as before the setting keep their key
@@ -149,25 +139,30 @@ def _part_name(pool: Path, part: Path) -> str:
 
 def _same_pool(pool: Path, record) -> bool:
     """Whether the pool holds the bytes the features were fitted from (hashed only when its files'
-    sizes or times changed)."""
-    return pool_stat(pool) == record.pool_stat or pool_sha256(pool) == record.pool_sha256
+    sizes or times changed; then a pool only touched has its new stat put in the record, so that
+    the next check need not hash it once the record is saved)."""
+    stat = pool_stat(pool)
+    if stat == record.pool_stat:
+        return True
+    if pool_sha256(pool) != record.pool_sha256:
+        return False
+    record.pool_stat = stat
+    return True
 
 
 # --- in the project -----------------------------------------------------------------------------
 
 
-def needs_fit(project) -> bool:
-    """Whether the next train must fit the features on the pool again (cheap checks, no loading)."""
-    return _stale(project) is not None
-
-
-def _stale(project) -> str | None:
-    """None when the stored features can be reused; else why not: "" when there is nothing to
-    tell (none stored yet, other settings), else a warning (the pool changed, the file did)."""
+def stale_reason(project) -> str | None:
+    """None when the stored features can be reused; else why train must fit them on the pool
+    again: "" when there is nothing to tell (none stored yet, other settings), else a warning (the
+    pool changed, the file did). Cheap checks, no loading."""
     record, paths = project.state.features, project.paths
     if record is None or record.key != features_key(project.config):
         return ""
-    if record.pool_rows != project.state.pool_rows or not _same_pool(paths.pool, record):
+    # the pool's row count is state.json's (train checked it, check_pool), which the record copied
+    # when fitting: only the pool's bytes can tell it changed
+    if not _same_pool(paths.pool, record):
         return f"{paths.relative(paths.pool)} changed since the features were fitted on it"
     problem = file_problem(paths, record)
     return None if problem is None else ": ".join(problem)
@@ -177,48 +172,45 @@ def file_problem(paths, record) -> tuple[str, str] | None:
     """(where, what) when the features file a record names would not be reused: outside models/
     (state.json's problem), missing, or changed since written; None when it is as written."""
     from .errors import ModelFileError
-    from .models import model_path
+    from .models import record_file
     from .storage import sha256_file
 
     try:
-        path = model_path(paths.root, record.file, "the features file")
+        path, sha256, what = record_file(paths.root, record, FEATURES_FILE)
     except ModelFileError as exc:
         return "state.json", exc.reason
     if not path.is_file():
-        return record.file, "the features file is missing"
-    if sha256_file(path) != record.sha256:
-        return record.file, "the features file has changed since activelearn wrote it"
+        return record.file, f"{what} is missing"
+    if sha256_file(path) != sha256:
+        return record.file, f"{what} has changed since activelearn wrote it"
     return None
 
 
-def for_training(project, warnings: list[str], chunk_rows: int = CHUNK_ROWS):
+def for_training(project, reason: str | None, warnings: list[str]):
     """(the features train uses, the FeaturesRecord of new ones to save, or None): the stored ones
-    when they fit the pool and settings as they are, else new ones fitted on the pool (a warning
-    says why when the pool or the file changed)."""
+    when `stale_reason` found them fit for the pool and settings as they are (`reason` None), else
+    new ones fitted on the pool (a warning says why when the pool or the file changed)."""
     from .errors import ModelFileError, StateError
-    from .models import load_model, model_path
+    from .models import load_model, record_file
 
-    reason = _stale(project)
     if reason is None:
         record, paths = project.state.features, project.paths
         try:
-            features, _ = load_model(model_path(paths.root, record.file, "the features file"), record.sha256,
-                                     "the features file")
+            features, _ = load_model(*record_file(paths.root, record, FEATURES_FILE))
         except ModelFileError as exc:  # a file with the recorded hash that would not load
             reason = f"{record.file}: {exc.reason}"
-        except StateError as exc:  # gone or changed since _stale looked
+        except StateError as exc:  # gone or changed since stale_reason looked
             reason = exc.message
         else:
             if isinstance(features, FrozenFeatures):
-                record.pool_stat = pool_stat(paths.pool)  # the pool was only touched: no hashing next time
                 return features, None
-            reason = f"{record.file}: the features file holds no features"
+            reason = f"{record.file}: {FEATURES_FILE} holds no features"
     if reason:
         warnings.append(f"{reason}; fitted the features on the pool again")
-    return fit_on_pool(project, chunk_rows)
+    return fit_on_pool(project)
 
 
-def fit_on_pool(project, chunk_rows: int = CHUNK_ROWS):
+def fit_on_pool(project):
     """(new features fitted on the pool, their FeaturesRecord); the file is written by `save`."""
     import datetime as dt
 
@@ -229,7 +221,7 @@ def fit_on_pool(project, chunk_rows: int = CHUNK_ROWS):
     config, state, paths = project.config, project.state, project.paths
     positions = sample_positions(state.pool_rows, config.seed)
     phase(f"fitting the features on {len(positions):,} pool rows")
-    rows = sample_rows(paths.pool, positions, config.feature_columns, chunk_rows)
+    rows = sample_rows(paths.pool, positions, config.feature_columns)
     features = fit_features(rows, config.columns, config.model, config.month_first_columns, text=config.text)
     version = (state.features.version if state.features is not None else 0) + 1
     record = FeaturesRecord(
@@ -261,6 +253,6 @@ def remove(paths, record, keep) -> None:
     if record.file == keep.file:
         return
     try:
-        model_path(paths.root, record.file, "the features file").unlink(missing_ok=True)
+        model_path(paths.root, record.file, FEATURES_FILE).unlink(missing_ok=True)
     except (StateError, OSError):  # not ours to delete, or already gone: nothing depends on it
         pass

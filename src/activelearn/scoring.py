@@ -56,9 +56,10 @@ class NumericFeatures:
         from sklearn.impute import SimpleImputer
         from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-        try:
-            columns = pipeline.named_steps["features"].named_steps["columns"]
-        except (AttributeError, KeyError):
+        from .features import column_transformer
+
+        columns = column_transformer(pipeline)
+        if columns is None:
             return None
         parts = [(name, step, cols) for name, step, cols in columns.transformers_ if step != "drop"]
         if len(parts) != 1 or parts[0][0] != "numeric":

@@ -22,10 +22,10 @@ def training_key(config, digest: str) -> str:
     shape the model. Equal keys mean retraining would give the same model; a model whose key
     differs is stale."""
     spec = {"labels": digest, "model": config.model, "columns": config.columns, "seed": config.seed}
-    if config.month_first_columns is not None and "datetime" in config.columns.values():
+    if config.month_first_key is not None:
         # [] (every date day first) and no key (decided at each fit) give other models; a config
         # without the key, or without dates, keeps the key it had before month_first_columns
-        spec["month_first"] = sorted(config.month_first_columns)
+        spec["month_first"] = config.month_first_key
     if config.class_weight != "none":  # unweighted, the key an old project's model was trained with
         spec["class_weight"] = config.class_weight
     if config.features_fit_on != "labels":  # absent from the keys of models fitted as before the setting
@@ -65,9 +65,9 @@ def model_version(project, version: int):
 
 def load_record(project, record):
     """(fitted pipeline, {column: role} it uses) of a model record, its hash checked."""
-    from ..models import load_model
+    from ..models import load_model, record_file
 
-    pipeline, metadata = load_model(*_checked_path(project, record))
+    pipeline, metadata = load_model(*record_file(project.paths.root, record, model_name(record)))
     return pipeline, {name: role for name, role in metadata["columns"].items() if role != "ignore"}
 
 
@@ -90,32 +90,27 @@ def checked_log(project, *, classes: bool = True):
 
 def checked_answers(project):
     """The answers that count (the label log less reverted imports), checked as `checked_log`."""
-    from ..labels import counted_answers
-    from ..pool import check_pool
+    from ..labels import without_reverted
 
-    config, state, paths = project.config, project.state, project.paths  # each refused if damaged
-    check_pool(paths, state)
-    return counted_answers(paths, state, config.classes)
+    return without_reverted(checked_log(project), project.state.reverted_imports)
+
 
 def model_problem(project, record):
     """Why a model record's file would be refused on loading (outside models/, missing, changed,
     a pickle, foreign types), without loading it: the error, or None when it would be loaded."""
     from ..errors import StateError
-    from ..models import read_checked
+    from ..models import read_checked, record_file
 
     try:
-        read_checked(*_checked_path(project, record))
+        read_checked(*record_file(project.paths.root, record, model_name(record)))
     except StateError as exc:
         return exc
     return None
 
 
-def _checked_path(project, record):
-    """(path, its recorded SHA-256, what to call it): the path checked to lie in models/."""
-    from ..models import model_path
-
-    what = f"model {record.version}"
-    return model_path(project.paths.root, record.file, what), record.sha256, what
+def model_name(record) -> str:
+    """What messages call a model record's file."""
+    return f"model {record.version}"
 
 
 def chosen_engine(project, engine: str | None, scheduler: str | None) -> tuple[str, str | None]:

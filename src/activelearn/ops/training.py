@@ -67,7 +67,12 @@ def _train(project: Project, force: bool) -> TrainResult:
         latest = state.latest_model
         # features fitted on the pool that must be fitted again (the pool or their file changed)
         # make a new model even on the same labels and settings
-        features_stale = config.features_fit_on == "pool" and pool_features.needs_fit(project)
+        stat = state.features.pool_stat if state.features is not None else None
+        features_reason = pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
+        features_stale = features_reason is not None
+        # a pool only touched since: its new stat is in the record, saved even by an up-to-date train
+        # so that the next one need not hash the pool again
+        restat = state.features is not None and state.features.pool_stat != stat
         # a model that would not be loaded (a pickle from an older activelearn, say) is replaced
         # even on the same labels: nothing else could use it
         unloadable = False
@@ -75,6 +80,8 @@ def _train(project: Project, force: bool) -> TrainResult:
             if latest.eval_sha256 == eval_digest:
                 unloadable = model_problem(project, latest) is not None
                 if not unloadable:
+                    if restat:
+                        save_state(paths.state, state)
                     return _result(latest, config, up_to_date=True, warnings=column_warnings)
             else:
                 try:
@@ -92,8 +99,8 @@ def _train(project: Project, force: bool) -> TrainResult:
         embedded = config.text != "tfidf"
         opened.enter_context(pool_vectors_open(paths, config.columns, needed=embedded, build=embedded))
         warnings: list[str] = list(column_warnings)
-        features, new_features = (pool_features.for_training(project, warnings) if config.features_fit_on == "pool"
-                                  else (None, None))
+        features, new_features = (pool_features.for_training(project, features_reason, warnings)
+                                  if config.features_fit_on == "pool" else (None, None))
         phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         try:

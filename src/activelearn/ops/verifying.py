@@ -168,13 +168,13 @@ def _check_models(project: Project, state, problem) -> list[str]:
     of trusted types. An older version that an older activelearn pickled is only a warning (the
     latest model is what query and predict load); returns the warnings."""
     from ..errors import ModelFileError
-    from ..models import model_path
-    from ._common import model_problem
+    from ..models import record_file
+    from ._common import model_name, model_problem
 
     warnings = []
     for record in state.models:
         try:
-            path = model_path(project.paths.root, record.file, f"model {record.version}")
+            path = record_file(project.paths.root, record, model_name(record))[0]
         except ModelFileError as exc:
             problem("state.json", exc.reason, exc.fix)
             continue
@@ -199,8 +199,8 @@ def _check_features(project: Project, record, problem) -> None:
     """The features fitted on the pool are what train would reuse: in models/, present, unchanged,
     of trusted types. Train fits them again when they are not (they are derived data)."""
     from ..errors import ModelFileError
-    from ..models import model_path, read_checked
-    from ..pool_features import file_problem
+    from ..models import read_checked, record_file
+    from ..pool_features import FEATURES_FILE, file_problem
 
     fix = "run `activelearn train`: it fits the features on the pool again"
     found = file_problem(project.paths, record)
@@ -208,7 +208,7 @@ def _check_features(project: Project, record, problem) -> None:
         problem(*found, fix)
         return
     try:
-        read_checked(model_path(project.paths.root, record.file), record.sha256, "the features file")
+        read_checked(*record_file(project.paths.root, record, FEATURES_FILE))
     except ModelFileError as exc:
         problem(record.file, exc.reason, fix)
 
