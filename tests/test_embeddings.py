@@ -127,6 +127,15 @@ def test_a_missing_model_file_is_one_line_that_says_reinstall(monkeypatch, tmp_p
     )
 
 
+def test_the_model_digest_hashes_the_files_without_loading_the_model(monkeypatch):
+    monkeypatch.setattr(embeddings, "_model", None)
+    expected = hashlib.sha256(embeddings.SCHEME.encode())
+    for path in embeddings.model_files():
+        expected.update(path.read_bytes())
+    assert embeddings.model_digest() == expected.hexdigest()
+    assert embeddings._model is None
+
+
 @pytest.mark.parametrize("args", [["--help"], ["status"]])
 def test_help_and_status_do_not_import_the_text_model(embedding_project, args):
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "activelearn", "-C", str(embedding_project), *args],

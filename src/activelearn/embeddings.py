@@ -16,6 +16,7 @@ opened (`known_vectors`) and embeds the rest itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .errors import StateError
+from .storage import sha256_files
 
 MODEL_NAME = "WordLlama l2_supercat (256-d)"
 WIDTH = 256
@@ -46,11 +48,10 @@ DIGEST_BYTES = 16
 
 @dataclass(frozen=True)
 class TextModel:
-    """The bundled model: its token vectors and tokenizer, and a digest of the files they came from."""
+    """The bundled model: its token vectors and tokenizer."""
 
     vectors: np.ndarray  # (vocabulary, WIDTH) float32
     tokenizer: object  # tokenizers.Tokenizer
-    digest: str
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One unit-length float32 vector per text (zeros for a text without tokens)."""
@@ -103,9 +104,14 @@ def text_model() -> TextModel:
 
 
 def model_files() -> tuple[Path, Path]:
-    """(weights, tokenizer config) in the installed wordllama package; no download, ever."""
+    """(weights, tokenizer config) in the installed wordllama package, both there; no download, ever."""
     folder = _package_folder()
-    return folder.joinpath(*WEIGHTS), folder.joinpath(*TOKENIZER)
+    files = folder.joinpath(*WEIGHTS), folder.joinpath(*TOKENIZER)
+    for path in files:
+        if not path.is_file():
+            raise StateError(f"{path}: the text embedding model's file is missing; "
+                             "reinstall activelearn (pip install --force-reinstall activelearn)")
+    return files
 
 
 def _package_folder() -> Path:
@@ -122,10 +128,6 @@ def _package_folder() -> Path:
 
 def _load_model() -> TextModel:
     weights, tokenizer_file = model_files()
-    for path in (weights, tokenizer_file):
-        if not path.is_file():
-            raise StateError(f"{path}: the text embedding model's file is missing; "
-                             "reinstall activelearn (pip install --force-reinstall activelearn)")
     from safetensors import safe_open
     from tokenizers import Tokenizer
 
@@ -141,21 +143,19 @@ def _load_model() -> TextModel:
     if vectors.ndim != 2 or vectors.shape[1] != WIDTH:
         raise StateError(f"{weights}: holds vectors of shape {vectors.shape}, not (n, {WIDTH}); "
                          "reinstall activelearn (pip install --force-reinstall activelearn)")
-    return TextModel(vectors, tokenizer, _files_digest(weights, tokenizer_file))
-
-
-def _files_digest(*paths: Path) -> str:
-    digest = hashlib.sha256(SCHEME.encode())
-    for path in paths:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    return TextModel(vectors, tokenizer)
 
 
 def model_digest() -> str:
-    """What the vectors depend on besides the text: the model's files and how they are used."""
-    return text_model().digest
+    """What the vectors depend on besides the text: the model's files and how they are used.
+    The files are hashed, not loaded: a command whose texts are all cached never loads the model."""
+    return _files_digest(SCHEME, model_files())
+
+
+@functools.lru_cache(maxsize=4)
+def _files_digest(scheme: str, files: tuple[Path, ...]) -> str:
+    """Memoized by what the digest is made from (once per process for the installed model)."""
+    return sha256_files(list(files), prefix=scheme.encode())
 
 
 def text_digests(texts) -> np.ndarray:
