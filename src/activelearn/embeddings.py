@@ -55,8 +55,10 @@ class TextModel:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One unit-length float32 vector per text (zeros for a text without tokens)."""
+        from .pool import slices
+
         out = np.zeros((len(texts), WIDTH), dtype=np.float32)
-        for start, stop in _batches(texts):
+        for start, stop in slices(len(texts), TEXTS_PER_BATCH):
             encoded = self.tokenizer.encode_batch(texts[start:stop], add_special_tokens=False)
             ids = [np.asarray(e.ids, dtype=np.int64) for e in encoded]
             self._pool(ids, out[start:stop])
@@ -83,11 +85,6 @@ class TextModel:
                 norms = np.linalg.norm(means, axis=1, keepdims=True)
                 out[row + present] = np.divide(means, norms, out=np.zeros_like(means), where=norms > 0)
             row = end
-
-
-def _batches(texts: list[str]) -> Iterator[tuple[int, int]]:
-    for start in range(0, len(texts), TEXTS_PER_BATCH):
-        yield start, min(start + TEXTS_PER_BATCH, len(texts))
 
 
 _model: TextModel | None = None
@@ -313,12 +310,12 @@ def pool_vectors(paths, column: str, *, build: bool) -> KnownVectors | None:
 
 def _manifest(paths, column: str, chunk_rows: int) -> dict:
     """What the cache was computed from: the model, the column, and the pool (its parts, sizes and rows)."""
-    from .pool import pool_rows
+    from .pool import chunk_sizes, pool_rows
     from .storage import parquet_parts
 
     parts = parquet_parts(paths.pool)
     return {
-        "part_rows": _chunk_sizes(parts, chunk_rows),
+        "part_rows": chunk_sizes(paths.pool, chunk_rows),
         "schema_version": 1,
         "model": MODEL_NAME,
         "model_sha256": model_digest(),
@@ -329,20 +326,6 @@ def _manifest(paths, column: str, chunk_rows: int) -> dict:
         "width": WIDTH,
         "dtype": "float32",
     }
-
-
-def _chunk_sizes(parts: list[Path], chunk_rows: int) -> list[int]:
-    """The rows of each chunk `pool.iter_chunks` hands out (row group by row group, in slices of
-    `chunk_rows`), from the Parquet metadata alone: one cache part per chunk."""
-    import pyarrow.parquet as pq
-
-    sizes = []
-    for part in parts:
-        metadata = pq.ParquetFile(part).metadata
-        for group in range(metadata.num_row_groups):
-            rows = metadata.row_group(group).num_rows
-            sizes.extend(min(chunk_rows, rows - start) for start in range(0, rows, chunk_rows))
-    return sizes
 
 
 def _read_manifest(folder: Path) -> dict | None:
