@@ -32,8 +32,14 @@ ENGINES = ("local", "dask")
 # rows at each train (as before the key), or once on the pool (pool_features.py)
 FIT_ON = ("labels", "pool")
 # the representations of a text column ([features] text); the first is the legacy one, used when
-# the key is absent (as features.TEXT_REPRESENTATIONS, named here so that reading the config stays light)
+# the key is absent (named here, not in features.py, so that reading the config stays light)
 TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
+
+
+def embeds(text: str) -> bool:
+    """Whether a [features] text setting turns text columns into sentence vectors (embeddings.py)."""
+    return text in ("embedding", "both")
+
 # What `init` writes into a new project for the settings added by issue 13, by kind of data ("text"
 # when a column has the role text, else "tables"), chosen by the rule in
 # benchmarks/label_efficiency/defaults.py (benchmarks/results/label_efficiency/defaults/REPORT.md).

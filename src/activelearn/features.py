@@ -15,6 +15,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
+from .config import embeds
 from .errors import ConfigError, NotEnoughLabelsError
 from .roles import MAX_UNREADABLE_SHARE, is_null
 
@@ -257,7 +258,7 @@ def build_features(
             max_features=2000 if dense else 200_000,
         )
         parts.append((f"text:{name}", vectorizer, name))
-    if text in ("embedding", "both"):
+    if embeds(text):
         from .embeddings import TextEmbedder
 
         for name in (n for n, r in columns.items() if r == "text"):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES, TEXT_REPRESENTATIONS
+from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES, TEXT_REPRESENTATIONS, embeds
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -64,7 +64,7 @@ class _Loop:
     explore: float = 0.0
     fit_on: str = "labels"
     text: str = "tfidf"
-    vectors: object = None  # embeddings.KnownVectors of the data's texts (text "embedding" or "both")
+    vectors: object = None  # embeddings.KnownVectors of the data's texts (when config.embeds(text))
 
     def fit(self, X, y, seed: int, features=None):
         """The model on rows X; `features`: the repeat's, fitted on its pool (fit_on "pool")."""
@@ -144,7 +144,7 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    vectors = _embedded(frame, columns) if text != "tfidf" else None
+    vectors = _embedded(frame, columns) if embeds(text) else None
     loop = _Loop(dataset.id_column, columns, month_first, model, batch_size, budget, class_weight, explore, fit_on,
                  text, vectors)
     features = _pool_features(runs, frame, loop, jobs) if fit_on == "pool" else {}
