@@ -111,11 +111,16 @@ class Config:
     column_notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def columns_with_role(self, *roles: str) -> list[str]:
-        return [name for name, role in self.columns.items() if role in roles]
+        return columns_with_role(self.columns, *roles)
 
     @property
     def feature_columns(self) -> list[str]:
         return [name for name, role in self.columns.items() if role != "ignore"]
+
+
+def columns_with_role(columns: dict[str, str], *roles: str) -> list[str]:
+    """The columns that have one of `roles`, in [columns] order."""
+    return [name for name, role in columns.items() if role in roles]
 
 
 def load_config(path: Path) -> Config:
@@ -490,7 +495,7 @@ def slow_preset_warning(model: str, columns: dict[str, str], how_to_change: str,
     model is fitted) more than MANY_FEATURES columns; None otherwise."""
     if model not in SLOW_ON_MANY_FEATURES:
         return None
-    text = [name for name, role in columns.items() if role == "text"]
+    text = columns_with_role(columns, "text")
     if not text and (features is None or features <= MANY_FEATURES):
         return None
     source = (f"the text column{'s' * (len(text) != 1)} {', '.join(text)}" if text

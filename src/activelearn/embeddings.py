@@ -406,15 +406,13 @@ def _open_parts(folder: Path, manifest: dict) -> KnownVectors | None:
     return KnownVectors(np.concatenate(digests), fetch)
 
 
-def text_columns(columns: dict[str, str]) -> list[str]:
-    return [name for name, role in columns.items() if role == "text"]
-
-
 @contextlib.contextmanager
 def pool_vectors_open(paths, columns: dict[str, str], *, needed: bool, build: bool) -> Iterator[None]:
     """Inside the block, TextEmbedders take the pool's texts' vectors from the project's cache,
     one cache per text column: made first (or finished) with `build`, which needs the project
     lock. Nothing at all unless `needed` (no text is embedded: the cache is not even looked at)."""
-    stores = [pool_vectors(paths, name, build=build) for name in text_columns(columns)] if needed else []
+    from .config import columns_with_role
+
+    stores = [pool_vectors(paths, name, build=build) for name in columns_with_role(columns, "text")] if needed else []
     with known_vectors(*stores):
         yield

@@ -311,10 +311,11 @@ def _parallel(tasks, args, jobs: int, features: dict) -> dict:
 
 def _embedded(frame: pd.DataFrame, columns: dict[str, str]):
     """The vectors of every text of the data's text columns, embedded once for the whole simulation."""
-    from ..embeddings import KnownVectors, text_columns
+    from ..config import columns_with_role
+    from ..embeddings import KnownVectors
     from ..features import FrameCoercer
 
-    names = text_columns(columns)
+    names = columns_with_role(columns, "text")
     if not names:
         return None
     phase("embedding the texts")
