@@ -1,8 +1,8 @@
 """Text -> vectors with the bundled sentence model, and the project's cache of the pool's vectors.
 
 The model is WordLlama's `l2_supercat` (256 dimensions, MIT), whose weights and tokenizer ship in
-the `wordllama` wheel. It is loaded from those files alone, with Hugging Face downloads switched
-off, so no command ever opens a network connection for it. A text's vector is the mean of its
+the `wordllama` wheel. It is loaded from those files alone (safetensors and tokenizers read them;
+neither wordllama nor huggingface_hub is imported), so no command ever opens a network connection for it. A text's vector is the mean of its
 tokens' vectors, scaled to length 1 (zeros for a text without tokens); it depends on the text
 alone, never on the texts embedded with it, so a cached vector and a fresh one are the same numbers.
 
@@ -19,7 +19,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ TOKENS_PER_BATCH = 131_072  # token vectors gathered at once (128 MiB of float32
 CACHE_FOLDER = ("data", "embeddings")
 CACHE_CHUNK_ROWS = 16_384  # pool rows per cache part (pool.CHUNK_ROWS): what an interrupted build loses at most
 DIGEST_BYTES = 16
+REINSTALL = "reinstall activelearn (pip install --force-reinstall activelearn)"  # how a missing or damaged model is mended
 
 
 # --- the model ----------------------------------------------------------------------------------
@@ -106,20 +106,16 @@ def model_files() -> tuple[Path, Path]:
     files = folder.joinpath(*WEIGHTS), folder.joinpath(*TOKENIZER)
     for path in files:
         if not path.is_file():
-            raise StateError(f"{path}: the text embedding model's file is missing; "
-                             "reinstall activelearn (pip install --force-reinstall activelearn)")
+            raise StateError(f"{path}: the text embedding model's file is missing; {REINSTALL}")
     return files
 
 
 def _package_folder() -> Path:
     import importlib.util
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # wordllama imports huggingface_hub: never let it call out
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     spec = importlib.util.find_spec("wordllama")  # its folder, without running its __init__
     if spec is None or not spec.submodule_search_locations:
-        raise StateError("the text embedding model is missing: the wordllama package is not installed; "
-                         "reinstall activelearn (pip install --force-reinstall activelearn)")
+        raise StateError(f"the text embedding model is missing: the wordllama package is not installed; {REINSTALL}")
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -133,13 +129,11 @@ def _load_model() -> TextModel:
         with safe_open(str(weights), framework="np") as f:
             vectors = np.ascontiguousarray(f.get_tensor("embedding.weight"), dtype=np.float32)
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says about it
-        raise StateError(f"{weights.parent.parent}: the text embedding model cannot be read ({exc}); "
-                         "reinstall activelearn (pip install --force-reinstall activelearn)") from None
+        raise StateError(f"{weights.parent.parent}: the text embedding model cannot be read ({exc}); {REINSTALL}") from None
     tokenizer.no_padding()
     tokenizer.no_truncation()
     if vectors.ndim != 2 or vectors.shape[1] != WIDTH:
-        raise StateError(f"{weights}: holds vectors of shape {vectors.shape}, not (n, {WIDTH}); "
-                         "reinstall activelearn (pip install --force-reinstall activelearn)")
+        raise StateError(f"{weights}: holds vectors of shape {vectors.shape}, not (n, {WIDTH}); {REINSTALL}")
     return TextModel(vectors, tokenizer)
 
 
@@ -274,13 +268,9 @@ def uses_embeddings(pipeline) -> bool:
         columns = pipeline.named_steps["features"].named_steps["columns"]
     except (AttributeError, KeyError):
         return False
-    return any(_holds_embedder(step) for _, step, _ in getattr(columns, "transformers_", columns.transformers))
-
-
-def _holds_embedder(step) -> bool:
-    if isinstance(step, TextEmbedder):
-        return True
-    return any(isinstance(s, TextEmbedder) for _, s in getattr(step, "steps", []))
+    # build_features puts every TextEmbedder in a pipeline of its own ("drop" has no steps)
+    return any(isinstance(s, TextEmbedder) for _, step, _ in getattr(columns, "transformers_", columns.transformers)
+               for _, s in getattr(step, "steps", []))
 
 
 # --- the project's cache of the pool's vectors -------------------------------------------------
