@@ -356,3 +356,10 @@ def test_cache_parts_follow_the_pools_row_groups(tmp_path, monkeypatch):
     texts = _texts()
     found, cached = store.find(embeddings.text_digests(texts))
     assert found.all() and np.array_equal(cached, embeddings.text_model().embed(texts))
+    checked = []
+    complete_part = embeddings._complete_part
+    monkeypatch.setattr(embeddings, "_complete_part", lambda *args: checked.append(args[1]) or complete_part(*args))
+    for build in (True, False):
+        checked.clear()
+        assert embeddings.pool_vectors(ProjectPaths(project), "text", build=build) is not None
+        assert checked == [0, 1, 2, 3, 4]  # each part looked at once per call

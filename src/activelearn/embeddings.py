@@ -288,29 +288,33 @@ def pool_vectors(paths, column: str, *, build: bool) -> KnownVectors | None:
     (under the project lock); without it, whatever complete parts there are (None: none)."""
     chunk_rows = CACHE_CHUNK_ROWS
     folder = cache_folder(paths.root, column)
-    if not build and not (folder / "manifest.json").is_file():
+    written = _read_manifest(folder)  # read once: each file and part is looked at once per call
+    if not build and written is None:
         return None
     manifest = _manifest(paths, column, chunk_rows)
     if build:
-        _build(paths, folder, column, manifest, chunk_rows)
-    elif _read_manifest(folder) != manifest:
+        complete = _build(paths, folder, column, manifest, chunk_rows, written)
+    elif written != manifest:
         return None
-    return _open_parts(folder, manifest)
+    else:
+        complete = _complete_parts(folder, manifest["part_rows"])
+    return _open_parts(folder, manifest, complete)
 
 
 def _manifest(paths, column: str, chunk_rows: int) -> dict:
     """What the cache was computed from: the model, the column, and the pool (its parts, sizes and rows)."""
-    from .pool import chunk_sizes, pool_rows
+    from .pool import chunk_sizes
     from .storage import parquet_parts
 
     parts = parquet_parts(paths.pool)
+    part_rows = chunk_sizes(paths.pool, chunk_rows)
     return {
-        "part_rows": chunk_sizes(paths.pool, chunk_rows),
+        "part_rows": part_rows,
         "schema_version": 1,
         "model": MODEL_NAME,
         "model_sha256": model_digest(),
         "column": column,
-        "pool_rows": pool_rows(paths.pool),
+        "pool_rows": sum(part_rows),  # as pool.pool_rows counts them, without reading the metadata again
         "pool_parts": [[p.name, p.stat().st_size] for p in parts],
         "chunk_rows": chunk_rows,
         "width": WIDTH,
@@ -339,8 +343,13 @@ def _complete_part(folder: Path, number: int, rows: int) -> bool:
         return False
 
 
-def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int) -> None:
-    """Embed the pool's texts part by part, skipping the parts already complete."""
+def _complete_parts(folder: Path, part_rows: list[int]) -> list[bool]:
+    return [_complete_part(folder, number, rows) for number, rows in enumerate(part_rows)]
+
+
+def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int, written: dict | None) -> list[bool]:
+    """Embed the pool's texts part by part, skipping the parts already complete; `written`: the
+    manifest on disk. Every part is complete on return (as the list says)."""
     import shutil
 
     from .features import FrameCoercer
@@ -348,34 +357,39 @@ def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int) ->
     from .progress import phase
     from .storage import atomic_path, write_text
 
-    if _read_manifest(folder) != manifest:  # another model or pool: start again
+    if written != manifest:  # another model or pool: start again
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
         write_text(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    if all(_complete_part(folder, n, rows) for n, rows in enumerate(manifest["part_rows"])):
-        return
+        complete = [False] * len(manifest["part_rows"])
+    else:
+        complete = _complete_parts(folder, manifest["part_rows"])
+    if all(complete):
+        return complete
     advance = phase(f"embedding the text column {column!r} of the pool", total=manifest["pool_rows"])
     coerce = FrameCoercer({column: "text"})
     done = 0
     for number, chunk in enumerate(iter_chunks(paths.pool, [column], chunk_rows)):
         rows = len(chunk)
-        if not _complete_part(folder, number, rows):
+        if not complete[number]:
             texts = coerce.transform(arrow_to_frame(chunk))[column].tolist()
             vectors_file, digests_file = _part_files(folder, number)
             with atomic_path(vectors_file) as tmp, open(tmp, "wb") as f:
                 np.save(f, text_model().embed(texts))
             with atomic_path(digests_file) as tmp, open(tmp, "wb") as f:
                 np.save(f, text_digests(texts))
+            complete[number] = True
         done += rows
         advance(done)
+    return complete
 
 
-def _open_parts(folder: Path, manifest: dict) -> KnownVectors | None:
-    """Every complete part, memory-mapped: the digests in memory (16 bytes a row), the vectors
-    read from disk only where a text is looked up."""
+def _open_parts(folder: Path, manifest: dict, complete: list[bool]) -> KnownVectors | None:
+    """The parts `complete` marks, memory-mapped: the digests in memory (16 bytes a row), the
+    vectors read from disk only where a text is looked up."""
     vectors, digests, offsets = [], [], [0]
     for number, rows in enumerate(manifest["part_rows"]):
-        if not _complete_part(folder, number, rows):
+        if not complete[number]:
             continue
         vectors_file, digests_file = _part_files(folder, number)
         vectors.append(np.load(vectors_file, mmap_mode="r"))
