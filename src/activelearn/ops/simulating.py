@@ -71,6 +71,12 @@ class _Loop:
         return fit_model(self.model, self.columns, seed, X, y, cross_validate=False, month_first=self.month_first,
                          class_weight=self.class_weight, features=features, text=self.text)
 
+    def vectors_known(self):
+        """Inside the block, the models' TextEmbedders take the data's vectors, embedded once."""
+        from ..embeddings import known_vectors
+
+        return known_vectors(self.vectors)
+
 
 @dataclass(frozen=True)
 class _Run:
@@ -288,10 +294,9 @@ def _pool_features(runs: list[_Run], frame, loop: _Loop, jobs: int) -> dict:
 
 
 def _fit_pool_features(rows, loop: _Loop):
-    from ..embeddings import known_vectors
     from ..pool_features import fit_features
 
-    with known_vectors(loop.vectors):
+    with loop.vectors_known():
         return fit_features(rows, loop.columns, loop.model, loop.month_first, text=loop.text)
 
 
@@ -324,10 +329,8 @@ def _embedded(frame: pd.DataFrame, columns: dict[str, str]):
 
 
 def _task(run: _Run, strategy: str, frame, labels, loop: _Loop, *, features=None):
-    from ..embeddings import known_vectors
-
     key = (run.seed, strategy)
-    with known_vectors(loop.vectors):
+    with loop.vectors_known():
         if strategy == "full-pool":
             fitted = loop.fit(frame.iloc[run.train], labels[run.train], run.seed, features)
             return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])
