@@ -89,13 +89,49 @@ def test_the_model_loads_offline_in_a_fresh_process_and_keeps_stderr_clean():
     assert (done.returncode, done.stdout, done.stderr) == (0, "(1, 256)\n[]\n", "")
 
 
-def test_a_vector_is_the_same_alone_in_a_batch_or_in_another_order():
+class _CountedVectors:
+    """The model's token vectors, noting how many each gather takes."""
+
+    def __init__(self, vectors, sizes: list[int]):
+        self.vectors, self.sizes = vectors, sizes
+
+    def __len__(self):
+        return len(self.vectors)
+
+    def __getitem__(self, rows):
+        self.sizes.append(len(rows))
+        return self.vectors[rows]
+
+
+class _CountedTokenizer:
+    """The model's tokenizer, noting how many texts each encode call takes."""
+
+    def __init__(self, tokenizer, sizes: list[int]):
+        self.tokenizer, self.sizes = tokenizer, sizes
+
+    def encode_batch(self, texts, **kwargs):
+        self.sizes.append(len(texts))
+        return self.tokenizer.encode_batch(texts, **kwargs)
+
+
+def test_a_vector_is_the_same_alone_in_a_batch_or_in_another_order(monkeypatch):
     texts = _texts()[:400] + ["", "word " * 5000]  # an empty text and a long one among them
-    model = embeddings.text_model()
+    loaded = embeddings.text_model()
+    at_the_real_limits = loaded.embed(texts)  # which 402 texts of at most 5,000 tokens stay under
+    # limits these texts cross: 7 encode calls, pieces of at most 1000 tokens, the long text alone
+    monkeypatch.setattr(embeddings, "TEXTS_PER_BATCH", 64)
+    monkeypatch.setattr(embeddings, "TOKENS_PER_BATCH", 1000)
+    encoded, gathered = [], []
+    model = embeddings.TextModel(_CountedVectors(loaded.vectors, gathered), _CountedTokenizer(loaded.tokenizer, encoded))
     together = model.embed(texts)
     alone = np.vstack([model.embed([t]) for t in texts])
     reversed_ = model.embed(texts[::-1])[::-1]
     assert np.array_equal(together, alone) and np.array_equal(together, reversed_)
+    assert np.array_equal(together, at_the_real_limits)
+    long_text = len(loaded.tokenizer.encode("word " * 5000, add_special_tokens=False).ids)
+    assert max(encoded) == 64 and encoded[:7] == [64] * 6 + [402 - 6 * 64]
+    assert long_text > 1000 and long_text in gathered
+    assert all(size <= 1000 for size in gathered if size != long_text)
 
 
 def test_the_vectors_are_wordllamas_own(monkeypatch):
@@ -125,6 +161,15 @@ def test_a_missing_model_file_is_one_line_that_says_reinstall(monkeypatch, tmp_p
         f"{weights}: the text embedding model's file is missing; "
         "reinstall activelearn (pip install --force-reinstall activelearn)"
     )
+
+
+def test_the_model_digest_hashes_the_files_without_loading_the_model(monkeypatch):
+    monkeypatch.setattr(embeddings, "_model", None)
+    expected = hashlib.sha256(embeddings.SCHEME.encode())
+    for path in embeddings.model_files():
+        expected.update(path.read_bytes())
+    assert embeddings.model_digest() == expected.hexdigest()
+    assert embeddings._model is None
 
 
 @pytest.mark.parametrize("args", [["--help"], ["status"]])
@@ -347,3 +392,10 @@ def test_cache_parts_follow_the_pools_row_groups(tmp_path, monkeypatch):
     texts = _texts()
     found, cached = store.find(embeddings.text_digests(texts))
     assert found.all() and np.array_equal(cached, embeddings.text_model().embed(texts))
+    checked = []
+    complete_part = embeddings._complete_part
+    monkeypatch.setattr(embeddings, "_complete_part", lambda *args: checked.append(args[1]) or complete_part(*args))
+    for build in (True, False):
+        checked.clear()
+        assert embeddings.pool_vectors(ProjectPaths(project), "text", build=build) is not None
+        assert checked == [0, 1, 2, 3, 4]  # each part looked at once per call

@@ -434,6 +434,15 @@ def test_help_does_not_import_pandas():
         assert result.exit_code == 0 and "--out" in result.stdout
 
 
+def test_the_predict_command_module_imports_neither_the_embeddings_nor_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys; import activelearn.ops.predicting; "
+            "assert 'activelearn.embeddings' not in sys.modules and 'sklearn' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
 def test_predict_and_export_refuse_to_write_over_the_data_file_the_project_was_made_from(tmp_path):
     data = tmp_path / "pool.csv"
     data.write_bytes((SAMPLE / "penguins.csv").read_bytes())

@@ -32,8 +32,14 @@ ENGINES = ("local", "dask")
 # rows at each train (as before the key), or once on the pool (pool_features.py)
 FIT_ON = ("labels", "pool")
 # the representations of a text column ([features] text); the first is the legacy one, used when
-# the key is absent (as features.TEXT_REPRESENTATIONS, named here so that reading the config stays light)
+# the key is absent (named here, not in features.py, so that reading the config stays light)
 TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
+
+
+def embeds(text: str) -> bool:
+    """Whether a [features] text setting turns text columns into sentence vectors (embeddings.py)."""
+    return text in ("embedding", "both")
+
 # What `init` writes into a new project for the settings added by issue 13, by kind of data ("text"
 # when a column has the role text, else "tables"), chosen by the rule in
 # benchmarks/label_efficiency/defaults.py (benchmarks/results/label_efficiency/defaults/REPORT.md).
@@ -107,7 +113,7 @@ class Config:
     column_notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def columns_with_role(self, *roles: str) -> list[str]:
-        return [name for name, role in self.columns.items() if role in roles]
+        return columns_with_role(self.columns, *roles)
 
     @property
     def feature_columns(self) -> list[str]:
@@ -120,6 +126,11 @@ class Config:
         if self.month_first_columns is None or "datetime" not in self.columns.values():
             return None
         return sorted(self.month_first_columns)
+
+
+def columns_with_role(columns: dict[str, str], *roles: str) -> list[str]:
+    """The columns that have one of `roles`, in [columns] order."""
+    return [name for name, role in columns.items() if role in roles]
 
 
 def load_config(path: Path) -> Config:
@@ -488,7 +499,7 @@ def slow_preset_warning(model: str, columns: dict[str, str], how_to_change: str,
     model is fitted) more than MANY_FEATURES columns; None otherwise."""
     if model not in SLOW_ON_MANY_FEATURES:
         return None
-    text = [name for name, role in columns.items() if role == "text"]
+    text = columns_with_role(columns, "text")
     if not text and (features is None or features <= MANY_FEATURES):
         return None
     source = (f"the text column{'s' * (len(text) != 1)} {', '.join(text)}" if text

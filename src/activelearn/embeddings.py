@@ -1,8 +1,8 @@
 """Text -> vectors with the bundled sentence model, and the project's cache of the pool's vectors.
 
 The model is WordLlama's `l2_supercat` (256 dimensions, MIT), whose weights and tokenizer ship in
-the `wordllama` wheel. It is loaded from those files alone, with Hugging Face downloads switched
-off, so no command ever opens a network connection for it. A text's vector is the mean of its
+the `wordllama` wheel. It is loaded from those files alone (safetensors and tokenizers read them;
+neither wordllama nor huggingface_hub is imported), so no command ever opens a network connection for it. A text's vector is the mean of its
 tokens' vectors, scaled to length 1 (zeros for a text without tokens); it depends on the text
 alone, never on the texts embedded with it, so a cached vector and a fresh one are the same numbers.
 
@@ -16,9 +16,9 @@ opened (`known_vectors`) and embeds the rest itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .errors import StateError
+from .storage import sha256_files
 
 MODEL_NAME = "WordLlama l2_supercat (256-d)"
 WIDTH = 256
@@ -39,6 +40,7 @@ TOKENS_PER_BATCH = 131_072  # token vectors gathered at once (128 MiB of float32
 CACHE_FOLDER = ("data", "embeddings")
 CACHE_CHUNK_ROWS = 16_384  # pool rows per cache part (pool.CHUNK_ROWS): what an interrupted build loses at most
 DIGEST_BYTES = 16
+REINSTALL = "reinstall activelearn (pip install --force-reinstall activelearn)"  # how a missing or damaged model is mended
 
 
 # --- the model ----------------------------------------------------------------------------------
@@ -46,16 +48,17 @@ DIGEST_BYTES = 16
 
 @dataclass(frozen=True)
 class TextModel:
-    """The bundled model: its token vectors and tokenizer, and a digest of the files they came from."""
+    """The bundled model: its token vectors and tokenizer."""
 
     vectors: np.ndarray  # (vocabulary, WIDTH) float32
     tokenizer: object  # tokenizers.Tokenizer
-    digest: str
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One unit-length float32 vector per text (zeros for a text without tokens)."""
+        from .pool import slices
+
         out = np.zeros((len(texts), WIDTH), dtype=np.float32)
-        for start, stop in _batches(texts):
+        for start, stop in slices(len(texts), TEXTS_PER_BATCH):
             encoded = self.tokenizer.encode_batch(texts[start:stop], add_special_tokens=False)
             ids = [np.asarray(e.ids, dtype=np.int64) for e in encoded]
             self._pool(ids, out[start:stop])
@@ -84,11 +87,6 @@ class TextModel:
             row = end
 
 
-def _batches(texts: list[str]) -> Iterator[tuple[int, int]]:
-    for start in range(0, len(texts), TEXTS_PER_BATCH):
-        yield start, min(start + TEXTS_PER_BATCH, len(texts))
-
-
 _model: TextModel | None = None
 _model_lock = threading.Lock()
 
@@ -103,29 +101,26 @@ def text_model() -> TextModel:
 
 
 def model_files() -> tuple[Path, Path]:
-    """(weights, tokenizer config) in the installed wordllama package; no download, ever."""
+    """(weights, tokenizer config) in the installed wordllama package, both there; no download, ever."""
     folder = _package_folder()
-    return folder.joinpath(*WEIGHTS), folder.joinpath(*TOKENIZER)
+    files = folder.joinpath(*WEIGHTS), folder.joinpath(*TOKENIZER)
+    for path in files:
+        if not path.is_file():
+            raise StateError(f"{path}: the text embedding model's file is missing; {REINSTALL}")
+    return files
 
 
 def _package_folder() -> Path:
     import importlib.util
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # wordllama imports huggingface_hub: never let it call out
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     spec = importlib.util.find_spec("wordllama")  # its folder, without running its __init__
     if spec is None or not spec.submodule_search_locations:
-        raise StateError("the text embedding model is missing: the wordllama package is not installed; "
-                         "reinstall activelearn (pip install --force-reinstall activelearn)")
+        raise StateError(f"the text embedding model is missing: the wordllama package is not installed; {REINSTALL}")
     return Path(list(spec.submodule_search_locations)[0])
 
 
 def _load_model() -> TextModel:
     weights, tokenizer_file = model_files()
-    for path in (weights, tokenizer_file):
-        if not path.is_file():
-            raise StateError(f"{path}: the text embedding model's file is missing; "
-                             "reinstall activelearn (pip install --force-reinstall activelearn)")
     from safetensors import safe_open
     from tokenizers import Tokenizer
 
@@ -134,28 +129,24 @@ def _load_model() -> TextModel:
         with safe_open(str(weights), framework="np") as f:
             vectors = np.ascontiguousarray(f.get_tensor("embedding.weight"), dtype=np.float32)
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says about it
-        raise StateError(f"{weights.parent.parent}: the text embedding model cannot be read ({exc}); "
-                         "reinstall activelearn (pip install --force-reinstall activelearn)") from None
+        raise StateError(f"{weights.parent.parent}: the text embedding model cannot be read ({exc}); {REINSTALL}") from None
     tokenizer.no_padding()
     tokenizer.no_truncation()
     if vectors.ndim != 2 or vectors.shape[1] != WIDTH:
-        raise StateError(f"{weights}: holds vectors of shape {vectors.shape}, not (n, {WIDTH}); "
-                         "reinstall activelearn (pip install --force-reinstall activelearn)")
-    return TextModel(vectors, tokenizer, _files_digest(weights, tokenizer_file))
-
-
-def _files_digest(*paths: Path) -> str:
-    digest = hashlib.sha256(SCHEME.encode())
-    for path in paths:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+        raise StateError(f"{weights}: holds vectors of shape {vectors.shape}, not (n, {WIDTH}); {REINSTALL}")
+    return TextModel(vectors, tokenizer)
 
 
 def model_digest() -> str:
-    """What the vectors depend on besides the text: the model's files and how they are used."""
-    return text_model().digest
+    """What the vectors depend on besides the text: the model's files and how they are used.
+    The files are hashed, not loaded: a command whose texts are all cached never loads the model."""
+    return _files_digest(SCHEME, model_files())
+
+
+@functools.lru_cache(maxsize=4)
+def _files_digest(scheme: str, files: tuple[Path, ...]) -> str:
+    """Memoized by what the digest is made from (once per process for the installed model)."""
+    return sha256_files(list(files), prefix=scheme.encode())
 
 
 def text_digests(texts) -> np.ndarray:
@@ -278,13 +269,9 @@ def uses_embeddings(pipeline) -> bool:
     columns = column_transformer(pipeline)
     if columns is None:
         return False
-    return any(_holds_embedder(step) for _, step, _ in getattr(columns, "transformers_", columns.transformers))
-
-
-def _holds_embedder(step) -> bool:
-    if isinstance(step, TextEmbedder):
-        return True
-    return any(isinstance(s, TextEmbedder) for _, s in getattr(step, "steps", []))
+    # build_features puts every TextEmbedder in a pipeline of its own ("drop" has no steps)
+    return any(isinstance(s, TextEmbedder) for _, step, _ in getattr(columns, "transformers_", columns.transformers)
+               for _, s in getattr(step, "steps", []))
 
 
 # --- the project's cache of the pool's vectors -------------------------------------------------
@@ -302,48 +289,38 @@ def pool_vectors(paths, column: str, *, build: bool) -> KnownVectors | None:
     (under the project lock); without it, whatever complete parts there are (None: none)."""
     chunk_rows = CACHE_CHUNK_ROWS
     folder = cache_folder(paths.root, column)
-    if not build and not (folder / "manifest.json").is_file():
+    written = _read_manifest(folder)  # read once: each file and part is looked at once per call
+    if not build and written is None:
         return None
     manifest = _manifest(paths, column, chunk_rows)
     if build:
-        _build(paths, folder, column, manifest, chunk_rows)
-    elif _read_manifest(folder) != manifest:
+        complete = _build(paths, folder, column, manifest, chunk_rows, written)
+    elif written != manifest:
         return None
-    return _open_parts(folder, manifest)
+    else:
+        complete = _complete_parts(folder, manifest["part_rows"])
+    return _open_parts(folder, manifest, complete)
 
 
 def _manifest(paths, column: str, chunk_rows: int) -> dict:
     """What the cache was computed from: the model, the column, and the pool (its parts, sizes and rows)."""
-    from .pool import pool_rows
+    from .pool import chunk_sizes
     from .storage import parquet_parts
 
     parts = parquet_parts(paths.pool)
+    part_rows = chunk_sizes(paths.pool, chunk_rows)
     return {
-        "part_rows": _chunk_sizes(parts, chunk_rows),
+        "part_rows": part_rows,
         "schema_version": 1,
         "model": MODEL_NAME,
         "model_sha256": model_digest(),
         "column": column,
-        "pool_rows": pool_rows(paths.pool),
+        "pool_rows": sum(part_rows),  # as pool.pool_rows counts them, without reading the metadata again
         "pool_parts": [[p.name, p.stat().st_size] for p in parts],
         "chunk_rows": chunk_rows,
         "width": WIDTH,
         "dtype": "float32",
     }
-
-
-def _chunk_sizes(parts: list[Path], chunk_rows: int) -> list[int]:
-    """The rows of each chunk `pool.iter_chunks` hands out (row group by row group, in slices of
-    `chunk_rows`), from the Parquet metadata alone: one cache part per chunk."""
-    import pyarrow.parquet as pq
-
-    sizes = []
-    for part in parts:
-        metadata = pq.ParquetFile(part).metadata
-        for group in range(metadata.num_row_groups):
-            rows = metadata.row_group(group).num_rows
-            sizes.extend(min(chunk_rows, rows - start) for start in range(0, rows, chunk_rows))
-    return sizes
 
 
 def _read_manifest(folder: Path) -> dict | None:
@@ -367,8 +344,13 @@ def _complete_part(folder: Path, number: int, rows: int) -> bool:
         return False
 
 
-def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int) -> None:
-    """Embed the pool's texts part by part, skipping the parts already complete."""
+def _complete_parts(folder: Path, part_rows: list[int]) -> list[bool]:
+    return [_complete_part(folder, number, rows) for number, rows in enumerate(part_rows)]
+
+
+def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int, written: dict | None) -> list[bool]:
+    """Embed the pool's texts part by part, skipping the parts already complete; `written`: the
+    manifest on disk. Every part is complete on return (as the list says)."""
     import shutil
 
     from .features import FrameCoercer
@@ -376,34 +358,39 @@ def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int) ->
     from .progress import phase
     from .storage import atomic_path, write_text
 
-    if _read_manifest(folder) != manifest:  # another model or pool: start again
+    if written != manifest:  # another model or pool: start again
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
         write_text(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    if all(_complete_part(folder, n, rows) for n, rows in enumerate(manifest["part_rows"])):
-        return
+        complete = [False] * len(manifest["part_rows"])
+    else:
+        complete = _complete_parts(folder, manifest["part_rows"])
+    if all(complete):
+        return complete
     advance = phase(f"embedding the text column {column!r} of the pool", total=manifest["pool_rows"])
     coerce = FrameCoercer({column: "text"})
     done = 0
     for number, chunk in enumerate(iter_chunks(paths.pool, [column], chunk_rows)):
         rows = len(chunk)
-        if not _complete_part(folder, number, rows):
+        if not complete[number]:
             texts = coerce.transform(arrow_to_frame(chunk))[column].tolist()
             vectors_file, digests_file = _part_files(folder, number)
             with atomic_path(vectors_file) as tmp, open(tmp, "wb") as f:
                 np.save(f, text_model().embed(texts))
             with atomic_path(digests_file) as tmp, open(tmp, "wb") as f:
                 np.save(f, text_digests(texts))
+            complete[number] = True
         done += rows
         advance(done)
+    return complete
 
 
-def _open_parts(folder: Path, manifest: dict) -> KnownVectors | None:
-    """Every complete part, memory-mapped: the digests in memory (16 bytes a row), the vectors
-    read from disk only where a text is looked up."""
+def _open_parts(folder: Path, manifest: dict, complete: list[bool]) -> KnownVectors | None:
+    """The parts `complete` marks, memory-mapped: the digests in memory (16 bytes a row), the
+    vectors read from disk only where a text is looked up."""
     vectors, digests, offsets = [], [], [0]
     for number, rows in enumerate(manifest["part_rows"]):
-        if not _complete_part(folder, number, rows):
+        if not complete[number]:
             continue
         vectors_file, digests_file = _part_files(folder, number)
         vectors.append(np.load(vectors_file, mmap_mode="r"))
@@ -424,15 +411,13 @@ def _open_parts(folder: Path, manifest: dict) -> KnownVectors | None:
     return KnownVectors(np.concatenate(digests), fetch)
 
 
-def text_columns(columns: dict[str, str]) -> list[str]:
-    return [name for name, role in columns.items() if role == "text"]
-
-
 @contextlib.contextmanager
 def pool_vectors_open(paths, columns: dict[str, str], *, needed: bool, build: bool) -> Iterator[None]:
     """Inside the block, TextEmbedders take the pool's texts' vectors from the project's cache,
     one cache per text column: made first (or finished) with `build`, which needs the project
     lock. Nothing at all unless `needed` (no text is embedded: the cache is not even looked at)."""
-    stores = [pool_vectors(paths, name, build=build) for name in text_columns(columns)] if needed else []
+    from .config import columns_with_role
+
+    stores = [pool_vectors(paths, name, build=build) for name in columns_with_role(columns, "text")] if needed else []
     with known_vectors(*stores):
         yield

@@ -15,6 +15,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
+from .config import columns_with_role, embeds
 from .errors import ConfigError, NotEnoughLabelsError
 from .roles import MAX_UNREADABLE_SHARE, is_null
 
@@ -213,7 +214,7 @@ def explained_fit_errors(columns: dict[str, str], rows: int, *, pool: bool = Fal
     except ValueError as exc:
         if "empty vocabulary" not in str(exc):
             raise
-        names = ", ".join(repr(n) for n, r in columns.items() if r == "text")
+        names = ", ".join(map(repr, columns_with_role(columns, "text")))
         if pool:
             raise ConfigError(
                 f"the text column {names} has no words in the {rows} pool rows the features are fitted on; "
@@ -242,14 +243,15 @@ def build_features(
     """
     scaler = (lambda: MinMaxScaler(clip=True)) if scaling == "minmax" else StandardScaler
     parts = []
-    numeric = [n for n, r in columns.items() if r == "numeric"]
-    categorical = [n for n, r in columns.items() if r == "categorical"]
+    numeric = columns_with_role(columns, "numeric")
+    categorical = columns_with_role(columns, "categorical")
     if numeric:
         imputer = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
         parts.append(("numeric", make_pipeline(imputer, scaler()), numeric))
     if categorical:
         parts.append(("categorical", OneHotEncoder(handle_unknown="ignore"), categorical))
-    for name in (n for n, r in columns.items() if r == "text" and text != "embedding"):
+    texts = columns_with_role(columns, "text")
+    for name in texts if text != "embedding" else []:
         vectorizer = TextVectorizer(
             ngram_range=(1, 2),
             sublinear_tf=True,
@@ -257,16 +259,16 @@ def build_features(
             max_features=2000 if dense else 200_000,
         )
         parts.append((f"text:{name}", vectorizer, name))
-    if text in ("embedding", "both"):
+    if embeds(text):
         from .embeddings import TextEmbedder
 
-        for name in (n for n, r in columns.items() if r == "text"):
+        for name in texts:
             steps = [TextEmbedder(name)] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
             parts.append((f"text-embedding:{name}", make_pipeline(*steps), [name]))
-    for name in (n for n, r in columns.items() if r == "datetime"):
+    for name in columns_with_role(columns, "datetime"):
         day_first = None if month_first is None else name not in month_first
         parts.append((f"datetime:{name}", make_pipeline(DatetimeFeatures(name, day_first), scaler()), [name]))
-    for name in (n for n, r in columns.items() if r == "embedding"):
+    for name in columns_with_role(columns, "embedding"):
         steps = [VectorStacker(name)] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
         parts.append((f"embedding:{name}", make_pipeline(*steps), [name]))
     if not parts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -164,8 +165,29 @@ def iter_chunks(path: Path, columns: list[str], chunk_rows: int = CHUNK_ROWS):
         reader = pq.ParquetFile(part)
         for group in range(reader.num_row_groups):
             table = reader.read_row_group(group, columns=columns)
-            for start in range(0, table.num_rows, chunk_rows):
-                yield table.slice(start, chunk_rows)
+            for start, stop in slices(table.num_rows, chunk_rows):
+                yield table.slice(start, stop - start)
+
+
+def chunk_sizes(path: Path, chunk_rows: int = CHUNK_ROWS) -> list[int]:
+    """The rows of each chunk `iter_chunks` hands out, from the Parquet metadata alone."""
+    import pyarrow.parquet as pq
+
+    sizes = []
+    for part in _parts(path):
+        try:
+            metadata = pq.ParquetFile(part).metadata
+        except Exception as exc:  # pyarrow's errors for a damaged file vary
+            raise _unreadable(path, exc) from None
+        for group in range(metadata.num_row_groups):
+            sizes.extend(stop - start for start, stop in slices(metadata.row_group(group).num_rows, chunk_rows))
+    return sizes
+
+
+def slices(rows: int, size: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each run of at most `size` of `rows` rows, in order."""
+    for start in range(0, rows, size):
+        yield start, min(start + size, rows)
 
 
 def _release_memory_promptly(pa) -> None:

@@ -153,10 +153,16 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    return sha256_files([path])
+
+
+def sha256_files(paths: list[Path], prefix: bytes = b"") -> str:
+    """The SHA-256 of `prefix` followed by the bytes of each file in turn."""
+    digest = hashlib.sha256(prefix)
+    for path in paths:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

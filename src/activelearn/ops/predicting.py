@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import checked_ids, column_names, raw_chunks
-from ..embeddings import pool_vectors_open, uses_embeddings
 from ..errors import InputError, NothingToDoError, UsageError
 from ..messages import did_you_mean
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
@@ -70,6 +69,8 @@ def predict(
         scored = predict_on_dask(scheduler, paths.pool, config.id_column, list(columns), scorer)
     else:
         scored = ((ids, scorer.predict_proba(features)) for ids, features in chunks)
+    from ..embeddings import pool_vectors_open, uses_embeddings
+
     # the pool's texts' vectors come from the cache train made; predict, which holds no lock, never writes it
     opened = pool_vectors_open(paths, columns, needed=engine != "dask" and uses_embeddings(pipeline), build=False)
     rows = 0

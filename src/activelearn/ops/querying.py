@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import STRATEGY_NAMES
+from ..config import STRATEGY_NAMES, embeds
 from ..embeddings import pool_vectors_open
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
@@ -183,7 +183,7 @@ def _embeds(strategy: str, context: Context) -> bool:
 
     if strategy == "random":
         return False
-    return uses_embeddings(context.pipeline) if context.pipeline is not None else context.text != "tfidf"
+    return uses_embeddings(context.pipeline) if context.pipeline is not None else embeds(context.text)
 
 
 def _waiting_batches(project: Project, log) -> list[str]:

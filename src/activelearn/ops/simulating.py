@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES, TEXT_REPRESENTATIONS
+from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES, TEXT_REPRESENTATIONS, embeds
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -64,12 +64,18 @@ class _Loop:
     explore: float = 0.0
     fit_on: str = "labels"
     text: str = "tfidf"
-    vectors: object = None  # embeddings.KnownVectors of the data's texts (text "embedding" or "both")
+    vectors: object = None  # embeddings.KnownVectors of the data's texts (when config.embeds(text))
 
     def fit(self, X, y, seed: int, features=None):
         """The model on rows X; `features`: the repeat's, fitted on its pool (fit_on "pool")."""
         return fit_model(self.model, self.columns, seed, X, y, cross_validate=False, month_first=self.month_first,
                          class_weight=self.class_weight, features=features, text=self.text)
+
+    def vectors_known(self):
+        """Inside the block, the models' TextEmbedders take the data's vectors, embedded once."""
+        from ..embeddings import known_vectors
+
+        return known_vectors(self.vectors)
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ def simulate(
         raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
-    vectors = _embedded(frame, columns) if text != "tfidf" else None
+    vectors = _embedded(frame, columns) if embeds(text) else None
     loop = _Loop(dataset.id_column, columns, month_first, model, batch_size, budget, class_weight, explore, fit_on,
                  text, vectors)
     features = _pool_features(runs, frame, loop, jobs) if fit_on == "pool" else {}
@@ -288,10 +294,9 @@ def _pool_features(runs: list[_Run], frame, loop: _Loop, jobs: int) -> dict:
 
 
 def _fit_pool_features(rows, loop: _Loop):
-    from ..embeddings import known_vectors
     from ..pool_features import fit_features
 
-    with known_vectors(loop.vectors):
+    with loop.vectors_known():
         return fit_features(rows, loop.columns, loop.model, loop.month_first, text=loop.text)
 
 
@@ -311,10 +316,11 @@ def _parallel(tasks, args, jobs: int, features: dict) -> dict:
 
 def _embedded(frame: pd.DataFrame, columns: dict[str, str]):
     """The vectors of every text of the data's text columns, embedded once for the whole simulation."""
-    from ..embeddings import KnownVectors, text_columns
+    from ..config import columns_with_role
+    from ..embeddings import KnownVectors
     from ..features import FrameCoercer
 
-    names = text_columns(columns)
+    names = columns_with_role(columns, "text")
     if not names:
         return None
     phase("embedding the texts")
@@ -323,10 +329,8 @@ def _embedded(frame: pd.DataFrame, columns: dict[str, str]):
 
 
 def _task(run: _Run, strategy: str, frame, labels, loop: _Loop, *, features=None):
-    from ..embeddings import known_vectors
-
     key = (run.seed, strategy)
-    with known_vectors(loop.vectors):
+    with loop.vectors_known():
         if strategy == "full-pool":
             fitted = loop.fit(frame.iloc[run.train], labels[run.train], run.seed, features)
             return key, _scores(fitted.pipeline, frame.iloc[run.test], labels[run.test])

@@ -12,7 +12,7 @@ from ..embeddings import pool_vectors_open
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, training_labels, without_reverted
-from ..config import slow_preset_warning
+from ..config import embeds, slow_preset_warning
 from ..models import MODEL_SUFFIX, fit_model, library_versions, save_model
 from ..pool import pool_columns, read_rows, rows_at
 from ..progress import phase
@@ -96,7 +96,7 @@ def _train(project: Project, force: bool) -> TrainResult:
 
         # the pool's texts are embedded once, here, and read back by this and every later command (and
         # by the features fitted on the pool, below)
-        embedded = config.text != "tfidf"
+        embedded = embeds(config.text)
         opened.enter_context(pool_vectors_open(paths, config.columns, needed=embedded, build=embedded))
         warnings: list[str] = list(column_warnings)
         features, new_features = (pool_features.for_training(project, features_reason, warnings)
