@@ -24,7 +24,6 @@ On 2 cores, two groups at once, each about half the work (then the report):
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
 import os
@@ -42,7 +41,7 @@ sys.path.insert(0, str(HERE))
 from run import REPO, machine  # noqa: E402  (run.py puts src/ on the path)
 from sources import DATASETS, RARE_SEED, RARE_SHARE, TEXT_SETS, movie_reviews  # noqa: E402
 
-from activelearn.curves import ALPHA, TIE_TOLERANCE, area_under_curve, labels_to_reach  # noqa: E402
+from activelearn.curves import area_under_curve, labels_to_reach, paired  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "label_efficiency" / "defaults"
 METRICS = ("balanced_accuracy", "f1_macro")  # the rule's two AULCs; the first ranks
@@ -126,23 +125,8 @@ def simulate_options(config: Config, dataset: str, explore: float) -> dict:
 # --- the rule ---------------------------------------------------------------------------------
 
 
-def paired(mine: np.ndarray, other: np.ndarray) -> tuple[int, int, int, float]:
-    """Wins, ties and losses of `mine` against `other` over paired seeds, and the Wilcoxon p-value."""
-    diffs = np.asarray(mine, float) - np.asarray(other, float)
-    p = _wilcoxon(tuple(diffs.tolist())) if np.any(np.abs(diffs) > 1e-12) else 1.0
-    return int((diffs > TIE_TOLERANCE).sum()), int((np.abs(diffs) <= TIE_TOLERANCE).sum()), int((diffs < -TIE_TOLERANCE).sum()), p
-
-
-@functools.lru_cache(maxsize=None)
-def _wilcoxon(diffs: tuple[float, ...]) -> float:
-    """The two-sided p-value (cached: with a tie or a zero, scipy's test takes a quarter second)."""
-    from scipy.stats import wilcoxon
-
-    return float(wilcoxon(np.array(diffs)).pvalue)
-
-
 def significantly_worse(mine: np.ndarray, other: np.ndarray) -> bool:
-    return paired(mine, other)[3] < ALPHA and float(np.mean(np.asarray(mine) - np.asarray(other))) < 0
+    return paired(mine, other).significantly_worse
 
 
 @dataclass
@@ -434,9 +418,9 @@ def labels_to_95(table: pd.DataFrame, target: float) -> float | None:
 
 
 def _versus(mine, other) -> str:
-    w, t, l, p = paired(mine, other)
-    worse = " (worse)" if p < ALPHA and np.mean(mine - other) < 0 else ""
-    return f"{w}/{t}/{l} p={p:.3f}{worse}"
+    against = paired(mine, other)
+    worse = " (worse)" if against.significantly_worse else ""
+    return f"{against.wins}/{against.ties}/{against.losses} p={against.p_value:.3f}{worse}"
 
 
 def _labels(value) -> str:
