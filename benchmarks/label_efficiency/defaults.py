@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 from run import REPO, machine  # noqa: E402  (run.py puts src/ on the path)
 from sources import DATASETS, RARE_SEED, RARE_SHARE, TEXT_SETS, movie_reviews  # noqa: E402
 
-from activelearn.curves import area_under_curve, labels_to_reach, paired  # noqa: E402
+from activelearn.curves import area_under_curve, labels_to_reach, median_reached, paired  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "label_efficiency" / "defaults"
 METRICS = ("balanced_accuracy", "f1_macro")  # the rule's two AULCs; the first ranks
@@ -411,10 +411,8 @@ def load(results: Path, datasets: list[str]) -> tuple[dict, dict, dict]:
 def labels_to_95(table: pd.DataFrame, target: float) -> float | None:
     """Median over seeds of the labels needed to reach `target` balanced accuracy (a seed that
     never does counts as infinitely late); None when most seeds never do."""
-    reached = [labels_to_reach(r["labels"].to_numpy(float), r["balanced_accuracy"].to_numpy(float), target)
-               for _, r in table.groupby("seed")]
-    median = float(np.median([math.inf if r is None else r for r in reached]))
-    return None if math.isinf(median) else median
+    return median_reached([labels_to_reach(r["labels"].to_numpy(float), r["balanced_accuracy"].to_numpy(float), target)
+                           for _, r in table.groupby("seed")])
 
 
 def _versus(mine, other) -> str:

@@ -64,8 +64,8 @@ def summarize(curves: pd.DataFrame, full_scores: dict[int, float], metric: str, 
     summaries = []
     for strategy in dict.fromkeys(curves["strategy"]):
         mine = runs[runs["strategy"] == strategy].set_index("seed")
-        l95, l99 = _median_reached(mine["l95"]), _median_reached(mine["l99"])
-        base_l95 = _median_reached(base["l95"]) if len(base) else None
+        l95, l99 = median_reached(mine["l95"]), median_reached(mine["l99"])
+        base_l95 = median_reached(base["l95"]) if len(base) else None
         savings, lower_bound = None, False
         if l95 and len(base):
             if base_l95 is None:
@@ -160,9 +160,9 @@ def significance_note(repeats: int, alpha: float = ALPHA) -> str | None:
     )
 
 
-def _median_reached(values: pd.Series) -> float | None:
-    """The median over seeds, counting a seed that never reached the target as infinitely late;
-    None when fewer than half the seeds reached it."""
-    filled = values.astype(float).fillna(math.inf).to_numpy()
+def median_reached(values) -> float | None:
+    """The median over seeds of the labels each needed to reach a target (labels_to_reach), counting
+    a seed that never reached it (None or NaN) as infinitely late; None when fewer than half did."""
+    filled = pd.Series(values, dtype=float).fillna(math.inf).to_numpy()
     median = float(np.median(filled))
     return None if math.isinf(median) else median
