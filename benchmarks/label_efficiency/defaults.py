@@ -493,23 +493,13 @@ def build_report(results: Path) -> str:
         target = 0.95 * max(f.get("full_pool_balanced_accuracy", 0) for f in facts[dataset].values())
         reach = [_labels(labels_to_95(curves[dataset][k], target)) for k in (new, old)]
         checks.append(f"| {dataset} | {chosen_for[kind_of(dataset)].name} | {cells[0]} | {cells[1]} | {'no' if below else 'yes'} | {reach[0]} | {reach[1]} |")
-    verdict_rows = [
-        f"| {v.config} | {'-' if v.mean_aulc is None else f'{v.mean_aulc:.3f}'} | "
-        f"{'-' if v.mean_f1 is None else f'{v.mean_f1:.3f}'} | {'; '.join(v.worse_on) or '-'} | "
-        f"{', '.join(v.missing) or '-'} | {'yes' if v.eligible else 'no'} |"
-        for v in verdicts
-    ]
     kind_sections = []
     for kind, (name, kind_verdicts) in by_kind.items():
         c = by_name[name]
         kind_sections += [
             f"### {kind}: **{name}** (class_weight {c.class_weight}, fit_on {c.fit_on}, text {c.text}, strategy "
             f"{c.strategy}, explore {c.explore:g})", "",
-            "| configuration | mean AULC bal. acc. | mean AULC F1 | significantly worse on | missing on | candidate |",
-            "| --- | ---: | ---: | --- | --- | :---: |",
-            *[f"| {v.config} | {'-' if v.mean_aulc is None else f'{v.mean_aulc:.3f}'} | "
-              f"{'-' if v.mean_f1 is None else f'{v.mean_f1:.3f}'} | {'; '.join(v.worse_on) or '-'} | "
-              f"{', '.join(v.missing) or '-'} | {'yes' if v.eligible else 'no'} |" for v in kind_verdicts],
+            *_verdict_table(kind_verdicts),
             "",
         ]
     gain_line = ", ".join(f"{m} {np.mean(g):+.1f} points" if g else f"{m} -" for m, g in gains.items())
@@ -536,9 +526,7 @@ def build_report(results: Path) -> str:
         f"**Chosen: {best}** (class_weight {chosen.class_weight}, fit_on {chosen.fit_on}, text {chosen.text} on "
         f"text sets, strategy {chosen.strategy}, explore {chosen.explore:g}).",
         "",
-        "| configuration | mean AULC bal. acc. | mean AULC F1 | significantly worse on | missing on | candidate |",
-        "| --- | ---: | ---: | --- | --- | :---: |",
-        *verdict_rows,
+        *_verdict_table(verdicts),
         "",
         f"Not run (cut for time): {', '.join(c.name for c in CONFIGS if c not in ran) or 'none'}.",
         "",
@@ -578,6 +566,19 @@ def build_report(results: Path) -> str:
     for dataset in aulc:
         report += dataset_section(dataset, aulc, curves, facts, chosen_for[kind_of(dataset)])
     return "\n".join(report) + "\n"
+
+
+def _verdict_table(verdicts: list[Verdict]) -> list[str]:
+    """The rule's table: one row per configuration, with why it is or is not a candidate."""
+    def mean(value):
+        return "-" if value is None else f"{value:.3f}"
+
+    return [
+        "| configuration | mean AULC bal. acc. | mean AULC F1 | significantly worse on | missing on | candidate |",
+        "| --- | ---: | ---: | --- | --- | :---: |",
+        *[f"| {v.config} | {mean(v.mean_aulc)} | {mean(v.mean_f1)} | {'; '.join(v.worse_on) or '-'} | "
+          f"{', '.join(v.missing) or '-'} | {'yes' if v.eligible else 'no'} |" for v in verdicts],
+    ]
 
 
 def _rare_counts() -> str:
