@@ -425,7 +425,7 @@ def _labels(value) -> str:
     return "-" if value is None else f"{value:g}"
 
 
-def dataset_section(dataset, aulc, curves, facts, chosen: Config) -> list[str]:
+def dataset_section(dataset, aulc, curves, facts) -> list[str]:
     by_name = {c.name: c for c in CONFIGS}
     runs, default_key = aulc[dataset], run_key(by_name[DEFAULT], dataset)
     full = {key: f["full_pool_balanced_accuracy"] for key, f in facts[dataset].items() if "full_pool_balanced_accuracy" in f}
@@ -564,7 +564,7 @@ def build_report(results: Path) -> str:
         "",
     ]
     for dataset in aulc:
-        report += dataset_section(dataset, aulc, curves, facts, chosen_for[kind_of(dataset)])
+        report += dataset_section(dataset, aulc, curves, facts)
     return "\n".join(report) + "\n"
 
 
