@@ -104,6 +104,12 @@ def test_simulate_gets_only_the_settings_not_at_their_legacy_value():
         "class_weight": "balanced", "fit_on": "pool", "text": "embedding", "explore": 0.1}
 
 
+def test_the_legacy_settings_are_those_of_a_project_without_the_keys():
+    # the published runs of today's learner were made with these: config's defaults must not drift
+    assert defaults.LEGACY == {"class_weight": "none", "fit_on": "labels", "text": "tfidf", "explore": 0.0}
+    assert defaults.PROTOCOLS["wine"] == defaults.PROTOCOLS["penguins"] == {"initial": 3, "batch_size": 5, "budget": 60}
+
+
 def test_the_rare_subsample_is_seeded_and_leaves_the_share_asked():
     labels = np.array(["fresh"] * 7000 + ["rotten"] * 5000)
     kept = rare_subsample(labels, "rotten", 0.08)

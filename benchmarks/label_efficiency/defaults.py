@@ -38,18 +38,22 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import REPO, machine  # noqa: E402  (run.py puts src/ on the path)
+from run import REPO, SMALL_POOL, machine  # noqa: E402  (run.py puts src/ on the path)
 from sources import DATASETS, RARE_SEED, RARE_SHARE, TEXT_SETS, movie_reviews  # noqa: E402
 
+from activelearn.config import default_values  # noqa: E402
 from activelearn.curves import area_under_curve, labels_to_reach, median_reached, paired  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "label_efficiency" / "defaults"
 METRICS = ("balanced_accuracy", "f1_macro")  # the rule's two AULCs; the first ranks
 IMBALANCED = ("page_blocks", "yeast_me2", "digits_rare", "movie_reviews_rare")
 PROTOCOL = dict(initial=20, batch_size=10, budget=300)
-SMALL_POOL = dict(initial=3, batch_size=5, budget=60)  # run.py's, where the pool is smaller than 300
+# penguins and wine, whose training pools are under 300 rows, keep run.py's settings
 PROTOCOLS = {name: SMALL_POOL if name in ("penguins", "wine") else PROTOCOL for name in DATASETS}
-LEGACY = dict(class_weight="none", fit_on="labels", text="tfidf", explore=0.0)  # today, bit for bit
+# today's learner and policy, bit for bit: what a project without these keys runs with (a default
+# Config, as init renders it), keyed by simulate's argument names
+LEGACY = {key: values[section][key] for values in [default_values()]
+          for section, key in (("model", "class_weight"), ("features", "fit_on"), ("features", "text"), ("query", "explore"))}
 
 
 @dataclass(frozen=True)

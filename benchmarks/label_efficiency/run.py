@@ -43,9 +43,10 @@ STRATEGIES = [
     "random", "margin", "least-confidence", "entropy", "density", "committee", "committee-kl",
     "diverse", "balanced", "coreset",
 ]
+SMALL_POOL = dict(initial=3, batch_size=5, budget=60)  # penguins and wine: training pools of ~250 and ~130 rows
 SETTINGS = {  # name -> simulate's settings; the data come from sources.DATASETS
-    "penguins": dict(initial=3, batch_size=5, budget=60),
-    "wine": dict(initial=3, batch_size=5, budget=60),
+    "penguins": SMALL_POOL,
+    "wine": SMALL_POOL,
     "breast_cancer": dict(initial=4, batch_size=10, budget=150),
     "digits": dict(initial=10, batch_size=10, budget=300),
     "digits_rare": dict(initial=10, batch_size=10, budget=300),
