@@ -81,6 +81,20 @@ def test_a_tie_goes_to_the_first_in_the_table_and_nothing_eligible_keeps_the_def
     assert best == "default" and not any(v.eligible for v in verdicts)
 
 
+def test_the_rule_by_kind_judges_the_text_sets_and_the_tables_apart():
+    # on the text set "balanced" is best and "margin" falls below the default; on the table the
+    # reverse: each kind keeps its own choice, where the joint rule keeps neither but "explore"
+    aulc = {
+        "movie_reviews": _runs("movie_reviews", {"random": -0.05, "balanced": 0.03, "margin": -0.02, "explore": 0.01}),
+        "digits": _runs("digits", {"random": -0.05, "balanced": -0.02, "margin": 0.04, "explore": 0.01}),
+    }
+    by_kind = defaults.choose_by_kind(aulc, CONFIGS)
+    assert {kind: best for kind, (best, _) in by_kind.items()} == {"text": "balanced", "tables": "margin"}
+    assert {kind: [v.config for v in verdicts if v.eligible] for kind, (_, verdicts) in by_kind.items()} == {
+        "text": ["default", "balanced", "explore"], "tables": ["default", "margin", "explore"]}
+    assert choose_defaults(aulc, CONFIGS)[0] == "explore"
+
+
 def test_a_configuration_without_results_on_a_dataset_is_not_a_candidate():
     aulc = {"a": _runs("a", {"random": -0.05, "margin": 0.05})}
     del aulc["a"][run_key(CONFIGS[2], "a")]
@@ -104,6 +118,12 @@ def test_simulate_gets_only_the_settings_not_at_their_legacy_value():
         "class_weight": "balanced", "fit_on": "pool", "text": "embedding", "explore": 0.1}
 
 
+def test_the_legacy_settings_are_those_of_a_project_without_the_keys():
+    # the published runs of today's learner were made with these: config's defaults must not drift
+    assert defaults.LEGACY == {"class_weight": "none", "fit_on": "labels", "text": "tfidf", "explore": 0.0}
+    assert defaults.PROTOCOLS["wine"] == defaults.PROTOCOLS["penguins"] == {"initial": 3, "batch_size": 5, "budget": 60}
+
+
 def test_the_rare_subsample_is_seeded_and_leaves_the_share_asked():
     labels = np.array(["fresh"] * 7000 + ["rotten"] * 5000)
     kept = rare_subsample(labels, "rotten", 0.08)
@@ -114,6 +134,9 @@ def test_the_rare_subsample_is_seeded_and_leaves_the_share_asked():
     assert rare / len(kept) == pytest.approx(0.08, abs=0.001)
     assert (labels[kept] == "fresh").sum() == 7000  # every row of the other class stays
     assert len(np.unique(kept)) == len(kept)
+    # the seeded draw itself, from a known-good run (the one movie_reviews_rare was made with)
+    assert len(kept) == 7609 and kept[7000:7006].tolist() == [7001, 7012, 7017, 7023, 7026, 7030]
+    assert kept[-3:].tolist() == [11977, 11986, 11992]
 
 
 def test_a_rare_class_too_small_for_the_share_is_refused():

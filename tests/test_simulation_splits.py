@@ -33,6 +33,12 @@ def test_the_same_runs_as_simulate(tmp_path, monkeypatch):
     for mine, theirs in zip(splits.runs, used[0]):
         assert np.array_equal(mine.train, theirs.train) and np.array_equal(mine.test, theirs.test)
         assert np.array_equal(mine.initial, theirs.initial)
+    # and what they are, from a known-good run (the splits every published benchmark used): 344
+    # rows, a quarter (86) held out, one row of each class first, then one at random
+    assert [(len(r.train), len(r.test)) for r in splits.runs] == [(258, 86)] * 3
+    assert [r.initial.tolist() for r in splits.runs] == [[155, 285, 46, 295], [34, 286, 176, 39], [34, 245, 283, 116]]
+    assert [r.test[:5].tolist() for r in splits.runs] == [[0, 1, 4, 6, 9], [9, 13, 14, 18, 26], [4, 12, 18, 19, 22]]
+    assert splits.labels[splits.runs[0].initial].tolist() == ["Gentoo", "Chinstrap", "Adelie", "Chinstrap"]
 
 
 def test_frame_labels_roles_and_splits(tmp_path):

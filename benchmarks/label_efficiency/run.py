@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from activelearn.curves import TIE_TOLERANCE, StrategySummary, area_under_curve  # noqa: E402
+from activelearn.curves import Paired, StrategySummary, area_under_curve, paired  # noqa: E402
 from activelearn.ops.simulating import simulate, summary_table  # noqa: E402
 from sources import DATASETS  # noqa: E402
 
@@ -43,9 +43,10 @@ STRATEGIES = [
     "random", "margin", "least-confidence", "entropy", "density", "committee", "committee-kl",
     "diverse", "balanced", "coreset",
 ]
+SMALL_POOL = dict(initial=3, batch_size=5, budget=60)  # penguins and wine: training pools of ~250 and ~130 rows
 SETTINGS = {  # name -> simulate's settings; the data come from sources.DATASETS
-    "penguins": dict(initial=3, batch_size=5, budget=60),
-    "wine": dict(initial=3, batch_size=5, budget=60),
+    "penguins": SMALL_POOL,
+    "wine": SMALL_POOL,
     "breast_cancer": dict(initial=4, batch_size=10, budget=150),
     "digits": dict(initial=10, batch_size=10, budget=300),
     "digits_rare": dict(initial=10, batch_size=10, budget=300),
@@ -80,19 +81,15 @@ def load_summaries(name: str) -> list[StrategySummary]:
     return [StrategySummary(**row) for row in table.to_dict("records")]
 
 
-def paired(name: str, first: str, second: str) -> tuple[int, int, int, float | None]:
-    """Wins/ties/losses of `first` against `second` over seeds (AULC), and the Wilcoxon p-value."""
+def compare(name: str, first: str, second: str) -> Paired:
+    """`first` against `second` over the run's seeds, by the AULC of macro-F1."""
     curves = pd.read_csv(RESULTS / name / "curves.csv")
     aulc = {
         (strategy, seed): area_under_curve(run["labels"].to_numpy(float), run["f1_macro"].to_numpy(float))
         for (strategy, seed), run in curves.sort_values("labels").groupby(["strategy", "seed"])
     }
     seeds = sorted(curves["seed"].unique())
-    diffs = np.array([aulc[(first, s)] - aulc[(second, s)] for s in seeds])
-    from scipy.stats import wilcoxon
-
-    p = float(wilcoxon(diffs).pvalue) if np.any(diffs != 0) else 1.0
-    return int((diffs > TIE_TOLERANCE).sum()), int((abs(diffs) <= TIE_TOLERANCE).sum()), int((diffs < -TIE_TOLERANCE).sum()), p
+    return paired([aulc[(first, s)] for s in seeds], [aulc[(second, s)] for s in seeds])
 
 
 def choose_default(summaries: dict[str, list]) -> tuple[str, list[str], list[str]]:
@@ -123,8 +120,9 @@ def build_report() -> str:
     info = json.loads((RESULTS / "machine.json").read_text())
     large = []
     for name in LARGE_BATCH & set(runs):
-        w, t, l, p = paired(name, "diverse", "margin")
-        large.append(f"- {name}: diverse against margin over {runs[name]['repeats']} seeds (AULC): {w} wins, {t} ties, {l} losses, Wilcoxon p = {p:.3f}")
+        c = compare(name, "diverse", "margin")
+        large.append(f"- {name}: diverse against margin over {runs[name]['repeats']} seeds (AULC): {c.wins} wins, "
+                     f"{c.ties} ties, {c.losses} losses, Wilcoxon p = {c.p_value:.3f}")
     sections = []
     for name, run in runs.items():
         sections.append(

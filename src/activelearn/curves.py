@@ -3,6 +3,7 @@ compares with random sampling over paired seeds."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -63,16 +64,17 @@ def summarize(curves: pd.DataFrame, full_scores: dict[int, float], metric: str, 
     summaries = []
     for strategy in dict.fromkeys(curves["strategy"]):
         mine = runs[runs["strategy"] == strategy].set_index("seed")
-        l95, l99 = _median_reached(mine["l95"]), _median_reached(mine["l99"])
-        base_l95 = _median_reached(base["l95"]) if len(base) else None
+        l95, l99 = median_reached(mine["l95"]), median_reached(mine["l99"])
+        base_l95 = median_reached(base["l95"]) if len(base) else None
         savings, lower_bound = None, False
         if l95 and len(base):
             if base_l95 is None:
                 savings, lower_bound = float(base["budget"].max()) / l95, True
             else:
                 savings = base_l95 / l95
-        diffs = (mine["aulc"] - base["aulc"]).dropna() if len(base) else pd.Series(dtype=float)
-        p_value = _wilcoxon(diffs.to_numpy()) if strategy != baseline else None
+        pairs = pd.concat([mine["aulc"], base["aulc"]], axis=1, keys=["mine", "base"]).dropna()
+        against = paired(pairs["mine"].to_numpy(), pairs["base"].to_numpy())
+        p_value = against.p_value if strategy != baseline else None
         summaries.append(
             StrategySummary(
                 strategy=strategy,
@@ -83,14 +85,55 @@ def summarize(curves: pd.DataFrame, full_scores: dict[int, float], metric: str, 
                 labels_99=l99,
                 savings_95=round(savings, 2) if savings else None,
                 savings_is_lower_bound=lower_bound,
-                wins=int((diffs > TIE_TOLERANCE).sum()),
-                ties=int((diffs.abs() <= TIE_TOLERANCE).sum()),
-                losses=int((diffs < -TIE_TOLERANCE).sum()),
+                wins=against.wins,
+                ties=against.ties,
+                losses=against.losses,
                 p_value=None if p_value is None else round(p_value, 4),
-                significantly_worse=bool(p_value is not None and p_value < ALPHA and diffs.mean() < 0),
+                significantly_worse=against.significantly_worse,  # never the baseline: its differences are 0
             )
         )
     return summaries
+
+
+@dataclass(frozen=True)
+class Paired:
+    """One curve set against another over paired seeds (AULCs, mine minus theirs)."""
+
+    wins: int  # seeds where mine is higher by more than TIE_TOLERANCE
+    ties: int
+    losses: int
+    p_value: float | None  # two-sided Wilcoxon signed-rank test; None with fewer than 2 pairs
+    mean_difference: float
+
+    @property
+    def significantly_worse(self) -> bool:
+        return self.p_value is not None and self.p_value < ALPHA and self.mean_difference < 0
+
+
+def paired(mine: np.ndarray, other: np.ndarray) -> Paired:
+    """Wins, ties and losses of `mine` against `other` (the same seeds in the same order), and the
+    Wilcoxon p-value of the differences: 1 when they are all zero."""
+    diffs = np.asarray(mine, float) - np.asarray(other, float)
+    if len(diffs) < 2:
+        p_value = None
+    elif not np.any(np.abs(diffs) > 1e-12):
+        p_value = 1.0
+    else:
+        p_value = _wilcoxon(tuple(diffs.tolist()))
+    return Paired(
+        wins=int((diffs > TIE_TOLERANCE).sum()), ties=int((np.abs(diffs) <= TIE_TOLERANCE).sum()),
+        losses=int((diffs < -TIE_TOLERANCE).sum()), p_value=p_value,
+        mean_difference=float(np.mean(diffs)) if len(diffs) else math.nan,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _wilcoxon(diffs: tuple[float, ...]) -> float:
+    """The two-sided p-value (cached: with a tie or a zero, scipy's exact test takes a quarter
+    second, and a report compares the same pairs many times)."""
+    from scipy.stats import wilcoxon
+
+    return float(wilcoxon(np.array(diffs)).pvalue)
 
 
 def smallest_p_value(pairs: int) -> float:
@@ -117,19 +160,9 @@ def significance_note(repeats: int, alpha: float = ALPHA) -> str | None:
     )
 
 
-def _median_reached(values: pd.Series) -> float | None:
-    """The median over seeds, counting a seed that never reached the target as infinitely late;
-    None when fewer than half the seeds reached it."""
-    filled = values.astype(float).fillna(math.inf).to_numpy()
+def median_reached(values) -> float | None:
+    """The median over seeds of the labels each needed to reach a target (labels_to_reach), counting
+    a seed that never reached it (None or NaN) as infinitely late; None when fewer than half did."""
+    filled = pd.Series(values, dtype=float).fillna(math.inf).to_numpy()
     median = float(np.median(filled))
     return None if math.isinf(median) else median
-
-
-def _wilcoxon(diffs: np.ndarray) -> float | None:
-    if len(diffs) < 2:
-        return None
-    if not np.any(np.abs(diffs) > 1e-12):
-        return 1.0
-    from scipy.stats import wilcoxon
-
-    return float(wilcoxon(diffs).pvalue)

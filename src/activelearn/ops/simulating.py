@@ -136,13 +136,9 @@ def simulate(
         ignore=ignore_columns,
     )
     warnings: list[str] = []
-    dataset = load_dataset(
-        Path(data), id_column=id_column, label_column=label_column, forced_roles=forced, warnings=warnings,
-    )
-    frame, labels = _labeled_rows(dataset, data, warnings)
-    columns = {r.name: r.role for r in dataset.roles}
-    month_first = tuple(r.name for r in dataset.roles if r.role == "datetime" and r.month_first)
-    runs = _runs(labels, repeats, test_size, initial, seed)
+    splits = simulation_splits(data, label_column, repeats=repeats, test_size=test_size, initial=initial, seed=seed,
+                               id_column=id_column, forced=forced, warnings=warnings)
+    frame, labels, columns, runs = splits.frame, splits.labels, splits.columns, splits.runs
     train_rows = len(runs[0].train)
     wanted = budget or initial + 30 * batch_size
     budget = min(wanted, train_rows)
@@ -151,8 +147,8 @@ def simulate(
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
     vectors = _embedded(frame, columns) if embeds(text) else None
-    loop = _Loop(dataset.id_column, columns, month_first, model, batch_size, budget, class_weight, explore, fit_on,
-                 text, vectors)
+    loop = _Loop(splits.id_column, columns, splits.month_first, model, batch_size, budget, class_weight, explore,
+                 fit_on, text, vectors)
     features = _pool_features(runs, frame, loop, jobs) if fit_on == "pool" else {}
     results = _parallel(tasks, (frame, labels, loop), jobs, features)
     full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
@@ -163,10 +159,10 @@ def simulate(
     notes = _notes(runs, labels, wanted, len(strategies) > 1)
     warnings.extend(notes)
     files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
-        data, dataset, loop, metric, initial, repeats, test_size, seed, train_rows
+        data, splits, loop, metric, initial, repeats, test_size, seed, train_rows
     ), notes)
     return SimulateResult(
-        data=str(data), out=str(out), rows=len(frame), classes=dataset.classes, model=model, metric=metric,
+        data=str(data), out=str(out), rows=len(frame), classes=splits.classes, model=model, metric=metric,
         initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
         full_pool_score=round(float(np.mean(list(full_scores.values()))), 4), strategies=summaries,
         files=files, notes=notes, warnings=warnings, fit_on=fit_on,
@@ -183,18 +179,25 @@ class SimulationSplits:
     id_column: str
     columns: dict[str, str]  # column -> role, as `init` would infer it
     runs: list[_Run]
+    label_column: str
+    classes: list[str]  # as the dataset lists them
+    month_first: tuple[str, ...]  # datetime columns written month first
 
 
 def simulation_splits(
     data: Path, label_column: str, *, repeats: int = 6, test_size: float = 0.25, initial: int = 10, seed: int = 0,
-    id_column: str | None = None,
+    id_column: str | None = None, forced: dict[str, str] | None = None, warnings: list[str] | None = None,
 ) -> SimulationSplits:
-    """The rows, roles, test splits and initial sets `simulate` would use with these settings."""
-    warnings: list[str] = []
-    dataset = load_dataset(Path(data), id_column=id_column, label_column=label_column, forced_roles={}, warnings=warnings)
+    """The rows, roles, test splits and initial sets `simulate` uses with these settings (its own
+    source of them). What reading the data warns about is appended to `warnings`."""
+    warnings = [] if warnings is None else warnings
+    dataset = load_dataset(Path(data), id_column=id_column, label_column=label_column,
+                           forced_roles=forced or {}, warnings=warnings)
     frame, labels = _labeled_rows(dataset, data, warnings)
     runs = _runs(labels, repeats, test_size, initial, seed)
-    return SimulationSplits(frame, labels, dataset.id_column, {r.name: r.role for r in dataset.roles}, runs)
+    month_first = tuple(r.name for r in dataset.roles if r.role == "datetime" and r.month_first)
+    return SimulationSplits(frame, labels, dataset.id_column, {r.name: r.role for r in dataset.roles}, runs,
+                            dataset.label_column, dataset.classes, month_first)
 
 
 def _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric) -> list[str]:
@@ -390,12 +393,12 @@ def _scores(pipeline, X, y) -> dict[str, float]:
 # --- outputs ------------------------------------------------------------------------------------
 
 
-def _settings(data, dataset, loop: _Loop, metric, initial, repeats, test_size, seed, train_rows) -> dict:
+def _settings(data, splits: SimulationSplits, loop: _Loop, metric, initial, repeats, test_size, seed, train_rows) -> dict:
     # a setting at its legacy value is left out, so that summaries from before the option read the same
     weighting = {"class weight": loop.class_weight} if loop.class_weight != "none" else {}
     text = {"text": loop.text} if loop.text != "tfidf" else {}
     settings = {
-        "data": str(data), "label column": dataset.label_column, "classes": ", ".join(dataset.classes),
+        "data": str(data), "label column": splits.label_column, "classes": ", ".join(splits.classes),
         "model": loop.model, **weighting, **text, "metric": metric, "initial labels": initial,
         "batch size": loop.batch_size, "budget": loop.budget, "training rows per repeat": train_rows,
         "repeats (seeds)": repeats,
