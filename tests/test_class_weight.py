@@ -19,7 +19,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from activelearn.config import Config, config_from_dict
 from activelearn.models import (
-    PRESETS, WeightedCalibratedClassifierCV, WeightedMultinomialNB, build_pipeline, cross_validated_metrics, fit_model,
+    PRESETS, WeightedCalibratedClassifierCV, WeightedMultinomialNB, cross_validated_metrics, fit_model,
 )
 from activelearn.ops._common import training_key
 from activelearn.selection import Context, build_committee

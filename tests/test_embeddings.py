@@ -205,7 +205,7 @@ def test_config_set_refuses_an_unknown_representation_and_changes_nothing(pengui
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"error: cannot set features.text: [features] text = 'embeddings' is not known "
+        "error: cannot set features.text: [features] text = 'embeddings' is not known "
         "(did you mean 'embedding'?) (choose from tfidf, embedding, both)\n"
     )
     assert snapshot(penguins_project) == before

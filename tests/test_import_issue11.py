@@ -8,7 +8,7 @@ import pytest
 
 from activelearn.labels import current_labels, read_label_log, without_reverted
 
-from .conftest import SAMPLE, fill_batch, run_cli, snapshot
+from .conftest import fill_batch, run_cli, snapshot
 from .test_errors import assert_clean_failure, assert_unchanged
 from .test_roundtrip import ANSWERS, _json, _status
 
