@@ -67,7 +67,7 @@ def make_text_pool(rows: int, path: Path) -> Path:
     reviews = pd.read_csv(shared if shared.exists() else REPO / "sample_data" / "movie_reviews_labeled.csv")
     rng = np.random.default_rng(0)
     picks = rng.integers(0, len(reviews), rows)
-    words = " ".join(reviews["text"].head(2000)).split()
+    words = np.array(" ".join(reviews["text"].head(2000)).split())  # an array once: choice converts a list every call
     tails = [" ".join(rng.choice(words, 3)) for _ in range(rows)]
     text = [f"{reviews['text'].iloc[p]} {t}" for p, t in zip(picks, tails, strict=True)]
     truth = reviews["sentiment"].to_numpy()[picks]
