@@ -208,11 +208,28 @@ def _undo_imports(project: Path) -> None:
         subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "import-labels", "--revert", import_id], check=True)
 
 
+def packages(python: Path) -> set[str]:
+    """name==version of every distribution installed where `python` runs."""
+    listing = "import importlib.metadata as m; print('\\n'.join(f'{d.metadata[\"Name\"]}=={d.version}' for d in m.distributions()))"
+    return set(subprocess.run([str(python), "-c", listing], capture_output=True, text=True, check=True).stdout.split())
+
+
+def environments(baseline: str) -> list[str]:
+    """What differs between this checkout's environment and the baseline's, as report lines: a
+    model load imports what is installed (skops walks scikit-learn's modules, and pytest then
+    comes along), so the two are timed fairly only with the same packages."""
+    mine, theirs = packages(BIN / "python"), packages(Path(baseline).parent / "python")
+    mine_only = sorted(p for p in mine - theirs if not p.lower().startswith("activelearn=="))
+    theirs_only = sorted(p for p in theirs - mine if not p.lower().startswith("activelearn=="))
+    return [f"- packages only in this checkout's environment: {', '.join(mine_only) or 'none'}",
+            f"- packages only in the baseline's (`{baseline}`): {', '.join(theirs_only) or 'none'}"]
+
+
 def help_time(runs: int = 11) -> dict:
     return medians([ACTIVELEARN, "--help"], runs)
 
 
-def report(results: dict, info: dict) -> str:
+def report(results: dict, info: dict, baseline_lines: list[str] = ()) -> str:
     lines = ["# Scale benchmark", "", "Made by `benchmarks/scale/run.py`: every step a whole process under `/usr/bin/time`;",
              "medians over the runs given (query, floor and modAL take turns in each run). Memory is peak",
              "resident set size. `query` is `query -n 100 --strategy margin`, the strategy of both baselines",
@@ -221,7 +238,7 @@ def report(results: dict, info: dict) -> str:
              "fitted on the labels, no exploration) so that those rows compare with earlier runs; the rows",
              "\"default settings\" are projects as init now writes them, against the `--baseline` checkout's.",
              "A text pool's \"first train\" after `features.text=embedding` embeds the whole pool.", "",
-             *[f"- {k}: {v}" for k, v in info.items()], "",
+             *[f"- {k}: {v}" for k, v in info.items()], *baseline_lines, "",
              f"`activelearn --help`: {results['help']['seconds']:.2f} s (median of {results['help']['runs']})", ""]
     for pool, steps in results.items():
         if pool == "help":
@@ -270,7 +287,7 @@ def main() -> None:
     parser.add_argument("--text-settings", nargs="*", default=["features.text=tfidf", "features.text=embedding"],
                         help="the text pool once per item: comma-separated KEY=VALUE set after init ('': as init writes)")
     parser.add_argument("--baseline", help="the activelearn executable of an older checkout: its default query is "
-                        "timed against this one's on each numeric pool")
+                        "timed against this one's on each numeric pool (install it with the same extras: the report lists the packages that differ)")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -288,9 +305,11 @@ def main() -> None:
             label = f"text {args.text:,} rows" + (f", {', '.join(settings)}" if settings else "")
             results[label] = bench_pool(f"text-{args.text}-{number}", data, args.runs, text=True, settings=settings)
     info = machine()
-    (RESULTS / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
-    (RESULTS / "REPORT.md").write_text(report(results, info) + "\n")
-    print(report(results, info))
+    baseline_lines = environments(args.baseline) if args.baseline else []
+    (RESULTS / "results.json").write_text(json.dumps({"machine": info, "baseline": baseline_lines, "results": results},
+                                                     indent=2) + "\n")
+    (RESULTS / "REPORT.md").write_text(report(results, info, baseline_lines) + "\n")
+    print(report(results, info, baseline_lines))
 
 
 if __name__ == "__main__":
