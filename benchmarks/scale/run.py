@@ -6,8 +6,12 @@ with the floor and with what a modAL user writes.
 Pools are generated (20 numeric features, 3 classes, 300 rows labeled; a text pool from the
 movie-review snippets) under benchmarks/scale/work/ (not committed). Each step runs as its own
 process under /usr/bin/time; the report gives medians over --runs and the ratios the issue asks
-for, and is written to benchmarks/results/scale/REPORT.md with the date and machine.
-Needs modAL-python (`pip install -e '.[bench]'`).
+for, and is written to benchmarks/results/scale/REPORT.md (or --results DIR) with the date and
+machine. Needs modAL-python (`pip install -e '.[bench]'`). With --baseline, the 1M default query
+is also timed against an older checkout's; issue 13's run (benchmarks/results/scale/issue13/):
+
+    .venv/bin/python benchmarks/scale/run.py --sizes 1000000 --text 200000 --runs 3 \
+        --baseline /path/to/checkout-at-7d1c3af/.venv/bin/activelearn --results benchmarks/results/scale/issue13
 """
 
 from __future__ import annotations
@@ -286,11 +290,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--text-settings", nargs="*", default=["features.text=tfidf", "features.text=embedding"],
                         help="the text pool once per item: comma-separated KEY=VALUE set after init ('': as init writes)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the folder for REPORT.md and results.json")
     parser.add_argument("--baseline", help="the activelearn executable of an older checkout: its default query is "
                         "timed against this one's on each numeric pool (install it with the same extras: the report lists the packages that differ)")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     results = {"help": help_time()}
     for size in args.sizes:
         data = make_numeric_pool(size, WORK / f"pool-{size}.parquet")
@@ -306,9 +311,9 @@ def main() -> None:
             results[label] = bench_pool(f"text-{args.text}-{number}", data, args.runs, text=True, settings=settings)
     info = machine()
     baseline_lines = environments(args.baseline) if args.baseline else []
-    (RESULTS / "results.json").write_text(json.dumps({"machine": info, "baseline": baseline_lines, "results": results},
+    (args.results / "results.json").write_text(json.dumps({"machine": info, "baseline": baseline_lines, "results": results},
                                                      indent=2) + "\n")
-    (RESULTS / "REPORT.md").write_text(report(results, info, baseline_lines) + "\n")
+    (args.results / "REPORT.md").write_text(report(results, info, baseline_lines) + "\n")
     print(report(results, info, baseline_lines))
 
 
