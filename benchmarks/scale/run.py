@@ -222,15 +222,16 @@ def environments(baseline: str) -> list[str]:
     """What differs between this checkout's environment and the baseline's, as report lines: a
     model load imports what is installed (skops walks scikit-learn's modules, and pytest then
     comes along), so the two are timed fairly only with the same packages."""
-    mine, theirs = packages(BIN / "python"), packages(Path(baseline).parent / "python")
-    mine_only = sorted(p for p in mine - theirs if not p.lower().startswith("activelearn=="))
-    theirs_only = sorted(p for p in theirs - mine if not p.lower().startswith("activelearn=="))
-    return [f"- packages only in this checkout's environment: {', '.join(mine_only) or 'none'}",
-            f"- packages only in the baseline's (`{baseline}`): {', '.join(theirs_only) or 'none'}"]
+    def others(python: Path) -> set[str]:  # activelearn itself differs by design
+        return {p for p in packages(python) if not p.lower().startswith("activelearn==")}
+
+    mine, theirs = others(BIN / "python"), others(Path(baseline).parent / "python")
+    return [f"- packages only in this checkout's environment: {', '.join(sorted(mine - theirs)) or 'none'}",
+            f"- packages only in the baseline's (`{baseline}`): {', '.join(sorted(theirs - mine)) or 'none'}"]
 
 
-def help_time(runs: int = 11) -> dict:
-    return medians([ACTIVELEARN, "--help"], runs)
+def help_time(tool: str = ACTIVELEARN, runs: int = 11) -> dict:
+    return medians([tool, "--help"], runs)
 
 
 def report(results: dict, info: dict, baseline_lines: list[str] = ()) -> str:
@@ -243,9 +244,11 @@ def report(results: dict, info: dict, baseline_lines: list[str] = ()) -> str:
              "\"default settings\" are projects as init now writes them, against the `--baseline` checkout's.",
              "A text pool's \"first train\" after `features.text=embedding` embeds the whole pool.", "",
              *[f"- {k}: {v}" for k, v in info.items()], *baseline_lines, "",
-             f"`activelearn --help`: {results['help']['seconds']:.2f} s (median of {results['help']['runs']})", ""]
+             f"`activelearn --help`: {results['help']['seconds']:.2f} s (median of {results['help']['runs']})"
+             + (f"; the baseline's: {results['baseline help']['seconds']:.2f} s (the machine's speed that day, apart "
+                "from the code)" if "baseline help" in results else ""), ""]
     for pool, steps in results.items():
-        if pool == "help":
+        if pool in ("help", "baseline help"):
             continue
         lines += [f"## {pool}", "", "| step | seconds | peak MiB |", "| --- | ---: | ---: |"]
         lines += [f"| {step} | {m['seconds']:.2f} | {m['mib']:.0f} |" for step, m in steps.items()]
@@ -296,7 +299,7 @@ def main() -> None:
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     args.results.mkdir(parents=True, exist_ok=True)
-    results = {"help": help_time()}
+    results = {"help": help_time(), **({"baseline help": help_time(args.baseline)} if args.baseline else {})}
     for size in args.sizes:
         data = make_numeric_pool(size, WORK / f"pool-{size}.parquet")
         results[f"numeric {size:,} rows"] = bench_pool(str(size), data, args.runs, text=False, settings=BEFORE_13)
