@@ -229,6 +229,7 @@ def test_config_lists_explore_as_zero_while_the_file_lacks_it(penguins_project):
     path.write_text("".join(line for line in lines if not line.startswith("explore =")), encoding="utf-8")  # an old file
     result = run_cli("-C", penguins_project, "config", "get", "query.explore")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "0.0\n", "")
+    assert "explore =" not in path.read_text(encoding="utf-8")  # reading the setting writes nothing
 
 
 def test_status_shows_the_estimate_from_the_explored_answers(trained_project):

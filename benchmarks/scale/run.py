@@ -127,6 +127,15 @@ def _set(tool: str, project: Path, settings) -> None:
         subprocess.run([tool, "-q", "-C", str(project), "config", "set", *setting.split("=", 1)], check=True)
 
 
+def _fresh(tool: str, project: Path, data: Path, text: bool, settings: tuple[str, ...] = ()):
+    """A callable that makes `project` anew with `tool`'s init, then `settings` (KEY=VALUE)."""
+    def make():
+        shutil.rmtree(project, ignore_errors=True)
+        subprocess.run([tool, "-q", "init", str(project), *init_args(data, text)], check=True)
+        _set(tool, project, settings)
+    return make
+
+
 def _release(tool: str, project: Path):
     return lambda: subprocess.run([tool, "-q", "-C", str(project), "query", "--release", "all"], check=True)
 
@@ -136,17 +145,10 @@ def against_baseline(name: str, data: Path, baseline: str, runs: int) -> dict:
     against `baseline` (the activelearn executable of an older checkout), each on a project of
     its own made from the same pool; the queries take turns run by run."""
     new, old = WORK / f"project-{name}-defaults", WORK / f"project-{name}-baseline"
-
-    def fresh(tool: str, project: Path):
-        def make():
-            shutil.rmtree(project, ignore_errors=True)
-            subprocess.run([tool, "-q", "init", str(project), *init_args(data, text=False)], check=True)
-        return make
-
     result = {"first train, default settings": medians([ACTIVELEARN, "-q", "-C", str(new), "train"], runs,
-                                                       before=fresh(ACTIVELEARN, new)),
+                                                       before=_fresh(ACTIVELEARN, new, data, text=False)),
               "first train, default settings, before": medians([baseline, "-q", "-C", str(old), "train"], runs,
-                                                               before=fresh(baseline, old))}
+                                                               before=_fresh(baseline, old, data, text=False))}
     compared = {
         "query, default settings": ([ACTIVELEARN, "-q", "-C", str(new), "query", "-n", "100"], _release(ACTIVELEARN, new)),
         "query, default settings, before": ([baseline, "-q", "-C", str(old), "query", "-n", "100"], _release(baseline, old)),
@@ -160,15 +162,9 @@ def bench_pool(name: str, data: Path, runs: int, text: bool, settings: tuple[str
     is timed on its own."""
     project = WORK / f"project-{name}"
     init = [ACTIVELEARN, "-q", "init", str(project), *init_args(data, text)]
-
-    def fresh():
-        shutil.rmtree(project, ignore_errors=True)
-        subprocess.run(init, check=True)
-        _set(ACTIVELEARN, project, settings)
-
     result = {"init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))}
     label = "first train (" + ", ".join(settings) + ")" if settings else "first train"
-    result[label] = medians([ACTIVELEARN, "-q", "-C", str(project), "train"], runs, before=fresh)
+    result[label] = medians([ACTIVELEARN, "-q", "-C", str(project), "train"], runs, before=_fresh(ACTIVELEARN, project, data, text, settings))
     result["train"] = medians([ACTIVELEARN, "-q", "-C", str(project), "train", "--force"], runs)
     release = _release(ACTIVELEARN, project)
     # the three ways to query, interleaved run by run so that a busy spell hits them alike
