@@ -16,29 +16,45 @@ def test_an_eval_batch_says_it_was_drawn_at_random_for_the_evaluation_set(traine
     result = run_cli("-C", trained_project, "query", "--eval", "5")
     assert result.exit_code == 0
     assert result.stdout == "batches/eval-0001.csv\n"
-    assert result.stderr == "eval-0001: 5 rows drawn uniformly at random for the evaluation set from 338 unlabeled rows\n"
+    assert (
+        result.stderr
+        == "eval-0001: 5 rows drawn uniformly at random for the evaluation set from 338 unlabeled rows\n"
+    )
     report = _json(run_cli("-C", trained_project, "query", "--eval", "5", "--json"))
     assert report == {
-        "batch": "eval-0002", "file": "batches/eval-0002.csv", "rows": 5, "strategy": "random",
-        "model_version": None, "candidates": 333, "warnings": [], "pending": [], "evaluation": True,
+        "batch": "eval-0002",
+        "file": "batches/eval-0002.csv",
+        "rows": 5,
+        "strategy": "random",
+        "model_version": None,
+        "candidates": 333,
+        "warnings": [],
+        "pending": [],
+        "evaluation": True,
         "explored": 0,
     }
 
 
 def test_a_batch_by_the_model_still_names_its_strategy_and_model(trained_project):
-    assert run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
+    assert (
+        run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
+    )
     result = run_cli("-C", trained_project, "query", "-n", "5")
     assert result.stderr == "batch-0001: 5 rows by diverse (model 1) from 338 unlabeled rows\n"
 
 
 def test_query_never_overwrites_a_batch_file_that_state_json_does_not_know(trained_project):
-    assert run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
+    assert (
+        run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
+    )
     backup = (trained_project / "state.json").read_bytes()
     first = _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))
     filled_path = trained_project / first["file"]
     fill_batch(filled_path, SAMPLE / "penguins_answers.csv")
     filled = filled_path.read_bytes()
-    (trained_project / "state.json").write_bytes(backup)  # restored from a backup, as errors suggest
+    (trained_project / "state.json").write_bytes(
+        backup
+    )  # restored from a backup, as errors suggest
 
     result = run_cli("-C", trained_project, "query", "-n", "5")
     assert result.exit_code == 0
@@ -50,7 +66,9 @@ def test_query_never_overwrites_a_batch_file_that_state_json_does_not_know(train
     )
     assert filled_path.read_bytes() == filled
     # the next batch takes the next number: batch-0002 is recorded now
-    assert _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))["batch"] == "batch-0003"
+    assert (
+        _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))["batch"] == "batch-0003"
+    )
     # and the filled file's answers are not lost
     imported = _json(run_cli("-C", trained_project, "import-labels", filled_path, "--json"))
     assert imported["labels"] == 5
@@ -81,10 +99,15 @@ def _workbook(path):
 
 def _validations(sheet) -> dict[str, tuple[str, str, bool]]:
     """cell range -> (type, formula, blank allowed) of each data validation of a sheet."""
-    return {str(v.sqref): (v.type, v.formula1, bool(v.allow_blank)) for v in sheet.data_validations.dataValidation}
+    return {
+        str(v.sqref): (v.type, v.formula1, bool(v.allow_blank))
+        for v in sheet.data_validations.dataValidation
+    }
 
 
-def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instructions(trained_project, tmp_path):
+def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instructions(
+    trained_project, tmp_path
+):
     out = tmp_path / "batch.xlsx"
     result = run_cli("-C", trained_project, "query", "-n", "5", "--out", out)
     assert (result.exit_code, result.stdout) == (0, f"{out}\n")
@@ -95,7 +118,9 @@ def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instruc
     assert batch.freeze_panes == "B2"
     assert [c.value for c in batch[1]][:4] == ["id", "species", "suggestion", "confidence"]
     assert _validations(batch) == {"B2:B6": ("list", '"Adelie,Chinstrap,Gentoo,skip"', True)}
-    assert all(batch.cell(row=r, column=2).number_format == "@" for r in range(2, 7))  # answers stay text
+    assert all(
+        batch.cell(row=r, column=2).number_format == "@" for r in range(2, 7)
+    )  # answers stay text
     assert [r[0] for r in book["How to fill in"].iter_rows(values_only=True)] == [
         "How to fill in batch-0001",
         'In the sheet "batch", write each row\'s answer in the column "species": one of Adelie, Chinstrap, '
@@ -108,9 +133,13 @@ def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instruc
     ]
 
 
-def test_a_prefilled_xlsx_batch_explains_the_decision_column_and_lists_its_values(trained_project, tmp_path):
+def test_a_prefilled_xlsx_batch_explains_the_decision_column_and_lists_its_values(
+    trained_project, tmp_path
+):
     out = tmp_path / "batch.xlsx"
-    assert run_cli("-C", trained_project, "query", "-n", "3", "--prefill", "--out", out).exit_code == 0
+    assert (
+        run_cli("-C", trained_project, "query", "-n", "3", "--prefill", "--out", out).exit_code == 0
+    )
     book = _workbook(out)
     assert _validations(book["batch"]) == {
         "B2:B4": ("list", '"Adelie,Chinstrap,Gentoo,skip"', True),
@@ -122,14 +151,24 @@ def test_a_prefilled_xlsx_batch_explains_the_decision_column_and_lists_its_value
         "suggestion is right), fix (after changing the label to one of Adelie, Chinstrap, Gentoo) or skip "
         "(you cannot decide). A row with neither a decision nor a changed label is not an answer."
     )
-    assert lines[3] == "Leave the decision empty to answer a row later: it stays pending. A partly filled batch imports its answered rows."
+    assert (
+        lines[3]
+        == "Leave the decision empty to answer a row later: it stays pending. A partly filled batch imports its answered rows."
+    )
 
 
 def test_a_long_class_list_goes_on_a_hidden_sheet(tmp_path):
     classes = [f"category-number-{i:02d}" for i in range(30)]  # 570 characters: too long to inline
     data = tmp_path / "d.csv"
-    data.write_text("x,label\n" + "".join(f"{i % 7},{classes[i] if i < 30 else ''}\n" for i in range(60)))
-    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--classes", ",".join(classes)).exit_code == 0
+    data.write_text(
+        "x,label\n" + "".join(f"{i % 7},{classes[i] if i < 30 else ''}\n" for i in range(60))
+    )
+    assert (
+        run_cli(
+            "-q", "init", tmp_path / "p", "--data", data, "--classes", ",".join(classes)
+        ).exit_code
+        == 0
+    )
     out = tmp_path / "batch.xlsx"
     assert run_cli("-C", tmp_path / "p", "query", "-n", "4", "--out", out).exit_code == 0
     book = _workbook(out)
@@ -137,7 +176,10 @@ def test_a_long_class_list_goes_on_a_hidden_sheet(tmp_path):
     assert book["lists"].sheet_state == "hidden"
     assert [r[0] for r in book["lists"].iter_rows(values_only=True)] == [*classes, "skip"]
     assert _validations(book["batch"]) == {"B2:B5": ("list", "'lists'!$A$1:$A$31", True)}
-    assert "one of the 30 classes (the cell's drop-down lists them)" in book["How to fill in"]["A2"].value
+    assert (
+        "one of the 30 classes (the cell's drop-down lists them)"
+        in book["How to fill in"]["A2"].value
+    )
 
 
 FORMULAS = ('=HYPERLINK("http://x")', "@SUM(A1)", "-2+3", "+cmd|' /C calc'!A0")
@@ -146,10 +188,27 @@ FORMULAS = ('=HYPERLINK("http://x")', "@SUM(A1)", "-2+3", "+cmd|' /C calc'!A0")
 def _formula_project(tmp_path):
     data = tmp_path / "d.csv"
     notes = [*FORMULAS, "plain"]
-    data.write_text("key,note,label\n" + "".join(
-        f'k{i:03d},"{notes[i % 5].replace(chr(34), chr(34) * 2)}",{"ab"[i % 2] if i < 4 else ""}\n' for i in range(25)
-    ))
-    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key", "--text-columns", "note").exit_code == 0
+    data.write_text(
+        "key,note,label\n"
+        + "".join(
+            f'k{i:03d},"{notes[i % 5].replace(chr(34), chr(34) * 2)}",{"ab"[i % 2] if i < 4 else ""}\n'
+            for i in range(25)
+        )
+    )
+    assert (
+        run_cli(
+            "-q",
+            "init",
+            tmp_path / "p",
+            "--data",
+            data,
+            "--id-column",
+            "key",
+            "--text-columns",
+            "note",
+        ).exit_code
+        == 0
+    )
     return tmp_path / "p"
 
 
@@ -189,9 +248,19 @@ def test_libreoffice_reads_xlsx_formula_like_text_as_text(tmp_path):
     out = tmp_path / "batch.xlsx"
     assert run_cli("-C", project, "query", "-n", "21", "--out", out).exit_code == 0
     subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless", "--convert-to",
-         "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path / "lo"), str(out)],
-        check=True, capture_output=True, timeout=180,
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     with open(tmp_path / "lo" / "batch.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
@@ -202,10 +271,27 @@ def test_libreoffice_reads_xlsx_formula_like_text_as_text(tmp_path):
 def test_an_xlsx_cell_over_the_spreadsheet_limit_is_cut_with_a_marker_and_a_warning(tmp_path):
     long_text = "word " * 8000  # 40,000 characters
     data = tmp_path / "d.csv"
-    data.write_text("key,note,label\n" + "".join(
-        f"k{i},{long_text if i == 7 else 'short'},{'ab'[i % 2] if i < 4 else ''}\n" for i in range(12)
-    ))
-    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key", "--text-columns", "note").exit_code == 0
+    data.write_text(
+        "key,note,label\n"
+        + "".join(
+            f"k{i},{long_text if i == 7 else 'short'},{'ab'[i % 2] if i < 4 else ''}\n"
+            for i in range(12)
+        )
+    )
+    assert (
+        run_cli(
+            "-q",
+            "init",
+            tmp_path / "p",
+            "--data",
+            data,
+            "--id-column",
+            "key",
+            "--text-columns",
+            "note",
+        ).exit_code
+        == 0
+    )
     out = tmp_path / "batch.xlsx"
     result = run_cli("-C", tmp_path / "p", "query", "-n", "8", "--out", out)
     assert result.exit_code == 0
@@ -240,11 +326,19 @@ def test_rewrite_writes_a_lost_batch_again_byte_for_byte(trained_project):
 
 def test_rewrite_keeps_a_prefilled_xlsx_batch_as_it_was_sent(trained_project, tmp_path):
     out = tmp_path / "mine.xlsx"
-    assert run_cli("-C", trained_project, "query", "-n", "5", "--prefill", "--out", out).exit_code == 0
+    assert (
+        run_cli("-C", trained_project, "query", "-n", "5", "--prefill", "--out", out).exit_code == 0
+    )
     sent = list(_workbook(out)["batch"].iter_rows(values_only=True))
     out.unlink()
     report = _json(run_cli("-C", trained_project, "query", "--rewrite", "1", "--json"))
-    assert report == {"batch": "batch-0001", "file": str(out), "rows": 5, "written": True, "warnings": []}
+    assert report == {
+        "batch": "batch-0001",
+        "file": str(out),
+        "rows": 5,
+        "written": True,
+        "warnings": [],
+    }
     assert list(_workbook(out)["batch"].iter_rows(values_only=True)) == sent
     # untouched, the pre-filled rows are still no answers
     imported = _json(run_cli("-C", trained_project, "import-labels", out, "--json"))
@@ -282,7 +376,10 @@ def test_rewrite_of_a_file_that_is_there_as_written_changes_nothing(trained_proj
     before = snapshot(trained_project)
     result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001")
     assert (result.exit_code, result.stdout) == (0, "batches/batch-0001.csv\n")
-    assert result.stderr == "batch-0001: batches/batch-0001.csv is there as query wrote it; nothing written\n"
+    assert (
+        result.stderr
+        == "batch-0001: batches/batch-0001.csv is there as query wrote it; nothing written\n"
+    )
     assert snapshot(trained_project) == before
 
 
@@ -291,11 +388,15 @@ def test_rewrite_of_an_unknown_batch_is_a_usage_error(trained_project):
     before = snapshot(trained_project)
     result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0011")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == "error: --rewrite batch-0011: no such batch (did you mean 'batch-0001'?) (batches: batch-0001)\n"
+    assert (
+        result.stderr
+        == "error: --rewrite batch-0011: no such batch (did you mean 'batch-0001'?) (batches: batch-0001)\n"
+    )
     result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001", "-n", "5", "--json")
     assert result.exit_code == 2
     assert json.loads(result.stdout) == {
-        "error": "--rewrite writes a batch again as it was recorded; it takes no -n", "exit_code": 2,
+        "error": "--rewrite writes a batch again as it was recorded; it takes no -n",
+        "exit_code": 2,
     }
     assert snapshot(trained_project) == before
 
@@ -303,7 +404,10 @@ def test_rewrite_of_an_unknown_batch_is_a_usage_error(trained_project):
 def test_control_characters_no_xlsx_cell_can_hold_are_replaced_with_a_warning(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text('note,x,label\n"a\x0bb",1,\n"c\x1bd",2,\nplain,3,a\nmore,4,b\n')
-    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "note").exit_code == 0
+    assert (
+        run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "note").exit_code
+        == 0
+    )
     out = tmp_path / "batch.xlsx"
     result = run_cli("-C", tmp_path / "p", "query", "-n", "2", "--strategy", "random", "--out", out)
     assert (result.exit_code, result.stdout) == (0, f"{out}\n")

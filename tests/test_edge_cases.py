@@ -32,7 +32,9 @@ def test_a_data_column_named_row_imports(tmp_path):
     run_cli("-C", tmp_path / "p", "train")
     batch = tmp_path / "p" / run_cli("-C", tmp_path / "p", "query", "-n", "2").stdout.strip()
     text = batch.read_text(encoding="utf-8-sig").splitlines()
-    batch.write_text("\n".join([text[0]] + [line.replace(",,", ",a,", 1) for line in text[1:]]) + "\n")
+    batch.write_text(
+        "\n".join([text[0]] + [line.replace(",,", ",a,", 1) for line in text[1:]]) + "\n"
+    )
     result = run_cli("-C", tmp_path / "p", "import-labels", batch)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("imported 2 labels")
@@ -41,10 +43,18 @@ def test_a_data_column_named_row_imports(tmp_path):
 def test_init_dot_in_an_empty_current_directory(tmp_path):
     target = tmp_path / "here"
     target.mkdir()
-    result = run_cli("-C", target, "init", ".", "--data", SAMPLE / "penguins.csv", "--label-column", "species")
+    result = run_cli(
+        "-C", target, "init", ".", "--data", SAMPLE / "penguins.csv", "--label-column", "species"
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ".\n"
-    assert sorted(p.name for p in target.iterdir()) == ["activelearn.toml", "batches", "data", "models", "state.json"]
+    assert sorted(p.name for p in target.iterdir()) == [
+        "activelearn.toml",
+        "batches",
+        "data",
+        "models",
+        "state.json",
+    ]
     assert oct(target.stat().st_mode & 0o777) == oct(0o777 & ~_umask())
     assert run_cli("-C", target, "train").exit_code == 0
 
@@ -59,16 +69,22 @@ def test_a_text_column_with_no_words_among_the_labels(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("txt,num,label\n,1,a\n,2,b\n,1.5,a\n,2.5,b\nsome words,3,\n")
     run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "txt")
-    run_cli("-q", "-C", tmp_path / "p", "config", "set", "features.text", "tfidf")  # embeddings take empty texts
+    run_cli(
+        "-q", "-C", tmp_path / "p", "config", "set", "features.text", "tfidf"
+    )  # embeddings take empty texts
     before = snapshot(tmp_path / "p")
     result = run_cli("-C", tmp_path / "p", "train")
-    assert_clean_failure(result, 1, "the text column 'txt' has no words in the 4 rows the model is fitted on")
+    assert_clean_failure(
+        result, 1, "the text column 'txt' has no words in the 4 rows the model is fitted on"
+    )
     assert snapshot(tmp_path / "p") == before
 
 
 def test_a_role_changed_after_training(trained_project):
     config = trained_project / "activelearn.toml"
-    config.write_text(config.read_text().replace('sex               = "categorical"', 'sex = "ignore"'))
+    config.write_text(
+        config.read_text().replace('sex               = "categorical"', 'sex = "ignore"')
+    )
     result = run_cli("-C", trained_project, "query", "-n", "3", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["warnings"] == [
@@ -82,9 +98,13 @@ def test_a_role_changed_after_training(trained_project):
 
 def test_a_number_column_set_to_embedding(trained_project):
     config = trained_project / "activelearn.toml"
-    config.write_text(config.read_text().replace('year              = "numeric"', 'year = "embedding"'))
+    config.write_text(
+        config.read_text().replace('year              = "numeric"', 'year = "embedding"')
+    )
     result = run_cli("-C", trained_project, "train", "--force")
-    assert_clean_failure(result, 1, "[columns] 'year' is 'embedding' but holds 2007, not a list of numbers")
+    assert_clean_failure(
+        result, 1, "[columns] 'year' is 'embedding' but holds 2007, not a list of numbers"
+    )
 
 
 def test_parquet_nulls_in_typed_label_and_id_columns(tmp_path):
@@ -96,34 +116,69 @@ def test_parquet_nulls_in_typed_label_and_id_columns(tmp_path):
         }
     )
     pq.write_table(table, tmp_path / "d.parquet")
-    result = run_cli("init", tmp_path / "p", "--data", tmp_path / "d.parquet", "--id-column", "pid", "--label-column", "y", "--json")
+    result = run_cli(
+        "init",
+        tmp_path / "p",
+        "--data",
+        tmp_path / "d.parquet",
+        "--id-column",
+        "pid",
+        "--label-column",
+        "y",
+        "--json",
+    )
     report = json.loads(result.stdout)
     assert report["classes"] == ["0", "1"] and report["labeled"] == 3
     bad = pa.table({"pid": pa.array([1, None], type=pa.int64()), "x": [1.0, 2.0], "y": ["a", "b"]})
     pq.write_table(bad, tmp_path / "bad.parquet")
-    failed = run_cli("init", tmp_path / "q", "--data", tmp_path / "bad.parquet", "--id-column", "pid", "--label-column", "y")
+    failed = run_cli(
+        "init",
+        tmp_path / "q",
+        "--data",
+        tmp_path / "bad.parquet",
+        "--id-column",
+        "pid",
+        "--label-column",
+        "y",
+    )
     assert_clean_failure(failed, 1, "bad.parquet row 3: the id column 'pid' is empty")
 
 
 def test_repeated_headers_are_refused(tmp_path, trained_project):
     data = tmp_path / "d.csv"
     data.write_text("x,label,label\n1,a,a\n2,b,b\n")
-    assert_clean_failure(run_cli("init", tmp_path / "p", "--data", data), 1, "d.csv: the column 'label' appears more than once")
+    assert_clean_failure(
+        run_cli("init", tmp_path / "p", "--data", data),
+        1,
+        "d.csv: the column 'label' appears more than once",
+    )
     answers = tmp_path / "a.csv"
     answers.write_text("id,species,species\nr000300,Gentoo,Adelie\n")
     assert_clean_failure(
-        run_cli("-C", trained_project, "import-labels", answers), 1, "a.csv: the column 'species' appears more than once"
+        run_cli("-C", trained_project, "import-labels", answers),
+        1,
+        "a.csv: the column 'species' appears more than once",
     )
 
 
 def test_data_columns_named_like_the_tools_own(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text("annotator,suggestion,confidence,label\nann1,up,1,a\nann2,down,2,b\nann1,up,3,\nann2,down,4,\n")
+    data.write_text(
+        "annotator,suggestion,confidence,label\nann1,up,1,a\nann2,down,2,b\nann1,up,3,\nann2,down,4,\n"
+    )
     run_cli("-q", "init", tmp_path / "p", "--data", data)
     run_cli("-C", tmp_path / "p", "train")
     batch = tmp_path / "p" / run_cli("-C", tmp_path / "p", "query", "-n", "2").stdout.strip()
     frame = pd.read_csv(batch, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert list(frame.columns) == ["id", "label", "suggestion", "confidence", "annotator (data)", "suggestion (data)", "confidence (data)"]
+    assert list(frame.columns) == [
+        "id",
+        "label",
+        "suggestion",
+        "confidence",
+        "annotator (data)",
+        "suggestion (data)",
+        "confidence (data)",
+    ]
     frame["label"] = "a"
     frame.to_csv(batch, index=False)
     run_cli("-C", tmp_path / "p", "import-labels", batch, "--annotator", "me")
@@ -134,7 +189,9 @@ def test_data_columns_named_like_the_tools_own(tmp_path):
 def test_two_annotators_answering_the_same_row_in_one_file_is_refused(trained_project, tmp_path):
     # one file is one vote per row (tests/system/test_attacks.py: it must not outvote a person)
     answers = tmp_path / "a.csv"
-    answers.write_text("id,species,annotator\nr000015,Adelie,bob\nr000015,Gentoo,alice\nr000016,Adelie,bob\n")
+    answers.write_text(
+        "id,species,annotator\nr000015,Adelie,bob\nr000015,Gentoo,alice\nr000016,Adelie,bob\n"
+    )
     result = run_cli("-C", trained_project, "import-labels", answers, "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"] == (
@@ -152,8 +209,15 @@ def test_status_sees_corrections_as_changes(trained_project, tmp_path):
     run_cli("-C", trained_project, "train")
     run_cli("-C", trained_project, "import-labels", second)  # a correction: the label count stays
     status = json.loads(run_cli("-C", trained_project, "status", "--json").stdout)
-    assert (status["labeled"], status["answers_since_model"], status["model_up_to_date"]) == (7, 1, False)
-    assert "1 answer since the last model: run `activelearn train`" in run_cli("-C", trained_project, "status").stdout
+    assert (status["labeled"], status["answers_since_model"], status["model_up_to_date"]) == (
+        7,
+        1,
+        False,
+    )
+    assert (
+        "1 answer since the last model: run `activelearn train`"
+        in run_cli("-C", trained_project, "status").stdout
+    )
 
 
 def test_headers_are_neutralised_too(tmp_path):
@@ -169,7 +233,8 @@ def test_init_refuses_data_with_no_usable_column(tmp_path):
     data.write_text("same,label\nx,a\nx,b\n")
     before = sorted(p.name for p in tmp_path.iterdir())
     assert_clean_failure(
-        run_cli("init", tmp_path / "p", "--data", data), 1,
+        run_cli("init", tmp_path / "p", "--data", data),
+        1,
         "d.csv: no column can be a feature (same: the same value in every row); name the columns to use with --text-columns",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
@@ -192,7 +257,9 @@ def test_a_workbook_needing_a_newer_zip_version_is_a_clean_error(trained_project
     bad = tmp_path / "answers.csv"
     bad.write_bytes(bytes(data))
     before = snapshot(trained_project)
-    assert_clean_failure(run_cli("-C", trained_project, "import-labels", bad), 1, "answers.csv: cannot read as XLSX")
+    assert_clean_failure(
+        run_cli("-C", trained_project, "import-labels", bad), 1, "answers.csv: cannot read as XLSX"
+    )
     assert snapshot(trained_project) == before
 
 
@@ -213,13 +280,21 @@ def test_a_parquet_file_damaged_past_its_first_row_groups_is_a_one_line_error(tm
     import numpy as np
 
     rows = 50_000
-    table = pa.table({"x": np.random.default_rng(0).normal(size=rows),
-                      "label": pa.array(["a" if i % 2 else None for i in range(rows)])})
+    table = pa.table(
+        {
+            "x": np.random.default_rng(0).normal(size=rows),
+            "label": pa.array(["a" if i % 2 else None for i in range(rows)]),
+        }
+    )
     data = tmp_path / "damaged.parquet"
     pq.write_table(table, data, row_group_size=10_000)
     raw = bytearray(data.read_bytes())
     start = pq.ParquetFile(data).metadata.row_group(3).column(0).data_page_offset
     raw[start + 20 : start + 2000] = b"\xff" * 1980  # the footer is intact, a data page is not
     data.write_bytes(bytes(raw))
-    assert_clean_failure(run_cli("init", tmp_path / "p", "--data", data), 1, "damaged.parquet: cannot read as parquet")
+    assert_clean_failure(
+        run_cli("init", tmp_path / "p", "--data", data),
+        1,
+        "damaged.parquet: cannot read as parquet",
+    )
     assert not (tmp_path / "p").exists()

@@ -43,14 +43,25 @@ def test_init_missing_data_file(tmp_path):
 
 def test_init_unknown_label_column(tmp_path):
     _init_fails(
-        tmp_path, ["--data", SAMPLE / "penguins.csv", "--label-column", "specis"], 1,
+        tmp_path,
+        ["--data", SAMPLE / "penguins.csv", "--label-column", "specis"],
+        1,
         "penguins.csv: no label column 'specis' (did you mean 'species'?)",
     )
 
 
 def test_init_unknown_id_column(tmp_path):
     _init_fails(
-        tmp_path, ["--data", SAMPLE / "penguins.csv", "--label-column", "species", "--id-column", "island_id"], 1,
+        tmp_path,
+        [
+            "--data",
+            SAMPLE / "penguins.csv",
+            "--label-column",
+            "species",
+            "--id-column",
+            "island_id",
+        ],
+        1,
         "no column 'island_id' (did you mean 'island'?)",
     )
 
@@ -58,13 +69,23 @@ def test_init_unknown_id_column(tmp_path):
 def test_init_duplicate_ids(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("key,x,label\na,1,yes\nb,2,no\na,3,\n")
-    _init_fails(tmp_path, ["--data", data, "--id-column", "key"], 1, "d.csv row 4: id 'a' is also in row 2; ids must be unique")
+    _init_fails(
+        tmp_path,
+        ["--data", data, "--id-column", "key"],
+        1,
+        "d.csv row 4: id 'a' is also in row 2; ids must be unique",
+    )
 
 
 def test_init_empty_id(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("key,x,label\na,1,yes\n,2,no\n")
-    _init_fails(tmp_path, ["--data", data, "--id-column", "key"], 1, "d.csv row 3: the id column 'key' is empty")
+    _init_fails(
+        tmp_path,
+        ["--data", data, "--id-column", "key"],
+        1,
+        "d.csv row 3: the id column 'key' is empty",
+    )
 
 
 def test_init_no_rows(tmp_path):
@@ -88,13 +109,23 @@ def test_init_corrupt_spreadsheet(tmp_path):
 def test_init_no_labels_and_no_classes(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x,label\n1,\n2,\n")
-    _init_fails(tmp_path, ["--data", data], 1, "has no labels yet, so the classes are unknown; name them with --classes a,b,c")
+    _init_fails(
+        tmp_path,
+        ["--data", data],
+        1,
+        "has no labels yet, so the classes are unknown; name them with --classes a,b,c",
+    )
 
 
 def test_init_label_not_in_classes(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x,label\n1,cat\n2,dgo\n")
-    _init_fails(tmp_path, ["--data", data, "--classes", "cat,dog"], 1, "d.csv row 3: label 'dgo' is not a class (did you mean 'dog'? classes: cat, dog)")
+    _init_fails(
+        tmp_path,
+        ["--data", data, "--classes", "cat,dog"],
+        1,
+        "d.csv row 3: label 'dgo' is not a class (did you mean 'dog'? classes: cat, dog)",
+    )
 
 
 def test_init_into_non_empty_directory(tmp_path):
@@ -107,12 +138,19 @@ def test_init_into_non_empty_directory(tmp_path):
 
 
 def test_init_unknown_model_is_a_usage_error(tmp_path):
-    _init_fails(tmp_path, ["--data", SAMPLE / "penguins.csv", "--model", "logistics"], 2, "--model 'logistics' is not a model (did you mean 'logistic'?)")
+    _init_fails(
+        tmp_path,
+        ["--data", SAMPLE / "penguins.csv", "--model", "logistics"],
+        2,
+        "--model 'logistics' is not a model (did you mean 'logistic'?)",
+    )
 
 
 def test_id_and_label_column_must_differ(tmp_path):
     _init_fails(
-        tmp_path, ["--data", SAMPLE / "penguins.csv", "--label-column", "species", "--id-column", "species"], 2,
+        tmp_path,
+        ["--data", SAMPLE / "penguins.csv", "--label-column", "species", "--id-column", "species"],
+        2,
         "--id-column and --label-column both name 'species'; they must differ",
     )
 
@@ -129,7 +167,11 @@ def test_unknown_option_is_a_usage_error(tmp_path):
 
 def test_outside_a_project(tmp_path):
     result = run_cli("-C", tmp_path, "train")
-    assert_clean_failure(result, 1, f"not an activelearn project: no activelearn.toml in {tmp_path.resolve()} or any parent")
+    assert_clean_failure(
+        result,
+        1,
+        f"not an activelearn project: no activelearn.toml in {tmp_path.resolve()} or any parent",
+    )
 
 
 def test_missing_C_directory(tmp_path):
@@ -141,16 +183,22 @@ def test_unknown_config_key_says_did_you_mean(penguins_project):
     config = penguins_project / "activelearn.toml"
     config.write_text(config.read_text().replace("batch_size = 20", "batchsize = 20"))
     assert_unchanged(
-        penguins_project, lambda: run_cli("-C", penguins_project, "query"), 1,
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "query"),
+        1,
         "activelearn.toml: unknown key 'batchsize' in [query] (did you mean 'batch_size'?)",
     )
 
 
 def test_unknown_role(penguins_project):
     config = penguins_project / "activelearn.toml"
-    config.write_text(config.read_text().replace('island            = "categorical"', 'island = "categorial"'))
+    config.write_text(
+        config.read_text().replace('island            = "categorical"', 'island = "categorial"')
+    )
     assert_unchanged(
-        penguins_project, lambda: run_cli("-C", penguins_project, "train"), 1,
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "train"),
+        1,
         "[columns] island = 'categorial' is not a role (did you mean 'categorical'?)",
     )
 
@@ -159,7 +207,9 @@ def test_config_names_a_column_the_pool_lacks(penguins_project):
     config = penguins_project / "activelearn.toml"
     config.write_text(config.read_text().replace("island ", "islands"))
     assert_unchanged(
-        penguins_project, lambda: run_cli("-C", penguins_project, "train"), 1,
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "train"),
+        1,
         "[columns] 'islands' is not a column of the pool (did you mean 'island'?)",
     )
 
@@ -167,12 +217,22 @@ def test_config_names_a_column_the_pool_lacks(penguins_project):
 def test_invalid_toml(penguins_project):
     config = penguins_project / "activelearn.toml"
     config.write_text(config.read_text() + "\n[query\n")
-    assert_unchanged(penguins_project, lambda: run_cli("-C", penguins_project, "train"), 1, "activelearn.toml: not valid TOML")
+    assert_unchanged(
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "train"),
+        1,
+        "activelearn.toml: not valid TOML",
+    )
 
 
 def test_corrupt_state(penguins_project):
     (penguins_project / "state.json").write_text('{"schema_version": 1, "created": ')
-    assert_unchanged(penguins_project, lambda: run_cli("-C", penguins_project, "query"), 1, "state.json: not valid JSON")
+    assert_unchanged(
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "query"),
+        1,
+        "state.json: not valid JSON",
+    )
 
 
 def test_state_from_a_newer_activelearn(penguins_project):
@@ -181,7 +241,9 @@ def test_state_from_a_newer_activelearn(penguins_project):
     state["schema_version"] = 99
     state_file.write_text(json.dumps(state))
     assert_unchanged(
-        penguins_project, lambda: run_cli("-C", penguins_project, "status"), 1,
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "status"),
+        1,
         "schema_version 99 is newer than this activelearn understands (2); upgrade activelearn",
     )
 
@@ -190,7 +252,9 @@ def test_tampered_model_is_not_loaded(trained_project):
     model = trained_project / "models" / "model-0001.skops"
     model.write_bytes(model.read_bytes() + b"\0")
     assert_unchanged(
-        trained_project, lambda: run_cli("-C", trained_project, "query"), 1,
+        trained_project,
+        lambda: run_cli("-C", trained_project, "query"),
+        1,
         "model-0001.skops: model 1 has changed since activelearn wrote it and will not be loaded",
     )
 
@@ -201,9 +265,13 @@ def test_tampered_model_is_not_loaded(trained_project):
 def test_train_with_one_class(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x,label\n1,cat\n2,cat\n3,\n")
-    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--classes", "cat,dog").exit_code == 0
+    assert (
+        run_cli("-q", "init", tmp_path / "p", "--data", data, "--classes", "cat,dog").exit_code == 0
+    )
     assert_unchanged(
-        tmp_path / "p", lambda: run_cli("-C", tmp_path / "p", "train"), 1,
+        tmp_path / "p",
+        lambda: run_cli("-C", tmp_path / "p", "train"),
+        1,
         "training needs labels of at least 2 classes; found only 'cat'",
     )
 
@@ -213,15 +281,24 @@ def test_query_when_every_row_is_taken(tmp_path):
     data.write_text("x,label\n1,cat\n2,dog\n3,cat\n4,dog\n")
     assert run_cli("-q", "init", tmp_path / "p", "--data", data).exit_code == 0
     assert_unchanged(
-        tmp_path / "p", lambda: run_cli("-C", tmp_path / "p", "query"), 1,
+        tmp_path / "p",
+        lambda: run_cli("-C", tmp_path / "p", "query"),
+        1,
         "nothing to query: every row of the pool is labeled or waiting in a pending batch",
     )
 
 
 def test_query_bad_n_and_bad_strategy(penguins_project):
-    assert_unchanged(penguins_project, lambda: run_cli("-C", penguins_project, "query", "-n", "0"), 2, "-n must be at least 1, not 0")
     assert_unchanged(
-        penguins_project, lambda: run_cli("-C", penguins_project, "query", "--strategy", "margins"), 2,
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "query", "-n", "0"),
+        2,
+        "-n must be at least 1, not 0",
+    )
+    assert_unchanged(
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "query", "--strategy", "margins"),
+        2,
         "--strategy 'margins' is not a strategy (did you mean 'margin'?)",
     )
 
@@ -230,7 +307,9 @@ def test_query_out_exists(penguins_project, tmp_path):
     taken = tmp_path / "taken.csv"
     taken.write_text("mine")
     assert_unchanged(
-        penguins_project, lambda: run_cli("-C", penguins_project, "query", "--out", taken), 1,
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "query", "--out", taken),
+        1,
         "taken.csv: already exists; choose another --out",
     )
     assert taken.read_text() == "mine"
@@ -258,7 +337,9 @@ def test_import_unknown_label(trained_project, batch):
     fill_batch(batch, SAMPLE / "penguins_answers.csv")
     _edit_batch(batch, 3, 1, "Chinstrep")
     assert_unchanged(
-        trained_project, lambda: run_cli("-C", trained_project, "import-labels", batch), 1,
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", batch),
+        1,
         f"{batch} row 3: label 'Chinstrep' is not a class (did you mean 'Chinstrap'? classes: Adelie, Chinstrap, Gentoo)",
     )
 
@@ -267,7 +348,9 @@ def test_import_unknown_id(trained_project, batch):
     fill_batch(batch, SAMPLE / "penguins_answers.csv")
     _edit_batch(batch, 2, 0, "r999999")
     assert_unchanged(
-        trained_project, lambda: run_cli("-C", trained_project, "import-labels", batch), 1,
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", batch),
+        1,
         f"{batch} row 2: id 'r999999' is not in the pool",
     )
 
@@ -276,7 +359,9 @@ def test_import_id_mangled_to_scientific_notation(trained_project, tmp_path):
     answers = tmp_path / "old.csv"
     answers.write_text("id,species\n1.23457E+15,Adelie\n")
     assert_unchanged(
-        trained_project, lambda: run_cli("-C", trained_project, "import-labels", answers), 1,
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", answers),
+        1,
         "id '1.23457E+15' is not in the pool (a spreadsheet turned a long number into scientific notation",
     )
 
@@ -285,7 +370,9 @@ def test_import_file_without_label_column(trained_project, tmp_path):
     answers = tmp_path / "old.csv"
     answers.write_text("id,kind\nr000001,Adelie\n")
     assert_unchanged(
-        trained_project, lambda: run_cli("-C", trained_project, "import-labels", answers), 1,
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", answers),
+        1,
         "old.csv: no 'species' column (found: id, kind)",
     )
 
@@ -294,7 +381,9 @@ def test_import_conflicting_answers_in_one_file(trained_project, tmp_path):
     answers = tmp_path / "two.csv"
     answers.write_text("id,species\nr000010,Adelie\nr000010,Gentoo\n")
     assert_unchanged(
-        trained_project, lambda: run_cli("-C", trained_project, "import-labels", answers), 1,
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", answers),
+        1,
         "two.csv row 3: id 'r000010' is answered again with 'Gentoo' (row 2 says 'Adelie')",
     )
 
@@ -304,14 +393,18 @@ def test_import_one_bad_file_among_good_imports_nothing(trained_project, batch, 
     bad = tmp_path / "bad.csv"
     bad.write_text("id,species\nr000010,Penguin\n")
     assert_unchanged(
-        trained_project, lambda: run_cli("-C", trained_project, "import-labels", batch, bad), 1,
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", batch, bad),
+        1,
         "bad.csv row 2: label 'Penguin' is not a class",
     )
 
 
 def test_import_missing_file(trained_project):
     assert_unchanged(
-        trained_project, lambda: run_cli("-C", trained_project, "import-labels", "nothere.csv"), 1,
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", "nothere.csv"),
+        1,
         "nothere.csv: no such file or folder",
     )
 
@@ -320,11 +413,15 @@ def test_import_missing_file(trained_project):
 
 
 # import-labels reads its files before taking the lock (a missing one is refused first): a real one
-@pytest.mark.parametrize("command", [["train"], ["query"], ["import-labels", SAMPLE / "penguins_answers.csv"]])
+@pytest.mark.parametrize(
+    "command", [["train"], ["query"], ["import-labels", SAMPLE / "penguins_answers.csv"]]
+)
 def test_lock_held_exits_75(trained_project, command):
     with FileLock(trained_project / ".activelearn.lock"):
         assert_unchanged(
-            trained_project, lambda: run_cli("-C", trained_project, *command, "--wait", "0.2"), 75,
+            trained_project,
+            lambda: run_cli("-C", trained_project, *command, "--wait", "0.2"),
+            75,
             "another activelearn command holds the project lock (waited 0.2s; try again later, or pass --wait SECONDS)",
         )
 
@@ -348,10 +445,20 @@ def test_json_errors_are_one_json_document(tmp_path):
 
 
 def test_negative_seed(tmp_path, penguins_project):
-    _init_fails(tmp_path, ["--data", SAMPLE / "penguins.csv", "--seed", "-5"], 2, "--seed must be 0 or more, not -5")
+    _init_fails(
+        tmp_path,
+        ["--data", SAMPLE / "penguins.csv", "--seed", "-5"],
+        2,
+        "--seed must be 0 or more, not -5",
+    )
     config = penguins_project / "activelearn.toml"
     config.write_text(config.read_text().replace("seed = 0", "seed = -1"))
-    assert_unchanged(penguins_project, lambda: run_cli("-C", penguins_project, "train"), 1, "[project] seed must be 0 or more, not -1")
+    assert_unchanged(
+        penguins_project,
+        lambda: run_cli("-C", penguins_project, "train"),
+        1,
+        "[project] seed must be 0 or more, not -1",
+    )
 
 
 def test_edited_id_column(trained_project):
@@ -359,7 +466,9 @@ def test_edited_id_column(trained_project):
     config.write_text(config.read_text().replace('id_column = "id"', 'id_column = "key"'))
     for command in ("train", "query"):
         assert_unchanged(
-            trained_project, lambda: run_cli("-C", trained_project, command), 1,
+            trained_project,
+            lambda: run_cli("-C", trained_project, command),
+            1,
             "[data] id_column 'key' is not a column of the pool",
         )
 
@@ -371,7 +480,10 @@ def test_simulate_option_errors(tmp_path):
     for args, message in (
         (["--jobs", "0"], "--jobs must not be 0"),
         (["--out", taken], "is a file; simulate writes a folder"),
-        (["--test-size", "0.999", "--initial", "2", "--budget", "5"], "leaves no rows to train or to test on"),
+        (
+            ["--test-size", "0.999", "--initial", "2", "--budget", "5"],
+            "leaves no rows to train or to test on",
+        ),
         (["--seed", "-1"], "--seed must be 0 or more"),
     ):
         result = run_cli("simulate", data, "--label-column", "species", *args)
@@ -383,8 +495,19 @@ def test_dask_scheduler_that_is_not_an_address(trained_project):
     pytest.importorskip("distributed")
     assert_unchanged(
         trained_project,
-        lambda: run_cli("-C", trained_project, "query", "--engine", "dask", "--scheduler", "foo", "--strategy", "margin"),
-        1, "--scheduler foo: cannot reach the Dask scheduler",
+        lambda: run_cli(
+            "-C",
+            trained_project,
+            "query",
+            "--engine",
+            "dask",
+            "--scheduler",
+            "foo",
+            "--strategy",
+            "margin",
+        ),
+        1,
+        "--scheduler foo: cannot reach the Dask scheduler",
     )
 
 
@@ -393,7 +516,9 @@ def test_json_on_usage_errors_and_a_missing_directory(tmp_path):
     import sys
 
     activelearn = str(Path(sys.executable).parent / "activelearn")
-    bad_option = subprocess.run([activelearn, "status", "--json", "--colour"], capture_output=True, text=True)
+    bad_option = subprocess.run(
+        [activelearn, "status", "--json", "--colour"], capture_output=True, text=True
+    )
     assert bad_option.returncode == 2 and json.loads(bad_option.stdout)["exit_code"] == 2
     missing = run_cli("-C", tmp_path / "nowhere", "status", "--json")
     assert missing.exit_code == 2 and json.loads(missing.stdout)["exit_code"] == 2
@@ -402,7 +527,9 @@ def test_json_on_usage_errors_and_a_missing_directory(tmp_path):
 # --- disk full, read-only ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["train", "--force"], ["query", "-n", "3"], ["import-labels", "IMPORT"]])
+@pytest.mark.parametrize(
+    "command", [["train", "--force"], ["query", "-n", "3"], ["import-labels", "IMPORT"]]
+)
 def test_a_full_disk_leaves_the_project_as_it_was(trained_project, tmp_path, monkeypatch, command):
     import errno
     import os
@@ -419,7 +546,11 @@ def test_a_full_disk_leaves_the_project_as_it_was(trained_project, tmp_path, mon
     monkeypatch.setattr(activelearn.storage.os, "replace", full)
     before = snapshot(trained_project)
     result = run_cli("-C", trained_project, *command)
-    assert_clean_failure(result, 1, "cannot write it (no space left on device); nothing was changed, the previous version is intact")
+    assert_clean_failure(
+        result,
+        1,
+        "cannot write it (no space left on device); nothing was changed, the previous version is intact",
+    )
     monkeypatch.undo()
     after = snapshot(trained_project)
     # an orphan file written before state.json (a model, a batch) may stay; nothing the project names changed
@@ -436,10 +567,19 @@ def test_init_where_nothing_can_be_written(tmp_path, monkeypatch):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
     monkeypatch.setattr(tempfile, "mkdtemp", read_only)
-    _init_fails(tmp_path, ["--data", SAMPLE / "penguins.csv"], 1, "cannot create the project there (read-only file system)")
+    _init_fails(
+        tmp_path,
+        ["--data", SAMPLE / "penguins.csv"],
+        1,
+        "cannot create the project there (read-only file system)",
+    )
 
 
-def test_a_relative_C_directory_that_is_not_there_says_where_it_was_looked_for(tmp_path, monkeypatch):
+def test_a_relative_C_directory_that_is_not_there_says_where_it_was_looked_for(
+    tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     result = run_cli("-C", "nosuch", "status")
-    assert_clean_failure(result, 2, f"error: -C nosuch: no such file or directory (looked in {tmp_path})")
+    assert_clean_failure(
+        result, 2, f"error: -C nosuch: no such file or directory (looked in {tmp_path})"
+    )

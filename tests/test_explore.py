@@ -18,7 +18,14 @@ from activelearn.models import fit_model
 from activelearn.selection import Context, choose, explored_rows
 from activelearn.state import BatchRecord
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot, trained_as_before_the_new_settings
+from .conftest import (
+    SAMPLE,
+    fill_batch,
+    read_batch_ids,
+    run_cli,
+    snapshot,
+    trained_as_before_the_new_settings,
+)
 
 POOL_ROWS = 1000
 
@@ -26,18 +33,23 @@ POOL_ROWS = 1000
 @pytest.fixture(scope="module")
 def line_pool():
     """Rows r0000 .. r0999 in order along one feature; a model whose doubt peaks in the middle."""
-    pool = pd.DataFrame({"id": [f"r{i:04d}" for i in range(POOL_ROWS)], "x": np.linspace(-3, 3, POOL_ROWS)})
+    pool = pd.DataFrame(
+        {"id": [f"r{i:04d}" for i in range(POOL_ROWS)], "x": np.linspace(-3, 3, POOL_ROWS)}
+    )
     rng = np.random.default_rng(0)
     train = pool.iloc[rng.choice(POOL_ROWS, 40, replace=False)]
     labels = np.where(train["x"] < 0, "left", "right")
-    pipeline = fit_model("logistic", {"x": "numeric"}, 0, train[["x"]], labels, cross_validate=False).pipeline
+    pipeline = fit_model(
+        "logistic", {"x": "numeric"}, 0, train[["x"]], labels, cross_validate=False
+    ).pipeline
     return pool, pipeline
 
 
 def _chunks(pool: pd.DataFrame, size: int = 128):
     def chunks(columns):
         for start in range(0, len(pool), size):
-            yield pool.iloc[start:start + size][list(dict.fromkeys(columns))]
+            yield pool.iloc[start : start + size][list(dict.fromkeys(columns))]
+
     return chunks
 
 
@@ -45,19 +57,41 @@ def _context(pipeline, salt: int, explore: float = 0.0) -> Context:
     return Context("id", {"x": "numeric"}, 7, salt, pipeline, ["x"], explore=explore)
 
 
-@pytest.mark.parametrize("n, share, expected", [
-    (10, 0.0, 0), (20, 0.0, 0), (10, 0.1, 1), (10, 0.15, 2), (20, 0.125, 3), (10, 0.01, 1), (100, 0.004, 1),
-    (2, 0.9, 1), (10, 0.99, 9), (1, 0.5, 0), (50, 0.29, 15), (100, 0.145, 15),
-])
-def test_the_explored_count_is_the_share_rounded_half_up_at_least_one_and_never_the_whole_batch(n, share, expected):
+@pytest.mark.parametrize(
+    "n, share, expected",
+    [
+        (10, 0.0, 0),
+        (20, 0.0, 0),
+        (10, 0.1, 1),
+        (10, 0.15, 2),
+        (20, 0.125, 3),
+        (10, 0.01, 1),
+        (100, 0.004, 1),
+        (2, 0.9, 1),
+        (10, 0.99, 9),
+        (1, 0.5, 0),
+        (50, 0.29, 15),
+        (100, 0.145, 15),
+    ],
+)
+def test_the_explored_count_is_the_share_rounded_half_up_at_least_one_and_never_the_whole_batch(
+    n, share, expected
+):
     assert explored_rows(n, share) == expected
 
 
-@pytest.mark.parametrize("strategy", ["margin", "entropy", "density", "diverse", "balanced", "committee"])
-def test_the_explored_rows_are_the_seeded_random_draw_and_the_strategy_chooses_the_rest(line_pool, strategy):
+@pytest.mark.parametrize(
+    "strategy", ["margin", "entropy", "density", "diverse", "balanced", "committee"]
+)
+def test_the_explored_rows_are_the_seeded_random_draw_and_the_strategy_chooses_the_rest(
+    line_pool, strategy
+):
     pool, pipeline = line_pool
     ctx = _context(pipeline, salt=3, explore=0.3)
-    ctx.labeled, ctx.labels = pool.iloc[::50][["x"]], np.where(pool.iloc[::50]["x"] < 0, "left", "right")
+    ctx.labeled, ctx.labels = (
+        pool.iloc[::50][["x"]],
+        np.where(pool.iloc[::50]["x"] < 0, "left", "right"),
+    )
     chosen = choose(strategy, _chunks(pool), 10, ctx)
     random_draw = choose("random", _chunks(pool), 3, _context(pipeline, salt=3))
     assert chosen.explored == random_draw.ids
@@ -74,32 +108,85 @@ def test_the_explored_rows_are_the_seeded_random_draw_and_the_strategy_chooses_t
 
 def test_the_batch_is_the_same_for_any_chunking(line_pool):
     pool, pipeline = line_pool
-    batches = [choose("margin", _chunks(pool, size), 10, _context(pipeline, 5, 0.2)) for size in (7, 128, POOL_ROWS)]
+    batches = [
+        choose("margin", _chunks(pool, size), 10, _context(pipeline, 5, 0.2))
+        for size in (7, 128, POOL_ROWS)
+    ]
     assert all((b.ids, b.explored) == (batches[0].ids, batches[0].explored) for b in batches)
     assert batches[0].rows is not None and batches[0].rows["id"].tolist() == batches[0].ids
 
 
 # the batches activelearn chose at 7d1c3af, before [query] explore, on line_pool with seed 7, batch 2
 BEFORE_EXPLORE = {
-    "margin": ["r0476", "r0477", "r0475", "r0478", "r0474", "r0479", "r0473", "r0480", "r0472", "r0481"],
-    "diverse": ["r0479", "r0502", "r0448", "r0522", "r0431", "r0458", "r0490", "r0512", "r0439", "r0468"],
-    "random": ["r0304", "r0454", "r0674", "r0145", "r0724", "r0570", "r0294", "r0870", "r0450", "r0267"],
-    "representative": ["r0952", "r0354", "r0147", "r0662", "r0562", "r0761", "r0250", "r0048", "r0857", "r0459"],
+    "margin": [
+        "r0476",
+        "r0477",
+        "r0475",
+        "r0478",
+        "r0474",
+        "r0479",
+        "r0473",
+        "r0480",
+        "r0472",
+        "r0481",
+    ],
+    "diverse": [
+        "r0479",
+        "r0502",
+        "r0448",
+        "r0522",
+        "r0431",
+        "r0458",
+        "r0490",
+        "r0512",
+        "r0439",
+        "r0468",
+    ],
+    "random": [
+        "r0304",
+        "r0454",
+        "r0674",
+        "r0145",
+        "r0724",
+        "r0570",
+        "r0294",
+        "r0870",
+        "r0450",
+        "r0267",
+    ],
+    "representative": [
+        "r0952",
+        "r0354",
+        "r0147",
+        "r0662",
+        "r0562",
+        "r0761",
+        "r0250",
+        "r0048",
+        "r0857",
+        "r0459",
+    ],
 }
 
 
 def test_explore_zero_chooses_exactly_the_batch_of_before(line_pool):
     pool, pipeline = line_pool
     for strategy, before in BEFORE_EXPLORE.items():
-        for ctx in (Context("id", {"x": "numeric"}, 7, 2, pipeline, ["x"]), _context(pipeline, 2, explore=0.0)):
+        for ctx in (
+            Context("id", {"x": "numeric"}, 7, 2, pipeline, ["x"]),
+            _context(pipeline, 2, explore=0.0),
+        ):
             now = choose(strategy, _chunks(pool), 10, ctx)
             assert (now.ids, now.explored) == (before, [])
 
 
 def test_strategies_without_a_model_draw_nothing_extra(line_pool):
     pool, pipeline = line_pool
-    for strategy, ctx in (("random", _context(pipeline, 4, 0.5)), ("coreset", _context(pipeline, 4, 0.5)),
-                          ("margin", _context(None, 4, 0.5))):
+    for strategy, ctx in (
+        ("random", _context(pipeline, 4, 0.5)),
+        ("coreset", _context(pipeline, 4, 0.5)),
+        ("margin", _context(None, 4, 0.5)),
+    ):
         assert choose(strategy, _chunks(pool), 10, ctx).explored == []
 
 
@@ -116,8 +203,12 @@ def test_explored_rows_are_uniform_over_the_pool_while_the_strategy_rows_are_not
     bins = lambda positions: np.bincount(np.asarray(positions) * 10 // POOL_ROWS, minlength=10)  # noqa: E731
     assert stats.chisquare(bins(explored)).pvalue > 0.05
     assert stats.kstest(np.asarray(explored) / POOL_ROWS, "uniform").pvalue > 0.05
-    assert stats.chisquare(bins(strategy_rows)).pvalue < 1e-12  # the test sees a bias where there is one
-    middle = lambda positions: np.mean(np.abs(np.asarray(positions) - POOL_ROWS / 2) < POOL_ROWS / 10)  # noqa: E731
+    assert (
+        stats.chisquare(bins(strategy_rows)).pvalue < 1e-12
+    )  # the test sees a bias where there is one
+    middle = lambda positions: np.mean(
+        np.abs(np.asarray(positions) - POOL_ROWS / 2) < POOL_ROWS / 10
+    )  # noqa: E731
     assert middle(strategy_rows) > 0.9 and 0.1 < middle(explored) < 0.3
 
 
@@ -143,24 +234,47 @@ def _explore(project, share: str) -> None:
     assert (result.exit_code, result.stdout) == (0, f"query.explore={share}\n"), result.stderr
 
 
-def test_query_records_the_explored_rows_with_the_prediction_of_the_model_that_chose_them(trained_project):
+def test_query_records_the_explored_rows_with_the_prediction_of_the_model_that_chose_them(
+    trained_project,
+):
     _explore(trained_project, "0.25")
     result = run_cli("-C", trained_project, "query", "-n", "8", "--strategy", "margin")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.startswith("batch-0001: 8 rows by margin (model 1), 2 of them drawn at random ([query] explore) from ")
+    assert result.stderr.startswith(
+        "batch-0001: 8 rows by margin (model 1), 2 of them drawn at random ([query] explore) from "
+    )
     record = _state(trained_project)["batches"][0]
     ids = read_batch_ids(trained_project / "batches" / "batch-0001.csv")
-    assert record["ids"] == ids and len(record["explored"]) == 2 and set(record["explored"]) <= set(ids)
+    assert (
+        record["ids"] == ids
+        and len(record["explored"]) == 2
+        and set(record["explored"]) <= set(ids)
+    )
     rows = _batch_rows(trained_project / "batches" / "batch-0001.csv")
     assert record["explored"] == {i: rows[i]["suggestion"] for i in record["explored"]}
     # the same model's prediction, computed afresh
     from activelearn.models import load_model
     from activelearn.pool import read_rows
 
-    pipeline, _ = load_model(trained_project / _state(trained_project)["models"][0]["file"],
-                             _state(trained_project)["models"][0]["sha256"], "model 1")
-    explored = read_rows(trained_project / "data" / "pool.parquet", "id", list(record["explored"]),
-                         ["island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex", "year"])
+    pipeline, _ = load_model(
+        trained_project / _state(trained_project)["models"][0]["file"],
+        _state(trained_project)["models"][0]["sha256"],
+        "model 1",
+    )
+    explored = read_rows(
+        trained_project / "data" / "pool.parquet",
+        "id",
+        list(record["explored"]),
+        [
+            "island",
+            "bill_length_mm",
+            "bill_depth_mm",
+            "flipper_length_mm",
+            "body_mass_g",
+            "sex",
+            "year",
+        ],
+    )
     assert dict(zip(record["explored"], map(str, pipeline.predict(explored)))) == record["explored"]
 
 
@@ -187,8 +301,12 @@ def test_an_absent_key_and_explore_zero_write_the_batch_of_before(trained_projec
     for project in (trained_project, twin):
         result = run_cli("-C", project, "query", "-n", "8")
         assert result.exit_code == 0, result.stderr
-        assert result.stderr.splitlines()[-1].startswith("batch-0001: 8 rows by diverse (model 2) from ")
-    assert (trained_project / "batches" / "batch-0001.csv").read_bytes() == (twin / "batches" / "batch-0001.csv").read_bytes()
+        assert result.stderr.splitlines()[-1].startswith(
+            "batch-0001: 8 rows by diverse (model 2) from "
+        )
+    assert (trained_project / "batches" / "batch-0001.csv").read_bytes() == (
+        twin / "batches" / "batch-0001.csv"
+    ).read_bytes()
     assert _state(trained_project)["batches"][0]["explored"] is None
     assert _state(twin)["batches"][0]["ids"] == _state(trained_project)["batches"][0]["ids"]
 
@@ -199,17 +317,27 @@ def test_an_evaluation_batch_explores_nothing(trained_project):
     assert _state(trained_project)["batches"][0]["explored"] is None
 
 
-@pytest.mark.parametrize("value, shown", [("1.5", "1.5"), ('"lots"', "'lots'"), ("-0.1", "-0.1"), ("1", "1"),
-                                          ("true", "True")])
-def test_a_bad_explore_in_the_file_is_one_line_naming_key_value_and_range(penguins_project, value, shown):
+@pytest.mark.parametrize(
+    "value, shown",
+    [("1.5", "1.5"), ('"lots"', "'lots'"), ("-0.1", "-0.1"), ("1", "1"), ("true", "True")],
+)
+def test_a_bad_explore_in_the_file_is_one_line_naming_key_value_and_range(
+    penguins_project, value, shown
+):
     path = penguins_project / "activelearn.toml"
-    path.write_text(re.sub(r"^explore = .*$", f"explore = {value}", path.read_text(encoding="utf-8"), flags=re.M),
-                    encoding="utf-8")
+    path.write_text(
+        re.sub(
+            r"^explore = .*$", f"explore = {value}", path.read_text(encoding="utf-8"), flags=re.M
+        ),
+        encoding="utf-8",
+    )
     before = snapshot(penguins_project)
     result = run_cli("-C", penguins_project, "query")
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == (f"error: {path.resolve()}: [query] explore must be a number from 0 up to (not including) 1, "
-                             f"not {shown}; 0.1 draws a tenth of each batch at random, 0 none\n")
+    assert result.stderr == (
+        f"error: {path.resolve()}: [query] explore must be a number from 0 up to (not including) 1, "
+        f"not {shown}; 0.1 draws a tenth of each batch at random, 0 none\n"
+    )
     assert snapshot(penguins_project) == before
 
 
@@ -218,15 +346,19 @@ def test_config_set_refuses_a_bad_explore(penguins_project, value, shown):
     before = snapshot(penguins_project)
     result = run_cli("-C", penguins_project, "config", "set", "query.explore", value)
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == ("error: cannot set query.explore: [query] explore must be a number from 0 up to (not "
-                             f"including) 1, not {shown}; 0.1 draws a tenth of each batch at random, 0 none\n")
+    assert result.stderr == (
+        "error: cannot set query.explore: [query] explore must be a number from 0 up to (not "
+        f"including) 1, not {shown}; 0.1 draws a tenth of each batch at random, 0 none\n"
+    )
     assert snapshot(penguins_project) == before
 
 
 def test_config_lists_explore_as_zero_while_the_file_lacks_it(penguins_project):
     path = penguins_project / "activelearn.toml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    path.write_text("".join(line for line in lines if not line.startswith("explore =")), encoding="utf-8")  # an old file
+    path.write_text(
+        "".join(line for line in lines if not line.startswith("explore =")), encoding="utf-8"
+    )  # an old file
     result = run_cli("-C", penguins_project, "config", "get", "query.explore")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "0.0\n", "")
     assert "explore =" not in path.read_text(encoding="utf-8")  # reading the setting writes nothing
@@ -234,7 +366,9 @@ def test_config_lists_explore_as_zero_while_the_file_lacks_it(penguins_project):
 
 def test_status_shows_the_estimate_from_the_explored_answers(trained_project):
     _explore(trained_project, "0.5")
-    assert run_cli("-C", trained_project, "query", "-n", "10", "--strategy", "margin").exit_code == 0
+    assert (
+        run_cli("-C", trained_project, "query", "-n", "10", "--strategy", "margin").exit_code == 0
+    )
     batch = trained_project / "batches" / "batch-0001.csv"
     before = run_cli("-C", trained_project, "status", "--json")
     assert json.loads(before.stdout)["explored"] is None  # nothing answered yet
@@ -251,39 +385,75 @@ def test_status_shows_the_estimate_from_the_explored_answers(trained_project):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["explored"] == {**expected, "batches": 1}
     ci = expected["ci95"]
-    line = (f"explored rows ([query] explore), as predicted by the model that chose each batch, on 5 labels: "
-            f"accuracy {expected['accuracy']:.3f} [{ci['accuracy'][0]:.3f}, {ci['accuracy'][1]:.3f}], "
-            f"balanced accuracy {expected['balanced_accuracy']:.3f} [{ci['balanced_accuracy'][0]:.3f}, "
-            f"{ci['balanced_accuracy'][1]:.3f}], macro-F1 {expected['f1_macro']:.3f} [{ci['f1_macro'][0]:.3f}, "
-            f"{ci['f1_macro'][1]:.3f}] (from 1 batch)")
+    line = (
+        f"explored rows ([query] explore), as predicted by the model that chose each batch, on 5 labels: "
+        f"accuracy {expected['accuracy']:.3f} [{ci['accuracy'][0]:.3f}, {ci['accuracy'][1]:.3f}], "
+        f"balanced accuracy {expected['balanced_accuracy']:.3f} [{ci['balanced_accuracy'][0]:.3f}, "
+        f"{ci['balanced_accuracy'][1]:.3f}], macro-F1 {expected['f1_macro']:.3f} [{ci['f1_macro'][0]:.3f}, "
+        f"{ci['f1_macro'][1]:.3f}] (from 1 batch)"
+    )
     text = run_cli("-C", trained_project, "status")
     assert text.exit_code == 0 and line in text.stdout.splitlines(), text.stdout
 
 
 def _log(*answers) -> pd.DataFrame:
     """A label log of (id, answer, kind, batch, evaluation) answers."""
-    rows = [{"id": i, "answer": a, "kind": k, "annotator": "ann", "time": "2024-01-01T00:00:00+00:00", "source": "f",
-             "source_sha256": "", "batch": b, "import_id": "import-0001", "evaluation": e, "decision": None,
-             "correction": False} for i, a, k, b, e in answers]
-    return pd.concat([empty_log(), pd.DataFrame(rows)], ignore_index=True).astype(empty_log().dtypes.to_dict())
+    rows = [
+        {
+            "id": i,
+            "answer": a,
+            "kind": k,
+            "annotator": "ann",
+            "time": "2024-01-01T00:00:00+00:00",
+            "source": "f",
+            "source_sha256": "",
+            "batch": b,
+            "import_id": "import-0001",
+            "evaluation": e,
+            "decision": None,
+            "correction": False,
+        }
+        for i, a, k, b, e in answers
+    ]
+    return pd.concat([empty_log(), pd.DataFrame(rows)], ignore_index=True).astype(
+        empty_log().dtypes.to_dict()
+    )
 
 
-def _batch(name: str, ids: list[str], explored: dict[str, str] | None, evaluation: bool = False) -> BatchRecord:
-    return BatchRecord(name, f"batches/{name}.csv", ids, "margin", 1, "2024-01-01T00:00:00+00:00", "", explored=explored,
-                       evaluation=evaluation)
+def _batch(
+    name: str, ids: list[str], explored: dict[str, str] | None, evaluation: bool = False
+) -> BatchRecord:
+    return BatchRecord(
+        name,
+        f"batches/{name}.csv",
+        ids,
+        "margin",
+        1,
+        "2024-01-01T00:00:00+00:00",
+        "",
+        explored=explored,
+        evaluation=evaluation,
+    )
 
 
 def test_the_estimate_counts_explored_rows_labeled_in_their_own_batch_only():
     batches = [
         _batch("batch-0001", ["a", "b", "c", "d"], {"a": "cat", "b": "dog", "c": "cat"}),
-        _batch("batch-0002", ["e", "f", "c"], {"e": "dog"}),  # c came back after batch-0001 was released
+        _batch(
+            "batch-0002", ["e", "f", "c"], {"e": "dog"}
+        ),  # c came back after batch-0001 was released
         _batch("batch-0003", ["g", "h"], None),
         _batch("eval-0004", ["i"], {"i": "cat"}, evaluation=True),
     ]
-    log = _log(("a", "cat", "label", "batch-0001", False), ("b", "cat", "label", "batch-0001", False),
-               ("d", "dog", "label", "batch-0001", False), ("c", "dog", "label", "batch-0002", False),
-               ("e", "skip", "skip", "batch-0002", False), ("g", "cat", "label", "batch-0003", False),
-               ("i", "dog", "label", "eval-0004", True))
+    log = _log(
+        ("a", "cat", "label", "batch-0001", False),
+        ("b", "cat", "label", "batch-0001", False),
+        ("d", "dog", "label", "batch-0001", False),
+        ("c", "dog", "label", "batch-0002", False),
+        ("e", "skip", "skip", "batch-0002", False),
+        ("g", "cat", "label", "batch-0003", False),
+        ("i", "dog", "label", "eval-0004", True),
+    )
     estimate = exploration_estimate(batches, log, seed=0)
     # a (right) and b (wrong): c was answered in another batch, e skipped, g not explored, i an evaluation row
     assert estimate == {**evaluate(["cat", "cat"], ["cat", "dog"], seed=0), "batches": 1}
@@ -303,13 +473,17 @@ def test_a_state_file_from_before_the_key_loads_and_a_damaged_explored_is_named(
     path.write_text(json.dumps(state, indent=2))
     result = run_cli("-C", trained_project, "status")
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == (f"error: {path.resolve()}: batches[0].explored names the row \"nope\", which is not in the "
-                             "batch; restore it from a backup\n")
+    assert result.stderr == (
+        f'error: {path.resolve()}: batches[0].explored names the row "nope", which is not in the '
+        "batch; restore it from a backup\n"
+    )
     state["batches"][0]["explored"] = ["nope"]
     path.write_text(json.dumps(state, indent=2))
     result = run_cli("-C", trained_project, "status")
-    assert result.stderr == (f"error: {path.resolve()}: batches[0].explored should be an object of strings or null, "
-                             "not [\"nope\"]; restore it from a backup\n")
+    assert result.stderr == (
+        f"error: {path.resolve()}: batches[0].explored should be an object of strings or null, "
+        'not ["nope"]; restore it from a backup\n'
+    )
 
 
 def test_simulate_explores_on_request(tmp_path, monkeypatch):
@@ -327,8 +501,23 @@ def test_simulate_explores_on_request(tmp_path, monkeypatch):
     pool["species"] = pd.read_csv(SAMPLE / "penguins_answers.csv")["species"]
     data = tmp_path / "penguins_labeled.csv"
     pool.to_csv(data, index=False)
-    args = [data, "--label-column", "species", "--strategy", "margin", "--initial", "3", "--batch-size", "5",
-            "--budget", "18", "--repeats", "1", "--jobs", "1"]
+    args = [
+        data,
+        "--label-column",
+        "species",
+        "--strategy",
+        "margin",
+        "--initial",
+        "3",
+        "--batch-size",
+        "5",
+        "--budget",
+        "18",
+        "--repeats",
+        "1",
+        "--jobs",
+        "1",
+    ]
     runs = {}
     for share in ("0", "0.4"):
         result = run_cli("simulate", *args, "--explore", share, "--out", tmp_path / share)
@@ -337,9 +526,17 @@ def test_simulate_explores_on_request(tmp_path, monkeypatch):
     assert "- explored share of each batch: 0.4\n" in (tmp_path / "0.4" / "summary.md").read_text()
     assert "explored" not in (tmp_path / "0" / "summary.md").read_text()
     # margin drew 2 of each 5 rows at random with --explore 0.4 (none with 0), random none either way
-    assert sorted(set(seen)) == [("margin", 0.0, 5, 0), ("margin", 0.4, 5, 2), ("random", 0.0, 5, 0), ("random", 0.4, 5, 0)]
+    assert sorted(set(seen)) == [
+        ("margin", 0.0, 5, 0),
+        ("margin", 0.4, 5, 2),
+        ("random", 0.0, 5, 0),
+        ("random", 0.4, 5, 0),
+    ]
     random_curves = [r[r["strategy"] == "random"].reset_index(drop=True) for r in runs.values()]
     pd.testing.assert_frame_equal(*random_curves)
     result = run_cli("simulate", *args, "--explore", "1", "--out", tmp_path / "bad")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == "error: --explore is the share of each batch drawn at random, from 0 up to (not including) 1, not 1.0\n"
+    assert (
+        result.stderr
+        == "error: --explore is the share of each batch drawn at random, from 0 up to (not including) 1, not 1.0\n"
+    )

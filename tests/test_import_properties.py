@@ -19,7 +19,9 @@ from .conftest import SAMPLE, run_cli, snapshot
 CLASSES = ("Adelie", "Chinstrap", "Gentoo")
 LABEL_EDITS = ("", "exact", "upper", "spaced", "nbsp", "skip", "bogus", "None", "NA")
 ID_EDITS = ("keep", "keep", "keep", "quoted", "unknown")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +47,15 @@ def _batch_rows(project: Path) -> list[list[str]]:
 
 def _label_text(edit: str, truth: str) -> str:
     return {
-        "": "", "exact": truth, "upper": truth.upper(), "spaced": f"  {truth} ", "nbsp": f"{truth}\u00a0",
-        "skip": "skip", "bogus": "Penguin", "None": "None", "NA": "NA",
+        "": "",
+        "exact": truth,
+        "upper": truth.upper(),
+        "spaced": f"  {truth} ",
+        "nbsp": f"{truth}\u00a0",
+        "skip": "skip",
+        "bogus": "Penguin",
+        "None": "None",
+        "NA": "NA",
     }[edit]
 
 
@@ -58,14 +67,22 @@ counter = iter(range(10**9))
 
 
 @given(
-    edits=st.lists(st.tuples(st.sampled_from(ID_EDITS), st.sampled_from(LABEL_EDITS), st.sampled_from(CLASSES)), min_size=8, max_size=8),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(ID_EDITS), st.sampled_from(LABEL_EDITS), st.sampled_from(CLASSES)
+        ),
+        min_size=8,
+        max_size=8,
+    ),
     delimiter=st.sampled_from([",", ";", "\t", "|"]),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
     order=st.permutations(range(11)),
     blank_rows=st.lists(st.integers(0, 8), max_size=3),
 )
 @SETTINGS
-def test_random_edits_import_exactly_the_answered_rows(template, tmp_path, edits, delimiter, encoding, order, blank_rows):
+def test_random_edits_import_exactly_the_answered_rows(
+    template, tmp_path, edits, delimiter, encoding, order, blank_rows
+):
     project = _fresh(template, tmp_path, next(counter))
     rows = _batch_rows(project)
     header, body = rows[0], rows[1:]
@@ -79,7 +96,13 @@ def test_random_edits_import_exactly_the_answered_rows(template, tmp_path, edits
             bad = True
         else:
             real_id = row[0].removeprefix("'")
-            expected.add((real_id, "skip" if label_edit == "skip" else truth, "skip" if label_edit == "skip" else "label"))
+            expected.add(
+                (
+                    real_id,
+                    "skip" if label_edit == "skip" else truth,
+                    "skip" if label_edit == "skip" else "label",
+                )
+            )
     table = [[r[i] for i in order] for r in [header, *body]]
     for position in sorted(blank_rows, reverse=True):
         table.insert(position + 1, [""] * len(header))
@@ -122,12 +145,16 @@ def _mutate(data: bytes, cuts: list[int], flips: list[tuple[int, int]]) -> bytes
     suffix=st.sampled_from([".csv", ".xlsx", ".tsv", ".txt"]),
 )
 @SETTINGS
-def test_random_bytes_never_give_a_traceback_nor_change_on_failure(template, tmp_path, source, noise, cuts, flips, suffix):
+def test_random_bytes_never_give_a_traceback_nor_change_on_failure(
+    template, tmp_path, source, noise, cuts, flips, suffix
+):
     project = _fresh(template, tmp_path, next(counter))
     if source == "batch":
         data = (project / "batches" / "batch-0001.csv").read_bytes()
     elif source == "xlsx":
-        data = (Path(__file__).parent / "fixtures" / "spreadsheets" / "batch-0001.libreoffice-text.xlsx").read_bytes()
+        data = (
+            Path(__file__).parent / "fixtures" / "spreadsheets" / "batch-0001.libreoffice-text.xlsx"
+        ).read_bytes()
     else:
         data = noise
     path = tmp_path / f"answers{suffix}"

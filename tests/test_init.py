@@ -51,7 +51,10 @@ def test_every_format_gives_the_same_project(tmp_path, suffix):
     report = json.loads(result.stdout)
     assert report["labeled"] == 2
     assert report["classes"] == ["cat", "dog"]
-    assert {c["name"]: c["role"] for c in report["columns"]} == {"size": "numeric", "colour": "categorical"}
+    assert {c["name"]: c["role"] for c in report["columns"]} == {
+        "size": "numeric",
+        "colour": "categorical",
+    }
     pool = pq.read_table(tmp_path / "p" / "data" / "pool.parquet").to_pandas()
     assert pool["key"].tolist() == ["007", "008", "009", "010"]
     assert "label" not in pool.columns
@@ -71,7 +74,9 @@ def test_parquet_folder_of_parts(tmp_path):
 
 
 def test_generated_ids_are_stable_text(tmp_path):
-    result = run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species")
+    result = run_cli(
+        "init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species"
+    )
     assert result.exit_code == 0
     assert result.stdout == f"{tmp_path / 'p'}\n"
     pool = pq.read_table(tmp_path / "p" / "data" / "pool.parquet").to_pandas()
@@ -88,20 +93,46 @@ def test_ids_keep_leading_zeros(tmp_path):
 
 
 def test_config_is_commented_and_parses(tmp_path):
-    assert run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species", "--seed", "5", "--batch-size", "7").exit_code == 0
+    assert (
+        run_cli(
+            "init",
+            tmp_path / "p",
+            "--data",
+            SAMPLE / "penguins.csv",
+            "--label-column",
+            "species",
+            "--seed",
+            "5",
+            "--batch-size",
+            "7",
+        ).exit_code
+        == 0
+    )
     text = (tmp_path / "p" / "activelearn.toml").read_text()
     config = tomllib.loads(text)
     assert config["data"]["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
     assert config["project"]["seed"] == 5 and config["query"]["batch_size"] == 7
     assert config["columns"] == {
-        "island": "categorical", "bill_length_mm": "numeric", "bill_depth_mm": "numeric",
-        "flipper_length_mm": "numeric", "body_mass_g": "numeric", "sex": "categorical", "year": "numeric",
+        "island": "categorical",
+        "bill_length_mm": "numeric",
+        "bill_depth_mm": "numeric",
+        "flipper_length_mm": "numeric",
+        "body_mass_g": "numeric",
+        "sex": "categorical",
+        "year": "numeric",
     }
     assert 'sex               = "categorical"  # 2 distinct values, 11 missing' in text
 
 
 def test_init_prints_the_inferred_roles_on_stderr(tmp_path):
-    result = run_cli("init", tmp_path / "p", "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment")
+    result = run_cli(
+        "init",
+        tmp_path / "p",
+        "--data",
+        SAMPLE / "movie_reviews.csv",
+        "--label-column",
+        "sentiment",
+    )
     assert result.exit_code == 0
     assert "free text, 18 words on average" in result.stderr
     assert "476 distinct short values: too many categories" in result.stderr
@@ -110,8 +141,17 @@ def test_init_prints_the_inferred_roles_on_stderr(tmp_path):
 
 def test_overrides_for_text_and_ignored_columns(tmp_path):
     result = run_cli(
-        "init", tmp_path / "p", "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment",
-        "--text-columns", "movie", "--ignore-columns", "text", "--json",
+        "init",
+        tmp_path / "p",
+        "--data",
+        SAMPLE / "movie_reviews.csv",
+        "--label-column",
+        "sentiment",
+        "--text-columns",
+        "movie",
+        "--ignore-columns",
+        "text",
+        "--json",
     )
     roles = {c["name"]: c["role"] for c in json.loads(result.stdout)["columns"]}
     assert roles == {"text": "ignore", "movie": "text"}
@@ -139,7 +179,12 @@ def test_no_label_column_means_every_row_unlabeled(tmp_path):
 
 def test_init_into_existing_empty_directory(tmp_path):
     (tmp_path / "p").mkdir()
-    assert run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species").exit_code == 0
+    assert (
+        run_cli(
+            "init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species"
+        ).exit_code
+        == 0
+    )
     assert (tmp_path / "p" / "activelearn.toml").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["p"]
 
@@ -150,11 +195,15 @@ def test_embedding_column_from_parquet_and_csv(tmp_path):
     labels = ["a", "b"] * 3 + [""] * 24
     table = pa.table({"emb": vectors, "label": labels})
     pq.write_table(table, tmp_path / "e.parquet")
-    pd.DataFrame({"emb": [json.dumps(v) for v in vectors], "label": labels}).to_csv(tmp_path / "e.csv", index=False)
+    pd.DataFrame({"emb": [json.dumps(v) for v in vectors], "label": labels}).to_csv(
+        tmp_path / "e.csv", index=False
+    )
     for name in ("e.parquet", "e.csv"):
         project = tmp_path / name.replace(".", "_")
         result = run_cli("init", project, "--data", tmp_path / name, "--json")
-        assert {c["name"]: c["role"] for c in json.loads(result.stdout)["columns"]} == {"emb": "embedding"}
+        assert {c["name"]: c["role"] for c in json.loads(result.stdout)["columns"]} == {
+            "emb": "embedding"
+        }
         assert run_cli("-C", project, "train").exit_code == 0
         assert run_cli("-C", project, "query", "-n", "3").exit_code == 0
 

@@ -20,15 +20,17 @@ from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
 def _split_penguins(tmp_path: Path) -> tuple[Path, pd.DataFrame, Path]:
     """A pool of 70% of the penguins with 2 labels per class, the rest held out with its truth."""
     data = pd.read_csv(SAMPLE.parent / "sample_data" / "penguins_answers.csv")
-    full = pd.read_csv(SAMPLE / "penguins.csv", keep_default_na=False).assign(species=data["species"])
+    full = pd.read_csv(SAMPLE / "penguins.csv", keep_default_na=False).assign(
+        species=data["species"]
+    )
     rng = np.random.default_rng(3)
     order = rng.permutation(len(full))
     pool, held_out = full.iloc[order[:240]].reset_index(drop=True), full.iloc[order[240:]]
     keep = pool.groupby("species").head(2).index
     answers = tmp_path / "answers.csv"
-    pd.DataFrame({"id": [f"r{i + 1:06d}" for i in range(len(pool))], "species": pool["species"]}).to_csv(
-        answers, index=False
-    )
+    pd.DataFrame(
+        {"id": [f"r{i + 1:06d}" for i in range(len(pool))], "species": pool["species"]}
+    ).to_csv(answers, index=False)
     pool.loc[~pool.index.isin(keep), "species"] = ""
     pool_file = tmp_path / "pool.csv"
     pool.to_csv(pool_file, index=False)
@@ -48,13 +50,20 @@ def test_rounds_on_penguins_accumulate_labels_and_improve_the_model(tmp_path):
     project = tmp_path / "proj"
     # without bill length, Adelie and Chinstrap overlap: 6 labels are not enough, so labels matter
     created = run_cli(
-        "init", project, "--data", pool_file, "--label-column", "species", "--ignore-columns", "bill_length_mm"
+        "init",
+        project,
+        "--data",
+        pool_file,
+        "--label-column",
+        "species",
+        "--ignore-columns",
+        "bill_length_mm",
     )
     assert created.exit_code == 0, created.stderr
 
     offered: list[str] = []
     labeled, versions, accuracies = [], [], []
-    for round_number in range(1, 7):
+    for _round in range(1, 7):
         trained = run_cli("-C", project, "train", "--json")
         assert trained.exit_code == 0, trained.stderr
         versions.append(json.loads(trained.stdout)["version"])
@@ -106,15 +115,23 @@ def test_readme_loop_runs_as_written_on_both_sample_datasets(tmp_path):
             assert done.returncode == 0, (step, done.stderr)
         assert done.stdout.strip() == "batches/batch-0001.csv"
         labeler = subprocess.run(
-            [sys.executable, SAMPLE / "play_labeler.py", project / done.stdout.strip(), SAMPLE / f"{name}_answers.csv"],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                SAMPLE / "play_labeler.py",
+                project / done.stdout.strip(),
+                SAMPLE / f"{name}_answers.csv",
+            ],
+            capture_output=True,
+            text=True,
         )
         assert labeler.returncode == 0, labeler.stderr
         imported = _run("-C", project, "import-labels", "batches/batch-0001.csv")
         assert imported.returncode == 0, imported.stderr
         assert imported.stdout.startswith("imported 20 labels from 1 file"), imported.stdout
         retrained = _run("-C", project, "train")
-        assert retrained.returncode == 0 and retrained.stdout.startswith("model 2:"), retrained.stdout
+        assert retrained.returncode == 0 and retrained.stdout.startswith("model 2:"), (
+            retrained.stdout
+        )
         report = _run("-C", project, "status", "--json")
         status = json.loads(report.stdout)
         assert status["labeled"] == (6 if name == "penguins" else 10) + 20
@@ -124,14 +141,19 @@ def test_readme_loop_runs_as_written_on_both_sample_datasets(tmp_path):
 
 def test_readme_simulate_runs_as_written(tmp_path):
     readme = (SAMPLE.parent / "README.md").read_text()
-    command = readme.split("activelearn simulate ", 1)[1].split("```", 1)[0].replace("\\\n", " ").split()
+    command = (
+        readme.split("activelearn simulate ", 1)[1].split("```", 1)[0].replace("\\\n", " ").split()
+    )
     assert command[0] == "sample_data/penguins_labeled.csv"
     assert command[-2] == "--out"  # written to tmp_path, not into the checkout
     done = _run("simulate", *command[:-1], tmp_path / command[-1], cwd=SAMPLE.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("| strategy | AULC |")
     assert sorted(p.name for p in (tmp_path / "sim-penguins").iterdir()) == [
-        "curves.csv", "learning_curve.png", "summary.csv", "summary.md",
+        "curves.csv",
+        "learning_curve.png",
+        "summary.csv",
+        "summary.md",
     ]
 
 
@@ -140,14 +162,29 @@ def test_ctrl_c_exits_130_saying_nothing_changed(tmp_path):
     import time
 
     command = [
-        str(Path(sys.executable).parent / "activelearn"), "simulate", str(SAMPLE / "penguins_labeled.csv"),
-        "--label-column", "species", "--strategy", "committee", "--repeats", "20", "--jobs", "1",
-        "--out", str(tmp_path / "sim"),
+        str(Path(sys.executable).parent / "activelearn"),
+        "simulate",
+        str(SAMPLE / "penguins_labeled.csv"),
+        "--label-column",
+        "species",
+        "--strategy",
+        "committee",
+        "--repeats",
+        "20",
+        "--jobs",
+        "1",
+        "--out",
+        str(tmp_path / "sim"),
     ]
     # as from a terminal: Ctrl-C's default disposition, whatever the test process inherited
     default_interrupt = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=default_interrupt)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_interrupt,
+    )
     time.sleep(4)  # well into the simulation, which takes far longer than this
     process.send_signal(signal.SIGINT)
     try:

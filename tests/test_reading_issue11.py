@@ -13,7 +13,6 @@ from activelearn.labels import read_label_log
 from .conftest import run_cli, snapshot
 from .test_errors import assert_clean_failure, assert_unchanged
 
-
 # --- ids a spreadsheet rounded ----------------------------------------------------------------------
 
 
@@ -27,10 +26,17 @@ def _scientific(number: int, up: bool) -> str:
 def test_id_repair_is_indexed_and_right_for_twenty_thousand_ids():
     rng = random.Random(12)
     ids = sorted({rng.randrange(10**17, 10**18) for _ in range(20_000)})
-    assert min(b - a for a, b in zip(ids, ids[1:])) > 2_000  # each id alone within a unit of its 15th digit
+    assert (
+        min(b - a for a, b in zip(ids, ids[1:])) > 2_000
+    )  # each id alone within a unit of its 15th digit
     repairer = IdRepairer([str(i) for i in ids])
     for number in ids:
-        cells = [_scientific(number, up=False), _scientific(number, up=True), str(int(float(number))), str(round(number, -3))]
+        cells = [
+            _scientific(number, up=False),
+            _scientific(number, up=True),
+            str(int(float(number))),
+            str(round(number, -3)),
+        ]
         assert [repairer.repair(c).id for c in cells] == [str(number)] * 4, cells
 
 
@@ -44,14 +50,24 @@ def test_two_ids_within_a_unit_of_an_off_cell_are_ambiguous():
 
 def test_a_long_id_that_fits_no_batch_id_says_it_lost_precision(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text("tweet_id,x,label\n" + "\n".join(f"{675125408803774464 + 10**9 * i},{i},{'ab'[i] if i < 2 else ''}" for i in range(12)) + "\n")
+    data.write_text(
+        "tweet_id,x,label\n"
+        + "\n".join(
+            f"{675125408803774464 + 10**9 * i},{i},{'ab'[i] if i < 2 else ''}" for i in range(12)
+        )
+        + "\n"
+    )
     project = tmp_path / "p"
     run_cli("-q", "init", project, "--data", data, "--id-column", "tweet_id")
     run_cli("-q", "-C", project, "query", "-n", "5")
     answers = tmp_path / "batch-0001.csv"
-    answers.write_text("tweet_id,label\n685125408803774976,a\n")  # an XLSX number cell: a float's digits
+    answers.write_text(
+        "tweet_id,label\n685125408803774976,a\n"
+    )  # an XLSX number cell: a float's digits
     assert_unchanged(
-        project, lambda: run_cli("-C", project, "import-labels", answers), 1,
+        project,
+        lambda: run_cli("-C", project, "import-labels", answers),
+        1,
         f"{answers} row 2: id '685125408803774976' is not in the pool (a spreadsheet keeps 15 digits of a "
         "number, so a longer id loses its last digits; format the id column as text and copy the ids from the batch file)",
     )
@@ -67,7 +83,12 @@ def deny_project(tmp_path) -> Path:
     rows = [f"{1000 + i},{i % 5},{['yes', 'no'][i % 2] if i < 4 else ''}" for i in range(20)]
     data.write_text("app_id,income,deny\n" + "\n".join(rows) + "\n")
     project = tmp_path / "p"
-    assert run_cli("-q", "init", project, "--data", data, "--id-column", "app_id", "--label-column", "deny").exit_code == 0
+    assert (
+        run_cli(
+            "-q", "init", project, "--data", data, "--id-column", "app_id", "--label-column", "deny"
+        ).exit_code
+        == 0
+    )
     return project
 
 
@@ -78,14 +99,19 @@ def test_headers_match_the_tool_columns_up_to_case_and_space(deny_project, tmp_p
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.startswith("imported 2 labels from 1 file")
     log = read_label_log(deny_project / "data" / "labels.parquet")
-    assert list(zip(log["id"], log["answer"], log["annotator"]))[-2:] == [("1004", "yes", "Ann"), ("1005", "no", "Ann")]
+    assert list(zip(log["id"], log["answer"], log["annotator"]))[-2:] == [
+        ("1004", "yes", "Ann"),
+        ("1005", "no", "Ann"),
+    ]
 
 
 def test_a_missing_label_column_names_the_nearest_header(deny_project, tmp_path):
     answers = tmp_path / "answers.csv"
     answers.write_text("app_id,denied,income\n1004,yes,3\n")
     assert_unchanged(
-        deny_project, lambda: run_cli("-C", deny_project, "import-labels", answers), 1,
+        deny_project,
+        lambda: run_cli("-C", deny_project, "import-labels", answers),
+        1,
         f"{answers}: no 'deny' column (did you mean 'denied'?) (found: app_id, denied, income); "
         "the file needs the id column 'app_id' and the label column 'deny'",
     )
@@ -95,7 +121,9 @@ def test_two_headers_naming_the_same_column_are_an_error(deny_project, tmp_path)
     answers = tmp_path / "answers.csv"
     answers.write_text("app_id,Deny,DENY\n1004,yes,no\n")
     assert_unchanged(
-        deny_project, lambda: run_cli("-C", deny_project, "import-labels", answers), 1,
+        deny_project,
+        lambda: run_cli("-C", deny_project, "import-labels", answers),
+        1,
         f"{answers}: the columns 'Deny', 'DENY' all name the label column 'deny'; keep one of them",
     )
 
@@ -119,7 +147,9 @@ def test_a_mangled_bom_is_stripped_from_an_answer_workbook(deny_project, tmp_pat
 
 def test_a_bom_read_as_windows_1252_is_stripped_from_an_answer_csv(deny_project, tmp_path):
     answers = tmp_path / "answers.csv"
-    answers.write_bytes(b"\xef\xbb\xbfapp_id,deny,note\n1004,yes,caf\xe9\n")  # not UTF-8: read as Windows-1252
+    answers.write_bytes(
+        b"\xef\xbb\xbfapp_id,deny,note\n1004,yes,caf\xe9\n"
+    )  # not UTF-8: read as Windows-1252
     result = run_cli("-C", deny_project, "import-labels", answers)
     assert result.exit_code == 0 and result.stdout.startswith("imported 1 label from 1 file")
     assert result.stderr == f"warning: {answers}: not valid UTF-8; read as Windows-1252\n"
@@ -129,14 +159,21 @@ def test_a_bom_read_as_windows_1252_is_stripped_from_an_answer_csv(deny_project,
 def test_init_strips_a_bom_from_the_headers_of_any_format(tmp_path, suffix):
     import pandas as pd
 
-    frame = pd.DataFrame({f"{MANGLED_BOM}app_id": [1, 2, 3, 4], "income": [1, 2, 1, 2], "label": ["a", "b", "", ""]})
+    frame = pd.DataFrame(
+        {f"{MANGLED_BOM}app_id": [1, 2, 3, 4], "income": [1, 2, 1, 2], "label": ["a", "b", "", ""]}
+    )
     data = tmp_path / f"d.{suffix}"
     if suffix == "parquet":
         frame.to_parquet(data)
     elif suffix == "xlsx":
         frame.to_excel(data, index=False)
     else:  # a real byte-order mark before the first line
-        data.write_bytes(b"\xef\xbb\xbf" + frame.rename(columns={f"{MANGLED_BOM}app_id": "app_id"}).to_json(orient="records", lines=True).encode())
+        data.write_bytes(
+            b"\xef\xbb\xbf"
+            + frame.rename(columns={f"{MANGLED_BOM}app_id": "app_id"})
+            .to_json(orient="records", lines=True)
+            .encode()
+        )
     result = run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "app_id")
     assert (result.exit_code, result.stderr) == (0, "")
     assert 'id_column = "app_id"' in (tmp_path / "p" / "activelearn.toml").read_text()
@@ -163,11 +200,20 @@ def _zip(path: Path, member: str) -> bytes:
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), f"looks like a PNG image, {NOT_A_TABLE}"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", f"looks like a JPEG image, {NOT_A_TABLE}"),
         (b"%PDF-1.7\n%\xe2\xe3", f"looks like a PDF document, {NOT_A_TABLE}"),
-        (b"\x1f\x8b\x08\x00" + bytes(20), f"looks like a gzip archive (decompress it first), {NOT_A_TABLE}"),
+        (
+            b"\x1f\x8b\x08\x00" + bytes(20),
+            f"looks like a gzip archive (decompress it first), {NOT_A_TABLE}",
+        ),
         ("zip:notes.txt", f"looks like a ZIP archive (extract it first), {NOT_A_TABLE}"),
         ("zip:word/document.xml", f"looks like a Word document, {NOT_A_TABLE}"),
-        (b"app_id,deny\n1004,yes\n1005,no,x,y\n", "line 3: expected 2 fields, got 4; check the delimiters and quotes"),
-        (b"app_id,deny\n1004,caf\xe9\n1005,\x81\n", "line 3: byte 0x81 is neither UTF-8 nor Windows-1252 text; save the file as UTF-8"),
+        (
+            b"app_id,deny\n1004,yes\n1005,no,x,y\n",
+            "line 3: expected 2 fields, got 4; check the delimiters and quotes",
+        ),
+        (
+            b"app_id,deny\n1004,caf\xe9\n1005,\x81\n",
+            "line 3: byte 0x81 is neither UTF-8 nor Windows-1252 text; save the file as UTF-8",
+        ),
     ],
 )
 def test_an_unreadable_answer_file_is_named_in_words(deny_project, tmp_path, content, message):
@@ -195,9 +241,18 @@ def test_old_mac_line_ends_are_read(deny_project, tmp_path):
         (b"", "d.csv: empty file (0 bytes)"),
         (b"\n\n", "d.csv: no header row (the file starts with blank lines)"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), f"d.csv: looks like a PNG image, {NOT_A_TABLE}"),
-        (b'x,y,label\n1,2,a\n"two\nlines",3,b\n2,b\n4,5,a\n', "d.csv line 5: expected 3 fields, got 2; check the delimiters and quotes"),
-        (b"x,label\n1,a\xe9\n2,b\x81\n", "d.csv line 3: byte 0x81 is neither UTF-8 nor Windows-1252 text"),
-        (b"x,label\n" + b"1,a\n" * 300_000 + b"2,caf\xe9\n", "d.csv: not valid UTF-8 past its first megabyte"),
+        (
+            b'x,y,label\n1,2,a\n"two\nlines",3,b\n2,b\n4,5,a\n',
+            "d.csv line 5: expected 3 fields, got 2; check the delimiters and quotes",
+        ),
+        (
+            b"x,label\n1,a\xe9\n2,b\x81\n",
+            "d.csv line 3: byte 0x81 is neither UTF-8 nor Windows-1252 text",
+        ),
+        (
+            b"x,label\n" + b"1,a\n" * 300_000 + b"2,caf\xe9\n",
+            "d.csv: not valid UTF-8 past its first megabyte",
+        ),
     ],
 )
 def test_an_unreadable_data_file_is_named_in_words(tmp_path, content, message):
@@ -232,25 +287,35 @@ def test_a_parquet_answer_file_with_integer_ids_imports(deny_project, tmp_path):
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    table = pa.table({
-        "app_id": pa.array([1004, 1005, 1006, 1007], pa.int64()),
-        "deny": pa.array(["Yes", None, "skip", " no "]),
-        "income": pa.array([1.5, None, 2.0, 3.0]),
-    })
+    table = pa.table(
+        {
+            "app_id": pa.array([1004, 1005, 1006, 1007], pa.int64()),
+            "deny": pa.array(["Yes", None, "skip", " no "]),
+            "income": pa.array([1.5, None, 2.0, 3.0]),
+        }
+    )
     pq.write_table(table, inbox / "answers.parquet")
     result = _answers_json(run_cli("-C", deny_project, "import-labels", inbox, "--json"))
     assert (result["labels"], result["skips"], result["unanswered"]) == (2, 1, 1)
     log = read_label_log(deny_project / "data" / "labels.parquet")
-    assert list(zip(log["id"], log["answer"], log["kind"]))[-3:] == [("1004", "yes", "label"), ("1006", "skip", "skip"), ("1007", "no", "label")]
+    assert list(zip(log["id"], log["answer"], log["kind"]))[-3:] == [
+        ("1004", "yes", "label"),
+        ("1006", "skip", "skip"),
+        ("1007", "no", "label"),
+    ]
 
 
 def test_a_parquet_answer_file_names_its_rows(deny_project, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.table({"app_id": [1004, 1005], "deny": ["yes", "maybe"]}), tmp_path / "a.parquet")
+    pq.write_table(
+        pa.table({"app_id": [1004, 1005], "deny": ["yes", "maybe"]}), tmp_path / "a.parquet"
+    )
     assert_unchanged(
-        deny_project, lambda: run_cli("-C", deny_project, "import-labels", tmp_path / "a.parquet"), 1,
+        deny_project,
+        lambda: run_cli("-C", deny_project, "import-labels", tmp_path / "a.parquet"),
+        1,
         f"{tmp_path / 'a.parquet'} row 2: label 'maybe' is not a class (classes: no, yes)",
     )
 
@@ -274,17 +339,28 @@ def test_a_json_lines_answer_file_imports(deny_project, tmp_path, suffix):
 @pytest.mark.parametrize(
     "line, message",
     [
-        ('{"app_id": 1005, "deny": "no"', "line 2: not valid JSON (Expecting ',' delimiter at column 30)"),
-        ('["1005", "no"]', 'line 2: not a JSON object; each line needs one, as {"id": ..., "label": ...}'),
+        (
+            '{"app_id": 1005, "deny": "no"',
+            "line 2: not valid JSON (Expecting ',' delimiter at column 30)",
+        ),
+        (
+            '["1005", "no"]',
+            'line 2: not a JSON object; each line needs one, as {"id": ..., "label": ...}',
+        ),
         # a problem with a value names the row, as in every format: in JSON Lines, the line number
-        ('{"app_id": 1005, "deny": "nope"}', "row 2: label 'nope' is not a class (did you mean 'no'? classes: no, yes)"),
+        (
+            '{"app_id": 1005, "deny": "nope"}',
+            "row 2: label 'nope' is not a class (did you mean 'no'? classes: no, yes)",
+        ),
     ],
 )
 def test_a_bad_json_lines_answer_file_names_the_line(deny_project, tmp_path, line, message):
     answers = tmp_path / "answers.jsonl"
     answers.write_text('{"app_id": 1004, "deny": "yes"}\n' + line + "\n")
     assert_unchanged(
-        deny_project, lambda: run_cli("-C", deny_project, "import-labels", answers), 1,
+        deny_project,
+        lambda: run_cli("-C", deny_project, "import-labels", answers),
+        1,
         f"{answers} {message}",
     )
 

@@ -35,14 +35,40 @@ def _simulate(*args):
 def test_outputs(penguins_labeled, tmp_path):
     out = tmp_path / "sim"
     result = _simulate(
-        penguins_labeled, "--label-column", "species", "--strategy", "margin", "--strategy", "diverse",
-        "--initial", "3", "--batch-size", "5", "--budget", "23", "--repeats", "2", "--out", out,
+        penguins_labeled,
+        "--label-column",
+        "species",
+        "--strategy",
+        "margin",
+        "--strategy",
+        "diverse",
+        "--initial",
+        "3",
+        "--batch-size",
+        "5",
+        "--budget",
+        "23",
+        "--repeats",
+        "2",
+        "--out",
+        out,
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("| strategy | AULC |")
-    assert [line.split("|")[1].strip() for line in result.stdout.splitlines()[2:]] == ["random", "margin", "diverse"]
+    assert [line.split("|")[1].strip() for line in result.stdout.splitlines()[2:]] == [
+        "random",
+        "margin",
+        "diverse",
+    ]
     curves = pd.read_csv(out / "curves.csv")
-    assert list(curves.columns) == ["strategy", "seed", "labels", "accuracy", "balanced_accuracy", "f1_macro"]
+    assert list(curves.columns) == [
+        "strategy",
+        "seed",
+        "labels",
+        "accuracy",
+        "balanced_accuracy",
+        "f1_macro",
+    ]
     assert len(curves) == 3 * 2 * 5  # strategies x seeds x points (3, 8, 13, 18, 23 labels)
     assert sorted(curves["labels"].unique()) == [3, 8, 13, 18, 23]
     # paired: every strategy starts from the same initial set, so the first point is the same
@@ -50,25 +76,67 @@ def test_outputs(penguins_labeled, tmp_path):
     assert (first == 1).all()
     summary = pd.read_csv(out / "summary.csv")
     assert summary["strategy"].tolist() == ["random", "margin", "diverse"]
-    assert {"aulc", "labels_95", "labels_99", "savings_95", "wins", "ties", "losses", "p_value"} <= set(summary.columns)
+    assert {
+        "aulc",
+        "labels_95",
+        "labels_99",
+        "savings_95",
+        "wins",
+        "ties",
+        "losses",
+        "p_value",
+    } <= set(summary.columns)
     assert "| strategy | AULC |" in (out / "summary.md").read_text()
     png = (out / "learning_curve.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000
 
 
 def test_same_seed_same_curves_whatever_the_workers(penguins_labeled, tmp_path):
-    args = [penguins_labeled, "--label-column", "species", "--strategy", "committee", "--strategy", "coreset",
-            "--initial", "3", "--batch-size", "5", "--budget", "18", "--repeats", "2"]
+    args = [
+        penguins_labeled,
+        "--label-column",
+        "species",
+        "--strategy",
+        "committee",
+        "--strategy",
+        "coreset",
+        "--initial",
+        "3",
+        "--batch-size",
+        "5",
+        "--budget",
+        "18",
+        "--repeats",
+        "2",
+    ]
     assert _simulate(*args, "--out", tmp_path / "a").exit_code == 0
     assert run_cli("simulate", *args, "--out", tmp_path / "b", "--jobs", "2").exit_code == 0
-    assert (tmp_path / "a" / "curves.csv").read_text() == (tmp_path / "b" / "curves.csv").read_text()
+    assert (tmp_path / "a" / "curves.csv").read_text() == (
+        tmp_path / "b" / "curves.csv"
+    ).read_text()
 
 
 def test_text_data(tmp_path):
     data = _labeled("movie_reviews", "sentiment", tmp_path, rows=800)
     result = _simulate(
-        data, "--label-column", "sentiment", "--strategy", "margin", "--strategy", "density",
-        "--initial", "10", "--batch-size", "20", "--budget", "70", "--repeats", "1", "--out", tmp_path / "sim", "--json",
+        data,
+        "--label-column",
+        "sentiment",
+        "--strategy",
+        "margin",
+        "--strategy",
+        "density",
+        "--initial",
+        "10",
+        "--batch-size",
+        "20",
+        "--budget",
+        "70",
+        "--repeats",
+        "1",
+        "--out",
+        tmp_path / "sim",
+        "--json",
     )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -78,8 +146,24 @@ def test_text_data(tmp_path):
 
 def test_unlabeled_rows_are_left_out_with_a_warning(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text("x,label\n" + "\n".join(f"{i % 5},{'ab'[i % 2] if i < 40 else ''}" for i in range(50)) + "\n")
-    result = _simulate(data, "--label-column", "label", "--initial", "2", "--budget", "12", "--repeats", "1", "--out", tmp_path / "s")
+    data.write_text(
+        "x,label\n"
+        + "\n".join(f"{i % 5},{'ab'[i % 2] if i < 40 else ''}" for i in range(50))
+        + "\n"
+    )
+    result = _simulate(
+        data,
+        "--label-column",
+        "label",
+        "--initial",
+        "2",
+        "--budget",
+        "12",
+        "--repeats",
+        "1",
+        "--out",
+        tmp_path / "s",
+    )
     assert result.exit_code == 0, result.stderr
     assert "10 rows have no label and are left out of the simulation" in result.stderr
 
@@ -87,14 +171,28 @@ def test_unlabeled_rows_are_left_out_with_a_warning(tmp_path):
 @pytest.mark.parametrize(
     "args, code, message",
     [
-        (["--strategy", "margn"], 2, "--strategy 'margn' is not a strategy (did you mean 'margin'?)"),
-        (["--budget", "3", "--initial", "5"], 2, "--budget 3 leaves nothing to query after the 5 initial labels"),
+        (
+            ["--strategy", "margn"],
+            2,
+            "--strategy 'margn' is not a strategy (did you mean 'margin'?)",
+        ),
+        (
+            ["--budget", "3", "--initial", "5"],
+            2,
+            "--budget 3 leaves nothing to query after the 5 initial labels",
+        ),
         (["--test-size", "1.5"], 2, "--test-size is a fraction between 0 and 1, not 1.5"),
-        (["--metric", "auc"], 2, "--metric 'auc' is not one of accuracy, balanced_accuracy, f1_macro"),
+        (
+            ["--metric", "auc"],
+            2,
+            "--metric 'auc' is not one of accuracy, balanced_accuracy, f1_macro",
+        ),
     ],
 )
 def test_errors(penguins_labeled, tmp_path, args, code, message):
-    result = _simulate(penguins_labeled, "--label-column", "species", *args, "--out", tmp_path / "s")
+    result = _simulate(
+        penguins_labeled, "--label-column", "species", *args, "--out", tmp_path / "s"
+    )
     assert_clean_failure(result, code, message)
     assert not (tmp_path / "s").exists()
 
@@ -104,7 +202,9 @@ def test_curve_arithmetic():
 
     labels, scores = np.array([10, 20, 30]), np.array([0.5, 0.7, 0.9])
     assert area_under_curve(labels, scores) == pytest.approx(0.7)
-    assert labels_to_reach(labels, scores, 0.7) == 20 and labels_to_reach(labels, scores, 0.95) is None
+    assert (
+        labels_to_reach(labels, scores, 0.7) == 20 and labels_to_reach(labels, scores, 0.95) is None
+    )
 
 
 # --- warnings about what the simulation can show ---------------------------------------------------
@@ -113,13 +213,30 @@ FEW_REPEATS = "with 3 repeats the Wilcoxon test cannot reach p < 0.05; use --rep
 
 
 def _notes(out: Path) -> list[str]:
-    return [line.removeprefix("Note: ") for line in (out / "summary.md").read_text().splitlines() if line.startswith("Note: ")]
+    return [
+        line.removeprefix("Note: ")
+        for line in (out / "summary.md").read_text().splitlines()
+        if line.startswith("Note: ")
+    ]
 
 
 def test_too_few_repeats_for_a_p_value_are_warned_about(penguins_labeled, tmp_path):
     out = tmp_path / "sim"
-    args = [penguins_labeled, "--label-column", "species", "--strategy", "margin", "--initial", "3",
-            "--batch-size", "5", "--budget", "13", "--out", out]
+    args = [
+        penguins_labeled,
+        "--label-column",
+        "species",
+        "--strategy",
+        "margin",
+        "--initial",
+        "3",
+        "--batch-size",
+        "5",
+        "--budget",
+        "13",
+        "--out",
+        out,
+    ]
     result = _simulate(*args, "--repeats", "3")
     assert result.exit_code == 0, result.stderr
     assert f"warning: {FEW_REPEATS}\n" in result.stderr
@@ -132,13 +249,30 @@ def test_too_few_repeats_for_a_p_value_are_warned_about(penguins_labeled, tmp_pa
 
     result = _simulate(*args, "--repeats", "6", "--json")
     assert result.exit_code == 0, result.stderr
-    assert (json.loads(result.stdout)["notes"], result.stderr.strip()) == ([], "")  # a progress bar's newline aside
+    assert (json.loads(result.stdout)["notes"], result.stderr.strip()) == (
+        [],
+        "",
+    )  # a progress bar's newline aside
     assert _notes(out) == []
 
 
 def test_one_repeat_is_worded_in_the_singular(penguins_labeled, tmp_path):
-    result = _simulate(penguins_labeled, "--label-column", "species", "--initial", "3", "--batch-size", "5",
-                       "--budget", "8", "--repeats", "1", "--out", tmp_path / "s", "--json")
+    result = _simulate(
+        penguins_labeled,
+        "--label-column",
+        "species",
+        "--initial",
+        "3",
+        "--batch-size",
+        "5",
+        "--budget",
+        "8",
+        "--repeats",
+        "1",
+        "--out",
+        tmp_path / "s",
+        "--json",
+    )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["notes"] == [
         "with 1 repeat the Wilcoxon test cannot reach p < 0.05; use --repeats 6 or more"
@@ -147,14 +281,34 @@ def test_one_repeat_is_worded_in_the_singular(penguins_labeled, tmp_path):
 
 def test_a_pool_smaller_than_the_budget_is_warned_about(tmp_path):
     data = tmp_path / "few.csv"
-    pd.read_csv(_labeled("penguins", "species", tmp_path)).sample(40, random_state=0).to_csv(data, index=False)
+    pd.read_csv(_labeled("penguins", "species", tmp_path)).sample(40, random_state=0).to_csv(
+        data, index=False
+    )
     # 30 rows left after the 25% test split
     out = tmp_path / "sim"
-    result = _simulate(data, "--label-column", "species", "--strategy", "margin", "--initial", "3",
-                       "--batch-size", "10", "--budget", "50", "--repeats", "6", "--out", out, "--json")
+    result = _simulate(
+        data,
+        "--label-column",
+        "species",
+        "--strategy",
+        "margin",
+        "--initial",
+        "3",
+        "--batch-size",
+        "10",
+        "--budget",
+        "50",
+        "--repeats",
+        "6",
+        "--out",
+        out,
+        "--json",
+    )
     assert result.exit_code == 0, result.stderr
-    note = ("the pool after the test split has 30 rows, not more than the budget of 50 labels: every strategy "
-            "ends with all of them labeled; lower --budget or use more data")
+    note = (
+        "the pool after the test split has 30 rows, not more than the budget of 50 labels: every strategy "
+        "ends with all of them labeled; lower --budget or use more data"
+    )
     assert json.loads(result.stdout)["notes"] == [note]
     assert result.stderr.strip() == f"warning: {note}"
     assert _notes(out) == [note]
@@ -169,12 +323,30 @@ def test_a_class_too_small_for_the_splits_is_warned_about(tmp_path):
     out = tmp_path / "sim"
     with warnings.catch_warnings(record=True) as caught:  # no library warning besides our note
         warnings.simplefilter("always")
-        result = _simulate(data, "--label-column", "species", "--strategy", "margin", "--initial", "3",
-                           "--batch-size", "5", "--budget", "13", "--repeats", "6", "--out", out, "--json")
+        result = _simulate(
+            data,
+            "--label-column",
+            "species",
+            "--strategy",
+            "margin",
+            "--initial",
+            "3",
+            "--batch-size",
+            "5",
+            "--budget",
+            "13",
+            "--repeats",
+            "6",
+            "--out",
+            out,
+            "--json",
+        )
     assert [str(w.message) for w in caught if "sklearn" in w.filename] == []
     assert result.exit_code == 0, result.stderr
-    note = ("class 'Chinstrap' has 1 row, too few for both the training pool and the test split of every "
-            "repeat: its scores are not measured in some; add rows of it")
+    note = (
+        "class 'Chinstrap' has 1 row, too few for both the training pool and the test split of every "
+        "repeat: its scores are not measured in some; add rows of it"
+    )
     assert json.loads(result.stdout)["notes"] == [note]
     assert result.stderr.strip() == f"warning: {note}"
     assert _notes(out) == [note]
@@ -210,11 +382,15 @@ def _count_feature_fits(monkeypatch) -> list:
     return fits
 
 
-def test_fit_on_pool_fits_the_features_once_per_repeat_on_its_training_rows(penguins_labeled, tmp_path, monkeypatch):
+def test_fit_on_pool_fits_the_features_once_per_repeat_on_its_training_rows(
+    penguins_labeled, tmp_path, monkeypatch
+):
     from activelearn.ops import simulate
 
     fits = _count_feature_fits(monkeypatch)
-    common = dict(strategies=["margin", "committee"], initial=3, batch_size=5, budget=18, repeats=2, jobs=1)
+    common = dict(
+        strategies=["margin", "committee"], initial=3, batch_size=5, budget=18, repeats=2, jobs=1
+    )
     pooled = simulate(penguins_labeled, "species", fit_on="pool", out=tmp_path / "pool", **common)
     assert fits == [258, 258]  # once per repeat, on the 75% of 344 rows left after its test split
     fits.clear()
@@ -228,17 +404,38 @@ def test_fit_on_pool_fits_the_features_once_per_repeat_on_its_training_rows(peng
 
 
 def test_fit_on_labels_is_the_simulation_as_before(penguins_labeled, tmp_path):
-    args = [penguins_labeled, "--label-column", "species", "--strategy", "margin", "--initial", "3",
-            "--batch-size", "5", "--budget", "13", "--repeats", "1"]
+    args = [
+        penguins_labeled,
+        "--label-column",
+        "species",
+        "--strategy",
+        "margin",
+        "--initial",
+        "3",
+        "--batch-size",
+        "5",
+        "--budget",
+        "13",
+        "--repeats",
+        "1",
+    ]
     assert _simulate(*args, "--out", tmp_path / "a").exit_code == 0
     assert _simulate(*args, "--fit-on", "labels", "--out", tmp_path / "b").exit_code == 0
-    assert (tmp_path / "a" / "curves.csv").read_text() == (tmp_path / "b" / "curves.csv").read_text()
+    assert (tmp_path / "a" / "curves.csv").read_text() == (
+        tmp_path / "b" / "curves.csv"
+    ).read_text()
     pooled = _simulate(*args, "--fit-on", "pool", "--out", tmp_path / "c", "--json")
     assert pooled.exit_code == 0, pooled.stderr
     assert json.loads(pooled.stdout)["fit_on"] == "pool"
 
 
 def test_a_wrong_fit_on_is_a_usage_error(penguins_labeled, tmp_path):
-    result = _simulate(penguins_labeled, "--label-column", "species", "--fit-on", "pol", "--out", tmp_path / "s")
-    assert_clean_failure(result, 2, "--fit-on 'pol' is not a choice (did you mean 'pool'?) (choose from labels, pool)")
+    result = _simulate(
+        penguins_labeled, "--label-column", "species", "--fit-on", "pol", "--out", tmp_path / "s"
+    )
+    assert_clean_failure(
+        result,
+        2,
+        "--fit-on 'pol' is not a choice (did you mean 'pool'?) (choose from labels, pool)",
+    )
     assert not (tmp_path / "s").exists()

@@ -26,8 +26,18 @@ def test_the_same_runs_as_simulate(tmp_path, monkeypatch):
     used = []
     real_runs = simulating._runs
     monkeypatch.setattr(simulating, "_runs", lambda *a: used.append(real_runs(*a)) or used[-1])
-    simulate(data, "species", strategies=["random"], initial=4, batch_size=5, budget=9, repeats=3, seed=7,
-             out=tmp_path / "sim", jobs=1)
+    simulate(
+        data,
+        "species",
+        strategies=["random"],
+        initial=4,
+        batch_size=5,
+        budget=9,
+        repeats=3,
+        seed=7,
+        out=tmp_path / "sim",
+        jobs=1,
+    )
     splits = simulation_splits(data, "species", repeats=3, initial=4, seed=7)
     assert [r.seed for r in splits.runs] == [r.seed for r in used[0]] == [7, 8, 9]
     for mine, theirs in zip(splits.runs, used[0]):
@@ -36,9 +46,22 @@ def test_the_same_runs_as_simulate(tmp_path, monkeypatch):
     # and what they are, from a known-good run (the splits every published benchmark used): 344
     # rows, a quarter (86) held out, one row of each class first, then one at random
     assert [(len(r.train), len(r.test)) for r in splits.runs] == [(258, 86)] * 3
-    assert [r.initial.tolist() for r in splits.runs] == [[155, 285, 46, 295], [34, 286, 176, 39], [34, 245, 283, 116]]
-    assert [r.test[:5].tolist() for r in splits.runs] == [[0, 1, 4, 6, 9], [9, 13, 14, 18, 26], [4, 12, 18, 19, 22]]
-    assert splits.labels[splits.runs[0].initial].tolist() == ["Gentoo", "Chinstrap", "Adelie", "Chinstrap"]
+    assert [r.initial.tolist() for r in splits.runs] == [
+        [155, 285, 46, 295],
+        [34, 286, 176, 39],
+        [34, 245, 283, 116],
+    ]
+    assert [r.test[:5].tolist() for r in splits.runs] == [
+        [0, 1, 4, 6, 9],
+        [9, 13, 14, 18, 26],
+        [4, 12, 18, 19, 22],
+    ]
+    assert splits.labels[splits.runs[0].initial].tolist() == [
+        "Gentoo",
+        "Chinstrap",
+        "Adelie",
+        "Chinstrap",
+    ]
 
 
 def test_frame_labels_roles_and_splits(tmp_path):
@@ -47,7 +70,9 @@ def test_frame_labels_roles_and_splits(tmp_path):
     answers = pd.read_csv(SAMPLE / "penguins_answers.csv")["species"]
     assert len(splits.frame) == len(splits.labels) == len(answers)
     assert sorted(np.unique(splits.labels)) == ["Adelie", "Chinstrap", "Gentoo"]
-    assert splits.columns["island"] == "categorical" and splits.columns["bill_length_mm"] == "numeric"
+    assert (
+        splits.columns["island"] == "categorical" and splits.columns["bill_length_mm"] == "numeric"
+    )
     for run in splits.runs:
         assert len(run.test) == round(0.25 * len(answers))
         assert not set(run.train) & set(run.test)

@@ -17,30 +17,64 @@ CLASSES = ("a", "b", "c", "d")
 
 
 def _config(**stop) -> Config:
-    return Config(id_column="id", label_column="y", classes=CLASSES, columns={"x": "numeric"}, **stop)
+    return Config(
+        id_column="id", label_column="y", classes=CLASSES, columns={"x": "numeric"}, **stop
+    )
 
 
-def _model(version: int, f1: float | None, half_width: float = 0.1, per_class: int = 5,
-           eval_set: str = "set-1", change: str = "labels", labels: str | None = None) -> ModelRecord:
+def _model(
+    version: int,
+    f1: float | None,
+    half_width: float = 0.1,
+    per_class: int = 5,
+    eval_set: str = "set-1",
+    change: str = "labels",
+    labels: str | None = None,
+) -> ModelRecord:
     metrics = None
     if f1 is not None:
         metrics = {
-            "accuracy": f1, "balanced_accuracy": f1, "f1_macro": f1, "n": per_class * len(CLASSES),
-            "per_class": {c: {"precision": f1, "recall": f1, "support": per_class} for c in CLASSES},
-            "ci95": {m: [round(max(0.0, f1 - half_width), 4), round(min(1.0, f1 + half_width), 4)]
-                     for m in ("accuracy", "balanced_accuracy", "f1_macro")},
+            "accuracy": f1,
+            "balanced_accuracy": f1,
+            "f1_macro": f1,
+            "n": per_class * len(CLASSES),
+            "per_class": {
+                c: {"precision": f1, "recall": f1, "support": per_class} for c in CLASSES
+            },
+            "ci95": {
+                m: [round(max(0.0, f1 - half_width), 4), round(min(1.0, f1 + half_width), 4)]
+                for m in ("accuracy", "balanced_accuracy", "f1_macro")
+            },
         }
     return ModelRecord(
-        version=version, file=f"models/model-{version:04d}.joblib", sha256="", created="2026-01-01T00:00:00",
-        model="logistic", n_labels=10 * version, labels_per_class={}, label_log_sha256="",
-        training_key=f"key-{labels or version}", fit_seconds=0.1, labels_sha256=labels or f"labels-{version}",
-        eval_metrics=metrics, eval_sha256=eval_set if metrics else "", change=change,
-        stop_signals={"rows": 100, "agreement": 0.8 if version > 1 else None, "uncertain_share": 0.3, "mean_margin": 0.4},
+        version=version,
+        file=f"models/model-{version:04d}.joblib",
+        sha256="",
+        created="2026-01-01T00:00:00",
+        model="logistic",
+        n_labels=10 * version,
+        labels_per_class={},
+        label_log_sha256="",
+        training_key=f"key-{labels or version}",
+        fit_seconds=0.1,
+        labels_sha256=labels or f"labels-{version}",
+        eval_metrics=metrics,
+        eval_sha256=eval_set if metrics else "",
+        change=change,
+        stop_signals={
+            "rows": 100,
+            "agreement": 0.8 if version > 1 else None,
+            "uncertain_share": 0.3,
+            "mean_margin": 0.4,
+        },
     )
 
 
 def _history(scores, **kwargs) -> list[ModelRecord]:
-    return [_model(i + 1, s, change="first" if i == 0 else "labels", **kwargs) for i, s in enumerate(scores)]
+    return [
+        _model(i + 1, s, change="first" if i == 0 else "labels", **kwargs)
+        for i, s in enumerate(scores)
+    ]
 
 
 NOISY = [0.60, 0.63, 0.57, 0.61, 0.59, 0.62]  # +-0.03 around 0.6
@@ -50,17 +84,21 @@ def test_noisy_evaluation_scores_with_few_labels_per_class_are_no_plateau():
     decision = decide(_history(NOISY, half_width=0.1, per_class=5), labeled=60, config=_config())
     plateau = decision.signals["evaluation_plateau"]
     assert plateau.met is None and not decision.recommended
-    assert plateau.detail == ("too few evaluation labels to judge a plateau: a, b, c, d have 5 each; "
-                              "needs at least 10 per class ([stop] min_eval_per_class)")
+    assert plateau.detail == (
+        "too few evaluation labels to judge a plateau: a, b, c, d have 5 each; "
+        "needs at least 10 per class ([stop] min_eval_per_class)"
+    )
 
 
 def test_noisy_evaluation_scores_on_a_wide_interval_are_no_plateau():
     decision = decide(_history(NOISY, half_width=0.1, per_class=30), labeled=60, config=_config())
     plateau = decision.signals["evaluation_plateau"]
     assert plateau.met is None and not decision.recommended
-    assert plateau.detail == ("the evaluation set is too small to judge a plateau: macro-F1 0.620 is known "
-                              "to +-0.100 (95%); label more evaluation rows (query --eval N) until it is "
-                              "+-0.050 or less")
+    assert plateau.detail == (
+        "the evaluation set is too small to judge a plateau: macro-F1 0.620 is known "
+        "to +-0.100 (95%); label more evaluation rows (query --eval N) until it is "
+        "+-0.050 or less"
+    )
 
 
 def test_a_plateau_needs_every_change_within_half_the_interval():
@@ -69,28 +107,42 @@ def test_a_plateau_needs_every_change_within_half_the_interval():
     plateau = decision.signals["evaluation_plateau"]
     assert plateau.met and decision.recommended
     assert plateau.value == 0.003 and plateau.threshold == 0.015
-    assert plateau.detail == ("evaluation macro-F1 has plateaued at 0.906 [0.876, 0.936]: it changed at most "
-                              "0.003 from model to model over the last 3 (within +-0.015, half its 95% interval)")
+    assert plateau.detail == (
+        "evaluation macro-F1 has plateaued at 0.906 [0.876, 0.936]: it changed at most "
+        "0.003 from model to model over the last 3 (within +-0.015, half its 95% interval)"
+    )
     rising = [0.80, 0.85, 0.87, 0.89, 0.91, 0.93]
-    plateau = decide(_history(rising, half_width=0.03, per_class=40), labeled=60, config=_config()).signals["evaluation_plateau"]
+    plateau = decide(
+        _history(rising, half_width=0.03, per_class=40), labeled=60, config=_config()
+    ).signals["evaluation_plateau"]
     assert plateau.met is False
-    assert plateau.detail == ("evaluation macro-F1 still rises: it gained 0.060 over the last 3 models, "
-                              "by up to 0.020 from model to model (a plateau needs every change within +-0.015)")
+    assert plateau.detail == (
+        "evaluation macro-F1 still rises: it gained 0.060 over the last 3 models, "
+        "by up to 0.020 from model to model (a plateau needs every change within +-0.015)"
+    )
 
 
 def test_a_drop_is_worded_as_a_drop():
     dropping = [0.80, 0.85, 0.90, 0.86, 0.85, 0.85]
-    plateau = decide(_history(dropping, half_width=0.03, per_class=40), labeled=60, config=_config()).signals["evaluation_plateau"]
+    plateau = decide(
+        _history(dropping, half_width=0.03, per_class=40), labeled=60, config=_config()
+    ).signals["evaluation_plateau"]
     assert plateau.met is False
-    assert plateau.detail == ("evaluation macro-F1 still changes: it dropped 0.050 over the last 3 models, "
-                              "by up to 0.040 from model to model (a plateau needs every change within +-0.015)")
+    assert plateau.detail == (
+        "evaluation macro-F1 still changes: it dropped 0.050 over the last 3 models, "
+        "by up to 0.040 from model to model (a plateau needs every change within +-0.015)"
+    )
     assert "gained -" not in plateau.detail
 
 
 def test_min_gain_is_the_floor_of_the_tolerance_on_a_very_narrow_interval():
     flat = [0.90, 0.905, 0.909, 0.912, 0.915]  # steps of 0.003-0.005 on +-0.005
-    plateau = decide(_history(flat, half_width=0.005, per_class=400), labeled=60, config=_config()).signals["evaluation_plateau"]
-    assert plateau.met and plateau.threshold == 0.01  # min_gain: half the interval (0.0025) is finer than worth paying for
+    plateau = decide(
+        _history(flat, half_width=0.005, per_class=400), labeled=60, config=_config()
+    ).signals["evaluation_plateau"]
+    assert (
+        plateau.met and plateau.threshold == 0.01
+    )  # min_gain: half the interval (0.0025) is finer than worth paying for
 
 
 def test_only_models_measured_on_the_same_evaluation_set_are_compared():
@@ -99,21 +151,40 @@ def test_only_models_measured_on_the_same_evaluation_set_are_compared():
     models[0].eval_sha256 = "a smaller set"  # measured before more evaluation labels came
     plateau = decide(models, labeled=60, config=_config()).signals["evaluation_plateau"]
     assert plateau.met is None
-    assert plateau.detail == "needs 4 models trained on new labels and measured on the current evaluation set; 3 so far"
+    assert (
+        plateau.detail
+        == "needs 4 models trained on new labels and measured on the current evaluation set; 3 so far"
+    )
 
 
 def test_forced_retrains_and_settings_changes_count_in_no_signal():
     models = [_model(1, 0.9, half_width=0.03, per_class=40, change="first")]
     for version in (2, 3, 4):  # train --force: the same labels again
-        models.append(_model(version, 0.9, half_width=0.03, per_class=40, change="forced", labels="labels-1"))
-        models[-1].stop_signals = {"rows": 100, "agreement": None, "uncertain_share": 0.0, "mean_margin": 0.9}
-    models.append(_model(5, 0.9, half_width=0.03, per_class=40, change="settings", labels="labels-1"))
-    models[-1].stop_signals = {"rows": 100, "agreement": None, "uncertain_share": 0.0, "mean_margin": 0.9}
+        models.append(
+            _model(version, 0.9, half_width=0.03, per_class=40, change="forced", labels="labels-1")
+        )
+        models[-1].stop_signals = {
+            "rows": 100,
+            "agreement": None,
+            "uncertain_share": 0.0,
+            "mean_margin": 0.9,
+        }
+    models.append(
+        _model(5, 0.9, half_width=0.03, per_class=40, change="settings", labels="labels-1")
+    )
+    models[-1].stop_signals = {
+        "rows": 100,
+        "agreement": None,
+        "uncertain_share": 0.0,
+        "mean_margin": 0.9,
+    }
     decision = decide(models, labeled=60, config=_config())
     assert not decision.recommended
     assert decision.signals["evaluation_plateau"].met is None
     assert decision.signals["pool_uncertainty"].met is None
-    assert decision.signals["pool_uncertainty"].detail.endswith("needs 3 models trained on new labels to judge, 1 so far")
+    assert decision.signals["pool_uncertainty"].detail.endswith(
+        "needs 3 models trained on new labels to judge, 1 so far"
+    )
 
 
 def test_old_records_without_change_are_counted_by_their_labels():
@@ -141,13 +212,21 @@ def test_three_forced_retrains_do_not_flip_status_check(penguins_project):
     assert [m["change"] for m in status["models"]] == ["first", "forced", "forced", "forced"]
     plateau = status["stop"]["signals"]["evaluation_plateau"]
     assert plateau["met"] is None
-    assert "min_eval_per_class" in plateau["detail"]  # 40 random penguins hold fewer than 10 Chinstraps
+    assert (
+        "min_eval_per_class" in plateau["detail"]
+    )  # 40 random penguins hold fewer than 10 Chinstraps
 
 
-@pytest.mark.parametrize("key, comment", [
-    ("min_eval_per_class", "evaluation labels every class needs before a plateau is judged"),
-    ("min_labels_per_class", "training labels every class needs before a model-based signal may say stop"),
-])
+@pytest.mark.parametrize(
+    "key, comment",
+    [
+        ("min_eval_per_class", "evaluation labels every class needs before a plateau is judged"),
+        (
+            "min_labels_per_class",
+            "training labels every class needs before a model-based signal may say stop",
+        ),
+    ],
+)
 def test_the_per_class_minimums_are_stop_keys(penguins_project, key, comment):
     config = penguins_project / "activelearn.toml"
     text = config.read_text()
@@ -206,7 +285,9 @@ def _per_class_lines(metrics: dict, title: str) -> list[str]:
     width = max(len(c) for c in metrics["per_class"])
     for name, m in metrics["per_class"].items():
         support = f"  {m['support']} labels" if "support" in m else ""
-        lines.append(f"  {name.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}")
+        lines.append(
+            f"  {name.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}"
+        )
     return lines
 
 
@@ -222,8 +303,10 @@ def test_train_shows_precision_and_recall_per_class(evaluated_project, tmp_path)
     assert lines[0].startswith("model 4: logistic on 26 labels")
     cv = trained["cv_metrics"]
     assert set(cv["per_class"]) == {"Adelie", "Chinstrap", "Gentoo"}
-    assert lines[1:] == (_per_class_lines(trained["eval_metrics"], "evaluation per class:")
-                         + _per_class_lines(cv, f"cross-validated per class ({trained['cv_folds']} folds, pooled):"))
+    assert lines[1:] == (
+        _per_class_lines(trained["eval_metrics"], "evaluation per class:")
+        + _per_class_lines(cv, f"cross-validated per class ({trained['cv_folds']} folds, pooled):")
+    )
     assert result.stderr == ""
 
 
@@ -232,12 +315,16 @@ def test_status_verbose_shows_precision_and_recall_per_class_of_the_latest_model
     latest = status["models"][-1]
     verbose = run_cli("-v", "-C", evaluated_project, "status")
     assert verbose.exit_code == 0
-    expected = (_per_class_lines(latest["eval_metrics"], f"model {latest['version']}, evaluation per class:")
-                + _per_class_lines(latest["cv_metrics"], f"model {latest['version']}, cross-validated per class "
-                                                          f"({latest['cv_folds']} folds, pooled):"))
+    expected = _per_class_lines(
+        latest["eval_metrics"], f"model {latest['version']}, evaluation per class:"
+    ) + _per_class_lines(
+        latest["cv_metrics"],
+        f"model {latest['version']}, cross-validated per class "
+        f"({latest['cv_folds']} folds, pooled):",
+    )
     text = verbose.stdout.splitlines()
     start = text.index(expected[0])
-    assert text[start:start + len(expected)] == expected
+    assert text[start : start + len(expected)] == expected
     assert expected[0] not in run_cli("-C", evaluated_project, "status").stdout  # only with -v
 
 
@@ -250,12 +337,16 @@ def test_status_fits_an_80_column_terminal(evaluated_project, monkeypatch, verbo
 
     from activelearn import render
 
-    monkeypatch.setattr(render, "stdout", lambda: Console(width=80, highlight=False))  # a terminal of 80 columns
+    monkeypatch.setattr(
+        render, "stdout", lambda: Console(width=80, highlight=False)
+    )  # a terminal of 80 columns
     result = run_cli(*verbose, "-C", evaluated_project, "status")
     assert result.exit_code == 0
     lines = [line.rstrip() for line in result.stdout.splitlines()]
-    assert max(len(line) for line in result.stdout.splitlines()) <= 80, [line for line in lines if len(line) > 80]
-    table = lines[lines.index("learning curve (one row per model version)") + 1:]
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, [
+        line for line in lines if len(line) > 80
+    ]
+    table = lines[lines.index("learning curve (one row per model version)") + 1 :]
     # one heading line and one line per model: no row wrapped onto a second line
     assert len([line for line in table[:12] if line.startswith("┃")]) == 1, "\n".join(table[:12])
     rows = [line for line in table[:12] if line.startswith("│")]
@@ -270,7 +361,13 @@ def test_status_on_a_wide_terminal_keeps_every_column(evaluated_project, monkeyp
     monkeypatch.setattr(render, "stdout", lambda: Console(width=140, highlight=False))
     text = run_cli("-C", evaluated_project, "status").stdout
     header = next(line for line in text.splitlines() if line.startswith("┃") and "version" in line)
-    for column in ("cv acc.", "cv macro-F1", "eval macro-F1 [95%]", "kappa vs prev.", "trained (UTC)"):
+    for column in (
+        "cv acc.",
+        "cv macro-F1",
+        "eval macro-F1 [95%]",
+        "kappa vs prev.",
+        "trained (UTC)",
+    ):
         assert column in header
 
 
@@ -279,30 +376,55 @@ def test_status_on_a_wide_terminal_keeps_every_column(evaluated_project, monkeyp
 
 def test_gradient_boosting_on_text_is_warned_about_at_init_and_train(tmp_path):
     project = tmp_path / "reviews"
-    init = run_cli("init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment",
-                   "--text-columns", "text", "--model", "gradient-boosting")
+    init = run_cli(
+        "init",
+        project,
+        "--data",
+        SAMPLE / "movie_reviews.csv",
+        "--label-column",
+        "sentiment",
+        "--text-columns",
+        "text",
+        "--model",
+        "gradient-boosting",
+    )
     assert init.exit_code == 0, init.stderr
     assert init.stdout.strip() == str(project)
-    assert ("warning: gradient-boosting is slow on many sparse features, and the text column text gives "
-            "thousands: fitting may take many minutes; logistic or linear-svm fit them in seconds "
-            "(init --model logistic)") in init.stderr
+    assert (
+        "warning: gradient-boosting is slow on many sparse features, and the text column text gives "
+        "thousands: fitting may take many minutes; logistic or linear-svm fit them in seconds "
+        "(init --model logistic)"
+    ) in init.stderr
     train = run_cli("-C", project, "train", "--json")
     assert train.exit_code == 0, train.stderr
     model = json.loads(train.stdout)
     from activelearn.models import load_model
 
-    features = load_model(project / "models" / f"model-{model['version']:04d}.skops")[0].named_steps["model"].n_features_in_
+    features = (
+        load_model(project / "models" / f"model-{model['version']:04d}.skops")[0]
+        .named_steps["model"]
+        .n_features_in_
+    )
     assert train.stderr.strip() == (
         f"warning: gradient-boosting is slow on many sparse features, and this model has {features:,} "
         f"(the text column text): it took {model['fit_seconds']:.1f} s on {model['n_labels']} labels, and "
-        f"takes longer as labels grow; logistic or linear-svm fit them in seconds ([model] name = \"logistic\" "
-        f"in activelearn.toml)")
+        f'takes longer as labels grow; logistic or linear-svm fit them in seconds ([model] name = "logistic" '
+        f"in activelearn.toml)"
+    )
 
 
 def test_random_forest_on_a_few_numeric_columns_is_not_warned_about(tmp_path):
     project = tmp_path / "penguins"
-    init = run_cli("init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species",
-                   "--model", "random-forest")
+    init = run_cli(
+        "init",
+        project,
+        "--data",
+        SAMPLE / "penguins.csv",
+        "--label-column",
+        "species",
+        "--model",
+        "random-forest",
+    )
     assert init.exit_code == 0 and "slow" not in init.stderr
     train = run_cli("-C", project, "train")
     assert train.exit_code == 0 and train.stderr == ""
@@ -315,13 +437,20 @@ def _confident_history(labels_per_class: dict[str, int]) -> list[ModelRecord]:
     """Five labeling rounds whose models agree fully and are sure of the whole stop set."""
     models = _history([0.9, 0.9, 0.9, 0.9, 0.9], half_width=0.03, per_class=40)
     for m in models:
-        m.stop_signals = {"rows": 100, "agreement": 1.0, "uncertain_share": 0.005, "mean_margin": 0.9}
+        m.stop_signals = {
+            "rows": 100,
+            "agreement": 1.0,
+            "uncertain_share": 0.005,
+            "mean_margin": 0.9,
+        }
         m.labels_per_class = dict(labels_per_class)
     return models
 
 
 def test_no_model_signal_recommends_stopping_while_a_class_has_few_training_labels():
-    decision = decide(_confident_history({"a": 60, "b": 30, "c": 4, "d": 12}), labeled=106, config=_config())
+    decision = decide(
+        _confident_history({"a": 60, "b": 30, "c": 4, "d": 12}), labeled=106, config=_config()
+    )
     assert not decision.recommended and decision.reasons == []
     held = "not yet judged: class c has 4 training labels, min_labels_per_class = 10"
     for name in ("stabilizing_predictions", "pool_uncertainty", "evaluation_plateau"):
@@ -330,19 +459,26 @@ def test_no_model_signal_recommends_stopping_while_a_class_has_few_training_labe
         assert signal.detail.startswith(held + " (otherwise: "), signal.detail
     assert decision.signals["pool_uncertainty"].detail == (
         held + " (otherwise: the models are sure of almost every row: at most 0.5% of the stop set "
-        "uncertain over the last 3 models (threshold 2.0%))")
-    enough = decide(_confident_history({"a": 60, "b": 30, "c": 10, "d": 12}), labeled=112, config=_config())
-    assert enough.recommended and all(enough.signals[n].met for n in ("stabilizing_predictions", "pool_uncertainty",
-                                                                      "evaluation_plateau"))
+        "uncertain over the last 3 models (threshold 2.0%))"
+    )
+    enough = decide(
+        _confident_history({"a": 60, "b": 30, "c": 10, "d": 12}), labeled=112, config=_config()
+    )
+    assert enough.recommended and all(
+        enough.signals[n].met
+        for n in ("stabilizing_predictions", "pool_uncertainty", "evaluation_plateau")
+    )
 
 
 def test_the_budget_is_not_held_back_by_few_labels_of_a_class():
-    decision = decide(_confident_history({"a": 60, "b": 30, "c": 4, "d": 12}), labeled=106,
-                      config=_config(budget=100))
-    assert decision.recommended and decision.reasons == ["the label budget is spent: 106 of 100 labels"]
-
-
-
+    decision = decide(
+        _confident_history({"a": 60, "b": 30, "c": 4, "d": 12}),
+        labeled=106,
+        config=_config(budget=100),
+    )
+    assert decision.recommended and decision.reasons == [
+        "the label budget is spent: 106 of 100 labels"
+    ]
 
 
 # --- status --json: each signal's value is the number its text gives ------------------------------
@@ -350,23 +486,35 @@ def test_the_budget_is_not_held_back_by_few_labels_of_a_class():
 
 def test_each_signals_value_is_the_number_its_detail_gives():
     models = _history([0.80, 0.85, 0.87, 0.89], half_width=0.03, per_class=40)
-    for m, share, kappa in zip(models, (0.30, 0.027, 0.020, 0.018), (None, 0.95, 0.97, 0.96), strict=True):
-        m.stop_signals = {"rows": 100, "agreement": kappa, "uncertain_share": share, "mean_margin": 0.5}
+    for m, share, kappa in zip(
+        models, (0.30, 0.027, 0.020, 0.018), (None, 0.95, 0.97, 0.96), strict=True
+    ):
+        m.stop_signals = {
+            "rows": 100,
+            "agreement": kappa,
+            "uncertain_share": share,
+            "mean_margin": 0.5,
+        }
     signals = decide(models, labeled=60, config=_config()).signals
     uncertainty = signals["pool_uncertainty"]
     assert uncertainty.met is False and uncertainty.value == 0.027
-    assert uncertainty.detail == ("up to 2.7% of the stop set was uncertain over the last 3 models (1.8% for the "
-                                  "latest; stop at 2.0% or less for 3 models)")
+    assert uncertainty.detail == (
+        "up to 2.7% of the stop set was uncertain over the last 3 models (1.8% for the "
+        "latest; stop at 2.0% or less for 3 models)"
+    )
     stabilizing = signals["stabilizing_predictions"]
     assert stabilizing.met is False and stabilizing.value == 0.95
-    assert stabilizing.detail == ("predictions still change: kappa between consecutive models went 0.950 -> 0.970 "
-                                  "-> 0.960, lowest 0.950 (stop at >= 0.99 for 3 in a row)")
+    assert stabilizing.detail == (
+        "predictions still change: kappa between consecutive models went 0.950 -> 0.970 "
+        "-> 0.960, lowest 0.950 (stop at >= 0.99 for 3 in a row)"
+    )
     plateau = signals["evaluation_plateau"]
     assert plateau.met is False and plateau.value == 0.05
     assert "by up to 0.050 from model to model" in plateau.detail
     early = decide(models[:2], labeled=20, config=_config()).signals["stabilizing_predictions"]
-    assert early.value == 0.95 and early.detail == ("needs 3 consecutive models compared on the stop set; 1 so far "
-                                                    "(latest kappa 0.950)")
+    assert early.value == 0.95 and early.detail == (
+        "needs 3 consecutive models compared on the stop set; 1 so far (latest kappa 0.950)"
+    )
 
 
 # --- cross-validated precision and recall per class: pooled out-of-fold predictions ---------------
@@ -388,10 +536,14 @@ def test_cross_validated_precision_and_recall_are_pooled_over_the_folds(tmp_path
     result = run_cli("-C", project, "train")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("model 1: logistic on 12 labels (other 3, text 9); cv accuracy 0.917, ")
-    assert lines[1:] == ["cross-validated per class (3 folds, pooled):",
-                         "  other  precision 1.000  recall 0.667",
-                         "  text   precision 0.900  recall 1.000"]
+    assert lines[0].startswith(
+        "model 1: logistic on 12 labels (other 3, text 9); cv accuracy 0.917, "
+    )
+    assert lines[1:] == [
+        "cross-validated per class (3 folds, pooled):",
+        "  other  precision 1.000  recall 0.667",
+        "  text   precision 0.900  recall 1.000",
+    ]
 
 
 # --- an evaluation macro-F1 interval on few labels of a class is explained --------------------------
@@ -401,23 +553,35 @@ def test_an_evaluation_class_with_few_labels_is_named_next_to_its_intervals(tmp_
     """40 evaluation rows, 3 of them `other`: the bootstrap resamples hold 0 to 7 `other`, so a
     perfect macro-F1 is known only to [0.5, 1]; train says why."""
     rows = ["id,x,kind"]
-    rows += [f"t{i},{0.01 * i:.2f},{'text' if i >= 40 else ''}" for i in range(50)]  # 10 training labels
-    rows += [f"o{i},{5 + 0.1 * i:.1f},{'other' if i >= 3 else ''}" for i in range(8)]  # 5 training labels
+    rows += [
+        f"t{i},{0.01 * i:.2f},{'text' if i >= 40 else ''}" for i in range(50)
+    ]  # 10 training labels
+    rows += [
+        f"o{i},{5 + 0.1 * i:.1f},{'other' if i >= 3 else ''}" for i in range(8)
+    ]  # 5 training labels
     data = tmp_path / "kinds.csv"
     data.write_text("\n".join(rows) + "\n")
     project = tmp_path / "proj"
-    init = run_cli("-q", "init", project, "--data", data, "--label-column", "kind", "--id-column", "id")
+    init = run_cli(
+        "-q", "init", project, "--data", data, "--label-column", "kind", "--id-column", "id"
+    )
     assert init.exit_code == 0, init.stderr
     log = tmp_path / "evaluation.csv"
     eval_ids = [f"t{i}" for i in range(37)] + ["o0", "o1", "o2"]
-    log.write_text("id,kind\n" + "".join(f"{i},{'other' if i.startswith('o') else 'text'}\n" for i in eval_ids))
+    log.write_text(
+        "id,kind\n" + "".join(f"{i},{'other' if i.startswith('o') else 'text'}\n" for i in eval_ids)
+    )
     imported = run_cli("-q", "-C", project, "import-labels", "--eval", log)
     assert imported.exit_code == 0, imported.stderr
     result = run_cli("-C", project, "train")
     assert result.exit_code == 0, result.stderr
-    metrics = json.loads(run_cli("-C", project, "status", "--json").stdout)["models"][-1]["eval_metrics"]
+    metrics = json.loads(run_cli("-C", project, "status", "--json").stdout)["models"][-1][
+        "eval_metrics"
+    ]
     assert metrics["per_class"]["other"]["support"] == 3
     low, high = metrics["ci95"]["f1_macro"]
     first = result.stdout.splitlines()[0]
-    assert first.endswith(f"macro-F1 {metrics['f1_macro']:.3f} [{low:.3f}, {high:.3f}] "
-                          "(3 labels of other: too few to pin down macro-F1; [stop] min_eval_per_class = 10)")
+    assert first.endswith(
+        f"macro-F1 {metrics['f1_macro']:.3f} [{low:.3f}, {high:.3f}] "
+        "(3 labels of other: too few to pin down macro-F1; [stop] min_eval_per_class = 10)"
+    )

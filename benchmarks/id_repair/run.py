@@ -51,7 +51,17 @@ def main() -> None:
             writer.writerow(["id", "label", "x"])
             for i in range(rows):
                 writer.writerow([BASE + 37 * i, ("a", "b")[i % 2] if i < 10 else "", i % 97])
-        run("-q", "init", tmp / "proj", "--data", data, "--id-column", "id", "--label-column", "label")
+        run(
+            "-q",
+            "init",
+            tmp / "proj",
+            "--data",
+            data,
+            "--id-column",
+            "id",
+            "--label-column",
+            "label",
+        )
         run("-C", tmp / "proj", "-q", "query", "-n", rows - 10, "--strategy", "random")
         batch = next((tmp / "proj" / "batches").glob("batch-*.csv"))
         with open(batch, newline="", encoding="utf-8-sig") as f:
@@ -73,12 +83,17 @@ def main() -> None:
         core[size] = round(time.perf_counter() - start, 3)
     repaired = sum(r is not None and r.id == value for r, value in zip(repairs, sent, strict=True))
     result = {
-        "date": time.strftime("%Y-%m-%d"), "rows": len(sent), "ids_repaired": repaired,
-        "import_labels_seconds": round(seconds, 2), "peak_mib_of_init_query_import": round(peak),
+        "date": time.strftime("%Y-%m-%d"),
+        "rows": len(sent),
+        "ids_repaired": repaired,
+        "import_labels_seconds": round(seconds, 2),
+        "peak_mib_of_init_query_import": round(peak),
         "id_repair_seconds_by_batch_size": core,
-        "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
         "note": "2 cores shared with 6 other jobs when measured: times are upper bounds",
-        "python": platform.python_version(), "platform": platform.platform(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
     }
     out = ROOT / "benchmarks" / "results" / "id_repair" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -34,16 +34,27 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from sources import DATASETS  # noqa: E402
+
 from activelearn.curves import Paired, StrategySummary, area_under_curve, paired  # noqa: E402
 from activelearn.ops.simulating import simulate, summary_table  # noqa: E402
-from sources import DATASETS  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "label_efficiency"
 STRATEGIES = [
-    "random", "margin", "least-confidence", "entropy", "density", "committee", "committee-kl",
-    "diverse", "balanced", "coreset",
+    "random",
+    "margin",
+    "least-confidence",
+    "entropy",
+    "density",
+    "committee",
+    "committee-kl",
+    "diverse",
+    "balanced",
+    "coreset",
 ]
-SMALL_POOL = dict(initial=3, batch_size=5, budget=60)  # penguins and wine: training pools of ~250 and ~130 rows
+SMALL_POOL = dict(
+    initial=3, batch_size=5, budget=60
+)  # penguins and wine: training pools of ~250 and ~130 rows
 SETTINGS = {  # name -> simulate's settings; the data come from sources.DATASETS
     "penguins": SMALL_POOL,
     "wine": SMALL_POOL,
@@ -58,19 +69,47 @@ SETTINGS = {  # name -> simulate's settings; the data come from sources.DATASETS
 }
 # name -> (make data, label column, simulate settings)
 RUNS = {name: (*DATASETS[name], settings) for name, settings in SETTINGS.items()}
-RUNS["digits_batch50"] = (DATASETS["digits"][0], "target", dict(initial=10, batch_size=50, budget=510))
-RUNS["movie_reviews_batch50"] = (DATASETS["movie_reviews"][0], "sentiment", dict(initial=10, batch_size=50, budget=1010))
+RUNS["digits_batch50"] = (
+    DATASETS["digits"][0],
+    "target",
+    dict(initial=10, batch_size=50, budget=510),
+)
+RUNS["movie_reviews_batch50"] = (
+    DATASETS["movie_reviews"][0],
+    "sentiment",
+    dict(initial=10, batch_size=50, budget=1010),
+)
 LARGE_BATCH = ("digits_batch50", "movie_reviews_batch50")  # in report order
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
-    memory = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "?")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        (
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "?",
+    )
     import sklearn
 
     return {
-        "date": dt.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "memory": f"{int(memory) / 2**20:.0f} GiB",
-        "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__,
+        "date": dt.date.today().isoformat(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": f"{int(memory) / 2**20:.0f} GiB",
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
         "platform": platform.platform(),
     }
 
@@ -85,7 +124,9 @@ def compare(name: str, first: str, second: str) -> Paired:
     """`first` against `second` over the run's seeds, by the AULC of macro-F1."""
     curves = pd.read_csv(RESULTS / name / "curves.csv")
     aulc = {
-        (strategy, seed): area_under_curve(run["labels"].to_numpy(float), run["f1_macro"].to_numpy(float))
+        (strategy, seed): area_under_curve(
+            run["labels"].to_numpy(float), run["f1_macro"].to_numpy(float)
+        )
         for (strategy, seed), run in curves.sort_values("labels").groupby(["strategy", "seed"])
     }
     seeds = sorted(curves["seed"].unique())
@@ -100,13 +141,20 @@ def choose_default(summaries: dict[str, list]) -> tuple[str, list[str], list[str
     unreached = [name for name, table in normal.items() if all(s.labels_95 is None for s in table)]
     lines, candidates = [], []
     for strategy in STRATEGIES[1:]:
-        mine = {name: next(s for s in table if s.strategy == strategy) for name, table in normal.items()}
+        mine = {
+            name: next(s for s in table if s.strategy == strategy) for name, table in normal.items()
+        }
         worse = [name for name, s in mine.items() if s.significantly_worse]
         savings = [s.savings_95 or 0.0 for name, s in mine.items() if name not in unreached]
-        ranks = [1 + [s.strategy for s in sorted(table, key=lambda s: -s.aulc)].index(strategy) for table in normal.values()]
+        ranks = [
+            1 + [s.strategy for s in sorted(table, key=lambda s: -s.aulc)].index(strategy)
+            for table in normal.values()
+        ]
         median_savings, mean_rank = float(np.median(savings)), float(np.mean(ranks))
         share = 1 / median_savings if median_savings else float("inf")
-        lines.append(f"| {strategy} | {median_savings:.2f}x | {share:.2f} | {mean_rank:.1f} | {', '.join(worse) or '-'} |")
+        lines.append(
+            f"| {strategy} | {median_savings:.2f}x | {share:.2f} | {mean_rank:.1f} | {', '.join(worse) or '-'} |"
+        )
         if not worse:
             candidates.append((-median_savings, mean_rank, strategy))
     best = sorted(candidates)[0][2] if candidates else "margin"
@@ -114,15 +162,21 @@ def choose_default(summaries: dict[str, list]) -> tuple[str, list[str], list[str
 
 
 def build_report() -> str:
-    runs = {name: json.loads((RESULTS / name / "run.json").read_text()) for name in RUNS if (RESULTS / name / "run.json").exists()}
+    runs = {
+        name: json.loads((RESULTS / name / "run.json").read_text())
+        for name in RUNS
+        if (RESULTS / name / "run.json").exists()
+    }
     summaries = {name: load_summaries(name) for name in runs}
     best, lines, unreached = choose_default(summaries)
     info = json.loads((RESULTS / "machine.json").read_text())
     large = []
     for name in [n for n in LARGE_BATCH if n in runs]:
         c = compare(name, "diverse", "margin")
-        large.append(f"- {name}: diverse against margin over {runs[name]['repeats']} seeds (AULC): {c.wins} wins, "
-                     f"{c.ties} ties, {c.losses} losses, Wilcoxon p = {c.p_value:.3f}")
+        large.append(
+            f"- {name}: diverse against margin over {runs[name]['repeats']} seeds (AULC): {c.wins} wins, "
+            f"{c.ties} ties, {c.losses} losses, Wilcoxon p = {c.p_value:.3f}"
+        )
     sections = []
     for name, run in runs.items():
         sections.append(
@@ -165,7 +219,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--jobs", type=int, default=-1)
-    parser.add_argument("--report-only", action="store_true", help="rebuild REPORT.md from the saved results")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rebuild REPORT.md from the saved results"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
@@ -177,10 +233,20 @@ def main() -> None:
                 data = make(Path(scratch))
                 started = time.perf_counter()
                 result = simulate(
-                    data, label, strategies=STRATEGIES, repeats=args.repeats, seed=0, out=RESULTS / name,
-                    jobs=args.jobs, **settings,
+                    data,
+                    label,
+                    strategies=STRATEGIES,
+                    repeats=args.repeats,
+                    seed=0,
+                    out=RESULTS / name,
+                    jobs=args.jobs,
+                    **settings,
                 )
-                facts = {k: v for k, v in asdict(result).items() if k not in ("strategies", "files", "warnings")}
+                facts = {
+                    k: v
+                    for k, v in asdict(result).items()
+                    if k not in ("strategies", "files", "warnings")
+                }
                 facts["seconds"] = round(time.perf_counter() - started, 1)
                 (RESULTS / name / "run.json").write_text(json.dumps(facts, indent=2) + "\n")
                 print(f"{name}: {facts['seconds']:.0f} s", file=sys.stderr)

@@ -37,19 +37,37 @@ KEY = os.urandom(32)  # direction (b): a per-user key kept outside the project
 
 def models():
     penguins = pd.read_csv(SAMPLE / "penguins.csv", na_values=["NA"]).dropna(subset=["species"])
-    roles = {"island": "categorical", "bill_length_mm": "numeric", "bill_depth_mm": "numeric",
-             "flipper_length_mm": "numeric", "body_mass_g": "numeric", "sex": "categorical", "year": "numeric"}
+    roles = {
+        "island": "categorical",
+        "bill_length_mm": "numeric",
+        "bill_depth_mm": "numeric",
+        "flipper_length_mm": "numeric",
+        "body_mass_g": "numeric",
+        "sex": "categorical",
+        "year": "numeric",
+    }
     y = penguins["species"].to_numpy()
-    yield "penguins, logistic (default), 344 rows", build_pipeline("logistic", roles, 0, y).fit(penguins, y)
-    yield "penguins, random-forest, 344 rows", build_pipeline("random-forest", roles, 0, y).fit(penguins, y)
+    yield (
+        "penguins, logistic (default), 344 rows",
+        build_pipeline("logistic", roles, 0, y).fit(penguins, y),
+    )
+    yield (
+        "penguins, random-forest, 344 rows",
+        build_pipeline("random-forest", roles, 0, y).fit(penguins, y),
+    )
     reviews = pd.read_csv(SAMPLE / "movie_reviews_labeled.csv")
     reviews = pd.concat([reviews] * (20_000 // len(reviews) + 1), ignore_index=True).iloc[:20_000]
     rng = np.random.default_rng(0)
-    reviews["text"] = reviews["text"] + " " + rng.choice(["", "really", "not", "quite", "so"], len(reviews))
+    reviews["text"] = (
+        reviews["text"] + " " + rng.choice(["", "really", "not", "quite", "so"], len(reviews))
+    )
     reviews["length"] = reviews["text"].str.len()
     y = reviews["sentiment"].to_numpy()
     roles = {"text": "text", "length": "numeric"}
-    yield "reviews text + numeric, logistic (default), 20,000 rows", build_pipeline("logistic", roles, 0, y).fit(reviews, y)
+    yield (
+        "reviews text + numeric, logistic (default), 20,000 rows",
+        build_pipeline("logistic", roles, 0, y).fit(reviews, y),
+    )
 
 
 def skops_save(path: Path, pipeline) -> None:
@@ -84,9 +102,11 @@ def joblib_load(path: Path, digest: str) -> None:
     joblib.load(path)
 
 
-FORMATS = {"skops (chosen)": (skops_save, skops_load, ".skops"),
-           "joblib + HMAC": (hmac_save, hmac_load, ".joblib"),
-           "joblib alone (unsafe)": (joblib_save, joblib_load, ".joblib")}
+FORMATS = {
+    "skops (chosen)": (skops_save, skops_load, ".skops"),
+    "joblib + HMAC": (hmac_save, hmac_load, ".joblib"),
+    "joblib alone (unsafe)": (joblib_save, joblib_load, ".joblib"),
+}
 
 
 def median_seconds(work, runs: int) -> float:
@@ -99,9 +119,17 @@ def median_seconds(work, runs: int) -> float:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, check=False).stdout.strip()
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    uname = subprocess.run(
+        ["uname", "-a"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     return f"`{uname}`; CPU {cpu}, {os.cpu_count()} cores (shared with other jobs while measured)"
 
 
@@ -110,13 +138,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
     lines = [
-        "# Model files: skops against joblib + HMAC", "",
+        "# Model files: skops against joblib + HMAC",
+        "",
         f"Made by `benchmarks/model_files/run.py --runs {runs}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-        "", f"Machine: {machine()}.", "",
-        "Libraries: " + ", ".join(f"{k} {v}" for k, v in library_versions().items()) + f", joblib {joblib.__version__}.",
-        "", f"Medians of {runs} runs in one process. Save: serialise and write the file. Load: read it once, check it "
-        "(skops: hash and trusted types; HMAC: the signature), load from those bytes.", "",
-        "| model | format | save (ms) | load (ms) | file size (KiB) |", "| --- | --- | ---: | ---: | ---: |",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Libraries: "
+        + ", ".join(f"{k} {v}" for k, v in library_versions().items())
+        + f", joblib {joblib.__version__}.",
+        "",
+        f"Medians of {runs} runs in one process. Save: serialise and write the file. Load: read it once, check it "
+        "(skops: hash and trusted types; HMAC: the signature), load from those bytes.",
+        "",
+        "| model | format | save (ms) | load (ms) | file size (KiB) |",
+        "| --- | --- | ---: | ---: | ---: |",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for name, pipeline in models():

@@ -20,44 +20,65 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from run import (  # benchmarks/model_files/run.py: the same clock and machine line
+    machine,
+    median_seconds,
+)
 
 from activelearn.features import build_features
 from activelearn.models import library_versions, load_model, model_bytes
 from activelearn.storage import sha256_bytes
-from run import machine, median_seconds  # benchmarks/model_files/run.py: the same clock and machine line
 
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parents[1] / "sample_data" / "movie_reviews.csv"
 RESULTS = HERE / "text_vocabulary.md"
 ROWS = 20_000
 LOAD_BUDGET_S = 1.0  # a text project's query or predict pays this on every run
-TABLE_HEAD = ["| run | vectorizer | terms | save: model_bytes (ms) | load: load_model (ms) | file (KiB) |",
-              "| --- | --- | ---: | ---: | ---: | ---: |"]
+TABLE_HEAD = [
+    "| run | vectorizer | terms | save: model_bytes (ms) | load: load_model (ms) | file (KiB) |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+]
 
 
 def texts() -> pd.DataFrame:
     snippets = pd.read_csv(SAMPLE)["text"].dropna()
     rows = pd.concat([snippets] * (ROWS // len(snippets) + 1), ignore_index=True).iloc[:ROWS]
     rng = np.random.default_rng(0)
-    return pd.DataFrame({"text": rows + " " + rng.choice(["", "really", "not", "quite", "so"], ROWS)})
+    return pd.DataFrame(
+        {"text": rows + " " + rng.choice(["", "really", "not", "quite", "so"], ROWS)}
+    )
 
 
 def write_row(label: str, row: str) -> None:
     kept = []
     if RESULTS.exists():
         lines = RESULTS.read_text().splitlines()
-        kept = [line for line in lines[lines.index(TABLE_HEAD[1]) + 1:] if line.startswith("| ")
-                and not line.startswith(f"| {label} |")] if TABLE_HEAD[1] in lines else []
+        kept = (
+            [
+                line
+                for line in lines[lines.index(TABLE_HEAD[1]) + 1 :]
+                if line.startswith("| ") and not line.startswith(f"| {label} |")
+            ]
+            if TABLE_HEAD[1] in lines
+            else []
+        )
     lines = [
-        "# A text column's model file: the TF-IDF vocabulary in skops", "",
+        "# A text column's model file: the TF-IDF vocabulary in skops",
+        "",
         "Made by `benchmarks/model_files/text_vocabulary.py`; each row is one `--label` run of it, "
-        "the last on " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + ".", "",
-        f"Machine: {machine()}; {platform.python_implementation()} {platform.python_version()}.", "",
-        "Libraries: " + ", ".join(f"{k} {v}" for k, v in library_versions().items()) + ".", "",
+        "the last on " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + ".",
+        "",
+        f"Machine: {machine()}; {platform.python_implementation()} {platform.python_version()}.",
+        "",
+        "Libraries: " + ", ".join(f"{k} {v}" for k, v in library_versions().items()) + ".",
+        "",
         f"`build_features` fitted on one text column of {ROWS:,} snippets; medians in one process. Save: "
         "`model_bytes` of the fitted features. Load: `load_model` of those bytes in a file (hash, trusted-type "
-        "audit, `skops.io.loads`).", "",
-        *TABLE_HEAD, *kept, row,
+        "audit, `skops.io.loads`).",
+        "",
+        *TABLE_HEAD,
+        *kept,
+        row,
     ]
     RESULTS.write_text("\n".join(lines) + "\n")
 
@@ -76,8 +97,10 @@ def main() -> int:
         data = model_bytes(features, {})
         path.write_bytes(data)
         load_s = median_seconds(lambda: load_model(path, sha256_bytes(data)), args.runs)
-    row = (f"| {args.label} | `{type(vectorizer).__module__}.{type(vectorizer).__name__}` | {terms:,} | "
-           f"{save_s * 1000:,.0f} | {load_s * 1000:,.0f} | {len(data) / 1024:,.0f} |")
+    row = (
+        f"| {args.label} | `{type(vectorizer).__module__}.{type(vectorizer).__name__}` | {terms:,} | "
+        f"{save_s * 1000:,.0f} | {load_s * 1000:,.0f} | {len(data) / 1024:,.0f} |"
+    )
     print(row, flush=True)
     write_row(args.label, row)
     if load_s > LOAD_BUDGET_S:

@@ -51,10 +51,17 @@ def make_numeric_pool(rows: int, path: Path) -> Path:
     for start in range(0, rows, CHUNK):
         size = min(CHUNK, rows - start)
         X = rng.normal(size=(size, FEATURES)).astype(np.float32)
-        truth = np.array(["a", "b", "c"])[(X @ weights + rng.normal(scale=2.0, size=(size, 3))).argmax(axis=1)]
+        truth = np.array(["a", "b", "c"])[
+            (X @ weights + rng.normal(scale=2.0, size=(size, 3))).argmax(axis=1)
+        ]
         label = np.where(np.arange(start, start + size) < LABELED, truth, None)
-        table = pa.table({**{f"f{i:02d}": X[:, i] for i in range(FEATURES)},
-                          "label": pa.array(label, type=pa.string()), "truth": truth})
+        table = pa.table(
+            {
+                **{f"f{i:02d}": X[:, i] for i in range(FEATURES)},
+                "label": pa.array(label, type=pa.string()),
+                "truth": truth,
+            }
+        )
         writer = writer or pq.ParquetWriter(path, table.schema)
         writer.write_table(table)
     writer.close()
@@ -68,10 +75,14 @@ def make_text_pool(rows: int, path: Path) -> Path:
     import pandas as pd
 
     shared = REPO.parent / "shared" / "datasets" / "movie_reviews.csv"
-    reviews = pd.read_csv(shared if shared.exists() else REPO / "sample_data" / "movie_reviews_labeled.csv")
+    reviews = pd.read_csv(
+        shared if shared.exists() else REPO / "sample_data" / "movie_reviews_labeled.csv"
+    )
     rng = np.random.default_rng(0)
     picks = rng.integers(0, len(reviews), rows)
-    words = np.array(" ".join(reviews["text"].head(2000)).split())  # an array once: choice converts a list every call
+    words = np.array(
+        " ".join(reviews["text"].head(2000)).split()
+    )  # an array once: choice converts a list every call
     tails = [" ".join(rng.choice(words, 3)) for _ in range(rows)]
     text = [f"{reviews['text'].iloc[p]} {t}" for p, t in zip(picks, tails, strict=True)]
     truth = reviews["sentiment"].to_numpy()[picks]
@@ -82,7 +93,9 @@ def make_text_pool(rows: int, path: Path) -> Path:
 
 def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """(wall seconds, peak memory in MiB) of one whole process."""
-    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M", *command], cwd=cwd, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
     seconds, kib = done.stderr.strip().splitlines()[-1].split()
@@ -95,8 +108,11 @@ def medians(command, runs: int, before=None) -> dict:
         if before:
             before()
         samples.append(timed(command))
-    return {"seconds": statistics.median(s for s, _ in samples), "mib": statistics.median(m for _, m in samples),
-            "runs": runs}
+    return {
+        "seconds": statistics.median(s for s, _ in samples),
+        "mib": statistics.median(m for _, m in samples),
+        "runs": runs,
+    }
 
 
 def interleaved(commands: dict, runs: int) -> dict:
@@ -107,8 +123,14 @@ def interleaved(commands: dict, runs: int) -> dict:
             if before:
                 before()
             samples[name].append(timed(command))
-    return {name: {"seconds": statistics.median(s for s, _ in got), "mib": statistics.median(m for _, m in got),
-                   "runs": runs} for name, got in samples.items()}
+    return {
+        name: {
+            "seconds": statistics.median(s for s, _ in got),
+            "mib": statistics.median(m for _, m in got),
+            "runs": runs,
+        }
+        for name, got in samples.items()
+    }
 
 
 # what a project did before issue #13: the rows compared with the floor and modAL keep to it, so
@@ -118,26 +140,39 @@ BEFORE_13 = ("model.class_weight=none", "features.fit_on=labels", "query.explore
 
 def init_args(data: Path, text: bool) -> list[str]:
     """init's arguments after the project folder, the same for this checkout and the baseline."""
-    return ["--data", str(data), "--label-column", "label", "--ignore-columns", "truth",
-            *(["--text-columns", "text"] if text else [])]
+    return [
+        "--data",
+        str(data),
+        "--label-column",
+        "label",
+        "--ignore-columns",
+        "truth",
+        *(["--text-columns", "text"] if text else []),
+    ]
 
 
 def _set(tool: str, project: Path, settings) -> None:
     for setting in settings:
-        subprocess.run([tool, "-q", "-C", str(project), "config", "set", *setting.split("=", 1)], check=True)
+        subprocess.run(
+            [tool, "-q", "-C", str(project), "config", "set", *setting.split("=", 1)], check=True
+        )
 
 
 def _fresh(tool: str, project: Path, data: Path, text: bool, settings: tuple[str, ...] = ()):
     """A callable that makes `project` anew with `tool`'s init, then `settings` (KEY=VALUE)."""
+
     def make():
         shutil.rmtree(project, ignore_errors=True)
         subprocess.run([tool, "-q", "init", str(project), *init_args(data, text)], check=True)
         _set(tool, project, settings)
+
     return make
 
 
 def _release(tool: str, project: Path):
-    return lambda: subprocess.run([tool, "-q", "-C", str(project), "query", "--release", "all"], check=True)
+    return lambda: subprocess.run(
+        [tool, "-q", "-C", str(project), "query", "--release", "all"], check=True
+    )
 
 
 def against_baseline(name: str, data: Path, baseline: str, runs: int) -> dict:
@@ -145,43 +180,91 @@ def against_baseline(name: str, data: Path, baseline: str, runs: int) -> dict:
     against `baseline` (the activelearn executable of an older checkout), each on a project of
     its own made from the same pool; the queries take turns run by run."""
     new, old = WORK / f"project-{name}-defaults", WORK / f"project-{name}-baseline"
-    result = {"first train, default settings": medians([ACTIVELEARN, "-q", "-C", str(new), "train"], runs,
-                                                       before=_fresh(ACTIVELEARN, new, data, text=False)),
-              "first train, default settings, before": medians([baseline, "-q", "-C", str(old), "train"], runs,
-                                                               before=_fresh(baseline, old, data, text=False))}
+    result = {
+        "first train, default settings": medians(
+            [ACTIVELEARN, "-q", "-C", str(new), "train"],
+            runs,
+            before=_fresh(ACTIVELEARN, new, data, text=False),
+        ),
+        "first train, default settings, before": medians(
+            [baseline, "-q", "-C", str(old), "train"],
+            runs,
+            before=_fresh(baseline, old, data, text=False),
+        ),
+    }
     compared = {
-        "query, default settings": ([ACTIVELEARN, "-q", "-C", str(new), "query", "-n", "100"], _release(ACTIVELEARN, new)),
-        "query, default settings, before": ([baseline, "-q", "-C", str(old), "query", "-n", "100"], _release(baseline, old)),
+        "query, default settings": (
+            [ACTIVELEARN, "-q", "-C", str(new), "query", "-n", "100"],
+            _release(ACTIVELEARN, new),
+        ),
+        "query, default settings, before": (
+            [baseline, "-q", "-C", str(old), "query", "-n", "100"],
+            _release(baseline, old),
+        ),
     }
     return {**result, **interleaved(compared, max(runs, 7))}
 
 
-def bench_pool(name: str, data: Path, runs: int, text: bool, settings: tuple[str, ...] = ()) -> dict:
+def bench_pool(
+    name: str, data: Path, runs: int, text: bool, settings: tuple[str, ...] = ()
+) -> dict:
     """Every step on one pool; `settings` (KEY=VALUE) are set by `config set` after init, and the
     first train, which then fits what the settings need from the pool (embeddings, features),
     is timed on its own."""
     project = WORK / f"project-{name}"
     init = [ACTIVELEARN, "-q", "init", str(project), *init_args(data, text)]
-    result = {"init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))}
+    result = {
+        "init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))
+    }
     label = "first train (" + ", ".join(settings) + ")" if settings else "first train"
-    result[label] = medians([ACTIVELEARN, "-q", "-C", str(project), "train"], runs, before=_fresh(ACTIVELEARN, project, data, text, settings))
+    result[label] = medians(
+        [ACTIVELEARN, "-q", "-C", str(project), "train"],
+        runs,
+        before=_fresh(ACTIVELEARN, project, data, text, settings),
+    )
     result["train"] = medians([ACTIVELEARN, "-q", "-C", str(project), "train", "--force"], runs)
     release = _release(ACTIVELEARN, project)
     # the three ways to query, interleaved run by run so that a busy spell hits them alike
     # "query" uses margin, the strategy of both baselines; the default (diverse) has its own row
-    compared = {"query": ([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100", "--strategy", "margin"], release),
-                "floor query": ([str(BIN / "python"), str(HERE / "baselines.py"), "floor", str(project)], None)}
+    compared = {
+        "query": (
+            [ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100", "--strategy", "margin"],
+            release,
+        ),
+        "floor query": (
+            [str(BIN / "python"), str(HERE / "baselines.py"), "floor", str(project)],
+            None,
+        ),
+    }
     if not text:
-        compared["modAL query"] = ([str(BIN / "python"), str(HERE / "baselines.py"), "modal", str(project)], None)
+        compared["modAL query"] = (
+            [str(BIN / "python"), str(HERE / "baselines.py"), "modal", str(project)],
+            None,
+        )
     result.update(interleaved(compared, max(runs, 7)))
     if not text:
         for strategy in ("diverse", "coreset"):
             result[f"query --strategy {strategy}"] = medians(
-                [ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100", "--strategy", strategy], runs, before=release
+                [
+                    ACTIVELEARN,
+                    "-q",
+                    "-C",
+                    str(project),
+                    "query",
+                    "-n",
+                    "100",
+                    "--strategy",
+                    strategy,
+                ],
+                runs,
+                before=release,
             )
     answers = _filled_batch(project, data)
-    result["import-labels"] = medians([ACTIVELEARN, "-q", "-C", str(project), "import-labels", str(answers)], runs,
-                                      before=lambda: _undo_imports(project))
+    result["import-labels"] = medians(
+        [ACTIVELEARN, "-q", "-C", str(project), "import-labels", str(answers)],
+        runs,
+        before=lambda: _undo_imports(project),
+    )
     result["status"] = medians([ACTIVELEARN, "-C", str(project), "status"], max(runs, 5))
     return result
 
@@ -189,8 +272,15 @@ def bench_pool(name: str, data: Path, runs: int, text: bool, settings: tuple[str
 def _filled_batch(project: Path, data: Path) -> Path:
     import pandas as pd
 
-    batch = project / subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100"],
-                                     capture_output=True, text=True, check=True).stdout.strip()
+    batch = (
+        project
+        / subprocess.run(
+            [ACTIVELEARN, "-q", "-C", str(project), "query", "-n", "100"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     frame = pd.read_csv(batch, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     rows = frame["id"].str[1:].astype(int) - 1
     truth = pq.read_table(data, columns=["truth"]).column("truth").to_numpy(zero_copy_only=False)
@@ -204,26 +294,38 @@ def _undo_imports(project: Path) -> None:
     state_file = project / "state.json"
     state = json.loads(state_file.read_text())
     log = pq.read_table(project / "data" / "labels.parquet")
-    for import_id in set(log.column("import_id").to_pylist()) - {"import-0001"} - set(state["reverted_imports"]):
-        subprocess.run([ACTIVELEARN, "-q", "-C", str(project), "import-labels", "--revert", import_id], check=True)
+    for import_id in (
+        set(log.column("import_id").to_pylist()) - {"import-0001"} - set(state["reverted_imports"])
+    ):
+        subprocess.run(
+            [ACTIVELEARN, "-q", "-C", str(project), "import-labels", "--revert", import_id],
+            check=True,
+        )
 
 
 def packages(python: Path) -> set[str]:
     """name==version of every distribution installed where `python` runs."""
     listing = "import importlib.metadata as m; print('\\n'.join(f'{d.metadata[\"Name\"]}=={d.version}' for d in m.distributions()))"
-    return set(subprocess.run([str(python), "-c", listing], capture_output=True, text=True, check=True).stdout.split())
+    return set(
+        subprocess.run(
+            [str(python), "-c", listing], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
 
 
 def environments(baseline: str) -> list[str]:
     """What differs between this checkout's environment and the baseline's, as report lines: a
     model load imports what is installed (skops walks scikit-learn's modules, and pytest then
     comes along), so the two are timed fairly only with the same packages."""
+
     def others(python: Path) -> set[str]:  # activelearn itself differs by design
         return {p for p in packages(python) if not p.lower().startswith("activelearn==")}
 
     mine, theirs = others(BIN / "python"), others(Path(baseline).parent / "python")
-    return [f"- packages only in this checkout's environment: {', '.join(sorted(mine - theirs)) or 'none'}",
-            f"- packages only in the baseline's (`{baseline}`): {', '.join(sorted(theirs - mine)) or 'none'}"]
+    return [
+        f"- packages only in this checkout's environment: {', '.join(sorted(mine - theirs)) or 'none'}",
+        f"- packages only in the baseline's (`{baseline}`): {', '.join(sorted(theirs - mine)) or 'none'}",
+    ]
 
 
 def help_time(tool: str = ACTIVELEARN, runs: int = 11) -> dict:
@@ -231,28 +333,45 @@ def help_time(tool: str = ACTIVELEARN, runs: int = 11) -> dict:
 
 
 def report(results: dict, info: dict, baseline_lines: list[str] = ()) -> str:
-    lines = ["# Scale benchmark", "", "Made by `benchmarks/scale/run.py`: every step a whole process under `/usr/bin/time`;",
-             "medians over the runs given (query, floor and modAL take turns in each run). Memory is peak",
-             "resident set size. `query` is `query -n 100 --strategy margin`, the strategy of both baselines",
-             "(the floor script and modAL's margin sampling); the default strategy, diverse, has its own row.",
-             "The numeric pools' projects keep the settings of before issue #13 (no class weights, features",
-             "fitted on the labels, no exploration) so that those rows compare with earlier runs; the rows",
-             "\"default settings\" are projects as init now writes them, against the `--baseline` checkout's.",
-             "A text pool's \"first train\" after `features.text=embedding` embeds the whole pool.", "",
-             *[f"- {k}: {v}" for k, v in info.items()], *baseline_lines, "",
-             f"`activelearn --help`: {results['help']['seconds']:.2f} s (median of {results['help']['runs']})"
-             + (f"; the baseline's: {results['baseline help']['seconds']:.2f} s (the machine's speed that day, apart "
-                "from the code)" if "baseline help" in results else ""), ""]
+    lines = [
+        "# Scale benchmark",
+        "",
+        "Made by `benchmarks/scale/run.py`: every step a whole process under `/usr/bin/time`;",
+        "medians over the runs given (query, floor and modAL take turns in each run). Memory is peak",
+        "resident set size. `query` is `query -n 100 --strategy margin`, the strategy of both baselines",
+        "(the floor script and modAL's margin sampling); the default strategy, diverse, has its own row.",
+        "The numeric pools' projects keep the settings of before issue #13 (no class weights, features",
+        "fitted on the labels, no exploration) so that those rows compare with earlier runs; the rows",
+        '"default settings" are projects as init now writes them, against the `--baseline` checkout\'s.',
+        'A text pool\'s "first train" after `features.text=embedding` embeds the whole pool.',
+        "",
+        *[f"- {k}: {v}" for k, v in info.items()],
+        *baseline_lines,
+        "",
+        f"`activelearn --help`: {results['help']['seconds']:.2f} s (median of {results['help']['runs']})"
+        + (
+            f"; the baseline's: {results['baseline help']['seconds']:.2f} s (the machine's speed that day, apart "
+            "from the code)"
+            if "baseline help" in results
+            else ""
+        ),
+        "",
+    ]
     for pool, steps in results.items():
         if pool in ("help", "baseline help"):
             continue
         lines += [f"## {pool}", "", "| step | seconds | peak MiB |", "| --- | ---: | ---: |"]
         lines += [f"| {step} | {m['seconds']:.2f} | {m['mib']:.0f} |" for step, m in steps.items()]
         q, floor = steps["query"], steps["floor query"]
-        lines += ["", f"- query / floor: {q['seconds'] / floor['seconds']:.2f}x time, {q['mib'] / floor['mib']:.2f}x memory"]
+        lines += [
+            "",
+            f"- query / floor: {q['seconds'] / floor['seconds']:.2f}x time, {q['mib'] / floor['mib']:.2f}x memory",
+        ]
         if "modAL query" in steps:
             m = steps["modAL query"]
-            lines += [f"- query / modAL: {q['seconds'] / m['seconds']:.2f}x time, {q['mib'] / m['mib']:.2f}x memory"]
+            lines += [
+                f"- query / modAL: {q['seconds'] / m['seconds']:.2f}x time, {q['mib'] / m['mib']:.2f}x memory"
+            ]
         lines.append("")
     return "\n".join(lines + targets(results))
 
@@ -262,22 +381,46 @@ def targets(results: dict) -> list[str]:
     rows = []
 
     def check(what: str, value: float, limit: float, unit: str = "") -> None:
-        rows.append(f"| {what} | {value:.2f}{unit} | {limit:g}{unit} | {'yes' if value <= limit else '**no**'} |")
+        rows.append(
+            f"| {what} | {value:.2f}{unit} | {limit:g}{unit} | {'yes' if value <= limit else '**no**'} |"
+        )
 
     one = results.get("numeric 1,000,000 rows")
     five = results.get("numeric 5,000,000 rows")
     if one:
-        check("1M query time / floor", one["query"]["seconds"] / one["floor query"]["seconds"], 1.3, "x")
-        check("1M query time / modAL", one["query"]["seconds"] / one["modAL query"]["seconds"], 1.0, "x")
+        check(
+            "1M query time / floor",
+            one["query"]["seconds"] / one["floor query"]["seconds"],
+            1.3,
+            "x",
+        )
+        check(
+            "1M query time / modAL",
+            one["query"]["seconds"] / one["modAL query"]["seconds"],
+            1.0,
+            "x",
+        )
         check("1M query memory / modAL", one["query"]["mib"] / one["modAL query"]["mib"], 0.25, "x")
         check("1M status", one["status"]["seconds"], 0.6, " s")
         if "query, default settings, before" in one:
-            check("1M default query time / before issue #13", one["query, default settings"]["seconds"]
-                  / one["query, default settings, before"]["seconds"], 1.1, "x")
+            check(
+                "1M default query time / before issue #13",
+                one["query, default settings"]["seconds"]
+                / one["query, default settings, before"]["seconds"],
+                1.1,
+                "x",
+            )
     if one and five:
         check("5M query memory / 1M", five["query"]["mib"] / one["query"]["mib"], 1.25, "x")
     check("activelearn --help", results["help"]["seconds"], 0.3, " s")
-    return ["## Targets (issues #5 and #13)", "", "| target | measured | limit | met |", "| --- | ---: | ---: | --- |", *rows, ""]
+    return [
+        "## Targets (issues #5 and #13)",
+        "",
+        "| target | measured | limit | met |",
+        "| --- | ---: | ---: | --- |",
+        *rows,
+        "",
+    ]
 
 
 def main() -> None:
@@ -287,31 +430,51 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000, 5_000_000])
     parser.add_argument("--text", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--text-settings", nargs="*", default=["features.text=tfidf", "features.text=embedding"],
-                        help="the text pool once per item: comma-separated KEY=VALUE set after init ('': as init writes)")
-    parser.add_argument("--results", type=Path, default=RESULTS, help="the folder for REPORT.md and results.json")
-    parser.add_argument("--baseline", help="the activelearn executable of an older checkout: its default query is "
-                        "timed against this one's on each numeric pool (install it with the same extras: the report lists the packages that differ)")
+    parser.add_argument(
+        "--text-settings",
+        nargs="*",
+        default=["features.text=tfidf", "features.text=embedding"],
+        help="the text pool once per item: comma-separated KEY=VALUE set after init ('': as init writes)",
+    )
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="the folder for REPORT.md and results.json"
+    )
+    parser.add_argument(
+        "--baseline",
+        help="the activelearn executable of an older checkout: its default query is "
+        "timed against this one's on each numeric pool (install it with the same extras: the report lists the packages that differ)",
+    )
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     args.results.mkdir(parents=True, exist_ok=True)
-    results = {"help": help_time(), **({"baseline help": help_time(args.baseline)} if args.baseline else {})}
+    results = {
+        "help": help_time(),
+        **({"baseline help": help_time(args.baseline)} if args.baseline else {}),
+    }
     for size in args.sizes:
         data = make_numeric_pool(size, WORK / f"pool-{size}.parquet")
-        results[f"numeric {size:,} rows"] = bench_pool(str(size), data, args.runs, text=False, settings=BEFORE_13)
+        results[f"numeric {size:,} rows"] = bench_pool(
+            str(size), data, args.runs, text=False, settings=BEFORE_13
+        )
         if args.baseline:
-            results[f"numeric {size:,} rows"].update(against_baseline(str(size), data, args.baseline, args.runs))
+            results[f"numeric {size:,} rows"].update(
+                against_baseline(str(size), data, args.baseline, args.runs)
+            )
         print(f"{size}: done", file=sys.stderr)
     if args.text:
         data = make_text_pool(args.text, WORK / f"text-{args.text}.parquet")
         for number, choice in enumerate(args.text_settings):
             settings = tuple(s for s in choice.split(",") if s)
             label = f"text {args.text:,} rows" + (f", {', '.join(settings)}" if settings else "")
-            results[label] = bench_pool(f"text-{args.text}-{number}", data, args.runs, text=True, settings=settings)
+            results[label] = bench_pool(
+                f"text-{args.text}-{number}", data, args.runs, text=True, settings=settings
+            )
     info = machine()
     baseline_lines = environments(args.baseline) if args.baseline else []
-    (args.results / "results.json").write_text(json.dumps({"machine": info, "baseline": baseline_lines, "results": results},
-                                                     indent=2) + "\n")
+    (args.results / "results.json").write_text(
+        json.dumps({"machine": info, "baseline": baseline_lines, "results": results}, indent=2)
+        + "\n"
+    )
     (args.results / "REPORT.md").write_text(report(results, info, baseline_lines) + "\n")
     print(report(results, info, baseline_lines))
 

@@ -18,7 +18,9 @@ class Agreement:
     kappa: float | None
     kappa_kind: str | None  # "Cohen" for two annotators, "Fleiss" for more
     disagreements: int  # rows whose annotators gave different labels
-    conflicts: list[dict] = field(default_factory=list)  # ties: {"id", "answers": {annotator: label}}
+    conflicts: list[dict] = field(
+        default_factory=list
+    )  # ties: {"id", "answers": {annotator: label}}
 
 
 def agreement(log: pd.DataFrame) -> Agreement:
@@ -36,7 +38,12 @@ def agreement(log: pd.DataFrame) -> Agreement:
     for row_id, answers in by_row:
         votes = answers["answer"].value_counts()
         if len(votes) > 1 and votes.iloc[0] == votes.iloc[1]:
-            conflicts.append({"id": str(row_id), "answers": dict(zip(answers["annotator"], answers["answer"], strict=True))})
+            conflicts.append(
+                {
+                    "id": str(row_id),
+                    "answers": dict(zip(answers["annotator"], answers["answer"], strict=True)),
+                }
+            )
     if len(annotators) == 2:
         kappa, kind = cohen_kappa(shared, *annotators), "Cohen"
     else:
@@ -73,6 +80,8 @@ def fleiss_kappa(shared: pd.DataFrame) -> float | None:
 
 
 def _kappa(observed: float, expected: float) -> float | None:
-    if expected >= 1.0:  # everyone always gave the one same label: agreement is perfect but kappa undefined
+    if (
+        expected >= 1.0
+    ):  # everyone always gave the one same label: agreement is perfect but kappa undefined
         return 1.0 if observed >= 1.0 else None
     return round((observed - expected) / (1.0 - expected), 4)

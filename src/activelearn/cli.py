@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -43,16 +43,32 @@ class Globals:
 
 STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (SPEC)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
-TextOption = Annotated[Optional[str], typer.Option(help="Columns to use as free text, comma-separated.")]
-IgnoreOption = Annotated[Optional[str], typer.Option(help="Columns to leave out, comma-separated.")]
-CategoricalOption = Annotated[Optional[str], typer.Option(help="Columns to use as categories, comma-separated.")]
-NumericOption = Annotated[Optional[str], typer.Option(help="Columns to use as numbers, comma-separated.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")
+]
+TextOption = Annotated[
+    str | None, typer.Option(help="Columns to use as free text, comma-separated.")
+]
+IgnoreOption = Annotated[str | None, typer.Option(help="Columns to leave out, comma-separated.")]
+CategoricalOption = Annotated[
+    str | None, typer.Option(help="Columns to use as categories, comma-separated.")
+]
+NumericOption = Annotated[
+    str | None, typer.Option(help="Columns to use as numbers, comma-separated.")
+]
 DatetimeOption = Annotated[
-    Optional[str], typer.Option(help="Columns of dates and times (year, month, weekday, hour...), comma-separated.")
+    str | None,
+    typer.Option(
+        help="Columns of dates and times (year, month, weekday, hour...), comma-separated."
+    ),
 ]
 WaitOption = Annotated[
-    float, typer.Option("--wait", metavar="SECONDS", help="Wait this long for the project lock instead of exiting 75.")
+    float,
+    typer.Option(
+        "--wait",
+        metavar="SECONDS",
+        help="Wait this long for the project lock instead of exiting 75.",
+    ),
 ]
 
 
@@ -66,13 +82,23 @@ def _version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     directory: Annotated[
-        Optional[Path], typer.Option("-C", metavar="DIR", help="Run as if started in DIR (as git -C).")
+        Path | None, typer.Option("-C", metavar="DIR", help="Run as if started in DIR (as git -C).")
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More detail on stderr.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout (as the command's --json).")] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="More detail on stderr.")
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print exactly one JSON document on stdout (as the command's --json)."
+        ),
+    ] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     global _globals
@@ -157,8 +183,13 @@ def _refuse_others(message: str, given: dict[str, bool], as_json: bool) -> None:
 
 def _role_columns(text, categorical, numeric, datetime, ignore) -> dict[str, list[str]]:
     """The --<role>-columns options of init and simulate, as the keyword arguments of their ops."""
-    return {f"{role}_columns": _names(value) for role, value in
-            zip(("text", "categorical", "numeric", "datetime", "ignore"), (text, categorical, numeric, datetime, ignore))}
+    return {
+        f"{role}_columns": _names(value)
+        for role, value in zip(
+            ("text", "categorical", "numeric", "datetime", "ignore"),
+            (text, categorical, numeric, datetime, ignore),
+        )
+    }
 
 
 def _names(value: str | None) -> list[str]:
@@ -173,12 +204,29 @@ def _names(value: str | None) -> list[str]:
 def init(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="The new project directory.")],
-    data: Annotated[Path, typer.Option("--data", help="CSV, TSV, Parquet (file or folder), JSON Lines or XLSX.")],
-    id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generate r000001 ...).")] = None,
-    label_column: Annotated[Optional[str], typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]")] = None,
-    classes: Annotated[Optional[str], typer.Option(help="The classes, comma-separated (default: the labels found).")] = None,
-    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models)] = "logistic",
-    strategy: Annotated[str, typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.", autocompletion=completion.strategies)] = DEFAULT_STRATEGY,
+    data: Annotated[
+        Path, typer.Option("--data", help="CSV, TSV, Parquet (file or folder), JSON Lines or XLSX.")
+    ],
+    id_column: Annotated[
+        str | None, typer.Option(help="Column of unique ids (default: generate r000001 ...).")
+    ] = None,
+    label_column: Annotated[
+        str | None,
+        typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]"),
+    ] = None,
+    classes: Annotated[
+        str | None, typer.Option(help="The classes, comma-separated (default: the labels found).")
+    ] = None,
+    model: Annotated[
+        str,
+        typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models),
+    ] = "logistic",
+    strategy: Annotated[
+        str,
+        typer.Option(
+            help=f"One of: {', '.join(STRATEGY_NAMES)}.", autocompletion=completion.strategies
+        ),
+    ] = DEFAULT_STRATEGY,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
     text_columns: TextOption = None,
@@ -194,9 +242,18 @@ def init(
         from .ops import init_project
 
         return init_project(
-            directory, data, id_column=id_column, label_column=label_column, classes=_names(classes) or None,
-            model=model, strategy=strategy, batch_size=batch_size, seed=seed,
-            **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
+            directory,
+            data,
+            id_column=id_column,
+            label_column=label_column,
+            classes=_names(classes) or None,
+            model=model,
+            strategy=strategy,
+            batch_size=batch_size,
+            seed=seed,
+            **_role_columns(
+                text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns
+            ),
         )
 
     from . import render as rendering
@@ -207,7 +264,9 @@ def init(
 @app.command()
 def train(
     ctx: typer.Context,
-    force: Annotated[bool, typer.Option(help="Train a new version even if nothing changed.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Train a new version even if nothing changed.")
+    ] = False,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -226,19 +285,74 @@ def train(
 @app.command()
 def query(
     ctx: typer.Context,
-    n: Annotated[Optional[int], typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)} (default: the config's).", autocompletion=completion.strategies)] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")] = None,
-    prefill: Annotated[bool, typer.Option(help="Fill the label column with the model's suggestion, plus a decision column (accept / fix / skip).")] = False,
-    include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
-    release: Annotated[Optional[list[str]], typer.Option(metavar="BATCH", help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.", autocompletion=completion.open_batches)] = None,
-    list_batches: Annotated[bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")] = False,
-    rewrite: Annotated[Optional[str], typer.Option(metavar="BATCH", help="Write a lost batch file again from state.json (same rows, order and suggestions), in its format or --out's; never over a file that differs.")] = None,
-    jobs: Annotated[Optional[int], typer.Option(help="Threads scoring the pool (default: one per core but one, left to Arrow's reading); the batch is the same for any number.")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="local, or dask to score on a Dask cluster (default: the config's).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
-    if_none_pending: Annotated[bool, typer.Option(help="Write no batch while an earlier one (evaluation batches aside) still waits for answers (for cron); exit 0 either way.")] = False,
-    evaluation: Annotated[Optional[int], typer.Option("--eval", metavar="N", help="Draw N rows uniformly at random for the evaluation set (eval-NNNN.csv): their labels measure the model and are never trained on.")] = None,
+    n: Annotated[
+        int | None, typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            help=f"One of: {', '.join(STRATEGY_NAMES)} (default: the config's).",
+            autocompletion=completion.strategies,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")
+    ] = None,
+    prefill: Annotated[
+        bool,
+        typer.Option(
+            help="Fill the label column with the model's suggestion, plus a decision column (accept / fix / skip)."
+        ),
+    ] = False,
+    include_skipped: Annotated[
+        bool, typer.Option(help="Offer rows that were skipped before again.")
+    ] = False,
+    release: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="BATCH",
+            help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.",
+            autocompletion=completion.open_batches,
+        ),
+    ] = None,
+    list_batches: Annotated[
+        bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")
+    ] = False,
+    rewrite: Annotated[
+        str | None,
+        typer.Option(
+            metavar="BATCH",
+            help="Write a lost batch file again from state.json (same rows, order and suggestions), in its format or --out's; never over a file that differs.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            help="Threads scoring the pool (default: one per core but one, left to Arrow's reading); the batch is the same for any number."
+        ),
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="local, or dask to score on a Dask cluster (default: the config's)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786."),
+    ] = None,
+    if_none_pending: Annotated[
+        bool,
+        typer.Option(
+            help="Write no batch while an earlier one (evaluation batches aside) still waits for answers (for cron); exit 0 either way."
+        ),
+    ] = False,
+    evaluation: Annotated[
+        int | None,
+        typer.Option(
+            "--eval",
+            metavar="N",
+            help="Draw N rows uniformly at random for the evaluation set (eval-NNNN.csv): their labels measure the model and are never trained on.",
+        ),
+    ] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -248,11 +362,24 @@ def query(
     if release and list_batches:
         _fail(UsageError("--release and --list do not go together"), as_json)
     if rewrite is not None:
-        given = {"-n": n is not None, "--strategy": strategy is not None, "--prefill": prefill,
-                 "--include-skipped": include_skipped, "--release": bool(release), "--list": list_batches,
-                 "--jobs": jobs is not None, "--engine": engine is not None, "--scheduler": scheduler is not None,
-                 "--if-none-pending": if_none_pending, "--eval": evaluation is not None}
-        _refuse_others("--rewrite writes a batch again as it was recorded; it takes no {option}", given, as_json)
+        given = {
+            "-n": n is not None,
+            "--strategy": strategy is not None,
+            "--prefill": prefill,
+            "--include-skipped": include_skipped,
+            "--release": bool(release),
+            "--list": list_batches,
+            "--jobs": jobs is not None,
+            "--engine": engine is not None,
+            "--scheduler": scheduler is not None,
+            "--if-none-pending": if_none_pending,
+            "--eval": evaluation is not None,
+        }
+        _refuse_others(
+            "--rewrite writes a batch again as it was recorded; it takes no {option}",
+            given,
+            as_json,
+        )
 
         def call():
             from .ops import rewrite_batch
@@ -261,6 +388,7 @@ def query(
 
         return _run(ctx, call, rendering.rewrite_result, as_json)
     if release:
+
         def call():
             from .ops import release_batches
 
@@ -268,6 +396,7 @@ def query(
 
         return _run(ctx, call, rendering.release_result, as_json)
     if list_batches:
+
         def call():
             from .ops import list_batches as list_op
 
@@ -279,8 +408,17 @@ def query(
         from .ops import query as query_op
 
         return query_op(
-            _project(), n=n, strategy=strategy, out=out, prefill=prefill, include_skipped=include_skipped,
-            jobs=jobs, engine=engine, scheduler=scheduler, evaluation=evaluation, if_none_pending=if_none_pending,
+            _project(),
+            n=n,
+            strategy=strategy,
+            out=out,
+            prefill=prefill,
+            include_skipped=include_skipped,
+            jobs=jobs,
+            engine=engine,
+            scheduler=scheduler,
+            evaluation=evaluation,
+            if_none_pending=if_none_pending,
             wait=wait,
         )
 
@@ -290,15 +428,59 @@ def query(
 @app.command("import-labels")
 def import_labels(
     ctx: typer.Context,
-    sources: Annotated[Optional[list[Path]], typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them.")] = None,
-    annotator: Annotated[Optional[str], typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
-    evaluation: Annotated[bool, typer.Option("--eval", help="The answers are evaluation labels: they measure the model and are never trained on.")] = False,
-    id_column: Annotated[Optional[str], typer.Option(metavar="NAME", help="Read the file's column NAME as the id column (default: the project's).")] = None,
-    label_column: Annotated[Optional[str], typer.Option(metavar="NAME", help="Read the file's column NAME as the label column (default: the project's).")] = None,
-    force: Annotated[bool, typer.Option(help="Log the answers of files imported before again, as a new import (a folder: every file in it).")] = False,
-    partial: Annotated[bool, typer.Option(help="Import the good rows of a file with bad ones, and name each bad row in a warning.")] = False,
-    dry_run: Annotated[bool, typer.Option(help="Check the files (or the --revert) and say what would change; change nothing.")] = False,
-    revert: Annotated[Optional[str], typer.Option(metavar="IMPORT_ID", help="Take back every answer of one earlier import (import-0009, or 9).")] = None,
+    sources: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them."),
+    ] = None,
+    annotator: Annotated[
+        str | None, typer.Option(help="Who gave these answers (an 'annotator' column wins).")
+    ] = None,
+    evaluation: Annotated[
+        bool,
+        typer.Option(
+            "--eval",
+            help="The answers are evaluation labels: they measure the model and are never trained on.",
+        ),
+    ] = False,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Read the file's column NAME as the id column (default: the project's).",
+        ),
+    ] = None,
+    label_column: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Read the file's column NAME as the label column (default: the project's).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Log the answers of files imported before again, as a new import (a folder: every file in it)."
+        ),
+    ] = False,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            help="Import the good rows of a file with bad ones, and name each bad row in a warning."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            help="Check the files (or the --revert) and say what would change; change nothing."
+        ),
+    ] = False,
+    revert: Annotated[
+        str | None,
+        typer.Option(
+            metavar="IMPORT_ID",
+            help="Take back every answer of one earlier import (import-0009, or 9).",
+        ),
+    ] = None,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -306,11 +488,24 @@ def import_labels(
     from . import render as rendering
 
     if revert is not None:
-        given = {"--eval": evaluation, "--annotator": annotator is not None, "--id-column": id_column is not None,
-                 "--label-column": label_column is not None, "--force": force, "--partial": partial}
+        given = {
+            "--eval": evaluation,
+            "--annotator": annotator is not None,
+            "--id-column": id_column is not None,
+            "--label-column": label_column is not None,
+            "--force": force,
+            "--partial": partial,
+        }
         if sources:
-            _fail(UsageError("--revert takes no files: it undoes an import that already happened"), as_json)
-        _refuse_others("--revert does not take {option}: it takes back an import that already happened", given, as_json)
+            _fail(
+                UsageError("--revert takes no files: it undoes an import that already happened"),
+                as_json,
+            )
+        _refuse_others(
+            "--revert does not take {option}: it takes back an import that already happened",
+            given,
+            as_json,
+        )
 
         def call():
             from .ops import revert_import
@@ -323,8 +518,16 @@ def import_labels(
         from .ops import import_labels as import_op
 
         return import_op(
-            _project(), sources or [], annotator=annotator, evaluation=evaluation, id_column=id_column,
-            label_column=label_column, force=force, partial=partial, dry_run=dry_run, wait=wait,
+            _project(),
+            sources or [],
+            annotator=annotator,
+            evaluation=evaluation,
+            id_column=id_column,
+            label_column=label_column,
+            force=force,
+            partial=partial,
+            dry_run=dry_run,
+            wait=wait,
         )
 
     _run(ctx, call, rendering.import_result, as_json)
@@ -333,29 +536,88 @@ def import_labels(
 @app.command()
 def simulate(
     ctx: typer.Context,
-    data: Annotated[Path, typer.Argument(metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file.")],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file."
+        ),
+    ],
     label_column: Annotated[str, typer.Option(help="The column of known labels.")],
-    id_column: Annotated[Optional[str], typer.Option(help="Column of unique ids (default: generated).")] = None,
-    strategy: Annotated[Optional[list[str]], typer.Option(help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.", autocompletion=completion.strategies)] = None,
-    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models)] = "logistic",
-    class_weight: Annotated[str, typer.Option(help=f"{' or '.join(CLASS_WEIGHTS)}: balanced makes every class count equally in the loss.")] = "none",
-    initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
+    id_column: Annotated[
+        str | None, typer.Option(help="Column of unique ids (default: generated).")
+    ] = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.",
+            autocompletion=completion.strategies,
+        ),
+    ] = None,
+    model: Annotated[
+        str,
+        typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models),
+    ] = "logistic",
+    class_weight: Annotated[
+        str,
+        typer.Option(
+            help=f"{' or '.join(CLASS_WEIGHTS)}: balanced makes every class count equally in the loss."
+        ),
+    ] = "none",
+    initial: Annotated[
+        int, typer.Option(help="Labels to start from (one of each class first).")
+    ] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
-    budget: Annotated[Optional[int], typer.Option(help="Stop at this many labels (default: initial + 30 batches).")] = None,
-    repeats: Annotated[int, typer.Option(help="Seeds: each has its own test split and initial set, shared by all strategies; 6 or more for a p-value below 0.05.")] = 6,
-    test_size: Annotated[float, typer.Option(help="Share of the rows held out to score the model.")] = 0.25,
+    budget: Annotated[
+        int | None, typer.Option(help="Stop at this many labels (default: initial + 30 batches).")
+    ] = None,
+    repeats: Annotated[
+        int,
+        typer.Option(
+            help="Seeds: each has its own test split and initial set, shared by all strategies; 6 or more for a p-value below 0.05."
+        ),
+    ] = 6,
+    test_size: Annotated[
+        float, typer.Option(help="Share of the rows held out to score the model.")
+    ] = 0.25,
     seed: Annotated[int, typer.Option(help="The first seed.")] = 0,
-    metric: Annotated[str, typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares.")] = "f1_macro",
-    out: Annotated[Path, typer.Option(metavar="DIR", help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.")] = Path("simulation"),
-    jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
-    explore: Annotated[float, typer.Option(metavar="SHARE", help="Share of each batch of a model-based strategy drawn at random, as [query] explore (0: none).")] = 0.0,
-    text: Annotated[str, typer.Option(help="How text columns become features: tfidf, embedding (a bundled sentence model, offline) or both.")] = "tfidf",
+    metric: Annotated[
+        str,
+        typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares."),
+    ] = "f1_macro",
+    out: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR",
+            help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.",
+        ),
+    ] = Path("simulation"),
+    jobs: Annotated[
+        int, typer.Option(help="Processes to run in parallel (-1: one per core).")
+    ] = -1,
+    explore: Annotated[
+        float,
+        typer.Option(
+            metavar="SHARE",
+            help="Share of each batch of a model-based strategy drawn at random, as [query] explore (0: none).",
+        ),
+    ] = 0.0,
+    text: Annotated[
+        str,
+        typer.Option(
+            help="How text columns become features: tfidf, embedding (a bundled sentence model, offline) or both."
+        ),
+    ] = "tfidf",
     text_columns: TextOption = None,
     ignore_columns: IgnoreOption = None,
     categorical_columns: CategoricalOption = None,
     numeric_columns: NumericOption = None,
     datetime_columns: DatetimeOption = None,
-    fit_on: Annotated[str, typer.Option(help="What the features are fitted on: labels (with each model) or pool (once per repeat, on its training rows).")] = "labels",
+    fit_on: Annotated[
+        str,
+        typer.Option(
+            help="What the features are fitted on: labels (with each model) or pool (once per repeat, on its training rows)."
+        ),
+    ] = "labels",
     as_json: JsonOption = False,
 ) -> None:
     """Compare strategies on a labeled file: the loop with known labels playing the person."""
@@ -365,11 +627,27 @@ def simulate(
         from .ops import simulate as simulate_op
 
         return simulate_op(
-            data, label_column, id_column=id_column, strategies=strategy or [DEFAULT_STRATEGY], model=model,
-            class_weight=class_weight, initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
-            test_size=test_size, seed=seed, metric=metric, out=out, jobs=jobs, explore=explore, fit_on=fit_on,
+            data,
+            label_column,
+            id_column=id_column,
+            strategies=strategy or [DEFAULT_STRATEGY],
+            model=model,
+            class_weight=class_weight,
+            initial=initial,
+            batch_size=batch_size,
+            budget=budget,
+            repeats=repeats,
+            test_size=test_size,
+            seed=seed,
+            metric=metric,
+            out=out,
+            jobs=jobs,
+            explore=explore,
+            fit_on=fit_on,
             text=text,
-            **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
+            **_role_columns(
+                text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns
+            ),
         )
 
     _run(ctx, call, rendering.simulate_result, as_json)
@@ -378,8 +656,19 @@ def simulate(
 @app.command()
 def status(
     ctx: typer.Context,
-    plot: Annotated[Optional[Path], typer.Option(metavar="FILE.png", help="Also draw the learning curve (metrics against labels, labels per class) into this PNG file.")] = None,
-    check: Annotated[bool, typer.Option(help="Exit 3 when stopping is recommended, 0 while labeling still pays off (for make and cron).")] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.png",
+            help="Also draw the learning curve (metrics against labels, labels per class) into this PNG file.",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            help="Exit 3 when stopping is recommended, 0 while labeling still pays off (for make and cron)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Pool size, labels per class, pending batches, the learning curve and the stopping signals."""
@@ -399,11 +688,34 @@ def status(
 @app.command()
 def predict(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option(help="Write here: .csv or .parquet (by extension). An existing file is replaced, once the new one is complete.")],
-    data: Annotated[Optional[Path], typer.Option(help="Predict the rows of this CSV, TSV, Parquet (file or folder), JSON Lines or XLSX file instead of the pool.")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="local, or dask to score the pool on a Dask cluster (default: the config's).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786.")] = None,
-    raw: Annotated[bool, typer.Option(help="CSV: the values byte for byte, without the ' that keeps a spreadsheet from running a cell as a formula.")] = False,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Write here: .csv or .parquet (by extension). An existing file is replaced, once the new one is complete."
+        ),
+    ],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Predict the rows of this CSV, TSV, Parquet (file or folder), JSON Lines or XLSX file instead of the pool."
+        ),
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="local, or dask to score the pool on a Dask cluster (default: the config's)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786."),
+    ] = None,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            help="CSV: the values byte for byte, without the ' that keeps a spreadsheet from running a cell as a formula."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the latest model's prediction, confidence and class probabilities for every row."""
@@ -411,7 +723,9 @@ def predict(
     def call():
         from .ops import predict as predict_op
 
-        return predict_op(_project(), out=out, data=data, engine=engine, scheduler=scheduler, raw=raw)
+        return predict_op(
+            _project(), out=out, data=data, engine=engine, scheduler=scheduler, raw=raw
+        )
 
     from . import render as rendering
 
@@ -421,12 +735,37 @@ def predict(
 @app.command()
 def export(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option(help="Write here: .csv or .parquet (by extension). An existing file is replaced, once the new one is complete.")],
-    annotators: Annotated[bool, typer.Option(help="Add who answered each row, and the batch, import and time of its label.")] = False,
-    include_skipped: Annotated[bool, typer.Option(help="Add the skipped rows, with an empty label and skipped = true.")] = False,
-    evaluation: Annotated[bool, typer.Option("--evaluation/--no-evaluation", help="Include the evaluation labels, flagged in the evaluation column; --no-evaluation leaves their rows out.")] = True,
-    all_columns: Annotated[bool, typer.Option(help="Every column of the pool, not only the ones the model uses.")] = False,
-    raw: Annotated[bool, typer.Option(help="CSV: the values byte for byte, without the ' that keeps a spreadsheet from running a cell as a formula.")] = False,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Write here: .csv or .parquet (by extension). An existing file is replaced, once the new one is complete."
+        ),
+    ],
+    annotators: Annotated[
+        bool,
+        typer.Option(
+            help="Add who answered each row, and the batch, import and time of its label."
+        ),
+    ] = False,
+    include_skipped: Annotated[
+        bool, typer.Option(help="Add the skipped rows, with an empty label and skipped = true.")
+    ] = False,
+    evaluation: Annotated[
+        bool,
+        typer.Option(
+            "--evaluation/--no-evaluation",
+            help="Include the evaluation labels, flagged in the evaluation column; --no-evaluation leaves their rows out.",
+        ),
+    ] = True,
+    all_columns: Annotated[
+        bool, typer.Option(help="Every column of the pool, not only the ones the model uses.")
+    ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            help="CSV: the values byte for byte, without the ' that keeps a spreadsheet from running a cell as a formula."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the labeled rows: id, current label, features, and an evaluation flag."""
@@ -435,8 +774,13 @@ def export(
         from .ops import export as export_op
 
         return export_op(
-            _project(), out=out, annotators=annotators, include_skipped=include_skipped, evaluation=evaluation,
-            all_columns=all_columns, raw=raw,
+            _project(),
+            out=out,
+            annotators=annotators,
+            include_skipped=include_skipped,
+            evaluation=evaluation,
+            all_columns=all_columns,
+            raw=raw,
         )
 
     from . import render as rendering
@@ -447,7 +791,12 @@ def export(
 @app.command()
 def verify(
     ctx: typer.Context,
-    repair: Annotated[bool, typer.Option(help="Fix what is safe: remove stray temporary files, release batches whose file is gone.")] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            help="Fix what is safe: remove stray temporary files, release batches whose file is gone."
+        ),
+    ] = False,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -477,7 +826,13 @@ app.add_typer(config_app, name="config")
 @config_app.command("get")
 def config_get(
     ctx: typer.Context,
-    key: Annotated[Optional[str], typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age (default: every key).")] = None,
+    key: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="KEY",
+            help="SECTION.KEY, e.g. query.strategy or columns.age (default: every key).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print one key's value, or every key with its value."""
@@ -509,8 +864,16 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @config_app.command("set")
 def config_set(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age.")],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="Typed as the key is: a number, true/false, text, or a list a,b,c.")],
+    key: Annotated[
+        str, typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age.")
+    ],
+    value: Annotated[
+        str,
+        typer.Argument(
+            metavar="VALUE",
+            help="Typed as the key is: a number, true/false, text, or a list a,b,c.",
+        ),
+    ],
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:

@@ -15,7 +15,11 @@ from typer._click.exceptions import UsageError  # Typer bundles its own Click
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 GLOBAL_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
-METAVARS = {int: "N", float: "NUMBER", Path: "FILE"}  # str: NAME, or NAMES for a comma-separated list
+METAVARS = {
+    int: "N",
+    float: "NUMBER",
+    Path: "FILE",
+}  # str: NAME, or NAMES for a comma-separated list
 
 
 class Option(TyperOption):

@@ -15,7 +15,10 @@ MODEL_NAMES = ("logistic", "random-forest", "gradient-boosting", "naive-bayes", 
 # [model] class_weight: "balanced" makes every class count equally in the loss; "none" (and a file
 # without the key) fits unweighted, as every model before the key did
 CLASS_WEIGHTS = ("balanced", "none")
-SLOW_ON_MANY_FEATURES = ("random-forest", "gradient-boosting")  # trees: minutes on thousands of one-hot / TF-IDF columns
+SLOW_ON_MANY_FEATURES = (
+    "random-forest",
+    "gradient-boosting",
+)  # trees: minutes on thousands of one-hot / TF-IDF columns
 MANY_FEATURES = 1000  # beyond this many columns (one-hot and TF-IDF), a slow preset is warned about
 FAST_PRESETS = "logistic or linear-svm"
 # the strategies of selection.STRATEGIES (named here so that reading the config stays light)
@@ -23,8 +26,17 @@ FAST_PRESETS = "logistic or linear-svm"
 # never significantly worse than random on any dataset, and the fewest labels to 95% on the median one.
 DEFAULT_STRATEGY = "diverse"
 STRATEGY_NAMES = (
-    "margin", "least-confidence", "entropy", "density", "committee", "committee-kl", "diverse",
-    "balanced", "coreset", "representative", "random",
+    "margin",
+    "least-confidence",
+    "entropy",
+    "density",
+    "committee",
+    "committee-kl",
+    "diverse",
+    "balanced",
+    "coreset",
+    "representative",
+    "random",
 )
 DEFAULT_SKIP_VALUES = ("skip",)
 ENGINES = ("local", "dask")
@@ -39,6 +51,7 @@ TEXT_REPRESENTATIONS = ("tfidf", "embedding", "both")
 def embeds(text: str) -> bool:
     """Whether a [features] text setting turns text columns into sentence vectors (embeddings.py)."""
     return text in ("embedding", "both")
+
 
 # What `init` writes into a new project for the settings added by issue 13, by kind of data ("text"
 # when a column has the role text, else "tables"), chosen by the rule in
@@ -59,13 +72,36 @@ def new_project_settings(columns: dict[str, str]) -> dict:
 # section -> allowed keys; the single source for validation and for "did you mean"
 SCHEMA: dict[str, tuple[str, ...]] = {
     "project": ("seed",),
-    "data": ("source", "id_column", "generated_ids", "label_column", "classes", "skip_values", "month_first_columns"),
+    "data": (
+        "source",
+        "id_column",
+        "generated_ids",
+        "label_column",
+        "classes",
+        "skip_values",
+        "month_first_columns",
+    ),
     "columns": (),  # any column name
     "features": ("fit_on", "text"),
     "model": ("name", "class_weight"),
-    "query": ("strategy", "batch_size", "display_columns", "expire_after_days", "engine", "scheduler", "explore"),
-    "stop": ("budget", "agreement", "window", "min_gain", "uncertain_share", "min_eval_per_class",
-             "min_labels_per_class"),
+    "query": (
+        "strategy",
+        "batch_size",
+        "display_columns",
+        "expire_after_days",
+        "engine",
+        "scheduler",
+        "explore",
+    ),
+    "stop": (
+        "budget",
+        "agreement",
+        "window",
+        "min_gain",
+        "uncertain_share",
+        "min_eval_per_class",
+        "min_labels_per_class",
+    ),
 }
 
 
@@ -101,7 +137,9 @@ class Config:
     budget: int = 0
     stop_agreement: float = 0.99  # kappa between consecutive models on the stop set
     stop_window: int = 3  # ... over this many consecutive models
-    stop_min_gain: float = 0.01  # evaluation macro-F1 change too small to count, whatever the interval
+    stop_min_gain: float = (
+        0.01  # evaluation macro-F1 change too small to count, whatever the interval
+    )
     stop_uncertain_share: float = 0.02  # share of the stop set the model is unsure about
     # evaluation labels every class needs before the plateau is judged: below 10, one answer moves
     # that class's recall by more than 0.1 and its interval spans about half the range
@@ -143,9 +181,13 @@ def read_config_file(path: Path) -> tuple[str, dict]:
         text = Path(path).read_text(encoding="utf-8")
         return text, tomllib.loads(text)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: missing; this directory is not a complete activelearn project") from None
+        raise ConfigError(
+            f"{path}: missing; this directory is not a complete activelearn project"
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}; fix that line, or restore the file from a backup") from None
+        raise ConfigError(
+            f"{path}: not valid TOML: {exc}; fix that line, or restore the file from a backup"
+        ) from None
 
 
 def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
@@ -175,17 +217,32 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         columns=dict(columns),
         generated_ids=_typed(data.get("generated_ids", False), bool, where, "[data] generated_ids"),
         source=_typed(data.get("source", ""), str, where, "[data] source"),
-        skip_values=tuple(_typed_list(data.get("skip_values", list(DEFAULT_SKIP_VALUES)), where, "[data] skip_values")),
+        skip_values=tuple(
+            _typed_list(
+                data.get("skip_values", list(DEFAULT_SKIP_VALUES)), where, "[data] skip_values"
+            )
+        ),
         month_first_columns=(
             tuple(_typed_list(data["month_first_columns"], where, "[data] month_first_columns"))
             if "month_first_columns" in data
             else None
         ),
-        features_fit_on=_choice(features.get("fit_on", "labels"), FIT_ON, where, "[features] fit_on"),
+        features_fit_on=_choice(
+            features.get("fit_on", "labels"), FIT_ON, where, "[features] fit_on"
+        ),
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
-        class_weight=_choice(model.get("class_weight", "none"), CLASS_WEIGHTS, where, "[model] class_weight"),
-        text=_choice(features.get("text", TEXT_REPRESENTATIONS[0]), TEXT_REPRESENTATIONS, where, "[features] text"),
-        strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
+        class_weight=_choice(
+            model.get("class_weight", "none"), CLASS_WEIGHTS, where, "[model] class_weight"
+        ),
+        text=_choice(
+            features.get("text", TEXT_REPRESENTATIONS[0]),
+            TEXT_REPRESENTATIONS,
+            where,
+            "[features] text",
+        ),
+        strategy=_choice(
+            query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"
+        ),
         batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
         seed=_non_negative(project.get("seed", 0), where, "[project] seed"),
         display_columns=(
@@ -193,7 +250,9 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
             if "display_columns" in query
             else None
         ),
-        expire_after_days=_typed(query.get("expire_after_days", 0), int, where, "[query] expire_after_days"),
+        expire_after_days=_typed(
+            query.get("expire_after_days", 0), int, where, "[query] expire_after_days"
+        ),
         engine=_choice(query.get("engine", "local"), ENGINES, where, "[query] engine"),
         scheduler=_typed(query.get("scheduler", ""), str, where, "[query] scheduler"),
         explore=_share(query.get("explore", 0.0), where, "[query] explore"),
@@ -201,10 +260,15 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         stop_agreement=_fraction(stop.get("agreement", 0.99), where, "[stop] agreement"),
         stop_window=_positive_int(stop.get("window", 3), where, "[stop] window"),
         stop_min_gain=_fraction(stop.get("min_gain", 0.01), where, "[stop] min_gain"),
-        stop_uncertain_share=_fraction(stop.get("uncertain_share", 0.02), where, "[stop] uncertain_share"),
-        stop_min_eval_per_class=_positive_int(stop.get("min_eval_per_class", 10), where, "[stop] min_eval_per_class"),
-        stop_min_labels_per_class=_positive_int(stop.get("min_labels_per_class", 10), where,
-                                                "[stop] min_labels_per_class"),
+        stop_uncertain_share=_fraction(
+            stop.get("uncertain_share", 0.02), where, "[stop] uncertain_share"
+        ),
+        stop_min_eval_per_class=_positive_int(
+            stop.get("min_eval_per_class", 10), where, "[stop] min_eval_per_class"
+        ),
+        stop_min_labels_per_class=_positive_int(
+            stop.get("min_labels_per_class", 10), where, "[stop] min_labels_per_class"
+        ),
     )
     if len(set(c.casefold() for c in config.classes)) != len(config.classes):
         raise ConfigError(f"{where}: [data] classes has two classes that differ only in case")
@@ -220,7 +284,9 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
 def _check_keys(raw: dict, where: str) -> None:
     for section, value in raw.items():
         if section not in SCHEMA:
-            raise ConfigError(f"{where}: unknown section [{section}]{did_you_mean(section, SCHEMA)}")
+            raise ConfigError(
+                f"{where}: unknown section [{section}]{did_you_mean(section, SCHEMA)}"
+            )
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {section} must be a [section]")
         allowed = SCHEMA[section]
@@ -274,8 +340,10 @@ def _fraction(value, where: str, key: str) -> float:
 def _share(value, where: str, key: str) -> float:
     """A share of a batch: at least 0 and below 1 (a batch drawn wholly at random is `random`)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigError(f"{where}: {key} must be a number from 0 up to (not including) 1, not {value!r}; "
-                          "0.1 draws a tenth of each batch at random, 0 none")
+        raise ConfigError(
+            f"{where}: {key} must be a number from 0 up to (not including) 1, not {value!r}; "
+            "0.1 draws a tenth of each batch at random, 0 none"
+        )
     return float(value)
 
 
@@ -290,7 +358,15 @@ def _positive_int(value, where: str, key: str) -> int:
 # writing (init)
 
 
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_TOML_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 def _toml_escaped(char: str) -> str:
@@ -303,7 +379,9 @@ def _toml_escaped(char: str) -> str:
         return char
     code = ord(char)
     if 0xD800 <= code <= 0xDFFF:  # no \\u escape and no UTF-8 file can hold half a surrogate pair
-        raise ConfigError(f"{char!r} is half of a UTF-16 surrogate pair, which activelearn.toml cannot hold")
+        raise ConfigError(
+            f"{char!r} is half of a UTF-16 surrogate pair, which activelearn.toml cannot hold"
+        )
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
@@ -376,14 +454,14 @@ skip_values = {_toml_list(config.skip_values)}   # answers meaning "cannot decid
 
 [features]
 fit_on = {_toml_str(config.features_fit_on)}   # pool: fitted once on the pool's rows (up to 100,000 of them); labels: on the labeled rows at each train
-text = {_toml_str(config.text)}   # how text columns become features: {', '.join(TEXT_REPRESENTATIONS)} (embedding: a bundled sentence model, offline)
+text = {_toml_str(config.text)}   # how text columns become features: {", ".join(TEXT_REPRESENTATIONS)} (embedding: a bundled sentence model, offline)
 
 [model]
-name = {_toml_str(config.model)}   # {', '.join(MODEL_NAMES)}
+name = {_toml_str(config.model)}   # {", ".join(MODEL_NAMES)}
 class_weight = {_toml_str(config.class_weight)}   # balanced: every class counts equally, so rare ones are learned; none: as labeled
 
 [query]
-strategy = {_toml_str(config.strategy)}   # {', '.join(STRATEGY_NAMES)}
+strategy = {_toml_str(config.strategy)}   # {", ".join(STRATEGY_NAMES)}
 batch_size = {config.batch_size}
 expire_after_days = {config.expire_after_days}   # unanswered rows of older batches return to the pool (0: never)
 engine = {_toml_str(config.engine)}   # local, or dask: score on a Dask cluster (pip install 'activelearn[dask]')
@@ -410,7 +488,10 @@ min_labels_per_class = {config.stop_min_labels_per_class}   # training labels ev
 # keys fixed at init: the pool, the label log and the batch files depend on them
 FIXED_KEYS = {
     ("data", "id_column"): "every row, label and batch is keyed by it in the pool",
-    ("data", "generated_ids"): "the ids were generated or taken from the data when init wrote the pool",
+    (
+        "data",
+        "generated_ids",
+    ): "the ids were generated or taken from the data when init wrote the pool",
     ("data", "label_column"): "batch files already written carry it as their answer column",
 }
 
@@ -421,9 +502,13 @@ def split_key(text: str) -> tuple[str, str]:
     section, dot, key = text.partition(".")
     if not dot or not key:
         keys = [f"{s}.{k}" for s, names in SCHEMA.items() for k in names]
-        raise UsageError(f"config key {text!r} is not SECTION.KEY{did_you_mean(text, keys)} (e.g. query.strategy)")
+        raise UsageError(
+            f"config key {text!r} is not SECTION.KEY{did_you_mean(text, keys)} (e.g. query.strategy)"
+        )
     if section not in SCHEMA:
-        raise UsageError(f"config key {text!r}: unknown section [{section}]{did_you_mean(section, SCHEMA)}")
+        raise UsageError(
+            f"config key {text!r}: unknown section [{section}]{did_you_mean(section, SCHEMA)}"
+        )
     allowed = SCHEMA[section]
     if allowed and key not in allowed:
         raise UsageError(
@@ -436,13 +521,20 @@ def split_key(text: str) -> tuple[str, str]:
 # The keys added after the first projects were made (issue 13). A file without one keeps the
 # behaviour of before the key, its Config default; train and query write that value into the file
 # (ops.configuring.record_absent_settings), so that it says how the project behaves.
-RECORDED_KEYS = (("model", "class_weight"), ("features", "fit_on"), ("features", "text"), ("query", "explore"))
+RECORDED_KEYS = (
+    ("model", "class_weight"),
+    ("features", "fit_on"),
+    ("features", "text"),
+    ("query", "explore"),
+)
 
 
 def default_values() -> dict:
     """Every key's default, as init would write it for a Config of defaults (display_columns has
     none: every used column); for RECORDED_KEYS, what a file without the key means."""
-    return tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
+    return tomllib.loads(
+        render_config(Config(id_column="", label_column="", classes=(), columns={}), created="")
+    )
 
 
 def typed_value(text: str, like) -> list:
@@ -471,7 +563,9 @@ def typed_value(text: str, like) -> list:
 
 def with_value(raw: dict, section: str, key: str, value) -> dict:
     """A copy of the parsed file with one key set."""
-    changed = {name: dict(table) if isinstance(table, dict) else table for name, table in raw.items()}
+    changed = {
+        name: dict(table) if isinstance(table, dict) else table for name, table in raw.items()
+    }
     changed.setdefault(section, {})[key] = value
     return changed
 
@@ -481,7 +575,9 @@ def check_change(old: Config, new: Config, section: str, key: str, used_classes:
     role for the id or label column."""
     name = f"{section}.{key}"
     if (section, key) in FIXED_KEYS:
-        raise UsageError(f"config {name} cannot change after init: {FIXED_KEYS[section, key]} (start a new project to change it)")
+        raise UsageError(
+            f"config {name} cannot change after init: {FIXED_KEYS[section, key]} (start a new project to change it)"
+        )
     removed = sorted(used_classes & (set(old.classes) - set(new.classes)))
     if removed:
         raise UsageError(
@@ -493,8 +589,14 @@ def check_change(old: Config, new: Config, section: str, key: str, used_classes:
         raise UsageError(f"config {name}: {key!r} is the {what} column, which has no role")
 
 
-def slow_preset_warning(model: str, columns: dict[str, str], how_to_change: str,
-                        features: int | None = None, fit_seconds: float = 0.0, labels: int = 0) -> str | None:
+def slow_preset_warning(
+    model: str,
+    columns: dict[str, str],
+    how_to_change: str,
+    features: int | None = None,
+    fit_seconds: float = 0.0,
+    labels: int = 0,
+) -> str | None:
     """A warning when the preset is known to be slow on the features: text columns, or (once a
     model is fitted) more than MANY_FEATURES columns; None otherwise."""
     if model not in SLOW_ON_MANY_FEATURES:
@@ -502,11 +604,16 @@ def slow_preset_warning(model: str, columns: dict[str, str], how_to_change: str,
     text = columns_with_role(columns, "text")
     if not text and (features is None or features <= MANY_FEATURES):
         return None
-    source = (f"the text column{'s' * (len(text) != 1)} {', '.join(text)}" if text
-              else "one-hot categories and other columns")
+    source = (
+        f"the text column{'s' * (len(text) != 1)} {', '.join(text)}"
+        if text
+        else "one-hot categories and other columns"
+    )
     if features is None:
         cost = f"{source} give{'s' * (len(text) == 1)} thousands: fitting may take many minutes"
     else:
-        cost = (f"this model has {features:,} ({source}): it took {fit_seconds:.1f} s on {labels} labels, "
-                "and takes longer as labels grow")
+        cost = (
+            f"this model has {features:,} ({source}): it took {fit_seconds:.1f} s on {labels} labels, "
+            "and takes longer as labels grow"
+        )
     return f"{model} is slow on many sparse features, and {cost}; {FAST_PRESETS} fit them in seconds ({how_to_change})"

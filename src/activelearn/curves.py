@@ -21,7 +21,9 @@ class StrategySummary:
     aulc: float  # mean over seeds of the normalised area under the learning curve
     aulc_sd: float
     final: float  # mean score at the last point
-    labels_95: float | None  # median over seeds of the labels needed to reach 95% of the full-pool score
+    labels_95: (
+        float | None
+    )  # median over seeds of the labels needed to reach 95% of the full-pool score
     labels_99: float | None
     savings_95: float | None  # random's labels_95 / this strategy's (> 1: fewer labels needed)
     savings_is_lower_bound: bool  # random never reached the target within the budget
@@ -45,7 +47,9 @@ def labels_to_reach(labels: np.ndarray, scores: np.ndarray, target: float) -> fl
     return float(labels[reached[0]]) if len(reached) else None
 
 
-def summarize(curves: pd.DataFrame, full_scores: dict[int, float], metric: str, baseline: str = "random") -> list[StrategySummary]:
+def summarize(
+    curves: pd.DataFrame, full_scores: dict[int, float], metric: str, baseline: str = "random"
+) -> list[StrategySummary]:
     """One summary per strategy, from curves with columns strategy, seed, labels and the metrics."""
     per_run = []
     for (strategy, seed), run in curves.groupby(["strategy", "seed"], sort=False):
@@ -54,8 +58,12 @@ def summarize(curves: pd.DataFrame, full_scores: dict[int, float], metric: str, 
         full = full_scores[seed]
         per_run.append(
             {
-                "strategy": strategy, "seed": seed, "aulc": area_under_curve(labels, scores), "final": scores[-1],
-                "l95": labels_to_reach(labels, scores, 0.95 * full), "l99": labels_to_reach(labels, scores, 0.99 * full),
+                "strategy": strategy,
+                "seed": seed,
+                "aulc": area_under_curve(labels, scores),
+                "final": scores[-1],
+                "l95": labels_to_reach(labels, scores, 0.95 * full),
+                "l99": labels_to_reach(labels, scores, 0.99 * full),
                 "budget": labels[-1],
             }
         )
@@ -121,13 +129,15 @@ def paired(mine: np.ndarray, other: np.ndarray) -> Paired:
     else:
         p_value = _wilcoxon(tuple(diffs.tolist()))
     return Paired(
-        wins=int((diffs > TIE_TOLERANCE).sum()), ties=int((np.abs(diffs) <= TIE_TOLERANCE).sum()),
-        losses=int((diffs < -TIE_TOLERANCE).sum()), p_value=p_value,
+        wins=int((diffs > TIE_TOLERANCE).sum()),
+        ties=int((np.abs(diffs) <= TIE_TOLERANCE).sum()),
+        losses=int((diffs < -TIE_TOLERANCE).sum()),
+        p_value=p_value,
         mean_difference=float(np.mean(diffs)) if len(diffs) else math.nan,
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _wilcoxon(diffs: tuple[float, ...]) -> float:
     """The two-sided p-value (cached: with a tie or a zero, scipy's exact test takes a quarter
     second, and a report compares the same pairs many times)."""

@@ -15,8 +15,19 @@ from .bounds import ANSWER_LIMITS, check_file_size
 from .errors import InputError
 from .messages import did_you_mean, missing
 from .storage import (
-    atomic_path, clean_header, csv_line, first_line, guarded, header_key, read_delimited, read_spreadsheet,
-    answer_file_kind, read_jsonl_cells, read_parquet_cells, refuse_non_table, unguarded,
+    answer_file_kind,
+    atomic_path,
+    clean_header,
+    csv_line,
+    first_line,
+    guarded,
+    header_key,
+    read_delimited,
+    read_jsonl_cells,
+    read_parquet_cells,
+    read_spreadsheet,
+    refuse_non_table,
+    unguarded,
 )
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -43,9 +54,16 @@ class FillIn:
     prefilled: bool = False
 
     @classmethod
-    def of(cls, batch: str, config, prefilled: bool) -> "FillIn":
+    def of(cls, batch: str, config, prefilled: bool) -> FillIn:
         """What a person may write in `batch` of the project whose Config is `config`."""
-        return cls(batch, config.id_column, config.label_column, config.classes, config.skip_values, prefilled)
+        return cls(
+            batch,
+            config.id_column,
+            config.label_column,
+            config.classes,
+            config.skip_values,
+            prefilled,
+        )
 
 
 def batch_frame(
@@ -86,7 +104,11 @@ def _whole_numbers(column: pd.Series) -> bool:
     if not pd.api.types.is_float_dtype(column):
         return False
     values = column.dropna().to_numpy()
-    return bool(len(values)) and bool(np.all(np.mod(values, 1) == 0)) and bool(np.all(np.abs(values) < 2**53))
+    return (
+        bool(len(values))
+        and bool(np.all(np.mod(values, 1) == 0))
+        and bool(np.all(np.abs(values) < 2**53))
+    )
 
 
 def write_batch(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list[str]) -> None:
@@ -109,18 +131,27 @@ def write_batch(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list
         sep = "\t" if suffix == ".tsv" else ","
         # pandas formats the cells; its CRLF records quote every field holding CR or LF, so they
         # read back unambiguously and are written again with \n line ends, those fields quoted
-        records = csv.reader(io.StringIO(safe.to_csv(index=False, sep=sep, lineterminator="\r\n"), newline=""), delimiter=sep)
+        records = csv.reader(
+            io.StringIO(safe.to_csv(index=False, sep=sep, lineterminator="\r\n"), newline=""),
+            delimiter=sep,
+        )
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as f:
             f.writelines(csv_line(record, sep) for record in records)
     else:
-        raise InputError(f"{path}: batch files are written as .csv, .tsv or .xlsx, not {suffix or 'no extension'}")
+        raise InputError(
+            f"{path}: batch files are written as .csv, .tsv or .xlsx, not {suffix or 'no extension'}"
+        )
 
 
-EXCEL_CELL_CHARS = 32_767  # the most characters an Excel cell holds; Excel cuts longer ones on opening
+EXCEL_CELL_CHARS = (
+    32_767  # the most characters an Excel cell holds; Excel cuts longer ones on opening
+)
 CUT_MARKER = " [... cut: {chars:,} characters, more than a spreadsheet cell holds]"
 INLINE_LIST_CHARS = 255  # Excel's limit for a drop-down's values written into the validation itself
 LISTS_SHEET = "lists"
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # no XML 1.0 text holds these (openpyxl refuses them)
+XML_ILLEGAL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f]"
+)  # no XML 1.0 text holds these (openpyxl refuses them)
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list[str]) -> None:
@@ -135,7 +166,12 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list
     found: dict = {}
     for row, record in enumerate(frame.itertuples(index=False), start=2):
         values = [_xlsx_value(v) for v in record]
-        sheet.append([_fitted(v, path, row, values[0], name, fill_in, found) for v, name in zip(values, columns, strict=True)])
+        sheet.append(
+            [
+                _fitted(v, path, row, values[0], name, fill_in, found)
+                for v, name in zip(values, columns, strict=True)
+            ]
+        )
     warnings.extend(_fitting_warnings(path, found))
     for cells in sheet.iter_cols(min_row=1):
         answers = cells[0].value in answer_columns
@@ -161,13 +197,17 @@ def _fitted(value, path: Path, row: int, id_value, column: str, fill_in: FillIn,
     answer = column in (fill_in.id_column, fill_in.label_column, DECISION_COLUMN)
     if XML_ILLEGAL.search(value):
         if answer:
-            raise InputError(f"{path} row {row}, column {column!r}: control characters no .xlsx cell can hold; "
-                             "write the batch as CSV instead (--out batch.csv)")
+            raise InputError(
+                f"{path} row {row}, column {column!r}: control characters no .xlsx cell can hold; "
+                "write the batch as CSV instead (--out batch.csv)"
+            )
         found.setdefault(("control", column), []).append(row)
         value = XML_ILLEGAL.sub("\ufffd", value)
     if len(value) > EXCEL_CELL_CHARS:
-        where = (f"{path} row {row} (id {str(id_value)[:40]!r}), column {column!r}: {len(value):,} characters, "
-                 f"more than an .xlsx cell holds ({EXCEL_CELL_CHARS:,})")
+        where = (
+            f"{path} row {row} (id {str(id_value)[:40]!r}), column {column!r}: {len(value):,} characters, "
+            f"more than an .xlsx cell holds ({EXCEL_CELL_CHARS:,})"
+        )
         if answer:
             raise InputError(f"{where}; write the batch as CSV instead (--out batch.csv)")
         found.setdefault(("long", column), []).append(where)
@@ -181,12 +221,18 @@ def _fitting_warnings(path: Path, found: dict) -> list[str]:
     for (problem, column), where in found.items():
         if problem == "control":
             rows = ", ".join(map(str, where[:10])) + (", ..." if len(where) > 10 else "")
-            warnings.append(f"{path} column {column!r}, rows {rows}: control characters no .xlsx cell can hold, "
-                            "shown as \ufffd (query --out batch.csv keeps them)")
+            warnings.append(
+                f"{path} column {column!r}, rows {rows}: control characters no .xlsx cell can hold, "
+                "shown as \ufffd (query --out batch.csv keeps them)"
+            )
         else:
-            warnings.extend(f"{w}; cut, with a marker (query --out batch.csv keeps it whole)" for w in where[:5])
+            warnings.extend(
+                f"{w}; cut, with a marker (query --out batch.csv keeps it whole)" for w in where[:5]
+            )
             if len(where) > 5:
-                warnings.append(f"{path} column {column!r}: {len(where) - 5} more cells cut the same way")
+                warnings.append(
+                    f"{path} column {column!r}: {len(where) - 5} more cells cut the same way"
+                )
     return warnings
 
 
@@ -215,15 +261,22 @@ def _list_validation(book, values: list[str], lists_column: str):
     if len(inline) <= INLINE_LIST_CHARS and '"' not in inline and all("," not in v for v in values):
         formula = f'"{_xml_safe(inline)}"'
     else:  # too long, or a value with a comma: the values go on a hidden sheet the list refers to
-        lists = book[LISTS_SHEET] if LISTS_SHEET in book.sheetnames else book.create_sheet(LISTS_SHEET)
+        lists = (
+            book[LISTS_SHEET] if LISTS_SHEET in book.sheetnames else book.create_sheet(LISTS_SHEET)
+        )
         lists.sheet_state = "hidden"
         for row, value in enumerate(values, start=1):
             cell = lists[f"{lists_column}{row}"]
             cell.value, cell.data_type = _xml_safe(value), "s"
         formula = f"'{LISTS_SHEET}'!${lists_column}$1:${lists_column}${len(values)}"
     return DataValidation(
-        type="list", formula1=formula, allow_blank=True, showErrorMessage=True, errorStyle="warning",
-        errorTitle="Not in the list", error="This is not one of the values in the list; import-labels will say so if it does not match one.",
+        type="list",
+        formula1=formula,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="Not in the list",
+        error="This is not one of the values in the list; import-labels will say so if it does not match one.",
     )
 
 
@@ -231,7 +284,11 @@ def _add_instructions(book, fill_in: FillIn) -> None:
     """The second sheet, "How to fill in": what to write where, and how to hand the file back."""
     sheet = book.create_sheet("How to fill in", 1)
     label, classes = fill_in.label_column, fill_in.classes
-    listed = f"one of {', '.join(classes)}" if len(classes) <= 12 else f"one of the {len(classes)} classes"
+    listed = (
+        f"one of {', '.join(classes)}"
+        if len(classes) <= 12
+        else f"one of the {len(classes)} classes"
+    )
     skip = " or ".join(fill_in.skip_values)
     if fill_in.prefilled:
         first = (
@@ -285,9 +342,13 @@ def read_answer_bytes(path: Path, follow_links: bool = True) -> bytes:
 
     if not path.is_file():
         raise InputError(missing(path, "no such file"))
-    changed = InputError(f"{path}: changed since the folder was listed, or is now a link; nothing was imported "
-                         "(import the folder again)")
-    flags = os.O_RDONLY | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    changed = InputError(
+        f"{path}: changed since the folder was listed, or is now a link; nothing was imported "
+        "(import the folder again)"
+    )
+    flags = os.O_RDONLY | (
+        0 if follow_links else getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    )
     try:
         fd = os.open(path, flags)
     except OSError:
@@ -322,15 +383,24 @@ def read_answer_file(
         elif kind != "csv":
             frame = read_spreadsheet(path, wanted=(id_column, label_column), data=data, kind=kind)
         else:
-            frame = read_delimited(path, wanted=(id_column, label_column), warnings=warnings, keep_blank_lines=True,
-                                   data=data)
+            frame = read_delimited(
+                path,
+                wanted=(id_column, label_column),
+                warnings=warnings,
+                keep_blank_lines=True,
+                data=data,
+            )
             frame.index = np.arange(2, len(frame) + 2)  # the header is row 1
     except InputError:
         raise
-    except Exception as exc:  # csv, zip, openpyxl, odf, xlrd and parquet parsers share no useful base class
+    except (
+        Exception
+    ) as exc:  # csv, zip, openpyxl, odf, xlrd and parquet parsers share no useful base class
         what = {"jsonl": "JSON Lines", "parquet": "Parquet"}.get(kind, kind.upper())
-        raise InputError(f"{path}: cannot read as {what}: {first_line(exc)}; the file is damaged, or is no {what} "
-                         "file: save or export it again (CSV will do)") from None
+        raise InputError(
+            f"{path}: cannot read as {what}: {first_line(exc)}; the file is damaged, or is no {what} "
+            "file: save or export it again (CSV will do)"
+        ) from None
     frame.columns = [unguarded(clean_header(c)) for c in frame.columns]
     frame = _tool_columns(frame, path, id_column, label_column)
     frame = frame.fillna("")
@@ -340,13 +410,19 @@ def read_answer_file(
     return frame[np.array(filled, dtype=bool)] if len(frame) else frame
 
 
-def _tool_columns(frame: pd.DataFrame, path: Path, id_column: str, label_column: str) -> pd.DataFrame:
+def _tool_columns(
+    frame: pd.DataFrame, path: Path, id_column: str, label_column: str
+) -> pd.DataFrame:
     """Give the columns the tool reads their own names when a header names them up to case and
     space (`ID`, `Label `), as labels are matched; fail, with the nearest header, when the id or
     label column is missing."""
     columns = list(frame.columns)
     renames = {}
-    for name, role in ((id_column, "id"), (label_column, "label"), *((c, "") for c in RESERVED_COLUMNS)):
+    for name, role in (
+        (id_column, "id"),
+        (label_column, "label"),
+        *((c, "") for c in RESERVED_COLUMNS),
+    ):
         matches = [c for c in columns if header_key(c) == header_key(name)]
         if len(matches) > 1:  # `species` and `Species`: which one holds the answers?
             raise InputError(

@@ -52,7 +52,11 @@ class Preset:
         if self.name == "naive-bayes":
             # MultinomialNB has no class_weight; uniform priors alone (fit_prior=False) would still
             # smooth against unweighted counts
-            return WeightedMultinomialNB(alpha=0.1, **balanced) if balanced else MultinomialNB(alpha=0.1)
+            return (
+                WeightedMultinomialNB(alpha=0.1, **balanced)
+                if balanced
+                else MultinomialNB(alpha=0.1)
+            )
         if self.name == "linear-svm":
             from sklearn.svm import LinearSVC
 
@@ -62,8 +66,12 @@ class Preset:
                     "linear-svm calibrates its probabilities by cross-validation and needs at "
                     "least 2 labels of every class; label more rows or use another [model] name"
                 )
-            if balanced:  # the calibration is weighted too: fitted without, it would undo the weights
-                return WeightedCalibratedClassifierCV(LinearSVC(random_state=seed), cv=folds, **balanced)
+            if (
+                balanced
+            ):  # the calibration is weighted too: fitted without, it would undo the weights
+                return WeightedCalibratedClassifierCV(
+                    LinearSVC(random_state=seed), cv=folds, **balanced
+                )
             return CalibratedClassifierCV(LinearSVC(random_state=seed), cv=folds)
         raise ValueError(f"unknown model preset {self.name!r}")
 
@@ -78,7 +86,9 @@ class _ClassWeighted:
             from sklearn.utils.class_weight import compute_sample_weight
 
             weights = compute_sample_weight(self.class_weight, y)
-            sample_weight = weights if sample_weight is None else weights * np.asarray(sample_weight)
+            sample_weight = (
+                weights if sample_weight is None else weights * np.asarray(sample_weight)
+            )
         return super().fit(X, y, sample_weight=sample_weight, **fit_params)
 
 
@@ -86,8 +96,12 @@ class WeightedMultinomialNB(_ClassWeighted, MultinomialNB):
     """MultinomialNB with class_weight: exactly MultinomialNB fitted with balanced sample weights
     (equal class priors, and feature counts weighted before smoothing)."""
 
-    def __init__(self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None, class_weight=None):
-        super().__init__(alpha=alpha, force_alpha=force_alpha, fit_prior=fit_prior, class_prior=class_prior)
+    def __init__(
+        self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None, class_weight=None
+    ):
+        super().__init__(
+            alpha=alpha, force_alpha=force_alpha, fit_prior=fit_prior, class_prior=class_prior
+        )
         self.class_weight = class_weight
 
 
@@ -95,7 +109,16 @@ class WeightedCalibratedClassifierCV(_ClassWeighted, CalibratedClassifierCV):
     """CalibratedClassifierCV with class_weight: the weights reach both the estimator and the
     sigmoid calibration fitted on its held-out scores."""
 
-    def __init__(self, estimator=None, *, method="sigmoid", cv=None, n_jobs=None, ensemble="auto", class_weight=None):
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        method="sigmoid",
+        cv=None,
+        n_jobs=None,
+        ensemble="auto",
+        class_weight=None,
+    ):
         super().__init__(estimator, method=method, cv=cv, n_jobs=n_jobs, ensemble=ensemble)
         self.class_weight = class_weight
 
@@ -116,8 +139,17 @@ def _smallest_class(labels: np.ndarray) -> int:
     return int(np.unique(labels, return_counts=True)[1].min())
 
 
-def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.ndarray, month_first=None, *,
-                   class_weight: str = "none", features=None, text: str = "tfidf"):
+def build_pipeline(
+    model: str,
+    columns: dict[str, str],
+    seed: int,
+    labels: np.ndarray,
+    month_first=None,
+    *,
+    class_weight: str = "none",
+    features=None,
+    text: str = "tfidf",
+):
     """features + the preset's estimator, ready to fit on raw pool rows (`month_first`, `text`: see
     features.build_features; `class_weight`: see Preset.estimator). `features`: already fitted ones
     (pool_features.FrozenFeatures), which fitting the pipeline leaves as they are, instead of new
@@ -132,7 +164,9 @@ def build_pipeline(model: str, columns: dict[str, str], seed: int, labels: np.nd
 
 def preset_features(model: str, columns: dict[str, str], month_first=None, *, text: str = "tfidf"):
     """The unfitted features the preset `model` takes (features.build_features, with its settings)."""
-    return build_features(columns, **PRESETS[model].feature_settings, month_first=month_first, text=text)
+    return build_features(
+        columns, **PRESETS[model].feature_settings, month_first=month_first, text=text
+    )
 
 
 @dataclass
@@ -144,8 +178,17 @@ class FitResult:
 
 
 def fit_model(
-    model: str, columns: dict[str, str], seed: int, X, y: np.ndarray, *, cross_validate: bool = True,
-    month_first=None, class_weight: str = "none", features=None, text: str = "tfidf",
+    model: str,
+    columns: dict[str, str],
+    seed: int,
+    X,
+    y: np.ndarray,
+    *,
+    cross_validate: bool = True,
+    month_first=None,
+    class_weight: str = "none",
+    features=None,
+    text: str = "tfidf",
 ) -> FitResult:
     """Fit the preset on every row of X and, unless told not to, estimate its quality by
     stratified cross-validation. With `features` (fitted on the pool, frozen), only the estimator
@@ -161,21 +204,51 @@ def fit_model(
         )
     if cross_validate:
         phase("cross-validating")
-    cv_metrics, folds = (cross_validated_metrics(model, columns, seed, X, y, month_first, class_weight=class_weight,
-                                                 features=features, text=text)
-                         if cross_validate else (None, 0))
+    cv_metrics, folds = (
+        cross_validated_metrics(
+            model,
+            columns,
+            seed,
+            X,
+            y,
+            month_first,
+            class_weight=class_weight,
+            features=features,
+            text=text,
+        )
+        if cross_validate
+        else (None, 0)
+    )
     phase("fitting")
     started = time.perf_counter()
-    pipeline = build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight, features=features,
-                              text=text)
+    pipeline = build_pipeline(
+        model,
+        columns,
+        seed,
+        y,
+        month_first,
+        class_weight=class_weight,
+        features=features,
+        text=text,
+    )
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
     return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
 
 
-def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *,
-                            class_weight: str = "none", features=None, text: str = "tfidf") -> tuple[dict | None, int]:
+def cross_validated_metrics(
+    model,
+    columns,
+    seed,
+    X,
+    y,
+    month_first=None,
+    *,
+    class_weight: str = "none",
+    features=None,
+    text: str = "tfidf",
+) -> tuple[dict | None, int]:
     """Accuracy, balanced accuracy and macro-F1, means over stratified folds, and precision and
     recall per class (`per_class`) from the out-of-fold predictions of the same folds pooled
     (`per_class_pooled`): a mean over folds would count a fold that never predicts a class as
@@ -194,8 +267,16 @@ def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scores = cross_validate(
-                build_pipeline(model, columns, seed, y, month_first, class_weight=class_weight, features=features,
-                               text=text),
+                build_pipeline(
+                    model,
+                    columns,
+                    seed,
+                    y,
+                    month_first,
+                    class_weight=class_weight,
+                    features=features,
+                    text=text,
+                ),
                 X,
                 y,
                 cv=splitter,
@@ -224,13 +305,17 @@ def cross_validated_metrics(model, columns, seed, X, y, month_first=None, *,
         label: {kind: pooled.get(label, {}).get(kind, 0.0) for kind in ("precision", "recall")}
         for label in classes
     }
-    return {**{k: round(v, 4) for k, v in metrics.items()}, "per_class": per_class, "per_class_pooled": True}, folds
+    return {
+        **{k: round(v, 4) for k, v in metrics.items()},
+        "per_class": per_class,
+        "per_class_pooled": True,
+    }, folds
 
 
 def library_versions() -> dict[str, str]:
     import pandas
-    import skops
     import sklearn
+    import skops
 
     return {
         "python": platform.python_version(),
@@ -273,7 +358,11 @@ def model_bytes(pipeline, metadata: dict) -> bytes:
     import skops.io
 
     # deflated at level 1: a tenth of the size for forests and text vocabularies, loads as fast
-    return skops.io.dumps({"pipeline": pipeline, "metadata": metadata}, compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+    return skops.io.dumps(
+        {"pipeline": pipeline, "metadata": metadata},
+        compression=zipfile.ZIP_DEFLATED,
+        compresslevel=1,
+    )
 
 
 def save_model(path: Path, pipeline, metadata: dict) -> str:
@@ -295,8 +384,11 @@ def model_path(root: Path, recorded: str, what: str = "model") -> Path:
     folder = (root / MODELS_FOLDER).resolve()
     path = root / recorded if isinstance(recorded, str) and "\0" not in recorded else None
     if path is None or not path.resolve().is_relative_to(folder) or path.resolve() == folder:
-        raise ModelFileError(str(root / "state.json"), f"{what} is recorded at {recorded!r}, outside {MODELS_FOLDER}/; "
-                             "it is not loaded", f"restore state.json from a backup, or {RETRAIN}")
+        raise ModelFileError(
+            str(root / "state.json"),
+            f"{what} is recorded at {recorded!r}, outside {MODELS_FOLDER}/; it is not loaded",
+            f"restore state.json from a backup, or {RETRAIN}",
+        )
     return path
 
 
@@ -307,7 +399,9 @@ def record_file(root: Path, record, what: str) -> tuple[Path, str, str]:
     return model_path(root, record.file, what), record.sha256, what
 
 
-def read_checked(path: Path, expected_sha256: str | None, what: str = "model file", *, audit: bool = True) -> bytes:
+def read_checked(
+    path: Path, expected_sha256: str | None, what: str = "model file", *, audit: bool = True
+) -> bytes:
     """The bytes of a model file, read once, after every check that needs no loading: present,
     unchanged since activelearn wrote it, a skops file, and (`audit`) holding only the types we
     trust. The same bytes are then loaded, so a file swapped after the check is never loaded."""
@@ -318,17 +412,26 @@ def read_checked(path: Path, expected_sha256: str | None, what: str = "model fil
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise StateError(f"{path}: {what} is missing; run `activelearn train` to make a new one") from None
+        raise StateError(
+            f"{path}: {what} is missing; run `activelearn train` to make a new one"
+        ) from None
     except OSError as exc:
-        raise ModelFileError(str(path), f"{what} cannot be read ({exc.strerror})", RETRAIN) from None
+        raise ModelFileError(
+            str(path), f"{what} cannot be read ({exc.strerror})", RETRAIN
+        ) from None
     if expected_sha256 is not None and storage.sha256_bytes(data) != expected_sha256:
         raise StateError(
             f"{path}: {what} has changed since activelearn wrote it and will not be loaded; "
             "run `activelearn train` to make a new one"
         )
     if not data.startswith(SKOPS_MAGIC):
-        raise ModelFileError(str(path), f"{what} is a pickle (saved by an older activelearn, or not by activelearn) "
-                             "and is not loaded", RETRAIN, pickled=True)
+        raise ModelFileError(
+            str(path),
+            f"{what} is a pickle (saved by an older activelearn, or not by activelearn) "
+            "and is not loaded",
+            RETRAIN,
+            pickled=True,
+        )
     if audit:
         try:
             untrusted = set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
@@ -354,7 +457,9 @@ def load_model(path: Path, expected_sha256: str | None = None, what: str = "mode
         bundle = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
         return bundle["pipeline"], bundle["metadata"]
     except UntrustedTypesFoundException:  # its message lists them unsorted: name them ourselves
-        raise _foreign(path, what, set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)) from None
+        raise _foreign(
+            path, what, set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+        ) from None
     except Exception:  # noqa: BLE001 - a damaged archive with a valid hash is still not loaded
         raise _unreadable(path, what) from None
 
@@ -362,8 +467,14 @@ def load_model(path: Path, expected_sha256: str | None = None, what: str = "mode
 def _foreign(path: Path, what: str, types) -> ModelFileError:
     names = sorted(map(str, types))
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return ModelFileError(str(path), f"{what} holds types activelearn never saves ({shown}) and is not loaded", RETRAIN)
+    return ModelFileError(
+        str(path),
+        f"{what} holds types activelearn never saves ({shown}) and is not loaded",
+        RETRAIN,
+    )
 
 
 def _unreadable(path: Path, what: str) -> ModelFileError:
-    return ModelFileError(str(path), f"{what} is not a readable skops file and is not loaded", RETRAIN)
+    return ModelFileError(
+        str(path), f"{what} is not a readable skops file and is not loaded", RETRAIN
+    )

@@ -45,7 +45,9 @@ def pool_rows(path: Path) -> int:
 
 
 def _unreadable(path: Path, exc: Exception) -> StateError:
-    return StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again")
+    return StateError(
+        f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again"
+    )
 
 
 def check_pool(paths, state) -> None:
@@ -53,8 +55,10 @@ def check_pool(paths, state) -> None:
     init wrote it (a replaced or truncated pool would give other rows the same positions)."""
     rows = pool_rows(paths.pool)
     if rows != state.pool_rows:
-        raise StateError(f"{paths.pool}: has {rows} rows where state.json says {state.pool_rows}; "
-                         "restore the pool written by init")
+        raise StateError(
+            f"{paths.pool}: has {rows} rows where state.json says {state.pool_rows}; "
+            "restore the pool written by init"
+        )
 
 
 def pool_ids(path: Path, id_column: str) -> set[str]:
@@ -77,7 +81,9 @@ def pool_schema(path: Path):
 
     parts = _parts(path)
     if not parts:
-        raise StateError(f"{path}: the pool folder has no Parquet parts; the project is incomplete (re-run init)")
+        raise StateError(
+            f"{path}: the pool folder has no Parquet parts; the project is incomplete (re-run init)"
+        )
     try:
         return pq.read_schema(parts[0])
     except Exception as exc:  # pyarrow's errors for a damaged file vary
@@ -124,7 +130,9 @@ def read_rows(path: Path, id_column: str, ids, columns: list[str]) -> pd.DataFra
     frame = frame.set_index(id_column, drop=False)
     missing = ids[~ids.isin(frame.index)]
     if len(missing):
-        raise StateError(f"{path}: {len(missing)} labeled ids are not in the pool (e.g. {missing.iloc[0]!r})")
+        raise StateError(
+            f"{path}: {len(missing)} labeled ids are not in the pool (e.g. {missing.iloc[0]!r})"
+        )
     return frame.loc[ids.tolist()].reset_index(drop=True)
 
 
@@ -180,7 +188,10 @@ def chunk_sizes(path: Path, chunk_rows: int = CHUNK_ROWS) -> list[int]:
         except Exception as exc:  # pyarrow's errors for a damaged file vary
             raise _unreadable(path, exc) from None
         for group in range(metadata.num_row_groups):
-            sizes.extend(stop - start for start, stop in slices(metadata.row_group(group).num_rows, chunk_rows))
+            sizes.extend(
+                stop - start
+                for start, stop in slices(metadata.row_group(group).num_rows, chunk_rows)
+            )
     return sizes
 
 
@@ -240,7 +251,11 @@ def arrow_to_frame(table) -> pd.DataFrame:
 def column_values(rows, name: str) -> np.ndarray:
     """One column of rows (Arrow or pandas) as a numpy array."""
     column = rows[name]
-    return column.to_numpy() if isinstance(rows, pd.DataFrame) else column.to_numpy(zero_copy_only=False)
+    return (
+        column.to_numpy()
+        if isinstance(rows, pd.DataFrame)
+        else column.to_numpy(zero_copy_only=False)
+    )
 
 
 def take_rows(rows, positions: np.ndarray):

@@ -76,12 +76,20 @@ def sample_rows(pool: Path, positions: np.ndarray, columns: list[str]) -> pd.Dat
 
     rows = rows_at(pool, positions, columns)
     if rows is None:
-        raise StateError(f"{pool}: the pool has no rows to fit the features on; init the project again")
+        raise StateError(
+            f"{pool}: the pool has no rows to fit the features on; init the project again"
+        )
     return arrow_to_frame(rows)
 
 
-def fit_features(rows: pd.DataFrame, columns: dict[str, str], model: str, month_first=None, *,
-                 text: str = "tfidf") -> FrozenFeatures:
+def fit_features(
+    rows: pd.DataFrame,
+    columns: dict[str, str],
+    model: str,
+    month_first=None,
+    *,
+    text: str = "tfidf",
+) -> FrozenFeatures:
     """The features the preset `model` takes (features.build_features), fitted on `rows` (pool
     rows: no labels) and frozen."""
     from .features import explained_fit_errors
@@ -100,8 +108,10 @@ def features_key(config) -> str:
 
     spec = {
         "columns": [[name, role] for name, role in config.columns.items() if role != "ignore"],
-        **PRESETS[config.model].feature_settings, "month_first": config.month_first_key,
-        "seed": config.seed, "sample_rows": POOL_FIT_ROWS,
+        **PRESETS[config.model].feature_settings,
+        "month_first": config.month_first_key,
+        "seed": config.seed,
+        "sample_rows": POOL_FIT_ROWS,
     }
     if config.text != "tfidf":  # features of text as before the setting keep their key
         spec["text"] = config.text
@@ -222,13 +232,20 @@ def fit_on_pool(project):
     positions = sample_positions(state.pool_rows, config.seed)
     phase(f"fitting the features on {len(positions):,} pool rows")
     rows = sample_rows(paths.pool, positions, config.feature_columns)
-    features = fit_features(rows, config.columns, config.model, config.month_first_columns, text=config.text)
+    features = fit_features(
+        rows, config.columns, config.model, config.month_first_columns, text=config.text
+    )
     version = (state.features.version if state.features is not None else 0) + 1
     record = FeaturesRecord(
-        version=version, file=paths.relative(paths.models / f"{FEATURES_PREFIX}{version:04d}{MODEL_SUFFIX}"),
-        sha256="", created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        key=features_key(config), pool_rows=state.pool_rows, pool_sha256=pool_sha256(paths.pool),
-        pool_stat=pool_stat(paths.pool), fitted_rows=len(positions),
+        version=version,
+        file=paths.relative(paths.models / f"{FEATURES_PREFIX}{version:04d}{MODEL_SUFFIX}"),
+        sha256="",
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        key=features_key(config),
+        pool_rows=state.pool_rows,
+        pool_sha256=pool_sha256(paths.pool),
+        pool_stat=pool_stat(paths.pool),
+        fitted_rows=len(positions),
     )
     return features, record
 
@@ -241,7 +258,9 @@ def save(paths, features: FrozenFeatures, record) -> None:
     from .models import library_versions, save_model
 
     metadata = {key: value for key, value in asdict(record).items() if key != "sha256"}
-    record.sha256 = save_model(paths.root / record.file, features, {**metadata, "versions": library_versions()})
+    record.sha256 = save_model(
+        paths.root / record.file, features, {**metadata, "versions": library_versions()}
+    )
 
 
 def remove(paths, record, keep) -> None:

@@ -66,7 +66,11 @@ class NumericFeatures:
             return None
         _, branch, names = parts[0]
         steps = [step for _, step in branch.steps]
-        if len(steps) != 2 or type(steps[0]) is not SimpleImputer or type(steps[1]) not in (StandardScaler, MinMaxScaler):
+        if (
+            len(steps) != 2
+            or type(steps[0]) is not SimpleImputer
+            or type(steps[1]) not in (StandardScaler, MinMaxScaler)
+        ):
             return None
         imputer, scaler = steps
         if not (isinstance(imputer.missing_values, float) and np.isnan(imputer.missing_values)):
@@ -114,7 +118,9 @@ def _floats(column) -> np.ndarray:
 
         kind = column.type
         if pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_boolean(kind):
-            return column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)  # big ints round, as in pandas
+            return column.cast(pa.float64(), safe=False).to_numpy(
+                zero_copy_only=False
+            )  # big ints round, as in pandas
         column = column.to_pandas()
     if column.dtype.kind in "fiub":
         return column.to_numpy(dtype=float, na_value=np.nan)

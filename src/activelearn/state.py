@@ -60,7 +60,9 @@ class ModelRecord:
     label_log_sha256: str
     training_key: str
     fit_seconds: float
-    cv_metrics: dict | None = None  # accuracy, balanced_accuracy, f1_macro, per_class (models.cross_validated_metrics)
+    cv_metrics: dict | None = (
+        None  # accuracy, balanced_accuracy, f1_macro, per_class (models.cross_validated_metrics)
+    )
     cv_folds: int = 0
     label_log_rows: int = 0  # answers in the (append-only) log when this model was trained
     labels_sha256: str = ""  # digest of the (id, label) pairs it was trained on
@@ -144,12 +146,16 @@ def load_state(path: Path) -> State:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise StateError(f"{path}: missing; the project is incomplete (was init interrupted?)") from None
+        raise StateError(
+            f"{path}: missing; the project is incomplete (was init interrupted?)"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise StateError(f"{path}: not valid JSON ({exc}); restore it from a backup") from None
     except (ValueError, RecursionError):  # a number of over 4300 digits, or arrays nested too deep
-        raise StateError(f"{path}: not a state file activelearn wrote (a number or nesting too large); "
-                         "restore it from a backup") from None
+        raise StateError(
+            f"{path}: not a state file activelearn wrote (a number or nesting too large); "
+            "restore it from a backup"
+        ) from None
     if not isinstance(raw, dict):
         raise StateError(f"{path}: not a JSON object; restore it from a backup")
     version = raw.get("schema_version")
@@ -161,7 +167,9 @@ def load_state(path: Path) -> State:
             f"({SCHEMA_VERSION}); upgrade activelearn"
         )
     if version < 1:
-        raise StateError(f"{path}: schema_version {version} is not one activelearn ever wrote; restore it from a backup")
+        raise StateError(
+            f"{path}: schema_version {version} is not one activelearn ever wrote; restore it from a backup"
+        )
     try:
         while version < SCHEMA_VERSION:
             raw = MIGRATIONS[version](raw)
@@ -172,12 +180,15 @@ def load_state(path: Path) -> State:
 
 
 MAX_COUNT = 2**63 - 1  # the most numpy and Parquet can count: a larger count is damage, not data
-BATCH_NAME = re.compile(r"[a-z]+-[0-9]{1,12}")  # batch-0001, eval-0001: state.next_batch_number reads the number
+BATCH_NAME = re.compile(
+    r"[a-z]+-[0-9]{1,12}"
+)  # batch-0001, eval-0001: state.next_batch_number reads the number
 
 
 def _state_from(raw: dict, version: int, path: Path) -> State:
     """The State of a raw state.json, every field checked for its type (a hand-edited or damaged
     file is one StateError naming the field, never a crash later on)."""
+
     def bad(where: str, what: str):
         return StateError(f"{path}: {where} {what}; restore it from a backup")
 
@@ -190,8 +201,12 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
     batches, models = raw.get("batches", []), raw.get("models", [])
     reverted = raw.get("reverted_imports", {})
     label_log_written = raw.get("label_log_written", False)
-    for key, value, hint in (("batches", batches, list), ("models", models, list),
-                             ("reverted_imports", reverted, dict[str, str]), ("label_log_written", label_log_written, bool)):
+    for key, value, hint in (
+        ("batches", batches, list),
+        ("models", models, list),
+        ("reverted_imports", reverted, dict[str, str]),
+        ("label_log_written", label_log_written, bool),
+    ):
         if not _conforms(value, hint):
             raise bad(key, f"should be {_describe(hint)}, not {_shown(value)}")
     batch_records = [_record(BatchRecord, b, f"batches[{n}]", bad) for n, b in enumerate(batches)]
@@ -200,14 +215,22 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
             raise bad(f"batches[{n}].name", f"should be like batch-0001, not {_shown(batch.name)}")
         for key in ("created", "released"):
             if getattr(batch, key) is not None and not _is_timestamp(getattr(batch, key)):
-                raise bad(f"batches[{n}].{key}", f"should be a time like 2024-01-31T12:00:00+00:00, not {_shown(getattr(batch, key))}")
+                raise bad(
+                    f"batches[{n}].{key}",
+                    f"should be a time like 2024-01-31T12:00:00+00:00, not {_shown(getattr(batch, key))}",
+                )
         offered = set(batch.ids)
         stray = next((i for i in batch.explored or {} if i not in offered), None)
         if stray is not None:
-            raise bad(f"batches[{n}].explored", f"names the row {_shown(stray)}, which is not in the batch")
+            raise bad(
+                f"batches[{n}].explored",
+                f"names the row {_shown(stray)}, which is not in the batch",
+            )
     model_records = [_record(ModelRecord, m, f"models[{n}]", bad) for n, m in enumerate(models)]
     features = raw.get("features")
-    features_record = None if features is None else _record(FeaturesRecord, features, "features", bad)
+    features_record = (
+        None if features is None else _record(FeaturesRecord, features, "features", bad)
+    )
     for n, model in enumerate(model_records):
         for key, needed in METRICS.items():
             where = _metrics_problem(getattr(model, key), needed)
@@ -245,10 +268,16 @@ def _metrics_problem(value, needed: tuple[str, ...]) -> str | None:
 
     def leaf(item, where: str) -> str | None:
         if isinstance(item, dict):
-            return next((w for k, v in item.items() if (w := leaf(v, f"{where}.{k}")) is not None), None)
+            return next(
+                (w for k, v in item.items() if (w := leaf(v, f"{where}.{k}")) is not None), None
+            )
         if isinstance(item, list):
-            return next((w for i, v in enumerate(item) if (w := leaf(v, f"{where}[{i}]")) is not None), None)
-        return None if item is None or isinstance(item, (bool, int, float)) else where  # NaN: a fold that failed
+            return next(
+                (w for i, v in enumerate(item) if (w := leaf(v, f"{where}[{i}]")) is not None), None
+            )
+        return (
+            None if item is None or isinstance(item, (bool, int, float)) else where
+        )  # NaN: a fold that failed
 
     return leaf(value, "")
 
@@ -272,7 +301,9 @@ def _record(cls, raw, where: str, bad):
             if f.default is MISSING and f.default_factory is MISSING:
                 raise bad(f"{where}.{name}", "is missing")
         elif not _conforms(raw[name], hints[name]):
-            raise bad(f"{where}.{name}", f"should be {_describe(hints[name])}, not {_shown(raw[name])}")
+            raise bad(
+                f"{where}.{name}", f"should be {_describe(hints[name])}, not {_shown(raw[name])}"
+            )
     return cls(**raw)
 
 
@@ -288,15 +319,23 @@ def _conforms(value, hint) -> bool:
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
     if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        )
     if hint is str:
         return isinstance(value, str)
     if (origin or hint) is list:
-        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value) if args else isinstance(value, list)
+        return (
+            isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+            if args
+            else isinstance(value, list)
+        )
     if (origin or hint) is dict:
         if not isinstance(value, dict):
             return False
-        return not args or all(_conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items())
+        return not args or all(
+            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
+        )
     raise TypeError(f"no check for {hint!r}")  # a field of a type this table does not know yet
 
 
@@ -304,8 +343,13 @@ def _describe(hint) -> str:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is types.UnionType or origin is typing.Union:
         return " or ".join(_describe(a) for a in args)
-    names = {type(None): "null", bool: "true or false", int: f"a whole number from 0 to {MAX_COUNT}",
-             float: "a number", str: "a string"}
+    names = {
+        type(None): "null",
+        bool: "true or false",
+        int: f"a whole number from 0 to {MAX_COUNT}",
+        float: "a number",
+        str: "a string",
+    }
     if hint in names:
         return names[hint]
     if (origin or hint) is list:
@@ -314,7 +358,11 @@ def _describe(hint) -> str:
 
 
 def _shown(value) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, float) or math.isfinite(value) else repr(value)
+    text = (
+        json.dumps(value, ensure_ascii=False)
+        if not isinstance(value, float) or math.isfinite(value)
+        else repr(value)
+    )
     return text if len(text) <= 40 else f"{text[:37]}..."
 
 

@@ -36,7 +36,9 @@ def stop_set_signals(rows, scorer, previous_scorer) -> dict:
     proba = scorer.predict_proba(rows)
     predicted = np.asarray(scorer.classes_)[proba.argmax(axis=1)]
     margin = 1.0 - uncertainty_scores(proba, "margin")  # the gap between the two likeliest classes
-    agreement = kappa_of(previous_scorer.predict(rows), predicted) if previous_scorer is not None else None
+    agreement = (
+        kappa_of(previous_scorer.predict(rows), predicted) if previous_scorer is not None else None
+    )
     return {
         "rows": int(len(predicted)),
         "agreement": agreement,
@@ -58,7 +60,9 @@ class Signal:
 class StopDecision:
     recommended: bool
     reasons: list[str]  # the met signals' explanations
-    signals: dict[str, Signal] = field(default_factory=dict)  # by name, for `jq .stop.signals.budget`
+    signals: dict[str, Signal] = field(
+        default_factory=dict
+    )  # by name, for `jq .stop.signals.budget`
 
 
 PLATEAU_NOISE_FRACTION = 0.5  # changes within this share of the interval's half-width are noise
@@ -94,8 +98,10 @@ def _too_few_labels(rounds: list, config) -> str | None:
     if len(short) == 1:
         which = f"class {short[0]} has {counts.get(short[0], 0)}"
     else:
-        which = (f"classes {', '.join(short[:-1])} and {short[-1]} have "
-                 f"{', '.join(str(counts.get(c, 0)) for c in short[:-1])} and {counts.get(short[-1], 0)}")
+        which = (
+            f"classes {', '.join(short[:-1])} and {short[-1]} have "
+            f"{', '.join(str(counts.get(c, 0)) for c in short[:-1])} and {counts.get(short[-1], 0)}"
+        )
     return f"not yet judged: {which} training labels, min_labels_per_class = {minimum}"
 
 
@@ -103,7 +109,9 @@ def _held_back(signal: Signal, held: str | None) -> Signal:
     """A model-based signal that would be met is not judged while a class has too few labels."""
     if held is None or not signal.met:
         return signal
-    return Signal(signal.name, None, signal.value, signal.threshold, f"{held} (otherwise: {signal.detail})")
+    return Signal(
+        signal.name, None, signal.value, signal.threshold, f"{held} (otherwise: {signal.detail})"
+    )
 
 
 def labeling_rounds(models: list) -> list:
@@ -113,7 +121,9 @@ def labeling_rounds(models: list) -> list:
     for m in models:
         if m.change in ("first", "labels"):
             rounds.append(m)
-        elif not m.change and (previous is None or not m.labels_sha256 or m.labels_sha256 != previous.labels_sha256):
+        elif not m.change and (
+            previous is None or not m.labels_sha256 or m.labels_sha256 != previous.labels_sha256
+        ):
             rounds.append(m)  # recorded before `change`: judged by its labels
         previous = m
     return rounds
@@ -125,15 +135,23 @@ def _stabilizing(models: list, config) -> Signal:
     kappas = [k for k in kappas if k is not None]
     recent = kappas[-window:]
     if len(recent) < window:
-        return Signal("stabilizing_predictions", None, recent[-1] if recent else None, threshold,
-                      f"needs {window} consecutive models compared on the stop set; {len(kappas)} so far"
-                      + (f" (latest kappa {recent[-1]:.3f})" if recent else ""))
+        return Signal(
+            "stabilizing_predictions",
+            None,
+            recent[-1] if recent else None,
+            threshold,
+            f"needs {window} consecutive models compared on the stop set; {len(kappas)} so far"
+            + (f" (latest kappa {recent[-1]:.3f})" if recent else ""),
+        )
     lowest = min(recent)
     met = lowest >= threshold
-    detail = (f"predictions have stabilized: the last {window} models agree with their predecessors "
-              f"on the stop set with kappa >= {threshold:g} (lowest {lowest:.3f})" if met else
-              f"predictions still change: kappa between consecutive models went {_series(recent)}, "
-              f"lowest {lowest:.3f} (stop at >= {threshold:g} for {window} in a row)")
+    detail = (
+        f"predictions have stabilized: the last {window} models agree with their predecessors "
+        f"on the stop set with kappa >= {threshold:g} (lowest {lowest:.3f})"
+        if met
+        else f"predictions still change: kappa between consecutive models went {_series(recent)}, "
+        f"lowest {lowest:.3f} (stop at >= {threshold:g} for {window} in a row)"
+    )
     return Signal("stabilizing_predictions", met, lowest, threshold, detail)
 
 
@@ -145,8 +163,14 @@ def _plateau(models: list, config) -> Signal:
     name, window = "evaluation_plateau", config.stop_window
     measured = [m for m in models if m.eval_metrics]
     if not measured:
-        return Signal(name, None, None, None, "no model measured on evaluation labels yet (draw them with "
-                      "query --eval N, or import-labels --eval; then train)")
+        return Signal(
+            name,
+            None,
+            None,
+            None,
+            "no model measured on evaluation labels yet (draw them with "
+            "query --eval N, or import-labels --eval; then train)",
+        )
     latest = measured[-1]
     comparable = []
     for m in reversed(measured):  # the latest models measured on the latest model's evaluation set
@@ -157,33 +181,56 @@ def _plateau(models: list, config) -> Signal:
     support = {c: metrics["per_class"].get(c, {}).get("support", 0) for c in config.classes}
     short = [c for c, n in support.items() if n < config.stop_min_eval_per_class]
     if short:
-        return Signal(name, None, None, None,
-                      f"too few evaluation labels to judge a plateau: {_counts(short, support)}; needs at "
-                      f"least {config.stop_min_eval_per_class} per class ([stop] min_eval_per_class)")
+        return Signal(
+            name,
+            None,
+            None,
+            None,
+            f"too few evaluation labels to judge a plateau: {_counts(short, support)}; needs at "
+            f"least {config.stop_min_eval_per_class} per class ([stop] min_eval_per_class)",
+        )
     low, high = metrics["ci95"]["f1_macro"]
     half_width = round((high - low) / 2, 4)
     if half_width > PLATEAU_MAX_HALF_WIDTH:
-        return Signal(name, None, None, None,
-                      f"the evaluation set is too small to judge a plateau: macro-F1 {metrics['f1_macro']:.3f} "
-                      f"is known to +-{half_width:.3f} (95%); label more evaluation rows (query --eval N) "
-                      f"until it is +-{PLATEAU_MAX_HALF_WIDTH:.3f} or less")
+        return Signal(
+            name,
+            None,
+            None,
+            None,
+            f"the evaluation set is too small to judge a plateau: macro-F1 {metrics['f1_macro']:.3f} "
+            f"is known to +-{half_width:.3f} (95%); label more evaluation rows (query --eval N) "
+            f"until it is +-{PLATEAU_MAX_HALF_WIDTH:.3f} or less",
+        )
     if len(comparable) <= window:
-        return Signal(name, None, None, None,
-                      f"needs {window + 1} models trained on new labels and measured on the current "
-                      f"evaluation set; {len(comparable)} so far")
-    scores = [m.eval_metrics["f1_macro"] for m in comparable[-window - 1:]]
+        return Signal(
+            name,
+            None,
+            None,
+            None,
+            f"needs {window + 1} models trained on new labels and measured on the current "
+            f"evaluation set; {len(comparable)} so far",
+        )
+    scores = [m.eval_metrics["f1_macro"] for m in comparable[-window - 1 :]]
     tolerance = round(max(config.stop_min_gain, PLATEAU_NOISE_FRACTION * half_width), 4)
     largest = round(max(abs(b - a) for a, b in zip(scores, scores[1:])), 4)
     net = round(scores[-1] - scores[0], 4)
     met = largest <= tolerance
     if met:
-        detail = (f"evaluation macro-F1 has plateaued at {scores[-1]:.3f} [{low:.3f}, {high:.3f}]: it changed "
-                  f"at most {largest:.3f} from model to model over the last {window} (within +-{tolerance:.3f}, "
-                  + ("half its 95% interval)" if tolerance > config.stop_min_gain else "[stop] min_gain)"))
+        detail = (
+            f"evaluation macro-F1 has plateaued at {scores[-1]:.3f} [{low:.3f}, {high:.3f}]: it changed "
+            f"at most {largest:.3f} from model to model over the last {window} (within +-{tolerance:.3f}, "
+            + ("half its 95% interval)" if tolerance > config.stop_min_gain else "[stop] min_gain)")
+        )
     else:
-        moved = f"still rises: it gained {net:.3f}" if net > 0 else f"still changes: it dropped {-net:.3f}"
-        detail = (f"evaluation macro-F1 {moved} over the last {window} models, by up to {largest:.3f} "
-                  f"from model to model (a plateau needs every change within +-{tolerance:.3f})")
+        moved = (
+            f"still rises: it gained {net:.3f}"
+            if net > 0
+            else f"still changes: it dropped {-net:.3f}"
+        )
+        detail = (
+            f"evaluation macro-F1 {moved} over the last {window} models, by up to {largest:.3f} "
+            f"from model to model (a plateau needs every change within +-{tolerance:.3f})"
+        )
     return Signal(name, met, largest, tolerance, detail)
 
 
@@ -193,27 +240,42 @@ def _uncertainty(models: list, config) -> Signal:
     window, threshold = config.stop_window, config.stop_uncertain_share
     shares = [m.stop_signals["uncertain_share"] for m in models if m.stop_signals]
     if not shares:
-        return Signal("pool_uncertainty", None, None, threshold, "no model measured on the stop set yet")
+        return Signal(
+            "pool_uncertainty", None, None, threshold, "no model measured on the stop set yet"
+        )
     share = shares[-1]
     if len(shares) < window:
-        return Signal("pool_uncertainty", None, share, threshold,
-                      f"{share:.1%} of the stop set is uncertain; needs {window} models trained on new labels "
-                      f"to judge, {len(shares)} so far")
+        return Signal(
+            "pool_uncertainty",
+            None,
+            share,
+            threshold,
+            f"{share:.1%} of the stop set is uncertain; needs {window} models trained on new labels "
+            f"to judge, {len(shares)} so far",
+        )
     highest = max(shares[-window:])
     met = highest <= threshold
-    detail = (f"the models are sure of almost every row: at most {highest:.1%} of the stop set uncertain "
-              f"over the last {window} models (threshold {threshold:.1%})" if met else
-              f"up to {highest:.1%} of the stop set was uncertain over the last {window} models ({share:.1%} for "
-              f"the latest; stop at {threshold:.1%} or less for {window} models)")
+    detail = (
+        f"the models are sure of almost every row: at most {highest:.1%} of the stop set uncertain "
+        f"over the last {window} models (threshold {threshold:.1%})"
+        if met
+        else f"up to {highest:.1%} of the stop set was uncertain over the last {window} models ({share:.1%} for "
+        f"the latest; stop at {threshold:.1%} or less for {window} models)"
+    )
     return Signal("pool_uncertainty", met, highest, threshold, detail)
 
 
 def _budget(labeled: int, config) -> Signal:
     if not config.budget:
-        return Signal("budget", None, labeled, None, "no budget set ([stop] budget in activelearn.toml)")
+        return Signal(
+            "budget", None, labeled, None, "no budget set ([stop] budget in activelearn.toml)"
+        )
     met = labeled >= config.budget
-    detail = (f"the label budget is spent: {labeled} of {config.budget} labels" if met
-              else f"{labeled} of {config.budget} budgeted labels used")
+    detail = (
+        f"the label budget is spent: {labeled} of {config.budget} labels"
+        if met
+        else f"{labeled} of {config.budget} budgeted labels used"
+    )
     return Signal("budget", met, labeled, config.budget, detail)
 
 

@@ -27,14 +27,23 @@ CASES = MANIFEST["files"]
 SPECIAL_IDS = {int(n): i for n, i in MANIFEST["pool_ids"].items()}
 UNLABELED = 338  # penguins.csv has 344 rows, 6 of them labeled: one batch holds every other row
 
-BOMB_MEMORY = 1 << 30  # bytes of address space a bomb's import may take (pandas and pyarrow need ~700 MiB)
+BOMB_MEMORY = (
+    1 << 30
+)  # bytes of address space a bomb's import may take (pandas and pyarrow need ~700 MiB)
 BOMB_SECONDS = 60  # generous: starting the CLI takes seconds on a loaded machine
-SUBPROCESS_EVERY = 25  # besides the bombs, every 25th file also runs as a real `activelearn` process
+SUBPROCESS_EVERY = (
+    25  # besides the bombs, every 25th file also runs as a real `activelearn` process
+)
 
 # What a file may hold and the terminal must never get raw: C0 controls but \n and \t, DEL, C1
 # controls (\x9b is a one-byte CSI) and the bidirectional overrides and isolates.
-RAW_CONTROLS = ([chr(c) for c in range(0x20) if chr(c) not in "\n\t"] + ["\x7f"] + [chr(c) for c in range(0x80, 0xA0)]
-                + [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2066, 0x206A)])
+RAW_CONTROLS = (
+    [chr(c) for c in range(0x20) if chr(c) not in "\n\t"]
+    + ["\x7f"]
+    + [chr(c) for c in range(0x80, 0xA0)]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+)
 
 
 def pool_id(n: int) -> str:
@@ -49,9 +58,21 @@ def prepared(tmp_path_factory) -> Path:
     with open(SAMPLE / "penguins.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     with open(root / "pool.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([["id", *rows[0]], *([pool_id(n), *row] for n, row in enumerate(rows[1:], start=1))])
+        csv.writer(f).writerows(
+            [["id", *rows[0]], *([pool_id(n), *row] for n, row in enumerate(rows[1:], start=1))]
+        )
     project = root / "proj"
-    result = run_cli("-q", "init", project, "--data", root / "pool.csv", "--id-column", "id", "--label-column", "species")
+    result = run_cli(
+        "-q",
+        "init",
+        project,
+        "--data",
+        root / "pool.csv",
+        "--id-column",
+        "id",
+        "--label-column",
+        "species",
+    )
     assert result.exit_code == 0, result.stderr
     result = run_cli("-q", "-C", project, "query", "-n", str(UNLABELED))
     assert result.exit_code == 0, result.stderr
@@ -66,8 +87,14 @@ def run_process(*args, cwd: Path) -> Run:
     """`activelearn ARGS` as a real process, with bounded memory and time."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "COLUMNS": "200"}
     try:
-        done = subprocess.run([sys.executable, "-m", "activelearn", *map(str, args)], cwd=cwd, env=env, capture_output=True,
-                              timeout=BOMB_SECONDS, preexec_fn=_limits)
+        done = subprocess.run(
+            [sys.executable, "-m", "activelearn", *map(str, args)],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            timeout=BOMB_SECONDS,
+            preexec_fn=_limits,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"activelearn {' '.join(map(str, args))}: still running after {BOMB_SECONDS} s")
     stdout, stderr = done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
@@ -77,7 +104,9 @@ def run_process(*args, cwd: Path) -> Run:
 
 def params():
     for number, entry in enumerate(CASES):
-        yield pytest.param(entry, number % SUBPROCESS_EVERY == 0 or entry.get("bomb", False), id=entry["file"])
+        yield pytest.param(
+            entry, number % SUBPROCESS_EVERY == 0 or entry.get("bomb", False), id=entry["file"]
+        )
 
 
 @pytest.mark.parametrize(("entry", "as_process"), list(params()))
@@ -102,7 +131,9 @@ def test_hostile_file(entry, as_process, prepared, tmp_path):
     assert not raw, f"raw control characters {', '.join(raw)} reach the terminal:\n{shown[-3000:]}"
     assert "Traceback" not in shown, shown[-3000:]
     assert run.exception is None, repr(run.exception)
-    assert not [p for p in tmp_path.rglob("*") if "evil" in p.name or "pwned" in p.name]  # no archive member escaped
+    assert not [
+        p for p in tmp_path.rglob("*") if "evil" in p.name or "pwned" in p.name
+    ]  # no archive member escaped
 
     if entry["expect"] == "imported":
         assert run.exit_code == 0, run.stderr

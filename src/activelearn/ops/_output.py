@@ -27,14 +27,26 @@ def output_path(out: Path, paths: ProjectPaths, data: Path | None = None, source
     resolved = out.resolve()
     if data is not None and resolved == Path(data).resolve():
         raise UsageError(f"--out {out} is the --data file; write the output to another file")
-    if source and (resolved == Path(source).resolve() or Path(source).resolve() in resolved.parents):
+    if source and (
+        resolved == Path(source).resolve() or Path(source).resolve() in resolved.parents
+    ):
         raise UsageError(
             f"--out {out} is the data file this project was made from ([data] source in {paths.config.name}); "
             "write the output to another file"
         )
-    own = (paths.config, paths.state, paths.pool, paths.label_log, paths.models, paths.pool.parent, paths.batches)
+    own = (
+        paths.config,
+        paths.state,
+        paths.pool,
+        paths.label_log,
+        paths.models,
+        paths.pool.parent,
+        paths.batches,
+    )
     if any(resolved == p.resolve() or p.resolve() in resolved.parents for p in own):
-        raise UsageError(f"--out {out} is inside the project's own files; write the output elsewhere")
+        raise UsageError(
+            f"--out {out} is inside the project's own files; write the output elsewhere"
+        )
     if resolved.is_dir():
         raise InputError(f"{out}: is a folder; name a file")
     if not resolved.parent.is_dir():
@@ -78,8 +90,10 @@ def _csv_schema(schema, raw: bool):
     import pyarrow as pa
 
     name = (lambda n: n) if raw else guarded
-    return pa.schema([pa.field(name(f.name), pa.string() if _is_list(f.type) else f.type) for f in schema],
-                     metadata=schema.metadata)
+    return pa.schema(
+        [pa.field(name(f.name), pa.string() if _is_list(f.type) else f.type) for f in schema],
+        metadata=schema.metadata,
+    )
 
 
 def _csv_table(table, text_schema, raw: bool):
@@ -90,8 +104,14 @@ def _csv_table(table, text_schema, raw: bool):
         if _is_list(f.type):
             text = [None if v is None else json.dumps(v) for v in table.column(i).to_pylist()]
             table = table.set_column(i, f.name, pa.array(text, type=pa.string()))
-        elif not raw and _is_text(f.type) and pc.any(pc.match_substring_regex(table.column(i), GUARD_NEEDED_PATTERN)).as_py():
-            text = [None if v is None else guarded(v) for v in table.column(i).to_pylist()]  # the few columns that need it
+        elif (
+            not raw
+            and _is_text(f.type)
+            and pc.any(pc.match_substring_regex(table.column(i), GUARD_NEEDED_PATTERN)).as_py()
+        ):
+            text = [
+                None if v is None else guarded(v) for v in table.column(i).to_pylist()
+            ]  # the few columns that need it
             table = table.set_column(i, f.name, pa.array(text, type=pa.string()))
     return table.rename_columns(text_schema.names).cast(text_schema)
 
@@ -105,4 +125,6 @@ def _is_text(kind) -> bool:
 def _is_list(kind) -> bool:
     import pyarrow as pa
 
-    return pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
+    return (
+        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
+    )

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from ..errors import ActivelearnError, InputError, UsageError
 from ..labels import answered_ids
+from ..messages import did_you_mean
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
-from ..messages import did_you_mean
 from ._common import checked_answers, model_version, utc_now
 
 
@@ -52,7 +52,7 @@ class RewriteResult:
 
 def batch_overview(state: State, answered: set[str], expire_after_days: int) -> list[BatchInfo]:
     """Every batch with how many of its rows have an answer, and whether it still reserves the rest."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     overview = []
     for batch in state.batches:
         got = sum(1 for i in batch.ids if i in answered)
@@ -65,8 +65,17 @@ def batch_overview(state: State, answered: set[str], expire_after_days: int) -> 
         else:
             status = "open"
         overview.append(
-            BatchInfo(batch.name, batch.file, len(batch.ids), got, len(batch.ids) - got, status,
-                      batch.strategy, batch.created, batch.prefilled)
+            BatchInfo(
+                batch.name,
+                batch.file,
+                len(batch.ids),
+                got,
+                len(batch.ids) - got,
+                status,
+                batch.strategy,
+                batch.created,
+                batch.prefilled,
+            )
         )
     return overview
 
@@ -93,7 +102,9 @@ def release_batches(project: Project, names: list[str], *, wait: float = 0.0) ->
             outstanding = [i for i in batch.ids if i not in answered]
             if batch.released or not outstanding:
                 if names != ["all"]:
-                    warnings.append(f"{batch.name}: nothing to release ({'already released' if batch.released else 'every row is answered'})")
+                    warnings.append(
+                        f"{batch.name}: nothing to release ({'already released' if batch.released else 'every row is answered'})"
+                    )
                 continue
             batch.released = utc_now()
             released.append(batch.name)
@@ -110,11 +121,15 @@ def _batch_named(state: State, name: str, option: str) -> BatchRecord:
         batch = next((b for b in state.batches if b.name.rsplit("-", 1)[-1] == name.zfill(4)), None)
     if batch is None:
         known = [b.name for b in state.batches]
-        raise UsageError(f"{option} {name}: no such batch{did_you_mean(name, known)} (batches: {', '.join(known[-5:]) or 'none'})")
+        raise UsageError(
+            f"{option} {name}: no such batch{did_you_mean(name, known)} (batches: {', '.join(known[-5:]) or 'none'})"
+        )
     return batch
 
 
-def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait: float = 0.0) -> RewriteResult:
+def rewrite_batch(
+    project: Project, name: str, *, out: Path | None = None, wait: float = 0.0
+) -> RewriteResult:
     """Write a lost batch file again from its record in state.json: the same rows in the same
     order, the same suggestions, in its recorded format (or `out`'s), which becomes its file.
 
@@ -144,13 +159,22 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
             try:
                 pipeline, columns = model_version(project, batch.model_version)
             except ActivelearnError as exc:
-                lost = "confidence column" if batch.prefilled else "suggestion and confidence columns"
+                lost = (
+                    "confidence column" if batch.prefilled else "suggestion and confidence columns"
+                )
                 warnings.append(f"{exc.message}; {batch.name} is written again without its {lost}")
         context = Context(config.id_column, config.columns, config.seed, 0, pipeline, columns)
-        frame, _ = batch_table(project, context, batch.ids, batch.prefilled, sent=batch.suggestions if batch.prefilled else None)
+        frame, _ = batch_table(
+            project,
+            context,
+            batch.ids,
+            batch.prefilled,
+            sent=batch.suggestions if batch.prefilled else None,
+        )
         fill_in = FillIn.of(batch.name, config, batch.prefilled)
         write_batch(frame, target, fill_in, warnings)
         batch.file, batch.sha256 = recorded_path(project, target), sha256_file(target)
         save_state(paths.state, state)
-        return RewriteResult(batch.name, batch.file, len(batch.ids), written=True, warnings=warnings)
-
+        return RewriteResult(
+            batch.name, batch.file, len(batch.ids), written=True, warnings=warnings
+        )

@@ -6,8 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import (
-    RECORDED_KEYS, SCHEMA, WrongTypeError, check_change, config_from_dict, default_values, read_config_file, split_key,
-    typed_value, with_value,
+    RECORDED_KEYS,
+    SCHEMA,
+    WrongTypeError,
+    check_change,
+    config_from_dict,
+    default_values,
+    read_config_file,
+    split_key,
+    typed_value,
+    with_value,
 )
 from ..errors import ConfigError, UsageError
 from ..messages import did_you_mean
@@ -66,7 +74,9 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
     path = project.paths.config
     with project_lock(project.paths, wait):
         text, raw = read_config_file(project.paths.config)
-        old_config = config_from_dict(raw, str(path))  # a broken file is the file's problem, not the new value's
+        old_config = config_from_dict(
+            raw, str(path)
+        )  # a broken file is the file's problem, not the new value's
         old = raw.get(section, {}).get(name, default_values().get(section, {}).get(name))
         where = f"cannot set {section}.{name}"
         new, new_config = _checked(raw, section, name, typed_value(value, old), where)
@@ -79,7 +89,9 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
             write_text(path, _edited(tomlkit.parse(text), section, name, new))
     change = ConfigChange(f"{section}.{name}", old, new, changed, str(path))
     if changed and project.state.latest_model is not None and _shapes_model(old_config, new_config):
-        change.warnings.append("the latest model was trained with the old setting: run `activelearn train`")
+        change.warnings.append(
+            "the latest model was trained with the old setting: run `activelearn train`"
+        )
     return change
 
 
@@ -91,10 +103,15 @@ def record_absent_settings(project: Project) -> list[str]:
     import tomlkit
 
     path = project.paths.config
-    text, raw = read_config_file(path)  # the file as it is now: project.config was read before the lock
+    text, raw = read_config_file(
+        path
+    )  # the file as it is now: project.config was read before the lock
     defaults = default_values()
-    absent = [(section, name, defaults[section][name]) for section, name in RECORDED_KEYS
-              if name not in raw.get(section, {})]
+    absent = [
+        (section, name, defaults[section][name])
+        for section, name in RECORDED_KEYS
+        if name not in raw.get(section, {})
+    ]
     if not absent:
         return []
     document = tomlkit.parse(text)
@@ -105,8 +122,10 @@ def record_absent_settings(project: Project) -> list[str]:
         _edited(document, section, name, item)
         shown.append(f"{section}.{name} = {tomlkit.item(value).as_string()}")
     write_text(path, document.as_string())
-    return [f"{path}: recorded the settings this project was made with, which activelearn.toml did not name: "
-            f"{', '.join(shown)}; it behaves as before (see README, \"Defaults\", to change them)"]
+    return [
+        f"{path}: recorded the settings this project was made with, which activelearn.toml did not name: "
+        f'{", ".join(shown)}; it behaves as before (see README, "Defaults", to change them)'
+    ]
 
 
 def _checked(raw: dict, section: str, name: str, candidates: list, where: str):
@@ -141,7 +160,9 @@ def _check_column(project: Project, raw: dict, name: str) -> None:
         return
     columns = pool_columns(project.paths.pool)
     if name not in columns:
-        raise UsageError(f"config key 'columns.{name}': {name!r} is not a column of the pool{did_you_mean(name, columns)}")
+        raise UsageError(
+            f"config key 'columns.{name}': {name!r} is not a column of the pool{did_you_mean(name, columns)}"
+        )
 
 
 def _used_classes(project: Project) -> set[str]:

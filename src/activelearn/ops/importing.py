@@ -20,17 +20,34 @@ from ..errors import InputError, UsageError
 from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_bytes, read_answer_file
 from ..idrepair import IdRepairer, lost_precision
 from ..labels import (
-    LOG_COLUMNS, evaluation_ids, match_label, next_import_id, parse_import_id, project_log, without_reverted,
+    LOG_COLUMNS,
+    evaluation_ids,
+    match_label,
+    next_import_id,
+    parse_import_id,
+    project_log,
+    without_reverted,
     write_label_log,
 )
+from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, missing, shown
+from ..pool import pool_ids
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_bytes, sha256_file, unguarded
-from ..pool import pool_ids
-from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, missing, shown
 from ._common import checked_log, utc_now
 
-ANSWER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods", ".xls", ".parquet", ".jsonl", ".ndjson")
+ANSWER_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".xlsx",
+    ".xlsm",
+    ".ods",
+    ".xls",
+    ".parquet",
+    ".jsonl",
+    ".ndjson",
+)
 ANNOTATOR_COLUMN = "annotator"
 SUGGESTION_COLUMN = "suggestion"
 DEFAULT_ANNOTATOR = "anonymous"
@@ -76,7 +93,9 @@ class ImportOptions:
     id_column: str | None = None  # the file's column holding the ids (default: the project's)
     label_column: str | None = None  # the file's column holding the labels (default: the project's)
     force: bool = False  # log the answers of files imported before again, as a new import
-    partial: bool = False  # import the good rows of a file with bad ones, warning about each bad one
+    partial: bool = (
+        False  # import the good rows of a file with bad ones, warning about each bad one
+    )
 
 
 @dataclass
@@ -117,9 +136,13 @@ def import_labels(
     options = ImportOptions(annotator, evaluation, id_column, label_column, force, partial)
     config = project.config
     if (id_column or config.id_column) == (label_column or config.label_column):
-        raise UsageError(f"--id-column and --label-column name the same column {(id_column or config.id_column)!r}")
+        raise UsageError(
+            f"--id-column and --label-column name the same column {(id_column or config.id_column)!r}"
+        )
     notes: list[str] = []  # the links an inbox folder did not follow
-    files = read_answer_files(project, sources, options, notes)  # before the lock: parsing may be slow
+    files = read_answer_files(
+        project, sources, options, notes
+    )  # before the lock: parsing may be slow
     if dry_run:  # reads only: no lock, as status
         log = checked_log(project)
         return _result(plan_import(project, log, files, options, notes), None, dry_run=True)
@@ -140,13 +163,26 @@ def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportRes
         for f in plan.files:
             f.status = "would import" if f.status == "imported" else f.status
     return ImportResult(
-        import_id, dry_run, plan.files, total("labels"), total("skips"), total("corrections"),
-        total("unchanged"), total("unanswered"), plan.warnings, total("evaluation"), total("bad_rows"),
+        import_id,
+        dry_run,
+        plan.files,
+        total("labels"),
+        total("skips"),
+        total("corrections"),
+        total("unchanged"),
+        total("unanswered"),
+        plan.warnings,
+        total("evaluation"),
+        total("bad_rows"),
     )
 
 
 def plan_import(
-    project: Project, log: pd.DataFrame, files: list[AnswerFile], options: ImportOptions, notes: list[str] = ()
+    project: Project,
+    log: pd.DataFrame,
+    files: list[AnswerFile],
+    options: ImportOptions,
+    notes: list[str] = (),
 ) -> ImportPlan:
     """Check every file read by read_answer_files; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
@@ -156,8 +192,16 @@ def plan_import(
     for digest, who in zip(counted["source_sha256"], counted["annotator"], strict=True):
         imported.setdefault(digest, set()).add(who)
     warnings: list[str] = list(notes)
-    context = _Context(config, state, _PoolIds(project.paths.pool, config.id_column, state), _latest_answers(counted),
-                       counted, evaluation_ids(counted), options, warnings)
+    context = _Context(
+        config,
+        state,
+        _PoolIds(project.paths.pool, config.id_column, state),
+        _latest_answers(counted),
+        counted,
+        evaluation_ids(counted),
+        options,
+        warnings,
+    )
     planned: list[FileImport] = []
     new_frames = []
     left_out: list[str] = []
@@ -178,8 +222,11 @@ def plan_import(
         left_out += reading.left_out
         good_rows += len(answers)
         blank.append((file_import, reading.blank_ids))
-        if (not options.force and file_import.status == "unchanged"
-                and set(answers["annotator"]) <= imported.get(digest, set())):
+        if (
+            not options.force
+            and file_import.status == "unchanged"
+            and set(answers["annotator"]) <= imported.get(digest, set())
+        ):
             # these bytes were imported before and every answer in them is still the current
             # one: nothing to do (an answer changed since would be imported again, as a correction)
             planned.append(FileImport(str(path), digest, "already imported"))
@@ -188,7 +235,10 @@ def plan_import(
         if len(answers):
             new_frames.append(answers)
             for row in answers.itertuples():  # later files in the same call see earlier ones
-                context.latest[(row.id, row.annotator, bool(row.evaluation))] = (row.answer, row.kind)
+                context.latest[(row.id, row.annotator, bool(row.evaluation))] = (
+                    row.answer,
+                    row.kind,
+                )
     if left_out and not good_rows:  # --partial, and not one good row
         raise InputError(first_of(left_out), left_out)
     # a blank row is still pending only if its row has no answer anywhere: not one answered
@@ -196,7 +246,11 @@ def plan_import(
     answered = set(counted["id"].dropna()) | {key[0] for key in context.latest}
     for file_import, ids in blank:
         file_import.unanswered = sum(1 for i in ids if i not in answered)
-    new = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame(columns=list(LOG_COLUMNS))
+    new = (
+        pd.concat(new_frames, ignore_index=True)
+        if new_frames
+        else pd.DataFrame(columns=list(LOG_COLUMNS))
+    )
     return ImportPlan(planned, new, warnings)
 
 
@@ -212,7 +266,9 @@ def _check_imported_as_evaluation(path: Path, digest: str, counted: pd.DataFrame
         )
 
 
-def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wait: float = 0.0) -> RevertResult:
+def revert_import(
+    project: Project, import_id: str, *, dry_run: bool = False, wait: float = 0.0
+) -> RevertResult:
     """Take back every answer of one import; other imports, before or after, are untouched.
 
     The label log stays append-only: the import is marked reverted in state.json, and from then
@@ -228,7 +284,9 @@ def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wa
 
 def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     state = project.state
-    log = checked_log(project, classes=False)  # reverting the import that brought an unknown class is a fix
+    log = checked_log(
+        project, classes=False
+    )  # reverting the import that brought an unknown class is a fix
     known = list(dict.fromkeys(log["import_id"].dropna()))
     if import_id not in known:
         raise UsageError(
@@ -241,7 +299,9 @@ def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     if not dry_run:
         state.reverted_imports[import_id] = utc_now()
         save_state(project.paths.state, state)
-    return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
+    return RevertResult(
+        import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run
+    )
 
 
 @dataclass(eq=False)
@@ -271,7 +331,9 @@ class AnswerFile:
         if self.data is None:
             return
         try:
-            self.frame = read_answer_file(self.path, id_column, label_column, self.warnings, self.data)
+            self.frame = read_answer_file(
+                self.path, id_column, label_column, self.warnings, self.data
+            )
         except InputError as exc:
             self.error = exc
         self.data = None
@@ -304,8 +366,10 @@ def read_answer_files(
                 if path.name.startswith((".", "~$")):
                     continue
                 if path.is_symlink():
-                    warnings.append(f"{path}: a symbolic link; an inbox folder does not follow links "
-                                    "(name the file itself to import it)")
+                    warnings.append(
+                        f"{path}: a symbolic link; an inbox folder does not follow links "
+                        "(name the file itself to import it)"
+                    )
                 elif path.is_file() and path.suffix.lower() in ANSWER_SUFFIXES:
                     files.append(AnswerFile.read(path, in_folder=True))
         elif source.exists():
@@ -316,13 +380,17 @@ def read_answer_files(
     config = project.config
     for file in files:
         if file not in skipped:
-            file.parse(options.id_column or config.id_column, options.label_column or config.label_column)
+            file.parse(
+                options.id_column or config.id_column, options.label_column or config.label_column
+            )
             if file.error is not None:  # refused before the lock, as it would be under it
                 raise file.error
     return files
 
 
-def _unchanged_in_folder(files: list[AnswerFile], log: pd.DataFrame, force: bool = False) -> set[AnswerFile]:
+def _unchanged_in_folder(
+    files: list[AnswerFile], log: pd.DataFrame, force: bool = False
+) -> set[AnswerFile]:
     """The files a folder skips as unchanged since imported.
 
     A file named explicitly is always read. A folder (an inbox) skips a file whose bytes are
@@ -332,7 +400,9 @@ def _unchanged_in_folder(files: list[AnswerFile], log: pd.DataFrame, force: bool
     With `force`, a folder skips nothing."""
     if force:
         return set()
-    last_from = dict(zip(log["source"], log["source_sha256"], strict=True))  # path -> bytes last imported
+    last_from = dict(
+        zip(log["source"], log["source_sha256"], strict=True)
+    )  # path -> bytes last imported
     ever_imported = set(log["source_sha256"].dropna())
     skipped = set()
     for file in files:
@@ -362,7 +432,9 @@ class _PoolIds:
 def _latest_answers(log: pd.DataFrame) -> dict[tuple[str, str, bool], tuple[str, str]]:
     """(id, annotator, evaluation) -> that annotator's latest (answer, kind) for the row."""
     latest = log.drop_duplicates(["id", "annotator", "evaluation"], keep="last")
-    return {(r.id, r.annotator, bool(r.evaluation)): (r.answer, r.kind) for r in latest.itertuples()}
+    return {
+        (r.id, r.annotator, bool(r.evaluation)): (r.answer, r.kind) for r in latest.itertuples()
+    }
 
 
 @dataclass
@@ -387,8 +459,16 @@ class _FileReading:
         config, state, options = context.config, context.state, context.options
         self.id_column = options.id_column or config.id_column
         self.label_column = options.label_column or config.label_column
-        self.evaluation, self.annotator, self.warnings = options.evaluation, options.annotator, context.warnings
-        self.held_out, self.pool_ids, self.latest = context.held_out, context.pool_ids, context.latest
+        self.evaluation, self.annotator, self.warnings = (
+            options.evaluation,
+            options.annotator,
+            context.warnings,
+        )
+        self.held_out, self.pool_ids, self.latest = (
+            context.held_out,
+            context.pool_ids,
+            context.latest,
+        )
         self.config, self.state = config, state
         self.evaluation_batches = {b.name for b in state.batches if b.evaluation}
         self.own_batch = _own_batch(self.path, state)
@@ -411,8 +491,17 @@ class _FileReading:
         has_decisions = DECISION_COLUMN in frame.columns
         result = FileImport(str(self.path), self.digest, "imported")
         default = self._default_annotator(frame)
-        answered, problems, bad_rows, repairs, first_row_of, conflicted = [], [], set(), [], {}, set()
-        first_answer_to: dict[str, tuple[int, str]] = {}  # id -> (row, annotator) of its first answer here
+        answered, problems, bad_rows, repairs, first_row_of, conflicted = (
+            [],
+            [],
+            set(),
+            [],
+            {},
+            set(),
+        )
+        first_answer_to: dict[
+            str, tuple[int, str]
+        ] = {}  # id -> (row, annotator) of its first answer here
         several = set()  # ids this file answers under two or more annotator names
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
             answer = self._answer(row, record, has_decisions, problems)
@@ -463,12 +552,26 @@ class _FileReading:
         for id_, value, kind, who, decision in answered:
             # an evaluation answer: asked for (--eval), to a row of the evaluation set, or to a row
             # whose latest batch is an evaluation batch (not one released and offered again since)
-            is_evaluation = self.evaluation or id_ in self.held_out or self._batch_of(id_) in self.evaluation_batches
+            is_evaluation = (
+                self.evaluation
+                or id_ in self.held_out
+                or self._batch_of(id_) in self.evaluation_batches
+            )
             before = self.latest.get((id_, who, is_evaluation))
             # an answer repeated from an earlier import is logged again (as that import's), so that
             # reverting the earlier one does not take it away; it is not counted as new
-            rows.append((id_, value, kind, who, self._batch_of(id_), decision, before not in (None, (value, kind)),
-                         is_evaluation))
+            rows.append(
+                (
+                    id_,
+                    value,
+                    kind,
+                    who,
+                    self._batch_of(id_),
+                    decision,
+                    before not in (None, (value, kind)),
+                    is_evaluation,
+                )
+            )
             if before == (value, kind):
                 result.unchanged += 1
                 continue
@@ -487,7 +590,17 @@ class _FileReading:
         if not result.labels and not result.skips:
             result.status = "unchanged" if result.unchanged else "no answers"
         answers = pd.DataFrame(
-            rows, columns=["id", "answer", "kind", "annotator", "batch", "decision", "correction", "evaluation"]
+            rows,
+            columns=[
+                "id",
+                "answer",
+                "kind",
+                "annotator",
+                "batch",
+                "decision",
+                "correction",
+                "evaluation",
+            ],
         ).assign(time=utc_now(), source=str(self.path.resolve()), source_sha256=self.digest)
         self._warn_if_answered_anonymously(answers)
         result.batch = ", ".join(sorted(set(answers["batch"].dropna()))) or None
@@ -506,7 +619,12 @@ class _FileReading:
         apostrophe itself ("'=1+1"; init refuses a pool holding both "=1+1" and "'=1+1")."""
         written = str(record.get(self.id_column, "") or "").strip()
         read = unguarded(written)
-        if read != written and read not in self.own_ids and read not in self.pool_ids and written in self.pool_ids:
+        if (
+            read != written
+            and read not in self.own_ids
+            and read not in self.pool_ids
+            and written in self.pool_ids
+        ):
             return written
         return read
 
@@ -515,7 +633,9 @@ class _FileReading:
         self.left_out = problems
         self.warnings.extend(f"left out {problem}" for problem in problems[:LISTED_PROBLEMS])
         if len(problems) > LISTED_PROBLEMS:
-            self.warnings.append(f"left out {len(problems) - LISTED_PROBLEMS} more bad rows of {self.path}")
+            self.warnings.append(
+                f"left out {len(problems) - LISTED_PROBLEMS} more bad rows of {self.path}"
+            )
 
     @cached_property
     def _answered_before(self) -> pd.DataFrame:
@@ -532,7 +652,10 @@ class _FileReading:
         --annotator does not become a second annotator; else anonymous."""
         if self.annotator:
             return self.annotator
-        if ANNOTATOR_COLUMN in frame.columns and (frame[ANNOTATOR_COLUMN].astype(str).str.strip() != "").all():
+        if (
+            ANNOTATOR_COLUMN in frame.columns
+            and (frame[ANNOTATOR_COLUMN].astype(str).str.strip() != "").all()
+        ):
             return DEFAULT_ANNOTATOR  # every row names its annotator: no default is used
         named = sorted(set(self._answered_before["annotator"].dropna()) - {DEFAULT_ANNOTATOR})
         if not named:
@@ -556,7 +679,9 @@ class _FileReading:
         if named.empty:
             return
         before = self._answered_before
-        before = before[before["annotator"].isin([DEFAULT_ANNOTATOR]) & before["id"].isin(set(named["id"]))]
+        before = before[
+            before["annotator"].isin([DEFAULT_ANNOTATOR]) & before["id"].isin(set(named["id"]))
+        ]
         if before.empty:
             return
         imports = list(dict.fromkeys(before["import_id"].dropna()))
@@ -571,7 +696,11 @@ class _FileReading:
         """--eval: refuse a batch a strategy chose (its rows are the hard ones, not a sample of the
         pool): this file's own batch, or the batch every answered row was offered in."""
         batches = {self.own_batch.name} if self.own_batch else {self._batch_of(i) for i in ids}
-        chosen = [b for b in self.state.batches if b.name in batches and not b.evaluation and b.strategy != "random"]
+        chosen = [
+            b
+            for b in self.state.batches
+            if b.name in batches and not b.evaluation and b.strategy != "random"
+        ]
         if not chosen or (not self.own_batch and None in batches):
             return
         names = _and([b.name for b in chosen])
@@ -597,7 +726,11 @@ class _FileReading:
         if has_decisions or id_ in self.prefilled:
             if decision is None and (not label or label.casefold() == suggestion.casefold()):
                 return None  # an untouched pre-filled row: nobody has looked at it
-            if decision is not None and decision not in DECISIONS and decision not in self.skip_values:
+            if (
+                decision is not None
+                and decision not in DECISIONS
+                and decision not in self.skip_values
+            ):
                 problems.append(
                     f"{self.path} row {row}: decision {shown(decision)} is not one of {', '.join(DECISIONS)}"
                     f"{did_you_mean(decision, DECISIONS)}"
@@ -606,13 +739,17 @@ class _FileReading:
             if decision == "accept" and not label:
                 label = suggestion
                 if not label:
-                    problems.append(f"{self.path} row {row}: decision 'accept', but the row has no suggestion to accept; "
-                                    "write the label, with the decision fix")
+                    problems.append(
+                        f"{self.path} row {row}: decision 'accept', but the row has no suggestion to accept; "
+                        "write the label, with the decision fix"
+                    )
                     return False
         elif not label:
             return None
         if id_ is None:
-            problems.append(f"{self.path} row {row}: id {shown(raw_id)} is not in the pool{_id_hint(raw_id, repair)}")
+            problems.append(
+                f"{self.path} row {row}: id {shown(raw_id)} is not in the pool{_id_hint(raw_id, repair)}"
+            )
             return False
         if label.casefold() in self.skip_values:
             return id_, label, "skip", decision, repair
@@ -622,7 +759,10 @@ class _FileReading:
         if canonical is None:
             hint = (
                 " (a formula the file was saved without its value: open the file in a spreadsheet and "
-                "save it again, or type the label)" if label.startswith("=") else " " + class_hint(label, config.classes)
+                "save it again, or type the label)"
+                if label.startswith("=")
+                else " "
+                + class_hint(label, config.classes)
                 + "; to add a class, add it to [data] classes in activelearn.toml"
             )
             problems.append(f"{self.path} row {row}: label {shown(label)} is not a class{hint}")
@@ -635,7 +775,9 @@ class _FileReading:
         if raw in self.own_ids:
             return raw, None
         if raw.startswith("'") and (raw[1:] in self.own_ids or raw[1:] in self.pool_ids):
-            return raw[1:], None  # an apostrophe typed to keep a spreadsheet from reading the id as a number
+            return raw[
+                1:
+            ], None  # an apostrophe typed to keep a spreadsheet from reading the id as a number
         repair = self.repairer.repair(raw) if raw else None
         if raw in self.pool_ids:
             if self.own_batch and repair is not None:
@@ -685,8 +827,10 @@ def _id_hint(value: str, repair) -> str:
     if re.fullmatch(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}( .*)?", value):
         return " (a spreadsheet may have turned the id into a date; format the id column as text)"
     if lost_precision(value):
-        return (" (a spreadsheet keeps 15 digits of a number, so a longer id loses its last digits; "
-                "format the id column as text and copy the ids from the batch file)")
+        return (
+            " (a spreadsheet keeps 15 digits of a number, so a longer id loses its last digits; "
+            "format the id column as text and copy the ids from the batch file)"
+        )
     if value.isdigit() and not value.startswith("0"):
         return " (a spreadsheet may have dropped leading zeros; format the id column as text)"
     if not value:

@@ -12,19 +12,26 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import (
-    DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES, Config, new_project_settings, render_config, slow_preset_warning,
+    DEFAULT_STRATEGY,
+    MODEL_NAMES,
+    STRATEGY_NAMES,
+    Config,
+    new_project_settings,
+    render_config,
+    slow_preset_warning,
 )
 from ..dataset import scan_dataset
 from ..errors import InputError, UsageError
 from ..labels import empty_log, write_label_log
 from ..messages import require_choice
 from ..pool import CHUNK_ROWS
+from ..progress import phase
 from ..project import CONFIG_NAME, ProjectPaths
 from ..roles import forced_roles
 from ..state import State, save_state
-from ..progress import phase
 from ..storage import fsync, parquet_parts, sha256_file, write_text, written
 from ._common import utc_now
+
 
 @dataclass
 class InitResult:
@@ -61,7 +68,10 @@ def init_project(
     new project into `directory`."""
     _check_options(model, strategy, batch_size, seed)
     forced = forced_roles(
-        text=text_columns, categorical=categorical_columns, numeric=numeric_columns, datetime=datetime_columns,
+        text=text_columns,
+        categorical=categorical_columns,
+        numeric=numeric_columns,
+        datetime=datetime_columns,
         ignore=ignore_columns,
     )
     shown_path = str(directory)
@@ -71,15 +81,24 @@ def init_project(
     with _staged(directory) as paths:
         paths.pool.parent.mkdir(parents=True)
         phase("reading the data into the pool")
-        with _PoolWriter(paths.pool) as sink:  # the pool is written chunk by chunk, in bounded memory
+        with _PoolWriter(
+            paths.pool
+        ) as sink:  # the pool is written chunk by chunk, in bounded memory
             scan = scan_dataset(
-                Path(data), id_column=id_column, label_column=label_column, classes=classes,
-                forced_roles=forced, warnings=warnings, sink=sink,
+                Path(data),
+                id_column=id_column,
+                label_column=label_column,
+                classes=classes,
+                forced_roles=forced,
+                warnings=warnings,
+                sink=sink,
             )
         config = _config(scan, data, model, strategy, batch_size, seed)
         _warn_if_slow(config, warnings)
         phase("writing the project")
-        write_label_log(paths.label_log, _label_log(scan.answers, Path(data)))  # even empty: a missing log is damage
+        write_label_log(
+            paths.label_log, _label_log(scan.answers, Path(data))
+        )  # even empty: a missing log is damage
         paths.batches.mkdir()
         paths.models.mkdir()
         created = utc_now()
@@ -207,7 +226,9 @@ def _staged(directory: Path):
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=parent))
     except OSError as exc:
-        raise InputError(f"{directory}: cannot create the project there ({(exc.strerror or str(exc)).lower()})") from None
+        raise InputError(
+            f"{directory}: cannot create the project there ({(exc.strerror or str(exc)).lower()})"
+        ) from None
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a project is an ordinary folder
@@ -223,11 +244,15 @@ def _staged(directory: Path):
             written.append(directory)  # the project is there from now on
             fsync(parent)
         except OSError as exc:
-            raise InputError(f"{directory}: cannot create the project there ({(exc.strerror or str(exc)).lower()})") from None
+            raise InputError(
+                f"{directory}: cannot create the project there ({(exc.strerror or str(exc)).lower()})"
+            ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if existing:
             for name in ("data", "batches", "models", "state.json"):
                 target = directory / name
-                shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+                shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(
+                    missing_ok=True
+                )
         raise

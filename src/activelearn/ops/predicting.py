@@ -27,7 +27,6 @@ from ._common import checked_answers, chosen_engine, latest_model
 from ._output import output_path, table_writer
 
 
-
 @dataclass
 class PredictResult:
     file: str
@@ -42,8 +41,14 @@ class PredictResult:
 
 
 def predict(
-    project: Project, *, out: Path, data: Path | None = None, chunk_rows: int = CHUNK_ROWS,
-    engine: str | None = None, scheduler: str | None = None, raw: bool = False,
+    project: Project,
+    *,
+    out: Path,
+    data: Path | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    engine: str | None = None,
+    scheduler: str | None = None,
+    raw: bool = False,
 ) -> PredictResult:
     """Write the latest model's predictions for every row of the pool, or of `data`, to `out`;
     with `engine` "dask", the pool is scored on the Dask cluster at `scheduler`. A CSV has the
@@ -51,7 +56,9 @@ def predict(
     config, paths = project.config, project.paths
     engine, scheduler = chosen_engine(project, engine, scheduler)
     if engine == "dask" and data is not None:
-        raise UsageError("the dask engine predicts the pool, which the workers can read; use --engine local with --data")
+        raise UsageError(
+            "the dask engine predicts the pool, which the workers can read; use --engine local with --data"
+        )
     target = output_path(out, paths, data, source=config.source)
     warnings: list[str] = []
     version, pipeline, columns = _model(project, warnings)
@@ -60,9 +67,14 @@ def predict(
     schema = _prediction_schema(config.id_column, classes, version)
     if data is None:
         _require_columns(pool_columns(paths.pool), columns, paths.pool)
-        chunks, generated = _pool_chunks(paths.pool, config.id_column, list(columns), chunk_rows), config.generated_ids
+        chunks, generated = (
+            _pool_chunks(paths.pool, config.id_column, list(columns), chunk_rows),
+            config.generated_ids,
+        )
     else:
-        chunks, generated = _data_chunks(Path(data), config.id_column, columns, chunk_rows, warnings)
+        chunks, generated = _data_chunks(
+            Path(data), config.id_column, columns, chunk_rows, warnings
+        )
     if engine == "dask":
         from ..dask_engine import predict_on_dask
 
@@ -72,17 +84,28 @@ def predict(
     from ..embeddings import pool_vectors_open, uses_embeddings
 
     # the pool's texts' vectors come from the cache train made; predict, which holds no lock, never writes it
-    opened = pool_vectors_open(paths, columns, needed=engine != "dask" and uses_embeddings(pipeline), build=False)
+    opened = pool_vectors_open(
+        paths, columns, needed=engine != "dask" and uses_embeddings(pipeline), build=False
+    )
     rows = 0
-    advance = phase(f"scoring {'the pool' if data is None else data}", total=project.state.pool_rows if data is None else None)
+    advance = phase(
+        f"scoring {'the pool' if data is None else data}",
+        total=project.state.pool_rows if data is None else None,
+    )
     with opened, table_writer(target, schema, raw) as write:
         for ids, proba in scored:
             write(_prediction_table(schema, ids, proba, classes))
             rows += len(ids)
             advance(rows)
     return PredictResult(
-        file=str(out), rows=rows, source="pool" if data is None else str(data), model_version=version,
-        classes=classes, id_column=config.id_column, generated_ids=generated, columns=schema.names,
+        file=str(out),
+        rows=rows,
+        source="pool" if data is None else str(data),
+        model_version=version,
+        classes=classes,
+        id_column=config.id_column,
+        generated_ids=generated,
+        columns=schema.names,
         warnings=warnings,
     )
 
@@ -117,7 +140,9 @@ def _pool_chunks(pool: Path, id_column: str, columns: list[str], chunk_rows: int
         yield table.column(id_column), table
 
 
-def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows: int, warnings: list[str]):
+def _data_chunks(
+    data: Path, id_column: str, columns: dict[str, str], chunk_rows: int, warnings: list[str]
+):
     """(the typed rows of `data` as (ids, features) chunks, whether the ids are generated).
 
     The file is read as `init` reads it, and each column the model uses is typed by its role as
@@ -144,7 +169,9 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
                 if generated:
                     ids = np.array([f"r{i:0{width}d}" for i in numbers], dtype=object)
                 else:
-                    ids = checked_ids(part[id_column], numbers + 1, id_column, data)  # header is row 1
+                    ids = checked_ids(
+                        part[id_column], numbers + 1, id_column, data
+                    )  # header is row 1
                 yield ids, _typed_features(part, columns, data, numbers + 1, unparsed)
                 offset += len(part)
         for name, (count, example) in unparsed.items():
@@ -156,8 +183,13 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
     return chunks(), generated
 
 
-def _typed_features(part: pd.DataFrame, columns: dict[str, str], data: Path, rows: np.ndarray,
-                    unparsed: dict | None = None) -> pd.DataFrame:
+def _typed_features(
+    part: pd.DataFrame,
+    columns: dict[str, str],
+    data: Path,
+    rows: np.ndarray,
+    unparsed: dict | None = None,
+) -> pd.DataFrame:
     """The model's columns typed by their roles; numeric cells that are not numbers (nor a
     missing-value marker) are counted in `unparsed` (column -> [count, first example])."""
     typed = {}
@@ -169,7 +201,10 @@ def _typed_features(part: pd.DataFrame, columns: dict[str, str], data: Path, row
                 if bad.any():
                     seen = unparsed.setdefault(name, [0, part[name].to_numpy()[bad][0]])
                     seen[0] += int(bad.sum())
-        except (ValueError, TypeError) as exc:  # e.g. an embedding cell that is not a list of numbers
+        except (
+            ValueError,
+            TypeError,
+        ) as exc:  # e.g. an embedding cell that is not a list of numbers
             raise InputError(
                 f"{data} rows {rows[0]}-{rows[-1]}: column {name!r} does not hold {role} values as the model "
                 f"expects ({first_line(exc)})"
@@ -183,8 +218,12 @@ def _prediction_schema(id_column: str, classes: list[str], version: int):
     names = [id_column, "prediction", "confidence", *(f"p_{c}" for c in classes)]
     repeated = next((n for n in names if names.count(n) > 1), None)
     if repeated is not None:
-        raise InputError(f"the id column is named {repeated!r}, as a column predict writes; rename it to predict")
-    fields = [(id_column, pa.string()), ("prediction", pa.string())] + [(n, pa.float64()) for n in names[2:]]
+        raise InputError(
+            f"the id column is named {repeated!r}, as a column predict writes; rename it to predict"
+        )
+    fields = [(id_column, pa.string()), ("prediction", pa.string())] + [
+        (n, pa.float64()) for n in names[2:]
+    ]
     return pa.schema(fields, metadata={b"activelearn.model_version": str(version).encode()})
 
 
@@ -193,7 +232,9 @@ def _prediction_table(schema, ids, proba: np.ndarray, classes: list[str]):
 
     best = proba.argmax(axis=1)
     columns = [
-        ids.combine_chunks().cast(pa.string()) if isinstance(ids, pa.ChunkedArray) else pa.array(ids, type=pa.string()),
+        ids.combine_chunks().cast(pa.string())
+        if isinstance(ids, pa.ChunkedArray)
+        else pa.array(ids, type=pa.string()),
         pa.array(np.asarray(classes, dtype=object)[best], type=pa.string()),
         pa.array(proba[np.arange(len(proba)), best], type=pa.float64()),
         *(pa.array(proba[:, j], type=pa.float64()) for j in range(len(classes))),

@@ -8,7 +8,12 @@ from pathlib import Path
 from ..agreement import Agreement, agreement
 from ..evaluation import exploration_estimate
 from ..labels import (
-    answered_ids, changed_something, current_labels, given_answers, training_rows, without_reverted,
+    answered_ids,
+    changed_something,
+    current_labels,
+    given_answers,
+    training_rows,
+    without_reverted,
 )
 from ..project import Project
 from ..stopping import StopDecision, decide
@@ -26,7 +31,9 @@ class ModelStatus:
     cv_folds: int
     labels_per_class: dict[str, int] = field(default_factory=dict)
     eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals
-    stop_signals: dict | None = None  # on the stop set: agreement with the previous model, uncertainty
+    stop_signals: dict | None = (
+        None  # on the stop set: agreement with the previous model, uncertainty
+    )
     change: str = ""  # why it was trained: first, labels, settings or forced (state.ModelRecord)
 
 
@@ -74,8 +81,18 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
     overview = batch_overview(state, answered, config.expire_after_days)
     pending = [b for b in overview if b.status == "open"]
     models = [
-        ModelStatus(m.version, m.created, m.model, m.n_labels, m.cv_metrics, m.cv_folds, m.labels_per_class,
-                    m.eval_metrics, m.stop_signals, m.change)
+        ModelStatus(
+            m.version,
+            m.created,
+            m.model,
+            m.n_labels,
+            m.cv_metrics,
+            m.cv_folds,
+            m.labels_per_class,
+            m.eval_metrics,
+            m.stop_signals,
+            m.change,
+        )
         for m in state.models
     ]
     latest = state.latest_model
@@ -97,9 +114,12 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         models=models,
         # the log is append-only, and a model records its length: the answers logged since that
         # count and changed something (not reverted, not an unchanged answer logged again)
-        answers_since_model=int(changed_something(log)[log.index >= (latest.label_log_rows if latest else 0)].sum()),
+        answers_since_model=int(
+            changed_something(log)[log.index >= (latest.label_log_rows if latest else 0)].sum()
+        ),
         model_up_to_date=latest is not None
-        and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
+        and latest.training_key
+        == training_key(config, labels_digest(labeled["id"], labeled["label"])),
         agreement=agreement(log),
         evaluation_labels=evaluation_labels,
         evaluation_skipped=int((evaluation["kind"] == "skip").sum()),
@@ -122,6 +142,10 @@ def _check_plot_path(plot: Path, has_models: bool) -> None:
     if Path(plot).suffix.lower() != ".png":
         raise UsageError(f"--plot {plot}: the learning curve is written as PNG; name a .png file")
     if not has_models:
-        raise NothingToDoError(f"--plot {plot}: no model yet, so no learning curve; run `activelearn train` first")
+        raise NothingToDoError(
+            f"--plot {plot}: no model yet, so no learning curve; run `activelearn train` first"
+        )
     if not Path(plot).resolve().parent.is_dir():
-        raise InputError("--plot " + missing(plot, f"the folder {Path(plot).parent} does not exist"))
+        raise InputError(
+            "--plot " + missing(plot, f"the folder {Path(plot).parent} does not exist")
+        )

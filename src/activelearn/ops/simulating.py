@@ -15,7 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import CLASS_WEIGHTS, DEFAULT_STRATEGY, FIT_ON, MODEL_NAMES, STRATEGY_NAMES, TEXT_REPRESENTATIONS, embeds
+from ..config import (
+    CLASS_WEIGHTS,
+    DEFAULT_STRATEGY,
+    FIT_ON,
+    MODEL_NAMES,
+    STRATEGY_NAMES,
+    TEXT_REPRESENTATIONS,
+    embeds,
+)
 from ..curves import METRICS, StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
@@ -47,7 +55,9 @@ class SimulateResult:
     files: list[str]
     notes: list[str] = field(default_factory=list)  # what the data and repeats are too few to show
     warnings: list[str] = field(default_factory=list)
-    fit_on: str = "labels"  # what the features were fitted on: the labeled rows, or each repeat's pool
+    fit_on: str = (
+        "labels"  # what the features were fitted on: the labeled rows, or each repeat's pool
+    )
 
 
 @dataclass(frozen=True)
@@ -68,8 +78,18 @@ class _Loop:
 
     def fit(self, X, y, seed: int, features=None):
         """The model on rows X; `features`: the repeat's, fitted on its pool (fit_on "pool")."""
-        return fit_model(self.model, self.columns, seed, X, y, cross_validate=False, month_first=self.month_first,
-                         class_weight=self.class_weight, features=features, text=self.text)
+        return fit_model(
+            self.model,
+            self.columns,
+            seed,
+            X,
+            y,
+            cross_validate=False,
+            month_first=self.month_first,
+            class_weight=self.class_weight,
+            features=features,
+            text=self.text,
+        )
 
     def vectors_known(self):
         """Inside the block, the models' TextEmbedders take the data's vectors, embedded once."""
@@ -119,9 +139,13 @@ def simulate(
     with [query] explore. With `fit_on` "pool", each repeat fits the features once on its training
     rows (its pool), and every model along its curves fits only the estimator, as `[features]
     fit_on = "pool"` does."""
-    strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
+    strategies = _check_options(
+        strategies, model, initial, batch_size, budget, repeats, test_size, metric
+    )
     if isinstance(explore, bool) or not 0 <= explore < 1:
-        raise UsageError(f"--explore is the share of each batch drawn at random, from 0 up to (not including) 1, not {explore}")
+        raise UsageError(
+            f"--explore is the share of each batch drawn at random, from 0 up to (not including) 1, not {explore}"
+        )
     require_choice("--class-weight", class_weight, CLASS_WEIGHTS, "class weighting")
     require_choice("--fit-on", fit_on, FIT_ON, "choice")
     require_choice("--text", text, TEXT_REPRESENTATIONS, "text representation")
@@ -132,40 +156,91 @@ def simulate(
     if Path(out).exists() and not Path(out).is_dir():
         raise UsageError(f"--out {out}: is a file; simulate writes a folder")
     forced = forced_roles(
-        text=text_columns, categorical=categorical_columns, numeric=numeric_columns, datetime=datetime_columns,
+        text=text_columns,
+        categorical=categorical_columns,
+        numeric=numeric_columns,
+        datetime=datetime_columns,
         ignore=ignore_columns,
     )
     warnings: list[str] = []
-    splits = simulation_splits(data, label_column, repeats=repeats, test_size=test_size, initial=initial, seed=seed,
-                               id_column=id_column, forced=forced, warnings=warnings)
+    splits = simulation_splits(
+        data,
+        label_column,
+        repeats=repeats,
+        test_size=test_size,
+        initial=initial,
+        seed=seed,
+        id_column=id_column,
+        forced=forced,
+        warnings=warnings,
+    )
     frame, labels, columns, runs = splits.frame, splits.labels, splits.columns, splits.runs
     train_rows = len(runs[0].train)
     wanted = budget or initial + 30 * batch_size
     budget = min(wanted, train_rows)
     if budget <= initial:
-        raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
+        raise UsageError(
+            f"--budget {budget} leaves nothing to query after the {initial} initial labels"
+        )
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
     vectors = _embedded(frame, columns) if embeds(text) else None
-    loop = _Loop(splits.id_column, columns, splits.month_first, model, batch_size, budget, class_weight, explore,
-                 fit_on, text, vectors)
+    loop = _Loop(
+        splits.id_column,
+        columns,
+        splits.month_first,
+        model,
+        batch_size,
+        budget,
+        class_weight,
+        explore,
+        fit_on,
+        text,
+        vectors,
+    )
     features = _pool_features(runs, frame, loop, jobs) if fit_on == "pool" else {}
     results = _parallel(tasks, (frame, labels, loop), jobs, features)
-    full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
+    full_scores = {
+        seed_: scores[metric]
+        for (seed_, strategy), scores in results.items()
+        if strategy == "full-pool"
+    }
     curves = pd.DataFrame(
-        [point for (_, strategy), points in results.items() if strategy != "full-pool" for point in points]
+        [
+            point
+            for (_, strategy), points in results.items()
+            if strategy != "full-pool"
+            for point in points
+        ]
     )
     summaries = summarize(curves, full_scores, metric, BASELINE)
     notes = _notes(runs, labels, wanted, len(strategies) > 1)
     warnings.extend(notes)
-    files = _write_outputs(Path(out), curves, summaries, full_scores, _settings(
-        data, splits, loop, metric, initial, repeats, test_size, seed, train_rows
-    ), notes)
+    files = _write_outputs(
+        Path(out),
+        curves,
+        summaries,
+        full_scores,
+        _settings(data, splits, loop, metric, initial, repeats, test_size, seed, train_rows),
+        notes,
+    )
     return SimulateResult(
-        data=str(data), out=str(out), rows=len(frame), classes=splits.classes, model=model, metric=metric,
-        initial=initial, batch_size=batch_size, budget=budget, repeats=repeats,
-        full_pool_score=round(float(np.mean(list(full_scores.values()))), 4), strategies=summaries,
-        files=files, notes=notes, warnings=warnings, fit_on=fit_on,
+        data=str(data),
+        out=str(out),
+        rows=len(frame),
+        classes=splits.classes,
+        model=model,
+        metric=metric,
+        initial=initial,
+        batch_size=batch_size,
+        budget=budget,
+        repeats=repeats,
+        full_pool_score=round(float(np.mean(list(full_scores.values()))), 4),
+        strategies=summaries,
+        files=files,
+        notes=notes,
+        warnings=warnings,
+        fit_on=fit_on,
     )
 
 
@@ -185,29 +260,56 @@ class SimulationSplits:
 
 
 def simulation_splits(
-    data: Path, label_column: str, *, repeats: int = 6, test_size: float = 0.25, initial: int = 10, seed: int = 0,
-    id_column: str | None = None, forced: dict[str, str] | None = None, warnings: list[str] | None = None,
+    data: Path,
+    label_column: str,
+    *,
+    repeats: int = 6,
+    test_size: float = 0.25,
+    initial: int = 10,
+    seed: int = 0,
+    id_column: str | None = None,
+    forced: dict[str, str] | None = None,
+    warnings: list[str] | None = None,
 ) -> SimulationSplits:
     """The rows, roles, test splits and initial sets `simulate` uses with these settings (its own
     source of them). What reading the data warns about is appended to `warnings`."""
     warnings = [] if warnings is None else warnings
-    dataset = load_dataset(Path(data), id_column=id_column, label_column=label_column,
-                           forced_roles=forced or {}, warnings=warnings)
+    dataset = load_dataset(
+        Path(data),
+        id_column=id_column,
+        label_column=label_column,
+        forced_roles=forced or {},
+        warnings=warnings,
+    )
     frame, labels = _labeled_rows(dataset, data, warnings)
     runs = _runs(labels, repeats, test_size, initial, seed)
     month_first = tuple(r.name for r in dataset.roles if r.role == "datetime" and r.month_first)
-    return SimulationSplits(frame, labels, dataset.id_column, {r.name: r.role for r in dataset.roles}, runs,
-                            dataset.label_column, dataset.classes, month_first)
+    return SimulationSplits(
+        frame,
+        labels,
+        dataset.id_column,
+        {r.name: r.role for r in dataset.roles},
+        runs,
+        dataset.label_column,
+        dataset.classes,
+        month_first,
+    )
 
 
-def _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric) -> list[str]:
+def _check_options(
+    strategies, model, initial, batch_size, budget, repeats, test_size, metric
+) -> list[str]:
     strategies = list(dict.fromkeys(strategies or [DEFAULT_STRATEGY]))
     for name in strategies:
         require_choice("--strategy", name, STRATEGY_NAMES, "strategy")
     require_choice("--model", model, MODEL_NAMES, "model")
     if metric not in METRICS:
         raise UsageError(f"--metric {metric!r} is not one of {', '.join(METRICS)}")
-    for name, value, low in (("--initial", initial, 2), ("--batch-size", batch_size, 1), ("--repeats", repeats, 1)):
+    for name, value, low in (
+        ("--initial", initial, 2),
+        ("--batch-size", batch_size, 1),
+        ("--repeats", repeats, 1),
+    ):
         if value < low:
             raise UsageError(f"{name} must be at least {low}, not {value}")
     if budget is not None and budget < 1:
@@ -232,7 +334,9 @@ def _labeled_rows(dataset, data, warnings) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, labels
 
 
-def _runs(labels: np.ndarray, repeats: int, test_size: float, initial: int, seed: int) -> list[_Run]:
+def _runs(
+    labels: np.ndarray, repeats: int, test_size: float, initial: int, seed: int
+) -> list[_Run]:
     """Per repeat: a stratified test split and an initial set with one row of each class (as far
     as `initial` allows), the rest at random: the same for every strategy."""
     from sklearn.model_selection import train_test_split
@@ -242,18 +346,26 @@ def _runs(labels: np.ndarray, repeats: int, test_size: float, initial: int, seed
     for repeat in range(repeats):
         run_seed = seed + repeat
         try:
-            train, test = train_test_split(positions, test_size=test_size, stratify=labels, random_state=run_seed)
+            train, test = train_test_split(
+                positions, test_size=test_size, stratify=labels, random_state=run_seed
+            )
         except ValueError:  # a class too small to stratify
             try:
-                train, test = train_test_split(positions, test_size=test_size, random_state=run_seed)
+                train, test = train_test_split(
+                    positions, test_size=test_size, random_state=run_seed
+                )
             except ValueError:
-                raise UsageError(f"--test-size {test_size} leaves no rows to train or to test on") from None
+                raise UsageError(
+                    f"--test-size {test_size} leaves no rows to train or to test on"
+                ) from None
         if initial >= len(train):
             raise UsageError(f"--initial {initial} is not less than the {len(train)} training rows")
         rng = np.random.default_rng([seed, repeat])
         shuffled = rng.permutation(train)
         first_of_class = list(dict.fromkeys(labels[shuffled]))
-        seeds = [shuffled[np.flatnonzero(labels[shuffled] == c)[0]] for c in first_of_class][:initial]
+        seeds = [shuffled[np.flatnonzero(labels[shuffled] == c)[0]] for c in first_of_class][
+            :initial
+        ]
         taken = set(seeds)
         rest = [p for p in shuffled if p not in taken][: initial - len(seeds)]
         runs.append(_Run(run_seed, np.sort(train), np.sort(test), np.asarray(seeds + rest)))
@@ -275,7 +387,10 @@ def _notes(runs: list[_Run], labels: np.ndarray, budget: int, compared: bool) ->
         )
     classes, counts = np.unique(labels, return_counts=True)
     for name, count in zip(classes, counts.tolist()):
-        if any(not np.any(labels[run.test] == name) or not np.any(labels[run.train] == name) for run in runs):
+        if any(
+            not np.any(labels[run.test] == name) or not np.any(labels[run.train] == name)
+            for run in runs
+        ):
             notes.append(
                 f"class {name!r} has {count} row{'s' * (count != 1)}, too few for both the training pool and the "
                 "test split of every repeat: its scores are not measured in some; add rows of it"
@@ -291,8 +406,12 @@ def _pool_features(runs: list[_Run], frame, loop: _Loop, jobs: int) -> dict:
     from ..pool_features import sample_positions
 
     phase("fitting the features on each repeat's pool")
-    calls = (delayed(_fit_pool_features)(frame.iloc[run.train[sample_positions(len(run.train), run.seed)]], loop)
-             for run in runs)
+    calls = (
+        delayed(_fit_pool_features)(
+            frame.iloc[run.train[sample_positions(len(run.train), run.seed)]], loop
+        )
+        for run in runs
+    )
     return dict(zip((run.seed for run in runs), Parallel(n_jobs=jobs)(calls), strict=True))
 
 
@@ -310,8 +429,13 @@ def _parallel(tasks, args, jobs: int, features: dict) -> dict:
 
     results = {}
     advance = phase("simulating", total=len(tasks))
-    calls = (delayed(_task)(run, strategy, *args, features=features.get(run.seed)) for run, strategy in tasks)
-    for done, (key, value) in enumerate(Parallel(n_jobs=jobs, return_as="generator_unordered")(calls), start=1):
+    calls = (
+        delayed(_task)(run, strategy, *args, features=features.get(run.seed))
+        for run, strategy in tasks
+    )
+    for done, (key, value) in enumerate(
+        Parallel(n_jobs=jobs, return_as="generator_unordered")(calls), start=1
+    ):
         results[key] = value
         advance(done)
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
@@ -361,8 +485,16 @@ def _learning_curve(run: _Run, strategy, frame, labels, loop: _Loop, features=No
             return points
         number += 1
         context = Context(
-            loop.id_column, loop.columns, run.seed, number, fitted.pipeline, used,
-            labeled=frame.iloc[labeled], labels=labels[labeled], explore=loop.explore, text=loop.text,
+            loop.id_column,
+            loop.columns,
+            run.seed,
+            number,
+            fitted.pipeline,
+            used,
+            labeled=frame.iloc[labeled],
+            labels=labels[labeled],
+            explore=loop.explore,
+            text=loop.text,
         )
         size = min(loop.batch_size, loop.budget - len(labeled))
         chosen = choose(strategy, lambda cols: _chunks(candidates, cols), size, context)
@@ -381,7 +513,9 @@ def _scores(pipeline, X, y) -> dict[str, float]:
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
     predicted = pipeline.predict(X)
-    with warnings.catch_warnings():  # a class missing from the test split: a note says so, in our words
+    with (
+        warnings.catch_warnings()
+    ):  # a class missing from the test split: a note says so, in our words
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
         return {
             "accuracy": round(float(accuracy_score(y, predicted)), 4),
@@ -393,16 +527,35 @@ def _scores(pipeline, X, y) -> dict[str, float]:
 # --- outputs ------------------------------------------------------------------------------------
 
 
-def _settings(data, splits: SimulationSplits, loop: _Loop, metric, initial, repeats, test_size, seed, train_rows) -> dict:
+def _settings(
+    data,
+    splits: SimulationSplits,
+    loop: _Loop,
+    metric,
+    initial,
+    repeats,
+    test_size,
+    seed,
+    train_rows,
+) -> dict:
     # a setting at its legacy value is left out, so that summaries from before the option read the same
     weighting = {"class weight": loop.class_weight} if loop.class_weight != "none" else {}
     text = {"text": loop.text} if loop.text != "tfidf" else {}
     settings = {
-        "data": str(data), "label column": splits.label_column, "classes": ", ".join(splits.classes),
-        "model": loop.model, **weighting, **text, "metric": metric, "initial labels": initial,
-        "batch size": loop.batch_size, "budget": loop.budget, "training rows per repeat": train_rows,
+        "data": str(data),
+        "label column": splits.label_column,
+        "classes": ", ".join(splits.classes),
+        "model": loop.model,
+        **weighting,
+        **text,
+        "metric": metric,
+        "initial labels": initial,
+        "batch size": loop.batch_size,
+        "budget": loop.budget,
+        "training rows per repeat": train_rows,
         "repeats (seeds)": repeats,
-        "test size": test_size, "seed": seed,
+        "test size": test_size,
+        "seed": seed,
     }
     if loop.explore:
         settings["explored share of each batch"] = loop.explore
@@ -411,18 +564,31 @@ def _settings(data, splits: SimulationSplits, loop: _Loop, metric, initial, repe
     return settings
 
 
-def _write_outputs(out: Path, curves: pd.DataFrame, summaries, full_scores, settings: dict, notes: list[str]) -> list[str]:
+def _write_outputs(
+    out: Path, curves: pd.DataFrame, summaries, full_scores, settings: dict, notes: list[str]
+) -> list[str]:
     from ..plots import plot_learning_curves
 
     out.mkdir(parents=True, exist_ok=True)
-    files = [out / "curves.csv", out / "summary.csv", out / "summary.md", out / "learning_curve.png"]
+    files = [
+        out / "curves.csv",
+        out / "summary.csv",
+        out / "summary.md",
+        out / "learning_curve.png",
+    ]
     with atomic_path(files[0]) as tmp:
         curves.to_csv(tmp, index=False)
     table = pd.DataFrame([asdict(s) for s in summaries])
     with atomic_path(files[1]) as tmp:
         table.to_csv(tmp, index=False)
     write_text(files[2], summary_markdown(summaries, full_scores, settings, notes))
-    plot_learning_curves(curves, settings["metric"], float(np.mean(list(full_scores.values()))), files[3], settings["data"])
+    plot_learning_curves(
+        curves,
+        settings["metric"],
+        float(np.mean(list(full_scores.values()))),
+        files[3],
+        settings["data"],
+    )
     return [str(f) for f in files]
 
 
@@ -451,7 +617,11 @@ def summary_table(summaries) -> str:
     header = "| strategy | AULC | final | labels to 95% | labels to 99% | savings vs random | W/T/L | p |"
     rows = [header, "| --- | ---: | ---: | ---: | ---: | ---: | :---: | ---: |"]
     for s in summaries:
-        savings = "-" if s.savings_95 is None else f"{'>' if s.savings_is_lower_bound else ''}{s.savings_95:.2f}x"
+        savings = (
+            "-"
+            if s.savings_95 is None
+            else f"{'>' if s.savings_is_lower_bound else ''}{s.savings_95:.2f}x"
+        )
         rows.append(
             f"| {s.strategy} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | {s.final:.3f} | {_labels(s.labels_95)} | "
             f"{_labels(s.labels_99)} | {savings} | {s.wins}/{s.ties}/{s.losses} | "
@@ -461,4 +631,6 @@ def summary_table(summaries) -> str:
 
 
 def _labels(value: float | None) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
+    return (
+        "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
+    )

@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import pool_features
+from ..config import embeds, slow_preset_warning
 from ..embeddings import pool_vectors_open
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, training_labels, without_reverted
-from ..config import embeds, slow_preset_warning
 from ..models import MODEL_SUFFIX, fit_model, library_versions, save_model
 from ..pool import pool_columns, read_rows, rows_at
 from ..progress import phase
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
-from .configuring import record_absent_settings
 from ._common import checked_log, labels_digest, load_record, model_problem, training_key, utc_now
+from .configuring import record_absent_settings
 
 
 @dataclass
@@ -35,7 +35,9 @@ class TrainResult:
     fit_seconds: float
     up_to_date: bool = False
     eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals
-    stop_signals: dict | None = None  # on the stop set: agreement with the previous model, uncertainty
+    stop_signals: dict | None = (
+        None  # on the stop set: agreement with the previous model, uncertainty
+    )
     reevaluated: bool = False  # up to date, but measured again on a changed evaluation set
     eval_note: str = ""  # why the evaluation intervals are wide: a class with few evaluation labels
     warnings: list[str] = field(default_factory=list)
@@ -48,7 +50,9 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
     activelearn.toml predates a setting gets it written there (configuring.record_absent_settings)."""
     with project_lock(project.paths, wait):
         result = _train(project, force)
-        result.warnings += record_absent_settings(project)  # after the work: a failed train records nothing
+        result.warnings += record_absent_settings(
+            project
+        )  # after the work: a failed train records nothing
     return result
 
 
@@ -56,7 +60,9 @@ def _train(project: Project, force: bool) -> TrainResult:
     with contextlib.ExitStack() as opened:
         config, state, paths = project.config, project.state, project.paths
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
-        column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
+        column_warnings = pool_column_warnings(
+            config.columns, paths.pool, config.id_column, str(paths.config)
+        )
         log = checked_log(project)
         counted = without_reverted(log, state.reverted_imports)
         ids, labels = training_labels(counted)
@@ -68,7 +74,9 @@ def _train(project: Project, force: bool) -> TrainResult:
         # features fitted on the pool that must be fitted again (the pool or their file changed)
         # make a new model even on the same labels and settings
         stat = state.features.pool_stat if state.features is not None else None
-        features_reason = pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
+        features_reason = (
+            pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
+        )
         features_stale = features_reason is not None
         # a pool only touched since: its new stat is in the record, saved even by an up-to-date train
         # so that the next one need not hash the pool again
@@ -85,44 +93,79 @@ def _train(project: Project, force: bool) -> TrainResult:
                     return _result(latest, config, up_to_date=True, warnings=column_warnings)
             else:
                 try:
-                    pipeline, _ = load_record(project, latest)  # the file read once: checked and loaded
+                    pipeline, _ = load_record(
+                        project, latest
+                    )  # the file read once: checked and loaded
                 except StateError:
                     unloadable = True
                 else:
                     latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
                     latest.eval_sha256 = eval_digest
                     save_state(paths.state, state)
-                    return _result(latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings)
+                    return _result(
+                        latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings
+                    )
 
         # the pool's texts are embedded once, here, and read back by this and every later command (and
         # by the features fitted on the pool, below)
         embedded = embeds(config.text)
-        opened.enter_context(pool_vectors_open(paths, config.columns, needed=embedded, build=embedded))
+        opened.enter_context(
+            pool_vectors_open(paths, config.columns, needed=embedded, build=embedded)
+        )
         warnings: list[str] = list(column_warnings)
-        features, new_features = (pool_features.for_training(project, features_reason, warnings)
-                                  if config.features_fit_on == "pool" else (None, None))
+        features, new_features = (
+            pool_features.for_training(project, features_reason, warnings)
+            if config.features_fit_on == "pool"
+            else (None, None)
+        )
         phase("reading the pool")
         rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
         try:
-            fitted = fit_model(config.model, config.columns, config.seed, rows, labels,
-                               month_first=config.month_first_columns, class_weight=config.class_weight,
-                               features=features, text=config.text)
+            fitted = fit_model(
+                config.model,
+                config.columns,
+                config.seed,
+                rows,
+                labels,
+                month_first=config.month_first_columns,
+                class_weight=config.class_weight,
+                features=features,
+                text=config.text,
+            )
         except NotEnoughLabelsError as exc:
             if not len(eval_ids):
                 raise
-            raise NotEnoughLabelsError(f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)") from None
+            raise NotEnoughLabelsError(
+                f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)"
+            ) from None
         width = getattr(fitted.pipeline[-1], "n_features_in_", None)
-        slow = slow_preset_warning(config.model, config.columns, f'[model] name = "logistic" in {paths.config.name}',
-                                   width, fitted.fit_seconds, len(labels))
+        slow = slow_preset_warning(
+            config.model,
+            config.columns,
+            f'[model] name = "logistic" in {paths.config.name}',
+            width,
+            fitted.fit_seconds,
+            len(labels),
+        )
         if slow:
             warnings.append(slow)
         phase("scoring the stop set and the evaluation set")
         stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
         eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
 
-        change = ("first" if latest is None else "labels" if latest.labels_sha256 != digest
-                  else "settings" if latest.training_key != key else "features" if features_stale
-                  else "unloadable" if unloadable else "forced")
+        change = (
+            "first"
+            if latest is None
+            else "labels"
+            if latest.labels_sha256 != digest
+            else "settings"
+            if latest.training_key != key
+            else "features"
+            if features_stale
+            else "unloadable"
+            if unloadable
+            else "forced"
+        )
         phase("writing")
         superseded = None
         if new_features is not None:  # written before the state that names them, as the model is
@@ -151,9 +194,13 @@ def _train(project: Project, force: bool) -> TrainResult:
             stop_signals=stop_signals,
             change=change,
         )
-        metadata = {**record.__dict__, "classes": [str(c) for c in fitted.pipeline.classes_],
-                    "columns": config.columns, "id_column": config.id_column,
-                    "versions": library_versions()}
+        metadata = {
+            **record.__dict__,
+            "classes": [str(c) for c in fitted.pipeline.classes_],
+            "columns": config.columns,
+            "id_column": config.id_column,
+            "versions": library_versions(),
+        }
         record.sha256 = save_model(path, fitted.pipeline, metadata)
         state.models.append(record)
         save_state(paths.state, state)  # last: the model file is in place before state names it
@@ -176,7 +223,9 @@ def _evaluate(project: Project, pipeline, ids, truth) -> dict | None:
     return evaluate(truth, Scorer(pipeline).predict(rows), seed=config.seed)
 
 
-def _stop_set(project: Project, pipeline, previous: ModelRecord | None, digest: str, warnings: list[str]) -> dict | None:
+def _stop_set(
+    project: Project, pipeline, previous: ModelRecord | None, digest: str, warnings: list[str]
+) -> dict | None:
     """The new model on the stop set, compared with the previous model when that one learned
     from other labels (a retrain on the same labels says nothing about convergence)."""
     from ..scoring import Scorer
@@ -190,7 +239,9 @@ def _stop_set(project: Project, pipeline, previous: ModelRecord | None, digest: 
         try:
             before = Scorer(load_record(project, previous)[0])
         except StateError as exc:
-            warnings.append(f"stopping signals: cannot compare with model {previous.version} ({exc.message})")
+            warnings.append(
+                f"stopping signals: cannot compare with model {previous.version} ({exc.message})"
+            )
         else:
             if set(map(str, before.classes_)) != set(map(str, pipeline.classes_)):
                 before = None  # a class appeared: the models are not comparable yet
@@ -202,8 +253,8 @@ def _stop_set_rows(project: Project):
     data/stop_set.parquet, so that later trains read 1,000 rows instead of the whole pool."""
     import pyarrow.parquet as pq
 
-    from ..storage import atomic_path
     from ..stopping import stop_set_positions
+    from ..storage import atomic_path
 
     config, paths = project.config, project.paths
     if paths.stop_set.exists():
@@ -213,15 +264,20 @@ def _stop_set_rows(project: Project):
                 return rows
         except Exception:  # noqa: BLE001 - a damaged copy is made again from the pool
             pass
-    rows = rows_at(paths.pool, stop_set_positions(project.state.pool_rows, config.seed), pool_columns(paths.pool))
+    rows = rows_at(
+        paths.pool,
+        stop_set_positions(project.state.pool_rows, config.seed),
+        pool_columns(paths.pool),
+    )
     if rows is not None:
         with atomic_path(paths.stop_set) as tmp:
             pq.write_table(rows, tmp)
     return rows
 
 
-def _result(record: ModelRecord, config, up_to_date: bool = False, reevaluated: bool = False,
-            warnings=()) -> TrainResult:
+def _result(
+    record: ModelRecord, config, up_to_date: bool = False, reevaluated: bool = False, warnings=()
+) -> TrainResult:
     from ..evaluation import few_labels_note
 
     return TrainResult(

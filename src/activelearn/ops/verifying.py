@@ -39,7 +39,9 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
     """Every promise of the project directory, checked; with `repair`, stray temp files removed
     and batches whose file is gone released, and nothing else changed."""
     if repair:
-        with project_lock(project.paths, wait) as removed:  # taking the lock removes stray temp files
+        with project_lock(
+            project.paths, wait
+        ) as removed:  # taking the lock removes stray temp files
             return _verify(project, repair=True, removed=removed)
     return _verify(project, repair=False)
 
@@ -47,12 +49,22 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
 def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyResult:
     paths = project.paths
     result = VerifyResult(str(paths.root), [], [])
-    problem = lambda where, what, fix, repaired=False: result.problems.append(Problem(where, what, fix, repaired))  # noqa: E731
+    problem = lambda where, what, fix, repaired=False: result.problems.append(
+        Problem(where, what, fix, repaired)
+    )  # noqa: E731
 
     _stray_temp_files(paths.root, repair, problem, removed)
     result.checked.append("temporary files")
-    config = _load(lambda: project.config, "activelearn.toml", "fix that line, or restore the file from a backup", problem, paths.root)
-    state = _load(lambda: project.state, "state.json", "restore it from a backup", problem, paths.root)
+    config = _load(
+        lambda: project.config,
+        "activelearn.toml",
+        "fix that line, or restore the file from a backup",
+        problem,
+        paths.root,
+    )
+    state = _load(
+        lambda: project.state, "state.json", "restore it from a backup", problem, paths.root
+    )
     result.checked += ["activelearn.toml", "state.json"]
     if config is None or state is None:
         return _done(result)
@@ -60,9 +72,20 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
     from ..labels import project_log
     from ..pool import pool_columns
 
-    columns = _load(lambda: pool_columns(paths.pool), "data/pool.parquet", "restore it from a backup, or init the project again",
-                    problem, paths.root)
-    log = _load(lambda: project_log(paths, state), "data/labels.parquet", "restore it from a backup", problem, paths.root)
+    columns = _load(
+        lambda: pool_columns(paths.pool),
+        "data/pool.parquet",
+        "restore it from a backup, or init the project again",
+        problem,
+        paths.root,
+    )
+    log = _load(
+        lambda: project_log(paths, state),
+        "data/labels.parquet",
+        "restore it from a backup",
+        problem,
+        paths.root,
+    )
     result.checked += ["data/pool.parquet", "data/labels.parquet"]
     if columns is not None:
         phase("checking the pool")
@@ -75,7 +98,9 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
     phase("checking the models")
     result.warnings += _check_models(project, state, problem)
     result.checked.append("models")
-    if config.features_fit_on == "pool" and state.features is not None:  # unused, and not read, otherwise
+    if (
+        config.features_fit_on == "pool" and state.features is not None
+    ):  # unused, and not read, otherwise
         _check_features(project, state.features, problem)
         result.checked.append("features fitted on the pool")
     released = _check_batches(project, state, log, repair, problem)
@@ -105,15 +130,25 @@ def _stray_temp_files(root: Path, repair: bool, problem, removed=()) -> None:
     """Temporary files an interrupted write left behind (never part of the project's state);
     `removed`: those the project lock already removed, reported as repaired."""
     for path in removed:
-        problem(str(path.relative_to(root)), "a temporary file left by an interrupted command",
-                "verify --repair removes it", repaired=True)
+        problem(
+            str(path.relative_to(root)),
+            "a temporary file left by an interrupted command",
+            "verify --repair removes it",
+            repaired=True,
+        )
     for path in sorted(root.rglob(f"*{TEMP_MARK}*")) + sorted(root.glob(".*.init-*")):
         if not path.name.startswith("."):
             continue
         if repair:
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-        problem(str(path.relative_to(root)), "a temporary file left by an interrupted command",
-                "verify --repair removes it", repaired=repair)
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(
+                missing_ok=True
+            )
+        problem(
+            str(path.relative_to(root)),
+            "a temporary file left by an interrupted command",
+            "verify --repair removes it",
+            repaired=repair,
+        )
 
 
 def _check_pool(project: Project, config, state, columns: list[str], problem) -> list[str]:
@@ -128,11 +163,18 @@ def _check_pool(project: Project, config, state, columns: list[str], problem) ->
         problem("activelearn.toml", exc.message, "fix the column names in activelearn.toml")
     else:
         try:
-            warnings = pool_column_warnings(config.columns, project.paths.pool, config.id_column, "activelearn.toml")
+            warnings = pool_column_warnings(
+                config.columns, project.paths.pool, config.id_column, "activelearn.toml"
+            )
         except ActivelearnError as exc:
             problem("activelearn.toml", exc.message, "fix the role in activelearn.toml")
-    _load(lambda: check_pool(project.paths, state), "data/pool.parquet", "restore the pool written by init", problem,
-          project.paths.root)
+    _load(
+        lambda: check_pool(project.paths, state),
+        "data/pool.parquet",
+        "restore the pool written by init",
+        problem,
+        project.paths.root,
+    )
     return warnings
 
 
@@ -143,24 +185,44 @@ def _check_labels(project: Project, config, state, log, problem) -> None:
     ids = pool_ids(project.paths.pool, config.id_column)
     unknown = sorted(set(log["id"].dropna()) - ids)
     if unknown:
-        problem("data/labels.parquet", f"{len(unknown)} answers name ids that are not in the pool (e.g. {unknown[0]!r})",
-                "restore the label log from a backup")
-    unknown = unknown_classes(without_reverted(log, state.reverted_imports), config.classes)  # a reverted import no longer counts
+        problem(
+            "data/labels.parquet",
+            f"{len(unknown)} answers name ids that are not in the pool (e.g. {unknown[0]!r})",
+            "restore the label log from a backup",
+        )
+    unknown = unknown_classes(
+        without_reverted(log, state.reverted_imports), config.classes
+    )  # a reverted import no longer counts
     if len(unknown):
         bad = sorted(set(unknown["answer"].dropna()))
         imports = ", ".join(sorted(set(unknown["import_id"].dropna()))[:5])
-        problem("data/labels.parquet", f"labels {', '.join(map(repr, bad[:5]))} are not among the classes of activelearn.toml",
-                f"add them to [data] classes, or revert the import that brought them: activelearn import-labels --revert {imports}")
+        problem(
+            "data/labels.parquet",
+            f"labels {', '.join(map(repr, bad[:5]))} are not among the classes of activelearn.toml",
+            f"add them to [data] classes, or revert the import that brought them: activelearn import-labels --revert {imports}",
+        )
     kinds = set(log["kind"].dropna()) - {"label", "skip"}
     if kinds:
-        problem("data/labels.parquet", f"unknown kinds of answer: {', '.join(sorted(kinds))}", "restore the label log")
+        problem(
+            "data/labels.parquet",
+            f"unknown kinds of answer: {', '.join(sorted(kinds))}",
+            "restore the label log",
+        )
     known_imports = set(log["import_id"].dropna())
     for import_id in sorted(set(state.reverted_imports) - known_imports):
-        problem("state.json", f"reverts {import_id}, which is not in the label log", "restore state.json or the label log")
+        problem(
+            "state.json",
+            f"reverts {import_id}, which is not in the label log",
+            "restore state.json or the label log",
+        )
     batch_ids = {i for b in state.batches for i in b.ids}
     missing = sorted(batch_ids - ids)
     if missing:
-        problem("state.json", f"{len(missing)} batch rows are not in the pool (e.g. {missing[0]!r})", "restore state.json")
+        problem(
+            "state.json",
+            f"{len(missing)} batch rows are not in the pool (e.g. {missing[0]!r})",
+            "restore state.json",
+        )
 
 
 def _check_models(project: Project, state, problem) -> list[str]:
@@ -179,17 +241,26 @@ def _check_models(project: Project, state, problem) -> list[str]:
             problem("state.json", exc.reason, exc.fix)
             continue
         if not path.is_file():
-            problem(record.file, f"model {record.version} is missing", "run `activelearn train --force` for a new one")
+            problem(
+                record.file,
+                f"model {record.version} is missing",
+                "run `activelearn train --force` for a new one",
+            )
         elif sha256_file(path) != record.sha256:
-            problem(record.file, f"model {record.version} has changed since activelearn wrote it (it will not be loaded)",
-                    "delete it and run `activelearn train --force`")
+            problem(
+                record.file,
+                f"model {record.version} has changed since activelearn wrote it (it will not be loaded)",
+                "delete it and run `activelearn train --force`",
+            )
         else:
             refused = model_problem(project, record)
             if not isinstance(refused, ModelFileError):
                 continue
             if refused.pickled and record is not state.latest_model:
-                warnings.append(f"{record.file}: {refused.reason}; it is older than the latest model, which is what "
-                                "query and predict load")
+                warnings.append(
+                    f"{record.file}: {refused.reason}; it is older than the latest model, which is what "
+                    "query and predict load"
+                )
             else:
                 problem(record.file, refused.reason, refused.fix)
     return warnings
@@ -217,16 +288,24 @@ def _check_batches(project: Project, state, log, repair: bool, problem) -> bool:
     """Batch files still waiting for answers must exist; with repair, a batch whose file is gone is released."""
     from ..labels import answered_ids, without_reverted
 
-    answered = answered_ids(without_reverted(log, state.reverted_imports)) if log is not None else set()
+    answered = (
+        answered_ids(without_reverted(log, state.reverted_imports)) if log is not None else set()
+    )
     released = False
     for batch in state.batches:
-        path = Path(batch.file) if Path(batch.file).is_absolute() else project.paths.root / batch.file
+        path = (
+            Path(batch.file) if Path(batch.file).is_absolute() else project.paths.root / batch.file
+        )
         outstanding = [i for i in batch.ids if i not in answered]
         if batch.released or not outstanding or path.exists():
             continue
         if repair:
             batch.released = utc_now()
             released = True
-        problem(batch.file, f"{batch.name} waits for {len(outstanding)} answers, but its file is gone",
-                "verify --repair releases the batch (its rows return to the pool)", repaired=repair)
+        problem(
+            batch.file,
+            f"{batch.name} waits for {len(outstanding)} answers, but its file is gone",
+            "verify --repair releases the batch (its rows return to the pool)",
+            repaired=repair,
+        )
     return released
