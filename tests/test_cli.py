@@ -163,9 +163,9 @@ def _interrupt(*args, **kwargs):
 
 
 def test_ctrl_c_before_anything_is_written_says_nothing_changed(trained_project, monkeypatch):
-    import activelearn.ops.training
+    import activelearn.ops.train
 
-    monkeypatch.setattr(activelearn.ops.training, "fit_model", _interrupt)
+    monkeypatch.setattr(activelearn.ops.train, "fit_model", _interrupt)
     before = snapshot(trained_project)
     result = run_cli("-C", trained_project, "train", "--force")
     assert (result.exit_code, result.stdout, result.stderr) == (

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from activelearn.labels import counted_answers, read_label_log
-from activelearn.ops import verify
+from activelearn.ops.verify import verify
 from activelearn.project import Project
 
 from .conftest import SAMPLE

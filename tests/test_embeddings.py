@@ -488,7 +488,7 @@ def test_a_cold_start_query_builds_the_cache_and_train_reuses_it(tmp_path, embed
 
 
 def test_cache_parts_follow_the_pools_row_groups(tmp_path, monkeypatch):
-    from activelearn.ops import initialize
+    import activelearn.ops.init as initialize
     from activelearn.project import ProjectPaths
 
     monkeypatch.setattr(

@@ -191,7 +191,7 @@ def test_predict_text_data_file_matches_the_model(reviews_project, tmp_path):
 
 
 def test_predict_streams_in_chunks_with_the_same_result(trained_project, tmp_path):
-    from activelearn.ops import predict
+    from activelearn.ops.predict import predict
 
     whole = tmp_path / "whole.parquet"
     _predict(trained_project, whole)
@@ -628,7 +628,7 @@ def test_the_predict_command_module_imports_neither_the_embeddings_nor_scikit_le
     import sys
 
     code = (
-        "import sys; import activelearn.ops.predicting; "
+        "import sys; import activelearn.ops.predict; "
         "assert 'activelearn.embeddings' not in sys.modules and 'sklearn' not in sys.modules"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -139,9 +139,9 @@ def test_na_none_null_are_text_not_missing(trained_project, tmp_path):
 
 
 def test_a_batch_too_big_for_a_spreadsheet_is_refused(trained_project, monkeypatch):
-    import activelearn.handoff
+    import activelearn.batch_files
 
-    monkeypatch.setattr(activelearn.handoff, "EXCEL_MAX_ROWS", 11)
+    monkeypatch.setattr(activelearn.batch_files, "EXCEL_MAX_ROWS", 11)
     before = snapshot(trained_project)
     assert_clean_failure(
         run_cli("-C", trained_project, "query", "-n", "20"),

@@ -385,7 +385,7 @@ def _count_feature_fits(monkeypatch) -> list:
 def test_fit_on_pool_fits_the_features_once_per_repeat_on_its_training_rows(
     penguins_labeled, tmp_path, monkeypatch
 ):
-    from activelearn.ops import simulate
+    from activelearn.ops.simulate import simulate
 
     fits = _count_feature_fits(monkeypatch)
     common = dict(

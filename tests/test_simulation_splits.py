@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from activelearn.ops import simulating
-from activelearn.ops.simulating import simulate, simulation_splits
+import activelearn.ops.simulate as simulating
+from activelearn.ops.simulate import simulate, simulation_splits
 
 from .conftest import SAMPLE
 

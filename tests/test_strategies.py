@@ -136,7 +136,7 @@ def test_weighted_clusters_spread_the_batch():
 
 @pytest.mark.parametrize("strategy", ["margin", "diverse", "balanced", "density", "random"])
 def test_chunk_size_and_worker_count_do_not_change_the_batch(template, tmp_path, strategy):
-    from activelearn.ops import query
+    from activelearn.ops.query import query
     from activelearn.project import Project
 
     batches = set()

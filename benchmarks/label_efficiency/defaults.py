@@ -253,7 +253,7 @@ def run_group(
     dataset, data, label, learner, explore, strategies, repeats, jobs, results: Path
 ) -> float:
     """One simulate call; each strategy's curves go to its own folder. Returns seconds per curve."""
-    from activelearn.ops.simulating import simulate
+    from activelearn.ops.simulate import simulate
 
     config = Config("", *learner.split("-"), "random", explore)
     with tempfile.TemporaryDirectory() as scratch:
@@ -300,7 +300,7 @@ def run_group(
 
 
 def run_peers(dataset, data, label, peers, repeats, results: Path) -> None:
-    from activelearn.ops.simulating import simulation_splits
+    from activelearn.ops.simulate import simulation_splits
 
     splits = simulation_splits(
         data, label, repeats=repeats, initial=PROTOCOLS[dataset]["initial"], seed=0

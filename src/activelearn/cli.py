@@ -239,7 +239,7 @@ def init(
     """Create a project directory from a data file; rows with a label become the first labels."""
 
     def call():
-        from .ops import init_project
+        from .ops.init import init_project
 
         return init_project(
             directory,
@@ -273,7 +273,7 @@ def train(
     """Fit the model on every current label and save it as a new model version."""
 
     def call():
-        from .ops import train as train_op
+        from .ops.train import train as train_op
 
         return train_op(_project(), wait=wait, force=force)
 
@@ -382,7 +382,7 @@ def query(
         )
 
         def call():
-            from .ops import rewrite_batch
+            from .ops.batches import rewrite_batch
 
             return rewrite_batch(_project(), rewrite, out=out, wait=wait)
 
@@ -390,7 +390,7 @@ def query(
     if release:
 
         def call():
-            from .ops import release_batches
+            from .ops.batches import release_batches
 
             return release_batches(_project(), release, wait=wait)
 
@@ -398,14 +398,14 @@ def query(
     if list_batches:
 
         def call():
-            from .ops import list_batches as list_op
+            from .ops.batches import list_batches as list_op
 
             return list_op(_project())
 
         return _run(ctx, call, rendering.batch_list, as_json)
 
     def call():
-        from .ops import query as query_op
+        from .ops.query import query as query_op
 
         return query_op(
             _project(),
@@ -508,14 +508,14 @@ def import_labels(
         )
 
         def call():
-            from .ops import revert_import
+            from .ops.import_labels import revert_import
 
             return revert_import(_project(), revert, dry_run=dry_run, wait=wait)
 
         return _run(ctx, call, rendering.revert_result, as_json)
 
     def call():
-        from .ops import import_labels as import_op
+        from .ops.import_labels import import_labels as import_op
 
         return import_op(
             _project(),
@@ -624,7 +624,7 @@ def simulate(
     from . import render as rendering
 
     def call():
-        from .ops import simulate as simulate_op
+        from .ops.simulate import simulate as simulate_op
 
         return simulate_op(
             data,
@@ -674,7 +674,7 @@ def status(
     """Pool size, labels per class, pending batches, the learning curve and the stopping signals."""
 
     def call():
-        from .ops import status as status_op
+        from .ops.status import status as status_op
 
         return status_op(_project(), plot=plot)
 
@@ -721,7 +721,7 @@ def predict(
     """Write the latest model's prediction, confidence and class probabilities for every row."""
 
     def call():
-        from .ops import predict as predict_op
+        from .ops.predict import predict as predict_op
 
         return predict_op(
             _project(), out=out, data=data, engine=engine, scheduler=scheduler, raw=raw
@@ -771,7 +771,7 @@ def export(
     """Write the labeled rows: id, current label, features, and an evaluation flag."""
 
     def call():
-        from .ops import export as export_op
+        from .ops.export import export as export_op
 
         return export_op(
             _project(),
@@ -803,7 +803,7 @@ def verify(
     """Check that the project is whole and consistent; exit 1 with the list of problems."""
 
     def call():
-        from .ops import verify as verify_op
+        from .ops.verify import verify as verify_op
 
         return verify_op(_project(), repair=repair, wait=wait)
 
@@ -838,7 +838,7 @@ def config_get(
     """Print one key's value, or every key with its value."""
 
     def call():
-        from .ops import config_values
+        from .ops.config import config_values
 
         return config_values(_project(), key)
 
@@ -852,7 +852,7 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Print every key with its value (the default where the file has none)."""
 
     def call():
-        from .ops import config_values
+        from .ops.config import config_values
 
         return config_values(_project())
 
@@ -880,7 +880,7 @@ def config_set(
     """Set one key in activelearn.toml, refusing what every command would refuse on reading it."""
 
     def call():
-        from .ops import set_config
+        from .ops.config import set_config
 
         return set_config(_project(), key, value, wait=wait)
 

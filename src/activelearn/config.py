@@ -520,7 +520,7 @@ def split_key(text: str) -> tuple[str, str]:
 
 # The keys added after the first projects were made (issue 13). A file without one keeps the
 # behaviour of before the key, its Config default; train and query write that value into the file
-# (ops.configuring.record_absent_settings), so that it says how the project behaves.
+# (ops.config.record_absent_settings), so that it says how the project behaves.
 RECORDED_KEYS = (
     ("model", "class_weight"),
     ("features", "fit_on"),

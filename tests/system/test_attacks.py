@@ -55,7 +55,7 @@ def _logged(project: Path) -> set[tuple[str, str, str]]:
 def _race_during_import(project: Path, tmp_path: Path, monkeypatch, attack) -> tuple:
     """Import file A in-process; just before it commits, `attack` the lock file and run an import
     of file B in a real process. Returns (A's run, B's process, A's labels, B's labels)."""
-    from activelearn.ops import importing
+    import activelearn.ops.import_labels as importing
 
     a_rows = _answers(tmp_path / "a.csv", range(300, 305), "Gentoo", "alice")
     b_rows = _answers(tmp_path / "b.csv", range(310, 315), "Adelie", "bob")
@@ -154,7 +154,7 @@ def _edit_state(project: Path) -> None:
 def test_query_refuses_to_write_over_a_state_that_changed_since_it_read_it(
     trained_project, monkeypatch, when
 ):
-    from activelearn.ops import querying
+    import activelearn.ops.query as querying
 
     assert run_cli("-C", trained_project, "query", "-n", "3").exit_code == 0
     patched = "write_batch" if when == "before the batch file" else "save_state"
@@ -185,7 +185,7 @@ def test_query_refuses_to_write_over_a_state_that_changed_since_it_read_it(
 def test_revert_refuses_to_write_over_a_state_that_changed_since_it_read_it(
     trained_project, tmp_path, monkeypatch
 ):
-    from activelearn.ops import importing
+    import activelearn.ops.import_labels as importing
 
     _answers(tmp_path / "a.csv", range(300, 303), "Gentoo", "alice")
     assert run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv").exit_code == 0
@@ -211,7 +211,7 @@ def test_revert_refuses_to_write_over_a_state_that_changed_since_it_read_it(
 def test_train_refuses_to_name_a_model_fitted_on_a_label_log_that_changed_meanwhile(
     trained_project, tmp_path, monkeypatch
 ):
-    from activelearn.ops import training
+    import activelearn.ops.train as training
 
     _answers(tmp_path / "a.csv", range(300, 303), "Gentoo", "alice")
     assert run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv").exit_code == 0
@@ -1765,7 +1765,7 @@ def test_an_inbox_of_links_only_imports_nothing_and_quotes_nothing(trained_proje
 def test_a_file_swapped_for_a_link_after_the_folder_was_listed_is_not_read(
     trained_project, tmp_path, cli, monkeypatch
 ):
-    from activelearn.ops import importing
+    import activelearn.ops.import_labels as importing
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -136,9 +136,9 @@ def rewrite_batch(
     A file already at that place is left alone: if it is the batch as query wrote it there is
     nothing to do, and otherwise someone's answers may be in it, so it is an error.
     """
-    from ..handoff import FillIn, write_batch
+    from ..batch_files import FillIn, write_batch
     from ..selection import Context
-    from .querying import batch_table, checked_batch_path, recorded_path
+    from .query import batch_table, checked_batch_path, recorded_path
 
     with project_lock(project.paths, wait):
         state, paths, config = project.state, project.paths, project.config

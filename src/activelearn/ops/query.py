@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..batch_files import FillIn, batch_frame, write_batch
 from ..config import STRATEGY_NAMES, embeds
 from ..embeddings import pool_vectors_open
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
-from ..handoff import FillIn, batch_frame, write_batch
 from ..labels import answered_ids, current_labels, training_labels
 from ..messages import missing, require_choice
 from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, without_ids
@@ -24,7 +24,7 @@ from ..selection import Context, choose
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ._common import checked_answers, chosen_engine, latest_model, utc_now
-from .configuring import record_absent_settings
+from .config import record_absent_settings
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
 BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")

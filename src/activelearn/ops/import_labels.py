@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..batch_files import DECISION_COLUMN, DECISIONS, read_answer_bytes, read_answer_file
 from ..config import Config
 from ..errors import InputError, UsageError
-from ..handoff import DECISION_COLUMN, DECISIONS, read_answer_bytes, read_answer_file
 from ..idrepair import IdRepairer, lost_precision
 from ..labels import (
     LOG_COLUMNS,

@@ -20,7 +20,7 @@ from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
 from ._common import checked_log, labels_digest, load_record, model_problem, training_key, utc_now
-from .configuring import record_absent_settings
+from .config import record_absent_settings
 
 
 @dataclass
