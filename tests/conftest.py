@@ -98,9 +98,7 @@ def read_batch_ids(batch: Path) -> list[str]:
 def penguins_project(tmp_path) -> Path:
     """A fresh project on the sample penguins (6 labels, 2 per class)."""
     project = tmp_path / "proj"
-    result = run_cli(
-        "-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species"
-    )
+    result = run_cli("-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species")
     assert result.exit_code == 0, result.stderr
     return project
 

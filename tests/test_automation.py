@@ -65,9 +65,7 @@ def _set_budget(work: Path, budget: int) -> None:
 def test_the_makefile_recipe_chains_the_loop_by_file_dependencies(tmp_path):
     work = _setup(tmp_path)
     (work / "Makefile").write_text(recipe("Makefile"))
-    make = lambda *targets: subprocess.run(
-        ["make", *targets], cwd=work, env=ENV, capture_output=True, text=True
-    )  # noqa: E731
+    make = lambda *targets: subprocess.run(["make", *targets], cwd=work, env=ENV, capture_output=True, text=True)  # noqa: E731
 
     first = make()
     assert first.returncode == 0, first.stderr
@@ -92,9 +90,7 @@ def test_the_makefile_recipe_chains_the_loop_by_file_dependencies(tmp_path):
     third = make()
     assert third.returncode == 0, third.stderr
     assert "stopping is recommended" in third.stdout
-    assert _batches(work) == ["batch-0001", "batch-0002"], (
-        "no new batch once stopping is recommended"
-    )
+    assert _batches(work) == ["batch-0001", "batch-0002"], "no new batch once stopping is recommended"
 
 
 def test_the_cron_recipe_imports_retrains_and_queries_without_piling_up_batches(tmp_path):
@@ -102,17 +98,13 @@ def test_the_cron_recipe_imports_retrains_and_queries_without_piling_up_batches(
     line = recipe("cron").strip()
     assert len(line.splitlines()) == 1, "one crontab line"
     command = line.split(None, 5)[5].replace("/srv/labeling", str(work))  # what cron hands to sh
-    cron = lambda: subprocess.run(
-        ["/bin/sh", "-c", command], env=ENV, capture_output=True, text=True
-    )  # noqa: E731
+    cron = lambda: subprocess.run(["/bin/sh", "-c", command], env=ENV, capture_output=True, text=True)  # noqa: E731
 
     assert cron().returncode == 0
     assert _batches(work) == ["batch-0001"]
     assert cron().returncode == 0
     assert _batches(work) == ["batch-0001"], "no new batch while batch-0001 waits for answers"
-    assert (
-        "still waiting for answers" not in (work / "loop.log").read_text()
-    )  # -q: quiet in the log
+    assert "still waiting for answers" not in (work / "loop.log").read_text()  # -q: quiet in the log
 
     _answer(work, "batch-0001")
     assert cron().returncode == 0
@@ -130,8 +122,6 @@ def test_the_cron_recipe_imports_retrains_and_queries_without_piling_up_batches(
 
 def test_the_completion_recipe_installs_bash_completion():
     line = recipe("completion").strip()
-    done = subprocess.run(
-        ["bash", "-c", f"{line}\ncomplete -p activelearn"], env=ENV, capture_output=True, text=True
-    )
+    done = subprocess.run(["bash", "-c", f"{line}\ncomplete -p activelearn"], env=ENV, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "_activelearn_completion" in done.stdout

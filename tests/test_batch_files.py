@@ -17,8 +17,7 @@ def test_an_eval_batch_says_it_was_drawn_at_random_for_the_evaluation_set(traine
     assert result.exit_code == 0
     assert result.stdout == "batches/eval-0001.csv\n"
     assert (
-        result.stderr
-        == "eval-0001: 5 rows drawn uniformly at random for the evaluation set from 338 unlabeled rows\n"
+        result.stderr == "eval-0001: 5 rows drawn uniformly at random for the evaluation set from 338 unlabeled rows\n"
     )
     report = _json(run_cli("-C", trained_project, "query", "--eval", "5", "--json"))
     assert report == {
@@ -36,25 +35,19 @@ def test_an_eval_batch_says_it_was_drawn_at_random_for_the_evaluation_set(traine
 
 
 def test_a_batch_by_the_model_still_names_its_strategy_and_model(trained_project):
-    assert (
-        run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
-    )
+    assert run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
     result = run_cli("-C", trained_project, "query", "-n", "5")
     assert result.stderr == "batch-0001: 5 rows by diverse (model 1) from 338 unlabeled rows\n"
 
 
 def test_query_never_overwrites_a_batch_file_that_state_json_does_not_know(trained_project):
-    assert (
-        run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
-    )
+    assert run_cli("-q", "-C", trained_project, "config", "set", "query.explore", "0").exit_code == 0
     backup = (trained_project / "state.json").read_bytes()
     first = _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))
     filled_path = trained_project / first["file"]
     fill_batch(filled_path, SAMPLE / "penguins_answers.csv")
     filled = filled_path.read_bytes()
-    (trained_project / "state.json").write_bytes(
-        backup
-    )  # restored from a backup, as errors suggest
+    (trained_project / "state.json").write_bytes(backup)  # restored from a backup, as errors suggest
 
     result = run_cli("-C", trained_project, "query", "-n", "5")
     assert result.exit_code == 0
@@ -66,9 +59,7 @@ def test_query_never_overwrites_a_batch_file_that_state_json_does_not_know(train
     )
     assert filled_path.read_bytes() == filled
     # the next batch takes the next number: batch-0002 is recorded now
-    assert (
-        _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))["batch"] == "batch-0003"
-    )
+    assert _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))["batch"] == "batch-0003"
     # and the filled file's answers are not lost
     imported = _json(run_cli("-C", trained_project, "import-labels", filled_path, "--json"))
     assert imported["labels"] == 5
@@ -99,15 +90,10 @@ def _workbook(path):
 
 def _validations(sheet) -> dict[str, tuple[str, str, bool]]:
     """cell range -> (type, formula, blank allowed) of each data validation of a sheet."""
-    return {
-        str(v.sqref): (v.type, v.formula1, bool(v.allow_blank))
-        for v in sheet.data_validations.dataValidation
-    }
+    return {str(v.sqref): (v.type, v.formula1, bool(v.allow_blank)) for v in sheet.data_validations.dataValidation}
 
 
-def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instructions(
-    trained_project, tmp_path
-):
+def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instructions(trained_project, tmp_path):
     out = tmp_path / "batch.xlsx"
     result = run_cli("-C", trained_project, "query", "-n", "5", "--out", out)
     assert (result.exit_code, result.stdout) == (0, f"{out}\n")
@@ -118,9 +104,7 @@ def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instruc
     assert batch.freeze_panes == "B2"
     assert [c.value for c in batch[1]][:4] == ["id", "species", "suggestion", "confidence"]
     assert _validations(batch) == {"B2:B6": ("list", '"Adelie,Chinstrap,Gentoo,skip"', True)}
-    assert all(
-        batch.cell(row=r, column=2).number_format == "@" for r in range(2, 7)
-    )  # answers stay text
+    assert all(batch.cell(row=r, column=2).number_format == "@" for r in range(2, 7))  # answers stay text
     assert [r[0] for r in book["How to fill in"].iter_rows(values_only=True)] == [
         "How to fill in batch-0001",
         'In the sheet "batch", write each row\'s answer in the column "species": one of Adelie, Chinstrap, '
@@ -133,13 +117,9 @@ def test_an_xlsx_batch_has_a_drop_down_of_the_classes_frozen_headers_and_instruc
     ]
 
 
-def test_a_prefilled_xlsx_batch_explains_the_decision_column_and_lists_its_values(
-    trained_project, tmp_path
-):
+def test_a_prefilled_xlsx_batch_explains_the_decision_column_and_lists_its_values(trained_project, tmp_path):
     out = tmp_path / "batch.xlsx"
-    assert (
-        run_cli("-C", trained_project, "query", "-n", "3", "--prefill", "--out", out).exit_code == 0
-    )
+    assert run_cli("-C", trained_project, "query", "-n", "3", "--prefill", "--out", out).exit_code == 0
     book = _workbook(out)
     assert _validations(book["batch"]) == {
         "B2:B4": ("list", '"Adelie,Chinstrap,Gentoo,skip"', True),
@@ -160,15 +140,8 @@ def test_a_prefilled_xlsx_batch_explains_the_decision_column_and_lists_its_value
 def test_a_long_class_list_goes_on_a_hidden_sheet(tmp_path):
     classes = [f"category-number-{i:02d}" for i in range(30)]  # 570 characters: too long to inline
     data = tmp_path / "d.csv"
-    data.write_text(
-        "x,label\n" + "".join(f"{i % 7},{classes[i] if i < 30 else ''}\n" for i in range(60))
-    )
-    assert (
-        run_cli(
-            "-q", "init", tmp_path / "p", "--data", data, "--classes", ",".join(classes)
-        ).exit_code
-        == 0
-    )
+    data.write_text("x,label\n" + "".join(f"{i % 7},{classes[i] if i < 30 else ''}\n" for i in range(60)))
+    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--classes", ",".join(classes)).exit_code == 0
     out = tmp_path / "batch.xlsx"
     assert run_cli("-C", tmp_path / "p", "query", "-n", "4", "--out", out).exit_code == 0
     book = _workbook(out)
@@ -176,10 +149,7 @@ def test_a_long_class_list_goes_on_a_hidden_sheet(tmp_path):
     assert book["lists"].sheet_state == "hidden"
     assert [r[0] for r in book["lists"].iter_rows(values_only=True)] == [*classes, "skip"]
     assert _validations(book["batch"]) == {"B2:B5": ("list", "'lists'!$A$1:$A$31", True)}
-    assert (
-        "one of the 30 classes (the cell's drop-down lists them)"
-        in book["How to fill in"]["A2"].value
-    )
+    assert "one of the 30 classes (the cell's drop-down lists them)" in book["How to fill in"]["A2"].value
 
 
 FORMULAS = ('=HYPERLINK("http://x")', "@SUM(A1)", "-2+3", "+cmd|' /C calc'!A0")
@@ -273,10 +243,7 @@ def test_an_xlsx_cell_over_the_spreadsheet_limit_is_cut_with_a_marker_and_a_warn
     data = tmp_path / "d.csv"
     data.write_text(
         "key,note,label\n"
-        + "".join(
-            f"k{i},{long_text if i == 7 else 'short'},{'ab'[i % 2] if i < 4 else ''}\n"
-            for i in range(12)
-        )
+        + "".join(f"k{i},{long_text if i == 7 else 'short'},{'ab'[i % 2] if i < 4 else ''}\n" for i in range(12))
     )
     assert (
         run_cli(
@@ -326,9 +293,7 @@ def test_rewrite_writes_a_lost_batch_again_byte_for_byte(trained_project):
 
 def test_rewrite_keeps_a_prefilled_xlsx_batch_as_it_was_sent(trained_project, tmp_path):
     out = tmp_path / "mine.xlsx"
-    assert (
-        run_cli("-C", trained_project, "query", "-n", "5", "--prefill", "--out", out).exit_code == 0
-    )
+    assert run_cli("-C", trained_project, "query", "-n", "5", "--prefill", "--out", out).exit_code == 0
     sent = list(_workbook(out)["batch"].iter_rows(values_only=True))
     out.unlink()
     report = _json(run_cli("-C", trained_project, "query", "--rewrite", "1", "--json"))
@@ -376,10 +341,7 @@ def test_rewrite_of_a_file_that_is_there_as_written_changes_nothing(trained_proj
     before = snapshot(trained_project)
     result = run_cli("-C", trained_project, "query", "--rewrite", "batch-0001")
     assert (result.exit_code, result.stdout) == (0, "batches/batch-0001.csv\n")
-    assert (
-        result.stderr
-        == "batch-0001: batches/batch-0001.csv is there as query wrote it; nothing written\n"
-    )
+    assert result.stderr == "batch-0001: batches/batch-0001.csv is there as query wrote it; nothing written\n"
     assert snapshot(trained_project) == before
 
 
@@ -404,10 +366,7 @@ def test_rewrite_of_an_unknown_batch_is_a_usage_error(trained_project):
 def test_control_characters_no_xlsx_cell_can_hold_are_replaced_with_a_warning(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text('note,x,label\n"a\x0bb",1,\n"c\x1bd",2,\nplain,3,a\nmore,4,b\n')
-    assert (
-        run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "note").exit_code
-        == 0
-    )
+    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "note").exit_code == 0
     out = tmp_path / "batch.xlsx"
     result = run_cli("-C", tmp_path / "p", "query", "-n", "2", "--strategy", "random", "--out", out)
     assert (result.exit_code, result.stdout) == (0, f"{out}\n")

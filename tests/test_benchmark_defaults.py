@@ -23,9 +23,7 @@ SEEDS = 10
 BASE = np.linspace(0.70, 0.75, SEEDS)  # per-seed AULCs, distinct so that no differences tie
 
 
-def _runs(
-    dataset: str, shifts: dict[str, float], f1_shifts: dict[str, float] | None = None
-) -> dict:
+def _runs(dataset: str, shifts: dict[str, float], f1_shifts: dict[str, float] | None = None) -> dict:
     """Per-seed AULCs of each configuration (and its learner's random) on a dataset: BASE moved by
     a shift, plus a little noise of its own (so that paired differences do not tie)."""
     f1_shifts = f1_shifts or {}
@@ -37,9 +35,7 @@ def _runs(
         ):
             if key in runs:
                 continue
-            noise = np.random.default_rng([len(dataset), number, name == "random"]).normal(
-                0, 0.001, size=SEEDS
-            )
+            noise = np.random.default_rng([len(dataset), number, name == "random"]).normal(0, 0.001, size=SEEDS)
             shift = shifts.get(name, 0.0)
             runs[key] = {
                 "balanced_accuracy": BASE + shift + noise,
@@ -64,9 +60,7 @@ def test_picks_the_best_mean_among_those_never_worse():
 def test_excludes_one_significantly_worse_than_the_default_on_one_dataset():
     aulc = {
         "a": _runs("a", {"random": -0.05, "balanced": 0.03, "margin": 0.08}),
-        "b": _runs(
-            "bb", {"random": -0.05, "balanced": 0.03, "margin": -0.01}
-        ),  # margin below default here
+        "b": _runs("bb", {"random": -0.05, "balanced": 0.03, "margin": -0.01}),  # margin below default here
     }
     best, verdicts = choose_defaults(aulc, CONFIGS)
     by_name = {v.config: v for v in verdicts}
@@ -97,13 +91,9 @@ def test_excludes_one_worse_than_its_random_on_macro_f1_only():
 
 def test_a_tie_goes_to_the_first_in_the_table_and_nothing_eligible_keeps_the_default():
     tied = {"a": _runs("a", {"random": -0.05, "balanced": 0.02})}
-    tied["a"][run_key(CONFIGS[2], "a")] = tied["a"][
-        run_key(CONFIGS[1], "a")
-    ]  # margin: the same AULCs
+    tied["a"][run_key(CONFIGS[2], "a")] = tied["a"][run_key(CONFIGS[1], "a")]  # margin: the same AULCs
     assert choose_defaults(tied, CONFIGS)[0] == "balanced"
-    all_worse = {
-        "a": _runs("a", {"random": 0.05, "balanced": -0.02, "margin": -0.02, "explore": -0.02})
-    }
+    all_worse = {"a": _runs("a", {"random": 0.05, "balanced": -0.02, "margin": -0.02, "explore": -0.02})}
     best, verdicts = choose_defaults(all_worse, CONFIGS)
     assert best == "default" and not any(v.eligible for v in verdicts)
 
@@ -112,21 +102,18 @@ def test_the_rule_by_kind_judges_the_text_sets_and_the_tables_apart():
     # on the text set "balanced" is best and "margin" falls below the default; on the table the
     # reverse: each kind keeps its own choice, where the joint rule keeps neither but "explore"
     aulc = {
-        "movie_reviews": _runs(
-            "movie_reviews", {"random": -0.05, "balanced": 0.03, "margin": -0.02, "explore": 0.01}
-        ),
-        "digits": _runs(
-            "digits", {"random": -0.05, "balanced": -0.02, "margin": 0.04, "explore": 0.01}
-        ),
+        "movie_reviews": _runs("movie_reviews", {"random": -0.05, "balanced": 0.03, "margin": -0.02, "explore": 0.01}),
+        "digits": _runs("digits", {"random": -0.05, "balanced": -0.02, "margin": 0.04, "explore": 0.01}),
     }
     by_kind = defaults.choose_by_kind(aulc, CONFIGS)
     assert {kind: best for kind, (best, _) in by_kind.items()} == {
         "text": "balanced",
         "tables": "margin",
     }
-    assert {
-        kind: [v.config for v in verdicts if v.eligible] for kind, (_, verdicts) in by_kind.items()
-    } == {"text": ["default", "balanced", "explore"], "tables": ["default", "margin", "explore"]}
+    assert {kind: [v.config for v in verdicts if v.eligible] for kind, (_, verdicts) in by_kind.items()} == {
+        "text": ["default", "balanced", "explore"],
+        "tables": ["default", "margin", "explore"],
+    }
     assert choose_defaults(aulc, CONFIGS)[0] == "explore"
 
 
@@ -140,11 +127,7 @@ def test_a_configuration_without_results_on_a_dataset_is_not_a_candidate():
 def test_text_has_no_effect_on_a_dataset_without_text():
     embedding = Config("e", "balanced", "pool", "embedding", "diverse", 0.1)
     tfidf = Config("t", "balanced", "pool", "tfidf", "diverse", 0.1)
-    assert (
-        run_key(embedding, "digits")
-        == run_key(tfidf, "digits")
-        == "balanced-pool-tfidf_diverse_0.1"
-    )
+    assert run_key(embedding, "digits") == run_key(tfidf, "digits") == "balanced-pool-tfidf_diverse_0.1"
     assert run_key(embedding, "movie_reviews") == "balanced-pool-embedding_diverse_0.1"
     assert random_key(embedding, "movie_reviews") == "balanced-pool-embedding_random"
 
@@ -173,11 +156,7 @@ def test_the_legacy_settings_are_those_of_a_project_without_the_keys():
         "text": "tfidf",
         "explore": 0.0,
     }
-    assert (
-        defaults.PROTOCOLS["wine"]
-        == defaults.PROTOCOLS["penguins"]
-        == {"initial": 3, "batch_size": 5, "budget": 60}
-    )
+    assert defaults.PROTOCOLS["wine"] == defaults.PROTOCOLS["penguins"] == {"initial": 3, "batch_size": 5, "budget": 60}
 
 
 def test_the_rare_subsample_is_seeded_and_leaves_the_share_asked():
@@ -197,7 +176,5 @@ def test_the_rare_subsample_is_seeded_and_leaves_the_share_asked():
 
 def test_a_rare_class_too_small_for_the_share_is_refused():
     labels = np.array(["a"] * 100 + ["b"] * 3)
-    with pytest.raises(
-        ValueError, match="class 'b' has 3 rows, fewer than the 9 a share of 0.08 needs"
-    ):
+    with pytest.raises(ValueError, match="class 'b' has 3 rows, fewer than the 9 a share of 0.08 needs"):
         rare_subsample(labels, "b", 0.08)

@@ -39,9 +39,7 @@ ROLES = {"n": "numeric", "m": "numeric", "c": "categorical", "t": "text"}
 def _imbalanced(count: int = 90) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows of every role, and labels 60 / 20 / 10: the rare classes shifted on n."""
     rng = np.random.default_rng(3)
-    labels = np.array(
-        ["common"] * (count * 2 // 3) + ["middle"] * (count * 2 // 9) + ["rare"] * (count // 9)
-    )
+    labels = np.array(["common"] * (count * 2 // 3) + ["middle"] * (count * 2 // 9) + ["rare"] * (count // 9))
     shift = {"common": 0.0, "middle": 1.0, "rare": 2.0}
     rows = pd.DataFrame(
         {
@@ -57,23 +55,14 @@ def _imbalanced(count: int = 90) -> tuple[pd.DataFrame, np.ndarray]:
 def _balanced_everywhere(estimator) -> None:
     """The preset's estimator weighs classes as class_weight="balanced" does, and, fitted, shows it."""
     assert estimator.get_params()["class_weight"] == "balanced"
-    if isinstance(
-        estimator, MultinomialNB
-    ):  # every class weighs the same in total: the fit used the weights
-        np.testing.assert_allclose(
-            estimator.class_count_, estimator.class_count_.sum() / len(estimator.classes_)
-        )
+    if isinstance(estimator, MultinomialNB):  # every class weighs the same in total: the fit used the weights
+        np.testing.assert_allclose(estimator.class_count_, estimator.class_count_.sum() / len(estimator.classes_))
 
 
 def _legacy(estimator) -> None:
-    assert (
-        type(estimator) in (MultinomialNB, CalibratedClassifierCV)
-        or estimator.get_params()["class_weight"] is None
-    )
+    assert type(estimator) in (MultinomialNB, CalibratedClassifierCV) or estimator.get_params()["class_weight"] is None
     if isinstance(estimator, CalibratedClassifierCV):
-        assert (
-            type(estimator) is CalibratedClassifierCV and estimator.estimator.class_weight is None
-        )
+        assert type(estimator) is CalibratedClassifierCV and estimator.estimator.class_weight is None
 
 
 @pytest.fixture
@@ -86,9 +75,7 @@ def one_thread():
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_balanced_weights_reach_every_committee_member_and_every_cv_fold(
-    monkeypatch, one_thread, name
-):
+def test_balanced_weights_reach_every_committee_member_and_every_cv_fold(monkeypatch, one_thread, name):
     import sklearn.model_selection
 
     rows, labels = _imbalanced()
@@ -118,20 +105,14 @@ def test_balanced_weights_reach_every_committee_member_and_every_cv_fold(
     for estimator in [legacy.pipeline[-1], *(f[-1] for f in folds)]:
         _legacy(estimator)
     explicit = fit_model(name, ROLES, 0, rows, labels, class_weight="none", cross_validate=False)
-    np.testing.assert_array_equal(
-        explicit.pipeline.predict_proba(rows), legacy.pipeline.predict_proba(rows)
-    )
+    np.testing.assert_array_equal(explicit.pipeline.predict_proba(rows), legacy.pipeline.predict_proba(rows))
 
 
 def test_cross_validated_metrics_take_the_weights():
     rows, labels = _imbalanced()
     none, _ = cross_validated_metrics("logistic", ROLES, 0, rows, labels)
-    assert (
-        cross_validated_metrics("logistic", ROLES, 0, rows, labels, class_weight="none")[0] == none
-    )
-    balanced, folds = cross_validated_metrics(
-        "logistic", ROLES, 0, rows, labels, class_weight="balanced"
-    )
+    assert cross_validated_metrics("logistic", ROLES, 0, rows, labels, class_weight="none")[0] == none
+    balanced, folds = cross_validated_metrics("logistic", ROLES, 0, rows, labels, class_weight="balanced")
     assert folds == 5
     assert balanced["per_class"]["rare"]["recall"] > none["per_class"]["rare"]["recall"]
 
@@ -141,12 +122,8 @@ def test_balanced_naive_bayes_is_exactly_balanced_sample_weights_and_survives_cl
     X = rng.poisson(1.0, size=(80, 6)).astype(float)
     y = np.array(["a"] * 64 + ["b"] * 16)
     X[y == "b", 0] += 2
-    weighted = MultinomialNB(alpha=0.1).fit(
-        X, y, sample_weight=compute_sample_weight("balanced", y)
-    )
-    ours = clone(WeightedMultinomialNB(alpha=0.1, class_weight="balanced")).fit(
-        X, y
-    )  # no fit params, as a fold
+    weighted = MultinomialNB(alpha=0.1).fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+    ours = clone(WeightedMultinomialNB(alpha=0.1, class_weight="balanced")).fit(X, y)  # no fit params, as a fold
     for attribute in ("class_count_", "feature_count_", "class_log_prior_", "feature_log_prob_"):
         np.testing.assert_array_equal(getattr(ours, attribute), getattr(weighted, attribute))
     np.testing.assert_array_equal(ours.predict_proba(X), weighted.predict_proba(X))
@@ -161,12 +138,8 @@ def test_balanced_naive_bayes_is_exactly_balanced_sample_weights_and_survives_cl
     )
     extra = rng.uniform(0.5, 2, len(y))
     np.testing.assert_array_equal(
-        WeightedMultinomialNB(alpha=0.1, class_weight="balanced")
-        .fit(X, y, sample_weight=extra)
-        .feature_count_,
-        MultinomialNB(alpha=0.1)
-        .fit(X, y, sample_weight=extra * compute_sample_weight("balanced", y))
-        .feature_count_,
+        WeightedMultinomialNB(alpha=0.1, class_weight="balanced").fit(X, y, sample_weight=extra).feature_count_,
+        MultinomialNB(alpha=0.1).fit(X, y, sample_weight=extra * compute_sample_weight("balanced", y)).feature_count_,
     )
 
 
@@ -175,17 +148,11 @@ def test_balanced_linear_svm_weighs_its_calibration_too_and_survives_clone():
     X = rng.normal(size=(120, 4))
     y = np.where(X[:, 0] + 0.8 * rng.normal(size=120) > 1.3, "rare", "common")
     weights = compute_sample_weight("balanced", y)
-    weighted = CalibratedClassifierCV(LinearSVC(random_state=0), cv=3).fit(
-        X, y, sample_weight=weights
-    )
-    ours = clone(
-        WeightedCalibratedClassifierCV(LinearSVC(random_state=0), cv=3, class_weight="balanced")
-    ).fit(X, y)
+    weighted = CalibratedClassifierCV(LinearSVC(random_state=0), cv=3).fit(X, y, sample_weight=weights)
+    ours = clone(WeightedCalibratedClassifierCV(LinearSVC(random_state=0), cv=3, class_weight="balanced")).fit(X, y)
     np.testing.assert_array_equal(ours.predict_proba(X), weighted.predict_proba(X))
     # class weights on the inner LinearSVC alone are undone by a calibration fitted without them
-    inner = CalibratedClassifierCV(LinearSVC(random_state=0, class_weight="balanced"), cv=3).fit(
-        X, y
-    )
+    inner = CalibratedClassifierCV(LinearSVC(random_state=0, class_weight="balanced"), cv=3).fit(X, y)
     assert (ours.predict(X) == "rare").sum() > (inner.predict(X) == "rare").sum()
     plain = CalibratedClassifierCV(LinearSVC(random_state=0), cv=3).fit(X, y)
     np.testing.assert_array_equal(
@@ -207,9 +174,7 @@ def test_config_reads_class_weight_and_refuses_other_values():
 
 
 def test_the_training_key_changes_only_for_balanced():
-    config = Config(
-        id_column="id", label_column="label", classes=("a", "b"), columns={"size": "numeric"}
-    )
+    config = Config(id_column="id", label_column="label", classes=("a", "b"), columns={"size": "numeric"})
     legacy = training_key(config, "d")
     assert training_key(replace(config, class_weight="none"), "d") == legacy
     assert training_key(replace(config, class_weight="balanced"), "d") != legacy
@@ -246,14 +211,10 @@ def test_config_set_class_weight_retrains_only_for_balanced(trained_project, cli
         "(choose from balanced, none)\n"
     )
     assert snapshot(trained_project) == before
-    assert (
-        cli("-C", trained_project, "config", "get", "model.class_weight").stdout == "none\n"
-    )  # not set: none
+    assert cli("-C", trained_project, "config", "get", "model.class_weight").stdout == "none\n"  # not set: none
     result = cli("-C", trained_project, "config", "set", "model.class_weight", "none")
     assert (result.exit_code, result.stdout) == (0, "model.class_weight=none\n")
-    assert (
-        result.stderr == f"{path.resolve()}: model.class_weight was none\n"
-    )  # absent meant none: still up to date
+    assert result.stderr == f"{path.resolve()}: model.class_weight was none\n"  # absent meant none: still up to date
     assert 'class_weight = "none"\n' in path.read_text(encoding="utf-8")
     train = cli("-C", trained_project, "train", "--json")
     assert train.exit_code == 0 and json.loads(train.stdout)["up_to_date"] is True
@@ -330,23 +291,13 @@ def test_simulate_fits_every_model_with_the_class_weight(tmp_path, monkeypatch, 
     ]
     result = cli("simulate", *common, "--class-weight", "balanced", "--out", tmp_path / "sim")
     assert result.exit_code == 0, result.stderr
-    assert len(seen) == 1 + 2 * 3 and set(seen) == {
-        "balanced"
-    }  # full pool, then 3 models per strategy
-    assert "- class weight: balanced\n" in (tmp_path / "sim" / "summary.md").read_text(
-        encoding="utf-8"
-    )
+    assert len(seen) == 1 + 2 * 3 and set(seen) == {"balanced"}  # full pool, then 3 models per strategy
+    assert "- class weight: balanced\n" in (tmp_path / "sim" / "summary.md").read_text(encoding="utf-8")
     seen.clear()
     result = cli("simulate", *common, "--out", tmp_path / "legacy")
     assert result.exit_code == 0, result.stderr
-    assert (
-        set(seen) == {"none"}
-        and "class weight" not in (tmp_path / "legacy" / "summary.md").read_text()
-    )
+    assert set(seen) == {"none"} and "class weight" not in (tmp_path / "legacy" / "summary.md").read_text()
     refused = cli("simulate", *common, "--class-weight", "heavy", "--out", tmp_path / "bad")
     assert (refused.exit_code, refused.stdout) == (2, "")
-    assert (
-        refused.stderr
-        == "error: --class-weight 'heavy' is not a class weighting (choose from balanced, none)\n"
-    )
+    assert refused.stderr == "error: --class-weight 'heavy' is not a class weighting (choose from balanced, none)\n"
     assert not (tmp_path / "bad").exists()

@@ -46,9 +46,7 @@ def test_json_before_the_command(tmp_path, trained_project):
     outside = run_cli("--json", "-C", tmp_path, "status")
     assert outside.exit_code == 1
     assert json.loads(outside.stdout)["exit_code"] == 1
-    assert json.loads(outside.stdout)["error"].startswith(
-        "not an activelearn project: no activelearn.toml in "
-    )
+    assert json.loads(outside.stdout)["error"].startswith("not an activelearn project: no activelearn.toml in ")
 
 
 def test_json_before_the_command_on_a_bad_option_value(penguins_project):
@@ -63,23 +61,17 @@ def test_json_before_the_command_on_a_bad_option_value(penguins_project):
 def test_quiet_and_verbose_after_the_command(trained_project):
     loud = run_cli("-C", trained_project, "export", "--out", trained_project.parent / "a.csv")
     assert loud.stderr.startswith("6 rows: 6 labels")
-    quiet = run_cli(
-        "-C", trained_project, "export", "--out", trained_project.parent / "b.csv", "-q"
-    )
+    quiet = run_cli("-C", trained_project, "export", "--out", trained_project.parent / "b.csv", "-q")
     assert quiet.exit_code == 0 and quiet.stderr == ""
     assert quiet.stdout == f"{trained_project.parent / 'b.csv'}\n"
-    verbose = run_cli(
-        "-C", trained_project, "export", "--verbose", "--out", trained_project.parent / "c.csv"
-    )
+    verbose = run_cli("-C", trained_project, "export", "--verbose", "--out", trained_project.parent / "c.csv")
     assert "to start a project from it: activelearn init NEW_DIR" in verbose.stderr
 
 
 # --- help ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "command", ["", *COMMANDS, "config", "config get", "config set", "config list"]
-)
+@pytest.mark.parametrize("command", ["", *COMMANDS, "config", "config get", "config set", "config list"])
 def test_help_shows_conventional_metavars(command):
     result = run_cli(*command.split(), "--help")
     assert result.exit_code == 0, result.stderr
@@ -148,10 +140,7 @@ def test_a_relative_path_without_C_says_where_it_was_looked_for(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     result = run_cli("init", "proj", "--data", "data/pool.csv")
     assert result.exit_code == 1 and result.stdout == ""
-    assert (
-        result.stderr
-        == f"error: data/pool.csv: no such file or folder (looked in {tmp_path}/data)\n"
-    )
+    assert result.stderr == f"error: data/pool.csv: no such file or folder (looked in {tmp_path}/data)\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -183,13 +172,8 @@ def test_ctrl_c_after_the_commit_says_what_was_written(trained_project, monkeypa
     monkeypatch.setattr(activelearn.render, "train_result", _interrupt)
     result = run_cli("-C", trained_project, "train", "--force")
     assert (result.exit_code, result.stdout) == (130, "")
-    assert (
-        result.stderr
-        == "interrupted; already written, and kept: models/model-0002.skops, state.json\n"
-    )
-    assert [
-        m["version"] for m in json.loads((trained_project / "state.json").read_text())["models"]
-    ] == [1, 2]
+    assert result.stderr == "interrupted; already written, and kept: models/model-0002.skops, state.json\n"
+    assert [m["version"] for m in json.loads((trained_project / "state.json").read_text())["models"]] == [1, 2]
 
 
 # --- progress on a terminal --------------------------------------------------------------------------
@@ -245,13 +229,9 @@ def test_phases_show_on_a_terminal_and_only_there(trained_project, command, requ
 def test_init_shows_its_phases_on_a_terminal(tmp_path, terminal):
     from .conftest import SAMPLE
 
-    shown = run_cli(
-        "init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species"
-    )
+    shown = run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species")
     assert shown.exit_code == 0 and shown.stdout == f"{tmp_path / 'p'}\n"
-    assert (
-        "reading the data into the pool" in shown.stderr and "writing the project" in shown.stderr
-    )
+    assert "reading the data into the pool" in shown.stderr and "writing the project" in shown.stderr
 
 
 # --- shell completion ------------------------------------------------------------------------------
@@ -284,9 +264,7 @@ def _complete(words: str, cwd) -> tuple[list[str], bool]:
         "COMP_WORDS": words,
         "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
     }
-    done = subprocess.run(
-        [sys.executable, "-c", probe], env=env, cwd=cwd, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-c", probe], env=env, cwd=cwd, capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     *offered, pandas = done.stdout.splitlines()
     return [o for o in offered if o], pandas == "True"

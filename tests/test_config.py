@@ -102,9 +102,7 @@ def test_set_changes_only_the_value_and_keeps_comments(penguins_project):
     assert result.stderr == f"{path.resolve()}: query.strategy was diverse\n"
     line = f'strategy = "diverse"   {STRATEGY_COMMENT}\n'
     assert line in before
-    assert path.read_text(encoding="utf-8") == before.replace(
-        line, f'strategy = "margin"    {STRATEGY_COMMENT}\n'
-    )
+    assert path.read_text(encoding="utf-8") == before.replace(line, f'strategy = "margin"    {STRATEGY_COMMENT}\n')
     assert run_cli("-C", penguins_project, "config", "get", "query.strategy").stdout == "margin\n"
 
 
@@ -152,9 +150,7 @@ def test_set_types_each_value_as_its_key(penguins_project):
 def test_set_a_key_the_file_lacks_adds_it_to_its_section(penguins_project):
     path = penguins_project / "activelearn.toml"
     before = path.read_text(encoding="utf-8")
-    result = run_cli(
-        "-C", penguins_project, "config", "set", "query.display_columns", "island,sex", "--json"
-    )
+    result = run_cli("-C", penguins_project, "config", "set", "query.display_columns", "island,sex", "--json")
     assert (result.exit_code, result.stderr) == (0, "")
     assert json.loads(result.stdout) == {
         "key": "query.display_columns",
@@ -164,9 +160,7 @@ def test_set_a_key_the_file_lacks_adds_it_to_its_section(penguins_project):
         "file": str(path.resolve()),
         "warnings": [],
     }
-    placeholder = (
-        "# display_columns = []   # columns shown in batch files (default: every used column)\n"
-    )
+    placeholder = "# display_columns = []   # columns shown in batch files (default: every used column)\n"
     assert path.read_text(encoding="utf-8") == before.replace(
         placeholder, placeholder + 'display_columns = ["island", "sex"]\n'
     )
@@ -175,9 +169,7 @@ def test_set_a_key_the_file_lacks_adds_it_to_its_section(penguins_project):
 def test_a_role_comes_back_for_a_column_left_out_of_columns(penguins_project):
     path = penguins_project / "activelearn.toml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace('year              = "numeric"      # whole numbers\n', ""), encoding="utf-8"
-    )
+    path.write_text(text.replace('year              = "numeric"      # whole numbers\n', ""), encoding="utf-8")
     result = run_cli("-C", penguins_project, "config", "set", "columns.year", "categorical")
     assert (result.exit_code, result.stdout) == (0, "columns.year=categorical\n"), result.stderr
     assert path.read_text(encoding="utf-8") == text.replace(
@@ -307,9 +299,7 @@ def test_a_broken_file_is_reported_as_such(penguins_project):
     before = snapshot(penguins_project)
     result = run_cli("-C", penguins_project, "config", "set", "query.strategy", "margin")
     assert (result.exit_code, result.stdout) == (1, "")
-    assert (
-        result.stderr == f"error: {path.resolve()}: [query] batch_size must be at least 1, not -1\n"
-    )
+    assert result.stderr == f"error: {path.resolve()}: [query] batch_size must be at least 1, not -1\n"
     assert snapshot(penguins_project) == before
     assert run_cli("-C", penguins_project, "config", "set", "query.batch_size", "5").exit_code == 1
 
@@ -317,9 +307,7 @@ def test_a_broken_file_is_reported_as_such(penguins_project):
 def test_set_holds_the_lock(penguins_project):
     before = snapshot(penguins_project)
     with FileLock(penguins_project / ".activelearn.lock"):
-        result = run_cli(
-            "-C", penguins_project, "config", "set", "query.strategy", "margin", "--wait", "0.2"
-        )
+        result = run_cli("-C", penguins_project, "config", "set", "query.strategy", "margin", "--wait", "0.2")
     assert (result.exit_code, result.stdout) == (75, "")
     assert "another activelearn command holds the project lock" in result.stderr
     assert snapshot(penguins_project) == before
@@ -344,22 +332,14 @@ def test_a_setting_of_the_model_says_to_retrain(trained_project):
     )
     query = run_cli("-C", trained_project, "query", "-n", "3")
     assert query.exit_code == 0, query.stderr
-    assert (
-        "model 1 does not know the settings in activelearn.toml since it was trained"
-        in query.stderr
-    )
+    assert "model 1 does not know the settings in activelearn.toml since it was trained" in query.stderr
     result = run_cli("-C", trained_project, "config", "set", "query.batch_size", "5")
-    assert (
-        result.stderr
-        == f"{(trained_project / 'activelearn.toml').resolve()}: query.batch_size was 20\n"
-    )
+    assert result.stderr == f"{(trained_project / 'activelearn.toml').resolve()}: query.batch_size was 20\n"
 
 
 def test_readme_config_lines_run_as_written(penguins_project):
     readme = (SAMPLE.parent / "README.md").read_text(encoding="utf-8")
-    block = readme.split("### Changing the configuration: `config`\n\n```\n", 1)[1].split("```", 1)[
-        0
-    ]
+    block = readme.split("### Changing the configuration: `config`\n\n```\n", 1)[1].split("```", 1)[0]
     checked = 0
     for line in block.splitlines():
         command, _, comment = line.partition("#")
@@ -392,12 +372,8 @@ def test_a_file_that_is_not_toml_is_named(penguins_project):
 def test_features_text_is_tfidf_without_the_key_and_set_writes_it(penguins_project):
     path = penguins_project / "activelearn.toml"
     text = path.read_text(encoding="utf-8")
-    assert re.search(
-        r'^text = "\w+"   # how text columns become features', text, re.M
-    )  # init writes the key
-    path.write_text(
-        re.sub(r"^text = .*\n", "", text, flags=re.M), encoding="utf-8"
-    )  # a file from before it
+    assert re.search(r'^text = "\w+"   # how text columns become features', text, re.M)  # init writes the key
+    path.write_text(re.sub(r"^text = .*\n", "", text, flags=re.M), encoding="utf-8")  # a file from before it
     result = run_cli("-C", penguins_project, "config", "get", "features.text")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "tfidf\n", "")
     result = run_cli("-C", penguins_project, "config", "set", "features.text", "both")

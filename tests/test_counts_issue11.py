@@ -19,9 +19,7 @@ def _query(project, n: int):
     return project / _ok(run_cli("-q", "-C", project, "query", "-n", str(n))).stdout.strip()
 
 
-def test_a_folder_import_counts_the_files_that_gave_answers_and_rows_answered_nowhere(
-    trained_project, tmp_path
-):
+def test_a_folder_import_counts_the_files_that_gave_answers_and_rows_answered_nowhere(trained_project, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     # batch-0001 is answered through another file; its own file stays blank
@@ -42,9 +40,7 @@ def test_a_folder_import_counts_the_files_that_gave_answers_and_rows_answered_no
         "1 file already imported, 2 files with no answers\n"
     )
     document = json.loads(
-        run_cli(
-            "-C", trained_project, "import-labels", inbox, "--force", "--dry-run", "--json"
-        ).stdout
+        run_cli("-C", trained_project, "import-labels", inbox, "--force", "--dry-run", "--json").stdout
     )
     assert document["unanswered"] == 1
     assert {f["file"].rsplit("/", 1)[-1]: f["unanswered"] for f in document["files"]} == {
@@ -61,13 +57,10 @@ def test_status_counts_answers_given_not_rows_logged_again_unchanged(trained_pro
     answers = tmp_path / "a.csv"
     answers.write_text("id,species\nr000300,Gentoo\nr000301,Adelie\nr000302,Adelie\n")
     _ok(run_cli("-q", "-C", trained_project, "import-labels", answers))
-    answers.write_text(
-        "id,species\nr000300,Chinstrap\nr000301,Adelie\nr000302,Adelie\nr000303,Gentoo\n"
-    )
+    answers.write_text("id,species\nr000300,Chinstrap\nr000301,Adelie\nr000302,Adelie\nr000303,Gentoo\n")
     again = _ok(run_cli("-C", trained_project, "import-labels", answers))
     assert again.stdout == (
-        "imported 2 labels from 1 file (import-0003); 1 of them correcting an earlier answer, "
-        "2 unchanged\n"
+        "imported 2 labels from 1 file (import-0003); 1 of them correcting an earlier answer, 2 unchanged\n"
     )
     status = json.loads(_ok(run_cli("-C", trained_project, "status", "--json")).stdout)
     # 6 from init, 4 rows answered since by one annotator: 10 answers; since the model 4 new, 1 correction
@@ -76,9 +69,7 @@ def test_status_counts_answers_given_not_rows_logged_again_unchanged(trained_pro
     assert "10 answers from anonymous, init\n" in human
     assert "5 answers since the last model: run `activelearn train`\n" in human
     _ok(run_cli("-q", "-C", trained_project, "train"))
-    _ok(
-        run_cli("-q", "-C", trained_project, "import-labels", answers, "--force")
-    )  # 4 rows logged again, unchanged
+    _ok(run_cli("-q", "-C", trained_project, "import-labels", answers, "--force"))  # 4 rows logged again, unchanged
     status = json.loads(_ok(run_cli("-C", trained_project, "status", "--json")).stdout)
     assert (status["answers"], status["answers_since_model"], status["model_up_to_date"]) == (
         10,
@@ -119,13 +110,10 @@ def test_the_evaluation_count_counts_only_the_new_answers(penguins_project, tmp_
     )
     document = json.loads(_ok(run_cli(*args, "--dry-run", "--json")).stdout)
     assert (document["labels"], document["evaluation"], document["unchanged"]) == (2, 2, 1)
-    assert [(f["labels"], f["evaluation"], f["unchanged"]) for f in document["files"]] == [
-        (2, 2, 1)
-    ]
+    assert [(f["labels"], f["evaluation"], f["unchanged"]) for f in document["files"]] == [(2, 2, 1)]
     result = _ok(run_cli(*args))
     assert result.stdout == (
-        "imported 2 labels from 1 file (import-0003); 2 of them for evaluation (never trained on), "
-        "1 unchanged\n"
+        "imported 2 labels from 1 file (import-0003); 2 of them for evaluation (never trained on), 1 unchanged\n"
     )
 
 
@@ -134,9 +122,7 @@ def test_query_json_names_the_batches_still_waiting_for_answers(trained_project)
     assert (first["batch"], first["pending"]) == ("batch-0001", [])
     second = json.loads(_ok(run_cli("-C", trained_project, "query", "-n", "3", "--json")).stdout)
     assert (second["batch"], second["pending"]) == ("batch-0002", ["batch-0001"])
-    evaluation = json.loads(
-        _ok(run_cli("-C", trained_project, "query", "--eval", "3", "--json")).stdout
-    )
+    evaluation = json.loads(_ok(run_cli("-C", trained_project, "query", "--eval", "3", "--json")).stdout)
     assert (evaluation["batch"], evaluation["pending"]) == (
         "eval-0003",
         ["batch-0001", "batch-0002"],

@@ -28,14 +28,10 @@ def _real_problems(project: Path) -> list[str]:
     return [f"{p.where}: {p.what}" for p in result.problems if "temporary file" not in p.what]
 
 
-def _answers_file(
-    folder: Path, n: int, ids: list[str], rng: random.Random
-) -> tuple[Path, dict[str, str]]:
+def _answers_file(folder: Path, n: int, ids: list[str], rng: random.Random) -> tuple[Path, dict[str, str]]:
     answers = {i: rng.choice(CLASSES) for i in ids}
     path = folder / f"answers-{n:04d}.csv"
-    path.write_text(
-        "id,species,annotator\n" + "".join(f"{i},{c},writer{n}\n" for i, c in answers.items())
-    )
+    path.write_text("id,species,annotator\n" + "".join(f"{i},{c},writer{n}\n" for i, c in answers.items()))
     return path, answers
 
 
@@ -52,9 +48,7 @@ def _counted(project: Path) -> set[tuple[str, str, str]]:
         pytest.param(240, 100, 10, id="full", marks=pytest.mark.slow),
     ],
 )
-def test_sigkill_at_random_moments_loses_nothing_acknowledged(
-    tmp_path, commands, least_kills, least_finished
-):
+def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path, commands, least_kills, least_finished):
     rng = random.Random(7)
     project = tmp_path / "proj"
     subprocess.run(
@@ -102,9 +96,7 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(
         # kill somewhere in the second half of the command's usual run, where it writes
         delay = rng.uniform(0.5, 1.3) * durations.get(kind, 1.5)
         began = time.perf_counter()
-        process = subprocess.Popen(
-            [str(c) for c in command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        process = subprocess.Popen([str(c) for c in command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             process.wait(timeout=delay)
             durations[kind] = time.perf_counter() - began
@@ -152,18 +144,12 @@ def test_parallel_writers_each_label_exactly_once(tmp_path):
         path, answers = _answers_file(tmp_path, n, ids[3 * n : 3 * n + 3], rng)
         files.append(path)
         expected |= {(i, c, f"writer{n}") for i, c in answers.items()}
-    commands = [
-        [ACTIVELEARN, "-q", "-C", project, "import-labels", f, "--wait", "300"] for f in files
-    ]
+    commands = [[ACTIVELEARN, "-q", "-C", project, "import-labels", f, "--wait", "300"] for f in files]
     commands += [[ACTIVELEARN, "-q", "-C", project, "query", "-n", "5", "--wait", "300"]] * 2
     commands += [[ACTIVELEARN, "-q", "-C", project, "train", "--wait", "300"]]
-    commands += [
-        [ACTIVELEARN, "-C", project, "status"]
-    ] * 3  # never blocks, never reads a torn file
+    commands += [[ACTIVELEARN, "-C", project, "status"]] * 3  # never blocks, never reads a torn file
     processes = [
-        subprocess.Popen(
-            [str(c) for c in command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        subprocess.Popen([str(c) for c in command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         for command in commands
     ]
     for command, process in zip(commands, processes, strict=True):
@@ -173,9 +159,7 @@ def test_parallel_writers_each_label_exactly_once(tmp_path):
     log = read_label_log(project / "data" / "labels.parquet")
     rows = list(zip(log["id"], log["answer"], log["annotator"], strict=True))
     written = [r for r in rows if r[2].startswith("writer")]
-    assert sorted(written) == sorted(expected) and len(written) == len(
-        set(written)
-    )  # each exactly once
+    assert sorted(written) == sorted(expected) and len(written) == len(set(written))  # each exactly once
     assert not _real_problems(project)
     print(
         f"\nparallel test: {len(commands)} commands at once, {len(files)} imports, {len(expected)} labels each found once"

@@ -24,9 +24,7 @@ def cluster():
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     project = tmp_path_factory.mktemp("t") / "proj"
-    run_cli(
-        "-q", "init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment"
-    )
+    run_cli("-q", "init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment")
     run_cli("-q", "-C", project, "train")
     first = project / run_cli("-C", project, "query", "-n", "20").stdout.strip()
     fill_batch(first, SAMPLE / "movie_reviews_answers.csv", only=15)  # 5 rows stay pending
@@ -83,9 +81,7 @@ def test_dask_explores_as_the_local_engine_does(cluster, template, tmp_path):
         candidates.append(json.loads(result.stdout)["candidates"])
         batches.append(read_batch_ids(project / json.loads(result.stdout)["file"]))
         explored.append(json.loads((project / "state.json").read_text())["batches"][-1]["explored"])
-    assert (
-        batches[0] == batches[1] and explored[0] == explored[1]
-    )  # the same rows, the same predictions
+    assert batches[0] == batches[1] and explored[0] == explored[1]  # the same rows, the same predictions
     assert candidates[0] == candidates[1]  # every unlabeled row counted, the explored ones too
 
 

@@ -64,8 +64,7 @@ def test_integers_and_zero_padded_codes_are_kept_in_the_pool(tmp_path):
     assert pool.column("retweets").to_pylist()[:3] == [None, 10**15 + 1, 10**15 + 2]
     config = (tmp_path / "p" / "activelearn.toml").read_text()
     assert (
-        'id_str   = "ignore"       # a different whole number in every row (an identifier? use --id-column)'
-        in config
+        'id_str   = "ignore"       # a different whole number in every row (an identifier? use --id-column)' in config
     )
 
 
@@ -89,9 +88,7 @@ def test_batch_files_show_integers_and_codes_as_written(tmp_path):
     assert {r["id_str"] for r in rows} <= {str(i) for i in IDS}
     assert {r["code"] for r in rows} <= set(CODES)
     expected = {str(IDS[i]): "" if i % 5 == 0 else str(10**15 + i) for i in range(30)}
-    assert {r["id_str"]: r["retweets"] for r in rows} == {
-        r["id_str"]: expected[r["id_str"]] for r in rows
-    }
+    assert {r["id_str"]: r["retweets"] for r in rows} == {r["id_str"]: expected[r["id_str"]] for r in rows}
 
 
 def test_predict_output_keeps_18_digit_ids(tmp_path):
@@ -102,11 +99,7 @@ def test_predict_output_keeps_18_digit_ids(tmp_path):
     for name in ("out.csv", "out.parquet"):
         result = run_cli("-q", "-C", project, "predict", "--out", tmp_path / name)
         assert result.exit_code == 0, result.stderr
-        out = (
-            pd.read_parquet(tmp_path / name)
-            if name.endswith("parquet")
-            else pd.read_csv(tmp_path / name, dtype=str)
-        )
+        out = pd.read_parquet(tmp_path / name) if name.endswith("parquet") else pd.read_csv(tmp_path / name, dtype=str)
         assert out["id_str"].tolist() == [str(i) for i in IDS]
 
 
@@ -123,9 +116,7 @@ def test_export_reads_back_identically_with_long_integers_and_codes(tmp_path, su
     original = _pool(project).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).head(9)
     copied = _pool(copy).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     pd.testing.assert_frame_equal(copied[original.columns], original)
-    assert (
-        _pool(copy).schema.remove(5) == _pool(project).schema
-    )  # the copy adds the evaluation flag
+    assert _pool(copy).schema.remove(5) == _pool(project).schema  # the copy adds the evaluation flag
     assert copied["id_str"].tolist() == IDS[:9] and copied["code"].tolist() == CODES[:9]
 
 
@@ -135,9 +126,7 @@ def test_parquet_integers_with_nulls_stay_exact(tmp_path):
         pa.table(
             {
                 "app_id": pa.array(IDS, type=pa.int64()),
-                "votes": pa.array(
-                    [None if i % 4 == 0 else 2**60 + i for i in range(30)], type=pa.int64()
-                ),
+                "votes": pa.array([None if i % 4 == 0 else 2**60 + i for i in range(30)], type=pa.int64()),
                 "label": ["a", "b"] * 3 + [None] * 24,
             }
         ),
@@ -151,9 +140,7 @@ def test_parquet_integers_with_nulls_stay_exact(tmp_path):
     }
     pool = _pool(tmp_path / "p")
     assert pool.column("app_id").to_pylist() == IDS
-    assert pool.column("votes").to_pylist() == [
-        None if i % 4 == 0 else 2**60 + i for i in range(30)
-    ]
+    assert pool.column("votes").to_pylist() == [None if i % 4 == 0 else 2**60 + i for i in range(30)]
     assert run_cli("-q", "-C", tmp_path / "p", "train").exit_code == 0
 
 
@@ -242,9 +229,7 @@ def test_a_continuous_label_is_refused_as_regression(tmp_path):
 
 
 def test_whole_number_labels_of_a_few_values_are_classes(tmp_path):
-    data = _csv(
-        tmp_path / "d.csv", "x,stars", [f"{i % 7 * 0.3:.1f},{i % 5 + 1}" for i in range(40)]
-    )
+    data = _csv(tmp_path / "d.csv", "x,stars", [f"{i % 7 * 0.3:.1f},{i % 5 + 1}" for i in range(40)])
     result = run_cli("init", tmp_path / "p", "--data", data, "--label-column", "stars", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["classes"] == ["1", "2", "3", "4", "5"]
@@ -263,9 +248,7 @@ def test_several_labels_per_row_are_refused_as_multi_label(tmp_path, separator):
         "sports",
     ]
     data = tmp_path / "d.csv"
-    pd.DataFrame({"text": [f"story {i}" for i in range(8)], "topic": topics}).to_csv(
-        data, index=False
-    )
+    pd.DataFrame({"text": [f"story {i}" for i in range(8)], "topic": topics}).to_csv(data, index=False)
     _init_refused(
         tmp_path,
         data,
@@ -330,9 +313,7 @@ def test_no_label_column_with_classes_warns_of_a_likely_label_column(tmp_path):
 
 
 def test_two_classes_seen_are_named_with_how_to_add_more(tmp_path):
-    data = _csv(
-        tmp_path / "d.csv", "x,label", [f"{i % 4},{['a', 'b', ''][i % 3]}" for i in range(30)]
-    )
+    data = _csv(tmp_path / "d.csv", "x,label", [f"{i % 4},{['a', 'b', ''][i % 3]}" for i in range(30)])
     result = run_cli("init", tmp_path / "p", "--data", data, "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["warnings"] == [
@@ -442,9 +423,7 @@ def test_a_few_typos_in_a_numeric_column_are_a_warning(tmp_path):
 def test_a_pool_column_left_out_of_columns_is_named(tmp_path):
     project = _review_project(tmp_path, [f"comment number {i} about the stay" for i in range(40)])
     config = project / "activelearn.toml"
-    config.write_text(
-        "\n".join(x for x in config.read_text().splitlines() if not x.startswith("comment ")) + "\n"
-    )
+    config.write_text("\n".join(x for x in config.read_text().splitlines() if not x.startswith("comment ")) + "\n")
     warning = (
         "warning: column 'comment' of the pool has no role in activelearn.toml [columns]; "
         'add `comment = "ignore"` to leave it out on purpose\n'

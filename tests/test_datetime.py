@@ -29,9 +29,7 @@ def _visits(path, rows: int = 80, labeled: int = 30):
         for i in range(rows):
             when = start + dt.timedelta(hours=7 * i, minutes=13 * i % 60)
             label = "night" if when.hour < 6 or when.hour >= 22 else "day"
-            writer.writerow(
-                [when.strftime("%Y-%m-%d %H:%M"), 10 + i % 7, label if i < labeled else ""]
-            )
+            writer.writerow([when.strftime("%Y-%m-%d %H:%M"), 10 + i % 7, label if i < labeled else ""])
     return path
 
 
@@ -39,9 +37,7 @@ def _truth(path) -> dict[str, str]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     return {
-        f"r{i + 1:06d}": "night"
-        if int(r["when"][11:13]) < 6 or int(r["when"][11:13]) >= 22
-        else "day"
+        f"r{i + 1:06d}": "night" if int(r["when"][11:13]) < 6 or int(r["when"][11:13]) >= 22 else "day"
         for i, r in enumerate(rows)
     }
 
@@ -107,9 +103,7 @@ def test_init_infers_a_timestamp_column_as_datetime_with_its_reason(tmp_path):
     ],
 )
 def test_which_columns_are_dates(values, role, note):
-    inferred = infer_role(
-        pd.Series(values, name="c", dtype=object if isinstance(values[0], str) else None)
-    )
+    inferred = infer_role(pd.Series(values, name="c", dtype=object if isinstance(values[0], str) else None))
     assert (inferred.role, inferred.note) == (role, note)
 
 
@@ -137,9 +131,7 @@ def test_parquet_timestamp_and_date_columns_are_datetime(tmp_path):
 
 
 def test_spreadsheet_date_cells_are_datetime(tmp_path):
-    frame = pd.read_csv(
-        _visits(tmp_path / "visits.csv"), dtype={"label": str}, keep_default_na=False
-    )
+    frame = pd.read_csv(_visits(tmp_path / "visits.csv"), dtype={"label": str}, keep_default_na=False)
     frame["when"] = pd.to_datetime(frame["when"])
     frame.to_excel(tmp_path / "visits.xlsx", index=False)
     result = run_cli("init", tmp_path / "p", "--data", tmp_path / "visits.xlsx", "--json")
@@ -155,9 +147,7 @@ def test_spreadsheet_date_cells_are_datetime(tmp_path):
 
 
 def test_datetime_features_exact_values():
-    rows = pd.DataFrame(
-        {"when": ["2024-03-04 06:00", "2024-06-08 18:00", None, "2023-12-25 00:00", "31/12/2023"]}
-    )
+    rows = pd.DataFrame({"when": ["2024-03-04 06:00", "2024-06-08 18:00", None, "2023-12-25 00:00", "31/12/2023"]})
     features = DatetimeFeatures("when").fit(rows)
     assert list(features.get_feature_names_out()) == [
         "when_year",
@@ -190,9 +180,7 @@ def test_datetime_features_differ_by_hour_and_weekday_only_when_those_vary():
     same_day = pd.DataFrame({"when": ["2024-03-05 01:00", "2024-03-05 13:30"]})
     features = DatetimeFeatures("when").fit(same_day)
     assert list(features.get_feature_names_out()) == ["when_hour_sin", "when_hour_cos"]
-    np.testing.assert_allclose(
-        features.transform(same_day), [[0.2588, 0.9659], [-0.3827, -0.9239]], atol=1e-4
-    )
+    np.testing.assert_allclose(features.transform(same_day), [[0.2588, 0.9659], [-0.3827, -0.9239]], atol=1e-4)
     dates_only = pd.DataFrame({"when": ["2024-03-05", "2024-03-09"]})  # Tuesday, Saturday
     features = DatetimeFeatures("when").fit(dates_only)
     assert list(features.get_feature_names_out()) == [
@@ -207,9 +195,7 @@ def test_datetime_features_differ_by_hour_and_weekday_only_when_those_vary():
         atol=1e-4,
     )
     # a row unlike any fitted one (an unreadable cell) still gets every column
-    np.testing.assert_allclose(
-        features.transform(pd.DataFrame({"when": ["soon"]})), [[7, 0, 0, 0.5]], atol=1e-4
-    )
+    np.testing.assert_allclose(features.transform(pd.DataFrame({"when": ["soon"]})), [[7, 0, 0, 0.5]], atol=1e-4)
 
 
 def test_datetime_features_save_load_and_read_arrow_rows_like_pandas(tmp_path):
@@ -222,9 +208,7 @@ def test_datetime_features_save_load_and_read_arrow_rows_like_pandas(tmp_path):
     labels = np.array(["a", "b"] * 20 + ["a"])
     from activelearn.models import build_pipeline
 
-    pipeline = build_pipeline("logistic", {"when": "datetime", "x": "numeric"}, 0, labels).fit(
-        frame, labels
-    )
+    pipeline = build_pipeline("logistic", {"when": "datetime", "x": "numeric"}, 0, labels).fit(frame, labels)
     from activelearn.models import load_model, save_model
 
     save_model(tmp_path / "m.skops", pipeline, {})
@@ -233,15 +217,8 @@ def test_datetime_features_save_load_and_read_arrow_rows_like_pandas(tmp_path):
     scorer = Scorer(loaded)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     np.testing.assert_array_equal(scorer.predict_proba(table), pipeline.predict_proba(frame))
-    np.testing.assert_array_equal(
-        scorer.transform(table), pipeline.named_steps["features"].transform(frame)
-    )
-    names = (
-        build_features({"when": "datetime"})
-        .fit(frame)
-        .named_steps["columns"]
-        .get_feature_names_out()
-    )
+    np.testing.assert_array_equal(scorer.transform(table), pipeline.named_steps["features"].transform(frame))
+    names = build_features({"when": "datetime"}).fit(frame).named_steps["columns"].get_feature_names_out()
     assert list(names) == [  # one year, one month: neither varies, so neither is a feature
         f"datetime:when__when_{part}"
         for part in (
@@ -275,9 +252,7 @@ def test_train_query_predict_with_a_datetime_column(tmp_path):
     assert predicted.exit_code == 0, predicted.stderr
     predictions = pd.read_csv(tmp_path / "pred.csv", dtype=str)
     truth = _truth(data)
-    right = sum(
-        truth[i] == p for i, p in zip(predictions["id"], predictions["prediction"], strict=True)
-    )
+    right = sum(truth[i] == p for i, p in zip(predictions["id"], predictions["prediction"], strict=True))
     assert right / len(predictions) >= 0.95  # night and day told apart by the hour alone
 
 
@@ -320,10 +295,7 @@ def test_forcing_categorical_numeric_and_datetime_roles(tmp_path):
 
 def test_forced_numeric_column_with_a_few_words_keeps_them_as_missing(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text(
-        "size,note,label\n"
-        + "".join(f"{i},{'n/a?' if i == 3 else i},{'ab'[i % 2]}\n" for i in range(10))
-    )
+    data.write_text("size,note,label\n" + "".join(f"{i},{'n/a?' if i == 3 else i},{'ab'[i % 2]}\n" for i in range(10)))
     result = run_cli("init", tmp_path / "p", "--data", data, "--numeric-columns", "note", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["columns"][1] == {
@@ -423,8 +395,7 @@ def test_simulate_takes_the_same_options(tmp_path):
     )
     assert (result.exit_code, result.stdout) == (2, "")
     assert (
-        result.stderr
-        == "error: --datetime-columns and --ignore-columns both name 'year'; give each column one role\n"
+        result.stderr == "error: --datetime-columns and --ignore-columns both name 'year'; give each column one role\n"
     )
     assert not (tmp_path / "sim").exists()
 
@@ -444,9 +415,7 @@ def _fitted_dates(project, column: str):
         for _, inner, *_ in getattr(step, "steps", []) + getattr(step, "transformers_", []):
             yield from parts(inner)
 
-    return next(
-        s for s in parts(pipeline) if isinstance(s, DatetimeFeatures) and s.column == column
-    )
+    return next(s for s in parts(pipeline) if isinstance(s, DatetimeFeatures) and s.column == column)
 
 
 def test_the_model_reads_dates_in_the_order_init_decided(tmp_path):
@@ -462,8 +431,7 @@ def test_the_model_reads_dates_in_the_order_init_decided(tmp_path):
     ]
     data = tmp_path / "d.csv"
     data.write_text(
-        "when,size,label\n"
-        + "".join(f"{days[i % 7]},{i},{'ab'[i % 2] if i % 7 < 4 else ''}\n" for i in range(28))
+        "when,size,label\n" + "".join(f"{days[i % 7]},{i},{'ab'[i % 2] if i % 7 < 4 else ''}\n" for i in range(28))
     )
     project = tmp_path / "p"
     assert run_cli("-q", "init", project, "--data", data).exit_code == 0
@@ -473,9 +441,7 @@ def test_the_model_reads_dates_in_the_order_init_decided(tmp_path):
     dates = _fitted_dates(project, "when")
     assert dates.day_first_ is False
     assert not np.isnan(
-        DatetimeFeatures("when", day_first=False)
-        .fit(pd.Series(days))
-        .transform(pd.Series(["03/25/2024"]))
+        DatetimeFeatures("when", day_first=False).fit(pd.Series(days)).transform(pd.Series(["03/25/2024"]))
     ).any()
 
 
@@ -485,16 +451,9 @@ def test_the_training_key_tells_every_date_day_first_from_decided_at_each_fit():
     from activelearn.config import Config
     from activelearn.ops._common import training_key
 
-    dated = Config(
-        id_column="id", label_column="label", classes=("a", "b"), columns={"when": "datetime"}
-    )
-    keys = {
-        training_key(replace(dated, month_first_columns=order), "d")
-        for order in (None, (), ("when",))
-    }
-    assert (
-        len(keys) == 3
-    )  # three ways to read 05/03/2024 (decided at each fit, day first, month first): three models
+    dated = Config(id_column="id", label_column="label", classes=("a", "b"), columns={"when": "datetime"})
+    keys = {training_key(replace(dated, month_first_columns=order), "d") for order in (None, (), ("when",))}
+    assert len(keys) == 3  # three ways to read 05/03/2024 (decided at each fit, day first, month first): three models
     undated = replace(dated, columns={"size": "numeric"})
     # without dates the key is what it was before month_first_columns existed
     assert training_key(replace(undated, month_first_columns=()), "d") == training_key(undated, "d")

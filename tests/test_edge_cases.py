@@ -32,9 +32,7 @@ def test_a_data_column_named_row_imports(tmp_path):
     run_cli("-C", tmp_path / "p", "train")
     batch = tmp_path / "p" / run_cli("-C", tmp_path / "p", "query", "-n", "2").stdout.strip()
     text = batch.read_text(encoding="utf-8-sig").splitlines()
-    batch.write_text(
-        "\n".join([text[0]] + [line.replace(",,", ",a,", 1) for line in text[1:]]) + "\n"
-    )
+    batch.write_text("\n".join([text[0]] + [line.replace(",,", ",a,", 1) for line in text[1:]]) + "\n")
     result = run_cli("-C", tmp_path / "p", "import-labels", batch)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("imported 2 labels")
@@ -43,9 +41,7 @@ def test_a_data_column_named_row_imports(tmp_path):
 def test_init_dot_in_an_empty_current_directory(tmp_path):
     target = tmp_path / "here"
     target.mkdir()
-    result = run_cli(
-        "-C", target, "init", ".", "--data", SAMPLE / "penguins.csv", "--label-column", "species"
-    )
+    result = run_cli("-C", target, "init", ".", "--data", SAMPLE / "penguins.csv", "--label-column", "species")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ".\n"
     assert sorted(p.name for p in target.iterdir()) == [
@@ -69,22 +65,16 @@ def test_a_text_column_with_no_words_among_the_labels(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("txt,num,label\n,1,a\n,2,b\n,1.5,a\n,2.5,b\nsome words,3,\n")
     run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "txt")
-    run_cli(
-        "-q", "-C", tmp_path / "p", "config", "set", "features.text", "tfidf"
-    )  # embeddings take empty texts
+    run_cli("-q", "-C", tmp_path / "p", "config", "set", "features.text", "tfidf")  # embeddings take empty texts
     before = snapshot(tmp_path / "p")
     result = run_cli("-C", tmp_path / "p", "train")
-    assert_clean_failure(
-        result, 1, "the text column 'txt' has no words in the 4 rows the model is fitted on"
-    )
+    assert_clean_failure(result, 1, "the text column 'txt' has no words in the 4 rows the model is fitted on")
     assert snapshot(tmp_path / "p") == before
 
 
 def test_a_role_changed_after_training(trained_project):
     config = trained_project / "activelearn.toml"
-    config.write_text(
-        config.read_text().replace('sex               = "categorical"', 'sex = "ignore"')
-    )
+    config.write_text(config.read_text().replace('sex               = "categorical"', 'sex = "ignore"'))
     result = run_cli("-C", trained_project, "query", "-n", "3", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["warnings"] == [
@@ -98,13 +88,9 @@ def test_a_role_changed_after_training(trained_project):
 
 def test_a_number_column_set_to_embedding(trained_project):
     config = trained_project / "activelearn.toml"
-    config.write_text(
-        config.read_text().replace('year              = "numeric"', 'year = "embedding"')
-    )
+    config.write_text(config.read_text().replace('year              = "numeric"', 'year = "embedding"'))
     result = run_cli("-C", trained_project, "train", "--force")
-    assert_clean_failure(
-        result, 1, "[columns] 'year' is 'embedding' but holds 2007, not a list of numbers"
-    )
+    assert_clean_failure(result, 1, "[columns] 'year' is 'embedding' but holds 2007, not a list of numbers")
 
 
 def test_parquet_nulls_in_typed_label_and_id_columns(tmp_path):
@@ -163,9 +149,7 @@ def test_repeated_headers_are_refused(tmp_path, trained_project):
 
 def test_data_columns_named_like_the_tools_own(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text(
-        "annotator,suggestion,confidence,label\nann1,up,1,a\nann2,down,2,b\nann1,up,3,\nann2,down,4,\n"
-    )
+    data.write_text("annotator,suggestion,confidence,label\nann1,up,1,a\nann2,down,2,b\nann1,up,3,\nann2,down,4,\n")
     run_cli("-q", "init", tmp_path / "p", "--data", data)
     run_cli("-C", tmp_path / "p", "train")
     batch = tmp_path / "p" / run_cli("-C", tmp_path / "p", "query", "-n", "2").stdout.strip()
@@ -189,9 +173,7 @@ def test_data_columns_named_like_the_tools_own(tmp_path):
 def test_two_annotators_answering_the_same_row_in_one_file_is_refused(trained_project, tmp_path):
     # one file is one vote per row (tests/system/test_attacks.py: it must not outvote a person)
     answers = tmp_path / "a.csv"
-    answers.write_text(
-        "id,species,annotator\nr000015,Adelie,bob\nr000015,Gentoo,alice\nr000016,Adelie,bob\n"
-    )
+    answers.write_text("id,species,annotator\nr000015,Adelie,bob\nr000015,Gentoo,alice\nr000016,Adelie,bob\n")
     result = run_cli("-C", trained_project, "import-labels", answers, "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"] == (
@@ -214,10 +196,7 @@ def test_status_sees_corrections_as_changes(trained_project, tmp_path):
         1,
         False,
     )
-    assert (
-        "1 answer since the last model: run `activelearn train`"
-        in run_cli("-C", trained_project, "status").stdout
-    )
+    assert "1 answer since the last model: run `activelearn train`" in run_cli("-C", trained_project, "status").stdout
 
 
 def test_headers_are_neutralised_too(tmp_path):
@@ -257,9 +236,7 @@ def test_a_workbook_needing_a_newer_zip_version_is_a_clean_error(trained_project
     bad = tmp_path / "answers.csv"
     bad.write_bytes(bytes(data))
     before = snapshot(trained_project)
-    assert_clean_failure(
-        run_cli("-C", trained_project, "import-labels", bad), 1, "answers.csv: cannot read as XLSX"
-    )
+    assert_clean_failure(run_cli("-C", trained_project, "import-labels", bad), 1, "answers.csv: cannot read as XLSX")
     assert snapshot(trained_project) == before
 
 

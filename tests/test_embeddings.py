@@ -75,9 +75,7 @@ def test_the_model_loads_from_the_package_and_embeds_with_the_network_disabled(o
     assert vectors.shape == (3, 256) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors[:2], axis=1), 1.0, rtol=1e-6)
     assert not vectors[2].any()  # no tokens: zeros, not NaN
-    assert (
-        "wordllama" not in sys.modules
-    )  # its files are read; its loader (which downloads) never runs
+    assert "wordllama" not in sys.modules  # its files are read; its loader (which downloads) never runs
 
 
 def test_the_model_loads_offline_in_a_fresh_process_and_keeps_stderr_clean():
@@ -88,9 +86,7 @@ def test_the_model_loads_offline_in_a_fresh_process_and_keeps_stderr_clean():
         "print(sorted(m for m in ('wordllama', 'huggingface_hub') if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert (done.returncode, done.stdout, done.stderr) == (0, "(1, 256)\n[]\n", "")
 
 
@@ -145,21 +141,15 @@ def test_the_vectors_are_wordllamas_own(monkeypatch):
     import logging
 
     root = logging.getLogger()
-    monkeypatch.setattr(
-        root, "handlers", list(root.handlers)
-    )  # importing wordllama configures logging
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # importing wordllama configures logging
     monkeypatch.setattr(root, "level", root.level)
     from tokenizers import Tokenizer
     from wordllama.inference import WordLlamaInference
 
     model = embeddings.text_model()
-    theirs = WordLlamaInference(
-        model.vectors, Tokenizer.from_file(str(embeddings.model_files()[1]))
-    )
+    theirs = WordLlamaInference(model.vectors, Tokenizer.from_file(str(embeddings.model_files()[1])))
     texts = _texts()[:500]
-    np.testing.assert_allclose(
-        model.embed(texts), theirs.embed(texts, norm=True), rtol=0, atol=1e-6
-    )
+    np.testing.assert_allclose(model.embed(texts), theirs.embed(texts, norm=True), rtol=0, atol=1e-6)
 
 
 def test_a_missing_model_file_is_one_line_that_says_reinstall(monkeypatch, tmp_path):
@@ -203,11 +193,7 @@ def test_help_and_status_do_not_import_the_text_model(embedding_project, args):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    imported = {
-        line.split("|")[-1].strip().split(".")[0]
-        for line in done.stderr.splitlines()
-        if "|" in line
-    }
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
     assert imported & {"wordllama", "tokenizers", "safetensors", "huggingface_hub"} == set()
 
 
@@ -248,11 +234,7 @@ def test_the_training_key_is_unchanged_without_the_key():
     config = config_from_dict(_raw())
     legacy = {"labels": "d", "model": config.model, "columns": config.columns, "seed": config.seed}
     expected = hashlib.sha256(json.dumps(legacy, sort_keys=True).encode()).hexdigest()
-    assert (
-        training_key(config, "d")
-        == expected
-        == training_key(config_from_dict(_raw(text="tfidf")), "d")
-    )
+    assert training_key(config, "d") == expected == training_key(config_from_dict(_raw(text="tfidf")), "d")
     assert training_key(config_from_dict(_raw(text="embedding")), "d") != expected
     assert training_key(config_from_dict(_raw(text="both")), "d") not in (
         expected,
@@ -308,9 +290,9 @@ def test_the_whole_loop_runs_with_the_network_disabled(tmp_path, offline, embedd
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["n_labels"] == 20
     new = tmp_path / "new.csv"
-    pd.DataFrame(
-        {"text": ["an unseen review, warm and funny", "an unseen one, a mess"], "movie": ["x", "y"]}
-    ).to_csv(new, index=False)
+    pd.DataFrame({"text": ["an unseen review, warm and funny", "an unseen one, a mess"], "movie": ["x", "y"]}).to_csv(
+        new, index=False
+    )
     out = tmp_path / "predictions.csv"
     result = run_cli("-q", "-C", project, "predict", "--data", new, "--out", out)
     assert result.exit_code == 0, result.stderr
@@ -324,11 +306,7 @@ def test_the_cache_holds_the_vectors_the_model_gives(embedding_project):
 
     from activelearn.project import ProjectPaths
 
-    texts = (
-        pq.read_table(embedding_project / "data" / "pool.parquet", columns=["text"])
-        .column(0)
-        .to_pylist()
-    )
+    texts = pq.read_table(embedding_project / "data" / "pool.parquet", columns=["text"]).column(0).to_pylist()
     texts = ["" if t is None else t for t in texts]
     store = embeddings.pool_vectors(ProjectPaths(embedding_project), "text", build=False)
     found, cached = store.find(embeddings.text_digests(texts))
@@ -341,15 +319,8 @@ def test_the_cache_holds_the_vectors_the_model_gives(embedding_project):
     ]
 
 
-def test_later_commands_read_the_cache_instead_of_embedding(
-    embedding_project, embedded_texts, tmp_path
-):
-    assert (
-        run_cli(
-            "-q", "-C", embedding_project, "query", "-n", "10", "--strategy", "margin"
-        ).exit_code
-        == 0
-    )
+def test_later_commands_read_the_cache_instead_of_embedding(embedding_project, embedded_texts, tmp_path):
+    assert run_cli("-q", "-C", embedding_project, "query", "-n", "10", "--strategy", "margin").exit_code == 0
     batch = embedding_project / "batches" / "batch-0001.csv"
     fill_batch(batch, SAMPLE / "movie_reviews_answers.csv")
     assert run_cli("-q", "-C", embedding_project, "import-labels", batch).exit_code == 0
@@ -370,9 +341,7 @@ def test_a_model_file_holds_no_embedding_matrix(embedding_project):
     assert model.stat().st_size < 200_000  # the matrix alone is 16 MB
 
 
-def test_an_interrupted_cache_build_leaves_a_valid_project_that_resumes(
-    tmp_path, monkeypatch, embedded_texts
-):
+def test_an_interrupted_cache_build_leaves_a_valid_project_that_resumes(tmp_path, monkeypatch, embedded_texts):
     project = tmp_path / "reviews"
     _init_embedding(project)
     monkeypatch.setattr(embeddings, "CACHE_CHUNK_ROWS", 1000)
@@ -402,9 +371,7 @@ def test_an_interrupted_cache_build_leaves_a_valid_project_that_resumes(
     assert run_cli("-q", "-C", project, "train").exit_code == 0
     assert len(embedded_texts) == 2000  # the parts still missing, not the one done
     names = sorted(p.name for p in _cache(project).iterdir())
-    assert names == ["manifest.json"] + [
-        f"part-{n:05d}{s}" for n in range(3) for s in (".digests.npy", ".npy")
-    ]
+    assert names == ["manifest.json"] + [f"part-{n:05d}{s}" for n in range(3) for s in (".digests.npy", ".npy")]
 
 
 def test_a_changed_model_rebuilds_the_cache(embedding_project, monkeypatch, embedded_texts):
@@ -447,9 +414,7 @@ def test_simulate_embeds_the_texts_once(tmp_path, embedded_texts):
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["budget"] == 12
-    texts = (
-        pd.read_csv(REVIEWS.with_name("movie_reviews_labeled.csv"))["text"].fillna("").astype(str)
-    )
+    texts = pd.read_csv(REVIEWS.with_name("movie_reviews_labeled.csv"))["text"].fillna("").astype(str)
     assert sorted(embedded_texts) == sorted(set(texts))  # each text once, not once per fit
     assert "- text: embedding" in (tmp_path / "sim" / "summary.md").read_text()
 
@@ -466,9 +431,7 @@ def test_simulate_refuses_an_unknown_text_representation(tmp_path):
         tmp_path / "s",
     )
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == (
-        "error: --text 'bert' is not a text representation (choose from tfidf, embedding, both)\n"
-    )
+    assert result.stderr == ("error: --text 'bert' is not a text representation (choose from tfidf, embedding, both)\n")
 
 
 def test_a_cold_start_query_builds_the_cache_and_train_reuses_it(tmp_path, embedded_texts):
@@ -476,13 +439,8 @@ def test_a_cold_start_query_builds_the_cache_and_train_reuses_it(tmp_path, embed
     _init_embedding(project)
     result = run_cli("-q", "-C", project, "--json", "query", "-n", "5")
     assert result.exit_code == 0, result.stderr
-    assert (
-        json.loads(result.stdout)["strategy"] == "representative"
-    )  # no model yet: k-means on the vectors
-    assert (
-        len(embedded_texts) == 3000
-        and len(read_batch_ids(project / "batches" / "batch-0001.csv")) == 5
-    )
+    assert json.loads(result.stdout)["strategy"] == "representative"  # no model yet: k-means on the vectors
+    assert len(embedded_texts) == 3000 and len(read_batch_ids(project / "batches" / "batch-0001.csv")) == 5
     assert run_cli("-q", "-C", project, "train").exit_code == 0
     assert len(embedded_texts) == 3000
 
@@ -491,9 +449,7 @@ def test_cache_parts_follow_the_pools_row_groups(tmp_path, monkeypatch):
     import activelearn.ops.init as initialize
     from activelearn.project import ProjectPaths
 
-    monkeypatch.setattr(
-        initialize, "CHUNK_ROWS", 700
-    )  # row groups of 700 rows: chunks of at most 1000 break there
+    monkeypatch.setattr(initialize, "CHUNK_ROWS", 700)  # row groups of 700 rows: chunks of at most 1000 break there
     monkeypatch.setattr(embeddings, "CACHE_CHUNK_ROWS", 1000)
     project = tmp_path / "reviews"
     _init_embedding(project)
@@ -505,9 +461,7 @@ def test_cache_parts_follow_the_pools_row_groups(tmp_path, monkeypatch):
     assert found.all() and np.array_equal(cached, embeddings.text_model().embed(texts))
     checked = []
     complete_part = embeddings._complete_part
-    monkeypatch.setattr(
-        embeddings, "_complete_part", lambda *args: checked.append(args[1]) or complete_part(*args)
-    )
+    monkeypatch.setattr(embeddings, "_complete_part", lambda *args: checked.append(args[1]) or complete_part(*args))
     for build in (True, False):
         checked.clear()
         assert embeddings.pool_vectors(ProjectPaths(project), "text", build=build) is not None

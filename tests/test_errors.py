@@ -192,9 +192,7 @@ def test_unknown_config_key_says_did_you_mean(penguins_project):
 
 def test_unknown_role(penguins_project):
     config = penguins_project / "activelearn.toml"
-    config.write_text(
-        config.read_text().replace('island            = "categorical"', 'island = "categorial"')
-    )
+    config.write_text(config.read_text().replace('island            = "categorical"', 'island = "categorial"'))
     assert_unchanged(
         penguins_project,
         lambda: run_cli("-C", penguins_project, "train"),
@@ -265,9 +263,7 @@ def test_tampered_model_is_not_loaded(trained_project):
 def test_train_with_one_class(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x,label\n1,cat\n2,cat\n3,\n")
-    assert (
-        run_cli("-q", "init", tmp_path / "p", "--data", data, "--classes", "cat,dog").exit_code == 0
-    )
+    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--classes", "cat,dog").exit_code == 0
     assert_unchanged(
         tmp_path / "p",
         lambda: run_cli("-C", tmp_path / "p", "train"),
@@ -413,9 +409,7 @@ def test_import_missing_file(trained_project):
 
 
 # import-labels reads its files before taking the lock (a missing one is refused first): a real one
-@pytest.mark.parametrize(
-    "command", [["train"], ["query"], ["import-labels", SAMPLE / "penguins_answers.csv"]]
-)
+@pytest.mark.parametrize("command", [["train"], ["query"], ["import-labels", SAMPLE / "penguins_answers.csv"]])
 def test_lock_held_exits_75(trained_project, command):
     with FileLock(trained_project / ".activelearn.lock"):
         assert_unchanged(
@@ -516,9 +510,7 @@ def test_json_on_usage_errors_and_a_missing_directory(tmp_path):
     import sys
 
     activelearn = str(Path(sys.executable).parent / "activelearn")
-    bad_option = subprocess.run(
-        [activelearn, "status", "--json", "--colour"], capture_output=True, text=True
-    )
+    bad_option = subprocess.run([activelearn, "status", "--json", "--colour"], capture_output=True, text=True)
     assert bad_option.returncode == 2 and json.loads(bad_option.stdout)["exit_code"] == 2
     missing = run_cli("-C", tmp_path / "nowhere", "status", "--json")
     assert missing.exit_code == 2 and json.loads(missing.stdout)["exit_code"] == 2
@@ -527,9 +519,7 @@ def test_json_on_usage_errors_and_a_missing_directory(tmp_path):
 # --- disk full, read-only ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "command", [["train", "--force"], ["query", "-n", "3"], ["import-labels", "IMPORT"]]
-)
+@pytest.mark.parametrize("command", [["train", "--force"], ["query", "-n", "3"], ["import-labels", "IMPORT"]])
 def test_a_full_disk_leaves_the_project_as_it_was(trained_project, tmp_path, monkeypatch, command):
     import errno
     import os
@@ -575,11 +565,7 @@ def test_init_where_nothing_can_be_written(tmp_path, monkeypatch):
     )
 
 
-def test_a_relative_C_directory_that_is_not_there_says_where_it_was_looked_for(
-    tmp_path, monkeypatch
-):
+def test_a_relative_C_directory_that_is_not_there_says_where_it_was_looked_for(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run_cli("-C", "nosuch", "status")
-    assert_clean_failure(
-        result, 2, f"error: -C nosuch: no such file or directory (looked in {tmp_path})"
-    )
+    assert_clean_failure(result, 2, f"error: -C nosuch: no such file or directory (looked in {tmp_path})")

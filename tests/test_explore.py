@@ -33,15 +33,11 @@ POOL_ROWS = 1000
 @pytest.fixture(scope="module")
 def line_pool():
     """Rows r0000 .. r0999 in order along one feature; a model whose doubt peaks in the middle."""
-    pool = pd.DataFrame(
-        {"id": [f"r{i:04d}" for i in range(POOL_ROWS)], "x": np.linspace(-3, 3, POOL_ROWS)}
-    )
+    pool = pd.DataFrame({"id": [f"r{i:04d}" for i in range(POOL_ROWS)], "x": np.linspace(-3, 3, POOL_ROWS)})
     rng = np.random.default_rng(0)
     train = pool.iloc[rng.choice(POOL_ROWS, 40, replace=False)]
     labels = np.where(train["x"] < 0, "left", "right")
-    pipeline = fit_model(
-        "logistic", {"x": "numeric"}, 0, train[["x"]], labels, cross_validate=False
-    ).pipeline
+    pipeline = fit_model("logistic", {"x": "numeric"}, 0, train[["x"]], labels, cross_validate=False).pipeline
     return pool, pipeline
 
 
@@ -74,18 +70,12 @@ def _context(pipeline, salt: int, explore: float = 0.0) -> Context:
         (100, 0.145, 15),
     ],
 )
-def test_the_explored_count_is_the_share_rounded_half_up_at_least_one_and_never_the_whole_batch(
-    n, share, expected
-):
+def test_the_explored_count_is_the_share_rounded_half_up_at_least_one_and_never_the_whole_batch(n, share, expected):
     assert explored_rows(n, share) == expected
 
 
-@pytest.mark.parametrize(
-    "strategy", ["margin", "entropy", "density", "diverse", "balanced", "committee"]
-)
-def test_the_explored_rows_are_the_seeded_random_draw_and_the_strategy_chooses_the_rest(
-    line_pool, strategy
-):
+@pytest.mark.parametrize("strategy", ["margin", "entropy", "density", "diverse", "balanced", "committee"])
+def test_the_explored_rows_are_the_seeded_random_draw_and_the_strategy_chooses_the_rest(line_pool, strategy):
     pool, pipeline = line_pool
     ctx = _context(pipeline, salt=3, explore=0.3)
     ctx.labeled, ctx.labels = (
@@ -108,10 +98,7 @@ def test_the_explored_rows_are_the_seeded_random_draw_and_the_strategy_chooses_t
 
 def test_the_batch_is_the_same_for_any_chunking(line_pool):
     pool, pipeline = line_pool
-    batches = [
-        choose("margin", _chunks(pool, size), 10, _context(pipeline, 5, 0.2))
-        for size in (7, 128, POOL_ROWS)
-    ]
+    batches = [choose("margin", _chunks(pool, size), 10, _context(pipeline, 5, 0.2)) for size in (7, 128, POOL_ROWS)]
     assert all((b.ids, b.explored) == (batches[0].ids, batches[0].explored) for b in batches)
     assert batches[0].rows is not None and batches[0].rows["id"].tolist() == batches[0].ids
 
@@ -203,12 +190,8 @@ def test_explored_rows_are_uniform_over_the_pool_while_the_strategy_rows_are_not
     bins = lambda positions: np.bincount(np.asarray(positions) * 10 // POOL_ROWS, minlength=10)  # noqa: E731
     assert stats.chisquare(bins(explored)).pvalue > 0.05
     assert stats.kstest(np.asarray(explored) / POOL_ROWS, "uniform").pvalue > 0.05
-    assert (
-        stats.chisquare(bins(strategy_rows)).pvalue < 1e-12
-    )  # the test sees a bias where there is one
-    middle = lambda positions: np.mean(
-        np.abs(np.asarray(positions) - POOL_ROWS / 2) < POOL_ROWS / 10
-    )  # noqa: E731
+    assert stats.chisquare(bins(strategy_rows)).pvalue < 1e-12  # the test sees a bias where there is one
+    middle = lambda positions: np.mean(np.abs(np.asarray(positions) - POOL_ROWS / 2) < POOL_ROWS / 10)  # noqa: E731
     assert middle(strategy_rows) > 0.9 and 0.1 < middle(explored) < 0.3
 
 
@@ -245,11 +228,7 @@ def test_query_records_the_explored_rows_with_the_prediction_of_the_model_that_c
     )
     record = _state(trained_project)["batches"][0]
     ids = read_batch_ids(trained_project / "batches" / "batch-0001.csv")
-    assert (
-        record["ids"] == ids
-        and len(record["explored"]) == 2
-        and set(record["explored"]) <= set(ids)
-    )
+    assert record["ids"] == ids and len(record["explored"]) == 2 and set(record["explored"]) <= set(ids)
     rows = _batch_rows(trained_project / "batches" / "batch-0001.csv")
     assert record["explored"] == {i: rows[i]["suggestion"] for i in record["explored"]}
     # the same model's prediction, computed afresh
@@ -301,9 +280,7 @@ def test_an_absent_key_and_explore_zero_write_the_batch_of_before(trained_projec
     for project in (trained_project, twin):
         result = run_cli("-C", project, "query", "-n", "8")
         assert result.exit_code == 0, result.stderr
-        assert result.stderr.splitlines()[-1].startswith(
-            "batch-0001: 8 rows by diverse (model 2) from "
-        )
+        assert result.stderr.splitlines()[-1].startswith("batch-0001: 8 rows by diverse (model 2) from ")
     assert (trained_project / "batches" / "batch-0001.csv").read_bytes() == (
         twin / "batches" / "batch-0001.csv"
     ).read_bytes()
@@ -321,14 +298,10 @@ def test_an_evaluation_batch_explores_nothing(trained_project):
     "value, shown",
     [("1.5", "1.5"), ('"lots"', "'lots'"), ("-0.1", "-0.1"), ("1", "1"), ("true", "True")],
 )
-def test_a_bad_explore_in_the_file_is_one_line_naming_key_value_and_range(
-    penguins_project, value, shown
-):
+def test_a_bad_explore_in_the_file_is_one_line_naming_key_value_and_range(penguins_project, value, shown):
     path = penguins_project / "activelearn.toml"
     path.write_text(
-        re.sub(
-            r"^explore = .*$", f"explore = {value}", path.read_text(encoding="utf-8"), flags=re.M
-        ),
+        re.sub(r"^explore = .*$", f"explore = {value}", path.read_text(encoding="utf-8"), flags=re.M),
         encoding="utf-8",
     )
     before = snapshot(penguins_project)
@@ -366,9 +339,7 @@ def test_config_lists_explore_as_zero_while_the_file_lacks_it(penguins_project):
 
 def test_status_shows_the_estimate_from_the_explored_answers(trained_project):
     _explore(trained_project, "0.5")
-    assert (
-        run_cli("-C", trained_project, "query", "-n", "10", "--strategy", "margin").exit_code == 0
-    )
+    assert run_cli("-C", trained_project, "query", "-n", "10", "--strategy", "margin").exit_code == 0
     batch = trained_project / "batches" / "batch-0001.csv"
     before = run_cli("-C", trained_project, "status", "--json")
     assert json.loads(before.stdout)["explored"] is None  # nothing answered yet
@@ -415,14 +386,10 @@ def _log(*answers) -> pd.DataFrame:
         }
         for i, a, k, b, e in answers
     ]
-    return pd.concat([empty_log(), pd.DataFrame(rows)], ignore_index=True).astype(
-        empty_log().dtypes.to_dict()
-    )
+    return pd.concat([empty_log(), pd.DataFrame(rows)], ignore_index=True).astype(empty_log().dtypes.to_dict())
 
 
-def _batch(
-    name: str, ids: list[str], explored: dict[str, str] | None, evaluation: bool = False
-) -> BatchRecord:
+def _batch(name: str, ids: list[str], explored: dict[str, str] | None, evaluation: bool = False) -> BatchRecord:
     return BatchRecord(
         name,
         f"batches/{name}.csv",
@@ -439,9 +406,7 @@ def _batch(
 def test_the_estimate_counts_explored_rows_labeled_in_their_own_batch_only():
     batches = [
         _batch("batch-0001", ["a", "b", "c", "d"], {"a": "cat", "b": "dog", "c": "cat"}),
-        _batch(
-            "batch-0002", ["e", "f", "c"], {"e": "dog"}
-        ),  # c came back after batch-0001 was released
+        _batch("batch-0002", ["e", "f", "c"], {"e": "dog"}),  # c came back after batch-0001 was released
         _batch("batch-0003", ["g", "h"], None),
         _batch("eval-0004", ["i"], {"i": "cat"}, evaluation=True),
     ]

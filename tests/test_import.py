@@ -73,17 +73,12 @@ def test_a_resaved_copy_confirms_the_answers_and_changes_no_label(trained_projec
 def test_partial_file_leaves_the_rest_pending(trained_project, batch):
     fill_batch(batch, ANSWERS, only=4)
     result = run_cli("-C", trained_project, "import-labels", batch)
-    assert (
-        result.stdout
-        == "imported 4 labels from 1 file (import-0002); 2 unanswered (still pending)\n"
-    )
+    assert result.stdout == "imported 4 labels from 1 file (import-0002); 2 unanswered (still pending)\n"
     pending = _status(trained_project)["pending_batches"]
     assert [(b["name"], b["answered"], b["outstanding"]) for b in pending] == [("batch-0001", 4, 2)]
     # the rest, answered later in the same file, completes the batch
     fill_batch(batch, ANSWERS)
-    assert run_cli("-C", trained_project, "import-labels", batch).stdout.startswith(
-        "imported 2 labels"
-    )
+    assert run_cli("-C", trained_project, "import-labels", batch).stdout.startswith("imported 2 labels")
     assert _status(trained_project)["pending_batches"] == []
 
 
@@ -107,9 +102,7 @@ def test_skipped_rows_are_not_trained_on_nor_offered_again(trained_project, batc
     fill_batch(batch, ANSWERS, transform=lambda label: "skip")
     run_cli("-C", trained_project, "import-labels", batch)
     trained = json.loads(run_cli("-C", trained_project, "train", "--json").stdout)
-    assert (
-        trained["up_to_date"] is True and trained["n_labels"] == 6
-    )  # skips change no training data
+    assert trained["up_to_date"] is True and trained["n_labels"] == 6  # skips change no training data
     skipped = set(read_batch_ids(batch))
     for _ in range(3):
         result = run_cli("-C", trained_project, "query", "-n", "30")
@@ -143,9 +136,7 @@ def test_a_folder_imports_every_file_not_imported_before(trained_project, tmp_pa
     inbox.mkdir()
     (inbox / "one.csv").write_text("id,species\nr000300,Gentoo\n")
     (inbox / "notes.md").write_text("not a label file")
-    assert run_cli("-C", trained_project, "import-labels", inbox).stdout.startswith(
-        "imported 1 label from 1 file"
-    )
+    assert run_cli("-C", trained_project, "import-labels", inbox).stdout.startswith("imported 1 label from 1 file")
     (inbox / "two.csv").write_text("id,species\nr000301,Gentoo\n")
     again = run_cli("-C", trained_project, "import-labels", inbox, "--json")
     files = [(f["file"], f["status"]) for f in json.loads(again.stdout)["files"]]
@@ -164,10 +155,7 @@ def test_xlsx_answers_import(trained_project, tmp_path):
     book.active.append(["r000002", None])
     book.save(tmp_path / "answers.xlsx")
     result = run_cli("-C", trained_project, "import-labels", tmp_path / "answers.xlsx")
-    assert (
-        result.stdout
-        == "imported 1 label from 1 file (import-0002); 1 unanswered (still pending)\n"
-    )
+    assert result.stdout == "imported 1 label from 1 file (import-0002); 1 unanswered (still pending)\n"
 
 
 def test_a_later_answer_by_the_same_annotator_corrects_the_earlier(trained_project, tmp_path):
@@ -187,9 +175,7 @@ def test_the_project_is_found_from_a_subdirectory(trained_project, monkeypatch):
     inside = trained_project / "batches"
     monkeypatch.chdir(inside)
     result = run_cli("status", "--json")
-    assert result.exit_code == 0 and json.loads(result.stdout)["project"] == str(
-        trained_project.resolve()
-    )
+    assert result.exit_code == 0 and json.loads(result.stdout)["project"] == str(trained_project.resolve())
 
 
 def test_wait_gets_the_lock_once_it_is_free(trained_project, tmp_path):
@@ -217,11 +203,7 @@ def test_wait_gets_the_lock_once_it_is_free(trained_project, tmp_path):
 
 def test_custom_skip_values(trained_project, tmp_path):
     config = trained_project / "activelearn.toml"
-    config.write_text(
-        config.read_text().replace(
-            'skip_values = ["skip"]', 'skip_values = ["skip", "?", "unsure"]'
-        )
-    )
+    config.write_text(config.read_text().replace('skip_values = ["skip"]', 'skip_values = ["skip", "?", "unsure"]'))
     answers = tmp_path / "a.csv"
     answers.write_text("id,species\nr000300,Unsure\nr000301,?\n")
     report = json.loads(run_cli("-C", trained_project, "import-labels", answers, "--json").stdout)

@@ -16,9 +16,7 @@ from .test_roundtrip import ANSWERS, _json, _status
 def _current(project) -> dict[str, str]:
     """id -> current training label, as train resolves it."""
     state = json.loads((project / "state.json").read_text())
-    log = without_reverted(
-        read_label_log(project / "data" / "labels.parquet"), state["reverted_imports"]
-    )
+    log = without_reverted(read_label_log(project / "data" / "labels.parquet"), state["reverted_imports"])
     current = current_labels(log)
     return dict(zip(current["id"], current["label"], strict=True))
 
@@ -40,9 +38,7 @@ def test_revert_dry_run_changes_nothing_and_says_what_it_would_do(imported, tmp_
     human = run_cli("-C", imported, "import-labels", "--revert", "import-0002", "--dry-run")
     assert (human.exit_code, human.stderr) == (0, "")
     assert human.stdout == "would revert import-0002: 2 answers would no longer count\n"
-    document = _json(
-        run_cli("-C", imported, "import-labels", "--revert", "import-0002", "--dry-run", "--json")
-    )
+    document = _json(run_cli("-C", imported, "import-labels", "--revert", "import-0002", "--dry-run", "--json"))
     assert document == {
         "import_id": "import-0002",
         "answers": 2,
@@ -79,9 +75,7 @@ def test_options_that_do_not_apply_to_revert_are_usage_errors(imported, extra, o
         2,
         f"error: --revert does not take {option}: it takes back an import that already happened",
     )
-    document = json.loads(
-        run_cli("-C", imported, "import-labels", "--revert", "2", *extra, "--json").stdout
-    )
+    document = json.loads(run_cli("-C", imported, "import-labels", "--revert", "2", *extra, "--json").stdout)
     assert document["exit_code"] == 2 and option in document["error"]
     assert snapshot(imported) == before
 
@@ -117,9 +111,7 @@ def test_an_answer_changed_and_changed_back_is_changed_back(trained_project, tmp
     assert snapshot(trained_project) == before
 
 
-def test_an_inbox_reads_a_file_edited_back_and_skips_files_unchanged_since_imported(
-    trained_project, tmp_path
-):
+def test_an_inbox_reads_a_file_edited_back_and_skips_files_unchanged_since_imported(trained_project, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     first = "id,species\nr000300,Gentoo\nr000301,Adelie\n"
@@ -127,9 +119,7 @@ def test_an_inbox_reads_a_file_edited_back_and_skips_files_unchanged_since_impor
     run_cli("-q", "-C", trained_project, "import-labels", inbox)
     (inbox / "a.csv").write_text("id,species\nr000300,Chinstrap\nr000301,Adelie\n")
     run_cli("-q", "-C", trained_project, "import-labels", inbox)
-    (inbox / "a.csv").write_text(
-        first
-    )  # edited back: the bytes of import-0002, not those last imported from it
+    (inbox / "a.csv").write_text(first)  # edited back: the bytes of import-0002, not those last imported from it
     back = run_cli("-C", trained_project, "import-labels", inbox)
     assert (
         back.stdout
@@ -140,8 +130,7 @@ def test_an_inbox_reads_a_file_edited_back_and_skips_files_unchanged_since_impor
     (inbox / "b.csv").write_text("id,species\nr000300,Chinstrap\n")
     fix = run_cli("-C", trained_project, "import-labels", inbox)
     assert fix.stdout == (
-        "imported 1 label from 1 file (import-0005); 1 of them correcting an earlier answer, "
-        "1 file already imported\n"
+        "imported 1 label from 1 file (import-0005); 1 of them correcting an earlier answer, 1 file already imported\n"
     )
     # 8. a re-run of the inbox counts the files it skipped
     before = snapshot(trained_project)
@@ -180,30 +169,17 @@ def test_eval_refuses_a_batch_the_model_chose(trained_project, tmp_path):
     )
     assert snapshot(trained_project) == before
     # an evaluation batch, and a file of other rows, may be imported with --eval
-    eval_batch = (
-        trained_project / run_cli("-C", trained_project, "query", "--eval", "4").stdout.strip()
-    )
+    eval_batch = trained_project / run_cli("-C", trained_project, "query", "--eval", "4").stdout.strip()
     fill_batch(eval_batch, ANSWERS)
-    assert (
-        _json(run_cli("-C", trained_project, "import-labels", eval_batch, "--eval", "--json"))[
-            "evaluation"
-        ]
-        == 4
-    )
+    assert _json(run_cli("-C", trained_project, "import-labels", eval_batch, "--eval", "--json"))["evaluation"] == 4
 
 
 def test_eval_accepts_a_batch_drawn_at_random(trained_project):
-    batch = (
-        trained_project
-        / run_cli("-C", trained_project, "query", "-n", "5", "--strategy", "random").stdout.strip()
-    )
+    batch = trained_project / run_cli("-C", trained_project, "query", "-n", "5", "--strategy", "random").stdout.strip()
     fill_batch(batch, ANSWERS)
     result = run_cli("-C", trained_project, "import-labels", batch, "--eval")
     assert (result.exit_code, result.stderr) == (0, "")
-    assert (
-        result.stdout
-        == "imported 5 labels from 1 file (import-0002); 5 of them for evaluation (never trained on)\n"
-    )
+    assert result.stdout == "imported 5 labels from 1 file (import-0002); 5 of them for evaluation (never trained on)\n"
 
 
 # --- 4. one person, imported with and without --annotator ------------------------------------------
@@ -213,12 +189,7 @@ def test_eval_accepts_a_batch_drawn_at_random(trained_project):
 def batch_by_dave(trained_project):
     batch = trained_project / run_cli("-C", trained_project, "query", "-n", "4").stdout.strip()
     fill_batch(batch, ANSWERS)
-    assert (
-        run_cli(
-            "-q", "-C", trained_project, "import-labels", batch, "--annotator", "dave"
-        ).exit_code
-        == 0
-    )
+    assert run_cli("-q", "-C", trained_project, "import-labels", batch, "--annotator", "dave").exit_code == 0
     return batch
 
 
@@ -230,9 +201,7 @@ def _relabel_first_row(batch):
     batch.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
 
 
-def test_an_import_without_annotator_keeps_the_annotator_of_the_batch(
-    trained_project, batch_by_dave
-):
+def test_an_import_without_annotator_keeps_the_annotator_of_the_batch(trained_project, batch_by_dave):
     _relabel_first_row(batch_by_dave)
     result = run_cli("-C", trained_project, "import-labels", batch_by_dave)
     assert result.exit_code == 0
@@ -249,9 +218,7 @@ def test_an_import_without_annotator_keeps_the_annotator_of_the_batch(
     assert status["agreement"]["rows_answered_by_several"] == 0
 
 
-def test_an_import_without_annotator_of_a_batch_several_answered_is_refused(
-    trained_project, batch_by_dave
-):
+def test_an_import_without_annotator_of_a_batch_several_answered_is_refused(trained_project, batch_by_dave):
     run_cli("-q", "-C", trained_project, "import-labels", batch_by_dave, "--annotator", "erin")
     _relabel_first_row(batch_by_dave)
     assert_unchanged(
@@ -287,12 +254,8 @@ def test_a_dry_run_says_would_import_per_file_too(trained_project, tmp_path):
         0,
         "would import 1 label from 1 file; 1 unanswered (still pending)\n",
     )
-    assert (
-        result.stderr == f"{answers}: would import, 1 label, 0 skips, 0 unchanged, 1 unanswered\n"
-    )
-    document = _json(
-        run_cli("-C", trained_project, "import-labels", answers, "--dry-run", "--json")
-    )
+    assert result.stderr == f"{answers}: would import, 1 label, 0 skips, 0 unchanged, 1 unanswered\n"
+    document = _json(run_cli("-C", trained_project, "import-labels", answers, "--dry-run", "--json"))
     assert [f["status"] for f in document["files"]] == ["would import"]
     assert snapshot(trained_project) == before
 
@@ -326,9 +289,7 @@ def test_verbose_and_json_list_every_problem_up_to_twenty(trained_project, bad_l
         f"  {bad_labels} row {i + 2}: label 'Penguin{i}' is not a class (classes: Adelie, Chinstrap, Gentoo); to add a class, add it to [data] classes in activelearn.toml"
         for i in range(20)
     ] + ["  and 5 more"]
-    document = json.loads(
-        run_cli("-C", trained_project, "import-labels", bad_labels, "--json").stdout
-    )
+    document = json.loads(run_cli("-C", trained_project, "import-labels", bad_labels, "--json").stdout)
     assert document["exit_code"] == 1 and document["error"] == lines[0].removeprefix("error: ")
     assert document["problems"] == [line.strip() for line in lines[1:21]]
     assert document["problems_not_listed"] == 5
@@ -350,9 +311,7 @@ def test_a_huge_id_cell_is_shortened_in_the_error(trained_project, tmp_path):
     answers = tmp_path / "a.csv"
     answers.write_text("id,species\n" + "7" * 5000 + ",Adelie\n")
     result = run_cli("-C", trained_project, "import-labels", answers)
-    assert_clean_failure(
-        result, 1, f"error: {answers} row 2: id '{'7' * 60}…' (5,000 characters) is not in the pool"
-    )
+    assert_clean_failure(result, 1, f"error: {answers} row 2: id '{'7' * 60}…' (5,000 characters) is not in the pool")
     assert len(result.stderr) < 400
 
 
@@ -412,10 +371,7 @@ def test_id_and_label_columns_map_another_tools_file(trained_project, tmp_path):
 
 def test_force_logs_a_file_again_as_a_new_import(imported, tmp_path):
     answers = tmp_path / "a.csv"
-    assert (
-        run_cli("-C", imported, "import-labels", answers).stdout
-        == "imported 0 labels; 1 file already imported\n"
-    )
+    assert run_cli("-C", imported, "import-labels", answers).stdout == "imported 0 labels; 1 file already imported\n"
     forced = run_cli("-C", imported, "import-labels", answers, "--force")
     assert (forced.exit_code, forced.stderr) == (0, "")
     assert forced.stdout == "imported 0 labels (import-0003); 2 unchanged, 1 file unchanged\n"
@@ -437,8 +393,7 @@ def test_force_reads_every_file_of_a_folder(imported, tmp_path):
 def test_partial_imports_the_good_rows_and_names_each_bad_one(trained_project, tmp_path):
     answers = tmp_path / "a.csv"
     answers.write_text(
-        "id,species\nr000300,Gentoo\nr000301,Penguin\nr999999,Adelie\nr000302,Adelie\n"
-        "r000303,Adelie\nr000303,Gentoo\n"
+        "id,species\nr000300,Gentoo\nr000301,Penguin\nr999999,Adelie\nr000302,Adelie\nr000303,Adelie\nr000303,Gentoo\n"
     )
     assert_unchanged(
         trained_project,
@@ -449,10 +404,7 @@ def test_partial_imports_the_good_rows_and_names_each_bad_one(trained_project, t
     )
     result = run_cli("-C", trained_project, "import-labels", answers, "--partial")
     assert result.exit_code == 0
-    assert (
-        result.stdout
-        == "imported 2 labels from 1 file (import-0002); 4 bad rows left out (--partial)\n"
-    )
+    assert result.stdout == "imported 2 labels from 1 file (import-0002); 4 bad rows left out (--partial)\n"
     assert result.stderr == (
         f"warning: left out {answers} row 3: label 'Penguin' is not a class (classes: Adelie, Chinstrap, Gentoo); to add a class, add it to [data] classes in activelearn.toml\n"
         f"warning: left out {answers} row 4: id 'r999999' is not in the pool\n"

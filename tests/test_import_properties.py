@@ -19,9 +19,7 @@ from .conftest import SAMPLE, run_cli, snapshot
 CLASSES = ("Adelie", "Chinstrap", "Gentoo")
 LABEL_EDITS = ("", "exact", "upper", "spaced", "nbsp", "skip", "bogus", "None", "NA")
 ID_EDITS = ("keep", "keep", "keep", "quoted", "unknown")
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +66,7 @@ counter = iter(range(10**9))
 
 @given(
     edits=st.lists(
-        st.tuples(
-            st.sampled_from(ID_EDITS), st.sampled_from(LABEL_EDITS), st.sampled_from(CLASSES)
-        ),
+        st.tuples(st.sampled_from(ID_EDITS), st.sampled_from(LABEL_EDITS), st.sampled_from(CLASSES)),
         min_size=8,
         max_size=8,
     ),
@@ -152,9 +148,7 @@ def test_random_bytes_never_give_a_traceback_nor_change_on_failure(
     if source == "batch":
         data = (project / "batches" / "batch-0001.csv").read_bytes()
     elif source == "xlsx":
-        data = (
-            Path(__file__).parent / "fixtures" / "spreadsheets" / "batch-0001.libreoffice-text.xlsx"
-        ).read_bytes()
+        data = (Path(__file__).parent / "fixtures" / "spreadsheets" / "batch-0001.libreoffice-text.xlsx").read_bytes()
     else:
         data = noise
     path = tmp_path / f"answers{suffix}"

@@ -74,9 +74,7 @@ def test_parquet_folder_of_parts(tmp_path):
 
 
 def test_generated_ids_are_stable_text(tmp_path):
-    result = run_cli(
-        "init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species"
-    )
+    result = run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species")
     assert result.exit_code == 0
     assert result.stdout == f"{tmp_path / 'p'}\n"
     pool = pq.read_table(tmp_path / "p" / "data" / "pool.parquet").to_pandas()
@@ -180,10 +178,7 @@ def test_no_label_column_means_every_row_unlabeled(tmp_path):
 def test_init_into_existing_empty_directory(tmp_path):
     (tmp_path / "p").mkdir()
     assert (
-        run_cli(
-            "init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species"
-        ).exit_code
-        == 0
+        run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species").exit_code == 0
     )
     assert (tmp_path / "p" / "activelearn.toml").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["p"]
@@ -195,15 +190,11 @@ def test_embedding_column_from_parquet_and_csv(tmp_path):
     labels = ["a", "b"] * 3 + [""] * 24
     table = pa.table({"emb": vectors, "label": labels})
     pq.write_table(table, tmp_path / "e.parquet")
-    pd.DataFrame({"emb": [json.dumps(v) for v in vectors], "label": labels}).to_csv(
-        tmp_path / "e.csv", index=False
-    )
+    pd.DataFrame({"emb": [json.dumps(v) for v in vectors], "label": labels}).to_csv(tmp_path / "e.csv", index=False)
     for name in ("e.parquet", "e.csv"):
         project = tmp_path / name.replace(".", "_")
         result = run_cli("init", project, "--data", tmp_path / name, "--json")
-        assert {c["name"]: c["role"] for c in json.loads(result.stdout)["columns"]} == {
-            "emb": "embedding"
-        }
+        assert {c["name"]: c["role"] for c in json.loads(result.stdout)["columns"]} == {"emb": "embedding"}
         assert run_cli("-C", project, "train").exit_code == 0
         assert run_cli("-C", project, "query", "-n", "3").exit_code == 0
 

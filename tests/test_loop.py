@@ -20,17 +20,15 @@ from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
 def _split_penguins(tmp_path: Path) -> tuple[Path, pd.DataFrame, Path]:
     """A pool of 70% of the penguins with 2 labels per class, the rest held out with its truth."""
     data = pd.read_csv(SAMPLE.parent / "sample_data" / "penguins_answers.csv")
-    full = pd.read_csv(SAMPLE / "penguins.csv", keep_default_na=False).assign(
-        species=data["species"]
-    )
+    full = pd.read_csv(SAMPLE / "penguins.csv", keep_default_na=False).assign(species=data["species"])
     rng = np.random.default_rng(3)
     order = rng.permutation(len(full))
     pool, held_out = full.iloc[order[:240]].reset_index(drop=True), full.iloc[order[240:]]
     keep = pool.groupby("species").head(2).index
     answers = tmp_path / "answers.csv"
-    pd.DataFrame(
-        {"id": [f"r{i + 1:06d}" for i in range(len(pool))], "species": pool["species"]}
-    ).to_csv(answers, index=False)
+    pd.DataFrame({"id": [f"r{i + 1:06d}" for i in range(len(pool))], "species": pool["species"]}).to_csv(
+        answers, index=False
+    )
     pool.loc[~pool.index.isin(keep), "species"] = ""
     pool_file = tmp_path / "pool.csv"
     pool.to_csv(pool_file, index=False)
@@ -129,9 +127,7 @@ def test_readme_loop_runs_as_written_on_both_sample_datasets(tmp_path):
         assert imported.returncode == 0, imported.stderr
         assert imported.stdout.startswith("imported 20 labels from 1 file"), imported.stdout
         retrained = _run("-C", project, "train")
-        assert retrained.returncode == 0 and retrained.stdout.startswith("model 2:"), (
-            retrained.stdout
-        )
+        assert retrained.returncode == 0 and retrained.stdout.startswith("model 2:"), retrained.stdout
         report = _run("-C", project, "status", "--json")
         status = json.loads(report.stdout)
         assert status["labeled"] == (6 if name == "penguins" else 10) + 20
@@ -141,9 +137,7 @@ def test_readme_loop_runs_as_written_on_both_sample_datasets(tmp_path):
 
 def test_readme_simulate_runs_as_written(tmp_path):
     readme = (SAMPLE.parent / "README.md").read_text()
-    command = (
-        readme.split("activelearn simulate ", 1)[1].split("```", 1)[0].replace("\\\n", " ").split()
-    )
+    command = readme.split("activelearn simulate ", 1)[1].split("```", 1)[0].replace("\\\n", " ").split()
     assert command[0] == "sample_data/penguins_labeled.csv"
     assert command[-2] == "--out"  # written to tmp_path, not into the checkout
     done = _run("simulate", *command[:-1], tmp_path / command[-1], cwd=SAMPLE.parent)

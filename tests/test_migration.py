@@ -36,20 +36,15 @@ def test_the_migration_is_registered_by_the_version_it_upgrades():
     assert upgraded["schema_version"] == 2
     assert all(b["evaluation"] is False for b in upgraded["batches"])
     assert all(
-        m["eval_metrics"] is None and m["stop_signals"] is None and m["eval_sha256"] == ""
-        for m in upgraded["models"]
+        m["eval_metrics"] is None and m["stop_signals"] is None and m["eval_sha256"] == "" for m in upgraded["models"]
     )
     # nothing else changes
     strip = lambda d, keys: [{k: v for k, v in x.items() if k not in keys} for x in d]  # noqa: E731
     assert strip(upgraded["batches"], {"evaluation"}) == old["batches"]
-    assert (
-        strip(upgraded["models"], {"eval_metrics", "eval_sha256", "stop_signals"}) == old["models"]
-    )
+    assert strip(upgraded["models"], {"eval_metrics", "eval_sha256", "stop_signals"}) == old["models"]
 
 
-PICKLED = (
-    "model {n} is a pickle (saved by an older activelearn, or not by activelearn) and is not loaded"
-)
+PICKLED = "model {n} is a pickle (saved by an older activelearn, or not by activelearn) and is not loaded"
 
 
 def test_reading_commands_upgrade_in_memory_and_write_nothing(tmp_path):
@@ -98,8 +93,7 @@ def test_the_next_write_saves_the_upgraded_state_and_the_loop_goes_on(tmp_path):
     assert state["models"][2]["stop_signals"]["agreement"] is None
     assert train.stderr == (
         f"warning: stopping signals: cannot compare with model 2 ({project.resolve()}/models/"
-        f"model-0002.joblib: {PICKLED.format(n=2)}; run `activelearn train --force`)\n"
-        + _recorded(project)
+        f"model-0002.joblib: {PICKLED.format(n=2)}; run `activelearn train --force`)\n" + _recorded(project)
     )
     assert json.loads(train.stdout)["n_labels"] == 21
     query = run_cli("-C", project, "query", "--eval", "10")
@@ -132,10 +126,7 @@ def test_train_on_the_same_labels_replaces_an_old_pickled_model(tmp_path):
 # the last before [model] class_weight, [features] fit_on and text, and [query] explore: init on the
 # sample penguins, a representative first batch answered, two models, one batch pending.
 V2 = Path(__file__).parent / "fixtures" / "v2_project"
-RECORDED = (
-    'model.class_weight = "none", features.fit_on = "labels", features.text = "tfidf", '
-    "query.explore = 0.0"
-)
+RECORDED = 'model.class_weight = "none", features.fit_on = "labels", features.text = "tfidf", query.explore = 0.0'
 
 
 def _recorded(project: Path) -> str:
@@ -152,9 +143,7 @@ def test_a_project_from_before_the_new_settings_keeps_its_model_and_records_the_
     project = tmp_path / "old"
     shutil.copytree(V2, project)
     before = (project / "activelearn.toml").read_text(encoding="utf-8")
-    listed = run_cli(
-        "-C", project, "config", "list"
-    )  # reading: the absent keys read as the old behaviour
+    listed = run_cli("-C", project, "config", "list")  # reading: the absent keys read as the old behaviour
     assert {
         "model.class_weight=none",
         "features.fit_on=labels",
@@ -164,9 +153,7 @@ def test_a_project_from_before_the_new_settings_keeps_its_model_and_records_the_
     assert (project / "activelearn.toml").read_text(encoding="utf-8") == before
     train = run_cli("-C", project, "train", "--json")
     assert train.exit_code == 0, train.stderr
-    assert (
-        json.loads(train.stdout)["up_to_date"] is True
-    )  # the settings it was trained with are still its settings
+    assert json.loads(train.stdout)["up_to_date"] is True  # the settings it was trained with are still its settings
     assert train.stderr == _recorded(project)
     after = (project / "activelearn.toml").read_text(encoding="utf-8")
     added = [line for line in after.splitlines() if line not in before.splitlines()]
@@ -178,9 +165,7 @@ def test_a_project_from_before_the_new_settings_keeps_its_model_and_records_the_
         'text = "tfidf"   # recorded: what this project did before the key existed',
     ]
     kept = [line for line in after.splitlines() if line not in added]
-    assert kept == before.splitlines() + [
-        ""
-    ]  # the rest kept, and a blank line before the new [features]
+    assert kept == before.splitlines() + [""]  # the rest kept, and a blank line before the new [features]
     recorded = tomllib.loads(after)
     assert (
         recorded["model"]["class_weight"],
@@ -196,9 +181,7 @@ def test_a_project_from_before_the_new_settings_keeps_its_model_and_records_the_
         0,
     )
     assert _on_disk(project)["batches"][-1]["explored"] is None
-    assert not (project / "data" / "embeddings").exists() and not list(
-        (project / "models").glob("features-*")
-    )
+    assert not (project / "data" / "embeddings").exists() and not list((project / "models").glob("features-*"))
     assert run_cli("-C", project, "verify").exit_code == 0
 
 
@@ -211,6 +194,4 @@ def test_a_failed_command_on_an_old_project_records_nothing(tmp_path):
     assert refused.exit_code == 1 and snapshot(project) == before, refused.stderr
     # nothing to do: a batch still waits for answers
     waiting = run_cli("-C", project, "query", "--if-none-pending")
-    assert (waiting.exit_code, waiting.stdout) == (0, "") and snapshot(project) == before, (
-        waiting.stderr
-    )
+    assert (waiting.exit_code, waiting.stdout) == (0, "") and snapshot(project) == before, waiting.stderr

@@ -57,16 +57,12 @@ def test_trusted_types_are_exactly_what_every_preset_saves_on_every_role():
                 class_weight=class_weight,
                 text=text,
             ).fit(rows, labels)
-            needed |= set(
-                skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES}))
-            )
+            needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
         # [features] fit_on = "pool": the features fitted on pool rows, frozen, in the model
         for text in ("tfidf", "embedding"):
             features = fit_features(rows, ROLES, name, text=text)
             pipeline = build_pipeline(name, ROLES, 0, labels, features=features).fit(rows, labels)
-            needed |= set(
-                skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES}))
-            )
+            needed |= set(skops.io.get_untrusted_types(data=model_bytes(pipeline, {"columns": ROLES})))
     assert needed == set(TRUSTED_TYPES)
 
 
@@ -77,12 +73,8 @@ def test_trusted_types_are_exactly_what_every_preset_saves_on_every_role():
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_a_saved_model_loads_and_predicts_the_same(tmp_path, name, class_weight, text):
     rows, labels = _rows()
-    pipeline = build_pipeline(name, ROLES, 0, labels, class_weight=class_weight, text=text).fit(
-        rows, labels
-    )
-    digest = save_model(
-        tmp_path / "m.skops", pipeline, {"columns": ROLES, "cv": {"a": 0.5, "b": None}}
-    )
+    pipeline = build_pipeline(name, ROLES, 0, labels, class_weight=class_weight, text=text).fit(rows, labels)
+    digest = save_model(tmp_path / "m.skops", pipeline, {"columns": ROLES, "cv": {"a": 0.5, "b": None}})
     loaded, metadata = load_model(tmp_path / "m.skops", digest)
     assert metadata == {"columns": ROLES, "cv": {"a": 0.5, "b": None}}
     np.testing.assert_array_equal(loaded.predict_proba(rows), pipeline.predict_proba(rows))
@@ -90,9 +82,7 @@ def test_a_saved_model_loads_and_predicts_the_same(tmp_path, name, class_weight,
 
 def test_model_paths_stay_in_models(tmp_path):
     (tmp_path / "models").mkdir()
-    assert (
-        model_path(tmp_path, "models/model-0001.skops") == tmp_path / "models" / "model-0001.skops"
-    )
+    assert model_path(tmp_path, "models/model-0001.skops") == tmp_path / "models" / "model-0001.skops"
     for recorded in (
         "/etc/passwd",
         "models/../state.json",
@@ -103,10 +93,7 @@ def test_model_paths_stay_in_models(tmp_path):
     ):
         with pytest.raises(ModelFileError) as refused:
             model_path(tmp_path, recorded, "model 3")
-        assert (
-            refused.value.reason
-            == f"model 3 is recorded at {recorded!r}, outside models/; it is not loaded"
-        )
+        assert refused.value.reason == f"model 3 is recorded at {recorded!r}, outside models/; it is not loaded"
 
 
 def _text_rows() -> pd.DataFrame:
@@ -140,9 +127,7 @@ def test_a_text_vocabulary_is_saved_as_arrays_and_loads_to_the_same_features(tmp
     digest = save_model(tmp_path / "m.skops", pipeline, {"columns": {"t": "text"}})
     loaded, _ = load_model(tmp_path / "m.skops", digest)
     assert type(_vectorizer(loaded)) is TextVectorizer
-    assert (
-        _vectorizer(loaded).vocabulary_ == vocabulary == _vectorizer(pipeline).vocabulary_
-    )  # saving changes nothing
+    assert _vectorizer(loaded).vocabulary_ == vocabulary == _vectorizer(pipeline).vocabulary_  # saving changes nothing
     before, after = (
         pipeline.named_steps["features"].transform(rows),
         loaded.named_steps["features"].transform(rows),
@@ -160,9 +145,7 @@ def test_a_model_file_with_scikit_learns_own_vectorizer_still_loads(tmp_path):
     rows = _text_rows()
     labels = np.array(["x", "y", "z"] * 7)
     pipeline = build_pipeline("logistic", {"t": "text"}, 0, labels).fit(rows, labels)
-    _vectorizer(
-        pipeline
-    ).__class__ = TfidfVectorizer  # what activelearn saved before TextVectorizer
+    _vectorizer(pipeline).__class__ = TfidfVectorizer  # what activelearn saved before TextVectorizer
     digest = save_model(tmp_path / "m.skops", pipeline, {"columns": {"t": "text"}})
     loaded, _ = load_model(tmp_path / "m.skops", digest)
     assert type(_vectorizer(loaded)) is TfidfVectorizer

@@ -51,8 +51,7 @@ def mixed_project(tmp_path):
             "num": np.where(rng.random(rows) < 0.1, np.nan, rng.normal(10, 3, rows)).round(3),
             "cat": rng.choice(["a", "b", "c", "d"], rows),
             "txt": [" ".join(rng.choice(WORDS, 5)) for _ in range(rows)],
-            "when": pd.Timestamp("2023-01-01")
-            + pd.to_timedelta(rng.integers(0, 700, rows), unit="D"),
+            "when": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, rows), unit="D"),
             "label": "",
         }
     )
@@ -82,9 +81,7 @@ def mixed_project(tmp_path):
     )
     assert result.exit_code == 0, result.stderr
     assert run_cli("-C", project, "config", "set", "features.fit_on", "pool").exit_code == 0
-    assert (
-        run_cli("-C", project, "config", "set", "features.text", "tfidf").exit_code == 0
-    )  # its vocabulary is tested
+    assert run_cli("-C", project, "config", "set", "features.text", "tfidf").exit_code == 0  # its vocabulary is tested
     return project
 
 
@@ -118,9 +115,7 @@ def _assert_same_state(a, b):
             if isinstance(left, (list, np.ndarray)):
                 assert len(left) == len(right), (step, key)
                 for x, y in zip(left, right, strict=True):
-                    np.testing.assert_array_equal(
-                        np.asarray(x), np.asarray(y), err_msg=f"{step} {key}"
-                    )
+                    np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=f"{step} {key}")
             elif hasattr(left, "features_"):  # the imputer's MissingIndicator
                 np.testing.assert_array_equal(left.features_, right.features_)
             else:
@@ -134,18 +129,14 @@ def test_the_sample_is_every_row_of_a_small_pool_and_a_seeded_sample_of_a_big_on
     assert sample_positions(300, 0).tolist() == list(range(300))
     monkeypatch.setattr(pool_features, "POOL_FIT_ROWS", 100)
     drawn = sample_positions(300, 0)
-    assert len(drawn) == 100 == len(set(drawn.tolist())) and drawn.tolist() == sorted(
-        drawn.tolist()
-    )
+    assert len(drawn) == 100 == len(set(drawn.tolist())) and drawn.tolist() == sorted(drawn.tolist())
     assert drawn.min() >= 0 and drawn.max() < 300
     assert np.array_equal(sample_positions(300, 0), drawn)  # from (rows, seed) alone
     assert not np.array_equal(sample_positions(300, 1), drawn)
 
 
 @pytest.mark.parametrize("sample", [None, 100])
-def test_pool_fitted_features_are_identical_for_any_row_group_size(
-    mixed_project, tmp_path, monkeypatch, sample
-):
+def test_pool_fitted_features_are_identical_for_any_row_group_size(mixed_project, tmp_path, monkeypatch, sample):
     if sample is not None:
         monkeypatch.setattr(pool_features, "POOL_FIT_ROWS", sample)
     table = pq.read_table(mixed_project / "data" / "pool.parquet")
@@ -156,9 +147,7 @@ def test_pool_fitted_features_are_identical_for_any_row_group_size(
         pool = tmp_path / f"pool-{group_rows}.parquet"
         pq.write_table(table, pool, row_group_size=group_rows)
         rows = sample_rows(pool, positions, list(COLUMNS))
-        pd.testing.assert_frame_equal(
-            rows, everything.iloc[positions][list(COLUMNS)].reset_index(drop=True)
-        )
+        pd.testing.assert_frame_equal(rows, everything.iloc[positions][list(COLUMNS)].reset_index(drop=True))
         fitted.append(fit_features(rows, COLUMNS, "logistic"))
     first = fitted[0]
     out = first.transform(everything)
@@ -181,10 +170,7 @@ def test_train_fits_the_features_on_the_pool_and_only_the_model_on_the_labels(mi
     assert record["file"] == "models/features-0001.skops" and record["version"] == 1
     assert record["fitted_rows"] == record["pool_rows"] == 300
     assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert (
-        record["pool_sha256"]
-        == hashlib.sha256((mixed_project / "data" / "pool.parquet").read_bytes()).hexdigest()
-    )
+    assert record["pool_sha256"] == hashlib.sha256((mixed_project / "data" / "pool.parquet").read_bytes()).hexdigest()
     from activelearn.models import load_model
 
     model, _ = load_model(mixed_project / "models" / "model-0001.skops")
@@ -193,12 +179,8 @@ def test_train_fits_the_features_on_the_pool_and_only_the_model_on_the_labels(mi
     # fitted on the pool: the categories and words of unlabeled rows are known
     encoder = step.named_steps["columns"].named_transformers_["categorical"]
     assert [list(c) for c in encoder.categories_] == [["a", "b", "c", "d"]]
-    assert set(WORDS) <= set(
-        step.named_steps["columns"].named_transformers_["text:txt"].vocabulary_
-    )
-    _assert_same_state(
-        _fitted_state(step), _fitted_state(fit_features(_pool(mixed_project), COLUMNS, "logistic"))
-    )
+    assert set(WORDS) <= set(step.named_steps["columns"].named_transformers_["text:txt"].vocabulary_)
+    _assert_same_state(_fitted_state(step), _fitted_state(fit_features(_pool(mixed_project), COLUMNS, "logistic")))
 
 
 def test_train_again_reuses_the_stored_features(mixed_project, monkeypatch):
@@ -230,9 +212,7 @@ def test_a_changed_pool_refits_the_features_with_a_warning(mixed_project):
     pool = mixed_project / "data" / "pool.parquet"
     table = pq.read_table(pool)
     frame = arrow_to_frame(table)
-    frame.loc[frame.index[-1], "cat"] = (
-        "e"  # a new category in an unlabeled row: same rows, other bytes
-    )
+    frame.loc[frame.index[-1], "cat"] = "e"  # a new category in an unlabeled row: same rows, other bytes
     pq.write_table(pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False), pool)
     result = run_cli("-C", mixed_project, "train", "--json")
     assert result.exit_code == 0, result.stderr
@@ -241,19 +221,12 @@ def test_a_changed_pool_refits_the_features_with_a_warning(mixed_project):
         "warning: data/pool.parquet changed since the features were fitted on it; fitted the features on the pool again\n"
     )
     state = _state(mixed_project)
-    assert (
-        state["features"]["file"] == "models/features-0002.skops"
-        and state["models"][-1]["change"] == "features"
-    )
-    assert not (
-        mixed_project / "models" / "features-0001.skops"
-    ).exists()  # superseded: each model holds its copy
+    assert state["features"]["file"] == "models/features-0002.skops" and state["models"][-1]["change"] == "features"
+    assert not (mixed_project / "models" / "features-0001.skops").exists()  # superseded: each model holds its copy
     from activelearn.models import load_model
 
     model, _ = load_model(mixed_project / "models" / "model-0002.skops")
-    encoder = (
-        model.named_steps["features"].named_steps["columns"].named_transformers_["categorical"]
-    )
+    encoder = model.named_steps["features"].named_steps["columns"].named_transformers_["categorical"]
     assert [list(c) for c in encoder.categories_] == [["a", "b", "c", "d", "e"]]
 
 
@@ -270,9 +243,7 @@ def test_a_pool_only_touched_is_not_fitted_again(mixed_project, monkeypatch):
 def _count_pool_hashes(monkeypatch) -> list:
     hashed = []
     real = pool_features.pool_sha256
-    monkeypatch.setattr(
-        pool_features, "pool_sha256", lambda pool: hashed.append(pool) or real(pool)
-    )
+    monkeypatch.setattr(pool_features, "pool_sha256", lambda pool: hashed.append(pool) or real(pool))
     return hashed
 
 
@@ -331,10 +302,7 @@ def test_a_missing_or_damaged_features_file_is_made_again_by_train(mixed_project
         path.write_bytes(stored + b"x")
     verified = run_cli("-C", mixed_project, "verify")
     assert verified.exit_code == 1
-    assert (
-        verified.stdout
-        == f"problem: {reason} (run `activelearn train`: it fits the features on the pool again)\n"
-    )
+    assert verified.stdout == f"problem: {reason} (run `activelearn train`: it fits the features on the pool again)\n"
     result = run_cli("-C", mixed_project, "train", "--json")
     assert result.exit_code == 0 and result.exception is None, result.stderr
     assert result.stderr == f"warning: {reason}; fitted the features on the pool again\n"
@@ -353,30 +321,21 @@ def test_a_features_record_outside_models_is_never_read_nor_deleted(mixed_projec
     (mixed_project / "state.json").write_text(json.dumps(state))
     verified = run_cli("-C", mixed_project, "verify")
     assert verified.exit_code == 1
-    assert (
-        f"problem: state.json: the features file is recorded at {str(outside)!r}, outside models/"
-        in verified.stdout
-    )
+    assert f"problem: state.json: the features file is recorded at {str(outside)!r}, outside models/" in verified.stdout
     result = run_cli("-C", mixed_project, "train")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (
         f"warning: state.json: the features file is recorded at {str(outside)!r}, outside models/; it is not "
         "loaded; fitted the features on the pool again\n"
     )
-    assert (
-        outside.exists()
-        and _state(mixed_project)["features"]["file"] == "models/features-0002.skops"
-    )
+    assert outside.exists() and _state(mixed_project)["features"]["file"] == "models/features-0002.skops"
 
 
 def test_verify_checks_the_features_file(mixed_project):
     assert run_cli("-C", mixed_project, "train").exit_code == 0
     result = run_cli("-C", mixed_project, "verify")
     assert (result.exit_code, result.stderr) == (0, "")
-    assert (
-        result.stdout.startswith("ok: checked ")
-        and ", features fitted on the pool" in result.stdout
-    )
+    assert result.stdout.startswith("ok: checked ") and ", features fitted on the pool" in result.stdout
 
 
 # --- fitting the estimator leaves the features alone -------------------------------------------
@@ -413,9 +372,7 @@ def test_cross_validation_folds_do_not_refit_the_features(pool_and_labels, monke
 def test_committee_members_share_the_pool_fitted_features(pool_and_labels, monkeypatch):
     pool, rows, labels = pool_and_labels
     features = fit_features(pool, COLUMNS, "logistic")
-    pipeline = fit_model(
-        "logistic", COLUMNS, 0, rows, labels, cross_validate=False, features=features
-    ).pipeline
+    pipeline = fit_model("logistic", COLUMNS, 0, rows, labels, cross_validate=False, features=features).pipeline
     _no_refit(monkeypatch)
     ctx = Context("id", COLUMNS, 0, 1, pipeline, list(COLUMNS), labeled=rows, labels=labels)
     members, warnings = build_committee(ctx)
@@ -442,13 +399,9 @@ def test_without_pool_features_the_folds_fit_their_own(pool_and_labels, monkeypa
 
     monkeypatch.setattr(ColumnTransformer, "fit_transform", fit_transform)
     result = fit_model("logistic", COLUMNS, 0, rows, labels)
-    assert result.cv_folds == 5 and not isinstance(
-        result.pipeline.named_steps["features"], FrozenFeatures
-    )
+    assert result.cv_folds == 5 and not isinstance(result.pipeline.named_steps["features"], FrozenFeatures)
     # each fold's own features, on its 48 training rows, then the model's on all 60
-    assert [size for _, size in fitted] == [48] * 5 + [60] and len(
-        {id(owner) for owner, _ in fitted}
-    ) == 6
+    assert [size for _, size in fitted] == [48] * 5 + [60] and len({id(owner) for owner, _ in fitted}) == 6
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -467,9 +420,7 @@ def _config(**features):
 def test_the_training_key_of_a_config_without_the_key_is_as_before():
     config = _config()
     before = hashlib.sha256(
-        json.dumps(
-            {"labels": "d", "model": "logistic", "columns": COLUMNS, "seed": 0}, sort_keys=True
-        ).encode()
+        json.dumps({"labels": "d", "model": "logistic", "columns": COLUMNS, "seed": 0}, sort_keys=True).encode()
     ).hexdigest()
     assert config.features_fit_on == "labels"
     assert training_key(config, "d") == before == training_key(_config(fit_on="labels"), "d")
@@ -492,13 +443,9 @@ def test_month_first_columns_shape_the_features_key_only_with_dates_as_they_do_t
 
     no_dates = {"num": "numeric", "txt": "text"}
     configs = [_dates_config(no_dates, month_first) for month_first in (None, [], ["num"])]
-    assert (
-        len({features_key(c) for c in configs}) == 1 == len({training_key(c, "d") for c in configs})
-    )
+    assert len({features_key(c) for c in configs}) == 1 == len({training_key(c, "d") for c in configs})
     configs = [_dates_config(COLUMNS, month_first) for month_first in (None, [], ["when"])]
-    assert (
-        len({features_key(c) for c in configs}) == 3 == len({training_key(c, "d") for c in configs})
-    )
+    assert len({features_key(c) for c in configs}) == 3 == len({training_key(c, "d") for c in configs})
     assert features_key(_dates_config(COLUMNS, ["when", "num"])) == features_key(
         _dates_config(COLUMNS, ["num", "when"])
     )
@@ -510,8 +457,7 @@ def test_a_wrong_fit_on_is_refused_naming_the_key_and_the_choices(mixed_project)
     result = run_cli("-C", mixed_project, "config", "set", "features.fit_on", "everything")
     assert_clean_failure(result, 2, "")
     assert result.stderr == (
-        "error: cannot set features.fit_on: [features] fit_on = 'everything' is not known "
-        "(choose from labels, pool)\n"
+        "error: cannot set features.fit_on: [features] fit_on = 'everything' is not known (choose from labels, pool)\n"
     )
     assert snapshot(mixed_project) == before
     config.write_text(config.read_text().replace('fit_on = "pool"', 'fit_on = "pol"'))
@@ -530,11 +476,7 @@ def test_config_lists_the_key_with_its_legacy_default(penguins_project):
     assert run_cli("-C", penguins_project, "config", "get", "features.fit_on").stdout == "labels\n"
     result = run_cli("-C", penguins_project, "config", "set", "features.fit_on", "pool")
     assert (result.exit_code, result.stdout) == (0, "features.fit_on=pool\n")
-    assert (
-        (penguins_project / "activelearn.toml")
-        .read_text()
-        .endswith('\n[features]\nfit_on = "pool"\n')
-    )
+    assert (penguins_project / "activelearn.toml").read_text().endswith('\n[features]\nfit_on = "pool"\n')
 
 
 def test_a_state_file_without_features_loads_and_a_bad_record_is_refused(mixed_project):

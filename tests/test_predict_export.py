@@ -35,9 +35,7 @@ def _pool(project: Path) -> pd.DataFrame:
 def _read(path: Path, id_column: str = "id") -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(
-        path, encoding="utf-8-sig", dtype={id_column: str}, keep_default_na=False, na_values=[""]
-    )
+    return pd.read_csv(path, encoding="utf-8-sig", dtype={id_column: str}, keep_default_na=False, na_values=[""])
 
 
 def _predict(project: Path, out: Path, *args) -> dict:
@@ -46,30 +44,22 @@ def _predict(project: Path, out: Path, *args) -> dict:
     return json.loads(result.stdout)
 
 
-def _assert_predictions(
-    output: pd.DataFrame, ids, rows: pd.DataFrame, pipeline, classes: list[str]
-) -> None:
+def _assert_predictions(output: pd.DataFrame, ids, rows: pd.DataFrame, pipeline, classes: list[str]) -> None:
     """The output file holds, row for row, the ids and the model's own predictions and probabilities."""
     assert list(output.columns) == ["id", "prediction", "confidence", *(f"p_{c}" for c in classes)]
     assert [str(c) for c in pipeline.classes_] == classes
     proba = pipeline.predict_proba(rows)
     assert output["id"].tolist() == list(ids)
     assert output["prediction"].tolist() == [str(c) for c in pipeline.predict(rows)]
-    np.testing.assert_allclose(
-        output[[f"p_{c}" for c in classes]].to_numpy(), proba, rtol=0, atol=1e-12
-    )
-    np.testing.assert_allclose(
-        output["confidence"].to_numpy(), proba.max(axis=1), rtol=0, atol=1e-12
-    )
+    np.testing.assert_allclose(output[[f"p_{c}" for c in classes]].to_numpy(), proba, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(output["confidence"].to_numpy(), proba.max(axis=1), rtol=0, atol=1e-12)
 
 
 @pytest.fixture
 def reviews_project(tmp_path) -> Path:
     """A trained project on the sample movie reviews (free text; 10 labels)."""
     project = tmp_path / "reviews"
-    result = run_cli(
-        "-q", "init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment"
-    )
+    result = run_cli("-q", "init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment")
     assert result.exit_code == 0, result.stderr
     result = run_cli("-q", "-C", project, "train")
     assert result.exit_code == 0, result.stderr
@@ -147,10 +137,7 @@ def test_predict_data_with_cells_that_are_not_numbers_warns(trained_project, tmp
     frame.to_csv(data, index=False)
     result = run_cli("-C", trained_project, "predict", "--data", data, "--out", tmp_path / "p.csv")
     assert result.exit_code == 0, result.stderr
-    assert (
-        "commas.csv: 342 cells of the numeric column 'body_mass_g' are not a number (e.g. '3,750')"
-        in result.stderr
-    )
+    assert "commas.csv: 342 cells of the numeric column 'body_mass_g' are not a number (e.g. '3,750')" in result.stderr
     clean = run_cli(
         "-C",
         trained_project,
@@ -165,9 +152,7 @@ def test_predict_data_with_cells_that_are_not_numbers_warns(trained_project, tmp
 
 def test_predict_parquet_data_file_with_ids_keeps_its_ids_and_order(trained_project, tmp_path):
     pool = _pool(trained_project)
-    rows = pool.sample(50, random_state=1).reset_index(
-        drop=True
-    )  # shuffled: output follows the file
+    rows = pool.sample(50, random_state=1).reset_index(drop=True)  # shuffled: output follows the file
     rows["note"] = "extra column, not used"
     data = tmp_path / "some.parquet"
     rows.to_parquet(data)
@@ -360,9 +345,7 @@ def _label_a_batch(project: Path) -> list[str]:
     result = run_cli("-C", project, "import-labels", batch, "--annotator", "alice")
     assert result.exit_code == 0, result.stderr
     answered = set(read_label_log(project / "data" / "labels.parquet")["id"])
-    _add_evaluation_label(
-        project, next(i for i in _pool(project)["id"] if i not in answered), "Gentoo"
-    )
+    _add_evaluation_label(project, next(i for i in _pool(project)["id"] if i not in answered), "Gentoo")
     return read_batch_ids(batch)
 
 
@@ -482,9 +465,7 @@ def test_export_with_annotators_and_skipped_rows(penguins_project, tmp_path):
 def test_export_round_trips_into_init(penguins_project, tmp_path, suffix):
     _label_a_batch(penguins_project)
     out = tmp_path / f"labeled{suffix}"
-    document = _export(
-        penguins_project, out, "--no-evaluation", "--annotators", "--include-skipped"
-    )
+    document = _export(penguins_project, out, "--no-evaluation", "--annotators", "--include-skipped")
     assert document["init_options"] == [
         "--data",
         str(out.resolve()),
@@ -516,16 +497,12 @@ def _assert_same_labeled_project(original: Path, copy: Path, rows: int) -> None:
     assert len(copied) == rows and new.id_column == key
     features = old.feature_columns
     expected = _pool(original).set_index(key).loc[copied[key], features]
-    pd.testing.assert_frame_equal(
-        _comparable(copied.set_index(key)[features]), _comparable(expected)
-    )
+    pd.testing.assert_frame_equal(_comparable(copied.set_index(key)[features]), _comparable(expected))
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
     """Vectors (embedding cells) as tuples, which compare as values."""
-    return frame.apply(
-        lambda column: column.map(lambda v: tuple(v) if isinstance(v, (list, np.ndarray)) else v)
-    )
+    return frame.apply(lambda column: column.map(lambda v: tuple(v) if isinstance(v, (list, np.ndarray)) else v))
 
 
 def test_export_of_a_text_project_round_trips(reviews_project, tmp_path):
@@ -543,9 +520,7 @@ def test_export_of_embeddings_round_trips(tmp_path):
     frame = pd.DataFrame(
         {
             "key": [f"k{i}" for i in range(30)],
-            "vector": [
-                json.dumps([round(float(x), 6) for x in rng.normal(size=3)]) for _ in range(30)
-            ],
+            "vector": [json.dumps([round(float(x), 6) for x in rng.normal(size=3)]) for _ in range(30)],
             "size": rng.normal(size=30).round(3),
             "label": ["a", "b"] * 5 + [""] * 20,
         }
@@ -599,17 +574,12 @@ def test_export_plain_output_is_the_path(trained_project, tmp_path):
     result = run_cli("-C", trained_project, "export", "--out", tmp_path / "e.csv")
     assert result.exit_code == 0
     assert result.stdout == f"{tmp_path / 'e.csv'}\n"
-    assert (
-        result.stderr
-        == "6 rows: 6 labels (Adelie 2, Chinstrap 2, Gentoo 2), 0 evaluation, 0 skipped\n"
-    )
+    assert result.stderr == "6 rows: 6 labels (Adelie 2, Chinstrap 2, Gentoo 2), 0 evaluation, 0 skipped\n"
 
 
 def test_export_into_the_project_files_is_refused(trained_project):
     log = trained_project / "data" / "labels.parquet"
-    _fails_cleanly(
-        trained_project, ["export", "--out", log], 2, "is inside the project's own files", log
-    )
+    _fails_cleanly(trained_project, ["export", "--out", log], 2, "is inside the project's own files", log)
 
 
 def test_help_does_not_import_pandas():
@@ -638,9 +608,7 @@ def test_predict_and_export_refuse_to_write_over_the_data_file_the_project_was_m
     data = tmp_path / "pool.csv"
     data.write_bytes((SAMPLE / "penguins.csv").read_bytes())
     project = tmp_path / "p"
-    assert (
-        run_cli("-q", "init", project, "--data", data, "--label-column", "species").exit_code == 0
-    )
+    assert run_cli("-q", "init", project, "--data", data, "--label-column", "species").exit_code == 0
     assert run_cli("-q", "-C", project, "train").exit_code == 0
     message = "is the data file this project was made from ([data] source in activelearn.toml); write the output to another file"
     _fails_cleanly(project, ["predict", "--out", "../pool.csv"], 2, message, data)

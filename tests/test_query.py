@@ -109,9 +109,7 @@ def test_same_seed_same_batch_other_seed_other_batch(tmp_path):
             seed,
         )
         run_cli("-C", project, "train")
-        batches.append(
-            read_batch_ids(project / _query(project, "-n", "15", "--strategy", "random")["file"])
-        )
+        batches.append(read_batch_ids(project / _query(project, "-n", "15", "--strategy", "random")["file"]))
     assert batches[0] == batches[1]
     assert batches[0] != batches[2]
 
@@ -142,9 +140,7 @@ def test_csv_batch_neutralises_formula_cells(tmp_path):
     data.write_text('note,x,label\n=1+1,1,a\n+cmd,2,b\n"\tx",3,\n@me,4,\nok,5,\n')
     run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "note")
     report = _query(tmp_path / "p", "-n", "3", "--strategy", "random")
-    notes = pd.read_csv(
-        tmp_path / "p" / report["file"], encoding="utf-8-sig", keep_default_na=False
-    )["note"]
+    notes = pd.read_csv(tmp_path / "p" / report["file"], encoding="utf-8-sig", keep_default_na=False)["note"]
     assert set(notes) == {"'\tx", "'@me", "ok"}
 
 
@@ -160,9 +156,7 @@ def test_query_after_import_warns_that_the_model_is_stale(trained_project):
     )
 
 
-@pytest.mark.parametrize(
-    "model", ["logistic", "random-forest", "gradient-boosting", "naive-bayes", "linear-svm"]
-)
+@pytest.mark.parametrize("model", ["logistic", "random-forest", "gradient-boosting", "naive-bayes", "linear-svm"])
 def test_every_model_preset_trains_and_queries_on_mixed_and_text_data(tmp_path, model):
     for name, label in (("penguins", "species"), ("movie_reviews", "sentiment")):
         project = tmp_path / name

@@ -26,9 +26,7 @@ def _scientific(number: int, up: bool) -> str:
 def test_id_repair_is_indexed_and_right_for_twenty_thousand_ids():
     rng = random.Random(12)
     ids = sorted({rng.randrange(10**17, 10**18) for _ in range(20_000)})
-    assert (
-        min(b - a for a, b in zip(ids, ids[1:])) > 2_000
-    )  # each id alone within a unit of its 15th digit
+    assert min(b - a for a, b in zip(ids, ids[1:])) > 2_000  # each id alone within a unit of its 15th digit
     repairer = IdRepairer([str(i) for i in ids])
     for number in ids:
         cells = [
@@ -52,18 +50,14 @@ def test_a_long_id_that_fits_no_batch_id_says_it_lost_precision(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text(
         "tweet_id,x,label\n"
-        + "\n".join(
-            f"{675125408803774464 + 10**9 * i},{i},{'ab'[i] if i < 2 else ''}" for i in range(12)
-        )
+        + "\n".join(f"{675125408803774464 + 10**9 * i},{i},{'ab'[i] if i < 2 else ''}" for i in range(12))
         + "\n"
     )
     project = tmp_path / "p"
     run_cli("-q", "init", project, "--data", data, "--id-column", "tweet_id")
     run_cli("-q", "-C", project, "query", "-n", "5")
     answers = tmp_path / "batch-0001.csv"
-    answers.write_text(
-        "tweet_id,label\n685125408803774976,a\n"
-    )  # an XLSX number cell: a float's digits
+    answers.write_text("tweet_id,label\n685125408803774976,a\n")  # an XLSX number cell: a float's digits
     assert_unchanged(
         project,
         lambda: run_cli("-C", project, "import-labels", answers),
@@ -84,10 +78,7 @@ def deny_project(tmp_path) -> Path:
     data.write_text("app_id,income,deny\n" + "\n".join(rows) + "\n")
     project = tmp_path / "p"
     assert (
-        run_cli(
-            "-q", "init", project, "--data", data, "--id-column", "app_id", "--label-column", "deny"
-        ).exit_code
-        == 0
+        run_cli("-q", "init", project, "--data", data, "--id-column", "app_id", "--label-column", "deny").exit_code == 0
     )
     return project
 
@@ -147,9 +138,7 @@ def test_a_mangled_bom_is_stripped_from_an_answer_workbook(deny_project, tmp_pat
 
 def test_a_bom_read_as_windows_1252_is_stripped_from_an_answer_csv(deny_project, tmp_path):
     answers = tmp_path / "answers.csv"
-    answers.write_bytes(
-        b"\xef\xbb\xbfapp_id,deny,note\n1004,yes,caf\xe9\n"
-    )  # not UTF-8: read as Windows-1252
+    answers.write_bytes(b"\xef\xbb\xbfapp_id,deny,note\n1004,yes,caf\xe9\n")  # not UTF-8: read as Windows-1252
     result = run_cli("-C", deny_project, "import-labels", answers)
     assert result.exit_code == 0 and result.stdout.startswith("imported 1 label from 1 file")
     assert result.stderr == f"warning: {answers}: not valid UTF-8; read as Windows-1252\n"
@@ -159,9 +148,7 @@ def test_a_bom_read_as_windows_1252_is_stripped_from_an_answer_csv(deny_project,
 def test_init_strips_a_bom_from_the_headers_of_any_format(tmp_path, suffix):
     import pandas as pd
 
-    frame = pd.DataFrame(
-        {f"{MANGLED_BOM}app_id": [1, 2, 3, 4], "income": [1, 2, 1, 2], "label": ["a", "b", "", ""]}
-    )
+    frame = pd.DataFrame({f"{MANGLED_BOM}app_id": [1, 2, 3, 4], "income": [1, 2, 1, 2], "label": ["a", "b", "", ""]})
     data = tmp_path / f"d.{suffix}"
     if suffix == "parquet":
         frame.to_parquet(data)
@@ -170,9 +157,7 @@ def test_init_strips_a_bom_from_the_headers_of_any_format(tmp_path, suffix):
     else:  # a real byte-order mark before the first line
         data.write_bytes(
             b"\xef\xbb\xbf"
-            + frame.rename(columns={f"{MANGLED_BOM}app_id": "app_id"})
-            .to_json(orient="records", lines=True)
-            .encode()
+            + frame.rename(columns={f"{MANGLED_BOM}app_id": "app_id"}).to_json(orient="records", lines=True).encode()
         )
     result = run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "app_id")
     assert (result.exit_code, result.stderr) == (0, "")
@@ -309,9 +294,7 @@ def test_a_parquet_answer_file_names_its_rows(deny_project, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(
-        pa.table({"app_id": [1004, 1005], "deny": ["yes", "maybe"]}), tmp_path / "a.parquet"
-    )
+    pq.write_table(pa.table({"app_id": [1004, 1005], "deny": ["yes", "maybe"]}), tmp_path / "a.parquet")
     assert_unchanged(
         deny_project,
         lambda: run_cli("-C", deny_project, "import-labels", tmp_path / "a.parquet"),

@@ -61,10 +61,7 @@ def test_mangled_ids_are_repaired_with_a_warning(odd_ids, tmp_path, cell, repair
     answers.write_text(f'key,label\n"{cell}",a\n')
     result = run_cli("-C", odd_ids, "import-labels", answers)
     assert result.exit_code == 0, result.stderr
-    assert (
-        f"repaired 1 id that a spreadsheet had mangled (row 2: '{cell}' -> '{repaired}'"
-        in result.stderr
-    )
+    assert f"repaired 1 id that a spreadsheet had mangled (row 2: '{cell}' -> '{repaired}'" in result.stderr
     assert cause in result.stderr
     log = read_label_log(odd_ids / "data" / "labels.parquet")
     assert log["id"].iloc[-1] == repaired and log["batch"].iloc[-1] == "batch-0001"
@@ -130,9 +127,7 @@ def test_windows_1252_is_read_with_a_warning(tmp_path):
 def test_na_none_null_are_text_not_missing(trained_project, tmp_path):
     answers = tmp_path / "a.csv"
     answers.write_text("id,species\nr000300,None\n")
-    assert_clean_failure(
-        run_cli("-C", trained_project, "import-labels", answers), 1, "label 'None' is not a class"
-    )
+    assert_clean_failure(run_cli("-C", trained_project, "import-labels", answers), 1, "label 'None' is not a class")
 
 
 # --- writing for spreadsheets ---------------------------------------------------------------------
@@ -178,28 +173,17 @@ def test_prefilled_decisions(trained_project, prefilled):
     frame.loc[0, "decision"] = "Accept"
     frame.loc[1, ["decision", "species"]] = ["fix", other[frame.loc[1, "suggestion"]]]
     frame.loc[2, "decision"] = "skip"
-    frame.loc[3, "species"] = other[
-        frame.loc[3, "suggestion"]
-    ]  # changed, decision forgotten: an answer
+    frame.loc[3, "species"] = other[frame.loc[3, "suggestion"]]  # changed, decision forgotten: an answer
     frame.loc[4, ["decision", "species"]] = ["accept", ""]  # accepted with the label cell cleared
     frame.to_csv(prefilled, index=False, encoding="utf-8-sig")
     result = _json(run_cli("-C", trained_project, "import-labels", prefilled, "--json"))
     assert (result["labels"], result["skips"], result["unanswered"]) == (4, 1, 1)
     log = read_label_log(trained_project / "data" / "labels.parquet").set_index("id")
     ids = frame["id"]
-    assert (
-        log.loc[ids[0], "answer"] == frame.loc[0, "suggestion"]
-        and log.loc[ids[0], "decision"] == "accept"
-    )
-    assert (
-        log.loc[ids[1], "answer"] == frame.loc[1, "species"]
-        and log.loc[ids[1], "decision"] == "fix"
-    )
+    assert log.loc[ids[0], "answer"] == frame.loc[0, "suggestion"] and log.loc[ids[0], "decision"] == "accept"
+    assert log.loc[ids[1], "answer"] == frame.loc[1, "species"] and log.loc[ids[1], "decision"] == "fix"
     assert log.loc[ids[2], "kind"] == "skip"
-    assert (
-        pd.isna(log.loc[ids[3], "decision"])
-        and log.loc[ids[3], "answer"] == frame.loc[3, "species"]
-    )
+    assert pd.isna(log.loc[ids[3], "decision"]) and log.loc[ids[3], "answer"] == frame.loc[3, "species"]
     assert log.loc[ids[4], "answer"] == frame.loc[4, "suggestion"]
 
 
@@ -230,15 +214,9 @@ def test_agreement_and_conflicts(trained_project, tmp_path):
     ids = [f"r{i:06d}" for i in range(100, 140)]
     other = {"Adelie": "Gentoo", "Gentoo": "Chinstrap", "Chinstrap": "Adelie"}
     ann = [truth[i] for i in ids]
-    bo = [
-        truth[i] if n % 5 else other[truth[i]] for n, i in enumerate(ids)
-    ]  # bo errs on every 5th row
-    pd.DataFrame({"id": ids, "species": ann, "annotator": "ann"}).to_csv(
-        tmp_path / "ann.csv", index=False
-    )
-    pd.DataFrame({"id": ids, "species": bo, "annotator": "bo"}).to_csv(
-        tmp_path / "bo.csv", index=False
-    )
+    bo = [truth[i] if n % 5 else other[truth[i]] for n, i in enumerate(ids)]  # bo errs on every 5th row
+    pd.DataFrame({"id": ids, "species": ann, "annotator": "ann"}).to_csv(tmp_path / "ann.csv", index=False)
+    pd.DataFrame({"id": ids, "species": bo, "annotator": "bo"}).to_csv(tmp_path / "bo.csv", index=False)
     run_cli("-C", trained_project, "import-labels", tmp_path / "ann.csv", tmp_path / "bo.csv")
     agreement = _status(trained_project)["agreement"]
     assert agreement["kappa_kind"] == "Cohen" and agreement["annotators"] == ["ann", "bo"]
@@ -247,9 +225,7 @@ def test_agreement_and_conflicts(trained_project, tmp_path):
     assert len(agreement["conflicts"]) == 8  # one against one: a tie
     assert agreement["conflicts"][0] == {"id": "r000100", "answers": {"ann": ann[0], "bo": bo[0]}}
     # a third annotator breaks the ties, and Fleiss' kappa takes over
-    pd.DataFrame({"id": ids, "species": ann, "annotator": "cy"}).to_csv(
-        tmp_path / "cy.csv", index=False
-    )
+    pd.DataFrame({"id": ids, "species": ann, "annotator": "cy"}).to_csv(tmp_path / "cy.csv", index=False)
     run_cli("-C", trained_project, "import-labels", tmp_path / "cy.csv")
     status = _status(trained_project)
     assert status["agreement"]["kappa_kind"] == "Fleiss" and status["agreement"]["conflicts"] == []
@@ -264,22 +240,17 @@ def test_agreement_and_conflicts(trained_project, tmp_path):
 
 def test_release_gives_rows_back(trained_project):
     first = read_batch_ids(
-        trained_project
-        / _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))["file"]
+        trained_project / _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))["file"]
     )
     fill_batch(trained_project / "batches" / "batch-0001.csv", ANSWERS, only=2)
     run_cli("-C", trained_project, "import-labels", "batches/batch-0001.csv")
     released = run_cli("-C", trained_project, "query", "--release", "batch-0001")
     assert released.stdout == "released batch-0001: 3 rows back in the pool\n"
     listing = _json(run_cli("-C", trained_project, "query", "--list", "--json"))["batches"]
-    assert [(b["name"], b["status"], b["answered"]) for b in listing] == [
-        ("batch-0001", "released", 2)
-    ]
+    assert [(b["name"], b["status"], b["answered"]) for b in listing] == [("batch-0001", "released", 2)]
     offered = set()
     for _ in range(40):  # the released rows come back in later batches
-        report = _json(
-            run_cli("-C", trained_project, "query", "-n", "10", "--strategy", "random", "--json")
-        )
+        report = _json(run_cli("-C", trained_project, "query", "-n", "10", "--strategy", "random", "--json"))
         offered |= set(read_batch_ids(trained_project / report["file"]))
         if report["rows"] < 10:
             break
@@ -295,8 +266,7 @@ def test_release_gives_rows_back(trained_project):
 
 def test_batches_expire(trained_project):
     ids = read_batch_ids(
-        trained_project
-        / _json(run_cli("-C", trained_project, "query", "-n", "300", "--json"))["file"]
+        trained_project / _json(run_cli("-C", trained_project, "query", "-n", "300", "--json"))["file"]
     )
     config = trained_project / "activelearn.toml"
     config.write_text(config.read_text().replace("expire_after_days = 0", "expire_after_days = 3"))
@@ -305,13 +275,8 @@ def test_batches_expire(trained_project):
     state["batches"][0]["created"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=4)).isoformat()
     state_file.write_text(json.dumps(state))
     report = _json(run_cli("-C", trained_project, "query", "-n", "300", "--json"))
-    assert report["rows"] == 300 and set(read_batch_ids(trained_project / report["file"])) & set(
-        ids
-    )
-    statuses = [
-        b["status"]
-        for b in _json(run_cli("-C", trained_project, "query", "--list", "--json"))["batches"]
-    ]
+    assert report["rows"] == 300 and set(read_batch_ids(trained_project / report["file"])) & set(ids)
+    statuses = [b["status"] for b in _json(run_cli("-C", trained_project, "query", "--list", "--json"))["batches"]]
     assert statuses == ["expired", "open"]
 
 
@@ -323,17 +288,12 @@ def test_skipped_rows_come_back_only_when_asked(trained_project):
     normal = _json(run_cli("-C", trained_project, "query", "-n", "400", "--json"))
     assert normal["rows"] == 337
     run_cli("-C", trained_project, "query", "--release", "all")
-    asked = _json(
-        run_cli("-C", trained_project, "query", "-n", "400", "--include-skipped", "--json")
-    )
+    asked = _json(run_cli("-C", trained_project, "query", "-n", "400", "--include-skipped", "--json"))
     assert asked["rows"] == 338
 
 
 def test_dry_run_changes_nothing(trained_project):
-    batch = (
-        trained_project
-        / _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))["file"]
-    )
+    batch = trained_project / _json(run_cli("-C", trained_project, "query", "-n", "5", "--json"))["file"]
     fill_batch(batch, ANSWERS, only=3)
     before = snapshot(trained_project)
     result = run_cli("-C", trained_project, "import-labels", batch, "--dry-run")
@@ -346,10 +306,7 @@ def test_revert_one_import_leaves_the_others(trained_project, tmp_path):
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     first.write_text("id,species\nr000300,Gentoo\nr000301,Gentoo\n")
     second.write_text("id,species\nr000002,Adelie\n")
-    assert (
-        _json(run_cli("-C", trained_project, "import-labels", first, "--json"))["import_id"]
-        == "import-0002"
-    )
+    assert _json(run_cli("-C", trained_project, "import-labels", first, "--json"))["import_id"] == "import-0002"
     run_cli("-C", trained_project, "import-labels", second)
     trained = _json(run_cli("-C", trained_project, "train", "--json"))
     assert trained["n_labels"] == 9
@@ -381,15 +338,11 @@ def test_a_rounded_id_that_is_another_pool_row_is_refused_not_misplaced(tmp_path
     data = tmp_path / "d.csv"
     keys = [str(1234567890123401 + i) for i in range(40)]
     data.write_text(
-        "big,x,label\n"
-        + "\n".join(f"{k},{i % 7},{'ab'[i] if i < 2 else ''}" for i, k in enumerate(keys))
-        + "\n"
+        "big,x,label\n" + "\n".join(f"{k},{i % 7},{'ab'[i] if i < 2 else ''}" for i, k in enumerate(keys)) + "\n"
     )
     project = tmp_path / "p"
     run_cli("-q", "init", project, "--data", data, "--id-column", "big")
-    ids = read_batch_ids(
-        project / run_cli("-C", project, "query", "-n", "12", "--strategy", "random").stdout.strip()
-    )
+    ids = read_batch_ids(project / run_cli("-C", project, "query", "-n", "12", "--strategy", "random").stdout.strip())
     book = Workbook()
     book.active.append(["big", "label"])
     for key in ids:  # as a spreadsheet stores them: 15 significant digits
@@ -398,52 +351,32 @@ def test_a_rounded_id_that_is_another_pool_row_is_refused_not_misplaced(tmp_path
     before = snapshot(project)
     result = run_cli("-C", project, "import-labels", tmp_path / "batch-0001.xlsx")
     assert result.exit_code == 1
-    assert (
-        "is a pool row not in batch-0001, but also" in result.stderr
-        and "rounded a long number" in result.stderr
-    )
+    assert "is a pool row not in batch-0001, but also" in result.stderr and "rounded a long number" in result.stderr
     assert snapshot(project) == before
 
 
-@pytest.mark.parametrize(
-    "name", ["batch-0002.csv", "batch-0002 - Sheet1.csv", "batch-0002 (1).csv"]
-)
-def test_untouched_prefilled_rows_stay_unanswered_without_the_helper_columns(
-    trained_project, tmp_path, name
-):
+@pytest.mark.parametrize("name", ["batch-0002.csv", "batch-0002 - Sheet1.csv", "batch-0002 (1).csv"])
+def test_untouched_prefilled_rows_stay_unanswered_without_the_helper_columns(trained_project, tmp_path, name):
     run_cli("-C", trained_project, "query", "-n", "4")
     report = _json(run_cli("-C", trained_project, "query", "-n", "8", "--prefill", "--json"))
-    frame = pd.read_csv(
-        trained_project / report["file"], encoding="utf-8-sig", dtype=str, keep_default_na=False
-    )
+    frame = pd.read_csv(trained_project / report["file"], encoding="utf-8-sig", dtype=str, keep_default_na=False)
     frame = frame.drop(columns=["suggestion", "confidence", "decision"])
     frame.to_csv(tmp_path / name, index=False)
     result = _json(run_cli("-C", trained_project, "import-labels", tmp_path / name, "--json"))
     assert (result["labels"], result["unanswered"]) == (0, 8)
-    frame.loc[0, "species"] = {"Adelie": "Gentoo"}.get(
-        frame.loc[0, "species"], "Adelie"
-    )  # one row changed
+    frame.loc[0, "species"] = {"Adelie": "Gentoo"}.get(frame.loc[0, "species"], "Adelie")  # one row changed
     frame.to_csv(tmp_path / name, index=False)
-    assert (
-        _json(run_cli("-C", trained_project, "import-labels", tmp_path / name, "--json"))["labels"]
-        == 1
-    )
+    assert _json(run_cli("-C", trained_project, "import-labels", tmp_path / name, "--json"))["labels"] == 1
 
 
 def test_prefilled_classes_that_look_like_formulas_can_be_accepted(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text(
-        "x,label\n"
-        + "\n".join(f"{i % 7},{['-1', '+1'][i % 2] if i < 6 else ''}" for i in range(30))
-        + "\n"
+        "x,label\n" + "\n".join(f"{i % 7},{['-1', '+1'][i % 2] if i < 6 else ''}" for i in range(30)) + "\n"
     )
     run_cli("-q", "init", tmp_path / "p", "--data", data)
     run_cli("-C", tmp_path / "p", "train")
-    batch = (
-        tmp_path
-        / "p"
-        / run_cli("-C", tmp_path / "p", "query", "-n", "5", "--prefill").stdout.strip()
-    )
+    batch = tmp_path / "p" / run_cli("-C", tmp_path / "p", "query", "-n", "5", "--prefill").stdout.strip()
     frame = pd.read_csv(batch, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert frame["label"].str.startswith("'").all()  # guarded against formula injection
     frame["decision"] = "accept"
@@ -458,9 +391,7 @@ def test_revert_keeps_answers_a_later_import_repeated(trained_project, tmp_path)
     (tmp_path / "a.csv").write_text("id,species\nr000038,Adelie\n")
     (tmp_path / "b.csv").write_text("id,species\nr000038,Adelie\nr000100,Gentoo\n")
     run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv")
-    assert run_cli("-C", trained_project, "import-labels", tmp_path / "b.csv").stdout.startswith(
-        "imported 1 label"
-    )
+    assert run_cli("-C", trained_project, "import-labels", tmp_path / "b.csv").stdout.startswith("imported 1 label")
     run_cli("-C", trained_project, "import-labels", "--revert", "import-0002")
     assert _status(trained_project)["labeled"] == 6 + 2
 
@@ -468,9 +399,7 @@ def test_revert_keeps_answers_a_later_import_repeated(trained_project, tmp_path)
 def test_the_same_file_from_another_annotator_is_new(trained_project, tmp_path):
     (tmp_path / "a.csv").write_text("id,species\nr000038,Adelie\nr000100,Gentoo\n")
     run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv", "--annotator", "alice")
-    again = run_cli(
-        "-C", trained_project, "import-labels", tmp_path / "a.csv", "--annotator", "alice"
-    )
+    again = run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv", "--annotator", "alice")
     assert "1 file already imported" in again.stdout
     bob = _json(
         run_cli(
@@ -515,15 +444,9 @@ def test_sheets_titles_trailing_delimiters_and_headerless_columns(trained_projec
     result = run_cli("-C", trained_project, "import-labels", tmp_path / "wb.xlsx")
     assert result.exit_code == 0 and result.stderr == "", result.stderr
     (tmp_path / "t.csv").write_text("id,species\nr000100,Gentoo,\nr000101,Gentoo,\n")
-    assert run_cli("-C", trained_project, "import-labels", tmp_path / "t.csv").stdout.startswith(
-        "imported 2 labels"
-    )
-    (tmp_path / "bom.csv").write_text(
-        "\u00ef\u00bb\u00bfid,species\nr000102,Gentoo\n"
-    )  # a BOM gone through cp1252
-    assert run_cli("-C", trained_project, "import-labels", tmp_path / "bom.csv").stdout.startswith(
-        "imported 1 label"
-    )
+    assert run_cli("-C", trained_project, "import-labels", tmp_path / "t.csv").stdout.startswith("imported 2 labels")
+    (tmp_path / "bom.csv").write_text("\u00ef\u00bb\u00bfid,species\nr000102,Gentoo\n")  # a BOM gone through cp1252
+    assert run_cli("-C", trained_project, "import-labels", tmp_path / "bom.csv").stdout.startswith("imported 1 label")
 
 
 def test_an_inbox_does_not_bring_back_a_reverted_file(trained_project, tmp_path):
@@ -539,9 +462,7 @@ def test_an_inbox_does_not_bring_back_a_reverted_file(trained_project, tmp_path)
 
 def test_numeric_classes_match_as_numbers(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text(
-        "x,label\n" + "\n".join(f"{i % 7},{i % 2 if i < 6 else ''}" for i in range(20)) + "\n"
-    )
+    data.write_text("x,label\n" + "\n".join(f"{i % 7},{i % 2 if i < 6 else ''}" for i in range(20)) + "\n")
     run_cli("-q", "init", tmp_path / "p", "--data", data)
     (tmp_path / "a.csv").write_text("id,label\nr000010,1.0\nr000011,0\n")
     result = _json(run_cli("-C", tmp_path / "p", "import-labels", tmp_path / "a.csv", "--json"))

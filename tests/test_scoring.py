@@ -23,9 +23,7 @@ def penguins():
 
 
 @pytest.mark.parametrize("fit_on", ["labels", "pool"])
-@pytest.mark.parametrize(
-    "model", ["logistic", "naive-bayes", "random-forest", "gradient-boosting", "linear-svm"]
-)
+@pytest.mark.parametrize("model", ["logistic", "naive-bayes", "random-forest", "gradient-boosting", "linear-svm"])
 def test_the_numeric_fast_path_gives_the_pipelines_probabilities(penguins, model, fit_on):
     frame, labels = penguins
     columns = dict.fromkeys(NUMERIC, "numeric")
@@ -41,9 +39,7 @@ def test_the_numeric_fast_path_gives_the_pipelines_probabilities(penguins, model
     rows.loc[[0, 5], "bill_depth_mm"] = np.nan  # missing in a column that had none in training
     expected = fitted.predict_proba(rows)
     assert np.array_equal(scorer.predict_proba(rows), expected)
-    assert np.array_equal(
-        scorer.predict_proba(pa.Table.from_pandas(rows, preserve_index=False)), expected
-    )
+    assert np.array_equal(scorer.predict_proba(pa.Table.from_pandas(rows, preserve_index=False)), expected)
     assert np.array_equal(scorer.transform(rows), fitted.named_steps["features"].transform(rows))
 
 
@@ -52,15 +48,11 @@ def test_numbers_stored_as_text_are_coerced_as_the_pipeline_does(penguins):
     columns = dict.fromkeys(NUMERIC, "numeric")
     fitted = fit_model("logistic", columns, 0, frame, labels, cross_validate=False).pipeline
     rows = frame.head(20).copy()
-    rows["body_mass_g"] = (
-        rows["body_mass_g"].map(lambda v: "n/a" if pd.isna(v) else str(v)).astype(object)
-    )
+    rows["body_mass_g"] = rows["body_mass_g"].map(lambda v: "n/a" if pd.isna(v) else str(v)).astype(object)
     rows.loc[3, "body_mass_g"] = "heavy"
     expected = fitted.predict_proba(rows)
     assert np.array_equal(Scorer(fitted).predict_proba(rows), expected)
-    assert np.array_equal(
-        Scorer(fitted).predict_proba(pa.Table.from_pandas(rows, preserve_index=False)), expected
-    )
+    assert np.array_equal(Scorer(fitted).predict_proba(pa.Table.from_pandas(rows, preserve_index=False)), expected)
 
 
 def test_other_features_go_through_the_pipeline(penguins):

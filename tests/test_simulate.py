@@ -111,9 +111,7 @@ def test_same_seed_same_curves_whatever_the_workers(penguins_labeled, tmp_path):
     ]
     assert _simulate(*args, "--out", tmp_path / "a").exit_code == 0
     assert run_cli("simulate", *args, "--out", tmp_path / "b", "--jobs", "2").exit_code == 0
-    assert (tmp_path / "a" / "curves.csv").read_text() == (
-        tmp_path / "b" / "curves.csv"
-    ).read_text()
+    assert (tmp_path / "a" / "curves.csv").read_text() == (tmp_path / "b" / "curves.csv").read_text()
 
 
 def test_text_data(tmp_path):
@@ -146,11 +144,7 @@ def test_text_data(tmp_path):
 
 def test_unlabeled_rows_are_left_out_with_a_warning(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text(
-        "x,label\n"
-        + "\n".join(f"{i % 5},{'ab'[i % 2] if i < 40 else ''}" for i in range(50))
-        + "\n"
-    )
+    data.write_text("x,label\n" + "\n".join(f"{i % 5},{'ab'[i % 2] if i < 40 else ''}" for i in range(50)) + "\n")
     result = _simulate(
         data,
         "--label-column",
@@ -190,9 +184,7 @@ def test_unlabeled_rows_are_left_out_with_a_warning(tmp_path):
     ],
 )
 def test_errors(penguins_labeled, tmp_path, args, code, message):
-    result = _simulate(
-        penguins_labeled, "--label-column", "species", *args, "--out", tmp_path / "s"
-    )
+    result = _simulate(penguins_labeled, "--label-column", "species", *args, "--out", tmp_path / "s")
     assert_clean_failure(result, code, message)
     assert not (tmp_path / "s").exists()
 
@@ -202,9 +194,7 @@ def test_curve_arithmetic():
 
     labels, scores = np.array([10, 20, 30]), np.array([0.5, 0.7, 0.9])
     assert area_under_curve(labels, scores) == pytest.approx(0.7)
-    assert (
-        labels_to_reach(labels, scores, 0.7) == 20 and labels_to_reach(labels, scores, 0.95) is None
-    )
+    assert labels_to_reach(labels, scores, 0.7) == 20 and labels_to_reach(labels, scores, 0.95) is None
 
 
 # --- warnings about what the simulation can show ---------------------------------------------------
@@ -281,9 +271,7 @@ def test_one_repeat_is_worded_in_the_singular(penguins_labeled, tmp_path):
 
 def test_a_pool_smaller_than_the_budget_is_warned_about(tmp_path):
     data = tmp_path / "few.csv"
-    pd.read_csv(_labeled("penguins", "species", tmp_path)).sample(40, random_state=0).to_csv(
-        data, index=False
-    )
+    pd.read_csv(_labeled("penguins", "species", tmp_path)).sample(40, random_state=0).to_csv(data, index=False)
     # 30 rows left after the 25% test split
     out = tmp_path / "sim"
     result = _simulate(
@@ -382,15 +370,11 @@ def _count_feature_fits(monkeypatch) -> list:
     return fits
 
 
-def test_fit_on_pool_fits_the_features_once_per_repeat_on_its_training_rows(
-    penguins_labeled, tmp_path, monkeypatch
-):
+def test_fit_on_pool_fits_the_features_once_per_repeat_on_its_training_rows(penguins_labeled, tmp_path, monkeypatch):
     from activelearn.ops.simulate import simulate
 
     fits = _count_feature_fits(monkeypatch)
-    common = dict(
-        strategies=["margin", "committee"], initial=3, batch_size=5, budget=18, repeats=2, jobs=1
-    )
+    common = dict(strategies=["margin", "committee"], initial=3, batch_size=5, budget=18, repeats=2, jobs=1)
     pooled = simulate(penguins_labeled, "species", fit_on="pool", out=tmp_path / "pool", **common)
     assert fits == [258, 258]  # once per repeat, on the 75% of 344 rows left after its test split
     fits.clear()
@@ -421,18 +405,14 @@ def test_fit_on_labels_is_the_simulation_as_before(penguins_labeled, tmp_path):
     ]
     assert _simulate(*args, "--out", tmp_path / "a").exit_code == 0
     assert _simulate(*args, "--fit-on", "labels", "--out", tmp_path / "b").exit_code == 0
-    assert (tmp_path / "a" / "curves.csv").read_text() == (
-        tmp_path / "b" / "curves.csv"
-    ).read_text()
+    assert (tmp_path / "a" / "curves.csv").read_text() == (tmp_path / "b" / "curves.csv").read_text()
     pooled = _simulate(*args, "--fit-on", "pool", "--out", tmp_path / "c", "--json")
     assert pooled.exit_code == 0, pooled.stderr
     assert json.loads(pooled.stdout)["fit_on"] == "pool"
 
 
 def test_a_wrong_fit_on_is_a_usage_error(penguins_labeled, tmp_path):
-    result = _simulate(
-        penguins_labeled, "--label-column", "species", "--fit-on", "pol", "--out", tmp_path / "s"
-    )
+    result = _simulate(penguins_labeled, "--label-column", "species", "--fit-on", "pol", "--out", tmp_path / "s")
     assert_clean_failure(
         result,
         2,

@@ -70,9 +70,7 @@ def test_frame_labels_roles_and_splits(tmp_path):
     answers = pd.read_csv(SAMPLE / "penguins_answers.csv")["species"]
     assert len(splits.frame) == len(splits.labels) == len(answers)
     assert sorted(np.unique(splits.labels)) == ["Adelie", "Chinstrap", "Gentoo"]
-    assert (
-        splits.columns["island"] == "categorical" and splits.columns["bill_length_mm"] == "numeric"
-    )
+    assert splits.columns["island"] == "categorical" and splits.columns["bill_length_mm"] == "numeric"
     for run in splits.runs:
         assert len(run.test) == round(0.25 * len(answers))
         assert not set(run.train) & set(run.test)

@@ -46,9 +46,7 @@ def new_answers(project: Path) -> set[tuple[str, str, str]]:
 
 
 def test_the_rebuilt_batch_is_the_one_the_fixtures_came_from(template):
-    assert read_batch_ids(template / "batches" / "batch-0001.csv") == read_batch_ids(
-        FIXTURES / "filled.csv"
-    )
+    assert read_batch_ids(template / "batches" / "batch-0001.csv") == read_batch_ids(FIXTURES / "filled.csv")
     assert len(SAVED) == 14
 
 
@@ -87,16 +85,12 @@ def long_ids_template(tmp_path_factory) -> Path:
     # in the XLSX file, 5 of the ids are exactly the floating-point number stored: only 25 are mangled
     [("batch-0001.libreoffice-default.utf8.csv", 30), ("batch-0001.libreoffice-default.xlsx", 25)],
 )
-def test_eighteen_digit_ids_libreoffice_rounded_wrongly_are_repaired(
-    long_ids_template, tmp_path, name, mangled
-):
+def test_eighteen_digit_ids_libreoffice_rounded_wrongly_are_repaired(long_ids_template, tmp_path, name, mangled):
     # LibreOffice wrote two of the 30 ids with their 15th digit off by one (6.75125408803775E+017
     # for 675125408803774464): each is still the only batch id within one unit of that digit
     project = tmp_path / "project"
     shutil.copytree(long_ids_template, project)
-    assert read_batch_ids(project / "batches" / "batch-0001.csv") == read_batch_ids(
-        LONG_IDS / "filled.csv"
-    )
+    assert read_batch_ids(project / "batches" / "batch-0001.csv") == read_batch_ids(LONG_IDS / "filled.csv")
     result = run_cli("-C", project, "import-labels", LONG_IDS / name, "--json")
     assert result.exit_code == 0, result.stderr
     assert '"labels": 30' in result.stdout and f'"repaired_ids": {mangled}' in result.stdout

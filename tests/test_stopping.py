@@ -70,9 +70,7 @@ def test_evaluation_labels_are_measured_on_and_never_trained_on(penguins_loop):
     project, eval_ids, trains, statuses, _ = penguins_loop
     first, remeasured = trains[0], trains[1]
     assert first["eval_metrics"] is None
-    assert (
-        remeasured["up_to_date"] and remeasured["reevaluated"]
-    )  # same model, measured on the new set
+    assert remeasured["up_to_date"] and remeasured["reevaluated"]  # same model, measured on the new set
     assert remeasured["eval_metrics"]["n"] == 40 and remeasured["n_labels"] == 6  # not trained on
     last = statuses[-1]
     assert last["evaluation_labels"] == 40
@@ -135,9 +133,7 @@ def test_status_shows_the_learning_curve_and_draws_it(penguins_loop, tmp_path):
         "Chinstrap",
         "Gentoo",
     }
-    assert [m["n_labels"] for m in status["models"]] == [
-        t["n_labels"] for t in trains if not t["up_to_date"]
-    ]
+    assert [m["n_labels"] for m in status["models"]] == [t["n_labels"] for t in trains if not t["up_to_date"]]
 
 
 def test_a_budget_recommends_stopping(penguins_project):
@@ -200,15 +196,9 @@ def test_movie_reviews_report_evaluation_metrics_and_keep_labeling_early(tmp_pat
     trains = [_round(project, 20, answers) for _ in range(3)]
     for t in trains:
         assert t["eval_metrics"]["n"] == 60
-    assert any(
-        t["eval_metrics"]["f1_macro"] != t["cv_metrics"]["f1_macro"]
-        for t in trains
-        if t["cv_metrics"]
-    )
+    assert any(t["eval_metrics"]["f1_macro"] != t["cv_metrics"]["f1_macro"] for t in trains if t["cv_metrics"])
     status = _json("-C", project, "status", "--plot", tmp_path / "reviews.png")
-    assert not status["stop"]["recommended"], status[
-        "stop"
-    ]  # a few rounds of text are far from converged
+    assert not status["stop"]["recommended"], status["stop"]  # a few rounds of text are far from converged
     assert (tmp_path / "reviews.png").read_bytes()[:4] == b"\x89PNG"
     assert run_cli("-C", project, "status", "--check").exit_code == 0
 
@@ -232,12 +222,8 @@ def test_metrics_match_scikit_learn():
         y_pred = np.where(rng.random(50) < 0.7, y_true, rng.choice(["a", "b", "c", "d"], 50))
         ours = classification_metrics(y_true, y_pred)
         assert ours["accuracy"] == round(accuracy_score(y_true, y_pred), 4)
-        assert ours["balanced_accuracy"] == pytest.approx(
-            balanced_accuracy_score(y_true, y_pred), abs=1e-4
-        )
-        assert ours["f1_macro"] == pytest.approx(
-            f1_score(y_true, y_pred, average="macro", zero_division=0), abs=1e-4
-        )
+        assert ours["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(y_true, y_pred), abs=1e-4)
+        assert ours["f1_macro"] == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0), abs=1e-4)
         labels = sorted(set(y_true) | set(y_pred))
         precision = precision_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
         recall = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
@@ -253,17 +239,10 @@ def test_intervals_narrow_as_the_evaluation_set_grows_and_cover_perfect_scores()
         y_true = rng.choice(["a", "b"], n)
         y_pred = np.where(rng.random(n) < 0.8, y_true, np.where(y_true == "a", "b", "a"))
         e = evaluate(y_true, y_pred, seed=0)
-        widths.append(
-            [
-                e["ci95"][m][1] - e["ci95"][m][0]
-                for m in ("accuracy", "balanced_accuracy", "f1_macro")
-            ]
-        )
+        widths.append([e["ci95"][m][1] - e["ci95"][m][0] for m in ("accuracy", "balanced_accuracy", "f1_macro")])
     assert all(np.diff(np.array(widths), axis=0).ravel() < 0)
     perfect = evaluate(["a", "b"] * 10, ["a", "b"] * 10)
-    assert (
-        perfect["f1_macro"] == 1.0 and perfect["ci95"]["f1_macro"][0] < 1.0
-    )  # 20 labels prove less than 100%
+    assert perfect["f1_macro"] == 1.0 and perfect["ci95"]["f1_macro"][0] < 1.0  # 20 labels prove less than 100%
     assert wilson_interval(20, 20)[0] == perfect["ci95"]["accuracy"][0]
 
 
@@ -273,16 +252,11 @@ def test_intervals_narrow_as_the_evaluation_set_grows_and_cover_perfect_scores()
 def test_rows_released_from_an_evaluation_batch_and_offered_again_are_training_labels(
     trained_project,
 ):
-    eval_batch = (
-        trained_project
-        / run_cli("-q", "-C", trained_project, "query", "--eval", "40").stdout.strip()
-    )
+    eval_batch = trained_project / run_cli("-q", "-C", trained_project, "query", "--eval", "40").stdout.strip()
     run_cli("-q", "-C", trained_project, "query", "--release", "all")
     batch = (
         trained_project
-        / run_cli(
-            "-q", "-C", trained_project, "query", "-n", "60", "--strategy", "random"
-        ).stdout.strip()
+        / run_cli("-q", "-C", trained_project, "query", "-n", "60", "--strategy", "random").stdout.strip()
     )
     again = set(read_batch_ids(batch)) & set(read_batch_ids(eval_batch))
     assert again, "released evaluation rows return to the pool"
@@ -325,9 +299,7 @@ def test_eval_takes_no_n_and_a_usage_error_is_one_json_document(trained_project)
     for args in (["query", "--eval", "0"], ["status", "--plot", "curve.jpg"]):
         result = run_cli("-C", trained_project, *args, "--json")
         assert result.exit_code == 2
-        assert (
-            json.loads(result.stdout)["exit_code"] == 2
-        )  # exactly one document (json.loads refuses two)
+        assert json.loads(result.stdout)["exit_code"] == 2  # exactly one document (json.loads refuses two)
 
 
 def test_status_counts_the_evaluation_set_and_pending_eval_batches_do_not_hold_back_cron(
@@ -337,22 +309,14 @@ def test_status_counts_the_evaluation_set_and_pending_eval_batches_do_not_hold_b
     text = run_cli("-C", trained_project, "status").stdout
     assert "pool 344 rows: 6 labeled, 0 skipped, 338 unlabeled" in text  # nothing answered yet
     written = _json("-C", trained_project, "query", "-n", "5", "--if-none-pending")
-    assert written["batch"] == "batch-0002", (
-        "an open evaluation batch does not hold back a training batch"
-    )
+    assert written["batch"] == "batch-0002", "an open evaluation batch does not hold back a training batch"
     held = _json("-C", trained_project, "query", "-n", "5", "--if-none-pending")
     assert held["batch"] is None and held["pending"] == ["batch-0002"]
 
 
 def test_status_line_shows_the_evaluation_set(trained_project):
-    batch = (
-        trained_project
-        / run_cli("-q", "-C", trained_project, "query", "--eval", "10").stdout.strip()
-    )
+    batch = trained_project / run_cli("-q", "-C", trained_project, "query", "--eval", "10").stdout.strip()
     fill_batch(batch, SAMPLE / "penguins_answers.csv")
     run_cli("-q", "-C", trained_project, "import-labels", batch)
     text = run_cli("-C", trained_project, "status").stdout
-    assert (
-        "pool 344 rows: 6 labeled, 0 skipped, 10 in the evaluation set (10 labeled), 328 unlabeled"
-        in text
-    )
+    assert "pool 344 rows: 6 labeled, 0 skipped, 10 in the evaluation set (10 labeled), 328 unlabeled" in text

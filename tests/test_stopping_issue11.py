@@ -17,9 +17,7 @@ CLASSES = ("a", "b", "c", "d")
 
 
 def _config(**stop) -> Config:
-    return Config(
-        id_column="id", label_column="y", classes=CLASSES, columns={"x": "numeric"}, **stop
-    )
+    return Config(id_column="id", label_column="y", classes=CLASSES, columns={"x": "numeric"}, **stop)
 
 
 def _model(
@@ -38,9 +36,7 @@ def _model(
             "balanced_accuracy": f1,
             "f1_macro": f1,
             "n": per_class * len(CLASSES),
-            "per_class": {
-                c: {"precision": f1, "recall": f1, "support": per_class} for c in CLASSES
-            },
+            "per_class": {c: {"precision": f1, "recall": f1, "support": per_class} for c in CLASSES},
             "ci95": {
                 m: [round(max(0.0, f1 - half_width), 4), round(min(1.0, f1 + half_width), 4)]
                 for m in ("accuracy", "balanced_accuracy", "f1_macro")
@@ -71,10 +67,7 @@ def _model(
 
 
 def _history(scores, **kwargs) -> list[ModelRecord]:
-    return [
-        _model(i + 1, s, change="first" if i == 0 else "labels", **kwargs)
-        for i, s in enumerate(scores)
-    ]
+    return [_model(i + 1, s, change="first" if i == 0 else "labels", **kwargs) for i, s in enumerate(scores)]
 
 
 NOISY = [0.60, 0.63, 0.57, 0.61, 0.59, 0.62]  # +-0.03 around 0.6
@@ -112,9 +105,9 @@ def test_a_plateau_needs_every_change_within_half_the_interval():
         "0.003 from model to model over the last 3 (within +-0.015, half its 95% interval)"
     )
     rising = [0.80, 0.85, 0.87, 0.89, 0.91, 0.93]
-    plateau = decide(
-        _history(rising, half_width=0.03, per_class=40), labeled=60, config=_config()
-    ).signals["evaluation_plateau"]
+    plateau = decide(_history(rising, half_width=0.03, per_class=40), labeled=60, config=_config()).signals[
+        "evaluation_plateau"
+    ]
     assert plateau.met is False
     assert plateau.detail == (
         "evaluation macro-F1 still rises: it gained 0.060 over the last 3 models, "
@@ -124,9 +117,9 @@ def test_a_plateau_needs_every_change_within_half_the_interval():
 
 def test_a_drop_is_worded_as_a_drop():
     dropping = [0.80, 0.85, 0.90, 0.86, 0.85, 0.85]
-    plateau = decide(
-        _history(dropping, half_width=0.03, per_class=40), labeled=60, config=_config()
-    ).signals["evaluation_plateau"]
+    plateau = decide(_history(dropping, half_width=0.03, per_class=40), labeled=60, config=_config()).signals[
+        "evaluation_plateau"
+    ]
     assert plateau.met is False
     assert plateau.detail == (
         "evaluation macro-F1 still changes: it dropped 0.050 over the last 3 models, "
@@ -137,9 +130,9 @@ def test_a_drop_is_worded_as_a_drop():
 
 def test_min_gain_is_the_floor_of_the_tolerance_on_a_very_narrow_interval():
     flat = [0.90, 0.905, 0.909, 0.912, 0.915]  # steps of 0.003-0.005 on +-0.005
-    plateau = decide(
-        _history(flat, half_width=0.005, per_class=400), labeled=60, config=_config()
-    ).signals["evaluation_plateau"]
+    plateau = decide(_history(flat, half_width=0.005, per_class=400), labeled=60, config=_config()).signals[
+        "evaluation_plateau"
+    ]
     assert (
         plateau.met and plateau.threshold == 0.01
     )  # min_gain: half the interval (0.0025) is finer than worth paying for
@@ -151,27 +144,20 @@ def test_only_models_measured_on_the_same_evaluation_set_are_compared():
     models[0].eval_sha256 = "a smaller set"  # measured before more evaluation labels came
     plateau = decide(models, labeled=60, config=_config()).signals["evaluation_plateau"]
     assert plateau.met is None
-    assert (
-        plateau.detail
-        == "needs 4 models trained on new labels and measured on the current evaluation set; 3 so far"
-    )
+    assert plateau.detail == "needs 4 models trained on new labels and measured on the current evaluation set; 3 so far"
 
 
 def test_forced_retrains_and_settings_changes_count_in_no_signal():
     models = [_model(1, 0.9, half_width=0.03, per_class=40, change="first")]
     for version in (2, 3, 4):  # train --force: the same labels again
-        models.append(
-            _model(version, 0.9, half_width=0.03, per_class=40, change="forced", labels="labels-1")
-        )
+        models.append(_model(version, 0.9, half_width=0.03, per_class=40, change="forced", labels="labels-1"))
         models[-1].stop_signals = {
             "rows": 100,
             "agreement": None,
             "uncertain_share": 0.0,
             "mean_margin": 0.9,
         }
-    models.append(
-        _model(5, 0.9, half_width=0.03, per_class=40, change="settings", labels="labels-1")
-    )
+    models.append(_model(5, 0.9, half_width=0.03, per_class=40, change="settings", labels="labels-1"))
     models[-1].stop_signals = {
         "rows": 100,
         "agreement": None,
@@ -212,9 +198,7 @@ def test_three_forced_retrains_do_not_flip_status_check(penguins_project):
     assert [m["change"] for m in status["models"]] == ["first", "forced", "forced", "forced"]
     plateau = status["stop"]["signals"]["evaluation_plateau"]
     assert plateau["met"] is None
-    assert (
-        "min_eval_per_class" in plateau["detail"]
-    )  # 40 random penguins hold fewer than 10 Chinstraps
+    assert "min_eval_per_class" in plateau["detail"]  # 40 random penguins hold fewer than 10 Chinstraps
 
 
 @pytest.mark.parametrize(
@@ -285,9 +269,7 @@ def _per_class_lines(metrics: dict, title: str) -> list[str]:
     width = max(len(c) for c in metrics["per_class"])
     for name, m in metrics["per_class"].items():
         support = f"  {m['support']} labels" if "support" in m else ""
-        lines.append(
-            f"  {name.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}"
-        )
+        lines.append(f"  {name.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}")
     return lines
 
 
@@ -319,8 +301,7 @@ def test_status_verbose_shows_precision_and_recall_per_class_of_the_latest_model
         latest["eval_metrics"], f"model {latest['version']}, evaluation per class:"
     ) + _per_class_lines(
         latest["cv_metrics"],
-        f"model {latest['version']}, cross-validated per class "
-        f"({latest['cv_folds']} folds, pooled):",
+        f"model {latest['version']}, cross-validated per class ({latest['cv_folds']} folds, pooled):",
     )
     text = verbose.stdout.splitlines()
     start = text.index(expected[0])
@@ -337,15 +318,11 @@ def test_status_fits_an_80_column_terminal(evaluated_project, monkeypatch, verbo
 
     from activelearn import render
 
-    monkeypatch.setattr(
-        render, "stdout", lambda: Console(width=80, highlight=False)
-    )  # a terminal of 80 columns
+    monkeypatch.setattr(render, "stdout", lambda: Console(width=80, highlight=False))  # a terminal of 80 columns
     result = run_cli(*verbose, "-C", evaluated_project, "status")
     assert result.exit_code == 0
     lines = [line.rstrip() for line in result.stdout.splitlines()]
-    assert max(len(line) for line in result.stdout.splitlines()) <= 80, [
-        line for line in lines if len(line) > 80
-    ]
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, [line for line in lines if len(line) > 80]
     table = lines[lines.index("learning curve (one row per model version)") + 1 :]
     # one heading line and one line per model: no row wrapped onto a second line
     assert len([line for line in table[:12] if line.startswith("┃")]) == 1, "\n".join(table[:12])
@@ -401,9 +378,7 @@ def test_gradient_boosting_on_text_is_warned_about_at_init_and_train(tmp_path):
     from activelearn.models import load_model
 
     features = (
-        load_model(project / "models" / f"model-{model['version']:04d}.skops")[0]
-        .named_steps["model"]
-        .n_features_in_
+        load_model(project / "models" / f"model-{model['version']:04d}.skops")[0].named_steps["model"].n_features_in_
     )
     assert train.stderr.strip() == (
         f"warning: gradient-boosting is slow on many sparse features, and this model has {features:,} "
@@ -448,9 +423,7 @@ def _confident_history(labels_per_class: dict[str, int]) -> list[ModelRecord]:
 
 
 def test_no_model_signal_recommends_stopping_while_a_class_has_few_training_labels():
-    decision = decide(
-        _confident_history({"a": 60, "b": 30, "c": 4, "d": 12}), labeled=106, config=_config()
-    )
+    decision = decide(_confident_history({"a": 60, "b": 30, "c": 4, "d": 12}), labeled=106, config=_config())
     assert not decision.recommended and decision.reasons == []
     held = "not yet judged: class c has 4 training labels, min_labels_per_class = 10"
     for name in ("stabilizing_predictions", "pool_uncertainty", "evaluation_plateau"):
@@ -461,12 +434,9 @@ def test_no_model_signal_recommends_stopping_while_a_class_has_few_training_labe
         held + " (otherwise: the models are sure of almost every row: at most 0.5% of the stop set "
         "uncertain over the last 3 models (threshold 2.0%))"
     )
-    enough = decide(
-        _confident_history({"a": 60, "b": 30, "c": 10, "d": 12}), labeled=112, config=_config()
-    )
+    enough = decide(_confident_history({"a": 60, "b": 30, "c": 10, "d": 12}), labeled=112, config=_config())
     assert enough.recommended and all(
-        enough.signals[n].met
-        for n in ("stabilizing_predictions", "pool_uncertainty", "evaluation_plateau")
+        enough.signals[n].met for n in ("stabilizing_predictions", "pool_uncertainty", "evaluation_plateau")
     )
 
 
@@ -476,9 +446,7 @@ def test_the_budget_is_not_held_back_by_few_labels_of_a_class():
         labeled=106,
         config=_config(budget=100),
     )
-    assert decision.recommended and decision.reasons == [
-        "the label budget is spent: 106 of 100 labels"
-    ]
+    assert decision.recommended and decision.reasons == ["the label budget is spent: 106 of 100 labels"]
 
 
 # --- status --json: each signal's value is the number its text gives ------------------------------
@@ -486,9 +454,7 @@ def test_the_budget_is_not_held_back_by_few_labels_of_a_class():
 
 def test_each_signals_value_is_the_number_its_detail_gives():
     models = _history([0.80, 0.85, 0.87, 0.89], half_width=0.03, per_class=40)
-    for m, share, kappa in zip(
-        models, (0.30, 0.027, 0.020, 0.018), (None, 0.95, 0.97, 0.96), strict=True
-    ):
+    for m, share, kappa in zip(models, (0.30, 0.027, 0.020, 0.018), (None, 0.95, 0.97, 0.96), strict=True):
         m.stop_signals = {
             "rows": 100,
             "agreement": kappa,
@@ -536,9 +502,7 @@ def test_cross_validated_precision_and_recall_are_pooled_over_the_folds(tmp_path
     result = run_cli("-C", project, "train")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(
-        "model 1: logistic on 12 labels (other 3, text 9); cv accuracy 0.917, "
-    )
+    assert lines[0].startswith("model 1: logistic on 12 labels (other 3, text 9); cv accuracy 0.917, ")
     assert lines[1:] == [
         "cross-validated per class (3 folds, pooled):",
         "  other  precision 1.000  recall 0.667",
@@ -553,31 +517,21 @@ def test_an_evaluation_class_with_few_labels_is_named_next_to_its_intervals(tmp_
     """40 evaluation rows, 3 of them `other`: the bootstrap resamples hold 0 to 7 `other`, so a
     perfect macro-F1 is known only to [0.5, 1]; train says why."""
     rows = ["id,x,kind"]
-    rows += [
-        f"t{i},{0.01 * i:.2f},{'text' if i >= 40 else ''}" for i in range(50)
-    ]  # 10 training labels
-    rows += [
-        f"o{i},{5 + 0.1 * i:.1f},{'other' if i >= 3 else ''}" for i in range(8)
-    ]  # 5 training labels
+    rows += [f"t{i},{0.01 * i:.2f},{'text' if i >= 40 else ''}" for i in range(50)]  # 10 training labels
+    rows += [f"o{i},{5 + 0.1 * i:.1f},{'other' if i >= 3 else ''}" for i in range(8)]  # 5 training labels
     data = tmp_path / "kinds.csv"
     data.write_text("\n".join(rows) + "\n")
     project = tmp_path / "proj"
-    init = run_cli(
-        "-q", "init", project, "--data", data, "--label-column", "kind", "--id-column", "id"
-    )
+    init = run_cli("-q", "init", project, "--data", data, "--label-column", "kind", "--id-column", "id")
     assert init.exit_code == 0, init.stderr
     log = tmp_path / "evaluation.csv"
     eval_ids = [f"t{i}" for i in range(37)] + ["o0", "o1", "o2"]
-    log.write_text(
-        "id,kind\n" + "".join(f"{i},{'other' if i.startswith('o') else 'text'}\n" for i in eval_ids)
-    )
+    log.write_text("id,kind\n" + "".join(f"{i},{'other' if i.startswith('o') else 'text'}\n" for i in eval_ids))
     imported = run_cli("-q", "-C", project, "import-labels", "--eval", log)
     assert imported.exit_code == 0, imported.stderr
     result = run_cli("-C", project, "train")
     assert result.exit_code == 0, result.stderr
-    metrics = json.loads(run_cli("-C", project, "status", "--json").stdout)["models"][-1][
-        "eval_metrics"
-    ]
+    metrics = json.loads(run_cli("-C", project, "status", "--json").stdout)["models"][-1]["eval_metrics"]
     assert metrics["per_class"]["other"]["support"] == 3
     low, high = metrics["ci95"]["f1_macro"]
     first = result.stdout.splitlines()[0]

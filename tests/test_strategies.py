@@ -63,20 +63,14 @@ def test_strategy_contract(template, tmp_path, strategy):
     assert len(ids) == 15 and len(set(ids)) == 15
     assert not set(ids) & taken, "offered a labeled or pending row"
     assert batches[0] == batches[1], "the same project and seed must give the same batch"
-    following = read_batch_ids(
-        one / run_cli("-C", one, "query", "-n", "15", "--strategy", strategy).stdout.strip()
-    )
+    following = read_batch_ids(one / run_cli("-C", one, "query", "-n", "15", "--strategy", strategy).stdout.strip())
     assert not set(following) & set(ids)
 
 
-@pytest.mark.parametrize(
-    "strategy", ["density", "committee", "committee-kl", "diverse", "balanced", "coreset"]
-)
+@pytest.mark.parametrize("strategy", ["density", "committee", "committee-kl", "diverse", "balanced", "coreset"])
 def test_strategies_on_sparse_text_features(tmp_path, strategy):
     project = tmp_path / "reviews"
-    run_cli(
-        "-q", "init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment"
-    )
+    run_cli("-q", "init", project, "--data", SAMPLE / "movie_reviews.csv", "--label-column", "sentiment")
     run_cli("-q", "-C", project, "train")
     result = run_cli("-C", project, "query", "-n", "12", "--strategy", strategy, "--json")
     assert result.exit_code == 0, result.stderr
@@ -84,20 +78,14 @@ def test_strategies_on_sparse_text_features(tmp_path, strategy):
 
 
 def test_model_strategies_without_a_model_start_representative(penguins_project):
-    result = run_cli(
-        "-C", penguins_project, "query", "-n", "6", "--strategy", "committee", "--json"
-    )
+    result = run_cli("-C", penguins_project, "query", "-n", "6", "--strategy", "committee", "--json")
     report = json.loads(result.stdout)
     assert report["strategy"] == "representative"
     assert "not by committee" in report["warnings"][0]
 
 
 def test_coreset_works_before_any_model(penguins_project):
-    report = json.loads(
-        run_cli(
-            "-C", penguins_project, "query", "-n", "6", "--strategy", "coreset", "--json"
-        ).stdout
-    )
+    report = json.loads(run_cli("-C", penguins_project, "query", "-n", "6", "--strategy", "coreset", "--json").stdout)
     assert report["strategy"] == "coreset" and report["rows"] == 6
 
 
@@ -142,8 +130,6 @@ def test_chunk_size_and_worker_count_do_not_change_the_batch(template, tmp_path,
     batches = set()
     for n, (chunk_rows, jobs) in enumerate([(7, 1), (64, 2), (1000, 4), (65_536, 1)]):
         project = _copy(template, tmp_path, f"c{n}")
-        result = query(
-            Project.find(project), n=12, strategy=strategy, chunk_rows=chunk_rows, jobs=jobs
-        )
+        result = query(Project.find(project), n=12, strategy=strategy, chunk_rows=chunk_rows, jobs=jobs)
         batches.add(tuple(read_batch_ids(project / result.file)))
     assert len(batches) == 1

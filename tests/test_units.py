@@ -47,9 +47,7 @@ def test_topk_is_the_same_for_any_chunking(scores, n, chunk, seed):
     whole.push(ids, scores, keys)
     chunked = TopK(n)
     for start in range(0, len(ids), chunk):
-        chunked.push(
-            ids[start : start + chunk], scores[start : start + chunk], keys[start : start + chunk]
-        )
+        chunked.push(ids[start : start + chunk], scores[start : start + chunk], keys[start : start + chunk])
     assert whole.ids.tolist() == chunked.ids.tolist()
     assert len(whole.ids) == min(n, len(ids)) and len(set(whole.ids)) == len(whole.ids)
     taken = set(whole.ids)
@@ -82,9 +80,7 @@ def test_representative_rows_are_distinct_and_cover_the_clusters(n, seed):
 def _log(rows) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["id", "answer", "kind", "annotator"])
     base = empty_log()
-    return pd.concat([base, frame.assign(evaluation=False)], ignore_index=True).astype(
-        base.dtypes.to_dict()
-    )
+    return pd.concat([base, frame.assign(evaluation=False)], ignore_index=True).astype(base.dtypes.to_dict())
 
 
 def test_current_label_policy():
@@ -119,14 +115,12 @@ def test_evaluation_labels_are_kept_apart():
 # --- config --------------------------------------------------------------------------------------
 
 
-column_names = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20
-).filter(lambda s: s.strip() == s and s)
-
-
-@given(
-    names=st.lists(column_names, min_size=1, max_size=6, unique=True), seed=st.integers(0, 2**31)
+column_names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(
+    lambda s: s.strip() == s and s
 )
+
+
+@given(names=st.lists(column_names, min_size=1, max_size=6, unique=True), seed=st.integers(0, 2**31))
 @settings(max_examples=100, deadline=None)
 def test_rendered_config_parses_back_to_the_same_config(names, seed):
     config = Config(
@@ -211,17 +205,13 @@ def test_help_imports_neither_pandas_nor_sklearn_nor_skops():
 
 
 def test_python_dash_m_runs_the_cli():
-    out = subprocess.run(
-        [sys.executable, "-m", "activelearn", "--version"], capture_output=True, text=True
-    )
+    out = subprocess.run([sys.executable, "-m", "activelearn", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout == "activelearn 0.1.0\n"
 
 
 # --- the formula guard (storage.guarded / unguarded, csv_line) ------------------------------------
 
-GUARD_ALPHABET = st.sampled_from(
-    ["=", "+", "-", "@", "\t", "\r", "\n", "\r\n", "'", "a", " ", '"', ","]
-)
+GUARD_ALPHABET = st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", "\r\n", "'", "a", " ", '"', ","])
 
 
 @given(st.lists(GUARD_ALPHABET, max_size=12).map("".join))
@@ -235,11 +225,7 @@ def test_the_guard_leaves_no_line_a_formula_and_is_undone_exactly(text):
 
     shown = guarded(text)
     assert unguarded(shown) == text
-    assert [
-        line
-        for line in re.split(r"\r\n|\r|\n", shown)
-        if line.startswith(("=", "+", "-", "@", "\t"))
-    ] == []
+    assert [line for line in re.split(r"\r\n|\r|\n", shown) if line.startswith(("=", "+", "-", "@", "\t"))] == []
     assert not shown.startswith(("\r", "\n"))
     assert list(csv.reader(io.StringIO(csv_line([shown, "x"]), newline=""))) == [[shown, "x"]]
 
@@ -247,10 +233,7 @@ def test_the_guard_leaves_no_line_a_formula_and_is_undone_exactly(text):
 def test_the_guard_at_each_line_start():
     from activelearn.storage import guarded
 
-    assert [
-        guarded(t)
-        for t in ("ok\r=cmd|' /C calc'!A0", "=1+1", "'=1", "a\r\n@b\n\nc", "plain", "it's")
-    ] == [
+    assert [guarded(t) for t in ("ok\r=cmd|' /C calc'!A0", "=1+1", "'=1", "a\r\n@b\n\nc", "plain", "it's")] == [
         "ok\r'=cmd|' /C calc'!A0",
         "'=1+1",
         "''=1",

@@ -61,22 +61,12 @@ def test_repair_removes_temp_files_and_releases_batches_whose_file_is_gone(train
     (trained_project / "data" / ".labels.parquet.tmp-abc123").write_bytes(b"half")
     found = _verify(trained_project)
     assert found.exit_code == 1
-    assert (
-        "problem: data/.labels.parquet.tmp-abc123: a temporary file left by an interrupted command"
-        in found.stdout
-    )
-    assert (
-        "problem: batches/batch-0001.csv: batch-0001 waits for 5 answers, but its file is gone"
-        in found.stdout
-    )
+    assert "problem: data/.labels.parquet.tmp-abc123: a temporary file left by an interrupted command" in found.stdout
+    assert "problem: batches/batch-0001.csv: batch-0001 waits for 5 answers, but its file is gone" in found.stdout
     before = snapshot(trained_project)
     repaired = _verify(trained_project, "--repair", "--json")
     report = json.loads(repaired.stdout)
-    assert (
-        repaired.exit_code == 0
-        and report["ok"] is True
-        and all(p["repaired"] for p in report["problems"])
-    )
+    assert repaired.exit_code == 0 and report["ok"] is True and all(p["repaired"] for p in report["problems"])
     assert {p["where"] for p in report["problems"]} == {
         "data/.labels.parquet.tmp-abc123",
         "batches/batch-0001.csv",
@@ -86,9 +76,7 @@ def test_repair_removes_temp_files_and_releases_batches_whose_file_is_gone(train
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     assert changed == {"data/.labels.parquet.tmp-abc123", "state.json"}  # nothing else touched
     assert _verify(trained_project).exit_code == 0
-    listing = json.loads(run_cli("-C", trained_project, "query", "--list", "--json").stdout)[
-        "batches"
-    ]
+    listing = json.loads(run_cli("-C", trained_project, "query", "--list", "--json").stdout)["batches"]
     assert listing[0]["status"] == "released"
 
 

@@ -161,9 +161,7 @@ class Verdict:
         return not self.worse_on and not self.missing
 
 
-def choose_defaults(
-    aulc: dict, configs: list[Config] = CONFIGS, default: str = DEFAULT
-) -> tuple[str, list[Verdict]]:
+def choose_defaults(aulc: dict, configs: list[Config] = CONFIGS, default: str = DEFAULT) -> tuple[str, list[Verdict]]:
     """The rule. `aulc[dataset][run key][metric]` holds per-seed AULCs (seeds in the same order).
     Among the configurations never significantly worse (paired Wilcoxon over seeds, p < 0.05, on
     the AULC of balanced accuracy and of macro-F1) than random with the same learner, nor than
@@ -200,9 +198,7 @@ def choose_defaults(
             )
         )
     eligible = [v for v in verdicts if v.eligible]
-    best = (
-        max(eligible, key=lambda v: v.mean_aulc).config if eligible else default
-    )  # max keeps the first of equals
+    best = max(eligible, key=lambda v: v.mean_aulc).config if eligible else default  # max keeps the first of equals
     return best, verdicts
 
 
@@ -249,9 +245,7 @@ def plan(dataset: str, names: list[str], results: Path) -> dict[tuple[str, float
     return groups
 
 
-def run_group(
-    dataset, data, label, learner, explore, strategies, repeats, jobs, results: Path
-) -> float:
+def run_group(dataset, data, label, learner, explore, strategies, repeats, jobs, results: Path) -> float:
     """One simulate call; each strategy's curves go to its own folder. Returns seconds per curve."""
     from activelearn.ops.simulate import simulate
 
@@ -302,17 +296,13 @@ def run_group(
 def run_peers(dataset, data, label, peers, repeats, results: Path) -> None:
     from activelearn.ops.simulate import simulation_splits
 
-    splits = simulation_splits(
-        data, label, repeats=repeats, initial=PROTOCOLS[dataset]["initial"], seed=0
-    )
+    splits = simulation_splits(data, label, repeats=repeats, initial=PROTOCOLS[dataset]["initial"], seed=0)
     for peer in peers:
         folder = results / dataset / f"peer-{peer}"
         if (folder / "run.json").exists():
             continue
         started, cpu = time.perf_counter(), time.process_time()
-        curves = pd.DataFrame(
-            [point for run in splits.runs for point in peer_curve(peer, splits, run, dataset)]
-        )
+        curves = pd.DataFrame([point for run in splits.runs for point in peer_curve(peer, splits, run, dataset)])
         folder.mkdir(parents=True, exist_ok=True)
         curves.to_csv(folder / "curves.csv", index=False)
         facts = {
@@ -395,19 +385,13 @@ def peer_curve(peer, splits, run, dataset) -> list[dict]:
     from skactiveml.classifier import SklearnClassifier
     from skactiveml.pool import UncertaintySampling
 
-    clf = SklearnClassifier(
-        estimator, classes=np.arange(len(classes)), missing_label=-1, random_state=run.seed
-    )
-    strategy = UncertaintySampling(
-        method="margin_sampling", missing_label=-1, random_state=run.seed
-    )
+    clf = SklearnClassifier(estimator, classes=np.arange(len(classes)), missing_label=-1, random_state=run.seed)
+    strategy = UncertaintySampling(method="margin_sampling", missing_label=-1, random_state=run.seed)
     y_known = np.full(len(X), -1)
     y_known[labeled] = y_train[labeled]
     while True:
         clf.fit(X, y_known)
-        points.append(
-            _point(peer, run.seed, int((y_known != -1).sum()), clf.predict(X_test), y_test)
-        )
+        points.append(_point(peer, run.seed, int((y_known != -1).sum()), clf.predict(X_test), y_test))
         size = min(
             settings["batch_size"],
             settings["budget"] - int((y_known != -1).sum()),
@@ -470,30 +454,19 @@ MEASURED_PEERS = {
 
 def _rate(facts: list[dict]) -> float | None:
     """Median core-seconds per curve and seed of finished runs (CPU time where measured)."""
-    rates = [
-        (f.get("cpu seconds per curve") or f["seconds per curve"] * f["cores"]) / f["repeats"]
-        for f in facts
-    ]
+    rates = [(f.get("cpu seconds per curve") or f["seconds per curve"] * f["cores"]) / f["repeats"] for f in facts]
     return float(np.median(rates)) if rates else None
 
 
-def estimate(
-    datasets: list[str], names: list[str], repeats: int, results: Path
-) -> tuple[float, list[str]]:
+def estimate(datasets: list[str], names: list[str], repeats: int, results: Path) -> tuple[float, list[str]]:
     """Core-seconds for what is left to run, and one line per dataset."""
     total, lines = 0.0, []
     for dataset in datasets:
-        curves = sum(
-            len(dict.fromkeys(["random", *s])) for s in plan(dataset, names, results).values()
-        )
+        curves = sum(len(dict.fromkeys(["random", *s])) for s in plan(dataset, names, results).values())
         done = [json.loads(p.read_text()) for p in (results / dataset).glob("*/run.json")]
         rate = _rate([f for f in done if "peer" not in f]) or MEASURED.get(dataset, math.nan)
         peer_rate = _rate([f for f in done if "peer" in f]) or MEASURED_PEERS.get(dataset, math.nan)
-        peers = [
-            p
-            for p in PEERS
-            if p in names and not (results / dataset / f"peer-{p}" / "run.json").exists()
-        ]
+        peers = [p for p in PEERS if p in names and not (results / dataset / f"peer-{p}" / "run.json").exists()]
         seconds = (curves * rate + len(peers) * peer_rate) * repeats
         total += 0 if math.isnan(seconds) else seconds
         lines.append(
@@ -533,9 +506,7 @@ def labels_to_95(table: pd.DataFrame, target: float) -> float | None:
     never does counts as infinitely late); None when most seeds never do."""
     return median_reached(
         [
-            labels_to_reach(
-                r["labels"].to_numpy(float), r["balanced_accuracy"].to_numpy(float), target
-            )
+            labels_to_reach(r["labels"].to_numpy(float), r["balanced_accuracy"].to_numpy(float), target)
             for _, r in table.groupby("seed")
         ]
     )
@@ -555,9 +526,7 @@ def dataset_section(dataset, aulc, curves, facts) -> list[str]:
     by_name = {c.name: c for c in CONFIGS}
     runs, default_key = aulc[dataset], run_key(by_name[DEFAULT], dataset)
     full = {
-        key: f["full_pool_balanced_accuracy"]
-        for key, f in facts[dataset].items()
-        if "full_pool_balanced_accuracy" in f
+        key: f["full_pool_balanced_accuracy"] for key, f in facts[dataset].items() if "full_pool_balanced_accuracy" in f
     }
     reference = max(full.values()) if full else None
     target = 0.95 * reference if reference else None
@@ -575,28 +544,20 @@ def dataset_section(dataset, aulc, curves, facts) -> list[str]:
         mine = runs[key]
         config = next((c for c in CONFIGS if run_key(c, dataset) == key), None)
         # a peer's random: today's learner's
-        base = (
-            random_key(config or by_name[DEFAULT], dataset) if not key.endswith("_random") else None
-        )
+        base = random_key(config or by_name[DEFAULT], dataset) if not key.endswith("_random") else None
         cells = [", ".join(names)]
         cells += [f"{np.mean(mine[m]):.3f} ± {np.std(mine[m], ddof=1):.3f}" for m in METRICS]
         cells.append(_labels(labels_to_95(curves[dataset][key], target)) if target else "-")
         for ref in (default_key, base):
             for m in METRICS:
-                cells.append(
-                    _versus(mine[m], runs[ref][m]) if ref and ref in runs and ref != key else "-"
-                )
+                cells.append(_versus(mine[m], runs[ref][m]) if ref and ref in runs and ref != key else "-")
         rows.append("| " + " | ".join(cells) + " |")
     lines = [
         f"## {dataset}",
         "",
         f"{any_facts.get('rows', '?')} rows; initial {any_facts['initial']}, batch {any_facts['batch_size']}, budget "
         f"{any_facts['budget']}, {any_facts['repeats']} seeds. Full-pool balanced accuracy by learner: "
-        + ", ".join(
-            f"{k.rsplit('_', 1)[0]} {v:.3f}"
-            for k, v in sorted(full.items())
-            if k.endswith("_random")
-        )
+        + ", ".join(f"{k.rsplit('_', 1)[0]} {v:.3f}" for k, v in sorted(full.items()) if k.endswith("_random"))
         + (f"; labels to 95% means to {target:.3f} (95% of the best of them)." if target else "."),
         "",
         "| configuration | AULC balanced accuracy | AULC macro-F1 | labels to 95% | vs default (bal. acc.) | "
@@ -617,11 +578,7 @@ def build_report(results: Path) -> str:
     by_name = {c.name: c for c in CONFIGS}
     chosen, default = by_name[best], by_name[DEFAULT]
     chosen_for = {kind: by_name[name] for kind, (name, _) in by_kind.items()}
-    info = (
-        json.loads((results / "machine.json").read_text())
-        if (results / "machine.json").exists()
-        else {}
-    )
+    info = json.loads((results / "machine.json").read_text()) if (results / "machine.json").exists() else {}
     checks, gains = [], {m: [] for m in METRICS}
     for dataset in aulc:
         new, old = run_key(chosen_for[kind_of(dataset)], dataset), run_key(default, dataset)
@@ -633,12 +590,8 @@ def build_report(results: Path) -> str:
             cells.append(f"{100 * np.mean(a - b):+.1f} ({_versus(a, b)})")
             if dataset in IMBALANCED:
                 gains[m].append(100 * float(np.mean(a - b)))
-        below = any(
-            significantly_worse(aulc[dataset][new][m], aulc[dataset][old][m]) for m in METRICS
-        )
-        target = 0.95 * max(
-            f.get("full_pool_balanced_accuracy", 0) for f in facts[dataset].values()
-        )
+        below = any(significantly_worse(aulc[dataset][new][m], aulc[dataset][old][m]) for m in METRICS)
+        target = 0.95 * max(f.get("full_pool_balanced_accuracy", 0) for f in facts[dataset].values())
         reach = [_labels(labels_to_95(curves[dataset][k], target)) for k in (new, old)]
         checks.append(
             f"| {dataset} | {chosen_for[kind_of(dataset)].name} | {cells[0]} | {cells[1]} | {'no' if below else 'yes'} | {reach[0]} | {reach[1]} |"
@@ -653,9 +606,7 @@ def build_report(results: Path) -> str:
             *_verdict_table(kind_verdicts),
             "",
         ]
-    gain_line = ", ".join(
-        f"{m} {np.mean(g):+.1f} points" if g else f"{m} -" for m, g in gains.items()
-    )
+    gain_line = ", ".join(f"{m} {np.mean(g):+.1f} points" if g else f"{m} -" for m, g in gains.items())
     rare = _rare_counts()
     report = [
         "# Choosing the defaults: learner and policy",
@@ -744,9 +695,7 @@ def _verdict_table(verdicts: list[Verdict]) -> list[str]:
 
 def _rare_counts() -> str:
     with tempfile.TemporaryDirectory() as scratch:
-        labels = pd.read_csv(
-            DATASETS["movie_reviews_rare"][0](Path(scratch)), keep_default_na=False
-        )["sentiment"]
+        labels = pd.read_csv(DATASETS["movie_reviews_rare"][0](Path(scratch)), keep_default_na=False)["sentiment"]
         before = pd.read_csv(movie_reviews(Path(scratch)), keep_default_na=False)["sentiment"]
     counts = labels.value_counts()
     return (
@@ -767,12 +716,8 @@ def main() -> None:
         default=RESULTS,
         help="the results folder (to try the harness apart)",
     )
-    parser.add_argument(
-        "--estimate", action="store_true", help="print the time left to run, and stop"
-    )
-    parser.add_argument(
-        "--report-only", action="store_true", help="rebuild REPORT.md from the saved results"
-    )
+    parser.add_argument("--estimate", action="store_true", help="print the time left to run, and stop")
+    parser.add_argument("--report-only", action="store_true", help="rebuild REPORT.md from the saved results")
     args = parser.parse_args()
     datasets, names = args.only or list(DATASETS), args.configs or BUDGETED
     results: Path = args.results
@@ -785,8 +730,7 @@ def main() -> None:
     if not args.report_only:
         total, lines = estimate(datasets, names, args.repeats, results)
         print(
-            "\n".join(lines)
-            + f"\nestimate: {total / 60:.0f} core-minutes, {total / 120:.0f} min on 2 cores "
+            "\n".join(lines) + f"\nestimate: {total / 60:.0f} core-minutes, {total / 120:.0f} min on 2 cores "
             "(at today's learner's speed)",
             file=sys.stderr,
         )

@@ -52,9 +52,7 @@ STRATEGIES = [
     "balanced",
     "coreset",
 ]
-SMALL_POOL = dict(
-    initial=3, batch_size=5, budget=60
-)  # penguins and wine: training pools of ~250 and ~130 rows
+SMALL_POOL = dict(initial=3, batch_size=5, budget=60)  # penguins and wine: training pools of ~250 and ~130 rows
 SETTINGS = {  # name -> simulate's settings; the data come from sources.DATASETS
     "penguins": SMALL_POOL,
     "wine": SMALL_POOL,
@@ -92,11 +90,7 @@ def machine() -> dict:
         platform.processor(),
     )
     memory = next(
-        (
-            line.split()[1]
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        ),
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
         "?",
     )
     import sklearn
@@ -124,9 +118,7 @@ def compare(name: str, first: str, second: str) -> Paired:
     """`first` against `second` over the run's seeds, by the AULC of macro-F1."""
     curves = pd.read_csv(RESULTS / name / "curves.csv")
     aulc = {
-        (strategy, seed): area_under_curve(
-            run["labels"].to_numpy(float), run["f1_macro"].to_numpy(float)
-        )
+        (strategy, seed): area_under_curve(run["labels"].to_numpy(float), run["f1_macro"].to_numpy(float))
         for (strategy, seed), run in curves.sort_values("labels").groupby(["strategy", "seed"])
     }
     seeds = sorted(curves["seed"].unique())
@@ -141,14 +133,11 @@ def choose_default(summaries: dict[str, list]) -> tuple[str, list[str], list[str
     unreached = [name for name, table in normal.items() if all(s.labels_95 is None for s in table)]
     lines, candidates = [], []
     for strategy in STRATEGIES[1:]:
-        mine = {
-            name: next(s for s in table if s.strategy == strategy) for name, table in normal.items()
-        }
+        mine = {name: next(s for s in table if s.strategy == strategy) for name, table in normal.items()}
         worse = [name for name, s in mine.items() if s.significantly_worse]
         savings = [s.savings_95 or 0.0 for name, s in mine.items() if name not in unreached]
         ranks = [
-            1 + [s.strategy for s in sorted(table, key=lambda s: -s.aulc)].index(strategy)
-            for table in normal.values()
+            1 + [s.strategy for s in sorted(table, key=lambda s: -s.aulc)].index(strategy) for table in normal.values()
         ]
         median_savings, mean_rank = float(np.median(savings)), float(np.mean(ranks))
         share = 1 / median_savings if median_savings else float("inf")
@@ -219,9 +208,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--jobs", type=int, default=-1)
-    parser.add_argument(
-        "--report-only", action="store_true", help="rebuild REPORT.md from the saved results"
-    )
+    parser.add_argument("--report-only", action="store_true", help="rebuild REPORT.md from the saved results")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
@@ -242,11 +229,7 @@ def main() -> None:
                     jobs=args.jobs,
                     **settings,
                 )
-                facts = {
-                    k: v
-                    for k, v in asdict(result).items()
-                    if k not in ("strategies", "files", "warnings")
-                }
+                facts = {k: v for k, v in asdict(result).items() if k not in ("strategies", "files", "warnings")}
                 facts["seconds"] = round(time.perf_counter() - started, 1)
                 (RESULTS / name / "run.json").write_text(json.dumps(facts, indent=2) + "\n")
                 print(f"{name}: {facts['seconds']:.0f} s", file=sys.stderr)

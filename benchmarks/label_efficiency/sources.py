@@ -33,26 +33,20 @@ def movie_reviews(folder: Path) -> Path:
     source = SHARED / "movie_reviews.csv"
     if not source.exists():
         pool = pd.read_csv(REPO / "sample_data" / "movie_reviews.csv", keep_default_na=False)
-        pool["sentiment"] = pd.read_csv(REPO / "sample_data" / "movie_reviews_answers.csv")[
-            "sentiment"
-        ]
+        pool["sentiment"] = pd.read_csv(REPO / "sample_data" / "movie_reviews_answers.csv")["sentiment"]
         source = folder / "movie_reviews.csv"
         pool.to_csv(source, index=False)
     return source
 
 
-def rare_subsample(
-    labels: np.ndarray, rare: str, share: float, seed: int = RARE_SEED
-) -> np.ndarray:
+def rare_subsample(labels: np.ndarray, rare: str, share: float, seed: int = RARE_SEED) -> np.ndarray:
     """Positions to keep: every row of the other classes and a seeded sample of class `rare`,
     sized so that it makes up `share` of the rows kept."""
     others = np.flatnonzero(labels != rare)
     of_rare = np.flatnonzero(labels == rare)
     wanted = round(share / (1 - share) * len(others))
     if wanted > len(of_rare):
-        raise ValueError(
-            f"class {rare!r} has {len(of_rare)} rows, fewer than the {wanted} a share of {share:g} needs"
-        )
+        raise ValueError(f"class {rare!r} has {len(of_rare)} rows, fewer than the {wanted} a share of {share:g} needs")
     kept = np.random.default_rng(seed).choice(of_rare, size=wanted, replace=False)
     return np.sort(np.concatenate([others, kept]))
 
@@ -73,13 +67,8 @@ def shared_csv(name: str):
 
 def _sklearn(loader, name: str, folder: Path, keep=None) -> Path:
     bunch = loader()
-    frame = pd.DataFrame(
-        bunch.data, columns=[str(c).replace(" ", "_") for c in bunch.feature_names]
-    )
-    frame["target"] = [
-        str(bunch.target_names[t]) if hasattr(bunch, "target_names") else str(t)
-        for t in bunch.target
-    ]
+    frame = pd.DataFrame(bunch.data, columns=[str(c).replace(" ", "_") for c in bunch.feature_names])
+    frame["target"] = [str(bunch.target_names[t]) if hasattr(bunch, "target_names") else str(t) for t in bunch.target]
     if keep is not None:
         frame = frame[keep(bunch.target)]
     path = folder / f"{name}.parquet"

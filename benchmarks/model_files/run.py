@@ -58,9 +58,7 @@ def models():
     reviews = pd.read_csv(SAMPLE / "movie_reviews_labeled.csv")
     reviews = pd.concat([reviews] * (20_000 // len(reviews) + 1), ignore_index=True).iloc[:20_000]
     rng = np.random.default_rng(0)
-    reviews["text"] = (
-        reviews["text"] + " " + rng.choice(["", "really", "not", "quite", "so"], len(reviews))
-    )
+    reviews["text"] = reviews["text"] + " " + rng.choice(["", "really", "not", "quite", "so"], len(reviews))
     reviews["length"] = reviews["text"].str.len()
     y = reviews["sentiment"].to_numpy()
     roles = {"text": "text", "length": "numeric"}
@@ -127,9 +125,7 @@ def machine() -> str:
         ),
         platform.processor(),
     )
-    uname = subprocess.run(
-        ["uname", "-a"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, check=False).stdout.strip()
     return f"`{uname}`; CPU {cpu}, {os.cpu_count()} cores (shared with other jobs while measured)"
 
 

@@ -44,9 +44,7 @@ def texts() -> pd.DataFrame:
     snippets = pd.read_csv(SAMPLE)["text"].dropna()
     rows = pd.concat([snippets] * (ROWS // len(snippets) + 1), ignore_index=True).iloc[:ROWS]
     rng = np.random.default_rng(0)
-    return pd.DataFrame(
-        {"text": rows + " " + rng.choice(["", "really", "not", "quite", "so"], ROWS)}
-    )
+    return pd.DataFrame({"text": rows + " " + rng.choice(["", "really", "not", "quite", "so"], ROWS)})
 
 
 def write_row(label: str, row: str) -> None:

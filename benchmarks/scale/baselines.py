@@ -24,9 +24,7 @@ def floor(project: Path) -> None:
     from activelearn.models import load_model
 
     state = json.loads((project / "state.json").read_text())
-    model, metadata = load_model(
-        project / state["models"][-1]["file"]
-    )  # a skops file, as activelearn saves it
+    model, metadata = load_model(project / state["models"][-1]["file"])  # a skops file, as activelearn saves it
     columns = [c for c, r in metadata["columns"].items() if r != "ignore"]
     table = pq.read_table(project / "data" / "pool.parquet", columns=["id", *columns])
     proba = model.predict_proba(table.select(columns).to_pandas())
@@ -51,16 +49,12 @@ def modal(project: Path) -> None:
     columns = [c for c, r in config["columns"].items() if r == "numeric"]
     pool = pd.read_parquet(project / "data" / "pool.parquet")
     labels = pd.read_parquet(project / "data" / "labels.parquet")
-    labels = labels[
-        labels["import_id"] == "import-0001"
-    ]  # the labels init found: what query trains on here
+    labels = labels[labels["import_id"] == "import-0001"]  # the labels init found: what query trains on here
     labeled = pool["id"].isin(labels["id"])
     X = pool[columns].to_numpy()
     y = labels.set_index("id").loc[pool.loc[labeled, "id"], "answer"].to_numpy()
     learner = ActiveLearner(
-        estimator=make_pipeline(
-            SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=2000)
-        ),
+        estimator=make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=2000)),
         query_strategy=margin_sampling,
         X_training=X[labeled.to_numpy()],
         y_training=y,

@@ -51,9 +51,7 @@ def make_numeric_pool(rows: int, path: Path) -> Path:
     for start in range(0, rows, CHUNK):
         size = min(CHUNK, rows - start)
         X = rng.normal(size=(size, FEATURES)).astype(np.float32)
-        truth = np.array(["a", "b", "c"])[
-            (X @ weights + rng.normal(scale=2.0, size=(size, 3))).argmax(axis=1)
-        ]
+        truth = np.array(["a", "b", "c"])[(X @ weights + rng.normal(scale=2.0, size=(size, 3))).argmax(axis=1)]
         label = np.where(np.arange(start, start + size) < LABELED, truth, None)
         table = pa.table(
             {
@@ -75,14 +73,10 @@ def make_text_pool(rows: int, path: Path) -> Path:
     import pandas as pd
 
     shared = REPO.parent / "shared" / "datasets" / "movie_reviews.csv"
-    reviews = pd.read_csv(
-        shared if shared.exists() else REPO / "sample_data" / "movie_reviews_labeled.csv"
-    )
+    reviews = pd.read_csv(shared if shared.exists() else REPO / "sample_data" / "movie_reviews_labeled.csv")
     rng = np.random.default_rng(0)
     picks = rng.integers(0, len(reviews), rows)
-    words = np.array(
-        " ".join(reviews["text"].head(2000)).split()
-    )  # an array once: choice converts a list every call
+    words = np.array(" ".join(reviews["text"].head(2000)).split())  # an array once: choice converts a list every call
     tails = [" ".join(rng.choice(words, 3)) for _ in range(rows)]
     text = [f"{reviews['text'].iloc[p]} {t}" for p, t in zip(picks, tails, strict=True)]
     truth = reviews["sentiment"].to_numpy()[picks]
@@ -93,9 +87,7 @@ def make_text_pool(rows: int, path: Path) -> Path:
 
 def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """(wall seconds, peak memory in MiB) of one whole process."""
-    done = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M", *command], cwd=cwd, capture_output=True, text=True
-    )
+    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], cwd=cwd, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
     seconds, kib = done.stderr.strip().splitlines()[-1].split()
@@ -153,9 +145,7 @@ def init_args(data: Path, text: bool) -> list[str]:
 
 def _set(tool: str, project: Path, settings) -> None:
     for setting in settings:
-        subprocess.run(
-            [tool, "-q", "-C", str(project), "config", "set", *setting.split("=", 1)], check=True
-        )
+        subprocess.run([tool, "-q", "-C", str(project), "config", "set", *setting.split("=", 1)], check=True)
 
 
 def _fresh(tool: str, project: Path, data: Path, text: bool, settings: tuple[str, ...] = ()):
@@ -170,9 +160,7 @@ def _fresh(tool: str, project: Path, data: Path, text: bool, settings: tuple[str
 
 
 def _release(tool: str, project: Path):
-    return lambda: subprocess.run(
-        [tool, "-q", "-C", str(project), "query", "--release", "all"], check=True
-    )
+    return lambda: subprocess.run([tool, "-q", "-C", str(project), "query", "--release", "all"], check=True)
 
 
 def against_baseline(name: str, data: Path, baseline: str, runs: int) -> dict:
@@ -205,17 +193,13 @@ def against_baseline(name: str, data: Path, baseline: str, runs: int) -> dict:
     return {**result, **interleaved(compared, max(runs, 7))}
 
 
-def bench_pool(
-    name: str, data: Path, runs: int, text: bool, settings: tuple[str, ...] = ()
-) -> dict:
+def bench_pool(name: str, data: Path, runs: int, text: bool, settings: tuple[str, ...] = ()) -> dict:
     """Every step on one pool; `settings` (KEY=VALUE) are set by `config set` after init, and the
     first train, which then fits what the settings need from the pool (embeddings, features),
     is timed on its own."""
     project = WORK / f"project-{name}"
     init = [ACTIVELEARN, "-q", "init", str(project), *init_args(data, text)]
-    result = {
-        "init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))
-    }
+    result = {"init": medians(init, runs, before=lambda: shutil.rmtree(project, ignore_errors=True))}
     label = "first train (" + ", ".join(settings) + ")" if settings else "first train"
     result[label] = medians(
         [ACTIVELEARN, "-q", "-C", str(project), "train"],
@@ -294,9 +278,7 @@ def _undo_imports(project: Path) -> None:
     state_file = project / "state.json"
     state = json.loads(state_file.read_text())
     log = pq.read_table(project / "data" / "labels.parquet")
-    for import_id in (
-        set(log.column("import_id").to_pylist()) - {"import-0001"} - set(state["reverted_imports"])
-    ):
+    for import_id in set(log.column("import_id").to_pylist()) - {"import-0001"} - set(state["reverted_imports"]):
         subprocess.run(
             [ACTIVELEARN, "-q", "-C", str(project), "import-labels", "--revert", import_id],
             check=True,
@@ -306,11 +288,7 @@ def _undo_imports(project: Path) -> None:
 def packages(python: Path) -> set[str]:
     """name==version of every distribution installed where `python` runs."""
     listing = "import importlib.metadata as m; print('\\n'.join(f'{d.metadata[\"Name\"]}=={d.version}' for d in m.distributions()))"
-    return set(
-        subprocess.run(
-            [str(python), "-c", listing], capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
+    return set(subprocess.run([str(python), "-c", listing], capture_output=True, text=True, check=True).stdout.split())
 
 
 def environments(baseline: str) -> list[str]:
@@ -369,9 +347,7 @@ def report(results: dict, info: dict, baseline_lines: list[str] = ()) -> str:
         ]
         if "modAL query" in steps:
             m = steps["modAL query"]
-            lines += [
-                f"- query / modAL: {q['seconds'] / m['seconds']:.2f}x time, {q['mib'] / m['mib']:.2f}x memory"
-            ]
+            lines += [f"- query / modAL: {q['seconds'] / m['seconds']:.2f}x time, {q['mib'] / m['mib']:.2f}x memory"]
         lines.append("")
     return "\n".join(lines + targets(results))
 
@@ -381,9 +357,7 @@ def targets(results: dict) -> list[str]:
     rows = []
 
     def check(what: str, value: float, limit: float, unit: str = "") -> None:
-        rows.append(
-            f"| {what} | {value:.2f}{unit} | {limit:g}{unit} | {'yes' if value <= limit else '**no**'} |"
-        )
+        rows.append(f"| {what} | {value:.2f}{unit} | {limit:g}{unit} | {'yes' if value <= limit else '**no**'} |")
 
     one = results.get("numeric 1,000,000 rows")
     five = results.get("numeric 5,000,000 rows")
@@ -405,8 +379,7 @@ def targets(results: dict) -> list[str]:
         if "query, default settings, before" in one:
             check(
                 "1M default query time / before issue #13",
-                one["query, default settings"]["seconds"]
-                / one["query, default settings, before"]["seconds"],
+                one["query, default settings"]["seconds"] / one["query, default settings, before"]["seconds"],
                 1.1,
                 "x",
             )
@@ -436,9 +409,7 @@ def main() -> None:
         default=["features.text=tfidf", "features.text=embedding"],
         help="the text pool once per item: comma-separated KEY=VALUE set after init ('': as init writes)",
     )
-    parser.add_argument(
-        "--results", type=Path, default=RESULTS, help="the folder for REPORT.md and results.json"
-    )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the folder for REPORT.md and results.json")
     parser.add_argument(
         "--baseline",
         help="the activelearn executable of an older checkout: its default query is "
@@ -453,27 +424,20 @@ def main() -> None:
     }
     for size in args.sizes:
         data = make_numeric_pool(size, WORK / f"pool-{size}.parquet")
-        results[f"numeric {size:,} rows"] = bench_pool(
-            str(size), data, args.runs, text=False, settings=BEFORE_13
-        )
+        results[f"numeric {size:,} rows"] = bench_pool(str(size), data, args.runs, text=False, settings=BEFORE_13)
         if args.baseline:
-            results[f"numeric {size:,} rows"].update(
-                against_baseline(str(size), data, args.baseline, args.runs)
-            )
+            results[f"numeric {size:,} rows"].update(against_baseline(str(size), data, args.baseline, args.runs))
         print(f"{size}: done", file=sys.stderr)
     if args.text:
         data = make_text_pool(args.text, WORK / f"text-{args.text}.parquet")
         for number, choice in enumerate(args.text_settings):
             settings = tuple(s for s in choice.split(",") if s)
             label = f"text {args.text:,} rows" + (f", {', '.join(settings)}" if settings else "")
-            results[label] = bench_pool(
-                f"text-{args.text}-{number}", data, args.runs, text=True, settings=settings
-            )
+            results[label] = bench_pool(f"text-{args.text}-{number}", data, args.runs, text=True, settings=settings)
     info = machine()
     baseline_lines = environments(args.baseline) if args.baseline else []
     (args.results / "results.json").write_text(
-        json.dumps({"machine": info, "baseline": baseline_lines, "results": results}, indent=2)
-        + "\n"
+        json.dumps({"machine": info, "baseline": baseline_lines, "results": results}, indent=2) + "\n"
     )
     (args.results / "REPORT.md").write_text(report(results, info, baseline_lines) + "\n")
     print(report(results, info, baseline_lines))

@@ -18,9 +18,7 @@ class Agreement:
     kappa: float | None
     kappa_kind: str | None  # "Cohen" for two annotators, "Fleiss" for more
     disagreements: int  # rows whose annotators gave different labels
-    conflicts: list[dict] = field(
-        default_factory=list
-    )  # ties: {"id", "answers": {annotator: label}}
+    conflicts: list[dict] = field(default_factory=list)  # ties: {"id", "answers": {annotator: label}}
 
 
 def agreement(log: pd.DataFrame) -> Agreement:
@@ -80,8 +78,6 @@ def fleiss_kappa(shared: pd.DataFrame) -> float | None:
 
 
 def _kappa(observed: float, expected: float) -> float | None:
-    if (
-        expected >= 1.0
-    ):  # everyone always gave the one same label: agreement is perfect but kappa undefined
+    if expected >= 1.0:  # everyone always gave the one same label: agreement is perfect but kappa undefined
         return 1.0 if observed >= 1.0 else None
     return round((observed - expected) / (1.0 - expected), 4)

@@ -104,11 +104,7 @@ def _whole_numbers(column: pd.Series) -> bool:
     if not pd.api.types.is_float_dtype(column):
         return False
     values = column.dropna().to_numpy()
-    return (
-        bool(len(values))
-        and bool(np.all(np.mod(values, 1) == 0))
-        and bool(np.all(np.abs(values) < 2**53))
-    )
+    return bool(len(values)) and bool(np.all(np.mod(values, 1) == 0)) and bool(np.all(np.abs(values) < 2**53))
 
 
 def write_batch(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list[str]) -> None:
@@ -138,20 +134,14 @@ def write_batch(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as f:
             f.writelines(csv_line(record, sep) for record in records)
     else:
-        raise InputError(
-            f"{path}: batch files are written as .csv, .tsv or .xlsx, not {suffix or 'no extension'}"
-        )
+        raise InputError(f"{path}: batch files are written as .csv, .tsv or .xlsx, not {suffix or 'no extension'}")
 
 
-EXCEL_CELL_CHARS = (
-    32_767  # the most characters an Excel cell holds; Excel cuts longer ones on opening
-)
+EXCEL_CELL_CHARS = 32_767  # the most characters an Excel cell holds; Excel cuts longer ones on opening
 CUT_MARKER = " [... cut: {chars:,} characters, more than a spreadsheet cell holds]"
 INLINE_LIST_CHARS = 255  # Excel's limit for a drop-down's values written into the validation itself
 LISTS_SHEET = "lists"
-XML_ILLEGAL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f]"
-)  # no XML 1.0 text holds these (openpyxl refuses them)
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # no XML 1.0 text holds these (openpyxl refuses them)
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list[str]) -> None:
@@ -167,10 +157,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, fill_in: FillIn, warnings: list
     for row, record in enumerate(frame.itertuples(index=False), start=2):
         values = [_xlsx_value(v) for v in record]
         sheet.append(
-            [
-                _fitted(v, path, row, values[0], name, fill_in, found)
-                for v, name in zip(values, columns, strict=True)
-            ]
+            [_fitted(v, path, row, values[0], name, fill_in, found) for v, name in zip(values, columns, strict=True)]
         )
     warnings.extend(_fitting_warnings(path, found))
     for cells in sheet.iter_cols(min_row=1):
@@ -226,13 +213,9 @@ def _fitting_warnings(path: Path, found: dict) -> list[str]:
                 "shown as \ufffd (query --out batch.csv keeps them)"
             )
         else:
-            warnings.extend(
-                f"{w}; cut, with a marker (query --out batch.csv keeps it whole)" for w in where[:5]
-            )
+            warnings.extend(f"{w}; cut, with a marker (query --out batch.csv keeps it whole)" for w in where[:5])
             if len(where) > 5:
-                warnings.append(
-                    f"{path} column {column!r}: {len(where) - 5} more cells cut the same way"
-                )
+                warnings.append(f"{path} column {column!r}: {len(where) - 5} more cells cut the same way")
     return warnings
 
 
@@ -261,9 +244,7 @@ def _list_validation(book, values: list[str], lists_column: str):
     if len(inline) <= INLINE_LIST_CHARS and '"' not in inline and all("," not in v for v in values):
         formula = f'"{_xml_safe(inline)}"'
     else:  # too long, or a value with a comma: the values go on a hidden sheet the list refers to
-        lists = (
-            book[LISTS_SHEET] if LISTS_SHEET in book.sheetnames else book.create_sheet(LISTS_SHEET)
-        )
+        lists = book[LISTS_SHEET] if LISTS_SHEET in book.sheetnames else book.create_sheet(LISTS_SHEET)
         lists.sheet_state = "hidden"
         for row, value in enumerate(values, start=1):
             cell = lists[f"{lists_column}{row}"]
@@ -284,11 +265,7 @@ def _add_instructions(book, fill_in: FillIn) -> None:
     """The second sheet, "How to fill in": what to write where, and how to hand the file back."""
     sheet = book.create_sheet("How to fill in", 1)
     label, classes = fill_in.label_column, fill_in.classes
-    listed = (
-        f"one of {', '.join(classes)}"
-        if len(classes) <= 12
-        else f"one of the {len(classes)} classes"
-    )
+    listed = f"one of {', '.join(classes)}" if len(classes) <= 12 else f"one of the {len(classes)} classes"
     skip = " or ".join(fill_in.skip_values)
     if fill_in.prefilled:
         first = (
@@ -343,12 +320,9 @@ def read_answer_bytes(path: Path, follow_links: bool = True) -> bytes:
     if not path.is_file():
         raise InputError(missing(path, "no such file"))
     changed = InputError(
-        f"{path}: changed since the folder was listed, or is now a link; nothing was imported "
-        "(import the folder again)"
+        f"{path}: changed since the folder was listed, or is now a link; nothing was imported (import the folder again)"
     )
-    flags = os.O_RDONLY | (
-        0 if follow_links else getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    )
+    flags = os.O_RDONLY | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
         fd = os.open(path, flags)
     except OSError:
@@ -393,9 +367,7 @@ def read_answer_file(
             frame.index = np.arange(2, len(frame) + 2)  # the header is row 1
     except InputError:
         raise
-    except (
-        Exception
-    ) as exc:  # csv, zip, openpyxl, odf, xlrd and parquet parsers share no useful base class
+    except Exception as exc:  # csv, zip, openpyxl, odf, xlrd and parquet parsers share no useful base class
         what = {"jsonl": "JSON Lines", "parquet": "Parquet"}.get(kind, kind.upper())
         raise InputError(
             f"{path}: cannot read as {what}: {first_line(exc)}; the file is damaged, or is no {what} "
@@ -410,9 +382,7 @@ def read_answer_file(
     return frame[np.array(filled, dtype=bool)] if len(frame) else frame
 
 
-def _tool_columns(
-    frame: pd.DataFrame, path: Path, id_column: str, label_column: str
-) -> pd.DataFrame:
+def _tool_columns(frame: pd.DataFrame, path: Path, id_column: str, label_column: str) -> pd.DataFrame:
     """Give the columns the tool reads their own names when a header names them up to case and
     space (`ID`, `Label `), as labels are matched; fail, with the nearest header, when the id or
     label column is missing."""

@@ -24,9 +24,7 @@ MAX_RATIO = 100  # a real sheet's XML compresses 5 to 30 times; a zip bomb's 1,0
 class Limits:
     what: str  # who the limits are for, as messages say it: "an answer file"
     file_bytes: int | None  # the file on disk
-    unpacked_bytes: (
-        int  # XLSX/ODS: every member of the archive, unpacked; Parquet: uncompressed data
-    )
+    unpacked_bytes: int  # XLSX/ODS: every member of the archive, unpacked; Parquet: uncompressed data
     rows: int | None
     columns: int
     cells: int  # rows x columns of a spreadsheet's sheet, held in memory at once
@@ -49,9 +47,7 @@ def check_file_size(path: Path, size: int, limits: Limits) -> None:
         )
 
 
-def check_grid(
-    path: Path, where: str, rows: int, columns: int, limits: Limits, claims: str = "has"
-) -> None:
+def check_grid(path: Path, where: str, rows: int, columns: int, limits: Limits, claims: str = "has") -> None:
     """Refuse a table of `rows` x `columns` past the limits (`where`: the sheet, or '')."""
     at = f"{path}{where}"
     if limits.rows is not None and rows > limits.rows:
@@ -106,9 +102,7 @@ def check_archive(path: Path, source, limits: Limits) -> None:
             "if it is a real workbook, save it as CSV"
         )
     for member in members:
-        if member.file_size > RATIO_CHECKED_FROM and member.file_size > MAX_RATIO * max(
-            member.compress_size, 1
-        ):
+        if member.file_size > RATIO_CHECKED_FROM and member.file_size > MAX_RATIO * max(member.compress_size, 1):
             ratio = member.file_size // max(member.compress_size, 1)
             raise InputError(
                 f"{path}: {member.filename} unpacks {ratio:,} times its packed size, as no real workbook does "
@@ -152,9 +146,7 @@ def check_ods(path: Path, source, limits: Limits) -> None:
                 row += _repeats(element.get(_TABLE + "number-rows-repeated"))
                 if last_column:
                     rows, width = row, max(width, last_column)
-                    check_grid(
-                        path, f" sheet {name!r}", rows, width, limits, claims="repeats cells to"
-                    )
+                    check_grid(path, f" sheet {name!r}", rows, width, limits, claims="repeats cells to")
                 element.clear()
 
 

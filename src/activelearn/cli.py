@@ -43,24 +43,14 @@ class Globals:
 
 STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (SPEC)
 
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")
-]
-TextOption = Annotated[
-    str | None, typer.Option(help="Columns to use as free text, comma-separated.")
-]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+TextOption = Annotated[str | None, typer.Option(help="Columns to use as free text, comma-separated.")]
 IgnoreOption = Annotated[str | None, typer.Option(help="Columns to leave out, comma-separated.")]
-CategoricalOption = Annotated[
-    str | None, typer.Option(help="Columns to use as categories, comma-separated.")
-]
-NumericOption = Annotated[
-    str | None, typer.Option(help="Columns to use as numbers, comma-separated.")
-]
+CategoricalOption = Annotated[str | None, typer.Option(help="Columns to use as categories, comma-separated.")]
+NumericOption = Annotated[str | None, typer.Option(help="Columns to use as numbers, comma-separated.")]
 DatetimeOption = Annotated[
     str | None,
-    typer.Option(
-        help="Columns of dates and times (year, month, weekday, hour...), comma-separated."
-    ),
+    typer.Option(help="Columns of dates and times (year, month, weekday, hour...), comma-separated."),
 ]
 WaitOption = Annotated[
     float,
@@ -85,20 +75,14 @@ def main_options(
         Path | None, typer.Option("-C", metavar="DIR", help="Run as if started in DIR (as git -C).")
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
-    verbose: Annotated[
-        bool, typer.Option("-v", "--verbose", help="More detail on stderr.")
-    ] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More detail on stderr.")] = False,
     as_json: Annotated[
         bool,
-        typer.Option(
-            "--json", help="Print exactly one JSON document on stdout (as the command's --json)."
-        ),
+        typer.Option("--json", help="Print exactly one JSON document on stdout (as the command's --json)."),
     ] = False,
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     global _globals
@@ -204,12 +188,8 @@ def _names(value: str | None) -> list[str]:
 def init(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="The new project directory.")],
-    data: Annotated[
-        Path, typer.Option("--data", help="CSV, TSV, Parquet (file or folder), JSON Lines or XLSX.")
-    ],
-    id_column: Annotated[
-        str | None, typer.Option(help="Column of unique ids (default: generate r000001 ...).")
-    ] = None,
+    data: Annotated[Path, typer.Option("--data", help="CSV, TSV, Parquet (file or folder), JSON Lines or XLSX.")],
+    id_column: Annotated[str | None, typer.Option(help="Column of unique ids (default: generate r000001 ...).")] = None,
     label_column: Annotated[
         str | None,
         typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]"),
@@ -223,9 +203,7 @@ def init(
     ] = "logistic",
     strategy: Annotated[
         str,
-        typer.Option(
-            help=f"One of: {', '.join(STRATEGY_NAMES)}.", autocompletion=completion.strategies
-        ),
+        typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.", autocompletion=completion.strategies),
     ] = DEFAULT_STRATEGY,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
@@ -251,9 +229,7 @@ def init(
             strategy=strategy,
             batch_size=batch_size,
             seed=seed,
-            **_role_columns(
-                text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns
-            ),
+            **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 
     from . import render as rendering
@@ -264,9 +240,7 @@ def init(
 @app.command()
 def train(
     ctx: typer.Context,
-    force: Annotated[
-        bool, typer.Option(help="Train a new version even if nothing changed.")
-    ] = False,
+    force: Annotated[bool, typer.Option(help="Train a new version even if nothing changed.")] = False,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -285,9 +259,7 @@ def train(
 @app.command()
 def query(
     ctx: typer.Context,
-    n: Annotated[
-        int | None, typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")
-    ] = None,
+    n: Annotated[int | None, typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")] = None,
     strategy: Annotated[
         str | None,
         typer.Option(
@@ -295,18 +267,14 @@ def query(
             autocompletion=completion.strategies,
         ),
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")] = None,
     prefill: Annotated[
         bool,
         typer.Option(
             help="Fill the label column with the model's suggestion, plus a decision column (accept / fix / skip)."
         ),
     ] = False,
-    include_skipped: Annotated[
-        bool, typer.Option(help="Offer rows that were skipped before again.")
-    ] = False,
+    include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
     release: Annotated[
         list[str] | None,
         typer.Option(
@@ -432,9 +400,7 @@ def import_labels(
         list[Path] | None,
         typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them."),
     ] = None,
-    annotator: Annotated[
-        str | None, typer.Option(help="Who gave these answers (an 'annotator' column wins).")
-    ] = None,
+    annotator: Annotated[str | None, typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
     evaluation: Annotated[
         bool,
         typer.Option(
@@ -464,15 +430,11 @@ def import_labels(
     ] = False,
     partial: Annotated[
         bool,
-        typer.Option(
-            help="Import the good rows of a file with bad ones, and name each bad row in a warning."
-        ),
+        typer.Option(help="Import the good rows of a file with bad ones, and name each bad row in a warning."),
     ] = False,
     dry_run: Annotated[
         bool,
-        typer.Option(
-            help="Check the files (or the --revert) and say what would change; change nothing."
-        ),
+        typer.Option(help="Check the files (or the --revert) and say what would change; change nothing."),
     ] = False,
     revert: Annotated[
         str | None,
@@ -538,14 +500,10 @@ def simulate(
     ctx: typer.Context,
     data: Annotated[
         Path,
-        typer.Argument(
-            metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file."
-        ),
+        typer.Argument(metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file."),
     ],
     label_column: Annotated[str, typer.Option(help="The column of known labels.")],
-    id_column: Annotated[
-        str | None, typer.Option(help="Column of unique ids (default: generated).")
-    ] = None,
+    id_column: Annotated[str | None, typer.Option(help="Column of unique ids (default: generated).")] = None,
     strategy: Annotated[
         list[str] | None,
         typer.Option(
@@ -559,13 +517,9 @@ def simulate(
     ] = "logistic",
     class_weight: Annotated[
         str,
-        typer.Option(
-            help=f"{' or '.join(CLASS_WEIGHTS)}: balanced makes every class count equally in the loss."
-        ),
+        typer.Option(help=f"{' or '.join(CLASS_WEIGHTS)}: balanced makes every class count equally in the loss."),
     ] = "none",
-    initial: Annotated[
-        int, typer.Option(help="Labels to start from (one of each class first).")
-    ] = 10,
+    initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
     budget: Annotated[
         int | None, typer.Option(help="Stop at this many labels (default: initial + 30 batches).")
@@ -576,9 +530,7 @@ def simulate(
             help="Seeds: each has its own test split and initial set, shared by all strategies; 6 or more for a p-value below 0.05."
         ),
     ] = 6,
-    test_size: Annotated[
-        float, typer.Option(help="Share of the rows held out to score the model.")
-    ] = 0.25,
+    test_size: Annotated[float, typer.Option(help="Share of the rows held out to score the model.")] = 0.25,
     seed: Annotated[int, typer.Option(help="The first seed.")] = 0,
     metric: Annotated[
         str,
@@ -591,9 +543,7 @@ def simulate(
             help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.",
         ),
     ] = Path("simulation"),
-    jobs: Annotated[
-        int, typer.Option(help="Processes to run in parallel (-1: one per core).")
-    ] = -1,
+    jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
     explore: Annotated[
         float,
         typer.Option(
@@ -645,9 +595,7 @@ def simulate(
             explore=explore,
             fit_on=fit_on,
             text=text,
-            **_role_columns(
-                text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns
-            ),
+            **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 
     _run(ctx, call, rendering.simulate_result, as_json)
@@ -665,9 +613,7 @@ def status(
     ] = None,
     check: Annotated[
         bool,
-        typer.Option(
-            help="Exit 3 when stopping is recommended, 0 while labeling still pays off (for make and cron)."
-        ),
+        typer.Option(help="Exit 3 when stopping is recommended, 0 while labeling still pays off (for make and cron)."),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -702,9 +648,7 @@ def predict(
     ] = None,
     engine: Annotated[
         str | None,
-        typer.Option(
-            help="local, or dask to score the pool on a Dask cluster (default: the config's)."
-        ),
+        typer.Option(help="local, or dask to score the pool on a Dask cluster (default: the config's)."),
     ] = None,
     scheduler: Annotated[
         str | None,
@@ -723,9 +667,7 @@ def predict(
     def call():
         from .ops.predict import predict as predict_op
 
-        return predict_op(
-            _project(), out=out, data=data, engine=engine, scheduler=scheduler, raw=raw
-        )
+        return predict_op(_project(), out=out, data=data, engine=engine, scheduler=scheduler, raw=raw)
 
     from . import render as rendering
 
@@ -743,9 +685,7 @@ def export(
     ],
     annotators: Annotated[
         bool,
-        typer.Option(
-            help="Add who answered each row, and the batch, import and time of its label."
-        ),
+        typer.Option(help="Add who answered each row, and the batch, import and time of its label."),
     ] = False,
     include_skipped: Annotated[
         bool, typer.Option(help="Add the skipped rows, with an empty label and skipped = true.")
@@ -793,9 +733,7 @@ def verify(
     ctx: typer.Context,
     repair: Annotated[
         bool,
-        typer.Option(
-            help="Fix what is safe: remove stray temporary files, release batches whose file is gone."
-        ),
+        typer.Option(help="Fix what is safe: remove stray temporary files, release batches whose file is gone."),
     ] = False,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
@@ -864,9 +802,7 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @config_app.command("set")
 def config_set(
     ctx: typer.Context,
-    key: Annotated[
-        str, typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age.")
-    ],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age.")],
     value: Annotated[
         str,
         typer.Argument(

@@ -137,9 +137,7 @@ class Config:
     budget: int = 0
     stop_agreement: float = 0.99  # kappa between consecutive models on the stop set
     stop_window: int = 3  # ... over this many consecutive models
-    stop_min_gain: float = (
-        0.01  # evaluation macro-F1 change too small to count, whatever the interval
-    )
+    stop_min_gain: float = 0.01  # evaluation macro-F1 change too small to count, whatever the interval
     stop_uncertain_share: float = 0.02  # share of the stop set the model is unsure about
     # evaluation labels every class needs before the plateau is judged: below 10, one answer moves
     # that class's recall by more than 0.1 and its interval spans about half the range
@@ -181,13 +179,9 @@ def read_config_file(path: Path) -> tuple[str, dict]:
         text = Path(path).read_text(encoding="utf-8")
         return text, tomllib.loads(text)
     except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: missing; this directory is not a complete activelearn project"
-        ) from None
+        raise ConfigError(f"{path}: missing; this directory is not a complete activelearn project") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"{path}: not valid TOML: {exc}; fix that line, or restore the file from a backup"
-        ) from None
+        raise ConfigError(f"{path}: not valid TOML: {exc}; fix that line, or restore the file from a backup") from None
 
 
 def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
@@ -217,32 +211,22 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         columns=dict(columns),
         generated_ids=_typed(data.get("generated_ids", False), bool, where, "[data] generated_ids"),
         source=_typed(data.get("source", ""), str, where, "[data] source"),
-        skip_values=tuple(
-            _typed_list(
-                data.get("skip_values", list(DEFAULT_SKIP_VALUES)), where, "[data] skip_values"
-            )
-        ),
+        skip_values=tuple(_typed_list(data.get("skip_values", list(DEFAULT_SKIP_VALUES)), where, "[data] skip_values")),
         month_first_columns=(
             tuple(_typed_list(data["month_first_columns"], where, "[data] month_first_columns"))
             if "month_first_columns" in data
             else None
         ),
-        features_fit_on=_choice(
-            features.get("fit_on", "labels"), FIT_ON, where, "[features] fit_on"
-        ),
+        features_fit_on=_choice(features.get("fit_on", "labels"), FIT_ON, where, "[features] fit_on"),
         model=_choice(model.get("name", "logistic"), MODEL_NAMES, where, "[model] name"),
-        class_weight=_choice(
-            model.get("class_weight", "none"), CLASS_WEIGHTS, where, "[model] class_weight"
-        ),
+        class_weight=_choice(model.get("class_weight", "none"), CLASS_WEIGHTS, where, "[model] class_weight"),
         text=_choice(
             features.get("text", TEXT_REPRESENTATIONS[0]),
             TEXT_REPRESENTATIONS,
             where,
             "[features] text",
         ),
-        strategy=_choice(
-            query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"
-        ),
+        strategy=_choice(query.get("strategy", DEFAULT_STRATEGY), STRATEGY_NAMES, where, "[query] strategy"),
         batch_size=_positive_int(query.get("batch_size", 20), where, "[query] batch_size"),
         seed=_non_negative(project.get("seed", 0), where, "[project] seed"),
         display_columns=(
@@ -250,9 +234,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
             if "display_columns" in query
             else None
         ),
-        expire_after_days=_typed(
-            query.get("expire_after_days", 0), int, where, "[query] expire_after_days"
-        ),
+        expire_after_days=_typed(query.get("expire_after_days", 0), int, where, "[query] expire_after_days"),
         engine=_choice(query.get("engine", "local"), ENGINES, where, "[query] engine"),
         scheduler=_typed(query.get("scheduler", ""), str, where, "[query] scheduler"),
         explore=_share(query.get("explore", 0.0), where, "[query] explore"),
@@ -260,12 +242,8 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
         stop_agreement=_fraction(stop.get("agreement", 0.99), where, "[stop] agreement"),
         stop_window=_positive_int(stop.get("window", 3), where, "[stop] window"),
         stop_min_gain=_fraction(stop.get("min_gain", 0.01), where, "[stop] min_gain"),
-        stop_uncertain_share=_fraction(
-            stop.get("uncertain_share", 0.02), where, "[stop] uncertain_share"
-        ),
-        stop_min_eval_per_class=_positive_int(
-            stop.get("min_eval_per_class", 10), where, "[stop] min_eval_per_class"
-        ),
+        stop_uncertain_share=_fraction(stop.get("uncertain_share", 0.02), where, "[stop] uncertain_share"),
+        stop_min_eval_per_class=_positive_int(stop.get("min_eval_per_class", 10), where, "[stop] min_eval_per_class"),
         stop_min_labels_per_class=_positive_int(
             stop.get("min_labels_per_class", 10), where, "[stop] min_labels_per_class"
         ),
@@ -284,9 +262,7 @@ def config_from_dict(raw: dict, where: str = "activelearn.toml") -> Config:
 def _check_keys(raw: dict, where: str) -> None:
     for section, value in raw.items():
         if section not in SCHEMA:
-            raise ConfigError(
-                f"{where}: unknown section [{section}]{did_you_mean(section, SCHEMA)}"
-            )
+            raise ConfigError(f"{where}: unknown section [{section}]{did_you_mean(section, SCHEMA)}")
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {section} must be a [section]")
         allowed = SCHEMA[section]
@@ -294,9 +270,7 @@ def _check_keys(raw: dict, where: str) -> None:
             continue
         for key in value:
             if key not in allowed:
-                raise ConfigError(
-                    f"{where}: unknown key {key!r} in [{section}]{did_you_mean(key, allowed)}"
-                )
+                raise ConfigError(f"{where}: unknown key {key!r} in [{section}]{did_you_mean(key, allowed)}")
 
 
 class WrongTypeError(ConfigError):
@@ -379,9 +353,7 @@ def _toml_escaped(char: str) -> str:
         return char
     code = ord(char)
     if 0xD800 <= code <= 0xDFFF:  # no \\u escape and no UTF-8 file can hold half a surrogate pair
-        raise ConfigError(
-            f"{char!r} is half of a UTF-16 surrogate pair, which activelearn.toml cannot hold"
-        )
+        raise ConfigError(f"{char!r} is half of a UTF-16 surrogate pair, which activelearn.toml cannot hold")
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
@@ -502,13 +474,9 @@ def split_key(text: str) -> tuple[str, str]:
     section, dot, key = text.partition(".")
     if not dot or not key:
         keys = [f"{s}.{k}" for s, names in SCHEMA.items() for k in names]
-        raise UsageError(
-            f"config key {text!r} is not SECTION.KEY{did_you_mean(text, keys)} (e.g. query.strategy)"
-        )
+        raise UsageError(f"config key {text!r} is not SECTION.KEY{did_you_mean(text, keys)} (e.g. query.strategy)")
     if section not in SCHEMA:
-        raise UsageError(
-            f"config key {text!r}: unknown section [{section}]{did_you_mean(section, SCHEMA)}"
-        )
+        raise UsageError(f"config key {text!r}: unknown section [{section}]{did_you_mean(section, SCHEMA)}")
     allowed = SCHEMA[section]
     if allowed and key not in allowed:
         raise UsageError(
@@ -532,9 +500,7 @@ RECORDED_KEYS = (
 def default_values() -> dict:
     """Every key's default, as init would write it for a Config of defaults (display_columns has
     none: every used column); for RECORDED_KEYS, what a file without the key means."""
-    return tomllib.loads(
-        render_config(Config(id_column="", label_column="", classes=(), columns={}), created="")
-    )
+    return tomllib.loads(render_config(Config(id_column="", label_column="", classes=(), columns={}), created=""))
 
 
 def typed_value(text: str, like) -> list:
@@ -563,9 +529,7 @@ def typed_value(text: str, like) -> list:
 
 def with_value(raw: dict, section: str, key: str, value) -> dict:
     """A copy of the parsed file with one key set."""
-    changed = {
-        name: dict(table) if isinstance(table, dict) else table for name, table in raw.items()
-    }
+    changed = {name: dict(table) if isinstance(table, dict) else table for name, table in raw.items()}
     changed.setdefault(section, {})[key] = value
     return changed
 
@@ -605,9 +569,7 @@ def slow_preset_warning(
     if not text and (features is None or features <= MANY_FEATURES):
         return None
     source = (
-        f"the text column{'s' * (len(text) != 1)} {', '.join(text)}"
-        if text
-        else "one-hot categories and other columns"
+        f"the text column{'s' * (len(text) != 1)} {', '.join(text)}" if text else "one-hot categories and other columns"
     )
     if features is None:
         cost = f"{source} give{'s' * (len(text) == 1)} thousands: fitting may take many minutes"

@@ -21,9 +21,7 @@ class StrategySummary:
     aulc: float  # mean over seeds of the normalised area under the learning curve
     aulc_sd: float
     final: float  # mean score at the last point
-    labels_95: (
-        float | None
-    )  # median over seeds of the labels needed to reach 95% of the full-pool score
+    labels_95: float | None  # median over seeds of the labels needed to reach 95% of the full-pool score
     labels_99: float | None
     savings_95: float | None  # random's labels_95 / this strategy's (> 1: fewer labels needed)
     savings_is_lower_bound: bool  # random never reached the target within the budget

@@ -32,9 +32,7 @@ def scheduler_address(given: str | None, configured: str, config_path: Path) -> 
     if chosen:
         return chosen
     if not configured:
-        raise UsageError(
-            "--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)"
-        )
+        raise UsageError("--engine dask needs --scheduler ADDRESS (or [query] scheduler in activelearn.toml)")
     if not on_loopback(configured):
         raise ConfigError(
             f"{config_path}: [query] scheduler = {configured!r} is not on this machine, and a project file alone may "
@@ -85,9 +83,7 @@ def _client(scheduler: str):
     try:
         return Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:  # unreachable, or not an address
-        raise ActivelearnError(
-            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
-        ) from None
+        raise ActivelearnError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
 
 
 def partitions(pool: Path) -> list[tuple[str, int]]:
@@ -96,11 +92,7 @@ def partitions(pool: Path) -> list[tuple[str, int]]:
 
     from .storage import parquet_parts
 
-    return [
-        (str(p.resolve()), g)
-        for p in parquet_parts(pool)
-        for g in range(pq.ParquetFile(p).num_row_groups)
-    ]
+    return [(str(p.resolve()), g) for p in parquet_parts(pool) for g in range(pq.ParquetFile(p).num_row_groups)]
 
 
 def score_partition(
@@ -120,9 +112,7 @@ def score_partition(
 
     from .pool import id_array, without_ids
 
-    table = pq.ParquetFile(part).read_row_group(
-        group, columns=list(dict.fromkeys([id_column, *columns]))
-    )
+    table = pq.ParquetFile(part).read_row_group(group, columns=list(dict.fromkeys([id_column, *columns])))
     table = without_ids(table, id_column, id_array(reserved) if len(reserved) else None)
     best = TopK(n)
     if len(table):
@@ -151,23 +141,15 @@ def choose_on_dask(scheduler: str, pool: Path, strategy: str, n: int, ctx, reser
     try:
         model = client.scatter(ctx.scorer, broadcast=True) if ctx.pipeline is not None else None
         # as the local engine explores: the rows `random` draws first, the strategy's from the rest
-        drawn, _ = (
-            _top_on_dask(client, pool, "random", explored, ctx, reserved, None)
-            if explored
-            else ([], 0)
-        )
-        chosen, rest = _top_on_dask(
-            client, pool, strategy, n - len(drawn), ctx, reserved | set(drawn), model
-        )
+        drawn, _ = _top_on_dask(client, pool, "random", explored, ctx, reserved, None) if explored else ([], 0)
+        chosen, rest = _top_on_dask(client, pool, strategy, n - len(drawn), ctx, reserved | set(drawn), model)
     finally:
         client.close()
     # the strategy's pass counts the candidates less the explored rows
     return Selection(interleave(chosen, drawn), strategy, rest + len(drawn), explored=drawn)
 
 
-def _top_on_dask(
-    client, pool: Path, strategy: str, n: int, ctx, reserved: set[str], model
-) -> tuple[list[str], int]:
+def _top_on_dask(client, pool: Path, strategy: str, n: int, ctx, reserved: set[str], model) -> tuple[list[str], int]:
     """The n best unreserved rows by `strategy` over every row group, and how many rows there were."""
     # unhashed keys: the explored draw and the strategy's pass scatter overlapping ids, and a key
     # shared between them would be released with the first call's futures
@@ -201,9 +183,7 @@ def predict_partition(part: str, group: int, id_column: str, columns: list[str],
     """On a worker: one row group's ids and class probabilities."""
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(part).read_row_group(
-        group, columns=list(dict.fromkeys([id_column, *columns]))
-    )
+    table = pq.ParquetFile(part).read_row_group(group, columns=list(dict.fromkeys([id_column, *columns])))
     return table.column(id_column), scorer.predict_proba(table)
 
 

@@ -99,13 +99,9 @@ def scan_dataset(
     columns = column_names(sample, data)
     label_name = label_column or "label"
     if id_column is not None and id_column == label_name:
-        raise UsageError(
-            f"--id-column and --label-column both name {id_column!r}; they must differ"
-        )
+        raise UsageError(f"--id-column and --label-column both name {id_column!r}; they must differ")
     if label_column is not None and label_name not in columns:
-        raise InputError(
-            f"{data}: no label column {label_name!r}{did_you_mean(label_name, columns)}"
-        )
+        raise InputError(f"{data}: no label column {label_name!r}{did_you_mean(label_name, columns)}")
     if label_name not in columns:
         _no_label_column(sample, columns, data, bool(classes), warnings)
     if id_column is not None and id_column not in columns:
@@ -120,23 +116,17 @@ def scan_dataset(
     sample.columns = columns
     roles = _roles(sample[features], forced_roles, str(data))
     if all(r.role == "ignore" for r in roles):
-        reasons = (
-            "; ".join(f"{r.name}: {r.note}" for r in roles) or "no columns besides the id and label"
-        )
+        reasons = "; ".join(f"{r.name}: {r.note}" for r in roles) or "no columns besides the id and label"
         raise InputError(
             f"{data}: no column can be a feature ({reasons}); name the columns to use with "
             "--text-columns, or check the data"
         )
     schema = _pool_schema(id_name, roles)
-    width = (
-        max(6, len(str(count_rows()))) if generated else 0
-    )  # counted only when ids are generated
+    width = max(6, len(str(count_rows()))) if generated else 0  # counted only when ids are generated
     offset, labeled, user_ids = 0, [], []
     for chunk in itertools.chain(buffered, chunks):
         chunk.columns = columns
-        rows = np.arange(
-            offset + 2, offset + 2 + len(chunk)
-        )  # as the file shows them: header is row 1
+        rows = np.arange(offset + 2, offset + 2 + len(chunk))  # as the file shows them: header is row 1
         if generated:
             ids = np.array(
                 [f"r{i:0{width}d}" for i in range(offset + 1, offset + 1 + len(chunk))],
@@ -152,9 +142,7 @@ def scan_dataset(
         typed = {id_name: ids}
         for role in roles:
             try:
-                typed[role.name] = _arrow_values(
-                    typed_column(chunk[role.name], role.role, role.integer)
-                )
+                typed[role.name] = _arrow_values(typed_column(chunk[role.name], role.role, role.integer))
             except (
                 ValueError,
                 TypeError,
@@ -186,11 +174,7 @@ def _first_rows(chunks: Iterator[pd.DataFrame], data: Path) -> tuple[pd.DataFram
             break
     if not buffered:
         raise InputError(f"{data}: has no rows")
-    sample = (
-        pd.concat(buffered, ignore_index=True)
-        if len(buffered) > 1
-        else buffered[0].reset_index(drop=True)
-    )
+    sample = pd.concat(buffered, ignore_index=True) if len(buffered) > 1 else buffered[0].reset_index(drop=True)
     return sample.head(ROLE_SAMPLE_ROWS), buffered
 
 
@@ -218,9 +202,7 @@ def checked_ids(values: pd.Series, rows: np.ndarray, id_column: str, data: Path)
     ids = values.map(_cell_text).to_numpy(dtype=object)
     empty = np.flatnonzero(ids == "")
     if len(empty):
-        raise InputError(
-            f"{data} row {rows[empty[0]]}: the id column {id_column!r} is empty; every row needs an id"
-        )
+        raise InputError(f"{data} row {rows[empty[0]]}: the id column {id_column!r} is empty; every row needs an id")
     return ids
 
 
@@ -248,18 +230,14 @@ def _check_unambiguous(ids, data: Path, pc) -> None:
     keep a cell text, so an answer to one could be read as an answer to the other."""
     import pyarrow as pa
 
-    candidates = ids.filter(
-        pc.match_substring(ids, "'")
-    ).to_pylist()  # only an id with an apostrophe can lose one
+    candidates = ids.filter(pc.match_substring(ids, "'")).to_pylist()  # only an id with an apostrophe can lose one
     read_as: dict[str, str] = {}  # a form an id may be read back as -> that id
     for value in candidates:
         for form in {value[1:] if value.startswith("'") else value, unguarded(value)} - {value}:
             read_as.setdefault(form, value)
     if not read_as:
         return
-    clashing = ids.filter(
-        pc.is_in(ids, value_set=pa.array(list(read_as), type=pa.string()))
-    ).to_pylist()
+    clashing = ids.filter(pc.is_in(ids, value_set=pa.array(list(read_as), type=pa.string()))).to_pylist()
     if clashing:
         other = clashing[0]
         quoted = read_as[other]
@@ -286,9 +264,7 @@ def _initial_answers(labeled: list, classes: list[str], data: Path) -> pd.DataFr
             continue
         canonical = match_label(value, classes)
         if canonical is None:
-            raise InputError(
-                f"{data} row {row}: label {value!r} is not a class {class_hint(value, classes)}"
-            )
+            raise InputError(f"{data} row {row}: label {value!r} is not a class {class_hint(value, classes)}")
         rows.append((id_, canonical, "label"))
     return pd.DataFrame(rows, columns=["id", "answer", "kind"])
 
@@ -343,20 +319,14 @@ def _csv_reader(path: Path, warnings: list[str], only_first_column: bool = False
     if not head.strip():
         raise InputError(f"{path}: no header row (the file starts with blank lines)")
     header_line = first_line_of(head)
-    if (
-        len(header_line) == len(head) and path.stat().st_size > HEAD_BYTES
-    ):  # no line end in the head
+    if len(header_line) == len(head) and path.stat().st_size > HEAD_BYTES:  # no line end in the head
         check_header_line(path, HEAD_BYTES + 1, POOL_LIMITS)
-    names = [
-        unguarded(clean_header(n)) for n in next(csv.reader(lines(head), delimiter=delimiter), [])
-    ]
+    names = [unguarded(clean_header(n)) for n in next(csv.reader(lines(head), delimiter=delimiter), [])]
     check_columns(path, len(names), POOL_LIMITS)
     check_headers(names, path)
     return pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(
-            encoding=encoding, block_size=READ_BLOCK_BYTES, column_names=names, skip_rows=1
-        ),
+        read_options=pacsv.ReadOptions(encoding=encoding, block_size=READ_BLOCK_BYTES, column_names=names, skip_rows=1),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names},
@@ -420,9 +390,7 @@ def _count_rows(path: Path) -> int:
 
 
 def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
-    with pd.read_json(
-        path, lines=True, dtype=False, chunksize=65_536, encoding="utf-8-sig"
-    ) as reader:
+    with pd.read_json(path, lines=True, dtype=False, chunksize=65_536, encoding="utf-8-sig") as reader:
         yield from reader
 
 
@@ -455,16 +423,12 @@ def column_names(frame: pd.DataFrame, data: Path) -> list[str]:
     seen = set()
     for name in names:
         if name in seen:
-            raise InputError(
-                f"{data}: the column {name!r} appears twice; give each column its own name"
-            )
+            raise InputError(f"{data}: the column {name!r} appears twice; give each column its own name")
         seen.add(name)
     return names
 
 
-def _classes(
-    raw: pd.Series, classes: list[str] | None, data: Path, label_name: str, warnings: list[str]
-) -> list[str]:
+def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: str, warnings: list[str]) -> list[str]:
     present = raw[raw != ""]
     if classes:
         classes = [c.strip() for c in classes if c.strip()]
@@ -502,9 +466,7 @@ def _classes(
         )
     suspicious = [c for c in class_list if c.casefold() in {"na", "n/a", "nan", "null", "none"}]
     if suspicious:
-        warnings.append(
-            f"{data}: {suspicious[0]!r} is taken as a class; if it means 'unlabeled', empty those cells"
-        )
+        warnings.append(f"{data}: {suspicious[0]!r} is taken as a class; if it means 'unlabeled', empty those cells")
     return class_list
 
 
@@ -547,9 +509,7 @@ def _roles(frame: pd.DataFrame, forced: dict[str, str], where: str) -> list[Colu
     return roles
 
 
-def _check_forced(
-    forced: dict[str, str], columns: list[str], not_features: dict, data: Path
-) -> None:
+def _check_forced(forced: dict[str, str], columns: list[str], not_features: dict, data: Path) -> None:
     """Every column an option forces a role on is a feature column of the file."""
     for name, role in forced.items():
         if name not in columns:

@@ -72,18 +72,14 @@ def _parts(values: pd.Series) -> dict[str, np.ndarray] | None:
     parts = {}
     for name in ("y1", "m1", "d1", "a", "b", "y2", "y3", "m3", "d3", "H", "M", "S"):
         field = found.field(name)
-        parts[name] = pc.cast(pc.if_else(pc.equal(field, ""), None, field), pa.float64()).to_numpy(
-            zero_copy_only=False
-        )
+        parts[name] = pc.cast(pc.if_else(pc.equal(field, ""), None, field), pa.float64()).to_numpy(zero_copy_only=False)
     fraction = found.field("f")
-    fraction = pc.utf8_slice_codeunits(
-        pc.utf8_rpad(pc.if_else(pc.equal(fraction, ""), "0", fraction), 9, "0"), 0, 9
-    )
+    fraction = pc.utf8_slice_codeunits(pc.utf8_rpad(pc.if_else(pc.equal(fraction, ""), "0", fraction), 9, "0"), 0, 9)
     parts["f"] = pc.cast(fraction, pa.float64()).to_numpy(zero_copy_only=False)
     meridiem = pc.utf8_lower(found.field("p"))
-    parts["p"] = pc.if_else(
-        pc.equal(meridiem, "am"), 1, pc.if_else(pc.equal(meridiem, "pm"), 2, 0)
-    ).to_numpy(zero_copy_only=False)
+    parts["p"] = pc.if_else(pc.equal(meridiem, "am"), 1, pc.if_else(pc.equal(meridiem, "pm"), 2, 0)).to_numpy(
+        zero_copy_only=False
+    )
     return parts
 
 
@@ -97,27 +93,16 @@ def _assemble(parts: dict[str, np.ndarray], dayfirst: bool) -> pd.Series:
     meridiem = np.nan_to_num(parts["p"]).astype(int)
     twelve = meridiem > 0
     valid = ~(np.isnan(year) | np.isnan(month) | np.isnan(day))
-    valid &= (
-        (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1678) & (year <= 2261)
-    )  # datetime64[ns]'s range
-    valid &= (
-        np.where(twelve, (hour >= 1) & (hour <= 12), hour <= 23) & (minute <= 59) & (second <= 59)
-    )
+    valid &= (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1678) & (year <= 2261)  # datetime64[ns]'s range
+    valid &= np.where(twelve, (hour >= 1) & (hour <= 12), hour <= 23) & (minute <= 59) & (second <= 59)
     hour = np.where(twelve, hour % 12 + 12 * (meridiem == 2), hour)
     year, month, day = (np.where(valid, v, 1).astype(np.int64) for v in (year, month, day))
     months = (year - 1970) * 12 + (month - 1)
     starts = months.astype("datetime64[M]")
-    valid &= day <= ((starts + 1).astype("datetime64[D]") - starts.astype("datetime64[D]")).astype(
-        np.int64
-    )
+    valid &= day <= ((starts + 1).astype("datetime64[D]") - starts.astype("datetime64[D]")).astype(np.int64)
     stamps = (
         starts.astype("datetime64[ns]")
-        + (
-            (day - 1) * 86_400
-            + hour.astype(np.int64) * 3600
-            + minute.astype(np.int64) * 60
-            + second.astype(np.int64)
-        )
+        + ((day - 1) * 86_400 + hour.astype(np.int64) * 3600 + minute.astype(np.int64) * 60 + second.astype(np.int64))
         * np.timedelta64(1_000_000_000, "ns")
         + np.nan_to_num(parts["f"]).astype(np.int64) * np.timedelta64(1, "ns")
     )

@@ -36,15 +36,13 @@ WEIGHTS = ("weights", "l2_supercat_256.safetensors")
 TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
 SCHEME = "wordllama-l2_supercat_256/mean-of-tokens/l2-normalized/v1"  # how a vector is made from the files
 TEXTS_PER_BATCH = 512  # texts tokenized at once
-TOKENS_PER_BATCH = (
-    131_072  # token vectors gathered at once (128 MiB of float32): bounds memory on long texts
-)
+TOKENS_PER_BATCH = 131_072  # token vectors gathered at once (128 MiB of float32): bounds memory on long texts
 CACHE_FOLDER = ("data", "embeddings")
-CACHE_CHUNK_ROWS = (
-    16_384  # pool rows per cache part (pool.CHUNK_ROWS): what an interrupted build loses at most
-)
+CACHE_CHUNK_ROWS = 16_384  # pool rows per cache part (pool.CHUNK_ROWS): what an interrupted build loses at most
 DIGEST_BYTES = 16
-REINSTALL = "reinstall activelearn (pip install --force-reinstall activelearn)"  # how a missing or damaged model is mended
+REINSTALL = (
+    "reinstall activelearn (pip install --force-reinstall activelearn)"  # how a missing or damaged model is mended
+)
 
 
 # --- the model ----------------------------------------------------------------------------------
@@ -87,9 +85,7 @@ class TextModel:
                 sums = np.add.reduceat(self.vectors[flat], starts, axis=0)
                 means = sums / lengths[present, None].astype(np.float32)
                 norms = np.linalg.norm(means, axis=1, keepdims=True)
-                out[row + present] = np.divide(
-                    means, norms, out=np.zeros_like(means), where=norms > 0
-                )
+                out[row + present] = np.divide(means, norms, out=np.zeros_like(means), where=norms > 0)
             row = end
 
 
@@ -121,9 +117,7 @@ def _package_folder() -> Path:
 
     spec = importlib.util.find_spec("wordllama")  # its folder, without running its __init__
     if spec is None or not spec.submodule_search_locations:
-        raise StateError(
-            f"the text embedding model is missing: the wordllama package is not installed; {REINSTALL}"
-        )
+        raise StateError(f"the text embedding model is missing: the wordllama package is not installed; {REINSTALL}")
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -143,9 +137,7 @@ def _load_model() -> TextModel:
     tokenizer.no_padding()
     tokenizer.no_truncation()
     if vectors.ndim != 2 or vectors.shape[1] != WIDTH:
-        raise StateError(
-            f"{weights}: holds vectors of shape {vectors.shape}, not (n, {WIDTH}); {REINSTALL}"
-        )
+        raise StateError(f"{weights}: holds vectors of shape {vectors.shape}, not (n, {WIDTH}); {REINSTALL}")
     return TextModel(vectors, tokenizer)
 
 
@@ -165,9 +157,7 @@ def text_digests(texts) -> np.ndarray:
     """A 16-byte digest of each text (what the caches are keyed by)."""
     out = np.empty(len(texts), dtype=f"S{DIGEST_BYTES}")
     for i, text in enumerate(texts):
-        out[i] = hashlib.blake2b(
-            text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES
-        ).digest()
+        out[i] = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest()
     return out
 
 
@@ -198,9 +188,7 @@ class KnownVectors:
         if not len(self.digests) or not len(digests):
             return np.zeros(len(digests), dtype=bool), np.zeros((0, WIDTH), dtype=np.float32)
         at = np.minimum(np.searchsorted(self.keys, _sort_keys(digests)), len(self.keys) - 1)
-        found = (
-            self.digests[at] == digests
-        )  # all 16 bytes: two texts sharing the first 8 are told apart
+        found = self.digests[at] == digests  # all 16 bytes: two texts sharing the first 8 are told apart
         positions = self.positions[at[found]]
         if not len(positions):
             return found, np.zeros((0, WIDTH), dtype=np.float32)
@@ -211,11 +199,7 @@ class KnownVectors:
 def _sort_keys(digests: np.ndarray) -> np.ndarray:
     """The first 8 bytes of each digest as an integer: sorting and searching those is ten times
     faster than 16-byte strings."""
-    return (
-        np.ascontiguousarray(digests).view(np.uint64)[::2]
-        if len(digests)
-        else np.zeros(0, dtype=np.uint64)
-    )
+    return np.ascontiguousarray(digests).view(np.uint64)[::2] if len(digests) else np.zeros(0, dtype=np.uint64)
 
 
 class _InMemory:
@@ -278,9 +262,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         from .features import _one_column
 
         values = _one_column(X)
-        return vectors_of(
-            [str(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
-        )
+        return vectors_of([str(v) for v in (values.tolist() if hasattr(values, "tolist") else values)])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         name = self.column or "text"
@@ -307,16 +289,8 @@ def uses_embeddings(pipeline) -> bool:
 
 def cache_folder(root: Path, column: str) -> Path:
     """data/embeddings/<column>: the column's name when it makes a plain folder name, else a digest of it."""
-    plain = (
-        column
-        and all(c.isascii() and (c.isalnum() or c in "_-.") for c in column)
-        and not column.startswith(".")
-    )
-    name = (
-        column
-        if plain
-        else "column-" + hashlib.sha256(column.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    )
+    plain = column and all(c.isascii() and (c.isalnum() or c in "_-.") for c in column) and not column.startswith(".")
+    name = column if plain else "column-" + hashlib.sha256(column.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return Path(root).joinpath(*CACHE_FOLDER, name)
 
 
@@ -351,9 +325,7 @@ def _manifest(paths, column: str, chunk_rows: int) -> dict:
         "model": MODEL_NAME,
         "model_sha256": model_digest(),
         "column": column,
-        "pool_rows": sum(
-            part_rows
-        ),  # as pool.pool_rows counts them, without reading the metadata again
+        "pool_rows": sum(part_rows),  # as pool.pool_rows counts them, without reading the metadata again
         "pool_parts": [[p.name, p.stat().st_size] for p in parts],
         "chunk_rows": chunk_rows,
         "width": WIDTH,
@@ -376,9 +348,10 @@ def _complete_part(folder: Path, number: int, rows: int) -> bool:
     """A part counts once its digests file, written last, is there and both files hold `rows` rows."""
     vectors, digests = _part_files(folder, number)
     try:
-        return np.load(digests, mmap_mode="r").shape == (rows,) and np.load(
-            vectors, mmap_mode="r"
-        ).shape == (rows, WIDTH)
+        return np.load(digests, mmap_mode="r").shape == (rows,) and np.load(vectors, mmap_mode="r").shape == (
+            rows,
+            WIDTH,
+        )
     except (OSError, ValueError):
         return False
 
@@ -387,9 +360,7 @@ def _complete_parts(folder: Path, part_rows: list[int]) -> list[bool]:
     return [_complete_part(folder, number, rows) for number, rows in enumerate(part_rows)]
 
 
-def _build(
-    paths, folder: Path, column: str, manifest: dict, chunk_rows: int, written: dict | None
-) -> list[bool]:
+def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int, written: dict | None) -> list[bool]:
     """Embed the pool's texts part by part, skipping the parts already complete; `written`: the
     manifest on disk. Every part is complete on return (as the list says)."""
     import shutil
@@ -408,9 +379,7 @@ def _build(
         complete = _complete_parts(folder, manifest["part_rows"])
     if all(complete):
         return complete
-    advance = phase(
-        f"embedding the text column {column!r} of the pool", total=manifest["pool_rows"]
-    )
+    advance = phase(f"embedding the text column {column!r} of the pool", total=manifest["pool_rows"])
     coerce = FrameCoercer({column: "text"})
     done = 0
     for number, chunk in enumerate(iter_chunks(paths.pool, [column], chunk_rows)):
@@ -455,18 +424,12 @@ def _open_parts(folder: Path, manifest: dict, complete: list[bool]) -> KnownVect
 
 
 @contextlib.contextmanager
-def pool_vectors_open(
-    paths, columns: dict[str, str], *, needed: bool, build: bool
-) -> Iterator[None]:
+def pool_vectors_open(paths, columns: dict[str, str], *, needed: bool, build: bool) -> Iterator[None]:
     """Inside the block, TextEmbedders take the pool's texts' vectors from the project's cache,
     one cache per text column: made first (or finished) with `build`, which needs the project
     lock. Nothing at all unless `needed` (no text is embedded: the cache is not even looked at)."""
     from .config import columns_with_role
 
-    stores = (
-        [pool_vectors(paths, name, build=build) for name in columns_with_role(columns, "text")]
-        if needed
-        else []
-    )
+    stores = [pool_vectors(paths, name, build=build) for name in columns_with_role(columns, "text")] if needed else []
     with known_vectors(*stores):
         yield

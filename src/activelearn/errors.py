@@ -11,9 +11,7 @@ class ActivelearnError(Exception):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.problems = list(
-            problems or []
-        )  # every problem found, when `message` names only the first
+        self.problems = list(problems or [])  # every problem found, when `message` names only the first
 
 
 class UsageError(ActivelearnError):

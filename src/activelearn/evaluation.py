@@ -54,11 +54,7 @@ def few_labels_note(metrics: dict | None, minimum: int) -> str:
     that class's F1 then swings between 0 and 1); '' otherwise."""
     if not metrics:
         return ""
-    short = {
-        c: m["support"]
-        for c, m in metrics["per_class"].items()
-        if 0 < m.get("support", minimum) < minimum
-    }
+    short = {c: m["support"] for c, m in metrics["per_class"].items() if 0 < m.get("support", minimum) < minimum}
     if not short:
         return ""
     which = ", ".join(f"{n} label{'s' * (n != 1)} of {c}" for c, n in short.items())
@@ -99,9 +95,7 @@ def _bootstrap(y_true: np.ndarray, y_pred: np.ndarray, seed: int) -> dict[str, l
 
 def _bincount_rows(codes: np.ndarray, width: int) -> np.ndarray:
     offsets = codes + width * np.arange(codes.shape[0])[:, None]
-    return np.bincount(offsets.ravel(), minlength=width * codes.shape[0]).reshape(
-        codes.shape[0], width
-    )
+    return np.bincount(offsets.ravel(), minlength=width * codes.shape[0]).reshape(codes.shape[0], width)
 
 
 def _counts(y_true, y_pred, labels):
@@ -139,12 +133,7 @@ def exploration_estimate(batches, log, seed: int = 0) -> dict | None:
     """
     from .labels import current_labels
 
-    explored = [
-        (b.name, i, p)
-        for b in batches
-        if b.explored and not b.evaluation
-        for i, p in b.explored.items()
-    ]
+    explored = [(b.name, i, p) for b in batches if b.explored and not b.evaluation for i, p in b.explored.items()]
     if not explored:
         return None
     current = current_labels(log, evaluation=False)
@@ -152,9 +141,7 @@ def exploration_estimate(batches, log, seed: int = 0) -> dict | None:
     label_of = dict(zip(labeled["id"].astype(str), labeled["label"].astype(str)))
     answered = log[~log["evaluation"].astype(bool) & log["batch"].notna()]
     offered = set(zip(answered["batch"].astype(str), answered["id"].astype(str)))
-    counted = [
-        (name, label_of[i], p) for name, i, p in explored if i in label_of and (name, i) in offered
-    ]
+    counted = [(name, label_of[i], p) for name, i, p in explored if i in label_of and (name, i) in offered]
     if not counted:
         return None
     result = evaluate([t for _, t, _ in counted], [p for _, _, p in counted], seed)

@@ -41,9 +41,7 @@ class FrameCoercer(TransformerMixin, BaseEstimator):
             if role == "numeric":
                 out[name] = pd.to_numeric(col, errors="coerce").astype("float64")
             elif role == "categorical":
-                out[name] = col.map(lambda v: MISSING_CATEGORY if is_null(v) else str(v)).astype(
-                    object
-                )
+                out[name] = col.map(lambda v: MISSING_CATEGORY if is_null(v) else str(v)).astype(object)
             elif role == "text":
                 out[name] = col.map(lambda v: "" if is_null(v) else str(v)).astype(object)
             else:  # embedding and datetime: their own transformers read the cells
@@ -79,9 +77,7 @@ class VectorStacker(TransformerMixin, BaseEstimator):
 
     def _vector(self, value) -> np.ndarray:
         if not isinstance(value, (list, tuple, np.ndarray)):
-            shown = (
-                value.item() if isinstance(value, np.generic) else value
-            )  # 2007, not np.int64(2007)
+            shown = value.item() if isinstance(value, np.generic) else value  # 2007, not np.int64(2007)
             raise ConfigError(
                 f"[columns] {self.column!r} is 'embedding' but holds {shown!r}, not a list of numbers; "
                 "give it another role in activelearn.toml"
@@ -122,23 +118,13 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
             "weekday": present.dt.day_of_week.nunique() > 1,
             "hour": _time_of_day(present).nunique() > 1,
         }
-        parts = [
-            p
-            for name in ("year", "month", "day", "weekday", "hour")
-            if varies[name]
-            for p in _PARTS[name]
-        ]
-        self.parts_ = parts or [
-            "year"
-        ]  # a constant part rather than none: every branch has a column
+        parts = [p for name in ("year", "month", "day", "weekday", "hour") if varies[name] for p in _PARTS[name]]
+        self.parts_ = parts or ["year"]  # a constant part rather than none: every branch has a column
         if stamps.isna().any():
             self.parts_.append("missing")
         table = self._table(present)
         self.fill_ = np.array(
-            [
-                0.0 if p.endswith(("_sin", "_cos")) else float(np.median(table[p]))
-                for p in self.parts_
-            ]
+            [0.0 if p.endswith(("_sin", "_cos")) else float(np.median(table[p])) for p in self.parts_]
         )
         self.n_features_in_ = 1
         return self
@@ -148,11 +134,7 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
 
         stamps = parse_datetimes(_one_column(X), self.day_first_)
         table = self._table(stamps)
-        out = (
-            np.column_stack([table[p] for p in self.parts_])
-            if len(stamps)
-            else np.zeros((0, len(self.parts_)))
-        )
+        out = np.column_stack([table[p] for p in self.parts_]) if len(stamps) else np.zeros((0, len(self.parts_)))
         missing = np.isnan(out)
         out[missing] = np.broadcast_to(self.fill_, out.shape)[missing]
         return out
@@ -210,40 +192,26 @@ class TextVectorizer(TfidfVectorizer):
     """
 
     def __getstate__(self):
-        state = dict(
-            super().__getstate__()
-        )  # outside sklearn's modules that is self.__dict__ itself
-        state.pop(
-            "stop_words_", None
-        )  # older scikit-learn's pruned terms, kept only for introspection
+        state = dict(super().__getstate__())  # outside sklearn's modules that is self.__dict__ itself
+        state.pop("stop_words_", None)  # older scikit-learn's pruned terms, kept only for introspection
         vocabulary = state.pop("vocabulary_", None)
         if vocabulary is not None:
             terms = list(vocabulary)
             # UTF-8 bytes of all terms joined, and where each term ends in characters: no
             # separator to escape, and no fixed-width padding
-            state["vocabulary_text_"] = np.frombuffer(
-                "".join(terms).encode("utf-8", "surrogatepass"), dtype=np.uint8
-            )
+            state["vocabulary_text_"] = np.frombuffer("".join(terms).encode("utf-8", "surrogatepass"), dtype=np.uint8)
             state["vocabulary_ends_"] = np.cumsum([len(t) for t in terms], dtype=np.int64)
-            state["vocabulary_indices_"] = np.fromiter(
-                vocabulary.values(), dtype=np.int64, count=len(terms)
-            )
+            state["vocabulary_indices_"] = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         if "vocabulary_text_" in state:
-            text = (
-                np.asarray(state.pop("vocabulary_text_"), dtype=np.uint8)
-                .tobytes()
-                .decode("utf-8", "surrogatepass")
-            )
+            text = np.asarray(state.pop("vocabulary_text_"), dtype=np.uint8).tobytes().decode("utf-8", "surrogatepass")
             ends = state.pop("vocabulary_ends_").tolist()
             starts = [0, *ends[:-1]]
             terms = [text[start:end] for start, end in zip(starts, ends, strict=True)]
-            state["vocabulary_"] = dict(
-                zip(terms, state.pop("vocabulary_indices_").tolist(), strict=True)
-            )
+            state["vocabulary_"] = dict(zip(terms, state.pop("vocabulary_indices_").tolist(), strict=True))
         super().__setstate__(state)
 
 
@@ -309,15 +277,11 @@ def build_features(
         from .embeddings import TextEmbedder
 
         for name in texts:
-            steps = [TextEmbedder(name)] + (
-                [MinMaxScaler(clip=True)] if scaling == "minmax" else []
-            )
+            steps = [TextEmbedder(name)] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
             parts.append((f"text-embedding:{name}", make_pipeline(*steps), [name]))
     for name in columns_with_role(columns, "datetime"):
         day_first = None if month_first is None else name not in month_first
-        parts.append(
-            (f"datetime:{name}", make_pipeline(DatetimeFeatures(name, day_first), scaler()), [name])
-        )
+        parts.append((f"datetime:{name}", make_pipeline(DatetimeFeatures(name, day_first), scaler()), [name]))
     for name in columns_with_role(columns, "embedding"):
         steps = [VectorStacker(name)] + ([MinMaxScaler(clip=True)] if scaling == "minmax" else [])
         parts.append((f"embedding:{name}", make_pipeline(*steps), [name]))
@@ -340,9 +304,7 @@ def column_transformer(pipeline) -> ColumnTransformer | None:
         return None
 
 
-def check_columns(
-    columns: dict[str, str], available: list[str], where: str, id_column: str | None = None
-) -> None:
+def check_columns(columns: dict[str, str], available: list[str], where: str, id_column: str | None = None) -> None:
     """Fail with the fix if the config uses a column the pool does not have."""
     from .messages import did_you_mean
 
@@ -359,9 +321,7 @@ def check_columns(
             )
 
 
-def pool_column_warnings(
-    columns: dict[str, str], pool: Path, id_column: str, where: str
-) -> list[str]:
+def pool_column_warnings(columns: dict[str, str], pool: Path, id_column: str, where: str) -> list[str]:
     """Warnings about how activelearn.toml uses the pool's columns, after check_columns: a pool
     column with no role, and a few non-numbers in a text column set to numeric by hand.
     Raises ConfigError when such a column holds mostly text."""

@@ -61,9 +61,7 @@ class Repair:
 
 
 SPREADSHEET_DIGITS = 15  # significant digits a spreadsheet keeps of a number
-MAX_NUMBER_DIGITS = (
-    100  # longer numbers are no mangled ids: not tried (a cell of 5,000 digits, or E+99999)
-)
+MAX_NUMBER_DIGITS = 100  # longer numbers are no mangled ids: not tried (a cell of 5,000 digits, or E+99999)
 
 
 class IdRepairer:
@@ -103,15 +101,11 @@ class IdRepairer:
         match = SCIENTIFIC.match(raw)
         if match:
             digits, exponent = match.group(1) + (match.group(2) or ""), int(match.group(3))
-            if (
-                len(digits) - 1 <= exponent <= MAX_NUMBER_DIGITS
-            ):  # a whole number of a size an id has
+            if len(digits) - 1 <= exponent <= MAX_NUMBER_DIGITS:  # a whole number of a size an id has
                 found = self._near(int(digits) * 10 ** (exponent - len(digits) + 1), len(digits))
                 if found:
                     return Repair(raw, tuple(found), "scientific")
-        found = sorted(
-            {c for key in _dates_a_cell_could_mean(raw) for c in self.dates.get(key, [])}
-        )
+        found = sorted({c for key in _dates_a_cell_could_mean(raw) for c in self.dates.get(key, [])})
         if found:
             return Repair(raw, tuple(found), "date")
         return None
@@ -122,11 +116,7 @@ class IdRepairer:
         its 15th digit (LibreOffice was seen writing 6.75125408803775E+017 for 675125408803774464)."""
         length = len(str(shown))
         unit = 10 ** max(length - significant, 0)
-        exact = [
-            c
-            for n, c in self._between(shown - unit, shown + unit)
-            if _round(n, significant) == shown
-        ]
+        exact = [c for n, c in self._between(shown - unit, shown + unit) if _round(n, significant) == shown]
         if exact or length <= SPREADSHEET_DIGITS:
             return exact
         unit = 10 ** (length - SPREADSHEET_DIGITS)
@@ -168,13 +158,9 @@ def _dates_an_id_could_become(value: str) -> set[tuple[int, int]]:
     m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
     if m:
         keys.add((int(m.group(2)), int(m.group(3))))
-    m = re.fullmatch(r"([A-Za-z]+)-?(\d{1,2})", value) or re.fullmatch(
-        r"(\d{1,2})-?([A-Za-z]+)", value
-    )
+    m = re.fullmatch(r"([A-Za-z]+)-?(\d{1,2})", value) or re.fullmatch(r"(\d{1,2})-?([A-Za-z]+)", value)
     if m:
-        word, number = (
-            (m.group(1), m.group(2)) if m.group(1).isalpha() else (m.group(2), m.group(1))
-        )
+        word, number = (m.group(1), m.group(2)) if m.group(1).isalpha() else (m.group(2), m.group(1))
         if word.casefold() in MONTHS:
             keys.add((MONTHS[word.casefold()], int(number)))
     return {k for k in keys if _valid(*k)}

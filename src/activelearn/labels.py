@@ -48,14 +48,8 @@ def read_label_log(path: Path) -> pd.DataFrame:
     try:
         table = pq.read_table(pa.BufferReader(data))
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
-        raise StateError(
-            f"{path}: the label log cannot be read ({exc}); restore it from a backup"
-        ) from None
-    version = (
-        (table.schema.metadata or {})
-        .get(b"activelearn.schema_version", b"")
-        .decode(errors="replace")
-    )
+        raise StateError(f"{path}: the label log cannot be read ({exc}); restore it from a backup") from None
+    version = (table.schema.metadata or {}).get(b"activelearn.schema_version", b"").decode(errors="replace")
     if version != LOG_SCHEMA_VERSION:
         raise StateError(
             f"{path}: label log schema_version {version or 'missing'} is not {LOG_SCHEMA_VERSION}; "
@@ -63,9 +57,7 @@ def read_label_log(path: Path) -> pd.DataFrame:
         )
     missing = set(LOG_COLUMNS) - set(table.column_names)
     if missing:
-        raise StateError(
-            f"{path}: label log lacks columns {sorted(missing)}; restore it from a backup"
-        )
+        raise StateError(f"{path}: label log lacks columns {sorted(missing)}; restore it from a backup")
     _check_log_types(path, table)
     # the pandas metadata (index, dtypes) is only a hint pandas left: the columns are read as
     # checked above, whatever it says, so that a damaged one can neither crash nor mislead
@@ -122,9 +114,7 @@ def parse_import_id(text: str) -> str:
         from .errors import UsageError
         from .messages import shown
 
-        raise UsageError(
-            f"--revert {shown(text)}: not an import id; give one like import-0009, or its number (9)"
-        )
+        raise UsageError(f"--revert {shown(text)}: not an import id; give one like import-0009, or its number (9)")
     return f"import-{int(found.group(1)):04d}"
 
 
@@ -167,9 +157,7 @@ def current_labels(log: pd.DataFrame, evaluation: bool = False) -> pd.DataFrame:
     skipped = pd.DataFrame({"id": skipped_ids, "label": None, "kind": "skip"})
     result = pd.concat([result, skipped], ignore_index=True) if len(skipped) else result
     result = result.merge(annotators, left_on="id", right_index=True, how="left")
-    return result.astype({"id": "string", "label": "string", "kind": "string"}).reset_index(
-        drop=True
-    )
+    return result.astype({"id": "string", "label": "string", "kind": "string"}).reset_index(drop=True)
 
 
 def match_label(value: str, classes: Iterable[str]) -> str | None:
@@ -225,9 +213,7 @@ def answered_ids(log: pd.DataFrame) -> set[str]:
 def project_log(paths, state) -> pd.DataFrame:
     """The project's whole label log (reverted imports included). A missing log is empty only
     in a project that never had one: init writes it, and a model or a revert needs it."""
-    if not paths.label_log.exists() and (
-        state.label_log_written or state.models or state.reverted_imports
-    ):
+    if not paths.label_log.exists() and (state.label_log_written or state.models or state.reverted_imports):
         raise StateError(
             f"{paths.label_log}: the label log is missing, and state.json shows the project had one; "
             "restore it from a backup"
@@ -277,8 +263,6 @@ def changed_something(log: pd.DataFrame) -> pd.Series:
     """For each answer of `log` (the answers that count), whether it changed something: a new
     answer or a correction, not one equal to that annotator's previous answer for the row (an
     unchanged answer logged again under a later import)."""
-    previous = log.groupby(["id", "annotator", "evaluation"], sort=False)[
-        ["answer", "kind"]
-    ].shift()
+    previous = log.groupby(["id", "annotator", "evaluation"], sort=False)[["answer", "kind"]].shift()
     same = (previous["answer"] == log["answer"]) & (previous["kind"] == log["kind"])
     return ~same.fillna(False).astype(bool)

@@ -6,9 +6,7 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
-C_DIRECTORY: str | None = (
-    None  # the DIR of `-C DIR` as typed, set by the CLI: relative paths start there
-)
+C_DIRECTORY: str | None = None  # the DIR of `-C DIR` as typed, set by the CLI: relative paths start there
 
 
 def missing(path, what: str = "no such file or folder") -> str:
@@ -41,9 +39,7 @@ def shown(value) -> str:
 def first_of(problems: list[str]) -> str:
     """One line for a list of problems: the first, and how many more (-v lists them)."""
     more = len(problems) - 1
-    return problems[0] + (
-        f" (and {more} more problem{'s' * (more != 1)}: -v lists them)" if more else ""
-    )
+    return problems[0] + (f" (and {more} more problem{'s' * (more != 1)}: -v lists them)" if more else "")
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

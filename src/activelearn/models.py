@@ -52,11 +52,7 @@ class Preset:
         if self.name == "naive-bayes":
             # MultinomialNB has no class_weight; uniform priors alone (fit_prior=False) would still
             # smooth against unweighted counts
-            return (
-                WeightedMultinomialNB(alpha=0.1, **balanced)
-                if balanced
-                else MultinomialNB(alpha=0.1)
-            )
+            return WeightedMultinomialNB(alpha=0.1, **balanced) if balanced else MultinomialNB(alpha=0.1)
         if self.name == "linear-svm":
             from sklearn.svm import LinearSVC
 
@@ -66,12 +62,8 @@ class Preset:
                     "linear-svm calibrates its probabilities by cross-validation and needs at "
                     "least 2 labels of every class; label more rows or use another [model] name"
                 )
-            if (
-                balanced
-            ):  # the calibration is weighted too: fitted without, it would undo the weights
-                return WeightedCalibratedClassifierCV(
-                    LinearSVC(random_state=seed), cv=folds, **balanced
-                )
+            if balanced:  # the calibration is weighted too: fitted without, it would undo the weights
+                return WeightedCalibratedClassifierCV(LinearSVC(random_state=seed), cv=folds, **balanced)
             return CalibratedClassifierCV(LinearSVC(random_state=seed), cv=folds)
         raise ValueError(f"unknown model preset {self.name!r}")
 
@@ -86,9 +78,7 @@ class _ClassWeighted:
             from sklearn.utils.class_weight import compute_sample_weight
 
             weights = compute_sample_weight(self.class_weight, y)
-            sample_weight = (
-                weights if sample_weight is None else weights * np.asarray(sample_weight)
-            )
+            sample_weight = weights if sample_weight is None else weights * np.asarray(sample_weight)
         return super().fit(X, y, sample_weight=sample_weight, **fit_params)
 
 
@@ -96,12 +86,8 @@ class WeightedMultinomialNB(_ClassWeighted, MultinomialNB):
     """MultinomialNB with class_weight: exactly MultinomialNB fitted with balanced sample weights
     (equal class priors, and feature counts weighted before smoothing)."""
 
-    def __init__(
-        self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None, class_weight=None
-    ):
-        super().__init__(
-            alpha=alpha, force_alpha=force_alpha, fit_prior=fit_prior, class_prior=class_prior
-        )
+    def __init__(self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None, class_weight=None):
+        super().__init__(alpha=alpha, force_alpha=force_alpha, fit_prior=fit_prior, class_prior=class_prior)
         self.class_weight = class_weight
 
 
@@ -164,9 +150,7 @@ def build_pipeline(
 
 def preset_features(model: str, columns: dict[str, str], month_first=None, *, text: str = "tfidf"):
     """The unfitted features the preset `model` takes (features.build_features, with its settings)."""
-    return build_features(
-        columns, **PRESETS[model].feature_settings, month_first=month_first, text=text
-    )
+    return build_features(columns, **PRESETS[model].feature_settings, month_first=month_first, text=text)
 
 
 @dataclass
@@ -288,10 +272,7 @@ def cross_validated_metrics(
     except (ValueError, NotEnoughLabelsError):
         # every fold failed: e.g. linear-svm's own calibration folds have too few labels
         return None, 0
-    metrics = {
-        name: float(np.mean(scores[f"test_{name}"]))
-        for name in ("accuracy", "balanced_accuracy", "f1_macro")
-    }
+    metrics = {name: float(np.mean(scores[f"test_{name}"])) for name in ("accuracy", "balanced_accuracy", "f1_macro")}
     if any(np.isnan(v) for v in metrics.values()):
         return None, 0
     out_of_fold = np.empty(len(y), dtype=object)
@@ -302,8 +283,7 @@ def cross_validated_metrics(
             out_of_fold[test] = estimator.predict(rows)
     pooled = classification_metrics(np.asarray(y), out_of_fold)["per_class"]
     per_class = {
-        label: {kind: pooled.get(label, {}).get(kind, 0.0) for kind in ("precision", "recall")}
-        for label in classes
+        label: {kind: pooled.get(label, {}).get(kind, 0.0) for kind in ("precision", "recall")} for label in classes
     }
     return {
         **{k: round(v, 4) for k, v in metrics.items()},
@@ -399,9 +379,7 @@ def record_file(root: Path, record, what: str) -> tuple[Path, str, str]:
     return model_path(root, record.file, what), record.sha256, what
 
 
-def read_checked(
-    path: Path, expected_sha256: str | None, what: str = "model file", *, audit: bool = True
-) -> bytes:
+def read_checked(path: Path, expected_sha256: str | None, what: str = "model file", *, audit: bool = True) -> bytes:
     """The bytes of a model file, read once, after every check that needs no loading: present,
     unchanged since activelearn wrote it, a skops file, and (`audit`) holding only the types we
     trust. The same bytes are then loaded, so a file swapped after the check is never loaded."""
@@ -412,13 +390,9 @@ def read_checked(
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise StateError(
-            f"{path}: {what} is missing; run `activelearn train` to make a new one"
-        ) from None
+        raise StateError(f"{path}: {what} is missing; run `activelearn train` to make a new one") from None
     except OSError as exc:
-        raise ModelFileError(
-            str(path), f"{what} cannot be read ({exc.strerror})", RETRAIN
-        ) from None
+        raise ModelFileError(str(path), f"{what} cannot be read ({exc.strerror})", RETRAIN) from None
     if expected_sha256 is not None and storage.sha256_bytes(data) != expected_sha256:
         raise StateError(
             f"{path}: {what} has changed since activelearn wrote it and will not be loaded; "
@@ -427,8 +401,7 @@ def read_checked(
     if not data.startswith(SKOPS_MAGIC):
         raise ModelFileError(
             str(path),
-            f"{what} is a pickle (saved by an older activelearn, or not by activelearn) "
-            "and is not loaded",
+            f"{what} is a pickle (saved by an older activelearn, or not by activelearn) and is not loaded",
             RETRAIN,
             pickled=True,
         )
@@ -457,9 +430,7 @@ def load_model(path: Path, expected_sha256: str | None = None, what: str = "mode
         bundle = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
         return bundle["pipeline"], bundle["metadata"]
     except UntrustedTypesFoundException:  # its message lists them unsorted: name them ourselves
-        raise _foreign(
-            path, what, set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
-        ) from None
+        raise _foreign(path, what, set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)) from None
     except Exception:  # noqa: BLE001 - a damaged archive with a valid hash is still not loaded
         raise _unreadable(path, what) from None
 
@@ -475,6 +446,4 @@ def _foreign(path: Path, what: str, types) -> ModelFileError:
 
 
 def _unreadable(path: Path, what: str) -> ModelFileError:
-    return ModelFileError(
-        str(path), f"{what} is not a readable skops file and is not loaded", RETRAIN
-    )
+    return ModelFileError(str(path), f"{what} is not a readable skops file and is not loaded", RETRAIN)

@@ -15,9 +15,7 @@ METRIC_NAMES = {
 }
 
 
-def plot_learning_curves(
-    curves: pd.DataFrame, metric: str, full_score: float, path: Path, title: str
-) -> None:
+def plot_learning_curves(curves: pd.DataFrame, metric: str, full_score: float, path: Path, title: str) -> None:
     """Mean score per strategy against labels, with a band of one standard deviation over seeds."""
     import matplotlib
 
@@ -77,9 +75,7 @@ def plot_project_curve(models: list, path: Path, title: str) -> list[str]:
                 color="tab:blue",
                 label=f"cross-validated {METRIC_NAMES[key]}",
             )
-        evaluated = [
-            (n, m.eval_metrics) for n, m in zip(labels, models, strict=True) if m.eval_metrics
-        ]
+        evaluated = [(n, m.eval_metrics) for n, m in zip(labels, models, strict=True) if m.eval_metrics]
         if evaluated:
             xs = [n for n, _ in evaluated]
             scores.plot(
@@ -127,10 +123,7 @@ def plot_project_curve(models: list, path: Path, title: str) -> list[str]:
     counts.legend(loc="upper left", fontsize="small", ncol=min(4, max(1, len(classes))))
     figure.tight_layout()
     drawn = [
-        text.get_text()
-        for axes in (scores, counts)
-        if axes.get_legend()
-        for text in axes.get_legend().get_texts()
+        text.get_text() for axes in (scores, counts) if axes.get_legend() for text in axes.get_legend().get_texts()
     ]
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png")

@@ -45,9 +45,7 @@ def pool_rows(path: Path) -> int:
 
 
 def _unreadable(path: Path, exc: Exception) -> StateError:
-    return StateError(
-        f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again"
-    )
+    return StateError(f"{path}: the pool cannot be read ({exc}); restore it from a backup, or init the project again")
 
 
 def check_pool(paths, state) -> None:
@@ -56,8 +54,7 @@ def check_pool(paths, state) -> None:
     rows = pool_rows(paths.pool)
     if rows != state.pool_rows:
         raise StateError(
-            f"{paths.pool}: has {rows} rows where state.json says {state.pool_rows}; "
-            "restore the pool written by init"
+            f"{paths.pool}: has {rows} rows where state.json says {state.pool_rows}; restore the pool written by init"
         )
 
 
@@ -81,9 +78,7 @@ def pool_schema(path: Path):
 
     parts = _parts(path)
     if not parts:
-        raise StateError(
-            f"{path}: the pool folder has no Parquet parts; the project is incomplete (re-run init)"
-        )
+        raise StateError(f"{path}: the pool folder has no Parquet parts; the project is incomplete (re-run init)")
     try:
         return pq.read_schema(parts[0])
     except Exception as exc:  # pyarrow's errors for a damaged file vary
@@ -130,9 +125,7 @@ def read_rows(path: Path, id_column: str, ids, columns: list[str]) -> pd.DataFra
     frame = frame.set_index(id_column, drop=False)
     missing = ids[~ids.isin(frame.index)]
     if len(missing):
-        raise StateError(
-            f"{path}: {len(missing)} labeled ids are not in the pool (e.g. {missing.iloc[0]!r})"
-        )
+        raise StateError(f"{path}: {len(missing)} labeled ids are not in the pool (e.g. {missing.iloc[0]!r})")
     return frame.loc[ids.tolist()].reset_index(drop=True)
 
 
@@ -188,10 +181,7 @@ def chunk_sizes(path: Path, chunk_rows: int = CHUNK_ROWS) -> list[int]:
         except Exception as exc:  # pyarrow's errors for a damaged file vary
             raise _unreadable(path, exc) from None
         for group in range(metadata.num_row_groups):
-            sizes.extend(
-                stop - start
-                for start, stop in slices(metadata.row_group(group).num_rows, chunk_rows)
-            )
+            sizes.extend(stop - start for start, stop in slices(metadata.row_group(group).num_rows, chunk_rows))
     return sizes
 
 
@@ -251,11 +241,7 @@ def arrow_to_frame(table) -> pd.DataFrame:
 def column_values(rows, name: str) -> np.ndarray:
     """One column of rows (Arrow or pandas) as a numpy array."""
     column = rows[name]
-    return (
-        column.to_numpy()
-        if isinstance(rows, pd.DataFrame)
-        else column.to_numpy(zero_copy_only=False)
-    )
+    return column.to_numpy() if isinstance(rows, pd.DataFrame) else column.to_numpy(zero_copy_only=False)
 
 
 def take_rows(rows, positions: np.ndarray):

@@ -76,9 +76,7 @@ def sample_rows(pool: Path, positions: np.ndarray, columns: list[str]) -> pd.Dat
 
     rows = rows_at(pool, positions, columns)
     if rows is None:
-        raise StateError(
-            f"{pool}: the pool has no rows to fit the features on; init the project again"
-        )
+        raise StateError(f"{pool}: the pool has no rows to fit the features on; init the project again")
     return arrow_to_frame(rows)
 
 
@@ -232,9 +230,7 @@ def fit_on_pool(project):
     positions = sample_positions(state.pool_rows, config.seed)
     phase(f"fitting the features on {len(positions):,} pool rows")
     rows = sample_rows(paths.pool, positions, config.feature_columns)
-    features = fit_features(
-        rows, config.columns, config.model, config.month_first_columns, text=config.text
-    )
+    features = fit_features(rows, config.columns, config.model, config.month_first_columns, text=config.text)
     version = (state.features.version if state.features is not None else 0) + 1
     record = FeaturesRecord(
         version=version,
@@ -258,9 +254,7 @@ def save(paths, features: FrozenFeatures, record) -> None:
     from .models import library_versions, save_model
 
     metadata = {key: value for key, value in asdict(record).items() if key != "sha256"}
-    record.sha256 = save_model(
-        paths.root / record.file, features, {**metadata, "versions": library_versions()}
-    )
+    record.sha256 = save_model(paths.root / record.file, features, {**metadata, "versions": library_versions()})
 
 
 def remove(paths, record, keep) -> None:

@@ -174,9 +174,7 @@ def remove_stray_temp_files(root: Path) -> list[Path]:
     from .storage import TEMP_MARK
 
     removed = []
-    embeddings = sorted(
-        (root / "data" / "embeddings").glob("*/")
-    )  # the pool's text vectors (embeddings.py)
+    embeddings = sorted((root / "data" / "embeddings").glob("*/"))  # the pool's text vectors (embeddings.py)
     for folder in (root, root / "data", root / "batches", root / "models", *embeddings):
         for path in folder.glob(f".*{TEMP_MARK}*") if folder.is_dir() else ():
             path.unlink(missing_ok=True)

@@ -17,16 +17,12 @@ from rich.table import Table
 # What would drive a terminal (C0 controls but tab and newline: ESC, BEL, CR, backspace...; DEL;
 # C1 controls, CSI among them) or reorder what it shows (bidi marks, embeddings and overrides).
 # Data (class, annotator and column names, cells, paths) is shown with these as escapes: \x1b.
-TERMINAL_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_safe(text: str) -> str:
     """`text` with what would drive or reorder the terminal written as escapes ("\\x1b", "\\u202e")."""
-    return TERMINAL_UNSAFE.sub(
-        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
-    )
+    return TERMINAL_UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
 def escape(text: str) -> str:
@@ -40,9 +36,7 @@ def print(*values) -> None:  # noqa: A001 - every plain result line of this modu
 
 def json_text(document) -> str:
     """A --json document: JSON escapes C0 controls itself; DEL, C1 and bidi characters too here."""
-    return TERMINAL_UNSAFE.sub(
-        lambda m: f"\\u{ord(m[0]):04x}", json.dumps(document, ensure_ascii=False, default=str)
-    )
+    return TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(document, ensure_ascii=False, default=str))
 
 
 class _Console(Console):
@@ -97,9 +91,7 @@ def phases(quiet: bool = False):
 
     def report(name: str, total: int | None):
         nonlocal task, counted
-        if (
-            counted is not None and total is None
-        ):  # a step inside it (simulate's fits): named beside it
+        if counted is not None and total is None:  # a step inside it (simulate's fits): named beside it
             bar.update(counted[0], description=f"{counted[1]}: {escape(name)}")
             return lambda done: None
         if task is None:
@@ -134,9 +126,7 @@ def interrupted(written: list) -> None:
     cwd = Path.cwd()
     paths = [Path(p).absolute() for p in written]
     shown = [str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p) for p in paths]
-    stderr().print(
-        f"interrupted; already written, and kept: {escape(', '.join(dict.fromkeys(shown)))}"
-    )
+    stderr().print(f"interrupted; already written, and kept: {escape(', '.join(dict.fromkeys(shown)))}")
 
 
 def error(message: str) -> None:
@@ -195,14 +185,11 @@ def train_result(result, opts) -> None:
     if result.reevaluated:
         print(
             f"model {result.version} is up to date; measured again on the evaluation set: "
-            f"{_eval_metrics(result.eval_metrics)}"
-            + (f" {result.eval_note}" if result.eval_note else "")
+            f"{_eval_metrics(result.eval_metrics)}" + (f" {result.eval_note}" if result.eval_note else "")
         )
         return
     if result.up_to_date:
-        print(
-            f"model {result.version} is up to date: nothing changed since it was trained on {result.n_labels} labels"
-        )
+        print(f"model {result.version} is up to date: nothing changed since it was trained on {result.n_labels} labels")
         return
     line = (
         f"model {result.version}: {result.model} on {result.n_labels} labels "
@@ -217,14 +204,10 @@ def train_result(result, opts) -> None:
         print(text)
 
 
-def _per_class_scores(
-    eval_metrics: dict | None, cv_metrics: dict | None, folds: int, title: str = ""
-) -> list[str]:
+def _per_class_scores(eval_metrics: dict | None, cv_metrics: dict | None, folds: int, title: str = "") -> list[str]:
     """Precision and recall per class, on the evaluation set and cross-validated: one line each."""
     lines = []
-    pooled = (
-        ", pooled" if cv_metrics and cv_metrics.get("per_class_pooled") else ""
-    )  # older models: fold means
+    pooled = ", pooled" if cv_metrics and cv_metrics.get("per_class_pooled") else ""  # older models: fold means
     for metrics, name in (
         (eval_metrics, "evaluation per class:"),
         (cv_metrics, f"cross-validated per class ({folds} folds{pooled}):"),
@@ -235,9 +218,7 @@ def _per_class_scores(
         width = max(len(c) for c in metrics["per_class"])
         for label, m in metrics["per_class"].items():
             support = f"  {m['support']} labels" if "support" in m else ""
-            lines.append(
-                f"  {label.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}"
-            )
+            lines.append(f"  {label.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}")
     return lines
 
 
@@ -266,9 +247,7 @@ def query_result(result, opts) -> None:
         chosen = f"by {result.strategy} ({f'model {result.model_version}' if result.model_version else 'no model'})"
         if result.explored:
             chosen += f", {result.explored} of them drawn at random ([query] explore)"
-    info(
-        f"{result.batch}: {result.rows} rows {chosen} from {result.candidates} unlabeled rows", opts
-    )
+    info(f"{result.batch}: {result.rows} rows {chosen} from {result.candidates} unlabeled rows", opts)
     print(result.file)
 
 
@@ -319,9 +298,7 @@ def import_result(result, opts) -> None:
 
 def revert_result(result, opts) -> None:
     if result.dry_run:
-        print(
-            f"would revert {result.import_id}: {_count(result.answers, 'answer')} would no longer count"
-        )
+        print(f"would revert {result.import_id}: {_count(result.answers, 'answer')} would no longer count")
     else:
         print(
             f"reverted {result.import_id}: {_count(result.answers, 'answer')} no longer count{'s' * (result.answers == 1)}"
@@ -385,15 +362,11 @@ def _agreement(console, agreement) -> None:
         table.add_column("id")
         table.add_column("answers")
         for conflict in agreement.conflicts[:20]:
-            answers = ", ".join(
-                f"{escape(who)}: {escape(label)}" for who, label in conflict["answers"].items()
-            )
+            answers = ", ".join(f"{escape(who)}: {escape(label)}" for who, label in conflict["answers"].items())
             table.add_row(escape(conflict["id"]), answers)
         console.print(table)
         if len(agreement.conflicts) > 20:
-            console.print(
-                f"... and {len(agreement.conflicts) - 20} more (status --json lists them all)"
-            )
+            console.print(f"... and {len(agreement.conflicts) - 20} more (status --json lists them all)")
 
 
 def status_report(result, opts) -> None:
@@ -402,11 +375,7 @@ def status_report(result, opts) -> None:
     evaluation = result.evaluation_labels + result.evaluation_skipped
     console.print(
         f"pool {result.pool_rows} rows: {result.labeled} labeled, {result.skipped} skipped, "
-        + (
-            f"{evaluation} in the evaluation set ({result.evaluation_labels} labeled), "
-            if evaluation
-            else ""
-        )
+        + (f"{evaluation} in the evaluation set ({result.evaluation_labels} labeled), " if evaluation else "")
         + f"{result.unlabeled} unlabeled"
     )
     classes = Table(title="labels per class", title_justify="left")
@@ -416,18 +385,14 @@ def status_report(result, opts) -> None:
         classes.add_row(escape(name), str(count))
     console.print(classes)
     if result.annotators:
-        console.print(
-            f"{result.answers} answers from {', '.join(escape(a) for a in result.annotators)}"
-        )
+        console.print(f"{result.answers} answers from {', '.join(escape(a) for a in result.annotators)}")
     _agreement(console, result.agreement)
     if result.pending_batches:
         batches = Table(title="pending batches", title_justify="left")
         for column in ("batch", "file", "answered", "outstanding", "strategy"):
             batches.add_column(column)
         for b in result.pending_batches:
-            batches.add_row(
-                b.name, escape(b.file), f"{b.answered}/{b.rows}", str(b.outstanding), b.strategy
-            )
+            batches.add_row(b.name, escape(b.file), f"{b.answered}/{b.rows}", str(b.outstanding), b.strategy)
         console.print(batches)
     else:
         console.print(
@@ -493,9 +458,7 @@ def _learning_curve(console, result) -> None:
         cv = (lambda k: f"{m.cv_metrics[k]:.3f}") if m.cv_metrics else (lambda k: "-")
         e = m.eval_metrics
         evaluation = (
-            f"{e['f1_macro']:.3f} [{e['ci95']['f1_macro'][0]:.2f}, {e['ci95']['f1_macro'][1]:.2f}]"
-            if e
-            else "-"
+            f"{e['f1_macro']:.3f} [{e['ci95']['f1_macro'][0]:.2f}, {e['ci95']['f1_macro'][1]:.2f}]" if e else "-"
         )
         signals = m.stop_signals or {}
         kappa = signals.get("agreement")
@@ -516,9 +479,7 @@ def _learning_curve(console, result) -> None:
     eval_curve = [m.eval_metrics["f1_macro"] for m in result.models if m.eval_metrics]
     for name, curve in (("cv macro-F1  ", cv_curve), ("eval macro-F1", eval_curve)):
         if len(curve) >= 2:
-            console.print(
-                f"{name} {sparkline(curve)}  {curve[0]:.3f} -> {curve[-1]:.3f} (scale 0-1)"
-            )
+            console.print(f"{name} {sparkline(curve)}  {curve[0]:.3f} -> {curve[-1]:.3f} (scale 0-1)")
     if not result.evaluation_labels:
         console.print(
             "no evaluation labels: cross-validation on chosen rows is optimistic; "
@@ -579,9 +540,7 @@ def verify_result(result, opts) -> None:
 
 def predict_result(result, opts) -> None:
     source = "the pool" if result.source == "pool" else result.source
-    ids = (
-        ", ids generated (r000001 ...)" if result.generated_ids and result.source != "pool" else ""
-    )
+    ids = ", ids generated (r000001 ...)" if result.generated_ids and result.source != "pool" else ""
     info(
         f"{_count(result.rows, 'row')} of {source} predicted by model {result.model_version}{ids}",
         opts,

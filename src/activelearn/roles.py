@@ -31,17 +31,13 @@ class ColumnRole:
     name: str
     role: str
     note: str
-    integer: bool = (
-        False  # whole numbers, kept as int64 in the pool (not float64, which loses digits)
-    )
+    integer: bool = False  # whole numbers, kept as int64 in the pool (not float64, which loses digits)
     month_first: bool = False  # datetime: 03/05/2024 is 5 March
 
 
 def is_null(value) -> bool:
     """A cell with no value: None, NaN, NaT or pd.NA (a list or vector cell is never null)."""
-    return value is None or (
-        not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value))
-    )
+    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value)))
 
 
 def missing_mask(series: pd.Series) -> pd.Series:
@@ -74,9 +70,7 @@ def infer_role(series: pd.Series) -> ColumnRole:
     codes = _is_zero_padded(present)
     numbers = pd.to_numeric(present, errors="coerce") if not _is_numeric(present) else present
     if not codes and numbers.notna().all():
-        return _numeric_role(
-            name, numbers.astype(float), n, distinct, len(series), _is_integer(present)
-        )
+        return _numeric_role(name, numbers.astype(float), n, distinct, len(series), _is_integer(present))
     texts = present.astype(str)
     words = texts.str.split().str.len().mean()
     if words >= TEXT_MIN_WORDS and distinct > MAX_CATEGORIES:
@@ -90,9 +84,7 @@ def infer_role(series: pd.Series) -> ColumnRole:
         )
     if distinct == n:
         code = " (zero-padded codes)" if codes else ""
-        return ColumnRole(
-            name, "ignore", f"a different value in every row{code} (an identifier? use --id-column)"
-        )
+        return ColumnRole(name, "ignore", f"a different value in every row{code} (an identifier? use --id-column)")
     return ColumnRole(
         name,
         "ignore",
@@ -107,9 +99,7 @@ def datetime_role(name: str, present: pd.Series, rows: int) -> ColumnRole | None
     """
     from .datetimes import date_share, day_first, parse_datetimes
 
-    typed = pd.api.types.is_datetime64_any_dtype(present) or all(
-        isinstance(v, date) for v in present.head(100)
-    )
+    typed = pd.api.types.is_datetime64_any_dtype(present) or all(isinstance(v, date) for v in present.head(100))
     if not typed:
         if _is_numeric(present) or pd.api.types.is_bool_dtype(present):
             return None
@@ -125,9 +115,7 @@ def datetime_role(name: str, present: pd.Series, rows: int) -> ColumnRole | None
         return None
     read = parsed.notna().to_numpy()
     times = bool((parsed.dropna().dt.normalize() != parsed.dropna()).any())
-    shown = (
-        read & (parsed != parsed.dt.normalize()).to_numpy() if times else read
-    )  # an example with its time
+    shown = read & (parsed != parsed.dt.normalize()).to_numpy() if times else read  # an example with its time
     first = int(np.flatnonzero(shown)[0])
     example = as_text(present.iloc[first]) if not typed or times else str(parsed.iloc[first].date())
     notes = [f"dates and times like {example}" if times else f"dates like {example}"]
@@ -137,9 +125,7 @@ def datetime_role(name: str, present: pd.Series, rows: int) -> ColumnRole | None
         notes.append(f"{rows - len(present)} missing")
     if not read.all():
         unread = present[~read]
-        notes.append(
-            f"{_not_kind(len(unread), 'date')} (e.g. {as_text(unread.iloc[0])!r}), taken as missing"
-        )
+        notes.append(f"{_not_kind(len(unread), 'date')} (e.g. {as_text(unread.iloc[0])!r}), taken as missing")
     return ColumnRole(name, "datetime", ", ".join(notes), month_first=not dayfirst)
 
 
@@ -171,11 +157,7 @@ def forced_role(series: pd.Series, role: str, where: str) -> ColumnRole:
     present = series[~missing_mask(series)]
     month_first = False
     if role == "numeric":
-        read = (
-            (present if _is_numeric(present) else pd.to_numeric(present, errors="coerce"))
-            .notna()
-            .to_numpy()
-        )
+        read = (present if _is_numeric(present) else pd.to_numeric(present, errors="coerce")).notna().to_numpy()
         kind = "number"
     else:
         from .datetimes import day_first, parse_datetimes
@@ -206,17 +188,11 @@ def _not_kind(count: int, kind: str) -> str:
     return f"1 cell is not a {kind}" if count == 1 else f"{count} cells are not {kind}s"
 
 
-def _numeric_role(
-    name: str, numbers: pd.Series, n: int, distinct: int, rows: int, integer: bool
-) -> ColumnRole:
+def _numeric_role(name: str, numbers: pd.Series, n: int, distinct: int, rows: int, integer: bool) -> ColumnRole:
     integral = bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
     if integral and distinct == n == rows and rows >= MIN_ROWS_FOR_IDENTIFIER:
-        if bool(
-            np.all(np.diff(numbers.to_numpy()) == 1)
-        ):  # 1, 2, 3 ...; increasing ids with gaps are ids
-            return ColumnRole(
-                name, "ignore", "consecutive whole numbers, one per row (a row number?)", integer
-            )
+        if bool(np.all(np.diff(numbers.to_numpy()) == 1)):  # 1, 2, 3 ...; increasing ids with gaps are ids
+            return ColumnRole(name, "ignore", "consecutive whole numbers, one per row (a row number?)", integer)
         return ColumnRole(
             name,
             "ignore",
@@ -224,9 +200,7 @@ def _numeric_role(
             integer,
         )
     missing = rows - n
-    note = ("whole numbers" if integral else "numbers") + (
-        f", {missing} missing" if missing else ""
-    )
+    note = ("whole numbers" if integral else "numbers") + (f", {missing} missing" if missing else "")
     return ColumnRole(name, "numeric", note, integer)
 
 
@@ -237,10 +211,7 @@ def _is_integer(present: pd.Series) -> bool:
     if present.dtype == object or pd.api.types.is_string_dtype(present):
         return bool(
             present.map(
-                lambda v: (
-                    isinstance(v, int)
-                    or (isinstance(v, str) and WHOLE_NUMBER.fullmatch(v) is not None)
-                )
+                lambda v: isinstance(v, int) or (isinstance(v, str) and WHOLE_NUMBER.fullmatch(v) is not None)
             ).all()
         )
     return False
@@ -307,9 +278,7 @@ def typed_column(series: pd.Series, role: str, integer: bool = False) -> pd.Seri
     if role == "text":
         # in free text only a truly empty cell is missing: "None" may be a word of a review
         missing = series.isna() | series.map(lambda v: isinstance(v, str) and not v.strip())
-    return (
-        series.mask(missing).map(as_text, na_action="ignore").astype(object).where(~missing, None)
-    )
+    return series.mask(missing).map(as_text, na_action="ignore").astype(object).where(~missing, None)
 
 
 def _whole_numbers(series: pd.Series) -> pd.Series:
@@ -336,9 +305,7 @@ def _whole_numbers(series: pd.Series) -> pd.Series:
             raise ValueError(f"{value!r} is not a whole number, as the first rows are")
         return int(number)
 
-    return pd.Series(
-        pd.array([whole(v) for v in series], dtype="Int64"), index=series.index, name=series.name
-    )
+    return pd.Series(pd.array([whole(v) for v in series], dtype="Int64"), index=series.index, name=series.name)
 
 
 def _whole_numbers_by_arrow(series: pd.Series) -> pd.Series | None:

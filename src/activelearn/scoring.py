@@ -118,9 +118,7 @@ def _floats(column) -> np.ndarray:
 
         kind = column.type
         if pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_boolean(kind):
-            return column.cast(pa.float64(), safe=False).to_numpy(
-                zero_copy_only=False
-            )  # big ints round, as in pandas
+            return column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)  # big ints round, as in pandas
         column = column.to_pandas()
     if column.dtype.kind in "fiub":
         return column.to_numpy(dtype=float, na_value=np.nan)

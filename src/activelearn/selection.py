@@ -99,9 +99,7 @@ class Selection:
     candidates: int
     warnings: list[str] = field(default_factory=list)
     rows: pd.DataFrame | None = None  # the chosen rows, in order, when the strategy kept them
-    explored: list[str] = field(
-        default_factory=list
-    )  # the ids of `ids` drawn at random ([query] explore)
+    explored: list[str] = field(default_factory=list)  # the ids of `ids` drawn at random ([query] explore)
 
 
 def choose(strategy: str, chunks: Chunks, n: int, ctx: Context) -> Selection:
@@ -131,25 +129,19 @@ def explored_rows(n: int, share: float) -> int:
     return min(n - 1, max(1, math.floor(round(share * n, 9) + 0.5)))
 
 
-def _exploring(
-    handler, chunks: Chunks, n: int, explored: int, ctx: Context, strategy: str
-) -> Selection:
+def _exploring(handler, chunks: Chunks, n: int, explored: int, ctx: Context, strategy: str) -> Selection:
     """The batch of `handler` with `explored` of its n rows drawn uniformly from the candidates
     first: the rows the `random` strategy would draw for a batch of that size (the lowest seeded
     tie keys of this batch number). The strategy then chooses the rest from the other candidates,
     so the two parts never overlap. Both are streamed: memory stays O(chunk + batch)."""
     keep = strategy in UNCERTAINTY  # the strategies that keep their rows for the batch file
-    drawn, seen = _top(
-        chunks, explored, ctx, _no_score, ctx.model_columns if keep else [], keep_rows=keep
-    )
+    drawn, seen = _top(chunks, explored, ctx, _no_score, ctx.model_columns if keep else [], keep_rows=keep)
     taken = [str(i) for i in drawn.ids]
     chosen = handler(_without(chunks, ctx.id_column, taken), n - len(taken), ctx, strategy)
     ids = interleave(chosen.ids, taken)
     rows = None
     if chosen.rows is not None and drawn.rows is not None and len(chosen.rows) == len(chosen.ids):
-        both = pd.concat(
-            [chosen.rows, as_frame(drawn.rows)[list(chosen.rows.columns)]], ignore_index=True
-        )
+        both = pd.concat([chosen.rows, as_frame(drawn.rows)[list(chosen.rows.columns)]], ignore_index=True)
         rows = both.iloc[interleaved(len(chosen.ids), len(taken))].reset_index(drop=True)
     return Selection(ids, chosen.strategy, seen, chosen.warnings, rows, taken)
 
@@ -181,14 +173,9 @@ def interleaved(chosen: int, explored: int) -> list[int]:
     the explored ones spread evenly among the others, not all at the end, where a labeler who
     stops early would leave them unanswered more often than the rest."""
     total = chosen + explored
-    slots = {
-        int((j + 0.5) * total / explored) for j in range(explored)
-    }  # distinct: total / explored >= 1
+    slots = {int((j + 0.5) * total / explored) for j in range(explored)}  # distinct: total / explored >= 1
     strategy_rows, explored_rows_ = iter(range(chosen)), iter(range(chosen, total))
-    return [
-        next(explored_rows_) if position in slots else next(strategy_rows)
-        for position in range(total)
-    ]
+    return [next(explored_rows_) if position in slots else next(strategy_rows) for position in range(total)]
 
 
 def _handler(strategy: str):
@@ -221,9 +208,7 @@ def _keys(ids_at, ctx: Context):
     return lambda positions: tie_keys(ids_at(positions), ctx.seed, ctx.salt)
 
 
-def _scored(
-    chunks: Iterator[pd.DataFrame], score, jobs: int
-) -> Iterator[tuple[pd.DataFrame, object]]:
+def _scored(chunks: Iterator[pd.DataFrame], score, jobs: int) -> Iterator[tuple[pd.DataFrame, object]]:
     """(chunk, score(chunk)) in chunk order, scored on `jobs` threads with jobs + 1 chunks in flight.
 
     numpy and scikit-learn release the GIL in their heavy parts, so threads use the cores without
@@ -257,9 +242,7 @@ def _scored_in_parallel(chunks, score, jobs: int):
             yield done, future.result()
 
 
-def _top(
-    chunks: Chunks, n: int, ctx: Context, score, columns: list[str], keep_rows: bool = False
-) -> tuple[TopK, int]:
+def _top(chunks: Chunks, n: int, ctx: Context, score, columns: list[str], keep_rows: bool = False) -> tuple[TopK, int]:
     """The n candidates with the highest score(chunk) (and, with keep_rows, their rows), and how
     many candidates there were."""
     best, seen = TopK(n), 0
@@ -287,9 +270,7 @@ def _features(ctx: Context, frame: pd.DataFrame):
     return ctx.scorer.transform(frame)
 
 
-def _selection(
-    ids, strategy: str, seen: int, warnings=None, rows: pd.DataFrame | None = None
-) -> Selection:
+def _selection(ids, strategy: str, seen: int, warnings=None, rows: pd.DataFrame | None = None) -> Selection:
     return Selection([str(i) for i in ids], strategy, seen, list(warnings or []), rows)
 
 
@@ -304,9 +285,7 @@ def _random(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
 def _uncertainty(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
     score = lambda chunk: uncertainty_scores(ctx.scorer.predict_proba(chunk), strategy)  # noqa: E731
     best, seen = _top(chunks, n, ctx, score, ctx.model_columns, keep_rows=True)
-    return _selection(
-        best.ids, strategy, seen, rows=as_frame(best.rows) if best.rows is not None else None
-    )
+    return _selection(best.ids, strategy, seen, rows=as_frame(best.rows) if best.rows is not None else None)
 
 
 def _representative(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
@@ -381,9 +360,7 @@ def build_committee(ctx: Context) -> tuple[list, list[str]]:
             members.append(clone(ctx.pipeline).fit(ctx.labeled.iloc[rows], ctx.labels[rows]))
         except (ValueError, ArithmeticError):  # e.g. a calibrated model with too few rows per class
             continue
-    warnings = (
-        [] if len(members) >= 2 else ["committee: too few labels to fit a committee; used margin"]
-    )
+    warnings = [] if len(members) >= 2 else ["committee: too few labels to fit a committee; used margin"]
     return members, warnings
 
 
@@ -396,14 +373,10 @@ def _aligned_proba(model, chunk: pd.DataFrame, classes: list) -> np.ndarray:
 
 
 def _diverse(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
-    candidates, seen = _top(
-        chunks, n * DIVERSE_FACTOR, ctx, _margin(ctx), ctx.model_columns, keep_rows=True
-    )
+    candidates, seen = _top(chunks, n * DIVERSE_FACTOR, ctx, _margin(ctx), ctx.model_columns, keep_rows=True)
     if candidates.rows is None:
         return _selection([], "diverse", 0)
-    chosen = weighted_clusters(
-        _features(ctx, candidates.rows), candidates.scores, n, ctx.seed + ctx.salt
-    )
+    chosen = weighted_clusters(_features(ctx, candidates.rows), candidates.scores, n, ctx.seed + ctx.salt)
     return _selection(candidates.ids[chosen], "diverse", seen)
 
 
@@ -416,9 +389,7 @@ def _balanced(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
         proba = ctx.scorer.predict_proba(chunk)
         return uncertainty_scores(proba, "margin"), proba.argmax(axis=1)
 
-    for chunk, (scores, predicted) in _scored(
-        chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs
-    ):
+    for chunk, (scores, predicted) in _scored(chunks([ctx.id_column, *ctx.model_columns]), score, ctx.jobs):
         ids = column_values(chunk, ctx.id_column)
         for k in range(classes):
             mask = np.flatnonzero(predicted == k)

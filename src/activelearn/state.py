@@ -60,9 +60,7 @@ class ModelRecord:
     label_log_sha256: str
     training_key: str
     fit_seconds: float
-    cv_metrics: dict | None = (
-        None  # accuracy, balanced_accuracy, f1_macro, per_class (models.cross_validated_metrics)
-    )
+    cv_metrics: dict | None = None  # accuracy, balanced_accuracy, f1_macro, per_class (models.cross_validated_metrics)
     cv_folds: int = 0
     label_log_rows: int = 0  # answers in the (append-only) log when this model was trained
     labels_sha256: str = ""  # digest of the (id, label) pairs it was trained on
@@ -146,15 +144,12 @@ def load_state(path: Path) -> State:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise StateError(
-            f"{path}: missing; the project is incomplete (was init interrupted?)"
-        ) from None
+        raise StateError(f"{path}: missing; the project is incomplete (was init interrupted?)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise StateError(f"{path}: not valid JSON ({exc}); restore it from a backup") from None
     except (ValueError, RecursionError):  # a number of over 4300 digits, or arrays nested too deep
         raise StateError(
-            f"{path}: not a state file activelearn wrote (a number or nesting too large); "
-            "restore it from a backup"
+            f"{path}: not a state file activelearn wrote (a number or nesting too large); restore it from a backup"
         ) from None
     if not isinstance(raw, dict):
         raise StateError(f"{path}: not a JSON object; restore it from a backup")
@@ -180,9 +175,7 @@ def load_state(path: Path) -> State:
 
 
 MAX_COUNT = 2**63 - 1  # the most numpy and Parquet can count: a larger count is damage, not data
-BATCH_NAME = re.compile(
-    r"[a-z]+-[0-9]{1,12}"
-)  # batch-0001, eval-0001: state.next_batch_number reads the number
+BATCH_NAME = re.compile(r"[a-z]+-[0-9]{1,12}")  # batch-0001, eval-0001: state.next_batch_number reads the number
 
 
 def _state_from(raw: dict, version: int, path: Path) -> State:
@@ -228,9 +221,7 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
             )
     model_records = [_record(ModelRecord, m, f"models[{n}]", bad) for n, m in enumerate(models)]
     features = raw.get("features")
-    features_record = (
-        None if features is None else _record(FeaturesRecord, features, "features", bad)
-    )
+    features_record = None if features is None else _record(FeaturesRecord, features, "features", bad)
     for n, model in enumerate(model_records):
         for key, needed in METRICS.items():
             where = _metrics_problem(getattr(model, key), needed)
@@ -268,16 +259,10 @@ def _metrics_problem(value, needed: tuple[str, ...]) -> str | None:
 
     def leaf(item, where: str) -> str | None:
         if isinstance(item, dict):
-            return next(
-                (w for k, v in item.items() if (w := leaf(v, f"{where}.{k}")) is not None), None
-            )
+            return next((w for k, v in item.items() if (w := leaf(v, f"{where}.{k}")) is not None), None)
         if isinstance(item, list):
-            return next(
-                (w for i, v in enumerate(item) if (w := leaf(v, f"{where}[{i}]")) is not None), None
-            )
-        return (
-            None if item is None or isinstance(item, (bool, int, float)) else where
-        )  # NaN: a fold that failed
+            return next((w for i, v in enumerate(item) if (w := leaf(v, f"{where}[{i}]")) is not None), None)
+        return None if item is None or isinstance(item, (bool, int, float)) else where  # NaN: a fold that failed
 
     return leaf(value, "")
 
@@ -301,9 +286,7 @@ def _record(cls, raw, where: str, bad):
             if f.default is MISSING and f.default_factory is MISSING:
                 raise bad(f"{where}.{name}", "is missing")
         elif not _conforms(raw[name], hints[name]):
-            raise bad(
-                f"{where}.{name}", f"should be {_describe(hints[name])}, not {_shown(raw[name])}"
-            )
+            raise bad(f"{where}.{name}", f"should be {_describe(hints[name])}, not {_shown(raw[name])}")
     return cls(**raw)
 
 
@@ -319,23 +302,17 @@ def _conforms(value, hint) -> bool:
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
     if hint is float:
-        return (
-            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        )
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if hint is str:
         return isinstance(value, str)
     if (origin or hint) is list:
         return (
-            isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
-            if args
-            else isinstance(value, list)
+            isinstance(value, list) and all(_conforms(v, args[0]) for v in value) if args else isinstance(value, list)
         )
     if (origin or hint) is dict:
         if not isinstance(value, dict):
             return False
-        return not args or all(
-            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
-        )
+        return not args or all(_conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items())
     raise TypeError(f"no check for {hint!r}")  # a field of a type this table does not know yet
 
 
@@ -359,9 +336,7 @@ def _describe(hint) -> str:
 
 def _shown(value) -> str:
     text = (
-        json.dumps(value, ensure_ascii=False)
-        if not isinstance(value, float) or math.isfinite(value)
-        else repr(value)
+        json.dumps(value, ensure_ascii=False) if not isinstance(value, float) or math.isfinite(value) else repr(value)
     )
     return text if len(text) <= 40 else f"{text[:37]}..."
 

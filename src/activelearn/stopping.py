@@ -36,9 +36,7 @@ def stop_set_signals(rows, scorer, previous_scorer) -> dict:
     proba = scorer.predict_proba(rows)
     predicted = np.asarray(scorer.classes_)[proba.argmax(axis=1)]
     margin = 1.0 - uncertainty_scores(proba, "margin")  # the gap between the two likeliest classes
-    agreement = (
-        kappa_of(previous_scorer.predict(rows), predicted) if previous_scorer is not None else None
-    )
+    agreement = kappa_of(previous_scorer.predict(rows), predicted) if previous_scorer is not None else None
     return {
         "rows": int(len(predicted)),
         "agreement": agreement,
@@ -60,9 +58,7 @@ class Signal:
 class StopDecision:
     recommended: bool
     reasons: list[str]  # the met signals' explanations
-    signals: dict[str, Signal] = field(
-        default_factory=dict
-    )  # by name, for `jq .stop.signals.budget`
+    signals: dict[str, Signal] = field(default_factory=dict)  # by name, for `jq .stop.signals.budget`
 
 
 PLATEAU_NOISE_FRACTION = 0.5  # changes within this share of the interval's half-width are noise
@@ -109,9 +105,7 @@ def _held_back(signal: Signal, held: str | None) -> Signal:
     """A model-based signal that would be met is not judged while a class has too few labels."""
     if held is None or not signal.met:
         return signal
-    return Signal(
-        signal.name, None, signal.value, signal.threshold, f"{held} (otherwise: {signal.detail})"
-    )
+    return Signal(signal.name, None, signal.value, signal.threshold, f"{held} (otherwise: {signal.detail})")
 
 
 def labeling_rounds(models: list) -> list:
@@ -121,9 +115,7 @@ def labeling_rounds(models: list) -> list:
     for m in models:
         if m.change in ("first", "labels"):
             rounds.append(m)
-        elif not m.change and (
-            previous is None or not m.labels_sha256 or m.labels_sha256 != previous.labels_sha256
-        ):
+        elif not m.change and (previous is None or not m.labels_sha256 or m.labels_sha256 != previous.labels_sha256):
             rounds.append(m)  # recorded before `change`: judged by its labels
         previous = m
     return rounds
@@ -222,11 +214,7 @@ def _plateau(models: list, config) -> Signal:
             + ("half its 95% interval)" if tolerance > config.stop_min_gain else "[stop] min_gain)")
         )
     else:
-        moved = (
-            f"still rises: it gained {net:.3f}"
-            if net > 0
-            else f"still changes: it dropped {-net:.3f}"
-        )
+        moved = f"still rises: it gained {net:.3f}" if net > 0 else f"still changes: it dropped {-net:.3f}"
         detail = (
             f"evaluation macro-F1 {moved} over the last {window} models, by up to {largest:.3f} "
             f"from model to model (a plateau needs every change within +-{tolerance:.3f})"
@@ -240,9 +228,7 @@ def _uncertainty(models: list, config) -> Signal:
     window, threshold = config.stop_window, config.stop_uncertain_share
     shares = [m.stop_signals["uncertain_share"] for m in models if m.stop_signals]
     if not shares:
-        return Signal(
-            "pool_uncertainty", None, None, threshold, "no model measured on the stop set yet"
-        )
+        return Signal("pool_uncertainty", None, None, threshold, "no model measured on the stop set yet")
     share = shares[-1]
     if len(shares) < window:
         return Signal(
@@ -267,9 +253,7 @@ def _uncertainty(models: list, config) -> Signal:
 
 def _budget(labeled: int, config) -> Signal:
     if not config.budget:
-        return Signal(
-            "budget", None, labeled, None, "no budget set ([stop] budget in activelearn.toml)"
-        )
+        return Signal("budget", None, labeled, None, "no budget set ([stop] budget in activelearn.toml)")
     met = labeled >= config.budget
     detail = (
         f"the label budget is spent: {labeled} of {config.budget} labels"

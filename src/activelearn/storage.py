@@ -20,9 +20,7 @@ from .errors import ConflictError, InputError
 
 TEMP_MARK = ".tmp-"
 DELIMITERS = (",", ";", "\t", "|")
-written: list[
-    Path
-] = []  # files atomic_path replaced in this process: what an interrupted command did commit
+written: list[Path] = []  # files atomic_path replaced in this process: what an interrupted command did commit
 
 
 @contextlib.contextmanager
@@ -71,9 +69,7 @@ class Unchanged:
     found: dict[Path, str | None]  # resolved path -> SHA-256 of its bytes (None: no such file)
     still_held: Callable[[], bool]  # whether the lock is still the project's
     message: str
-    created: list[tuple[Path, str]] = field(
-        default_factory=list
-    )  # files this command added, as written
+    created: list[tuple[Path, str]] = field(default_factory=list)  # files this command added, as written
 
     @classmethod
     def of(cls, paths: list[Path], still_held: Callable[[], bool], message: str) -> Unchanged:
@@ -83,9 +79,7 @@ class Unchanged:
         """Raise ConflictError, after taking back the files this command added, if a file changed."""
         if self.still_held() and all(_digest(p) == d for p, d in self.found.items()):
             return
-        for path, digest in reversed(
-            self.created
-        ):  # "nothing was written" holds: remove what we added
+        for path, digest in reversed(self.created):  # "nothing was written" holds: remove what we added
             if _digest(path) == digest:
                 path.unlink(missing_ok=True)
         raise ConflictError(self.message)
@@ -123,9 +117,7 @@ def _digest(path: Path) -> str | None:
 
 def _write_error(path: Path, exc: OSError) -> InputError:
     cause = exc.strerror or str(exc)
-    return InputError(
-        f"{path}: cannot write it ({cause.lower()}); nothing was changed, the previous version is intact"
-    )
+    return InputError(f"{path}: cannot write it ({cause.lower()}); nothing was changed, the previous version is intact")
 
 
 def _mode_for(path: Path) -> int:
@@ -192,9 +184,7 @@ def detect_format(path: Path) -> str:
     if path.is_dir():
         if parquet_parts(path):
             return "parquet"
-        raise InputError(
-            f"{path}: a folder is read only as Parquet parts, and it has no *.parquet files"
-        )
+        raise InputError(f"{path}: a folder is read only as Parquet parts, and it has no *.parquet files")
     suffix = path.suffix.lower()
     if suffix in TEXT_FORMATS:
         return "csv"
@@ -205,8 +195,7 @@ def detect_format(path: Path) -> str:
     if suffix in EXCEL_SUFFIXES:
         return "spreadsheet"
     raise InputError(
-        f"{path}: unknown file type {suffix or '(no extension)'}; "
-        "use .csv, .tsv, .parquet, .jsonl or .xlsx"
+        f"{path}: unknown file type {suffix or '(no extension)'}; use .csv, .tsv, .parquet, .jsonl or .xlsx"
     )
 
 
@@ -219,14 +208,10 @@ CODECS = {
     "utf-32": "utf-32",
     "cp1252": "cp1252",
 }
-MANGLED_BOM = (
-    "\u00ef\u00bb\u00bf"  # a byte-order mark that went through Windows-1252 and back to UTF-8
-)
+MANGLED_BOM = "\u00ef\u00bb\u00bf"  # a byte-order mark that went through Windows-1252 and back to UTF-8
 
 
-def detect_encoding(
-    raw: bytes, path: Path, warnings: list[str] | None, sample: bool = False
-) -> str:
+def detect_encoding(raw: bytes, path: Path, warnings: list[str] | None, sample: bool = False) -> str:
     """UTF-8 (with or without BOM), UTF-16 (with BOM, or without), UTF-32 with BOM, else Windows-1252
     with a warning. With `sample`, `raw` is the file's start, and a character cut at its end is fine.
     Returns a name pyarrow's CSV reader takes (and CODECS maps to Python's)."""
@@ -234,9 +219,7 @@ def detect_encoding(
         return "utf-32"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    if (
-        len(raw) >= 4
-    ):  # ASCII text in UTF-16 without a BOM: a NUL in every other byte (not in all: NUL padding)
+    if len(raw) >= 4:  # ASCII text in UTF-16 without a BOM: a NUL in every other byte (not in all: NUL padding)
         half = len(raw) // 2
         odd, even = raw[1::2].count(0), raw[0::2].count(0)
         if odd > 0.9 * half and even < 0.1 * half:
@@ -294,9 +277,7 @@ def wrong_field_count(rows, path: Path, tolerate_trailing: bool = False) -> Inpu
         start, end = end + 1, rows.line_num
         if not row or len(row) == expected:
             continue
-        if tolerate_trailing and (
-            len(row) < expected or (len(row) == expected + 1 and row[-1] == "")
-        ):
+        if tolerate_trailing and (len(row) < expected or (len(row) == expected + 1 and row[-1] == "")):
             continue
         return InputError(
             f"{path} line {start}: expected {expected} fields, got {len(row)}; check the delimiters and quotes "
@@ -332,9 +313,7 @@ def decode_text(path: Path, warnings: list[str] | None = None, data: bytes | Non
     return raw.decode(CODECS[encoding], errors="replace").removeprefix(MANGLED_BOM)
 
 
-def decode_head(
-    path: Path, warnings: list[str] | None = None, size: int = 1 << 20
-) -> tuple[str, str]:
+def decode_head(path: Path, warnings: list[str] | None = None, size: int = 1 << 20) -> tuple[str, str]:
     """(the file's first `size` bytes as text, the encoding to read all of it with)."""
     with open(path, "rb") as f:
         raw = f.read(size)
@@ -393,8 +372,7 @@ def refuse_non_table(path: Path, data: bytes | None = None) -> None:
         what = _zip_kind(path, data)
     if what is not None:
         raise InputError(
-            f"{path}: looks like {what}, not a table of rows; "
-            "use a CSV, TSV, XLSX, ODS, Parquet or JSON Lines file"
+            f"{path}: looks like {what}, not a table of rows; use a CSV, TSV, XLSX, ODS, Parquet or JSON Lines file"
         )
 
 
@@ -407,9 +385,7 @@ def _zip_kind(path: Path, data: bytes | None = None) -> str | None:
             names = archive.namelist()
     except Exception:  # noqa: BLE001 - a damaged archive: let the workbook reader say what is wrong
         return None
-    if (
-        "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
-    ) or "mimetype" in names:
+    if ("[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)) or "mimetype" in names:
         return None  # an XLSX has its content types and an xl/ folder, an ODS its mimetype
     return next(
         (what for prefix, what in ZIP_CONTENTS if any(n.startswith(prefix) for n in names)),
@@ -505,9 +481,7 @@ def spreadsheet_kind(path: Path, data: bytes | None = None) -> str | None:
         return None
     try:
         with opened(path, data) as f, zipfile.ZipFile(f) as archive:
-            if "mimetype" in archive.namelist() and b"opendocument.spreadsheet" in archive.read(
-                "mimetype"
-            ):
+            if "mimetype" in archive.namelist() and b"opendocument.spreadsheet" in archive.read("mimetype"):
                 return "ods"
     except Exception:  # noqa: BLE001 - a damaged archive (bad zip, an unknown zip version, ...)
         return "xlsx"  # let the reader say what is wrong
@@ -613,14 +587,9 @@ def _other_sheets(path: Path, data: bytes | None = None) -> list[list[tuple]]:
     import pandas as pd
 
     with opened(path, data) as f:
-        book = pd.read_excel(
-            f, sheet_name=None, header=None, dtype=object, engine="calamine", keep_default_na=False
-        )
+        book = pd.read_excel(f, sheet_name=None, header=None, dtype=object, engine="calamine", keep_default_na=False)
     return [
-        [
-            tuple(None if isinstance(v, str) and v == "" else v for v in r)
-            for r in sheet.itertuples(index=False)
-        ]
+        [tuple(None if isinstance(v, str) and v == "" else v for v in r) for r in sheet.itertuples(index=False)]
         for sheet in book.values()
     ]
 
@@ -638,9 +607,7 @@ def _cells_frame(rows: list, top: int, path: Path):
     check_headers(header, path)
     width = len(header)
     body = [[cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[top + 1 :]]
-    return pd.DataFrame(
-        body, columns=header, index=range(top + 2, top + 2 + len(body)), dtype=object
-    )
+    return pd.DataFrame(body, columns=header, index=range(top + 2, top + 2 + len(body)), dtype=object)
 
 
 def answer_file_kind(path: Path, data: bytes | None = None) -> str:
@@ -669,10 +636,7 @@ def read_parquet_cells(path: Path, data: bytes | None = None, limits: Limits = A
         parquet = pq.ParquetFile(source)
         bounds.check_parquet(path, parquet.metadata, limits)
         table = parquet.read()
-    columns = {
-        name: [_value_text(v) for v in table.column(name).to_pylist()]
-        for name in table.column_names
-    }
+    columns = {name: [_value_text(v) for v in table.column(name).to_pylist()] for name in table.column_names}
     check_headers(list(columns), path)
     return pd.DataFrame(columns, index=range(1, table.num_rows + 1), dtype=object)
 
@@ -698,9 +662,7 @@ def read_jsonl_cells(
                 bounds.check_columns(f"{path} line {number}", len(record), limits)
                 record = {str(k): _value_text(v) for k, v in record.items()}
         except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{path} line {number}: not valid JSON ({exc.msg} at column {exc.colno})"
-            ) from None
+            raise InputError(f"{path} line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
         except RecursionError:
             raise InputError(
                 f'{path} line {number}: values nested too deeply to read; an answer is a flat value, as {{"id": ..., "label": ...}}'
@@ -715,9 +677,7 @@ def read_jsonl_cells(
         raise InputError(f"{path}: no JSON objects (the file holds only blank lines)")
     names = list(dict.fromkeys(k for r in records for k in r))
     bounds.check_columns(path, len(names), limits)
-    return pd.DataFrame(
-        [[r.get(n, "") for n in names] for r in records], columns=names, index=numbers, dtype=object
-    )
+    return pd.DataFrame([[r.get(n, "") for n in names] for r in records], columns=names, index=numbers, dtype=object)
 
 
 def _value_text(value) -> str:
@@ -733,9 +693,7 @@ def _value_text(value) -> str:
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CELL_START = re.compile("'*[=+\\-@\t\r\n]")  # a line break opening a cell counts as a trigger too
 _LINE_START = re.compile("'*[=+\\-@\t]")
-GUARD_NEEDED_PATTERN = (
-    "^['=+\\-@\t\r\n]|[\r\n]"  # a text that guarded() may change (also for pyarrow)
-)
+GUARD_NEEDED_PATTERN = "^['=+\\-@\t\r\n]|[\r\n]"  # a text that guarded() may change (also for pyarrow)
 # OWASP CSV injection: a cell (or a line of it) starting with = + - @ tab may run as a formula in a spreadsheet
 _GUARD_NEEDED = re.compile(GUARD_NEEDED_PATTERN)
 
@@ -777,9 +735,7 @@ def unguarded(text: str) -> str:
     if "'" not in text:
         return text
     cut = {
-        start
-        for start, pattern in _line_starts(text)
-        if text.startswith("'", start) and pattern.match(text, start + 1)
+        start for start, pattern in _line_starts(text) if text.startswith("'", start) and pattern.match(text, start + 1)
     }
     return "".join(c for i, c in enumerate(text) if i not in cut) if cut else text
 
@@ -806,9 +762,7 @@ def check_headers(names: list, path: Path) -> None:
     seen: set[str] = set()
     for name in (str(n).strip() for n in names):
         if name and name in seen:
-            raise InputError(
-                f"{path}: the column {name!r} appears more than once; give each column its own name"
-            )
+            raise InputError(f"{path}: the column {name!r} appears more than once; give each column its own name")
         seen.add(name)
 
 

@@ -60,9 +60,7 @@ class TopK:
 
         scores = np.asarray(scores, dtype=float)
         keep = self._contenders(scores)
-        ids = np.asarray(
-            ids(keep) if callable(ids) else np.asarray(ids, dtype=object)[keep], dtype=object
-        )
+        ids = np.asarray(ids(keep) if callable(ids) else np.asarray(ids, dtype=object)[keep], dtype=object)
         keys = keys(keep) if callable(keys) else np.asarray(keys, dtype=np.uint64)[keep]
         all_ids = np.concatenate([self.ids, ids])
         all_scores = np.concatenate([self.scores, scores[keep]])
@@ -99,18 +97,14 @@ def representative_rows(X, n: int, seed: int) -> np.ndarray:
     if rows <= n:
         return np.arange(rows)
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore", ConvergenceWarning
-        )  # duplicate rows: empty clusters are handled below
+        warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows: empty clusters are handled below
         kmeans = KMeans(n_clusters=n, n_init=3, random_state=seed).fit(X)
     chosen: list[int] = []
     for cluster in range(n):
         members = np.flatnonzero(kmeans.labels_ == cluster)
         if len(members) == 0:
             continue
-        nearest, _ = pairwise_distances_argmin_min(
-            kmeans.cluster_centers_[cluster : cluster + 1], X[members]
-        )
+        nearest, _ = pairwise_distances_argmin_min(kmeans.cluster_centers_[cluster : cluster + 1], X[members])
         chosen.append(int(members[nearest[0]]))
     if len(chosen) < n:  # empty clusters: fill from the rest in a seeded random order
         rest = np.setdiff1d(np.arange(rows), chosen)
@@ -172,19 +166,13 @@ def weighted_clusters(X, weights: np.ndarray, n: int, seed: int) -> np.ndarray:
     if rows <= n:
         return np.arange(rows)
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore", ConvergenceWarning
-        )  # duplicate rows: empty clusters are handled below
-        kmeans = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(
-            X, sample_weight=np.maximum(weights, 1e-9)
-        )
+        warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows: empty clusters are handled below
+        kmeans = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(X, sample_weight=np.maximum(weights, 1e-9))
     chosen: list[int] = []
     for cluster in range(n):
         members = np.flatnonzero(kmeans.labels_ == cluster)
         if len(members):
-            nearest, _ = pairwise_distances_argmin_min(
-                kmeans.cluster_centers_[cluster : cluster + 1], X[members]
-            )
+            nearest, _ = pairwise_distances_argmin_min(kmeans.cluster_centers_[cluster : cluster + 1], X[members])
             chosen.append(int(members[nearest[0]]))
     rest = [i for i in np.argsort(-weights, kind="stable") if i not in set(chosen)]
     return np.asarray(chosen + rest[: n - len(chosen)])

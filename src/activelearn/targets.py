@@ -39,9 +39,7 @@ def regression_problem(labels: list[str], column: str) -> str | None:
         return None
     distinct = list(dict.fromkeys(labels))
     fractions = bool((numbers % 1 != 0).any())
-    if len(distinct) < REGRESSION_MIN_DISTINCT or (
-        not fractions and len(distinct) <= MAX_WHOLE_NUMBER_CLASSES
-    ):
+    if len(distinct) < REGRESSION_MIN_DISTINCT or (not fractions and len(distinct) <= MAX_WHOLE_NUMBER_CLASSES):
         return None
     return (
         f"the {column!r} column holds {len(distinct)} distinct numbers (e.g. {', '.join(distinct[:3])}): it looks like a "
@@ -53,9 +51,7 @@ def multi_label_problem(labels: list[str], column: str) -> str | None:
     """Why these labels look like several labels per row (parts that are labels themselves), or None."""
     for separator in LIST_SEPARATORS:
         split = [[p.strip() for p in label.split(separator) if p.strip()] for label in labels]
-        joined = [
-            (label, parts) for label, parts in zip(labels, split, strict=True) if len(parts) > 1
-        ]
+        joined = [(label, parts) for label, parts in zip(labels, split, strict=True) if len(parts) > 1]
         if len(joined) < 2:
             continue
         seen = Counter(part.casefold() for parts in split for part in set(parts))
@@ -80,8 +76,6 @@ def likely_label_column(sample: pd.DataFrame) -> tuple[str, str] | None:
         column = sample[name]
         empty = int(missing_mask(column).sum())
         distinct = column[~missing_mask(column)].astype(str).nunique()
-        if 2 <= distinct <= LIKELY_LABEL_MAX_DISTINCT and empty >= LIKELY_LABEL_MIN_EMPTY * len(
-            column
-        ):
+        if 2 <= distinct <= LIKELY_LABEL_MAX_DISTINCT and empty >= LIKELY_LABEL_MIN_EMPTY * len(column):
             return name, f"{distinct} distinct values, {empty} of {len(column)} cells empty"
     return None

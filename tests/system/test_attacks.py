@@ -41,9 +41,7 @@ ACTIVELEARN = [sys.executable, "-m", "activelearn"]
 def _answers(path: Path, ids: range, species: str, annotator: str) -> set[tuple[str, str, str]]:
     """An answer file for rows `ids`; returns the (id, label, annotator) triples it holds."""
     rows = {(f"r{i:06d}", species, annotator) for i in ids}
-    path.write_text(
-        "id,species,annotator\n" + "".join(f"{i},{s},{a}\n" for i, s, a in sorted(rows))
-    )
+    path.write_text("id,species,annotator\n" + "".join(f"{i},{s},{a}\n" for i, s, a in sorted(rows)))
     return rows
 
 
@@ -89,16 +87,10 @@ def _replace(lock: Path) -> None:
 
 
 @pytest.mark.parametrize("attack", [_delete, _replace], ids=["deleted", "replaced"])
-def test_a_stolen_lock_file_lets_no_second_import_in(
-    trained_project, tmp_path, monkeypatch, attack
-):
+def test_a_stolen_lock_file_lets_no_second_import_in(trained_project, tmp_path, monkeypatch, attack):
     a, b, a_rows, b_rows = _race_during_import(trained_project, tmp_path, monkeypatch, attack)
-    acknowledged = (a_rows if a.exit_code == 0 else set()) | (
-        b_rows if b.returncode == 0 else set()
-    )
-    assert acknowledged <= _logged(trained_project), (
-        "an import said `imported` and its labels are gone"
-    )
+    acknowledged = (a_rows if a.exit_code == 0 else set()) | (b_rows if b.returncode == 0 else set())
+    assert acknowledged <= _logged(trained_project), "an import said `imported` and its labels are gone"
     assert (a.exit_code, a.stderr) == (0, "")
     assert a.stdout.startswith("imported 5 labels")
     assert (b.returncode, b.stdout) == (75, "")
@@ -106,39 +98,26 @@ def test_a_stolen_lock_file_lets_no_second_import_in(
         f"error: {trained_project}: another activelearn command holds the project lock "
         "(try again later, or pass --wait SECONDS)\n"
     )
-    again = run_cli(
-        "-C", trained_project, "import-labels", tmp_path / "b.csv"
-    )  # once A is done, B goes in
+    again = run_cli("-C", trained_project, "import-labels", tmp_path / "b.csv")  # once A is done, B goes in
     assert again.exit_code == 0, again.stderr
     assert a_rows | b_rows <= _logged(trained_project)
     assert run_cli("-C", trained_project, "verify").exit_code == 0
 
 
-def test_an_import_that_could_not_lock_the_folder_refuses_to_write_over_another(
-    trained_project, tmp_path, monkeypatch
-):
+def test_an_import_that_could_not_lock_the_folder_refuses_to_write_over_another(trained_project, tmp_path, monkeypatch):
     """Where the folder cannot be locked (Windows, a network file system), a deleted lock file
     still lets a second import in: then compare-and-swap makes the first one refuse."""
     from activelearn import project as project_module
 
     monkeypatch.setattr(project_module, "_lock_folder", lambda paths, deadline, wait: None)
     a, b, a_rows, b_rows = _race_during_import(trained_project, tmp_path, monkeypatch, _delete)
-    acknowledged = (a_rows if a.exit_code == 0 else set()) | (
-        b_rows if b.returncode == 0 else set()
-    )
-    assert acknowledged <= _logged(trained_project), (
-        "an import said `imported` and its labels are gone"
-    )
+    acknowledged = (a_rows if a.exit_code == 0 else set()) | (b_rows if b.returncode == 0 else set())
+    assert acknowledged <= _logged(trained_project), "an import said `imported` and its labels are gone"
     assert (b.returncode, b.stderr) == (0, "") and b.stdout.startswith("imported 5 labels")
     assert (a.exit_code, a.stdout) == (75, "")
-    assert (
-        a.stderr
-        == f"error: {trained_project}: another command changed the project; nothing was written\n"
-    )
+    assert a.stderr == f"error: {trained_project}: another command changed the project; nothing was written\n"
     assert not a_rows & _logged(trained_project)
-    again = run_cli(
-        "-C", trained_project, "import-labels", tmp_path / "a.csv"
-    )  # run again, it goes in
+    again = run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv")  # run again, it goes in
     assert again.exit_code == 0, again.stderr
     assert a_rows | b_rows <= _logged(trained_project)
 
@@ -151,9 +130,7 @@ def _edit_state(project: Path) -> None:
 
 
 @pytest.mark.parametrize("when", ["before the batch file", "before state.json"])
-def test_query_refuses_to_write_over_a_state_that_changed_since_it_read_it(
-    trained_project, monkeypatch, when
-):
+def test_query_refuses_to_write_over_a_state_that_changed_since_it_read_it(trained_project, monkeypatch, when):
     import activelearn.ops.query as querying
 
     assert run_cli("-C", trained_project, "query", "-n", "3").exit_code == 0
@@ -163,28 +140,19 @@ def test_query_refuses_to_write_over_a_state_that_changed_since_it_read_it(
     def changed_meanwhile(*args):
         _edit_state(trained_project)
         before["files"] = snapshot(trained_project)
-        before["files"].pop(
-            "batches/batch-0002.csv", None
-        )  # written, before state.json: taken back
+        before["files"].pop("batches/batch-0002.csv", None)  # written, before state.json: taken back
         return original(*args)
 
     before = {}
     monkeypatch.setattr(querying, patched, changed_meanwhile)
     result = run_cli("-C", trained_project, "query", "-n", "3")
     assert (result.exit_code, result.stdout) == (75, "")
-    assert (
-        result.stderr
-        == f"error: {trained_project}: another command changed the project; nothing was written\n"
-    )
-    assert (
-        snapshot(trained_project) == before["files"]
-    )  # neither batch-0002.csv nor state.json written
+    assert result.stderr == f"error: {trained_project}: another command changed the project; nothing was written\n"
+    assert snapshot(trained_project) == before["files"]  # neither batch-0002.csv nor state.json written
     assert not (trained_project / "batches" / "batch-0002.csv").exists()
 
 
-def test_revert_refuses_to_write_over_a_state_that_changed_since_it_read_it(
-    trained_project, tmp_path, monkeypatch
-):
+def test_revert_refuses_to_write_over_a_state_that_changed_since_it_read_it(trained_project, tmp_path, monkeypatch):
     import activelearn.ops.import_labels as importing
 
     _answers(tmp_path / "a.csv", range(300, 303), "Gentoo", "alice")
@@ -201,10 +169,7 @@ def test_revert_refuses_to_write_over_a_state_that_changed_since_it_read_it(
     monkeypatch.setattr(importing, "save_state", changed_meanwhile)
     result = run_cli("-C", trained_project, "import-labels", "--revert", "import-0002")
     assert (result.exit_code, result.stdout) == (75, "")
-    assert (
-        result.stderr
-        == f"error: {trained_project}: another command changed the project; nothing was written\n"
-    )
+    assert result.stderr == f"error: {trained_project}: another command changed the project; nothing was written\n"
     assert snapshot(trained_project) == before["files"]
 
 
@@ -216,9 +181,7 @@ def test_train_refuses_to_name_a_model_fitted_on_a_label_log_that_changed_meanwh
     _answers(tmp_path / "a.csv", range(300, 303), "Gentoo", "alice")
     assert run_cli("-C", trained_project, "import-labels", tmp_path / "a.csv").exit_code == 0
     log = trained_project / "data" / "labels.parquet"
-    backup = (
-        tmp_path / "labels-before-the-import.parquet"
-    )  # the log as a backup from before would hold it
+    backup = tmp_path / "labels-before-the-import.parquet"  # the log as a backup from before would hold it
     answers = read_label_log(log)
     write_label_log(backup, answers[answers["annotator"] != "alice"])
     original = training.save_state
@@ -233,10 +196,7 @@ def test_train_refuses_to_name_a_model_fitted_on_a_label_log_that_changed_meanwh
     monkeypatch.setattr(training, "save_state", restored_meanwhile)
     result = run_cli("-C", trained_project, "train")
     assert (result.exit_code, result.stdout) == (75, "")
-    assert (
-        result.stderr
-        == f"error: {trained_project}: another command changed the project; nothing was written\n"
-    )
+    assert result.stderr == f"error: {trained_project}: another command changed the project; nothing was written\n"
     assert snapshot(trained_project) == before["files"]
     # the features the first train fitted on the pool stay; the model this train wrote is taken back
     assert sorted(p.name for p in (trained_project / "models").iterdir()) == [
@@ -261,9 +221,7 @@ def read_only_project(trained_project, tmp_path, monkeypatch):
 
         def open_as_not_root(path, flags, *args, **kwargs):
             target = Path(os.fsdecode(path)).resolve()
-            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and (
-                target == inside or inside in target.parents
-            ):
+            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and (target == inside or inside in target.parents):
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
             return real_open(path, flags, *args, **kwargs)
 
@@ -284,9 +242,7 @@ MUTATING = [
 ]
 
 
-def test_a_read_only_project_refuses_every_change_in_one_line_and_still_reads(
-    read_only_project, tmp_path
-):
+def test_a_read_only_project_refuses_every_change_in_one_line_and_still_reads(read_only_project, tmp_path):
     before = snapshot(read_only_project)
     refusal = (
         f"error: {read_only_project}: cannot write the lock file .activelearn.lock (permission denied); "
@@ -297,21 +253,15 @@ def test_a_read_only_project_refuses_every_change_in_one_line_and_still_reads(
         result = run_cli("-C", read_only_project, *command)
         assert (result.exit_code, result.stdout, result.stderr) == (1, "", refusal), command
     status = run_cli("-C", read_only_project, "status", "--json")
-    assert (status.exit_code, status.stderr) == (0, "") and json.loads(status.stdout)[
-        "labeled"
-    ] == 6
+    assert (status.exit_code, status.stderr) == (0, "") and json.loads(status.stdout)["labeled"] == 6
     verified = run_cli("-C", read_only_project, "verify")
-    assert (verified.exit_code, verified.stderr) == (0, "") and verified.stdout.startswith(
-        "ok: checked"
-    )
+    assert (verified.exit_code, verified.stderr) == (0, "") and verified.stdout.startswith("ok: checked")
     predicted = run_cli("-C", read_only_project, "predict", "--out", tmp_path / "predictions.csv")
     assert (predicted.exit_code, predicted.stderr) == (
         0,
         "344 rows of the pool predicted by model 1\n",
     )
-    assert (
-        len((tmp_path / "predictions.csv").read_text(encoding="utf-8-sig").splitlines()) == 345
-    )  # header, each row
+    assert len((tmp_path / "predictions.csv").read_text(encoding="utf-8-sig").splitlines()) == 345  # header, each row
     assert snapshot(read_only_project) == before
 
 
@@ -350,8 +300,7 @@ class _Payload:
 
     def __reduce__(self):
         code = (
-            f"__import__('pathlib').Path({self.marker!r}).write_text('ran') or "
-            f"__import__('joblib').load({self.real!r})"
+            f"__import__('pathlib').Path({self.marker!r}).write_text('ran') or __import__('joblib').load({self.real!r})"
         )
         return eval, (code,)
 
@@ -375,9 +324,7 @@ def _pickled_payload(tmp_path: Path, marker: Path) -> bytes:
 
     pool = pd.read_csv(SAMPLE / "penguins.csv").dropna()
     columns = {"bill_length_mm": "numeric", "flipper_length_mm": "numeric"}
-    pipeline = build_pipeline("logistic", columns, 0, pool["species"].to_numpy()).fit(
-        pool, pool["species"]
-    )
+    pipeline = build_pipeline("logistic", columns, 0, pool["species"].to_numpy()).fit(pool, pool["species"])
     real = tmp_path / "real.joblib"
     joblib.dump({"pipeline": pipeline, "metadata": {"columns": columns}}, real)
     return pickle.dumps(_Payload(marker, real))
@@ -401,17 +348,13 @@ def test_a_pickle_put_in_place_of_a_model_never_runs(trained_project, tmp_path, 
     assert snapshot(trained_project) == before
 
 
-def test_a_skops_file_that_names_a_function_is_refused_without_calling_it(
-    trained_project, tmp_path
-):
+def test_a_skops_file_that_names_a_function_is_refused_without_calling_it(trained_project, tmp_path):
     import skops.io
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
     marker = tmp_path / "marker"
-    hostile = Pipeline(
-        [("run", FunctionTransformer(os.system, kw_args={"command": f"touch {marker}"}))]
-    )
+    hostile = Pipeline([("run", FunctionTransformer(os.system, kw_args={"command": f"touch {marker}"}))])
     data = skops.io.dumps({"pipeline": hostile, "metadata": {"columns": {}}})
     _, record = _model_record(trained_project)
     (trained_project / record["file"]).write_bytes(data)
@@ -423,10 +366,7 @@ def test_a_skops_file_that_names_a_function_is_refused_without_calling_it(
         assert not marker.exists()
         assert result.returncode == 1
         if command == ["verify"]:
-            assert (
-                result.stdout
-                == f"problem: {record['file']}: {reason} (run `activelearn train --force`)\n"
-            )
+            assert result.stdout == f"problem: {record['file']}: {reason} (run `activelearn train --force`)\n"
         else:
             assert result.stdout == ""
             assert (
@@ -456,22 +396,14 @@ def _outside_paths(project: Path, tmp_path: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def test_a_model_path_outside_models_is_refused_by_every_command_and_verify(
-    trained_project, tmp_path
-):
+def test_a_model_path_outside_models_is_refused_by_every_command_and_verify(trained_project, tmp_path):
     for file, reached in _outside_paths(trained_project, tmp_path):
         _point_state_at(trained_project, file, hashlib.sha256(reached.read_bytes()).hexdigest())
         before = snapshot(trained_project)
         for command in (["query", "-n", "3"], ["predict", "--out", "p.csv"]):
-            ran = (
-                _bounded("-C", trained_project, *command, cwd=tmp_path)
-                if command[0] == "query"
-                else None
-            )
+            ran = _bounded("-C", trained_project, *command, cwd=tmp_path) if command[0] == "query" else None
             result = (
-                ran
-                and Run(ran.returncode, ran.stdout, ran.stderr, None)
-                or run_cli("-C", trained_project, *command)
+                ran and Run(ran.returncode, ran.stdout, ran.stderr, None) or run_cli("-C", trained_project, *command)
             )
             assert result.exit_code == 1 and result.stdout == "", file
             assert result.stderr == (
@@ -487,9 +419,7 @@ def test_a_model_path_outside_models_is_refused_by_every_command_and_verify(
         )
 
 
-def test_the_model_is_loaded_from_the_very_bytes_whose_hash_was_checked(
-    trained_project, tmp_path, monkeypatch
-):
+def test_the_model_is_loaded_from_the_very_bytes_whose_hash_was_checked(trained_project, tmp_path, monkeypatch):
     """The file is swapped for a payload right after its hash is computed: what is loaded is
     still what was checked, and the payload never runs."""
     from activelearn import storage
@@ -510,9 +440,7 @@ def test_the_model_is_loaded_from_the_very_bytes_whose_hash_was_checked(
 
         return digest
 
-    monkeypatch.setattr(
-        storage, "sha256_bytes", swapping(storage.sha256_bytes)
-    )  # what models.read_checked hashes with
+    monkeypatch.setattr(storage, "sha256_bytes", swapping(storage.sha256_bytes))  # what models.read_checked hashes with
     result = run_cli("-C", trained_project, "query", "-n", "3")
     assert swaps and not marker.exists()
     assert result.exit_code == 0, result.stderr
@@ -588,8 +516,7 @@ POOL_NOTES = [n.removeprefix("'") for n in CR_NOTES]  # init reads "'=quoted" as
 
 def _cr_project(tmp_path: Path, labeled: int = 2) -> Path:
     rows = [["key", "note", "label"]] + [
-        [CR_ID if i == 3 else f"k{i}", note, "ab"[i % 2] if i < labeled else ""]
-        for i, note in enumerate(CR_NOTES * 2)
+        [CR_ID if i == 3 else f"k{i}", note, "ab"[i % 2] if i < labeled else ""] for i, note in enumerate(CR_NOTES * 2)
     ]
     data = tmp_path / "d.csv"
     with open(data, "w", newline="") as f:
@@ -613,12 +540,7 @@ def _cr_project(tmp_path: Path, labeled: int = 2) -> Path:
 
 def _unsafe_lines(cells) -> list[str]:
     """The cells with a line a spreadsheet would run as a formula."""
-    return [
-        c
-        for c in cells
-        for line in re.split(r"\r\n|\r|\n", c or "")
-        if line.startswith(("=", "+", "-", "@"))
-    ]
+    return [c for c in cells for line in re.split(r"\r\n|\r|\n", c or "") if line.startswith(("=", "+", "-", "@"))]
 
 
 def test_cr_or_lf_in_a_cell_neither_starts_a_row_nor_gets_past_the_formula_guard(tmp_path):
@@ -630,9 +552,7 @@ def test_cr_or_lf_in_a_cell_neither_starts_a_row_nor_gets_past_the_formula_guard
         rows = list(csv.reader(f))
     assert len(rows) == 15 and {len(r) for r in rows} == {3}
     assert _unsafe_lines(c for r in rows for c in r) == []
-    assert sorted(r[2] for r in rows[1:] if r[0] == "k8") == [
-        "ok\r'=cmd|' /C calc'!A0"
-    ]  # guarded after the CR
+    assert sorted(r[2] for r in rows[1:] if r[0] == "k8") == ["ok\r'=cmd|' /C calc'!A0"]  # guarded after the CR
     # read back exactly: every id matches its row, the one holding a CR too
     for row in rows[1:]:
         row[1] = "a"
@@ -694,9 +614,7 @@ def test_export_and_predict_csv_have_the_formula_guard_and_raw_is_exact(tmp_path
     assert _unsafe_lines(c for r in rows for c in r) == []
     ids = [r[0] for r in rows[1:]]
     assert "id\r'=HYPERLINK(1)" in ids and CR_ID not in ids
-    assert sorted(r[0] for r in exact[1:]) == sorted(
-        [CR_ID, *(f"k{i}" for i in range(16) if i != 3)]
-    )
+    assert sorted(r[0] for r in exact[1:]) == sorted([CR_ID, *(f"k{i}" for i in range(16) if i != 3)])
     if command == "export":
         assert [r[2] for r in exact[1:]] == POOL_NOTES * 2  # the notes, byte for byte
         assert _unsafe_lines(r[2] for r in exact[1:]) != []
@@ -731,21 +649,15 @@ def test_xlsx_batch_with_vt_or_esc_in_cells_is_written_safely_and_reads_back(tmp
     from openpyxl import load_workbook
 
     data = tmp_path / "d.csv"
-    data.write_text(
-        'key,no\x0bte\x1b,label\nk0,a,a\nk1,c,b\nk2,"e\x1b[31mred",\nk3,"v\x0btab",\nk4,plain,\n'
-    )
-    assert (
-        run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key").exit_code == 0
-    )
+    data.write_text('key,no\x0bte\x1b,label\nk0,a,a\nk1,c,b\nk2,"e\x1b[31mred",\nk3,"v\x0btab",\nk4,plain,\n')
+    assert run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key").exit_code == 0
     out = tmp_path / "batch.xlsx"
     result = run_cli("-C", tmp_path / "p", "query", "-n", "3", "--strategy", "random", "--out", out)
     assert (result.exit_code, result.exception) == (0, None)
     book = load_workbook(out)
     sheet = book["batch"]
     assert [c.value for c in sheet[1]] == ["key", "label", "no\ufffdte\ufffd"]
-    notes = {
-        sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=3).value for r in (2, 3, 4)
-    }
+    notes = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=3).value for r in (2, 3, 4)}
     assert notes == {"k2": "e\ufffd[31mred", "k3": "v\ufffdtab", "k4": "plain"}
     rows = ", ".join(str(r) for r in (2, 3, 4) if sheet.cell(row=r, column=1).value != "k4")
     assert result.stderr == (
@@ -760,9 +672,7 @@ def test_xlsx_batch_with_vt_or_esc_in_cells_is_written_safely_and_reads_back(tmp
     assert (imported.exit_code, json.loads(imported.stdout)["labels"]) == (0, 3)
 
     data.write_text('key,note,label\nk0,a,a\nk1,c,b\n"k2\x1b",e,\n')
-    assert (
-        run_cli("-q", "init", tmp_path / "q", "--data", data, "--id-column", "key").exit_code == 0
-    )
+    assert run_cli("-q", "init", tmp_path / "q", "--data", data, "--id-column", "key").exit_code == 0
     before = snapshot(tmp_path / "q")
     refused = run_cli("-C", tmp_path / "q", "query", "-n", "1", "--out", tmp_path / "ids.xlsx")
     assert (refused.exit_code, refused.stdout) == (1, "")
@@ -787,32 +697,23 @@ def test_class_annotator_and_column_names_reach_the_terminal_escaped(tmp_path, j
     control characters (ESC, CSI, BEL, CR, backspace, bidi overrides) as escapes."""
     red, title, bidi = "\x1b[31mred", "\x1b]0;pwned\x07\x08\r", "evil\u202etxt.exe\x9b2J"
     data = tmp_path / "d.csv"
-    data.write_text(
-        f'key,"{bidi}",label\nk0,1,"{red}"\nk1,2,b\nk2,3,\nk3,4,\nk4,5,\n', encoding="utf-8"
-    )
+    data.write_text(f'key,"{bidi}",label\nk0,1,"{red}"\nk1,2,b\nk2,3,\nk3,4,\nk4,5,\n', encoding="utf-8")
     flag = ["--json"] if json_mode else []
     runs = [run_cli("-v", "init", tmp_path / "p", "--data", data, "--id-column", "key", *flag)]
     project = tmp_path / "p"
     runs.append(run_cli("-C", project, "train", *flag))
     answers = tmp_path / "answers.csv"
-    answers.write_text(
-        f'key,label,annotator\nk2,"{red}","{red}"\nk3,b,"{title}"\n', encoding="utf-8"
-    )
+    answers.write_text(f'key,label,annotator\nk2,"{red}","{red}"\nk3,b,"{title}"\n', encoding="utf-8")
     runs.append(run_cli("-C", project, "import-labels", answers, *flag))
     answers.write_text(f'key,label\nk4,"{title}"\n', encoding="utf-8")
-    runs.append(
-        run_cli("-C", project, "import-labels", answers, *flag)
-    )  # not a class: an error naming it
+    runs.append(run_cli("-C", project, "import-labels", answers, *flag))  # not a class: an error naming it
     runs += [run_cli("-v", "-C", project, "status", *flag), run_cli("-C", project, "train", *flag)]
     assert [r.exit_code for r in runs] == [0, 0, 0, 1, 0, 0]
     for result in runs:
         _no_terminal_controls(result)
     if json_mode:  # the escapes are JSON's: the values themselves are intact
         status = json.loads(runs[4].stdout)
-        assert (
-            set(status["annotators"]) == {"init", red, title.strip()}
-            and red in status["labels_per_class"]
-        )
+        assert set(status["annotators"]) == {"init", red, title.strip()} and red in status["labels_per_class"]
     else:
         assert "4 answers from \\x1b[31mred, \\x1b]0;pwned\\x07\\x08, init\n" in runs[4].stdout
         assert "\\x1b[31mred" in runs[1].stdout
@@ -909,9 +810,7 @@ def _xlsx_lying_about_its_size(path: Path) -> Path:
     while local >= 0 and bytes(data[local + 30 : local + 30 + len(name)]) != name:
         local = data.find(b"PK\x03\x04", local + 4)
     extra = local + 30 + len(name)
-    assert (
-        struct.unpack_from("<HH", data, extra)[0] == 1
-    )  # the zip64 field: uncompressed size first
+    assert struct.unpack_from("<HH", data, extra)[0] == 1  # the zip64 field: uncompressed size first
     struct.pack_into("<Q", data, extra + 4, 1024)
     central = data.find(b"PK\x01\x02")
     while bytes(data[central + 46 : central + 46 + len(name)]) != name:
@@ -940,12 +839,8 @@ def _ods(path: Path, rows: str) -> Path:
         + "</table:table></office:spreadsheet></office:body></office:document-content>"
     )
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(
-            "mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
-        )
-        archive.writestr(
-            "META-INF/manifest.xml", _ODS_MANIFEST, zipfile.ZIP_DEFLATED
-        )  # calamine needs it
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", _ODS_MANIFEST, zipfile.ZIP_DEFLATED)  # calamine needs it
         archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
     return path
 
@@ -961,11 +856,7 @@ def _ods_repeating_a_cell(path: Path) -> Path:
     """Under 1 KB: one cell repeated over 6,000 rows of 16,384 columns, just under the 100 million
     cells calamine refuses by itself (unbounded, 1,000 such rows took 2 GiB and 14 s)."""
     header = "<table:table-row>" + _ods_cell("id") + _ods_cell("species") + "</table:table-row>"
-    bomb = (
-        '<table:table-row table:number-rows-repeated="6000">'
-        + _ods_cell("x", 16384)
-        + "</table:table-row>"
-    )
+    bomb = '<table:table-row table:number-rows-repeated="6000">' + _ods_cell("x", 16384) + "</table:table-row>"
     return _ods(path, header + bomb)
 
 
@@ -978,9 +869,7 @@ def _csv_of_a_million_columns(path: Path) -> Path:
 
 def _csv_of_20000_short_columns(path: Path) -> Path:
     names = ["id", "species"] + [f"c{i}" for i in range(19_998)]
-    path.write_text(
-        ",".join(names) + "\n" + ",".join(["r000001", "Adelie"] + ["1"] * 19_998) + "\n"
-    )
+    path.write_text(",".join(names) + "\n" + ",".join(["r000001", "Adelie"] + ["1"] * 19_998) + "\n")
     return path
 
 
@@ -993,9 +882,7 @@ def _parquet_of_5_million_rows(path: Path) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(
-        pa.table({"id": ["r000001"] * 5_000_000, "species": ["Adelie"] * 5_000_000}), path
-    )
+    pq.write_table(pa.table({"id": ["r000001"] * 5_000_000, "species": ["Adelie"] * 5_000_000}), path)
     return path
 
 
@@ -1065,12 +952,8 @@ ANSWER_BOMBS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("build", "name", "refusal"), ANSWER_BOMBS, ids=[b[0].__name__[1:] for b in ANSWER_BOMBS]
-)
-def test_an_answer_file_bomb_is_refused_in_bounded_time_and_memory(
-    penguins_project, tmp_path, build, name, refusal
-):
+@pytest.mark.parametrize(("build", "name", "refusal"), ANSWER_BOMBS, ids=[b[0].__name__[1:] for b in ANSWER_BOMBS])
+def test_an_answer_file_bomb_is_refused_in_bounded_time_and_memory(penguins_project, tmp_path, build, name, refusal):
     bomb = build(tmp_path / name)
     before = snapshot(penguins_project)
     result = run_bounded("-C", penguins_project, "import-labels", bomb)
@@ -1112,16 +995,10 @@ POOL_BOMBS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("build", "name", "refusal"), POOL_BOMBS, ids=[b[0].__name__[1:] for b in POOL_BOMBS]
-)
-def test_a_data_file_bomb_is_refused_by_init_in_bounded_time_and_memory(
-    tmp_path, build, name, refusal
-):
+@pytest.mark.parametrize(("build", "name", "refusal"), POOL_BOMBS, ids=[b[0].__name__[1:] for b in POOL_BOMBS])
+def test_a_data_file_bomb_is_refused_by_init_in_bounded_time_and_memory(tmp_path, build, name, refusal):
     bomb = build(tmp_path / name)
-    result = run_bounded(
-        "-q", "init", tmp_path / "proj", "--data", bomb, "--label-column", "species"
-    )
+    result = run_bounded("-q", "init", tmp_path / "proj", "--data", bomb, "--label-column", "species")
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f"error: {bomb}{refusal}\n"
     assert not (tmp_path / "proj").exists()
@@ -1237,12 +1114,7 @@ def _verify_problems(project: Path) -> str:
 @pytest.fixture(scope="module")
 def imported_template(tmp_path_factory) -> Path:
     project = tmp_path_factory.mktemp("template") / "proj"
-    assert (
-        run_cli(
-            "-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species"
-        ).exit_code
-        == 0
-    )
+    assert run_cli("-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species").exit_code == 0
     assert run_cli("-C", project, "train").exit_code == 0
     batch = project / run_cli("-C", project, "query", "-n", "5").stdout.strip()
     fill_batch(batch, SAMPLE / "penguins_answers.csv")
@@ -1307,9 +1179,7 @@ def test_a_label_of_a_class_missing_from_the_config_is_refused_until_fixed(impor
         ),
         but=("revert",),
     )
-    assert (
-        run_cli("-C", imported_project, "import-labels", "--revert", "import-0001").exit_code == 0
-    )
+    assert run_cli("-C", imported_project, "import-labels", "--revert", "import-0001").exit_code == 0
     assert run_cli("-C", imported_project, "verify").exit_code == 0
     assert run_cli("-C", imported_project, "status").exit_code == 0
 
@@ -1365,9 +1235,7 @@ def test_a_non_boolean_evaluation_column_is_refused(imported_project, values, ar
         ).encode(),
     ],
 )
-def test_bogus_pandas_metadata_in_the_label_log_neither_crashes_nor_misleads(
-    imported_project, pandas
-):
+def test_bogus_pandas_metadata_in_the_label_log_neither_crashes_nor_misleads(imported_project, pandas):
     before = {
         name: run_cli("-C", imported_project, *command)
         for name, command in (
@@ -1384,9 +1252,7 @@ def test_bogus_pandas_metadata_in_the_label_log_neither_crashes_nor_misleads(
         ("batches", ["query", "--list", "--json"]),
     ):
         result = run_cli("-C", imported_project, *command)
-        assert (result.exit_code, result.stderr, result.stdout) == (0, "", before[name].stdout), (
-            name
-        )
+        assert (result.exit_code, result.stderr, result.stdout) == (0, "", before[name].stdout), name
     assert run_cli("-C", imported_project, "verify").exit_code == 0
 
 
@@ -1460,10 +1326,7 @@ def test_a_malformed_state_json_is_one_line_error(imported_project, damage):
         state = json.loads(path.read_text())
         change(state)
         path.write_text(json.dumps(state, indent=2))
-    assert (
-        _verify_problems(imported_project)
-        == f"problem: state.json: {what} (restore it from a backup)\n"
-    )
+    assert _verify_problems(imported_project) == f"problem: state.json: {what} (restore it from a backup)\n"
     _refused_by_every_command(
         imported_project, f"error: {imported_project}/state.json: {what}; restore it from a backup"
     )
@@ -1471,11 +1334,7 @@ def test_a_malformed_state_json_is_one_line_error(imported_project, damage):
 
 def test_a_deep_or_huge_state_json_is_refused_in_bounded_time_and_memory(imported_project):
     path = imported_project / "state.json"
-    path.write_text(
-        path.read_text().replace(
-            '"batches": [', '"batches": [' + "[" * 1_000_000 + "9" * 100_000, 1
-        )
-    )
+    path.write_text(path.read_text().replace('"batches": [', '"batches": [' + "[" * 1_000_000 + "9" * 100_000, 1))
     before = snapshot(imported_project)
     result = subprocess.run(
         [sys.executable, "-m", "activelearn", "-C", str(imported_project), "status"],
@@ -1494,26 +1353,15 @@ def test_a_deep_or_huge_state_json_is_refused_in_bounded_time_and_memory(importe
 
 def _valid_state(tmp_path_factory) -> dict:
     project = tmp_path_factory.mktemp("fuzz") / "proj"
-    assert (
-        run_cli(
-            "-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species"
-        ).exit_code
-        == 0
-    )
+    assert run_cli("-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species").exit_code == 0
     assert run_cli("-C", project, "train").exit_code == 0
     assert run_cli("-C", project, "query", "-n", "3", "--prefill").exit_code == 0
     return json.loads((project / "state.json").read_text())
 
 
 JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats()
-    | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
 
@@ -1534,9 +1382,7 @@ def valid_state(tmp_path_factory) -> dict:
     return _valid_state(tmp_path_factory)
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzzed_state_json_loads_whole_or_is_one_state_error(valid_state, tmp_path_factory, data):
     """Any one value of a real state.json replaced by any JSON value, or deleted, or the file cut
@@ -1564,27 +1410,18 @@ def test_fuzzed_state_json_loads_whole_or_is_one_state_error(valid_state, tmp_pa
     assert isinstance(loaded.pool_rows, int) and loaded.pool_rows >= 0
     assert all(isinstance(i, str) for b in loaded.batches for i in b.ids)
     loaded.next_batch_number(), loaded.next_model_version()  # noqa: B018  (what commands compute from it)
-    assert all(
-        isinstance(m.version, int) and isinstance(m.labels_per_class, dict) for m in loaded.models
-    )
+    assert all(isinstance(m.version, int) and isinstance(m.labels_per_class, dict) for m in loaded.models)
 
 
-@pytest.mark.parametrize(
-    "given", ["abc", "import-x", "-3", "import--3", "9" * 5000, "²", "import-0001 x", ""]
-)
+@pytest.mark.parametrize("given", ["abc", "import-x", "-3", "import--3", "9" * 5000, "²", "import-0001 x", ""])
 def test_a_non_numeric_import_id_is_a_usage_error(imported_project, given):
     before = snapshot(imported_project)
     result = run_cli("-C", imported_project, "import-labels", "--revert", given)
     assert result.exception is None
     cut = SHOWN_CHARACTERS
-    shown = (
-        repr(given) if len(given) <= cut else f"{given[:cut] + '…'!r} ({len(given):,} characters)"
-    )
+    shown = repr(given) if len(given) <= cut else f"{given[:cut] + '…'!r} ({len(given):,} characters)"
     assert (result.exit_code, result.stdout) == (2, "")
-    assert (
-        result.stderr
-        == f"error: --revert {shown}: not an import id; give one like import-0009, or its number (9)\n"
-    )
+    assert result.stderr == f"error: --revert {shown}: not an import id; give one like import-0009, or its number (9)\n"
     assert snapshot(imported_project) == before
 
 
@@ -1615,18 +1452,14 @@ def test_a_damaged_pool_is_refused(imported_project, damage):
     change(imported_project / "data" / "pool.parquet")
     fix = "restore it from a backup, or init the project again"
     assert _verify_problems(imported_project) == f"problem: data/pool.parquet: {what} ({fix})\n"
-    error = f"error: {imported_project}/data/pool.parquet: {what}" + (
-        "" if damage == "deleted" else f"; {fix}"
-    )
+    error = f"error: {imported_project}/data/pool.parquet: {what}" + ("" if damage == "deleted" else f"; {fix}")
     _refused_by_every_command(imported_project, error)
 
 
 def test_a_pool_with_other_rows_than_state_json_counted_is_refused(imported_project):
     pool = imported_project / "data" / "pool.parquet"
     pq.write_table(pq.read_table(pool).slice(0, 300), pool)
-    assert "problem: data/pool.parquet: has 300 rows where state.json says 344" in _verify_problems(
-        imported_project
-    )
+    assert "problem: data/pool.parquet: has 300 rows where state.json says 344" in _verify_problems(imported_project)
     _refused_by_every_command(
         imported_project,
         (
@@ -1657,9 +1490,7 @@ def test_a_broken_activelearn_toml_is_refused(imported_project, change, what, fi
     assert _verify_problems(imported_project) == (
         f"problem: activelearn.toml: {what} (fix that line, or restore the file from a backup)\n"
     )
-    _refused_by_every_command(
-        imported_project, f"error: {imported_project}/activelearn.toml: {what}{fix}"
-    )
+    _refused_by_every_command(imported_project, f"error: {imported_project}/activelearn.toml: {what}{fix}")
 
 
 def test_a_truncated_model_is_refused_where_loaded_and_train_force_replaces_it(imported_project):
@@ -1716,9 +1547,7 @@ def _secret(tmp_path: Path) -> Path:
     return secret
 
 
-def test_an_inbox_skips_symbolic_links_to_files_and_folders_naming_them(
-    trained_project, tmp_path, cli
-):
+def test_an_inbox_skips_symbolic_links_to_files_and_folders_naming_them(trained_project, tmp_path, cli):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "answers.csv").write_text("id,species\nr000301,Chinstrap\n")
@@ -1755,16 +1584,11 @@ def test_an_inbox_of_links_only_imports_nothing_and_quotes_nothing(trained_proje
     result = cli("-C", trained_project, "import-labels", inbox, "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["files"] == []
-    assert (
-        "SECRET" not in result.stdout + result.stderr
-        and "root:" not in result.stdout + result.stderr
-    )
+    assert "SECRET" not in result.stdout + result.stderr and "root:" not in result.stdout + result.stderr
     assert snapshot(trained_project) == before
 
 
-def test_a_file_swapped_for_a_link_after_the_folder_was_listed_is_not_read(
-    trained_project, tmp_path, cli, monkeypatch
-):
+def test_a_file_swapped_for_a_link_after_the_folder_was_listed_is_not_read(trained_project, tmp_path, cli, monkeypatch):
     import activelearn.ops.import_labels as importing
 
     inbox = tmp_path / "inbox"
@@ -1773,9 +1597,7 @@ def test_a_file_swapped_for_a_link_after_the_folder_was_listed_is_not_read(
     dropped.write_text("id,species\nr000301,Chinstrap\n")
     secret, read = _secret(tmp_path), importing.read_answer_bytes
 
-    def listed_then_swapped(
-        path, *args, **kwargs
-    ):  # the race won: a link replaces the file once listed
+    def listed_then_swapped(path, *args, **kwargs):  # the race won: a link replaces the file once listed
         dropped.unlink()
         dropped.symlink_to(secret)
         return read(path, *args, **kwargs)
@@ -1864,9 +1686,7 @@ def test_control_characters_in_names_give_a_config_that_reads_back(tmp_path, cli
     )
     assert (result.exit_code, result.stderr) == (0, "")
     text = (tmp_path / "p" / "activelearn.toml").read_text(encoding="utf-8")
-    assert (
-        "\x7f" not in text and "\x00" not in text and "\u2028" not in text
-    )  # written as \u007F ...
+    assert "\x7f" not in text and "\x00" not in text and "\u2028" not in text  # written as \u007F ...
     assert "size\\u007Fcm" in text
     parsed = tomllib.loads(text)
     assert list(parsed["columns"]) == HOSTILE_NAMES
@@ -1888,9 +1708,7 @@ def test_control_characters_in_names_give_a_config_that_reads_back(tmp_path, cli
 @settings(max_examples=200, deadline=None)
 @given(
     names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique=True),
-    classes=st.lists(
-        st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique_by=str.casefold
-    ),
+    classes=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique_by=str.casefold),
 )
 def test_any_names_round_trip_through_activelearn_toml(names, classes):
     import tomllib
@@ -1919,9 +1737,7 @@ def test_a_lone_surrogate_in_a_name_is_refused_in_one_line():
     from activelearn.config import Config, render_config
     from activelearn.errors import ConfigError
 
-    config = Config(
-        id_column="id", label_column="label", classes=("a", "b"), columns={"x\ud800y": "numeric"}
-    )
+    config = Config(id_column="id", label_column="label", classes=("a", "b"), columns={"x\ud800y": "numeric"})
     with pytest.raises(ConfigError) as caught:
         render_config(config, created="now")
     assert caught.value.message == (
@@ -1932,9 +1748,7 @@ def test_a_lone_surrogate_in_a_name_is_refused_in_one_line():
 # --- ids that differ only by the formula guard's apostrophe ---------------------------------------
 
 
-@pytest.mark.parametrize(
-    "first, second", [("=1+1", "'=1+1"), ("-5", "'-5"), ("'@x", "''@x"), ("007", "'007")]
-)
+@pytest.mark.parametrize("first, second", [("=1+1", "'=1+1"), ("-5", "'-5"), ("'@x", "''@x"), ("007", "'007")])
 def test_ids_differing_only_by_a_guard_apostrophe_are_refused_at_init(tmp_path, cli, first, second):
     import csv
 
@@ -1966,9 +1780,7 @@ def test_ids_differing_only_by_a_guard_apostrophe_are_refused_at_init(tmp_path, 
             "spreadsheet or the formula guard adds or takes off, so their answers could not be told apart; make the "
             "ids differ otherwise (or leave out --id-column to generate ids)\n"
         )
-    assert not (tmp_path / "p").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
-        "ids.csv"
-    ]
+    assert not (tmp_path / "p").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ids.csv"]
 
 
 def test_an_id_that_starts_with_an_apostrophe_alone_is_fine(tmp_path, cli):
@@ -1977,9 +1789,7 @@ def test_an_id_that_starts_with_an_apostrophe_alone_is_fine(tmp_path, cli):
     result = cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "key")
     assert (result.exit_code, result.stderr) == (0, "")
     answers = tmp_path / "answers.csv"
-    answers.write_text(
-        "key,label\n'=1+1,y\n'c,x\nb,x\n"
-    )  # "'c" is the pool's id; "'=1+1" is a guarded "=1+1"
+    answers.write_text("key,label\n'=1+1,y\n'c,x\nb,x\n")  # "'c" is the pool's id; "'=1+1" is a guarded "=1+1"
     result = cli("-C", tmp_path / "p", "import-labels", answers, "--json")
     assert (result.exit_code, result.stderr) == (0, "")
     from activelearn.labels import read_label_log
@@ -2095,9 +1905,7 @@ def test_a_remote_scheduler_confirmed_by_the_command_line_or_the_environment_is_
         "tls://localhost:8786",
     ],
 )
-def test_a_loopback_scheduler_from_the_config_needs_no_confirmation(
-    trained_project, connections, cli, address
-):
+def test_a_loopback_scheduler_from_the_config_needs_no_confirmation(trained_project, connections, cli, address):
     _on_dask(trained_project, address)
     result = cli("-C", trained_project, "query", "-n", "5", "--strategy", "margin")
     assert (result.exit_code, result.stderr) == (
@@ -2121,12 +1929,7 @@ def _current_label(project: Path, row_id: str) -> str:
 def answered_by_alice(trained_project, tmp_path) -> Path:
     alice = tmp_path / "alice.csv"
     alice.write_text("id,species\nr000300,Adelie\n")
-    assert (
-        run_cli(
-            "-q", "-C", trained_project, "import-labels", alice, "--annotator", "alice"
-        ).exit_code
-        == 0
-    )
+    assert run_cli("-q", "-C", trained_project, "import-labels", alice, "--annotator", "alice").exit_code == 0
     return trained_project
 
 
@@ -2136,9 +1939,7 @@ def answered_by_alice(trained_project, tmp_path) -> Path:
 )
 def test_one_file_cannot_answer_a_row_under_several_names(answered_by_alice, tmp_path, cli, names):
     fake = tmp_path / "votes.csv"
-    fake.write_text(
-        "id,species,annotator\n" + "".join(f"r000300,Gentoo,{name}\n" for name in names)
-    )
+    fake.write_text("id,species,annotator\n" + "".join(f"r000300,Gentoo,{name}\n" for name in names))
     before = snapshot(answered_by_alice)
     result = cli("-C", answered_by_alice, "import-labels", fake, "--annotator", "bob")
     first, second = (name.strip() or "bob" for name in names[:2])
@@ -2152,13 +1953,9 @@ def test_one_file_cannot_answer_a_row_under_several_names(answered_by_alice, tmp
     assert _current_label(answered_by_alice, "r000300") == "Adelie"
 
 
-def test_partial_leaves_out_every_answer_of_a_row_answered_under_several_names(
-    answered_by_alice, tmp_path, cli
-):
+def test_partial_leaves_out_every_answer_of_a_row_answered_under_several_names(answered_by_alice, tmp_path, cli):
     fake = tmp_path / "votes.csv"
-    fake.write_text(
-        "id,species,annotator\nr000300,Gentoo,m1\nr000301,Chinstrap,m1\nr000300,Gentoo,m2\n"
-    )
+    fake.write_text("id,species,annotator\nr000300,Gentoo,m1\nr000301,Chinstrap,m1\nr000300,Gentoo,m2\n")
     result = cli("-C", answered_by_alice, "import-labels", fake, "--partial")
     assert (result.exit_code, result.stdout) == (
         0,
@@ -2181,9 +1978,7 @@ def test_answers_of_two_people_in_files_of_their_own_both_count(answered_by_alic
     assert _current_label(answered_by_alice, "r000300") == "Gentoo"  # two people against one
 
 
-def test_a_remote_scheduler_from_the_config_is_refused_by_a_real_process_in_bounded_time(
-    trained_project, tmp_path
-):
+def test_a_remote_scheduler_from_the_config_is_refused_by_a_real_process_in_bounded_time(trained_project, tmp_path):
     """The same refusal in a whole process, without any stand-in for the client: no connection is
     tried (one would wait for Dask's 10 s timeout and say "cannot reach")."""
     import resource
@@ -2219,8 +2014,7 @@ def test_a_remote_scheduler_from_the_config_is_refused_by_a_real_process_in_boun
     assert (done.returncode, done.stdout) == (1, "")
     assert (
         done.stderr.startswith(
-            f"error: {trained_project / 'activelearn.toml'}: [query] scheduler = '{REMOTE}' is "
-            "not on this machine"
+            f"error: {trained_project / 'activelearn.toml'}: [query] scheduler = '{REMOTE}' is not on this machine"
         )
         and done.stderr.count("\n") == 1
     )

@@ -27,13 +27,9 @@ CASES = MANIFEST["files"]
 SPECIAL_IDS = {int(n): i for n, i in MANIFEST["pool_ids"].items()}
 UNLABELED = 338  # penguins.csv has 344 rows, 6 of them labeled: one batch holds every other row
 
-BOMB_MEMORY = (
-    1 << 30
-)  # bytes of address space a bomb's import may take (pandas and pyarrow need ~700 MiB)
+BOMB_MEMORY = 1 << 30  # bytes of address space a bomb's import may take (pandas and pyarrow need ~700 MiB)
 BOMB_SECONDS = 60  # generous: starting the CLI takes seconds on a loaded machine
-SUBPROCESS_EVERY = (
-    25  # besides the bombs, every 25th file also runs as a real `activelearn` process
-)
+SUBPROCESS_EVERY = 25  # besides the bombs, every 25th file also runs as a real `activelearn` process
 
 # What a file may hold and the terminal must never get raw: C0 controls but \n and \t, DEL, C1
 # controls (\x9b is a one-byte CSI) and the bidirectional overrides and isolates.
@@ -58,9 +54,7 @@ def prepared(tmp_path_factory) -> Path:
     with open(SAMPLE / "penguins.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     with open(root / "pool.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(
-            [["id", *rows[0]], *([pool_id(n), *row] for n, row in enumerate(rows[1:], start=1))]
-        )
+        csv.writer(f).writerows([["id", *rows[0]], *([pool_id(n), *row] for n, row in enumerate(rows[1:], start=1))])
     project = root / "proj"
     result = run_cli(
         "-q",
@@ -104,9 +98,7 @@ def run_process(*args, cwd: Path) -> Run:
 
 def params():
     for number, entry in enumerate(CASES):
-        yield pytest.param(
-            entry, number % SUBPROCESS_EVERY == 0 or entry.get("bomb", False), id=entry["file"]
-        )
+        yield pytest.param(entry, number % SUBPROCESS_EVERY == 0 or entry.get("bomb", False), id=entry["file"])
 
 
 @pytest.mark.parametrize(("entry", "as_process"), list(params()))
@@ -131,9 +123,7 @@ def test_hostile_file(entry, as_process, prepared, tmp_path):
     assert not raw, f"raw control characters {', '.join(raw)} reach the terminal:\n{shown[-3000:]}"
     assert "Traceback" not in shown, shown[-3000:]
     assert run.exception is None, repr(run.exception)
-    assert not [
-        p for p in tmp_path.rglob("*") if "evil" in p.name or "pwned" in p.name
-    ]  # no archive member escaped
+    assert not [p for p in tmp_path.rglob("*") if "evil" in p.name or "pwned" in p.name]  # no archive member escaped
 
     if entry["expect"] == "imported":
         assert run.exit_code == 0, run.stderr

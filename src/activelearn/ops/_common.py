@@ -28,13 +28,9 @@ def training_key(config, digest: str) -> str:
         spec["month_first"] = config.month_first_key
     if config.class_weight != "none":  # unweighted, the key an old project's model was trained with
         spec["class_weight"] = config.class_weight
-    if (
-        config.features_fit_on != "labels"
-    ):  # absent from the keys of models fitted as before the setting
+    if config.features_fit_on != "labels":  # absent from the keys of models fitted as before the setting
         spec["fit_on"] = config.features_fit_on
-    if (
-        config.text != "tfidf"
-    ):  # a config without [features] text keeps the key it had before the key
+    if config.text != "tfidf":  # a config without [features] text keeps the key it had before the key
         spec["text"] = config.text
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
@@ -52,9 +48,7 @@ def latest_model(project, log):
     digest = labels_digest(*training_labels(log))
     changed = None
     if record.training_key != training_key(project.config, digest):
-        changed = (
-            "labels imported" if digest != record.labels_sha256 else "settings in activelearn.toml"
-        )
+        changed = "labels imported" if digest != record.labels_sha256 else "settings in activelearn.toml"
     return record, pipeline, columns, changed
 
 

@@ -27,9 +27,7 @@ def output_path(out: Path, paths: ProjectPaths, data: Path | None = None, source
     resolved = out.resolve()
     if data is not None and resolved == Path(data).resolve():
         raise UsageError(f"--out {out} is the --data file; write the output to another file")
-    if source and (
-        resolved == Path(source).resolve() or Path(source).resolve() in resolved.parents
-    ):
+    if source and (resolved == Path(source).resolve() or Path(source).resolve() in resolved.parents):
         raise UsageError(
             f"--out {out} is the data file this project was made from ([data] source in {paths.config.name}); "
             "write the output to another file"
@@ -44,9 +42,7 @@ def output_path(out: Path, paths: ProjectPaths, data: Path | None = None, source
         paths.batches,
     )
     if any(resolved == p.resolve() or p.resolve() in resolved.parents for p in own):
-        raise UsageError(
-            f"--out {out} is inside the project's own files; write the output elsewhere"
-        )
+        raise UsageError(f"--out {out} is inside the project's own files; write the output elsewhere")
     if resolved.is_dir():
         raise InputError(f"{out}: is a folder; name a file")
     if not resolved.parent.is_dir():
@@ -125,6 +121,4 @@ def _is_text(kind) -> bool:
 def _is_list(kind) -> bool:
     import pyarrow as pa
 
-    return (
-        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
-    )
+    return pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)

@@ -127,9 +127,7 @@ def _batch_named(state: State, name: str, option: str) -> BatchRecord:
     return batch
 
 
-def rewrite_batch(
-    project: Project, name: str, *, out: Path | None = None, wait: float = 0.0
-) -> RewriteResult:
+def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait: float = 0.0) -> RewriteResult:
     """Write a lost batch file again from its record in state.json: the same rows in the same
     order, the same suggestions, in its recorded format (or `out`'s), which becomes its file.
 
@@ -159,9 +157,7 @@ def rewrite_batch(
             try:
                 pipeline, columns = model_version(project, batch.model_version)
             except ActivelearnError as exc:
-                lost = (
-                    "confidence column" if batch.prefilled else "suggestion and confidence columns"
-                )
+                lost = "confidence column" if batch.prefilled else "suggestion and confidence columns"
                 warnings.append(f"{exc.message}; {batch.name} is written again without its {lost}")
         context = Context(config.id_column, config.columns, config.seed, 0, pipeline, columns)
         frame, _ = batch_table(
@@ -175,6 +171,4 @@ def rewrite_batch(
         write_batch(frame, target, fill_in, warnings)
         batch.file, batch.sha256 = recorded_path(project, target), sha256_file(target)
         save_state(paths.state, state)
-        return RewriteResult(
-            batch.name, batch.file, len(batch.ids), written=True, warnings=warnings
-        )
+        return RewriteResult(batch.name, batch.file, len(batch.ids), written=True, warnings=warnings)

@@ -59,8 +59,7 @@ def config_values(project: Project, key: str | None = None) -> ConfigListing:
     found = [e for e in entries if e.key == wanted]
     if not found:
         raise UsageError(
-            f"config key {key!r}: {name!r} is not a column in [columns]"
-            f"{did_you_mean(name, raw.get('columns', {}))}"
+            f"config key {key!r}: {name!r} is not a column in [columns]{did_you_mean(name, raw.get('columns', {}))}"
         )
     return ConfigListing(wanted, found)
 
@@ -74,9 +73,7 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
     path = project.paths.config
     with project_lock(project.paths, wait):
         text, raw = read_config_file(project.paths.config)
-        old_config = config_from_dict(
-            raw, str(path)
-        )  # a broken file is the file's problem, not the new value's
+        old_config = config_from_dict(raw, str(path))  # a broken file is the file's problem, not the new value's
         old = raw.get(section, {}).get(name, default_values().get(section, {}).get(name))
         where = f"cannot set {section}.{name}"
         new, new_config = _checked(raw, section, name, typed_value(value, old), where)
@@ -89,9 +86,7 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
             write_text(path, _edited(tomlkit.parse(text), section, name, new))
     change = ConfigChange(f"{section}.{name}", old, new, changed, str(path))
     if changed and project.state.latest_model is not None and _shapes_model(old_config, new_config):
-        change.warnings.append(
-            "the latest model was trained with the old setting: run `activelearn train`"
-        )
+        change.warnings.append("the latest model was trained with the old setting: run `activelearn train`")
     return change
 
 
@@ -103,14 +98,10 @@ def record_absent_settings(project: Project) -> list[str]:
     import tomlkit
 
     path = project.paths.config
-    text, raw = read_config_file(
-        path
-    )  # the file as it is now: project.config was read before the lock
+    text, raw = read_config_file(path)  # the file as it is now: project.config was read before the lock
     defaults = default_values()
     absent = [
-        (section, name, defaults[section][name])
-        for section, name in RECORDED_KEYS
-        if name not in raw.get(section, {})
+        (section, name, defaults[section][name]) for section, name in RECORDED_KEYS if name not in raw.get(section, {})
     ]
     if not absent:
         return []

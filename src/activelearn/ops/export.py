@@ -30,9 +30,7 @@ class ExportResult:
     skipped: int
     labels_per_class: dict[str, int]
     columns: list[str]
-    init_options: list[
-        str
-    ]  # `activelearn init NEW_DIR` + these re-creates the project from the file
+    init_options: list[str]  # `activelearn init NEW_DIR` + these re-creates the project from the file
     warnings: list[str] = field(default_factory=list)
 
 
@@ -54,9 +52,7 @@ def export(
     target = output_path(out, paths, source=config.source)
     available = pool_columns(paths.pool)
     check_columns(config.columns, available, str(paths.config), config.id_column)
-    features = (
-        [c for c in available if c != config.id_column] if all_columns else config.feature_columns
-    )
+    features = [c for c in available if c != config.id_column] if all_columns else config.feature_columns
     log = checked_answers(project)
     rows = labeled_rows(log, evaluation, include_skipped, annotators)
     taken = {config.id_column, config.label_column, *features}
@@ -65,9 +61,7 @@ def export(
         *(["skipped"] if include_skipped else []),
         *(PROVENANCE if annotators else ()),
     ]
-    kept = {
-        key: _free_name(key, taken) for key in wanted
-    }  # the tool's columns: key -> name in the file
+    kept = {key: _free_name(key, taken) for key in wanted}  # the tool's columns: key -> name in the file
     schema = _export_schema(paths.pool, config.id_column, config.label_column, features, kept)
     advance = phase("reading the pool and writing", total=len(rows))
     with table_writer(target, schema, raw) as write:
@@ -87,9 +81,7 @@ def export(
             advance(start + len(part))
     labels = rows[rows["kind"] == "label"]
     counts = labels.loc[~labels["evaluation"].astype(bool), "label"].value_counts()
-    ignored = list(kept.values()) + [
-        c for c in features if config.columns.get(c, "ignore") == "ignore"
-    ]
+    ignored = list(kept.values()) + [c for c in features if config.columns.get(c, "ignore") == "ignore"]
     warnings = [] if len(rows) else ["no labeled rows yet: the file has the header only"]
     return ExportResult(
         file=str(out),
@@ -104,9 +96,7 @@ def export(
     )
 
 
-def labeled_rows(
-    log: pd.DataFrame, evaluation: bool, include_skipped: bool, provenance: bool
-) -> pd.DataFrame:
+def labeled_rows(log: pd.DataFrame, evaluation: bool, include_skipped: bool, provenance: bool) -> pd.DataFrame:
     """One row per answered id: id, label (None when skipped), kind, evaluation, and with
     `provenance` who answered it and the batch, import and time its current label came from.
 
@@ -127,19 +117,11 @@ def labeled_rows(
 
 def _with_provenance(log: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     answers = log.assign(order=range(len(log)), evaluation=log["evaluation"].astype(bool))
-    latest = answers.drop_duplicates(
-        ["id", "annotator", "evaluation"], keep="last"
-    )  # corrections replace
-    latest = latest.merge(
-        rows[["id", "evaluation", "label", "kind"]], on=["id", "evaluation"], suffixes=("", "_now")
-    )
-    who = latest.groupby("id", sort=False)["annotator"].agg(
-        lambda names: "; ".join(dict.fromkeys(names.fillna("")))
-    )
+    latest = answers.drop_duplicates(["id", "annotator", "evaluation"], keep="last")  # corrections replace
+    latest = latest.merge(rows[["id", "evaluation", "label", "kind"]], on=["id", "evaluation"], suffixes=("", "_now"))
+    who = latest.groupby("id", sort=False)["annotator"].agg(lambda names: "; ".join(dict.fromkeys(names.fillna(""))))
     # the latest answer that gave the current label (for a skipped row: the latest skip)
-    gave_label = (latest["kind"] == "label") & (
-        latest["answer"].astype(object) == latest["label"].astype(object)
-    )
+    gave_label = (latest["kind"] == "label") & (latest["answer"].astype(object) == latest["label"].astype(object))
     giving = latest[(latest["kind_now"] == "skip").to_numpy(bool) | gave_label.to_numpy(bool)]
     source = giving.sort_values("order").drop_duplicates("id", keep="last").set_index("id")
     return rows.assign(
@@ -155,17 +137,13 @@ def _free_name(name: str, taken: set[str]) -> str:
     return name if name not in taken else f"activelearn_{name}"
 
 
-def _export_schema(
-    pool: Path, id_column: str, label_column: str, features: list[str], extra: dict[str, str]
-):
+def _export_schema(pool: Path, id_column: str, label_column: str, features: list[str], extra: dict[str, str]):
     import pyarrow as pa
 
     schema = pool_schema(pool)
     fields = [pa.field(id_column, pa.string()), pa.field(label_column, pa.string())]
     fields += [schema.field(name) for name in features]
-    fields += [
-        pa.field(name, pa.bool_() if key in FLAGS else pa.string()) for key, name in extra.items()
-    ]
+    fields += [pa.field(name, pa.bool_() if key in FLAGS else pa.string()) for key, name in extra.items()]
     return pa.schema(fields)
 
 
@@ -175,31 +153,20 @@ def _export_table(schema, part, features_of, id_column, label_column, features, 
     frame = pd.DataFrame(
         {
             id_column: part["id"].astype(str).to_numpy(dtype=object),
-            label_column: part["label"]
-            .astype(object)
-            .where(part["label"].notna(), None)
-            .to_numpy(dtype=object),
+            label_column: part["label"].astype(object).where(part["label"].notna(), None).to_numpy(dtype=object),
         }
     )
     for name in features:
         frame[name] = features_of[name].array  # not to_numpy: nullable integers would become float
     for key, name in extra.items():
         if key in FLAGS:
-            frame[name] = (
-                (part["kind"] == "skip").to_numpy()
-                if key == "skipped"
-                else part["evaluation"].to_numpy(bool)
-            )
+            frame[name] = (part["kind"] == "skip").to_numpy() if key == "skipped" else part["evaluation"].to_numpy(bool)
         else:
-            frame[name] = (
-                part[key].astype(object).where(part[key].notna(), None).to_numpy(dtype=object)
-            )
+            frame[name] = part[key].astype(object).where(part[key].notna(), None).to_numpy(dtype=object)
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
-def _init_options(
-    project: Project, target: Path, features: list[str], ignored: list[str]
-) -> list[str]:
+def _init_options(project: Project, target: Path, features: list[str], ignored: list[str]) -> list[str]:
     """The options of `activelearn init` that make a project equal to this one from the file."""
     config = project.config
     options = [

@@ -93,9 +93,7 @@ class ImportOptions:
     id_column: str | None = None  # the file's column holding the ids (default: the project's)
     label_column: str | None = None  # the file's column holding the labels (default: the project's)
     force: bool = False  # log the answers of files imported before again, as a new import
-    partial: bool = (
-        False  # import the good rows of a file with bad ones, warning about each bad one
-    )
+    partial: bool = False  # import the good rows of a file with bad ones, warning about each bad one
 
 
 @dataclass
@@ -136,13 +134,9 @@ def import_labels(
     options = ImportOptions(annotator, evaluation, id_column, label_column, force, partial)
     config = project.config
     if (id_column or config.id_column) == (label_column or config.label_column):
-        raise UsageError(
-            f"--id-column and --label-column name the same column {(id_column or config.id_column)!r}"
-        )
+        raise UsageError(f"--id-column and --label-column name the same column {(id_column or config.id_column)!r}")
     notes: list[str] = []  # the links an inbox folder did not follow
-    files = read_answer_files(
-        project, sources, options, notes
-    )  # before the lock: parsing may be slow
+    files = read_answer_files(project, sources, options, notes)  # before the lock: parsing may be slow
     if dry_run:  # reads only: no lock, as status
         log = checked_log(project)
         return _result(plan_import(project, log, files, options, notes), None, dry_run=True)
@@ -246,11 +240,7 @@ def plan_import(
     answered = set(counted["id"].dropna()) | {key[0] for key in context.latest}
     for file_import, ids in blank:
         file_import.unanswered = sum(1 for i in ids if i not in answered)
-    new = (
-        pd.concat(new_frames, ignore_index=True)
-        if new_frames
-        else pd.DataFrame(columns=list(LOG_COLUMNS))
-    )
+    new = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame(columns=list(LOG_COLUMNS))
     return ImportPlan(planned, new, warnings)
 
 
@@ -266,9 +256,7 @@ def _check_imported_as_evaluation(path: Path, digest: str, counted: pd.DataFrame
         )
 
 
-def revert_import(
-    project: Project, import_id: str, *, dry_run: bool = False, wait: float = 0.0
-) -> RevertResult:
+def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wait: float = 0.0) -> RevertResult:
     """Take back every answer of one import; other imports, before or after, are untouched.
 
     The label log stays append-only: the import is marked reverted in state.json, and from then
@@ -284,9 +272,7 @@ def revert_import(
 
 def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     state = project.state
-    log = checked_log(
-        project, classes=False
-    )  # reverting the import that brought an unknown class is a fix
+    log = checked_log(project, classes=False)  # reverting the import that brought an unknown class is a fix
     known = list(dict.fromkeys(log["import_id"].dropna()))
     if import_id not in known:
         raise UsageError(
@@ -299,9 +285,7 @@ def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     if not dry_run:
         state.reverted_imports[import_id] = utc_now()
         save_state(project.paths.state, state)
-    return RevertResult(
-        import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run
-    )
+    return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
 
 
 @dataclass(eq=False)
@@ -331,9 +315,7 @@ class AnswerFile:
         if self.data is None:
             return
         try:
-            self.frame = read_answer_file(
-                self.path, id_column, label_column, self.warnings, self.data
-            )
+            self.frame = read_answer_file(self.path, id_column, label_column, self.warnings, self.data)
         except InputError as exc:
             self.error = exc
         self.data = None
@@ -380,17 +362,13 @@ def read_answer_files(
     config = project.config
     for file in files:
         if file not in skipped:
-            file.parse(
-                options.id_column or config.id_column, options.label_column or config.label_column
-            )
+            file.parse(options.id_column or config.id_column, options.label_column or config.label_column)
             if file.error is not None:  # refused before the lock, as it would be under it
                 raise file.error
     return files
 
 
-def _unchanged_in_folder(
-    files: list[AnswerFile], log: pd.DataFrame, force: bool = False
-) -> set[AnswerFile]:
+def _unchanged_in_folder(files: list[AnswerFile], log: pd.DataFrame, force: bool = False) -> set[AnswerFile]:
     """The files a folder skips as unchanged since imported.
 
     A file named explicitly is always read. A folder (an inbox) skips a file whose bytes are
@@ -400,9 +378,7 @@ def _unchanged_in_folder(
     With `force`, a folder skips nothing."""
     if force:
         return set()
-    last_from = dict(
-        zip(log["source"], log["source_sha256"], strict=True)
-    )  # path -> bytes last imported
+    last_from = dict(zip(log["source"], log["source_sha256"], strict=True))  # path -> bytes last imported
     ever_imported = set(log["source_sha256"].dropna())
     skipped = set()
     for file in files:
@@ -432,9 +408,7 @@ class _PoolIds:
 def _latest_answers(log: pd.DataFrame) -> dict[tuple[str, str, bool], tuple[str, str]]:
     """(id, annotator, evaluation) -> that annotator's latest (answer, kind) for the row."""
     latest = log.drop_duplicates(["id", "annotator", "evaluation"], keep="last")
-    return {
-        (r.id, r.annotator, bool(r.evaluation)): (r.answer, r.kind) for r in latest.itertuples()
-    }
+    return {(r.id, r.annotator, bool(r.evaluation)): (r.answer, r.kind) for r in latest.itertuples()}
 
 
 @dataclass
@@ -499,9 +473,7 @@ class _FileReading:
             {},
             set(),
         )
-        first_answer_to: dict[
-            str, tuple[int, str]
-        ] = {}  # id -> (row, annotator) of its first answer here
+        first_answer_to: dict[str, tuple[int, str]] = {}  # id -> (row, annotator) of its first answer here
         several = set()  # ids this file answers under two or more annotator names
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
             answer = self._answer(row, record, has_decisions, problems)
@@ -552,11 +524,7 @@ class _FileReading:
         for id_, value, kind, who, decision in answered:
             # an evaluation answer: asked for (--eval), to a row of the evaluation set, or to a row
             # whose latest batch is an evaluation batch (not one released and offered again since)
-            is_evaluation = (
-                self.evaluation
-                or id_ in self.held_out
-                or self._batch_of(id_) in self.evaluation_batches
-            )
+            is_evaluation = self.evaluation or id_ in self.held_out or self._batch_of(id_) in self.evaluation_batches
             before = self.latest.get((id_, who, is_evaluation))
             # an answer repeated from an earlier import is logged again (as that import's), so that
             # reverting the earlier one does not take it away; it is not counted as new
@@ -619,12 +587,7 @@ class _FileReading:
         apostrophe itself ("'=1+1"; init refuses a pool holding both "=1+1" and "'=1+1")."""
         written = str(record.get(self.id_column, "") or "").strip()
         read = unguarded(written)
-        if (
-            read != written
-            and read not in self.own_ids
-            and read not in self.pool_ids
-            and written in self.pool_ids
-        ):
+        if read != written and read not in self.own_ids and read not in self.pool_ids and written in self.pool_ids:
             return written
         return read
 
@@ -633,9 +596,7 @@ class _FileReading:
         self.left_out = problems
         self.warnings.extend(f"left out {problem}" for problem in problems[:LISTED_PROBLEMS])
         if len(problems) > LISTED_PROBLEMS:
-            self.warnings.append(
-                f"left out {len(problems) - LISTED_PROBLEMS} more bad rows of {self.path}"
-            )
+            self.warnings.append(f"left out {len(problems) - LISTED_PROBLEMS} more bad rows of {self.path}")
 
     @cached_property
     def _answered_before(self) -> pd.DataFrame:
@@ -652,10 +613,7 @@ class _FileReading:
         --annotator does not become a second annotator; else anonymous."""
         if self.annotator:
             return self.annotator
-        if (
-            ANNOTATOR_COLUMN in frame.columns
-            and (frame[ANNOTATOR_COLUMN].astype(str).str.strip() != "").all()
-        ):
+        if ANNOTATOR_COLUMN in frame.columns and (frame[ANNOTATOR_COLUMN].astype(str).str.strip() != "").all():
             return DEFAULT_ANNOTATOR  # every row names its annotator: no default is used
         named = sorted(set(self._answered_before["annotator"].dropna()) - {DEFAULT_ANNOTATOR})
         if not named:
@@ -679,9 +637,7 @@ class _FileReading:
         if named.empty:
             return
         before = self._answered_before
-        before = before[
-            before["annotator"].isin([DEFAULT_ANNOTATOR]) & before["id"].isin(set(named["id"]))
-        ]
+        before = before[before["annotator"].isin([DEFAULT_ANNOTATOR]) & before["id"].isin(set(named["id"]))]
         if before.empty:
             return
         imports = list(dict.fromkeys(before["import_id"].dropna()))
@@ -696,11 +652,7 @@ class _FileReading:
         """--eval: refuse a batch a strategy chose (its rows are the hard ones, not a sample of the
         pool): this file's own batch, or the batch every answered row was offered in."""
         batches = {self.own_batch.name} if self.own_batch else {self._batch_of(i) for i in ids}
-        chosen = [
-            b
-            for b in self.state.batches
-            if b.name in batches and not b.evaluation and b.strategy != "random"
-        ]
+        chosen = [b for b in self.state.batches if b.name in batches and not b.evaluation and b.strategy != "random"]
         if not chosen or (not self.own_batch and None in batches):
             return
         names = _and([b.name for b in chosen])
@@ -726,11 +678,7 @@ class _FileReading:
         if has_decisions or id_ in self.prefilled:
             if decision is None and (not label or label.casefold() == suggestion.casefold()):
                 return None  # an untouched pre-filled row: nobody has looked at it
-            if (
-                decision is not None
-                and decision not in DECISIONS
-                and decision not in self.skip_values
-            ):
+            if decision is not None and decision not in DECISIONS and decision not in self.skip_values:
                 problems.append(
                     f"{self.path} row {row}: decision {shown(decision)} is not one of {', '.join(DECISIONS)}"
                     f"{did_you_mean(decision, DECISIONS)}"
@@ -747,9 +695,7 @@ class _FileReading:
         elif not label:
             return None
         if id_ is None:
-            problems.append(
-                f"{self.path} row {row}: id {shown(raw_id)} is not in the pool{_id_hint(raw_id, repair)}"
-            )
+            problems.append(f"{self.path} row {row}: id {shown(raw_id)} is not in the pool{_id_hint(raw_id, repair)}")
             return False
         if label.casefold() in self.skip_values:
             return id_, label, "skip", decision, repair
@@ -775,9 +721,7 @@ class _FileReading:
         if raw in self.own_ids:
             return raw, None
         if raw.startswith("'") and (raw[1:] in self.own_ids or raw[1:] in self.pool_ids):
-            return raw[
-                1:
-            ], None  # an apostrophe typed to keep a spreadsheet from reading the id as a number
+            return raw[1:], None  # an apostrophe typed to keep a spreadsheet from reading the id as a number
         repair = self.repairer.repair(raw) if raw else None
         if raw in self.pool_ids:
             if self.own_batch and repair is not None:

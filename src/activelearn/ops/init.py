@@ -81,9 +81,7 @@ def init_project(
     with _staged(directory) as paths:
         paths.pool.parent.mkdir(parents=True)
         phase("reading the data into the pool")
-        with _PoolWriter(
-            paths.pool
-        ) as sink:  # the pool is written chunk by chunk, in bounded memory
+        with _PoolWriter(paths.pool) as sink:  # the pool is written chunk by chunk, in bounded memory
             scan = scan_dataset(
                 Path(data),
                 id_column=id_column,
@@ -96,9 +94,7 @@ def init_project(
         config = _config(scan, data, model, strategy, batch_size, seed)
         _warn_if_slow(config, warnings)
         phase("writing the project")
-        write_label_log(
-            paths.label_log, _label_log(scan.answers, Path(data))
-        )  # even empty: a missing log is damage
+        write_label_log(paths.label_log, _label_log(scan.answers, Path(data)))  # even empty: a missing log is damage
         paths.batches.mkdir()
         paths.models.mkdir()
         created = utc_now()
@@ -252,7 +248,5 @@ def _staged(directory: Path):
         if existing:
             for name in ("data", "batches", "models", "state.json"):
                 target = directory / name
-                shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(
-                    missing_ok=True
-                )
+                shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
         raise

@@ -72,9 +72,7 @@ def predict(
             config.generated_ids,
         )
     else:
-        chunks, generated = _data_chunks(
-            Path(data), config.id_column, columns, chunk_rows, warnings
-        )
+        chunks, generated = _data_chunks(Path(data), config.id_column, columns, chunk_rows, warnings)
     if engine == "dask":
         from ..dask_engine import predict_on_dask
 
@@ -84,9 +82,7 @@ def predict(
     from ..embeddings import pool_vectors_open, uses_embeddings
 
     # the pool's texts' vectors come from the cache train made; predict, which holds no lock, never writes it
-    opened = pool_vectors_open(
-        paths, columns, needed=engine != "dask" and uses_embeddings(pipeline), build=False
-    )
+    opened = pool_vectors_open(paths, columns, needed=engine != "dask" and uses_embeddings(pipeline), build=False)
     rows = 0
     advance = phase(
         f"scoring {'the pool' if data is None else data}",
@@ -140,9 +136,7 @@ def _pool_chunks(pool: Path, id_column: str, columns: list[str], chunk_rows: int
         yield table.column(id_column), table
 
 
-def _data_chunks(
-    data: Path, id_column: str, columns: dict[str, str], chunk_rows: int, warnings: list[str]
-):
+def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows: int, warnings: list[str]):
     """(the typed rows of `data` as (ids, features) chunks, whether the ids are generated).
 
     The file is read as `init` reads it, and each column the model uses is typed by its role as
@@ -169,9 +163,7 @@ def _data_chunks(
                 if generated:
                     ids = np.array([f"r{i:0{width}d}" for i in numbers], dtype=object)
                 else:
-                    ids = checked_ids(
-                        part[id_column], numbers + 1, id_column, data
-                    )  # header is row 1
+                    ids = checked_ids(part[id_column], numbers + 1, id_column, data)  # header is row 1
                 yield ids, _typed_features(part, columns, data, numbers + 1, unparsed)
                 offset += len(part)
         for name, (count, example) in unparsed.items():
@@ -218,12 +210,8 @@ def _prediction_schema(id_column: str, classes: list[str], version: int):
     names = [id_column, "prediction", "confidence", *(f"p_{c}" for c in classes)]
     repeated = next((n for n in names if names.count(n) > 1), None)
     if repeated is not None:
-        raise InputError(
-            f"the id column is named {repeated!r}, as a column predict writes; rename it to predict"
-        )
-    fields = [(id_column, pa.string()), ("prediction", pa.string())] + [
-        (n, pa.float64()) for n in names[2:]
-    ]
+        raise InputError(f"the id column is named {repeated!r}, as a column predict writes; rename it to predict")
+    fields = [(id_column, pa.string()), ("prediction", pa.string())] + [(n, pa.float64()) for n in names[2:]]
     return pa.schema(fields, metadata={b"activelearn.model_version": str(version).encode()})
 
 
@@ -232,9 +220,7 @@ def _prediction_table(schema, ids, proba: np.ndarray, classes: list[str]):
 
     best = proba.argmax(axis=1)
     columns = [
-        ids.combine_chunks().cast(pa.string())
-        if isinstance(ids, pa.ChunkedArray)
-        else pa.array(ids, type=pa.string()),
+        ids.combine_chunks().cast(pa.string()) if isinstance(ids, pa.ChunkedArray) else pa.array(ids, type=pa.string()),
         pa.array(np.asarray(classes, dtype=object)[best], type=pa.string()),
         pa.array(proba[np.arange(len(proba)), best], type=pa.float64()),
         *(pa.array(proba[:, j], type=pa.float64()) for j in range(len(classes))),

@@ -39,12 +39,8 @@ class QueryResult:
     model_version: int | None
     candidates: int
     warnings: list[str] = field(default_factory=list)
-    pending: list[str] = field(
-        default_factory=list
-    )  # the training batches still waiting for answers before this one
-    evaluation: bool = (
-        False  # drawn uniformly at random for the evaluation set (no model takes part)
-    )
+    pending: list[str] = field(default_factory=list)  # the training batches still waiting for answers before this one
+    evaluation: bool = False  # drawn uniformly at random for the evaluation set (no model takes part)
     explored: int = 0  # rows of the batch drawn uniformly at random ([query] explore)
 
 
@@ -55,9 +51,7 @@ def default_jobs() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-def reserved_ids(
-    state: State, log, expire_after_days: int, include_skipped: bool = False
-) -> set[str]:
+def reserved_ids(state: State, log, expire_after_days: int, include_skipped: bool = False) -> set[str]:
     """Rows that may not be offered: answered ones (skipped ones too, unless asked), and the
     unanswered rows of batches still open (neither released nor expired)."""
     if include_skipped:
@@ -103,26 +97,20 @@ def query(
         if n is not None:
             raise UsageError(f"--eval {evaluation} is the number of rows to draw; it takes no -n")
         if prefill:
-            raise UsageError(
-                "--eval and --prefill do not go together: suggestions would bias the evaluation labels"
-            )
+            raise UsageError("--eval and --prefill do not go together: suggestions would bias the evaluation labels")
         if strategy not in (None, "random"):
             raise UsageError(f"--eval draws rows at random; it takes no --strategy ({strategy})")
         n, strategy = evaluation, "random"
     n = config.batch_size if n is None else n
     strategy = strategy or config.strategy
     if n < 1:
-        raise UsageError(
-            f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}"
-        )
+        raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
     engine, scheduler = chosen_engine(project, engine, scheduler)
     with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
         paths, state = project.paths, project.state
         log = checked_answers(project)
-        waiting = _waiting_batches(
-            project, log
-        )  # before this one: reported, and with if_none_pending, a stop
+        waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop
         if if_none_pending and waiting:
             return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
         warnings: list[str] = []
@@ -130,19 +118,13 @@ def query(
         target = _target_path(project, name, out)
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         reserved = reserved_ids(state, log, config.expire_after_days, include_skipped)
-        warnings += pool_column_warnings(
-            config.columns, paths.pool, config.id_column, str(paths.config)
-        )
+        warnings += pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
 
         # an evaluation batch is a random draw: it needs no model (nor its staleness warning), and
         # without one it shows no suggestions, which would bias the answers it is meant to check
-        pipeline, model_columns = (
-            _latest_model(project, log, warnings) if evaluation is None else None
-        ) or (None, [])
+        pipeline, model_columns = (_latest_model(project, log, warnings) if evaluation is None else None) or (None, [])
         if prefill and pipeline is None:
-            raise UsageError(
-                "--prefill fills in the model's suggestions, and there is no model yet: run train first"
-            )
+            raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
         context = Context(
             config.id_column,
             config.columns,
@@ -154,9 +136,7 @@ def query(
             explore=config.explore if evaluation is None else 0.0,
             text=config.text,
         )
-        opened.enter_context(
-            pool_vectors_open(paths, config.columns, needed=_embeds(strategy, context), build=True)
-        )
+        opened.enter_context(pool_vectors_open(paths, config.columns, needed=_embeds(strategy, context), build=True))
         if strategy in LABELED_ROWS_NEEDED:
             context.labeled, context.labels = _labeled_rows(project, log, context.used_columns)
         phase(f"scoring the pool ({strategy})")
@@ -178,17 +158,13 @@ def query(
                 f"no model yet: chose rows that spread over the data (k-means), not by {strategy}; run train first"
             )
         if candidates == 0:
-            raise NothingToDoError(
-                "nothing to query: every row of the pool is labeled or waiting in a pending batch"
-            )
+            raise NothingToDoError("nothing to query: every row of the pool is labeled or waiting in a pending batch")
         if len(ids) < n:
             warnings.append(f"only {len(ids)} unlabeled rows are left; the batch has all of them")
 
         phase("writing the batch")
         frame, suggestions = batch_table(project, context, ids, prefill, chosen.rows)
-        predicted = dict(
-            zip(ids, suggestions or [], strict=False)
-        )  # the model that chose the batch
+        predicted = dict(zip(ids, suggestions or [], strict=False))  # the model that chose the batch
         fill_in = FillIn.of(name, config, prefill)
         write_batch(frame, target, fill_in, warnings)
         record = BatchRecord(
@@ -206,9 +182,7 @@ def query(
         )
         state.batches.append(record)
         save_state(paths.state, state)
-        warnings += record_absent_settings(
-            project
-        )  # once the batch is written: a failed query records nothing
+        warnings += record_absent_settings(project)  # once the batch is written: a failed query records nothing
         return QueryResult(
             record.name,
             record.file,
@@ -230,9 +204,7 @@ def _embeds(strategy: str, context: Context) -> bool:
 
     if strategy == "random":
         return False
-    return (
-        uses_embeddings(context.pipeline) if context.pipeline is not None else embeds(context.text)
-    )
+    return uses_embeddings(context.pipeline) if context.pipeline is not None else embeds(context.text)
 
 
 def _waiting_batches(project: Project, log) -> list[str]:
@@ -325,9 +297,7 @@ def _latest_model(project: Project, log, warnings: list[str]):
 def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str], chunk_rows: int):
     id_column = project.config.id_column
     taken = id_array(reserved) if reserved else None
-    for chunk in iter_chunks(
-        project.paths.pool, list(dict.fromkeys([id_column, *columns])), chunk_rows
-    ):
+    for chunk in iter_chunks(project.paths.pool, list(dict.fromkeys([id_column, *columns])), chunk_rows):
         chunk = without_ids(chunk, id_column, taken)
         if len(chunk):
             yield chunk
@@ -339,16 +309,11 @@ def _labeled_rows(project: Project, log, columns: list[str]):
     return read_rows(project.paths.pool, project.config.id_column, ids, columns), labels
 
 
-def batch_table(
-    project: Project, context: Context, ids: list[str], prefill: bool, kept=None, sent=None
-):
+def batch_table(project: Project, context: Context, ids: list[str], prefill: bool, kept=None, sent=None):
     """The batch file's table; the chosen rows come from the scan when it kept them all. `sent`:
     the suggestions a pre-filled batch was sent with, when it is written again."""
     config = project.config
-    display = list(
-        config.display_columns
-        or config.columns_with_role("numeric", "categorical", "text", "datetime")
-    )
+    display = list(config.display_columns or config.columns_with_role("numeric", "categorical", "text", "datetime"))
     needed = list(dict.fromkeys([config.id_column, *display, *context.model_columns]))
     if kept is not None and len(kept) == len(ids) and set(needed) <= set(kept.columns):
         rows = kept
@@ -362,7 +327,5 @@ def batch_table(
     if sent is not None:  # as recorded, even without the model: import-labels compares with them
         suggestions = list(sent)
         confidence = confidence if confidence is not None else np.full(len(ids), np.nan)
-    frame = batch_frame(
-        rows, config.id_column, config.label_column, display, suggestions, confidence, prefill
-    )
+    frame = batch_frame(rows, config.id_column, config.label_column, display, suggestions, confidence, prefill)
     return frame, suggestions

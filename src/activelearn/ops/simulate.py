@@ -55,9 +55,7 @@ class SimulateResult:
     files: list[str]
     notes: list[str] = field(default_factory=list)  # what the data and repeats are too few to show
     warnings: list[str] = field(default_factory=list)
-    fit_on: str = (
-        "labels"  # what the features were fitted on: the labeled rows, or each repeat's pool
-    )
+    fit_on: str = "labels"  # what the features were fitted on: the labeled rows, or each repeat's pool
 
 
 @dataclass(frozen=True)
@@ -139,9 +137,7 @@ def simulate(
     with [query] explore. With `fit_on` "pool", each repeat fits the features once on its training
     rows (its pool), and every model along its curves fits only the estimator, as `[features]
     fit_on = "pool"` does."""
-    strategies = _check_options(
-        strategies, model, initial, batch_size, budget, repeats, test_size, metric
-    )
+    strategies = _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric)
     if isinstance(explore, bool) or not 0 <= explore < 1:
         raise UsageError(
             f"--explore is the share of each batch drawn at random, from 0 up to (not including) 1, not {explore}"
@@ -179,9 +175,7 @@ def simulate(
     wanted = budget or initial + 30 * batch_size
     budget = min(wanted, train_rows)
     if budget <= initial:
-        raise UsageError(
-            f"--budget {budget} leaves nothing to query after the {initial} initial labels"
-        )
+        raise UsageError(f"--budget {budget} leaves nothing to query after the {initial} initial labels")
 
     tasks = [(run, strategy) for run in runs for strategy in ["full-pool", *strategies]]
     vectors = _embedded(frame, columns) if embeds(text) else None
@@ -200,18 +194,9 @@ def simulate(
     )
     features = _pool_features(runs, frame, loop, jobs) if fit_on == "pool" else {}
     results = _parallel(tasks, (frame, labels, loop), jobs, features)
-    full_scores = {
-        seed_: scores[metric]
-        for (seed_, strategy), scores in results.items()
-        if strategy == "full-pool"
-    }
+    full_scores = {seed_: scores[metric] for (seed_, strategy), scores in results.items() if strategy == "full-pool"}
     curves = pd.DataFrame(
-        [
-            point
-            for (_, strategy), points in results.items()
-            if strategy != "full-pool"
-            for point in points
-        ]
+        [point for (_, strategy), points in results.items() if strategy != "full-pool" for point in points]
     )
     summaries = summarize(curves, full_scores, metric, BASELINE)
     notes = _notes(runs, labels, wanted, len(strategies) > 1)
@@ -296,9 +281,7 @@ def simulation_splits(
     )
 
 
-def _check_options(
-    strategies, model, initial, batch_size, budget, repeats, test_size, metric
-) -> list[str]:
+def _check_options(strategies, model, initial, batch_size, budget, repeats, test_size, metric) -> list[str]:
     strategies = list(dict.fromkeys(strategies or [DEFAULT_STRATEGY]))
     for name in strategies:
         require_choice("--strategy", name, STRATEGY_NAMES, "strategy")
@@ -334,9 +317,7 @@ def _labeled_rows(dataset, data, warnings) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, labels
 
 
-def _runs(
-    labels: np.ndarray, repeats: int, test_size: float, initial: int, seed: int
-) -> list[_Run]:
+def _runs(labels: np.ndarray, repeats: int, test_size: float, initial: int, seed: int) -> list[_Run]:
     """Per repeat: a stratified test split and an initial set with one row of each class (as far
     as `initial` allows), the rest at random: the same for every strategy."""
     from sklearn.model_selection import train_test_split
@@ -346,26 +327,18 @@ def _runs(
     for repeat in range(repeats):
         run_seed = seed + repeat
         try:
-            train, test = train_test_split(
-                positions, test_size=test_size, stratify=labels, random_state=run_seed
-            )
+            train, test = train_test_split(positions, test_size=test_size, stratify=labels, random_state=run_seed)
         except ValueError:  # a class too small to stratify
             try:
-                train, test = train_test_split(
-                    positions, test_size=test_size, random_state=run_seed
-                )
+                train, test = train_test_split(positions, test_size=test_size, random_state=run_seed)
             except ValueError:
-                raise UsageError(
-                    f"--test-size {test_size} leaves no rows to train or to test on"
-                ) from None
+                raise UsageError(f"--test-size {test_size} leaves no rows to train or to test on") from None
         if initial >= len(train):
             raise UsageError(f"--initial {initial} is not less than the {len(train)} training rows")
         rng = np.random.default_rng([seed, repeat])
         shuffled = rng.permutation(train)
         first_of_class = list(dict.fromkeys(labels[shuffled]))
-        seeds = [shuffled[np.flatnonzero(labels[shuffled] == c)[0]] for c in first_of_class][
-            :initial
-        ]
+        seeds = [shuffled[np.flatnonzero(labels[shuffled] == c)[0]] for c in first_of_class][:initial]
         taken = set(seeds)
         rest = [p for p in shuffled if p not in taken][: initial - len(seeds)]
         runs.append(_Run(run_seed, np.sort(train), np.sort(test), np.asarray(seeds + rest)))
@@ -387,10 +360,7 @@ def _notes(runs: list[_Run], labels: np.ndarray, budget: int, compared: bool) ->
         )
     classes, counts = np.unique(labels, return_counts=True)
     for name, count in zip(classes, counts.tolist()):
-        if any(
-            not np.any(labels[run.test] == name) or not np.any(labels[run.train] == name)
-            for run in runs
-        ):
+        if any(not np.any(labels[run.test] == name) or not np.any(labels[run.train] == name) for run in runs):
             notes.append(
                 f"class {name!r} has {count} row{'s' * (count != 1)}, too few for both the training pool and the "
                 "test split of every repeat: its scores are not measured in some; add rows of it"
@@ -407,9 +377,7 @@ def _pool_features(runs: list[_Run], frame, loop: _Loop, jobs: int) -> dict:
 
     phase("fitting the features on each repeat's pool")
     calls = (
-        delayed(_fit_pool_features)(
-            frame.iloc[run.train[sample_positions(len(run.train), run.seed)]], loop
-        )
+        delayed(_fit_pool_features)(frame.iloc[run.train[sample_positions(len(run.train), run.seed)]], loop)
         for run in runs
     )
     return dict(zip((run.seed for run in runs), Parallel(n_jobs=jobs)(calls), strict=True))
@@ -429,13 +397,8 @@ def _parallel(tasks, args, jobs: int, features: dict) -> dict:
 
     results = {}
     advance = phase("simulating", total=len(tasks))
-    calls = (
-        delayed(_task)(run, strategy, *args, features=features.get(run.seed))
-        for run, strategy in tasks
-    )
-    for done, (key, value) in enumerate(
-        Parallel(n_jobs=jobs, return_as="generator_unordered")(calls), start=1
-    ):
+    calls = (delayed(_task)(run, strategy, *args, features=features.get(run.seed)) for run, strategy in tasks)
+    for done, (key, value) in enumerate(Parallel(n_jobs=jobs, return_as="generator_unordered")(calls), start=1):
         results[key] = value
         advance(done)
     return {(run.seed, strategy): results[(run.seed, strategy)] for run, strategy in tasks}
@@ -513,9 +476,7 @@ def _scores(pipeline, X, y) -> dict[str, float]:
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
     predicted = pipeline.predict(X)
-    with (
-        warnings.catch_warnings()
-    ):  # a class missing from the test split: a note says so, in our words
+    with warnings.catch_warnings():  # a class missing from the test split: a note says so, in our words
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
         return {
             "accuracy": round(float(accuracy_score(y, predicted)), 4),
@@ -617,11 +578,7 @@ def summary_table(summaries) -> str:
     header = "| strategy | AULC | final | labels to 95% | labels to 99% | savings vs random | W/T/L | p |"
     rows = [header, "| --- | ---: | ---: | ---: | ---: | ---: | :---: | ---: |"]
     for s in summaries:
-        savings = (
-            "-"
-            if s.savings_95 is None
-            else f"{'>' if s.savings_is_lower_bound else ''}{s.savings_95:.2f}x"
-        )
+        savings = "-" if s.savings_95 is None else f"{'>' if s.savings_is_lower_bound else ''}{s.savings_95:.2f}x"
         rows.append(
             f"| {s.strategy} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | {s.final:.3f} | {_labels(s.labels_95)} | "
             f"{_labels(s.labels_99)} | {savings} | {s.wins}/{s.ties}/{s.losses} | "
@@ -631,6 +588,4 @@ def summary_table(summaries) -> str:
 
 
 def _labels(value: float | None) -> str:
-    return (
-        "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
-    )
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"

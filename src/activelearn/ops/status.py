@@ -31,9 +31,7 @@ class ModelStatus:
     cv_folds: int
     labels_per_class: dict[str, int] = field(default_factory=dict)
     eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals
-    stop_signals: dict | None = (
-        None  # on the stop set: agreement with the previous model, uncertainty
-    )
+    stop_signals: dict | None = None  # on the stop set: agreement with the previous model, uncertainty
     change: str = ""  # why it was trained: first, labels, settings or forced (state.ModelRecord)
 
 
@@ -114,12 +112,9 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         models=models,
         # the log is append-only, and a model records its length: the answers logged since that
         # count and changed something (not reverted, not an unchanged answer logged again)
-        answers_since_model=int(
-            changed_something(log)[log.index >= (latest.label_log_rows if latest else 0)].sum()
-        ),
+        answers_since_model=int(changed_something(log)[log.index >= (latest.label_log_rows if latest else 0)].sum()),
         model_up_to_date=latest is not None
-        and latest.training_key
-        == training_key(config, labels_digest(labeled["id"], labeled["label"])),
+        and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
         agreement=agreement(log),
         evaluation_labels=evaluation_labels,
         evaluation_skipped=int((evaluation["kind"] == "skip").sum()),
@@ -142,10 +137,6 @@ def _check_plot_path(plot: Path, has_models: bool) -> None:
     if Path(plot).suffix.lower() != ".png":
         raise UsageError(f"--plot {plot}: the learning curve is written as PNG; name a .png file")
     if not has_models:
-        raise NothingToDoError(
-            f"--plot {plot}: no model yet, so no learning curve; run `activelearn train` first"
-        )
+        raise NothingToDoError(f"--plot {plot}: no model yet, so no learning curve; run `activelearn train` first")
     if not Path(plot).resolve().parent.is_dir():
-        raise InputError(
-            "--plot " + missing(plot, f"the folder {Path(plot).parent} does not exist")
-        )
+        raise InputError("--plot " + missing(plot, f"the folder {Path(plot).parent} does not exist"))

@@ -35,9 +35,7 @@ class TrainResult:
     fit_seconds: float
     up_to_date: bool = False
     eval_metrics: dict | None = None  # on the evaluation labels, with 95% intervals
-    stop_signals: dict | None = (
-        None  # on the stop set: agreement with the previous model, uncertainty
-    )
+    stop_signals: dict | None = None  # on the stop set: agreement with the previous model, uncertainty
     reevaluated: bool = False  # up to date, but measured again on a changed evaluation set
     eval_note: str = ""  # why the evaluation intervals are wide: a class with few evaluation labels
     warnings: list[str] = field(default_factory=list)
@@ -50,9 +48,7 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
     activelearn.toml predates a setting gets it written there (configuring.record_absent_settings)."""
     with project_lock(project.paths, wait):
         result = _train(project, force)
-        result.warnings += record_absent_settings(
-            project
-        )  # after the work: a failed train records nothing
+        result.warnings += record_absent_settings(project)  # after the work: a failed train records nothing
     return result
 
 
@@ -60,9 +56,7 @@ def _train(project: Project, force: bool) -> TrainResult:
     with contextlib.ExitStack() as opened:
         config, state, paths = project.config, project.state, project.paths
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
-        column_warnings = pool_column_warnings(
-            config.columns, paths.pool, config.id_column, str(paths.config)
-        )
+        column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
         log = checked_log(project)
         counted = without_reverted(log, state.reverted_imports)
         ids, labels = training_labels(counted)
@@ -74,9 +68,7 @@ def _train(project: Project, force: bool) -> TrainResult:
         # features fitted on the pool that must be fitted again (the pool or their file changed)
         # make a new model even on the same labels and settings
         stat = state.features.pool_stat if state.features is not None else None
-        features_reason = (
-            pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
-        )
+        features_reason = pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
         features_stale = features_reason is not None
         # a pool only touched since: its new stat is in the record, saved even by an up-to-date train
         # so that the next one need not hash the pool again
@@ -93,25 +85,19 @@ def _train(project: Project, force: bool) -> TrainResult:
                     return _result(latest, config, up_to_date=True, warnings=column_warnings)
             else:
                 try:
-                    pipeline, _ = load_record(
-                        project, latest
-                    )  # the file read once: checked and loaded
+                    pipeline, _ = load_record(project, latest)  # the file read once: checked and loaded
                 except StateError:
                     unloadable = True
                 else:
                     latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
                     latest.eval_sha256 = eval_digest
                     save_state(paths.state, state)
-                    return _result(
-                        latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings
-                    )
+                    return _result(latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings)
 
         # the pool's texts are embedded once, here, and read back by this and every later command (and
         # by the features fitted on the pool, below)
         embedded = embeds(config.text)
-        opened.enter_context(
-            pool_vectors_open(paths, config.columns, needed=embedded, build=embedded)
-        )
+        opened.enter_context(pool_vectors_open(paths, config.columns, needed=embedded, build=embedded))
         warnings: list[str] = list(column_warnings)
         features, new_features = (
             pool_features.for_training(project, features_reason, warnings)
@@ -239,9 +225,7 @@ def _stop_set(
         try:
             before = Scorer(load_record(project, previous)[0])
         except StateError as exc:
-            warnings.append(
-                f"stopping signals: cannot compare with model {previous.version} ({exc.message})"
-            )
+            warnings.append(f"stopping signals: cannot compare with model {previous.version} ({exc.message})")
         else:
             if set(map(str, before.classes_)) != set(map(str, pipeline.classes_)):
                 before = None  # a class appeared: the models are not comparable yet

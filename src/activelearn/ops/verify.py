@@ -39,9 +39,7 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
     """Every promise of the project directory, checked; with `repair`, stray temp files removed
     and batches whose file is gone released, and nothing else changed."""
     if repair:
-        with project_lock(
-            project.paths, wait
-        ) as removed:  # taking the lock removes stray temp files
+        with project_lock(project.paths, wait) as removed:  # taking the lock removes stray temp files
             return _verify(project, repair=True, removed=removed)
     return _verify(project, repair=False)
 
@@ -49,9 +47,7 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
 def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyResult:
     paths = project.paths
     result = VerifyResult(str(paths.root), [], [])
-    problem = lambda where, what, fix, repaired=False: result.problems.append(
-        Problem(where, what, fix, repaired)
-    )  # noqa: E731
+    problem = lambda where, what, fix, repaired=False: result.problems.append(Problem(where, what, fix, repaired))  # noqa: E731
 
     _stray_temp_files(paths.root, repair, problem, removed)
     result.checked.append("temporary files")
@@ -62,9 +58,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
         problem,
         paths.root,
     )
-    state = _load(
-        lambda: project.state, "state.json", "restore it from a backup", problem, paths.root
-    )
+    state = _load(lambda: project.state, "state.json", "restore it from a backup", problem, paths.root)
     result.checked += ["activelearn.toml", "state.json"]
     if config is None or state is None:
         return _done(result)
@@ -98,9 +92,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
     phase("checking the models")
     result.warnings += _check_models(project, state, problem)
     result.checked.append("models")
-    if (
-        config.features_fit_on == "pool" and state.features is not None
-    ):  # unused, and not read, otherwise
+    if config.features_fit_on == "pool" and state.features is not None:  # unused, and not read, otherwise
         _check_features(project, state.features, problem)
         result.checked.append("features fitted on the pool")
     released = _check_batches(project, state, log, repair, problem)
@@ -140,9 +132,7 @@ def _stray_temp_files(root: Path, repair: bool, problem, removed=()) -> None:
         if not path.name.startswith("."):
             continue
         if repair:
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(
-                missing_ok=True
-            )
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         problem(
             str(path.relative_to(root)),
             "a temporary file left by an interrupted command",
@@ -163,9 +153,7 @@ def _check_pool(project: Project, config, state, columns: list[str], problem) ->
         problem("activelearn.toml", exc.message, "fix the column names in activelearn.toml")
     else:
         try:
-            warnings = pool_column_warnings(
-                config.columns, project.paths.pool, config.id_column, "activelearn.toml"
-            )
+            warnings = pool_column_warnings(config.columns, project.paths.pool, config.id_column, "activelearn.toml")
         except ActivelearnError as exc:
             problem("activelearn.toml", exc.message, "fix the role in activelearn.toml")
     _load(
@@ -288,14 +276,10 @@ def _check_batches(project: Project, state, log, repair: bool, problem) -> bool:
     """Batch files still waiting for answers must exist; with repair, a batch whose file is gone is released."""
     from ..labels import answered_ids, without_reverted
 
-    answered = (
-        answered_ids(without_reverted(log, state.reverted_imports)) if log is not None else set()
-    )
+    answered = answered_ids(without_reverted(log, state.reverted_imports)) if log is not None else set()
     released = False
     for batch in state.batches:
-        path = (
-            Path(batch.file) if Path(batch.file).is_absolute() else project.paths.root / batch.file
-        )
+        path = Path(batch.file) if Path(batch.file).is_absolute() else project.paths.root / batch.file
         outstanding = [i for i in batch.ids if i not in answered]
         if batch.released or not outstanding or path.exists():
             continue
