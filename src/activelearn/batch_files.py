@@ -13,13 +13,12 @@ import pandas as pd
 
 from .bounds import ANSWER_LIMITS, check_file_size
 from .errors import InputError
-from .messages import did_you_mean, missing
+from .messages import did_you_mean, first_line, missing
 from .storage import (
     answer_file_kind,
     atomic_path,
     clean_header,
     csv_line,
-    first_line,
     guarded,
     header_key,
     read_delimited,

@@ -19,7 +19,7 @@ from .bounds import POOL_LIMITS, check_columns, check_header_line
 from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
-from .messages import class_hint, did_you_mean, missing
+from .messages import class_hint, did_you_mean, first_line, missing
 from .pool import arrow_to_frame
 from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, typed_column
 from .storage import (
@@ -28,7 +28,6 @@ from .storage import (
     clean_header,
     decode_head,
     detect_format,
-    first_line,
     first_line_of,
     lines,
     not_text,

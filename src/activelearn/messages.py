@@ -66,3 +66,9 @@ def require_choice(option: str, value: str, choices, noun: str) -> None:
         raise UsageError(
             f"{option} {value!r} is not a {noun}{did_you_mean(value, choices)} (choose from {', '.join(choices)})"
         )
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message, first line only, for a one-line error."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -764,9 +764,3 @@ def check_headers(names: list, path: Path) -> None:
         if name and name in seen:
             raise InputError(f"{path}: the column {name!r} appears more than once; give each column its own name")
         seen.add(name)
-
-
-def first_line(exc: BaseException) -> str:
-    """An exception's message, first line only, for a one-line error."""
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

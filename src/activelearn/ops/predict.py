@@ -16,13 +16,12 @@ import pandas as pd
 
 from ..dataset import checked_ids, column_names, raw_chunks
 from ..errors import InputError, NothingToDoError, UsageError
-from ..messages import did_you_mean
+from ..messages import did_you_mean, first_line
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
 from ..progress import phase
 from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
-from ..storage import first_line
 from ._common import checked_answers, chosen_engine, latest_model
 from ._output import output_path, table_writer
 
