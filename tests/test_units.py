@@ -221,7 +221,7 @@ def test_the_guard_leaves_no_line_a_formula_and_is_undone_exactly(text):
     import io
     import re
 
-    from activelearn.storage import csv_line, guarded, unguarded
+    from activelearn.cells import csv_line, guarded, unguarded
 
     shown = guarded(text)
     assert unguarded(shown) == text
@@ -231,7 +231,7 @@ def test_the_guard_leaves_no_line_a_formula_and_is_undone_exactly(text):
 
 
 def test_the_guard_at_each_line_start():
-    from activelearn.storage import guarded
+    from activelearn.cells import guarded
 
     assert [guarded(t) for t in ("ok\r=cmd|' /C calc'!A0", "=1+1", "'=1", "a\r\n@b\n\nc", "plain", "it's")] == [
         "ok\r'=cmd|' /C calc'!A0",

@@ -12,21 +12,17 @@ import numpy as np
 import pandas as pd
 
 from .bounds import ANSWER_LIMITS, check_file_size
+from .cells import clean_header, csv_line, guarded, header_key, unguarded
 from .errors import InputError
 from .messages import did_you_mean, first_line, missing
 from .storage import (
     answer_file_kind,
     atomic_path,
-    clean_header,
-    csv_line,
-    guarded,
-    header_key,
     read_delimited,
     read_jsonl_cells,
     read_parquet_cells,
     read_spreadsheet,
     refuse_non_table,
-    unguarded,
 )
 
 EXCEL_MAX_ROWS = 1_048_576

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .bounds import POOL_LIMITS, check_columns, check_header_line
+from .cells import check_headers, clean_header, unguarded
 from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
@@ -23,22 +24,17 @@ from .messages import class_hint, did_you_mean, first_line, missing
 from .pool import arrow_to_frame
 from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, typed_column
 from .storage import (
-    CODECS,
-    check_headers,
-    clean_header,
-    decode_head,
     detect_format,
     first_line_of,
     lines,
-    not_text,
     parquet_parts,
     read_spreadsheet,
     refuse_non_table,
     sniff_delimiter,
-    unguarded,
     wrong_field_count,
 )
 from .targets import likely_label_column, multi_label_problem, regression_problem
+from .text_encoding import CODECS, decode_head, not_text
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows

@@ -16,7 +16,9 @@ from typing import Any
 
 from . import bounds
 from .bounds import ANSWER_LIMITS, Limits
+from .cells import _value_text, cell_text, check_headers, clean_header, header_key, unguarded
 from .errors import ConflictError, InputError
+from .text_encoding import decode_text
 
 TEMP_MARK = ".tmp-"
 DELIMITERS = (",", ";", "\t", "|")
@@ -199,62 +201,6 @@ def detect_format(path: Path) -> str:
     )
 
 
-# Python codec for each encoding name pyarrow's CSV reader takes
-CODECS = {
-    "utf8": "utf-8-sig",
-    "utf-16": "utf-16",
-    "utf-16-le": "utf-16-le",
-    "utf-16-be": "utf-16-be",
-    "utf-32": "utf-32",
-    "cp1252": "cp1252",
-}
-MANGLED_BOM = "\u00ef\u00bb\u00bf"  # a byte-order mark that went through Windows-1252 and back to UTF-8
-
-
-def detect_encoding(raw: bytes, path: Path, warnings: list[str] | None, sample: bool = False) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (with BOM, or without), UTF-32 with BOM, else Windows-1252
-    with a warning. With `sample`, `raw` is the file's start, and a character cut at its end is fine.
-    Returns a name pyarrow's CSV reader takes (and CODECS maps to Python's)."""
-    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return "utf-32"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if len(raw) >= 4:  # ASCII text in UTF-16 without a BOM: a NUL in every other byte (not in all: NUL padding)
-        half = len(raw) // 2
-        odd, even = raw[1::2].count(0), raw[0::2].count(0)
-        if odd > 0.9 * half and even < 0.1 * half:
-            return "utf-16-le"
-        if even > 0.9 * half and odd < 0.1 * half:
-            return "utf-16-be"
-    try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if not sample or exc.start < len(raw) - 3:
-            _check_windows_1252(raw, path)
-            if warnings is not None:
-                warnings.append(f"{path}: not valid UTF-8; read as Windows-1252")
-            return "cp1252"
-    return "utf8"
-
-
-def _check_windows_1252(raw: bytes, path: Path) -> None:
-    """Fail on a byte no Windows-1252 text holds (0x81, 0x8d, 0x8f, 0x90, 0x9d): the file is in
-    another encoding, or not text, and reading it anyway would garble every accented letter."""
-    try:
-        raw.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(not_text(path, raw[exc.start], line)) from None
-
-
-def not_text(path: Path, byte: int, line: int | None = None) -> str:
-    where = f"{path} line {line}" if line else str(path)
-    return (
-        f"{where}: byte 0x{byte:02x} is neither UTF-8 nor Windows-1252 text; "
-        "save the file as UTF-8 (in Excel: CSV UTF-8)"
-    )
-
-
 def first_line_of(text: str) -> str:
     """The first line of a text, whatever its line ends (\\n, \\r\\n, or \\r as old Mac files)."""
     return re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
@@ -304,37 +250,6 @@ def unclosed_quote(text: str, delimiter: str, path: Path) -> InputError | None:
             'close it, or double a quote inside a quoted cell ("")'
         )
     return None
-
-
-def decode_text(path: Path, warnings: list[str] | None = None, data: bytes | None = None) -> str:
-    """The whole file (or `data`, its bytes read before) as text, in the encoding detect_encoding finds."""
-    raw = path.read_bytes() if data is None else data
-    encoding = detect_encoding(raw, path, warnings)
-    return raw.decode(CODECS[encoding], errors="replace").removeprefix(MANGLED_BOM)
-
-
-def decode_head(path: Path, warnings: list[str] | None = None, size: int = 1 << 20) -> tuple[str, str]:
-    """(the file's first `size` bytes as text, the encoding to read all of it with)."""
-    with open(path, "rb") as f:
-        raw = f.read(size)
-    encoding = detect_encoding(raw, path, warnings, sample=True)
-    return raw.decode(CODECS[encoding], errors="ignore").removeprefix(MANGLED_BOM), encoding
-
-
-BOMS = ("\ufeff", MANGLED_BOM)
-
-
-def clean_header(name) -> str:
-    """A column name without surrounding space or a byte-order mark (read right, or as Windows-1252)."""
-    text = str(name).strip()
-    while text.startswith(BOMS):
-        text = text.removeprefix("\ufeff").removeprefix(MANGLED_BOM).strip()
-    return text
-
-
-def header_key(name) -> str:
-    """How a header is matched to a column the tool looks for: as labels are, up to case and space."""
-    return clean_header(name).casefold()
 
 
 # What a file that is not a table of rows is, from its first bytes
@@ -678,89 +593,3 @@ def read_jsonl_cells(
     names = list(dict.fromkeys(k for r in records for k in r))
     bounds.check_columns(path, len(names), limits)
     return pd.DataFrame([[r.get(n, "") for n in names] for r in records], columns=names, index=numbers, dtype=object)
-
-
-def _value_text(value) -> str:
-    """A typed value (Parquet, JSON) as a cell's text: numbers as written, lists and objects as JSON."""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return cell_text(value)
-
-
-# The formula guard, at the start of a cell and after each line break inside it (a spreadsheet
-# starts a new row there if the field were not quoted, and shows each line): one ' before a line
-# that starts with a trigger, or with ' then a trigger, so that unguarded() takes back exactly one.
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_CELL_START = re.compile("'*[=+\\-@\t\r\n]")  # a line break opening a cell counts as a trigger too
-_LINE_START = re.compile("'*[=+\\-@\t]")
-GUARD_NEEDED_PATTERN = "^['=+\\-@\t\r\n]|[\r\n]"  # a text that guarded() may change (also for pyarrow)
-# OWASP CSV injection: a cell (or a line of it) starting with = + - @ tab may run as a formula in a spreadsheet
-_GUARD_NEEDED = re.compile(GUARD_NEEDED_PATTERN)
-
-
-def _line_starts(text: str) -> Iterator[tuple[int, re.Pattern]]:
-    yield 0, _CELL_START
-    for found in LINE_BREAK.finditer(text):
-        yield found.end(), _LINE_START
-
-
-def guarded(text: str) -> str:
-    """A cell as a spreadsheet cannot run it as a formula: "=x" -> "'=x", "ok\\r@x" -> "ok\\r'@x",
-    "'=x" -> "''=x"; unguarded() undoes it exactly."""
-    if not _GUARD_NEEDED.search(text):
-        return text
-    pieces, last = [], 0
-    for start, pattern in _line_starts(text):
-        if pattern.match(text, start):
-            pieces += [text[last:start], "'"]
-            last = start
-    return "".join([*pieces, text[last:]])
-
-
-def csv_line(fields: list[str], delimiter: str = ",") -> str:
-    """One CSV record ending in \\n, a field quoted when it holds the delimiter, a quote, CR or LF
-    (Python's csv module leaves a bare CR unquoted, and a spreadsheet starts a new row there)."""
-
-    def quoted(field: str) -> str:
-        if delimiter in field or any(c in field for c in '"\r\n'):
-            return '"' + field.replace('"', '""') + '"'
-        return field
-
-    return ('""' if fields == [""] else delimiter.join(map(quoted, fields))) + "\n"
-
-
-def unguarded(text: str) -> str:
-    """A cell as written before the formula guard: "'=x" -> "=x", "ok\\n'=x" -> "ok\\n=x"
-    (one ' taken at each line start where guarded() puts one)."""
-    if "'" not in text:
-        return text
-    cut = {
-        start for start, pattern in _line_starts(text) if text.startswith("'", start) and pattern.match(text, start + 1)
-    }
-    return "".join(c for i, c in enumerate(text) if i not in cut) if cut else text
-
-
-def cell_text(value) -> str:
-    """A spreadsheet cell as text: whole numbers without '.0', dates in ISO form, empty as ''."""
-    import datetime as dt
-
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ").removesuffix(" 00:00:00")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def check_headers(names: list, path: Path) -> None:
-    """Fail on a repeated column name; pandas would silently rename the second to 'name.1'."""
-    seen: set[str] = set()
-    for name in (str(n).strip() for n in names):
-        if name and name in seen:
-            raise InputError(f"{path}: the column {name!r} appears more than once; give each column its own name")
-        seen.add(name)

@@ -1766,7 +1766,7 @@ def test_ids_differing_only_by_a_guard_apostrophe_are_refused_at_init(tmp_path, 
         )
     result = cli("init", tmp_path / "p", "--data", data, "--id-column", "key")
     assert (result.exit_code, result.stdout) == (1, "")
-    from activelearn.storage import unguarded
+    from activelearn.cells import unguarded
 
     first, second = unguarded(first), unguarded(second)  # init reads a CSV as it reads a batch back
     if second == first:  # the guard's apostrophe was taken off: the same id twice

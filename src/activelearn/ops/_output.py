@@ -7,10 +7,11 @@ import contextlib
 import json
 from pathlib import Path
 
+from ..cells import GUARD_NEEDED_PATTERN, guarded
 from ..errors import InputError, UsageError
 from ..messages import missing
 from ..project import ProjectPaths
-from ..storage import GUARD_NEEDED_PATTERN, atomic_path, guarded
+from ..storage import atomic_path
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 UTF8_BOM = b"\xef\xbb\xbf"

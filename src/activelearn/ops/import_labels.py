@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..batch_files import DECISION_COLUMN, DECISIONS, read_answer_bytes, read_answer_file
+from ..cells import unguarded
 from ..config import Config
 from ..errors import InputError, UsageError
 from ..idrepair import IdRepairer, lost_precision
@@ -33,7 +34,7 @@ from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, miss
 from ..pool import pool_ids
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
-from ..storage import sha256_bytes, sha256_file, unguarded
+from ..storage import sha256_bytes, sha256_file
 from ._common import checked_log, utc_now
 
 ANSWER_SUFFIXES = (
