@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from activelearn.config import Config, config_from_dict, render_config
 from activelearn.errors import ConfigError
 from activelearn.labels import current_labels, empty_log
-from activelearn.storage import TEMP_MARK, atomic_path, sniff_delimiter
+from activelearn.storage import TEMP_MARK, atomic_path
 from activelearn.strategies import TopK, representative_rows, tie_keys, uncertainty_scores
+from activelearn.tabular import sniff_delimiter
 
 # --- strategies ----------------------------------------------------------------------------------
 

@@ -15,15 +15,9 @@ from .bounds import ANSWER_LIMITS, check_file_size
 from .cells import clean_header, csv_line, guarded, header_key, unguarded
 from .errors import InputError
 from .messages import did_you_mean, first_line, missing
-from .storage import (
-    answer_file_kind,
-    atomic_path,
-    read_delimited,
-    read_jsonl_cells,
-    read_parquet_cells,
-    read_spreadsheet,
-    refuse_non_table,
-)
+from .spreadsheets import read_spreadsheet
+from .storage import atomic_path
+from .tabular import answer_file_kind, read_delimited, read_jsonl_cells, read_parquet_cells, refuse_non_table
 
 EXCEL_MAX_ROWS = 1_048_576
 # Columns the tool itself writes or reads in a batch file; a data column of that name is renamed.

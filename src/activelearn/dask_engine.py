@@ -90,7 +90,7 @@ def partitions(pool: Path) -> list[tuple[str, int]]:
     """(file, row group) of every row group of the pool, in order."""
     import pyarrow.parquet as pq
 
-    from .storage import parquet_parts
+    from .tabular import parquet_parts
 
     return [(str(p.resolve()), g) for p in parquet_parts(pool) for g in range(pq.ParquetFile(p).num_row_groups)]
 

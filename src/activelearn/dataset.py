@@ -23,12 +23,12 @@ from .labels import match_label
 from .messages import class_hint, did_you_mean, first_line, missing
 from .pool import arrow_to_frame
 from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, typed_column
-from .storage import (
+from .spreadsheets import read_spreadsheet
+from .tabular import (
     detect_format,
     first_line_of,
     lines,
     parquet_parts,
-    read_spreadsheet,
     refuse_non_table,
     sniff_delimiter,
     wrong_field_count,

@@ -315,7 +315,7 @@ def pool_vectors(paths, column: str, *, build: bool) -> KnownVectors | None:
 def _manifest(paths, column: str, chunk_rows: int) -> dict:
     """What the cache was computed from: the model, the column, and the pool (its parts, sizes and rows)."""
     from .pool import chunk_sizes
-    from .storage import parquet_parts
+    from .tabular import parquet_parts
 
     parts = parquet_parts(paths.pool)
     part_rows = chunk_sizes(paths.pool, chunk_rows)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import StateError
-from .storage import parquet_parts
+from .tabular import parquet_parts
 
 CHUNK_ROWS = 16_384  # rows per chunk when scoring, and per row group when init writes the pool.
 # Reading and scoring cost memory in proportion to it: reading the 1M-row benchmark pool (21

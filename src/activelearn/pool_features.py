@@ -122,7 +122,7 @@ def features_key(config) -> str:
 def pool_stat(pool: Path) -> str:
     """A digest of the pool's files, sizes, inodes and modification times: cheap to take, and
     unchanged while the pool is."""
-    from .storage import parquet_parts
+    from .tabular import parquet_parts
 
     entries = []
     for part in parquet_parts(pool):
@@ -133,7 +133,8 @@ def pool_stat(pool: Path) -> str:
 
 def pool_sha256(pool: Path) -> str:
     """The SHA-256 of the pool's bytes (of each part's, with its name, for a folder of parts)."""
-    from .storage import parquet_parts, sha256_file
+    from .storage import sha256_file
+    from .tabular import parquet_parts
 
     if not pool.is_dir():
         return sha256_file(pool)

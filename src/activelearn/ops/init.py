@@ -29,7 +29,8 @@ from ..progress import phase
 from ..project import CONFIG_NAME, ProjectPaths
 from ..roles import forced_roles
 from ..state import State, save_state
-from ..storage import fsync, parquet_parts, sha256_file, write_text, written
+from ..storage import fsync, sha256_file, write_text, written
+from ..tabular import parquet_parts
 from ._common import utc_now
 
 
