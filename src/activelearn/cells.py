@@ -8,8 +8,65 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .errors import InputError
 from .text_encoding import MANGLED_BOM
+
+# Cells that mean "missing" in a feature column of a delimited file (never in the label column).
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "?"})
+
+
+# --- a cell as text ------------------------------------------------------------------------------
+
+
+def is_null(value) -> bool:
+    """A cell with no value: None, NaN, NaT or pd.NA (a list or vector cell is never null)."""
+    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value)))
+
+
+def as_text(value) -> str:
+    """A value as text: whole floats without '.0' (ids and codes read as numbers)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def cell_text(value) -> str:
+    """A cell as stripped text: '' for empty or null, whole floats without '.0'."""
+    if isinstance(value, str):
+        return value.strip()
+    return "" if is_null(value) else as_text(value).strip()
+
+
+def sheet_text(value) -> str:
+    """A spreadsheet cell as the sheet shows it: TRUE or FALSE, whole numbers without '.0', dates in
+    ISO form, empty as ''."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and abs(value) >= 1e21:
+        return repr(value)  # 1e+21, as a spreadsheet shows it, not its 22 digits
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ").removesuffix(" 00:00:00")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return as_text(value)
+
+
+def typed_text(value) -> str:
+    """A typed value (Parquet, JSON) as a cell's text: numbers as written, lists and objects as JSON."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return sheet_text(value)
+
+
+# --- headers -------------------------------------------------------------------------------------
+
 
 BOMS = ("\ufeff", MANGLED_BOM)
 
@@ -27,11 +84,16 @@ def header_key(name) -> str:
     return clean_header(name).casefold()
 
 
-def _value_text(value) -> str:
-    """A typed value (Parquet, JSON) as a cell's text: numbers as written, lists and objects as JSON."""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return cell_text(value)
+def check_headers(names: list, path: Path) -> None:
+    """Fail on a repeated column name; pandas would silently rename the second to 'name.1'."""
+    seen: set[str] = set()
+    for name in (str(n).strip() for n in names):
+        if name and name in seen:
+            raise InputError(f"{path}: the column {name!r} appears more than once; give each column its own name")
+        seen.add(name)
+
+
+# --- the formula guard -------------------------------------------------------------------------
 
 
 # The formula guard, at the start of a cell and after each line break inside it (a spreadsheet
@@ -85,29 +147,3 @@ def unguarded(text: str) -> str:
         start for start, pattern in _line_starts(text) if text.startswith("'", start) and pattern.match(text, start + 1)
     }
     return "".join(c for i, c in enumerate(text) if i not in cut) if cut else text
-
-
-def cell_text(value) -> str:
-    """A spreadsheet cell as text: whole numbers without '.0', dates in ISO form, empty as ''."""
-    import datetime as dt
-
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ").removesuffix(" 00:00:00")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def check_headers(names: list, path: Path) -> None:
-    """Fail on a repeated column name; pandas would silently rename the second to 'name.1'."""
-    seen: set[str] = set()
-    for name in (str(n).strip() for n in names):
-        if name and name in seen:
-            raise InputError(f"{path}: the column {name!r} appears more than once; give each column its own name")
-        seen.add(name)

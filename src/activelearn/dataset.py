@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from .bounds import POOL_LIMITS, check_columns, check_header_line
-from .cells import check_headers, clean_header, unguarded
+from .cells import MISSING_TOKENS, cell_text, check_headers, clean_header, unguarded
 from .config import DEFAULT_SKIP_VALUES
 from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean, first_line, missing
 from .pool import arrow_to_frame
-from .roles import ColumnRole, as_text, forced_role, infer_role, role_option, typed_column
+from .roles import ColumnRole, forced_role, infer_role, role_option, typed_column
 from .spreadsheets import read_spreadsheet
 from .tabular import (
     detect_format,
@@ -131,7 +131,7 @@ def scan_dataset(
             ids = checked_ids(chunk[id_column], rows, id_column, data)
             user_ids.append(pa.array(ids, type=pa.string()))
         if label_name in chunk.columns:
-            cells = chunk[label_name].map(_cell_text).to_numpy(dtype=object)
+            cells = chunk[label_name].map(cell_text).to_numpy(dtype=object)
             filled = np.flatnonzero(cells != "")
             labeled.extend(zip(ids[filled], cells[filled], rows[filled], strict=True))
         typed = {id_name: ids}
@@ -194,7 +194,7 @@ def _arrow_values(column: pd.Series):
 
 
 def checked_ids(values: pd.Series, rows: np.ndarray, id_column: str, data: Path) -> np.ndarray:
-    ids = values.map(_cell_text).to_numpy(dtype=object)
+    ids = values.map(cell_text).to_numpy(dtype=object)
     empty = np.flatnonzero(ids == "")
     if len(empty):
         raise InputError(f"{data} row {rows[empty[0]]}: the id column {id_column!r} is empty; every row needs an id")
@@ -242,13 +242,6 @@ def _check_unambiguous(ids, data: Path, pc) -> None:
             "an apostrophe, which a spreadsheet or the formula guard adds or takes off, so their answers could not "
             "be told apart; make the ids differ otherwise (or leave out --id-column to generate ids)"
         )
-
-
-def _cell_text(value) -> str:
-    """A cell as stripped text: '' for empty or null, whole floats without '.0'."""
-    if not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value):  # None, NaN, pd.NA, NaT
-        return ""
-    return as_text(value).strip()
 
 
 def _initial_answers(labeled: list, classes: list[str], data: Path) -> pd.DataFrame:
@@ -459,7 +452,7 @@ def _classes(raw: pd.Series, classes: list[str] | None, data: Path, label_name: 
             f"{data}: only {len(labels)} labels, of {len(class_list)} classes ({', '.join(class_list)}); "
             "pass --classes if there are more"
         )
-    suspicious = [c for c in class_list if c.casefold() in {"na", "n/a", "nan", "null", "none"}]
+    suspicious = [c for c in class_list if c.casefold() in MISSING_TOKENS]
     if suspicious:
         warnings.append(f"{data}: {suspicious[0]!r} is taken as a class; if it means 'unlabeled', empty those cells")
     return class_list

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .roles import is_null
+from .cells import is_null
 
 # RE2 (Arrow's regular expressions, vectorized) has no back-references: a separator may change
 # within a date (2024-03/05), which no real column does.

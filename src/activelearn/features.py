@@ -15,9 +15,10 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
+from .cells import is_null
 from .config import columns_with_role, embeds
 from .errors import ConfigError, NotEnoughLabelsError
-from .roles import MAX_UNREADABLE_SHARE, is_null
+from .roles import MAX_UNREADABLE_SHARE
 
 MISSING_CATEGORY = "(missing)"
 

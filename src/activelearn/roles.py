@@ -10,10 +10,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from .cells import MISSING_TOKENS, as_text
 from .errors import InputError, UsageError
 
-# Cells that mean "missing" in a feature column of a delimited file (never in the label column).
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "?"})
 MAX_CATEGORIES = 50
 TEXT_MIN_WORDS = 4
 DATE_SHARE = 0.95  # a column is dates when at least this share of its filled cells are
@@ -33,11 +32,6 @@ class ColumnRole:
     note: str
     integer: bool = False  # whole numbers, kept as int64 in the pool (not float64, which loses digits)
     month_first: bool = False  # datetime: 03/05/2024 is 5 March
-
-
-def is_null(value) -> bool:
-    """A cell with no value: None, NaN, NaT or pd.NA (a list or vector cell is never null)."""
-    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value)))
 
 
 def missing_mask(series: pd.Series) -> pd.Series:
@@ -324,10 +318,3 @@ def _whole_numbers_by_arrow(series: pd.Series) -> pd.Series | None:
         index=series.index,
         name=series.name,
     )
-
-
-def as_text(value) -> str:
-    """A value as pool text: whole floats without '.0' (ids and codes read as numbers)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import bounds
 from .bounds import ANSWER_LIMITS, Limits
-from .cells import cell_text, check_headers, clean_header, header_key, unguarded
+from .cells import check_headers, clean_header, header_key, sheet_text, unguarded
 from .errors import InputError
 from .tabular import opened, spreadsheet_kind
 
@@ -41,7 +41,7 @@ def read_spreadsheet(
         raise InputError(f"{path}: the workbook has no sheets")
     for rows in sheets:
         for top, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            names = {header_key(unguarded(cell_text(v).strip())) for v in row}
+            names = {header_key(unguarded(sheet_text(v).strip())) for v in row}
             if wanted and all(header_key(w) in names for w in wanted):
                 return _cells_frame(rows, top, path)
     return _cells_frame(sheets[0], 0, path)
@@ -125,9 +125,9 @@ def _cells_frame(rows: list, top: int, path: Path):
         rows.pop()
     if len(rows) <= top:
         raise InputError(f"{path}: the sheet is empty")
-    header = [unguarded(clean_header(cell_text(v))) for v in rows[top]]
+    header = [unguarded(clean_header(sheet_text(v))) for v in rows[top]]
     header = [name or f"(column {i + 1})" for i, name in enumerate(header)]  # headerless columns
     check_headers(header, path)
     width = len(header)
-    body = [[cell_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[top + 1 :]]
+    body = [[sheet_text(v) for v in (list(r) + [None] * width)[:width]] for r in rows[top + 1 :]]
     return pd.DataFrame(body, columns=header, index=range(top + 2, top + 2 + len(body)), dtype=object)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import bounds
 from .bounds import ANSWER_LIMITS, Limits
-from .cells import _value_text, check_headers, clean_header, header_key
+from .cells import check_headers, clean_header, header_key, typed_text
 from .errors import InputError
 from .text_encoding import decode_text
 
@@ -282,7 +282,7 @@ def read_parquet_cells(path: Path, data: bytes | None = None, limits: Limits = A
         parquet = pq.ParquetFile(source)
         bounds.check_parquet(path, parquet.metadata, limits)
         table = parquet.read()
-    columns = {name: [_value_text(v) for v in table.column(name).to_pylist()] for name in table.column_names}
+    columns = {name: [typed_text(v) for v in table.column(name).to_pylist()] for name in table.column_names}
     check_headers(list(columns), path)
     return pd.DataFrame(columns, index=range(1, table.num_rows + 1), dtype=object)
 
@@ -306,7 +306,7 @@ def read_jsonl_cells(
             record = json.loads(line)
             if isinstance(record, dict):
                 bounds.check_columns(f"{path} line {number}", len(record), limits)
-                record = {str(k): _value_text(v) for k, v in record.items()}
+                record = {str(k): typed_text(v) for k, v in record.items()}
         except json.JSONDecodeError as exc:
             raise InputError(f"{path} line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
         except RecursionError:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..batch_files import DECISION_COLUMN, DECISIONS, read_answer_bytes, read_answer_file
-from ..cells import unguarded
+from ..cells import cell_text, unguarded
 from ..config import Config
 from ..errors import InputError, UsageError
 from ..idrepair import IdRepairer, lost_precision
@@ -487,7 +487,7 @@ class _FileReading:
             id_, value, kind, decision, repair = answer
             if repair is not None:
                 repairs.append((row, repair))
-            who = str(record.get(ANNOTATOR_COLUMN, "") or "").strip() or default
+            who = cell_text(record.get(ANNOTATOR_COLUMN)) or default
             if (id_, who) in first_row_of:
                 earlier_row, earlier = first_row_of[(id_, who)]
                 if earlier != (value, kind):
@@ -586,7 +586,7 @@ class _FileReading:
     def _id_cell(self, record) -> str:
         """The id cell with the formula guard's apostrophe taken off, unless the pool's id has that
         apostrophe itself ("'=1+1"; init refuses a pool holding both "=1+1" and "'=1+1")."""
-        written = str(record.get(self.id_column, "") or "").strip()
+        written = cell_text(record.get(self.id_column))
         read = unguarded(written)
         if read != written and read not in self.own_ids and read not in self.pool_ids and written in self.pool_ids:
             return written
@@ -667,7 +667,7 @@ class _FileReading:
     def _answer(self, row, record, has_decisions: bool, problems: list[str]):
         """(id, answer, kind, decision, repair) for an answered row; None if unanswered; False if bad."""
         config = self.config
-        cell = lambda name: unguarded(str(record.get(name, "") or "").strip())  # noqa: E731
+        cell = lambda name: unguarded(cell_text(record.get(name)))  # noqa: E731
         raw_id, label = self._id_cell(record), cell(self.label_column)
         decision = cell(DECISION_COLUMN).casefold() or None
         if not raw_id and not label:
