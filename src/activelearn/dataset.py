@@ -408,11 +408,7 @@ def column_names(frame: pd.DataFrame, data: Path) -> list[str]:
     for i, name in enumerate(names):
         if not name or name.startswith("Unnamed: "):
             raise InputError(f"{data}: column {i + 1} has no name; give every column a header")
-    seen = set()
-    for name in names:
-        if name in seen:
-            raise InputError(f"{data}: the column {name!r} appears twice; give each column its own name")
-        seen.add(name)
+    check_headers(names, data)
     return names
 
 
