@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dataset import checked_ids, column_names, raw_chunks
+from ..data_files import column_names, raw_chunks
+from ..dataset import checked_ids
 from ..errors import InputError, NothingToDoError, UsageError
 from ..messages import did_you_mean, first_line
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns
