@@ -110,7 +110,7 @@ def score_partition(
     """On a worker: the partition's top n unreserved rows as (ids, scores, keys)."""
     import pyarrow.parquet as pq
 
-    from .pool import id_array, without_ids
+    from .rows import id_array, without_ids
 
     table = pq.ParquetFile(part).read_row_group(group, columns=list(dict.fromkeys([id_column, *columns])))
     table = without_ids(table, id_column, id_array(reserved) if len(reserved) else None)

@@ -13,7 +13,7 @@ from .bounds import POOL_LIMITS, check_columns, check_header_line
 from .cells import check_headers, clean_header, unguarded
 from .errors import InputError
 from .messages import first_line, missing
-from .pool import arrow_to_frame
+from .rows import arrow_to_frame
 from .spreadsheets import read_spreadsheet
 from .tabular import (
     detect_format,

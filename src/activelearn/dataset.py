@@ -21,8 +21,8 @@ from .data_files import column_names, raw_chunks
 from .errors import InputError, UsageError
 from .labels import match_label
 from .messages import class_hint, did_you_mean, first_line
-from .pool import arrow_to_frame
 from .roles import ColumnRole, forced_role, infer_role, role_option, typed_column
+from .rows import arrow_to_frame
 from .targets import likely_label_column, multi_label_problem, regression_problem
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")

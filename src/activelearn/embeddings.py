@@ -366,8 +366,9 @@ def _build(paths, folder: Path, column: str, manifest: dict, chunk_rows: int, wr
     import shutil
 
     from .features import FrameCoercer
-    from .pool import arrow_to_frame, iter_chunks
+    from .pool import iter_chunks
     from .progress import phase
+    from .rows import arrow_to_frame
     from .storage import atomic_path, write_text
 
     if written != manifest:  # another model or pool: start again

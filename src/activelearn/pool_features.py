@@ -72,7 +72,8 @@ def sample_rows(pool: Path, positions: np.ndarray, columns: list[str]) -> pd.Dat
     """The pool rows at the sorted `positions` (pool.rows_at: row group by row group, keeping only
     those rows)."""
     from .errors import StateError
-    from .pool import arrow_to_frame, rows_at
+    from .pool import rows_at
+    from .rows import arrow_to_frame
 
     rows = rows_at(pool, positions, columns)
     if rows is None:

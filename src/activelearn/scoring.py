@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .pool import as_frame
+from .rows import as_frame
 
 
 class Scorer:

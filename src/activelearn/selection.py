@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .pool import as_frame, column_values
+from .rows import as_frame, column_values
 from .strategies import (
     UNCERTAINTY,
     TopK,
@@ -148,7 +148,7 @@ def _exploring(handler, chunks: Chunks, n: int, explored: int, ctx: Context, str
 
 def _without(chunks: Chunks, id_column: str, ids: list[str]) -> Chunks:
     """`chunks` less the rows with the given ids (empty chunks left out)."""
-    from .pool import id_array, without_ids
+    from .rows import id_array, without_ids
 
     def filtered(columns):
         for chunk in chunks(columns):

@@ -56,7 +56,7 @@ class TopK:
         """Add a chunk. `ids` and `keys` may be functions of the chunk's positions that give the
         ids and tie keys of just those rows: only rows that can still make the top n are
         converted, hashed and sorted. `rows` may be an Arrow table or a DataFrame."""
-        from .pool import concat_rows, take_rows
+        from .rows import concat_rows, take_rows
 
         scores = np.asarray(scores, dtype=float)
         keep = self._contenders(scores)

@@ -17,9 +17,10 @@ from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
 from ..labels import answered_ids, current_labels, training_labels
 from ..messages import missing, require_choice
-from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, without_ids
+from ..pool import CHUNK_ROWS, iter_chunks, pool_columns, read_rows
 from ..progress import phase
 from ..project import Project, project_lock
+from ..rows import id_array, without_ids
 from ..selection import Context, choose
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
