@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-METRICS = ("accuracy", "balanced_accuracy", "f1_macro")
 TIE_TOLERANCE = 0.002  # AULC differences smaller than this count as ties
 ALPHA = 0.05  # the level at which a strategy counts as significantly worse than random
 

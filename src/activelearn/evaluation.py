@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
+# The metrics every model, curve, plot and summary reports, in this order, and their names in words
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro")
+METRIC_NAMES = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "f1_macro": "macro-F1"}
 Z95 = 1.959963984540054
 BOOTSTRAP_SAMPLES = 1000
+
+
+def scores(y_true, y_pred) -> dict[str, float]:
+    """The METRICS of the predictions `y_pred` of the labels `y_true`, each rounded to 4 places."""
+    y_true, y_pred = np.asarray(y_true, dtype=str), np.asarray(y_pred, dtype=str)
+    return _scores(*_counts(y_true, y_pred, np.union1d(y_true, y_pred)), len(y_true))
 
 
 def classification_metrics(y_true, y_pred) -> dict:

@@ -239,14 +239,14 @@ def cross_validated_metrics(
     precision 0. None with too few labels."""
     from sklearn.model_selection import StratifiedKFold, cross_validate
 
-    from .evaluation import classification_metrics
+    from .evaluation import METRICS, classification_metrics
 
     folds = min(CV_MAX_FOLDS, _smallest_class(y))
     if folds < 2:
         return None, 0
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     classes = [str(c) for c in np.unique(y)]
-    scoring = {name: name for name in ("accuracy", "balanced_accuracy", "f1_macro")}
+    scoring = {name: name for name in METRICS}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -272,7 +272,7 @@ def cross_validated_metrics(
     except (ValueError, NotEnoughLabelsError):
         # every fold failed: e.g. linear-svm's own calibration folds have too few labels
         return None, 0
-    metrics = {name: float(np.mean(scores[f"test_{name}"])) for name in ("accuracy", "balanced_accuracy", "f1_macro")}
+    metrics = {name: float(np.mean(scores[f"test_{name}"])) for name in METRICS}
     if any(np.isnan(v) for v in metrics.values()):
         return None, 0
     out_of_fold = np.empty(len(y), dtype=object)

@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .evaluation import METRIC_NAMES
 from .storage import atomic_path
-
-METRIC_NAMES = {
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "f1_macro": "macro-F1",
-}
 
 
 def plot_learning_curves(curves: pd.DataFrame, metric: str, full_score: float, path: Path, title: str) -> None:

@@ -151,12 +151,11 @@ def info(message: str, opts) -> None:
 
 
 def _metrics(metrics: dict | None, folds: int) -> str:
+    from .evaluation import METRIC_NAMES, METRICS
+
     if not metrics:
         return "too few labels per class for cross-validation"
-    return (
-        f"cv accuracy {metrics['accuracy']:.3f}, balanced accuracy {metrics['balanced_accuracy']:.3f}, "
-        f"macro-F1 {metrics['f1_macro']:.3f} ({folds} folds)"
-    )
+    return f"cv {', '.join(f'{METRIC_NAMES[name]} {metrics[name]:.3f}' for name in METRICS)} ({folds} folds)"
 
 
 def _per_class(counts: dict[str, int]) -> str:
@@ -224,12 +223,13 @@ def _per_class_scores(eval_metrics: dict | None, cv_metrics: dict | None, folds:
 
 def _eval_metrics(metrics: dict | None) -> str:
     """Evaluation metrics with their 95% intervals, e.g. 'on 40 labels: accuracy 0.900 [0.770, 0.960], ...'."""
+    from .evaluation import METRIC_NAMES, METRICS
+
     if not metrics:
         return "no evaluation labels"
     parts = [
-        f"{name.replace('_', ' ').replace('f1 macro', 'macro-F1')} {metrics[name]:.3f} "
-        f"[{metrics['ci95'][name][0]:.3f}, {metrics['ci95'][name][1]:.3f}]"
-        for name in ("accuracy", "balanced_accuracy", "f1_macro")
+        f"{METRIC_NAMES[name]} {metrics[name]:.3f} [{metrics['ci95'][name][0]:.3f}, {metrics['ci95'][name][1]:.3f}]"
+        for name in METRICS
     ]
     return f"on {metrics['n']} label{'s' * (metrics['n'] != 1)}: " + ", ".join(parts)
 

@@ -24,9 +24,10 @@ from ..config import (
     TEXT_REPRESENTATIONS,
     embeds,
 )
-from ..curves import METRICS, StrategySummary, significance_note, summarize
+from ..curves import StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
+from ..evaluation import METRICS
 from ..messages import require_choice
 from ..models import fit_model
 from ..pool import CHUNK_ROWS
