@@ -27,7 +27,7 @@ from ..config import (
 from ..curves import StrategySummary, significance_note, summarize
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
-from ..evaluation import METRICS
+from ..evaluation import METRICS, scores
 from ..messages import require_choice
 from ..models import fit_model
 from ..pool import CHUNK_ROWS
@@ -472,18 +472,7 @@ def _chunks(frame: pd.DataFrame, columns: list[str]):
 
 
 def _scores(pipeline, X, y) -> dict[str, float]:
-    import warnings
-
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
-
-    predicted = pipeline.predict(X)
-    with warnings.catch_warnings():  # a class missing from the test split: a note says so, in our words
-        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
-        return {
-            "accuracy": round(float(accuracy_score(y, predicted)), 4),
-            "balanced_accuracy": round(float(balanced_accuracy_score(y, predicted)), 4),
-            "f1_macro": round(float(f1_score(y, predicted, average="macro", zero_division=0)), 4),
-        }
+    return scores(y, pipeline.predict(X))
 
 
 # --- outputs ------------------------------------------------------------------------------------
