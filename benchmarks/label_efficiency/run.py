@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sources import DATASETS  # noqa: E402
 
-from activelearn.curves import Paired, StrategySummary, area_under_curve, paired  # noqa: E402
-from activelearn.ops.simulate import simulate, summary_table  # noqa: E402
+from activelearn.curves import Paired, StrategySummary, area_under_curve, paired, summary_table  # noqa: E402
+from activelearn.ops.simulate import simulate  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "label_efficiency"
 STRATEGIES = [

@@ -1,11 +1,13 @@
-"""Learning curves: the area under them, the labels needed to reach a target, and how a strategy
-compares with random sampling over paired seeds."""
+"""Learning curves: the area under them, the labels needed to reach a target, how a strategy
+compares with random sampling over paired seeds, and the summary tables that say so."""
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -173,3 +175,46 @@ def median_reached(values) -> float | None:
     filled = pd.Series(values, dtype=float).fillna(math.inf).to_numpy()
     median = float(np.median(filled))
     return None if math.isinf(median) else median
+
+
+# --- the summary of a simulation ----------------------------------------------------------------
+
+
+def summary_markdown(summaries, full_scores, settings: dict, notes: Sequence[str] = ()) -> str:
+    """summary.md: the settings, the notes, the table of strategies and how to read it."""
+    full = float(np.mean(list(full_scores.values())))
+    lines = [
+        f"# Simulation: {Path(settings['data']).name}",
+        "",
+        *[f"- {key}: {value}" for key, value in settings.items()],
+        f"- full-pool {settings['metric']} (a model trained on every training row): {full:.3f}",
+        "",
+        *[line for note in notes for line in (f"Note: {note}", "")],  # a paragraph each
+        summary_table(summaries),
+        "",
+        "AULC: area under the learning curve, divided by its span of labels (a mean score; higher is",
+        "better). Labels to 95%/99%: median over seeds of the labels needed to reach that share of the",
+        "full-pool score (`-` when most seeds never did). Savings: random's labels to 95% divided by",
+        "the strategy's (`>` when random never reached it, so the figure is a lower bound). W/T/L: seeds",
+        "where the strategy's AULC beat, tied or lost to random's; p: Wilcoxon signed-rank test of the",
+        "paired differences.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def summary_table(summaries) -> str:
+    """The strategies as a Markdown table: AULC, final score, labels to 95%/99%, savings, W/T/L, p."""
+    header = "| strategy | AULC | final | labels to 95% | labels to 99% | savings vs random | W/T/L | p |"
+    rows = [header, "| --- | ---: | ---: | ---: | ---: | ---: | :---: | ---: |"]
+    for s in summaries:
+        savings = "-" if s.savings_95 is None else f"{'>' if s.savings_is_lower_bound else ''}{s.savings_95:.2f}x"
+        rows.append(
+            f"| {s.strategy} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | {s.final:.3f} | {_labels(s.labels_95)} | "
+            f"{_labels(s.labels_99)} | {savings} | {s.wins}/{s.ties}/{s.losses} | "
+            f"{'-' if s.p_value is None else f'{s.p_value:.3f}'}{' (worse)' if s.significantly_worse else ''} |"
+        )
+    return "\n".join(rows)
+
+
+def _labels(value: float | None) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"

@@ -520,7 +520,7 @@ def _stopping(console, stop) -> None:
 
 
 def simulate_result(result, opts) -> None:
-    from .ops.simulate import summary_table
+    from .curves import summary_table
 
     info(
         f"{result.rows} labeled rows, {len(result.classes)} classes, {result.repeats} seeds; "

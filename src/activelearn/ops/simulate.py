@@ -8,7 +8,6 @@ are compared on paired runs.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from ..config import (
     TEXT_REPRESENTATIONS,
     embeds,
 )
-from ..curves import StrategySummary, significance_note, summarize
+from ..curves import StrategySummary, significance_note, summarize, summary_markdown
 from ..dataset import load_dataset
 from ..errors import InputError, UsageError
 from ..evaluation import METRICS, scores
@@ -541,41 +540,3 @@ def _write_outputs(
         settings["data"],
     )
     return [str(f) for f in files]
-
-
-def summary_markdown(summaries, full_scores, settings: dict, notes: list[str] = ()) -> str:
-    full = float(np.mean(list(full_scores.values())))
-    lines = [
-        f"# Simulation: {Path(settings['data']).name}",
-        "",
-        *[f"- {key}: {value}" for key, value in settings.items()],
-        f"- full-pool {settings['metric']} (a model trained on every training row): {full:.3f}",
-        "",
-        *[line for note in notes for line in (f"Note: {note}", "")],  # a paragraph each
-        summary_table(summaries),
-        "",
-        "AULC: area under the learning curve, divided by its span of labels (a mean score; higher is",
-        "better). Labels to 95%/99%: median over seeds of the labels needed to reach that share of the",
-        "full-pool score (`-` when most seeds never did). Savings: random's labels to 95% divided by",
-        "the strategy's (`>` when random never reached it, so the figure is a lower bound). W/T/L: seeds",
-        "where the strategy's AULC beat, tied or lost to random's; p: Wilcoxon signed-rank test of the",
-        "paired differences.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def summary_table(summaries) -> str:
-    header = "| strategy | AULC | final | labels to 95% | labels to 99% | savings vs random | W/T/L | p |"
-    rows = [header, "| --- | ---: | ---: | ---: | ---: | ---: | :---: | ---: |"]
-    for s in summaries:
-        savings = "-" if s.savings_95 is None else f"{'>' if s.savings_is_lower_bound else ''}{s.savings_95:.2f}x"
-        rows.append(
-            f"| {s.strategy} | {s.aulc:.3f} ± {s.aulc_sd:.3f} | {s.final:.3f} | {_labels(s.labels_95)} | "
-            f"{_labels(s.labels_99)} | {savings} | {s.wins}/{s.ties}/{s.losses} | "
-            f"{'-' if s.p_value is None else f'{s.p_value:.3f}'}{' (worse)' if s.significantly_worse else ''} |"
-        )
-    return "\n".join(rows)
-
-
-def _labels(value: float | None) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
