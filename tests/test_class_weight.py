@@ -259,7 +259,7 @@ def test_balanced_train_finds_the_rare_class_of_an_imbalanced_table(tmp_path, cl
 
 
 def test_simulate_fits_every_model_with_the_class_weight(tmp_path, monkeypatch, cli):
-    import activelearn.ops.simulate as simulating
+    import activelearn.simulation as simulating
 
     rows, labels = _imbalanced(90)
     data = tmp_path / "imbalanced.csv"

@@ -452,7 +452,7 @@ def test_a_state_file_from_before_the_key_loads_and_a_damaged_explored_is_named(
 
 
 def test_simulate_explores_on_request(tmp_path, monkeypatch):
-    import activelearn.ops.simulate as simulating
+    import activelearn.simulation as simulating
 
     seen = []
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import activelearn.ops.simulate as simulating
-from activelearn.ops.simulate import simulate, simulation_splits
+import activelearn.simulation as simulating
+from activelearn.ops.simulate import simulate
+from activelearn.simulation import simulation_splits
 
 from .conftest import SAMPLE
 

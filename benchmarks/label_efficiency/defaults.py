@@ -294,7 +294,7 @@ def run_group(dataset, data, label, learner, explore, strategies, repeats, jobs,
 
 
 def run_peers(dataset, data, label, peers, repeats, results: Path) -> None:
-    from activelearn.ops.simulate import simulation_splits
+    from activelearn.simulation import simulation_splits
 
     splits = simulation_splits(data, label, repeats=repeats, initial=PROTOCOLS[dataset]["initial"], seed=0)
     for peer in peers:
