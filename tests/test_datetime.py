@@ -209,7 +209,7 @@ def test_datetime_features_save_load_and_read_arrow_rows_like_pandas(tmp_path):
     from activelearn.models import build_pipeline
 
     pipeline = build_pipeline("logistic", {"when": "datetime", "x": "numeric"}, 0, labels).fit(frame, labels)
-    from activelearn.models import load_model, save_model
+    from activelearn.model_files import load_model, save_model
 
     save_model(tmp_path / "m.skops", pipeline, {})
     loaded = load_model(tmp_path / "m.skops")[0]  # a model file as train saves it
@@ -402,7 +402,7 @@ def test_simulate_takes_the_same_options(tmp_path):
 
 def _fitted_dates(project, column: str):
     """The DatetimeFeatures the latest model fitted for `column`."""
-    from activelearn.models import load_model
+    from activelearn.model_files import load_model
     from activelearn.project import Project
 
     record = Project.find(project).state.latest_model

@@ -232,7 +232,7 @@ def test_query_records_the_explored_rows_with_the_prediction_of_the_model_that_c
     rows = _batch_rows(trained_project / "batches" / "batch-0001.csv")
     assert record["explored"] == {i: rows[i]["suggestion"] for i in record["explored"]}
     # the same model's prediction, computed afresh
-    from activelearn.models import load_model
+    from activelearn.model_files import load_model
     from activelearn.pool import read_rows
 
     pipeline, _ = load_model(

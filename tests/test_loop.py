@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score
 
-from activelearn.models import load_model
+from activelearn.model_files import load_model
 
 from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
 

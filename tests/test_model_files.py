@@ -8,15 +8,8 @@ import pytest
 import skops.io
 
 from activelearn.errors import ModelFileError
-from activelearn.models import (
-    PRESETS,
-    TRUSTED_TYPES,
-    build_pipeline,
-    load_model,
-    model_bytes,
-    model_path,
-    save_model,
-)
+from activelearn.model_files import TRUSTED_TYPES, load_model, model_bytes, model_path, save_model
+from activelearn.models import PRESETS, build_pipeline
 from activelearn.pool_features import fit_features
 
 ROLES = {"n": "numeric", "c": "categorical", "t": "text", "d": "datetime", "e": "embedding"}

@@ -172,7 +172,7 @@ def test_train_fits_the_features_on_the_pool_and_only_the_model_on_the_labels(mi
     assert record["fitted_rows"] == record["pool_rows"] == 300
     assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert record["pool_sha256"] == hashlib.sha256((mixed_project / "data" / "pool.parquet").read_bytes()).hexdigest()
-    from activelearn.models import load_model
+    from activelearn.model_files import load_model
 
     model, _ = load_model(mixed_project / "models" / "model-0001.skops")
     step = model.named_steps["features"]
@@ -224,7 +224,7 @@ def test_a_changed_pool_refits_the_features_with_a_warning(mixed_project):
     state = _state(mixed_project)
     assert state["features"]["file"] == "models/features-0002.skops" and state["models"][-1]["change"] == "features"
     assert not (mixed_project / "models" / "features-0001.skops").exists()  # superseded: each model holds its copy
-    from activelearn.models import load_model
+    from activelearn.model_files import load_model
 
     model, _ = load_model(mixed_project / "models" / "model-0002.skops")
     encoder = model.named_steps["features"].named_steps["columns"].named_transformers_["categorical"]
@@ -277,7 +277,7 @@ def test_changed_columns_refit_the_features(mixed_project):
     assert (result.exit_code, result.stderr) == (0, "")
     state = _state(mixed_project)
     assert state["features"]["version"] == 2 and state["models"][-1]["change"] == "settings"
-    from activelearn.models import load_model
+    from activelearn.model_files import load_model
 
     model, _ = load_model(mixed_project / state["features"]["file"])
     assert "categorical" not in model.named_steps["columns"].named_transformers_

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from activelearn.labels import counted_answers, read_label_log, training_labels
-from activelearn.models import load_model
+from activelearn.model_files import load_model
 from activelearn.project import Project
 
 from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot

@@ -375,7 +375,7 @@ def test_gradient_boosting_on_text_is_warned_about_at_init_and_train(tmp_path):
     train = run_cli("-C", project, "train", "--json")
     assert train.exit_code == 0, train.stderr
     model = json.loads(train.stdout)
-    from activelearn.models import load_model
+    from activelearn.model_files import load_model
 
     features = (
         load_model(project / "models" / f"model-{model['version']:04d}.skops")[0].named_steps["model"].n_features_in_

@@ -28,7 +28,8 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from activelearn.models import build_pipeline, library_versions, load_model, save_model
+from activelearn.model_files import library_versions, load_model, save_model
+from activelearn.models import build_pipeline
 
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parents[1] / "sample_data"

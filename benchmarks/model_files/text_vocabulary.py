@@ -26,7 +26,7 @@ from run import (  # benchmarks/model_files/run.py: the same clock and machine l
 )
 
 from activelearn.features import build_features
-from activelearn.models import library_versions, load_model, model_bytes
+from activelearn.model_files import library_versions, load_model, model_bytes
 from activelearn.storage import sha256_bytes
 
 HERE = Path(__file__).resolve().parent

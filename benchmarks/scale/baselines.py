@@ -21,7 +21,7 @@ def floor(project: Path) -> None:
     import numpy as np
     import pyarrow.parquet as pq
 
-    from activelearn.models import load_model
+    from activelearn.model_files import load_model
 
     state = json.loads((project / "state.json").read_text())
     model, metadata = load_model(project / state["models"][-1]["file"])  # a skops file, as activelearn saves it

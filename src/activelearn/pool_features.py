@@ -182,7 +182,7 @@ def file_problem(paths, record) -> tuple[str, str] | None:
     """(where, what) when the features file a record names would not be reused: outside models/
     (state.json's problem), missing, or changed since written; None when it is as written."""
     from .errors import ModelFileError
-    from .models import record_file
+    from .model_files import record_file
     from .storage import sha256_file
 
     try:
@@ -201,7 +201,7 @@ def for_training(project, reason: str | None, warnings: list[str]):
     when `stale_reason` found them fit for the pool and settings as they are (`reason` None), else
     new ones fitted on the pool (a warning says why when the pool or the file changed)."""
     from .errors import ModelFileError, StateError
-    from .models import load_model, record_file
+    from .model_files import load_model, record_file
 
     if reason is None:
         record, paths = project.state.features, project.paths
@@ -224,7 +224,7 @@ def fit_on_pool(project):
     """(new features fitted on the pool, their FeaturesRecord); the file is written by `save`."""
     import datetime as dt
 
-    from .models import MODEL_SUFFIX
+    from .model_files import MODEL_SUFFIX
     from .progress import phase
     from .state import FeaturesRecord
 
@@ -253,7 +253,7 @@ def save(paths, features: FrozenFeatures, record) -> None:
     `record`."""
     from dataclasses import asdict
 
-    from .models import library_versions, save_model
+    from .model_files import library_versions, save_model
 
     metadata = {key: value for key, value in asdict(record).items() if key != "sha256"}
     record.sha256 = save_model(paths.root / record.file, features, {**metadata, "versions": library_versions()})
@@ -263,7 +263,7 @@ def remove(paths, record, keep) -> None:
     """Delete the file of superseded features (every model file holds its own copy), unless it is
     `keep`'s or lies outside models/."""
     from .errors import StateError
-    from .models import model_path
+    from .model_files import model_path
 
     if record.file == keep.file:
         return

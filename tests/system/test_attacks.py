@@ -440,7 +440,9 @@ def test_the_model_is_loaded_from_the_very_bytes_whose_hash_was_checked(trained_
 
         return digest
 
-    monkeypatch.setattr(storage, "sha256_bytes", swapping(storage.sha256_bytes))  # what models.read_checked hashes with
+    monkeypatch.setattr(
+        storage, "sha256_bytes", swapping(storage.sha256_bytes)
+    )  # what model_files.read_checked hashes with
     result = run_cli("-C", trained_project, "query", "-n", "3")
     assert swaps and not marker.exists()
     assert result.exit_code == 0, result.stderr

@@ -65,7 +65,7 @@ def model_version(project, version: int):
 
 def load_record(project, record):
     """(fitted pipeline, {column: role} it uses) of a model record, its hash checked."""
-    from ..models import load_model, record_file
+    from ..model_files import load_model, record_file
 
     pipeline, metadata = load_model(*record_file(project.paths.root, record, model_name(record)))
     return pipeline, {name: role for name, role in metadata["columns"].items() if role != "ignore"}
@@ -99,7 +99,7 @@ def model_problem(project, record):
     """Why a model record's file would be refused on loading (outside models/, missing, changed,
     a pickle, foreign types), without loading it: the error, or None when it would be loaded."""
     from ..errors import StateError
-    from ..models import read_checked, record_file
+    from ..model_files import read_checked, record_file
 
     try:
         read_checked(*record_file(project.paths.root, record, model_name(record)))

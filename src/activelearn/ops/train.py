@@ -13,7 +13,8 @@ from ..embeddings import pool_vectors_open
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, training_labels, without_reverted
-from ..models import MODEL_SUFFIX, fit_model, library_versions, save_model
+from ..model_files import MODEL_SUFFIX, library_versions, save_model
+from ..models import fit_model
 from ..pool import pool_columns, read_rows, rows_at
 from ..progress import phase
 from ..project import Project, project_lock

@@ -218,7 +218,7 @@ def _check_models(project: Project, state, problem) -> list[str]:
     of trusted types. An older version that an older activelearn pickled is only a warning (the
     latest model is what query and predict load); returns the warnings."""
     from ..errors import ModelFileError
-    from ..models import record_file
+    from ..model_files import record_file
     from ._common import model_name, model_problem
 
     warnings = []
@@ -258,7 +258,7 @@ def _check_features(project: Project, record, problem) -> None:
     """The features fitted on the pool are what train would reuse: in models/, present, unchanged,
     of trusted types. Train fits them again when they are not (they are derived data)."""
     from ..errors import ModelFileError
-    from ..models import read_checked, record_file
+    from ..model_files import read_checked, record_file
     from ..pool_features import FEATURES_FILE, file_problem
 
     fix = "run `activelearn train`: it fits the features on the pool again"
