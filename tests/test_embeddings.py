@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from activelearn import embeddings
+from activelearn import embedding_cache, embeddings
 from activelearn.config import Config, config_from_dict
 from activelearn.ops._common import training_key
 
@@ -308,7 +308,7 @@ def test_the_cache_holds_the_vectors_the_model_gives(embedding_project):
 
     texts = pq.read_table(embedding_project / "data" / "pool.parquet", columns=["text"]).column(0).to_pylist()
     texts = ["" if t is None else t for t in texts]
-    store = embeddings.pool_vectors(ProjectPaths(embedding_project), "text", build=False)
+    store = embedding_cache.pool_vectors(ProjectPaths(embedding_project), "text", build=False)
     found, cached = store.find(embeddings.text_digests(texts))
     assert found.all()
     assert np.array_equal(cached, embeddings.text_model().embed(texts[::-1])[::-1])
@@ -344,7 +344,7 @@ def test_a_model_file_holds_no_embedding_matrix(embedding_project):
 def test_an_interrupted_cache_build_leaves_a_valid_project_that_resumes(tmp_path, monkeypatch, embedded_texts):
     project = tmp_path / "reviews"
     _init_embedding(project)
-    monkeypatch.setattr(embeddings, "CACHE_CHUNK_ROWS", 1000)
+    monkeypatch.setattr(embedding_cache, "CACHE_CHUNK_ROWS", 1000)
     original = embeddings.TextModel.embed
     calls = []
 
@@ -380,8 +380,8 @@ def test_a_changed_model_rebuilds_the_cache(embedding_project, monkeypatch, embe
     paths = ProjectPaths(embedding_project)
     monkeypatch.setattr(embeddings, "SCHEME", embeddings.SCHEME + "-changed")
     monkeypatch.setattr(embeddings, "_model", None)
-    assert embeddings.pool_vectors(paths, "text", build=False) is None  # not read as this model's
-    embeddings.pool_vectors(paths, "text", build=True)
+    assert embedding_cache.pool_vectors(paths, "text", build=False) is None  # not read as this model's
+    embedding_cache.pool_vectors(paths, "text", build=True)
     assert len(embedded_texts) == 3000
 
 
@@ -450,19 +450,21 @@ def test_cache_parts_follow_the_pools_row_groups(tmp_path, monkeypatch):
     from activelearn.project import ProjectPaths
 
     monkeypatch.setattr(initialize, "CHUNK_ROWS", 700)  # row groups of 700 rows: chunks of at most 1000 break there
-    monkeypatch.setattr(embeddings, "CACHE_CHUNK_ROWS", 1000)
+    monkeypatch.setattr(embedding_cache, "CACHE_CHUNK_ROWS", 1000)
     project = tmp_path / "reviews"
     _init_embedding(project)
-    store = embeddings.pool_vectors(ProjectPaths(project), "text", build=True)
+    store = embedding_cache.pool_vectors(ProjectPaths(project), "text", build=True)
     manifest = json.loads((_cache(project) / "manifest.json").read_text())
     assert manifest["part_rows"] == [700, 700, 700, 700, 200]
     texts = _texts()
     found, cached = store.find(embeddings.text_digests(texts))
     assert found.all() and np.array_equal(cached, embeddings.text_model().embed(texts))
     checked = []
-    complete_part = embeddings._complete_part
-    monkeypatch.setattr(embeddings, "_complete_part", lambda *args: checked.append(args[1]) or complete_part(*args))
+    complete_part = embedding_cache._complete_part
+    monkeypatch.setattr(
+        embedding_cache, "_complete_part", lambda *args: checked.append(args[1]) or complete_part(*args)
+    )
     for build in (True, False):
         checked.clear()
-        assert embeddings.pool_vectors(ProjectPaths(project), "text", build=build) is not None
+        assert embedding_cache.pool_vectors(ProjectPaths(project), "text", build=build) is not None
         assert checked == [0, 1, 2, 3, 4]  # each part looked at once per call

@@ -79,7 +79,8 @@ def predict(
         scored = predict_on_dask(scheduler, paths.pool, config.id_column, list(columns), scorer)
     else:
         scored = ((ids, scorer.predict_proba(features)) for ids, features in chunks)
-    from ..embeddings import pool_vectors_open, uses_embeddings
+    from ..embedding_cache import pool_vectors_open
+    from ..embeddings import uses_embeddings
 
     # the pool's texts' vectors come from the cache train made; predict, which holds no lock, never writes it
     opened = pool_vectors_open(paths, columns, needed=engine != "dask" and uses_embeddings(pipeline), build=False)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..batch_files import FillIn, batch_frame, write_batch
 from ..config import STRATEGY_NAMES, embeds
-from ..embeddings import pool_vectors_open
+from ..embedding_cache import pool_vectors_open
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
 from ..labels import answered_ids, current_labels, training_labels

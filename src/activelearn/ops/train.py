@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import pool_features
 from ..config import embeds, slow_preset_warning
-from ..embeddings import pool_vectors_open
+from ..embedding_cache import pool_vectors_open
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
 from ..labels import evaluation_labels, training_labels, without_reverted
