@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..batch_files import DECISION_COLUMN, DECISIONS, read_answer_bytes, read_answer_file
+from ..answer_files import read_answer_bytes, read_answer_file
+from ..batch_files import DECISION_COLUMN, DECISIONS
 from ..cells import cell_text, unguarded
 from ..config import Config
 from ..errors import InputError, UsageError
