@@ -60,6 +60,20 @@ def plot_project_curve(models: list, path: Path, title: str) -> list[str]:
     figure, (scores, counts) = plt.subplots(
         2, 1, figsize=(8, 7), dpi=120, sharex=True, gridspec_kw={"height_ratios": [3, 2]}
     )
+    _draw_scores(scores, models, labels, title)
+    _draw_counts(counts, models, labels)
+    figure.tight_layout()
+    drawn = [
+        text.get_text() for axes in (scores, counts) if axes.get_legend() for text in axes.get_legend().get_texts()
+    ]
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png")
+    plt.close(figure)
+    return drawn
+
+
+def _draw_scores(scores, models: list, labels: list[int], title: str) -> None:
+    """The upper axes: cross-validated and evaluation metrics per model version, with the 95% band."""
     for key, style in (("f1_macro", "-"), ("accuracy", "--")):
         cv = [(n, m.cv_metrics[key]) for n, m in zip(labels, models, strict=True) if m.cv_metrics]
         if cv:
@@ -106,6 +120,10 @@ def plot_project_curve(models: list, path: Path, title: str) -> list[str]:
             transform=scores.transAxes,
             fontsize="small",
         )
+
+
+def _draw_counts(counts, models: list, labels: list[int]) -> None:
+    """The lower axes: each model version's labels per class, stacked."""
     classes = list(dict.fromkeys(c for m in models for c in m.labels_per_class))
     bottom = [0] * len(models)
     for name in classes:
@@ -116,14 +134,6 @@ def plot_project_curve(models: list, path: Path, title: str) -> list[str]:
     counts.set_ylabel("labels per class")
     counts.grid(alpha=0.3, axis="y")
     counts.legend(loc="upper left", fontsize="small", ncol=min(4, max(1, len(classes))))
-    figure.tight_layout()
-    drawn = [
-        text.get_text() for axes in (scores, counts) if axes.get_legend() for text in axes.get_legend().get_texts()
-    ]
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png")
-    plt.close(figure)
-    return drawn
 
 
 def _bar_width(xs: list[int]) -> float:
