@@ -40,7 +40,8 @@ def read_answer_bytes(path: Path, follow_links: bool = True) -> bytes:
         if not stat.S_ISREG(status.st_mode):
             raise changed
         check_file_size(path, status.st_size, ANSWER_LIMITS)
-        data = f.read(ANSWER_LIMITS.file_bytes + 1)  # it may have grown since
+        limit = ANSWER_LIMITS.file_bytes
+        data = f.read(-1 if limit is None else limit + 1)  # it may have grown since
     check_file_size(path, len(data), ANSWER_LIMITS)
     return data
 

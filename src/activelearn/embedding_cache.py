@@ -145,14 +145,14 @@ def _open_parts(folder: Path, manifest: dict, complete: list[bool]) -> KnownVect
         offsets.append(offsets[-1] + rows)
     if not vectors:
         return None
-    offsets = np.asarray(offsets)
+    starts = np.asarray(offsets)  # of each part's rows
 
     def fetch(positions: np.ndarray) -> np.ndarray:
-        part = np.searchsorted(offsets, positions, side="right") - 1
+        part = np.searchsorted(starts, positions, side="right") - 1
         out = np.empty((len(positions), WIDTH), dtype=np.float32)
         for p in np.unique(part):
             here = np.flatnonzero(part == p)
-            out[here] = vectors[p][positions[here] - offsets[p]]
+            out[here] = vectors[p][positions[here] - starts[p]]
         return out
 
     return KnownVectors(np.concatenate(digests), fetch)

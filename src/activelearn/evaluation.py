@@ -20,7 +20,8 @@ BOOTSTRAP_SAMPLES = 1000
 def scores(y_true, y_pred) -> dict[str, float]:
     """The METRICS of the predictions `y_pred` of the labels `y_true`, each rounded to 4 places."""
     y_true, y_pred = np.asarray(y_true, dtype=str), np.asarray(y_pred, dtype=str)
-    return _scores(*_counts(y_true, y_pred, np.union1d(y_true, y_pred)), len(y_true))
+    tp, predicted, actual = _counts(y_true, y_pred, np.union1d(y_true, y_pred))
+    return _scores(tp, predicted, actual, len(y_true))
 
 
 def classification_metrics(y_true, y_pred) -> dict:

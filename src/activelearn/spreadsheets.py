@@ -83,7 +83,8 @@ def _bounded_rows(sheet, path: Path, limits: Limits) -> list[tuple]:
     where = f" sheet {sheet.title!r}"
     if sheet.max_row and sheet.max_column:
         bounds.check_grid(path, where, sheet.max_row, sheet.max_column, limits, claims="claims")
-    book, rows, width = sheet.parent, [], 0
+    book, width = sheet.parent, 0
+    rows: list[tuple] = []
     with sheet._get_source() as source:
         parser = WorkSheetParser(
             source,

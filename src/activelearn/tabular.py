@@ -212,7 +212,7 @@ def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ())
     if preferred and preferred in header_line:
         return preferred
     counts = {d: header_line.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else (preferred or ",")
 
 
