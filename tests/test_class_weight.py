@@ -25,8 +25,8 @@ from activelearn.models import (
     cross_validated_metrics,
     fit_model,
 )
-from activelearn.ops._common import training_key
 from activelearn.selection import Context, build_committee
+from activelearn.versions import training_key
 
 from .conftest import snapshot, trained_as_before_the_new_settings
 

@@ -449,7 +449,7 @@ def test_the_training_key_tells_every_date_day_first_from_decided_at_each_fit():
     from dataclasses import replace
 
     from activelearn.config import Config
-    from activelearn.ops._common import training_key
+    from activelearn.versions import training_key
 
     dated = Config(id_column="id", label_column="label", classes=("a", "b"), columns={"when": "datetime"})
     keys = {training_key(replace(dated, month_first_columns=order), "d") for order in (None, (), ("when",))}

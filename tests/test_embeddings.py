@@ -16,7 +16,7 @@ import pytest
 
 from activelearn import embeddings
 from activelearn.config import Config, config_from_dict
-from activelearn.ops._common import training_key
+from activelearn.versions import training_key
 
 from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
 

@@ -15,10 +15,10 @@ import pytest
 from activelearn import pool_features
 from activelearn.config import config_from_dict
 from activelearn.models import fit_model
-from activelearn.ops._common import training_key
 from activelearn.pool import CHUNK_ROWS, arrow_to_frame
 from activelearn.pool_features import FrozenFeatures, fit_features, sample_positions, sample_rows
 from activelearn.selection import Context, build_committee
+from activelearn.versions import training_key
 
 from .conftest import as_before_the_new_settings, run_cli, snapshot
 from .test_errors import assert_clean_failure

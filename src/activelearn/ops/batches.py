@@ -12,7 +12,8 @@ from ..messages import did_you_mean
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
-from ._common import checked_answers, model_version, utc_now
+from ..versions import model_version
+from ._common import checked_answers, utc_now
 
 
 @dataclass
@@ -152,7 +153,7 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
                 f"import it, or move it away and run query --rewrite {batch.name} again"
             )
         warnings: list[str] = []
-        pipeline, columns = None, []
+        pipeline, columns = None, list[str]()  # without the model, if it cannot be loaded
         if batch.model_version is not None:
             try:
                 pipeline, columns = model_version(project, batch.model_version)

@@ -21,7 +21,7 @@ from ..errors import ConfigError, UsageError
 from ..messages import did_you_mean
 from ..project import Project, project_lock
 from ..storage import write_text
-from ._common import training_key
+from ..versions import training_key
 
 
 @dataclass

@@ -17,7 +17,8 @@ from ..labels import (
 )
 from ..project import Project
 from ..stopping import StopDecision, decide
-from ._common import checked_log, labels_digest, training_key
+from ..versions import labels_digest, training_key
+from ._common import checked_log
 from .batches import BatchInfo, batch_overview
 
 

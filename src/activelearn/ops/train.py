@@ -19,7 +19,8 @@ from ..progress import phase
 from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
-from ._common import checked_log, labels_digest, load_record, model_problem, training_key, utc_now
+from ..versions import labels_digest, load_record, model_problem, training_key
+from ._common import checked_log, utc_now
 from .config import record_absent_settings
 
 

@@ -219,7 +219,7 @@ def _check_models(project: Project, state, problem) -> list[str]:
     latest model is what query and predict load); returns the warnings."""
     from ..errors import ModelFileError
     from ..models import record_file
-    from ._common import model_name, model_problem
+    from ..versions import model_name, model_problem
 
     warnings = []
     for record in state.models:

@@ -1,0 +1,76 @@
+"""Model versions: what a model depends on (its training key), and loading one by its record in
+state.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .errors import StateError
+    from .project import Project
+    from .state import ModelRecord
+
+
+def labels_digest(ids: Iterable, labels: Iterable) -> str:
+    """A digest of training labels (id, label): equal digests, equal training data."""
+    pairs = sorted(zip(map(str, ids), map(str, labels), strict=True))
+    return hashlib.sha256("\n".join(f"{i}\t{label}" for i, label in pairs).encode()).hexdigest()
+
+
+def training_key(config: Config, digest: str) -> str:
+    """What a model version depends on: its training labels (their digest), and the settings that
+    shape the model. Equal keys mean retraining would give the same model; a model whose key
+    differs is stale."""
+    spec: dict[str, Any] = {"labels": digest, "model": config.model, "columns": config.columns, "seed": config.seed}
+    if config.month_first_key is not None:
+        # [] (every date day first) and no key (decided at each fit) give other models; a config
+        # without the key, or without dates, keeps the key it had before month_first_columns
+        spec["month_first"] = config.month_first_key
+    if config.class_weight != "none":  # unweighted, the key an old project's model was trained with
+        spec["class_weight"] = config.class_weight
+    if config.features_fit_on != "labels":  # absent from the keys of models fitted as before the setting
+        spec["fit_on"] = config.features_fit_on
+    if config.text != "tfidf":  # a config without [features] text keeps the key it had before the key
+        spec["text"] = config.text
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def model_version(project: Project, version: int) -> tuple[Any, list[str]]:
+    """(fitted pipeline, the columns it uses) of one model version."""
+    from .errors import StateError
+
+    record = next((m for m in project.state.models if m.version == version), None)
+    if record is None:
+        raise StateError(f"{project.paths.state}: no model version {version}")
+    pipeline, columns = load_record(project, record)
+    return pipeline, list(columns)
+
+
+def load_record(project: Project, record: ModelRecord) -> tuple[Any, dict[str, str]]:
+    """(fitted pipeline, {column: role} it uses) of a model record, its hash checked."""
+    from .models import load_model, record_file
+
+    pipeline, metadata = load_model(*record_file(project.paths.root, record, model_name(record)))
+    return pipeline, {name: role for name, role in metadata["columns"].items() if role != "ignore"}
+
+
+def model_problem(project: Project, record: ModelRecord) -> StateError | None:
+    """Why a model record's file would be refused on loading (outside models/, missing, changed,
+    a pickle, foreign types), without loading it: the error, or None when it would be loaded."""
+    from .errors import StateError
+    from .models import read_checked, record_file
+
+    try:
+        read_checked(*record_file(project.paths.root, record, model_name(record)))
+    except StateError as exc:
+        return exc
+    return None
+
+
+def model_name(record: ModelRecord) -> str:
+    """What messages call a model record's file."""
+    return f"model {record.version}"
