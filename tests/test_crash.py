@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from activelearn.labels import counted_answers, read_label_log
+from activelearn.labels import LabelLog, read_label_log
 from activelearn.ops.verify import verify
 from activelearn.project import Project
 
@@ -37,7 +37,7 @@ def _answers_file(folder: Path, n: int, ids: list[str], rng: random.Random) -> t
 
 def _counted(project: Path) -> set[tuple[str, str, str]]:
     opened = Project.find(project)
-    log = counted_answers(opened.paths, opened.state)
+    log = LabelLog.read(opened.paths, opened.state).counted
     return set(zip(log["id"], log["answer"], log["annotator"], strict=True))
 
 

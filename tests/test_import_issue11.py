@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from activelearn.labels import current_labels, read_label_log, without_reverted
+from activelearn.labels import LabelLog, current_labels, read_label_log
 
 from .conftest import fill_batch, run_cli, snapshot
 from .test_errors import assert_clean_failure, assert_unchanged
@@ -16,7 +16,7 @@ from .test_roundtrip import ANSWERS, _json, _status
 def _current(project) -> dict[str, str]:
     """id -> current training label, as train resolves it."""
     state = json.loads((project / "state.json").read_text())
-    log = without_reverted(read_label_log(project / "data" / "labels.parquet"), state["reverted_imports"])
+    log = LabelLog.of(read_label_log(project / "data" / "labels.parquet"), state["reverted_imports"]).counted
     current = current_labels(log)
     return dict(zip(current["id"], current["label"], strict=True))
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from activelearn.labels import counted_answers, read_label_log, training_labels
+from activelearn.labels import LabelLog, read_label_log
 from activelearn.models import load_model
 from activelearn.project import Project
 
@@ -364,7 +364,7 @@ def _export(project: Path, out: Path, *args) -> dict:
 
 def _labels(project: Path) -> dict[str, str]:
     opened = Project.find(project)
-    return dict(zip(*training_labels(counted_answers(opened.paths, opened.state)), strict=True))
+    return dict(zip(*LabelLog.read(opened.paths, opened.state).training_labels(), strict=True))
 
 
 def test_export_flags_evaluation_and_leaves_out_skips(penguins_project, tmp_path):

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ActivelearnError, InputError, UsageError
-from ..labels import answered_ids
 from ..messages import did_you_mean
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
 from ..versions import model_version
-from ._common import checked_answers, utc_now
+from ._common import utc_now
 
 
 @dataclass
@@ -83,7 +82,7 @@ def batch_overview(state: State, answered: set[str], expire_after_days: int) -> 
 
 def list_batches(project: Project) -> BatchList:
     """Every batch written so far, oldest first."""
-    answered = answered_ids(checked_answers(project))
+    answered = project.label_log().answered_ids()
     return BatchList(batch_overview(project.state, answered, project.config.expire_after_days))
 
 
@@ -94,7 +93,7 @@ def release_batches(project: Project, names: list[str], *, wait: float = 0.0) ->
     """
     with project_lock(project.paths, wait):
         state = project.state
-        answered = answered_ids(checked_answers(project))
+        answered = project.label_log().answered_ids()
         known = [b.name for b in state.batches]
         chosen = known if names == ["all"] else names
         warnings, released, rows = [], [], 0

@@ -157,10 +157,9 @@ def _check_column(project: Project, raw: dict, name: str) -> None:
 
 
 def _used_classes(project: Project) -> set[str]:
-    from ..labels import counted_answers
+    from ..labels import LabelLog
 
-    log = counted_answers(project.paths, project.state)
-    return set(log.loc[log["kind"] == "label", "answer"].astype(str))
+    return LabelLog.read(project.paths, project.state).label_classes()
 
 
 def _shapes_model(old, new) -> bool:

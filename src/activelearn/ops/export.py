@@ -14,7 +14,6 @@ from ..labels import current_labels
 from ..pool import CHUNK_ROWS, pool_columns, pool_schema, read_rows
 from ..progress import phase
 from ..project import Project
-from ._common import checked_answers
 from ._output import output_path, table_writer
 
 FLAGS = ("evaluation", "skipped")
@@ -53,8 +52,8 @@ def export(
     available = pool_columns(paths.pool)
     check_columns(config.columns, available, str(paths.config), config.id_column)
     features = [c for c in available if c != config.id_column] if all_columns else config.feature_columns
-    log = checked_answers(project)
-    rows = labeled_rows(log, evaluation, include_skipped, annotators)
+    log = project.label_log()
+    rows = labeled_rows(log.counted, evaluation, include_skipped, annotators)
     taken = {config.id_column, config.label_column, *features}
     wanted = [
         "evaluation",

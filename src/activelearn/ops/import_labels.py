@@ -21,12 +21,9 @@ from ..errors import InputError, UsageError
 from ..idrepair import IdRepairer, lost_precision
 from ..labels import (
     LOG_COLUMNS,
-    evaluation_ids,
+    LabelLog,
     match_label,
-    next_import_id,
     parse_import_id,
-    project_log,
-    without_reverted,
     write_label_log,
 )
 from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, missing, shown
@@ -34,7 +31,7 @@ from ..pool import pool_ids
 from ..project import Project, project_lock
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_bytes, sha256_file, unguarded
-from ._common import checked_log, utc_now
+from ._common import utc_now
 
 ANSWER_SUFFIXES = (
     ".csv",
@@ -138,16 +135,16 @@ def import_labels(
     notes: list[str] = []  # the links an inbox folder did not follow
     files = read_answer_files(project, sources, options, notes)  # before the lock: parsing may be slow
     if dry_run:  # reads only: no lock, as status
-        log = checked_log(project)
+        log = project.label_log()
         return _result(plan_import(project, log, files, options, notes), None, dry_run=True)
     with project_lock(project.paths, wait):
-        log = checked_log(project)
+        log = project.label_log()
         plan = plan_import(project, log, files, options, notes)
         import_id = None
         if len(plan.new_answers):
-            import_id = next_import_id(log)
+            import_id = log.next_import_id()
             new = plan.new_answers.assign(import_id=import_id)
-            write_label_log(project.paths.label_log, pd.concat([log, new], ignore_index=True))
+            write_label_log(project.paths.label_log, pd.concat([log.whole, new], ignore_index=True))
         return _result(plan, import_id, dry_run=False)
 
 
@@ -173,14 +170,14 @@ def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportRes
 
 def plan_import(
     project: Project,
-    log: pd.DataFrame,
+    log: LabelLog,
     files: list[AnswerFile],
     options: ImportOptions,
     notes: list[str] = (),
 ) -> ImportPlan:
     """Check every file read by read_answer_files; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
-    counted = without_reverted(log, state.reverted_imports)
+    counted = log.counted
     # who already answered by each file: the same bytes from another annotator are new answers
     imported: dict[str, set[str]] = {}
     for digest, who in zip(counted["source_sha256"], counted["annotator"], strict=True):
@@ -192,7 +189,7 @@ def plan_import(
         _PoolIds(project.paths.pool, config.id_column, state),
         _latest_answers(counted),
         counted,
-        evaluation_ids(counted),
+        log.evaluation_ids(),
         options,
         warnings,
     )
@@ -202,7 +199,7 @@ def plan_import(
     good_rows = 0  # answered rows with no problem, new or not
     seen_hashes: set[str] = set()
     blank: list[tuple[FileImport, list[str]]] = []  # each file read with the ids of its blank rows
-    skipped = _unchanged_in_folder(files, log, options.force)
+    skipped = _unchanged_in_folder(files, log.whole, options.force)
     for file in files:
         path, digest = file.path, file.digest
         if file in skipped or digest in seen_hashes:
@@ -272,8 +269,8 @@ def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wa
 
 def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     state = project.state
-    log = checked_log(project, classes=False)  # reverting the import that brought an unknown class is a fix
-    known = list(dict.fromkeys(log["import_id"].dropna()))
+    log = project.label_log(classes=False)  # reverting the import that brought an unknown class is a fix
+    known = log.imports()
     if import_id not in known:
         raise UsageError(
             f"--revert {import_id}: no such import{did_you_mean(import_id, known)} "
@@ -281,7 +278,7 @@ def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
         )
     if import_id in state.reverted_imports:
         raise InputError(f"{import_id} was already reverted on {state.reverted_imports[import_id]}")
-    answers = log[log["import_id"] == import_id]
+    answers = log.answers_of(import_id)
     if not dry_run:
         state.reverted_imports[import_id] = utc_now()
         save_state(project.paths.state, state)
@@ -358,7 +355,7 @@ def read_answer_files(
             files.append(AnswerFile.read(source, in_folder=False))
         else:
             raise InputError(missing(source))
-    skipped = _unchanged_in_folder(files, project_log(project.paths, project.state), options.force)
+    skipped = _unchanged_in_folder(files, LabelLog.read(project.paths, project.state).whole, options.force)
     config = project.config
     for file in files:
         if file not in skipped:

@@ -23,7 +23,7 @@ from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
 from ..storage import first_line
-from ._common import checked_answers, chosen_engine, latest_model
+from ._common import chosen_engine, latest_model
 from ._output import output_path, table_writer
 
 
@@ -109,7 +109,7 @@ def predict(
 def _model(project: Project, warnings: list[str]):
     """(version, fitted pipeline, {column: role} it uses) of the newest model; a warning when it
     does not know the current labels or settings."""
-    found = latest_model(project, checked_answers(project))
+    found = latest_model(project, project.label_log())
     if found is None:
         raise NothingToDoError("no model yet: run `activelearn train` first")
     record, pipeline, columns, changed = found

@@ -15,7 +15,7 @@ from ..config import STRATEGY_NAMES, embeds
 from ..embeddings import pool_vectors_open
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
-from ..labels import answered_ids, current_labels, training_labels
+from ..labels import LabelLog
 from ..messages import missing, require_choice
 from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, without_ids
 from ..progress import phase
@@ -23,7 +23,7 @@ from ..project import Project, project_lock
 from ..selection import Context, choose
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
-from ._common import checked_answers, chosen_engine, latest_model, utc_now
+from ._common import chosen_engine, latest_model, utc_now
 from .config import record_absent_settings
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
@@ -51,15 +51,13 @@ def default_jobs() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-def reserved_ids(state: State, log, expire_after_days: int, include_skipped: bool = False) -> set[str]:
+def reserved_ids(state: State, log: LabelLog, expire_after_days: int, include_skipped: bool = False) -> set[str]:
     """Rows that may not be offered: answered ones (skipped ones too, unless asked), and the
     unanswered rows of batches still open (neither released nor expired)."""
     if include_skipped:
-        current = current_labels(log, evaluation=False)
-        skipped = set(current.loc[current["kind"] == "skip", "id"])
-        reserved = answered_ids(log) - skipped
+        reserved = log.answered_ids() - log.skipped_ids()
     else:
-        reserved = answered_ids(log)
+        reserved = log.answered_ids()
     now = dt.datetime.now(dt.UTC)
     for batch in state.batches:
         if batch.is_open(now, expire_after_days):
@@ -109,7 +107,7 @@ def query(
     engine, scheduler = chosen_engine(project, engine, scheduler)
     with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
         paths, state = project.paths, project.state
-        log = checked_answers(project)
+        log = project.label_log()
         waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop
         if if_none_pending and waiting:
             return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
@@ -207,12 +205,12 @@ def _embeds(strategy: str, context: Context) -> bool:
     return uses_embeddings(context.pipeline) if context.pipeline is not None else embeds(context.text)
 
 
-def _waiting_batches(project: Project, log) -> list[str]:
+def _waiting_batches(project: Project, log: LabelLog) -> list[str]:
     """The open batches with unanswered rows; evaluation batches, labeled on their own schedule,
     do not count."""
     from .batches import batch_overview
 
-    answered = answered_ids(log)
+    answered = log.answered_ids()
     evaluation = {b.name for b in project.state.batches if b.evaluation}
     return [
         b.name
@@ -280,7 +278,7 @@ def recorded_path(project: Project, path: Path) -> str:
         return str(Path(path).resolve())
 
 
-def _latest_model(project: Project, log, warnings: list[str]):
+def _latest_model(project: Project, log: LabelLog, warnings: list[str]):
     """(pipeline, the columns it was trained on) of the newest model, or None before any train."""
     found = latest_model(project, log)
     if found is None:
@@ -303,9 +301,9 @@ def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str],
             yield chunk
 
 
-def _labeled_rows(project: Project, log, columns: list[str]):
+def _labeled_rows(project: Project, log: LabelLog, columns: list[str]):
     """The current training labels with their rows, for strategies that look at them."""
-    ids, labels = training_labels(log)
+    ids, labels = log.training_labels()
     return read_rows(project.paths.pool, project.config.id_column, ids, columns), labels
 
 

@@ -7,18 +7,9 @@ from pathlib import Path
 
 from ..agreement import Agreement, agreement
 from ..evaluation import exploration_estimate
-from ..labels import (
-    answered_ids,
-    changed_something,
-    current_labels,
-    given_answers,
-    training_rows,
-    without_reverted,
-)
 from ..project import Project
 from ..stopping import StopDecision, decide
 from ..versions import labels_digest, training_key
-from ._common import checked_log
 from .batches import BatchInfo, batch_overview
 
 
@@ -71,11 +62,10 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
     config, state = project.config, project.state
     if plot is not None:
         _check_plot_path(plot, has_models=bool(state.models))
-    full_log = checked_log(project)
-    log = without_reverted(full_log, state.reverted_imports)
-    current = current_labels(log, evaluation=False)
-    labeled = training_rows(log)
-    answered = answered_ids(log)
+    log = project.label_log()
+    current = log.current(evaluation=False)
+    labeled = log.training_rows()
+    answered = log.answered_ids()
     counts = labeled["label"].value_counts()
     overview = batch_overview(state, answered, config.expire_after_days)
     pending = [b for b in overview if b.status == "open"]
@@ -95,7 +85,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         for m in state.models
     ]
     latest = state.latest_model
-    evaluation = current_labels(log, evaluation=True)
+    evaluation = log.current(evaluation=True)
     evaluation_labels = int((evaluation["kind"] == "label").sum())
     result = StatusResult(
         project=str(project.paths.root),
@@ -105,23 +95,23 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         unlabeled=state.pool_rows - len(answered),
         classes=list(config.classes),
         labels_per_class={c: int(counts.get(c, 0)) for c in config.classes},
-        answers=given_answers(log),
-        annotators=sorted(set(log["annotator"].dropna())),
+        answers=log.given_answers(),
+        annotators=log.annotators(),
         pending_batches=pending,
         answered_batches=sum(b.status == "answered" for b in overview),
         released_batches=sum(b.status in ("released", "expired") for b in overview),
         models=models,
         # the log is append-only, and a model records its length: the answers logged since that
         # count and changed something (not reverted, not an unchanged answer logged again)
-        answers_since_model=int(changed_something(log)[log.index >= (latest.label_log_rows if latest else 0)].sum()),
+        answers_since_model=log.answers_since(latest.label_log_rows if latest else 0),
         model_up_to_date=latest is not None
         and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
-        agreement=agreement(log),
+        agreement=agreement(log.counted),
         evaluation_labels=evaluation_labels,
         evaluation_skipped=int((evaluation["kind"] == "skip").sum()),
         # the budget counts every label paid for: training and evaluation
         stop=decide(state.models, int(len(labeled)) + evaluation_labels, config),
-        explored=exploration_estimate(state.batches, log, config.seed),
+        explored=exploration_estimate(state.batches, log.counted, config.seed),
     )
     if plot is not None:
         from ..plots import plot_project_curve

@@ -12,7 +12,6 @@ from ..config import embeds, slow_preset_warning
 from ..embeddings import pool_vectors_open
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
-from ..labels import evaluation_labels, training_labels, without_reverted
 from ..models import MODEL_SUFFIX, fit_model, library_versions, save_model
 from ..pool import pool_columns, read_rows, rows_at
 from ..progress import phase
@@ -20,7 +19,7 @@ from ..project import Project, project_lock
 from ..state import ModelRecord, save_state
 from ..storage import sha256_file
 from ..versions import labels_digest, load_record, model_problem, training_key
-from ._common import checked_log, utc_now
+from ._common import utc_now
 from .config import record_absent_settings
 
 
@@ -58,12 +57,11 @@ def _train(project: Project, force: bool) -> TrainResult:
         config, state, paths = project.config, project.state, project.paths
         check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
         column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
-        log = checked_log(project)
-        counted = without_reverted(log, state.reverted_imports)
-        ids, labels = training_labels(counted)
+        log = project.label_log()
+        ids, labels = log.training_labels()
         digest = labels_digest(ids, labels)
         key = training_key(config, digest)
-        eval_ids, eval_truth = evaluation_labels(counted)
+        eval_ids, eval_truth = log.evaluation_labels()
         eval_digest = labels_digest(eval_ids, eval_truth) if len(eval_ids) else ""
         latest = state.latest_model
         # features fitted on the pool that must be fitted again (the pool or their file changed)
@@ -170,7 +168,7 @@ def _train(project: Project, force: bool) -> TrainResult:
             n_labels=int(len(labels)),
             labels_per_class={str(c): int(n) for c, n in zip(classes, counts, strict=True)},
             label_log_sha256=sha256_file(paths.label_log) if paths.label_log.exists() else "",
-            label_log_rows=int(len(log)),
+            label_log_rows=int(len(log.whole)),
             labels_sha256=digest,
             training_key=key,
             fit_seconds=fitted.fit_seconds,

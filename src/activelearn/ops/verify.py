@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ActivelearnError
 from ..progress import phase
@@ -16,6 +17,9 @@ from ..project import Project, project_lock
 from ..state import save_state
 from ..storage import TEMP_MARK, sha256_file
 from ._common import utc_now
+
+if TYPE_CHECKING:
+    from ..labels import LabelLog
 
 
 @dataclass
@@ -63,7 +67,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
     if config is None or state is None:
         return _done(result)
 
-    from ..labels import project_log
+    from ..labels import LabelLog
     from ..pool import pool_columns
 
     columns = _load(
@@ -74,7 +78,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
         paths.root,
     )
     log = _load(
-        lambda: project_log(paths, state),
+        lambda: LabelLog.read(paths, state),
         "data/labels.parquet",
         "restore it from a backup",
         problem,
@@ -166,21 +170,18 @@ def _check_pool(project: Project, config, state, columns: list[str], problem) ->
     return warnings
 
 
-def _check_labels(project: Project, config, state, log, problem) -> None:
-    from ..labels import unknown_classes, without_reverted
+def _check_labels(project: Project, config, state, log: LabelLog, problem) -> None:
     from ..pool import pool_ids
 
     ids = pool_ids(project.paths.pool, config.id_column)
-    unknown = sorted(set(log["id"].dropna()) - ids)
+    unknown = sorted(set(log.whole["id"].dropna()) - ids)
     if unknown:
         problem(
             "data/labels.parquet",
             f"{len(unknown)} answers name ids that are not in the pool (e.g. {unknown[0]!r})",
             "restore the label log from a backup",
         )
-    unknown = unknown_classes(
-        without_reverted(log, state.reverted_imports), config.classes
-    )  # a reverted import no longer counts
+    unknown = log.unknown_classes(config.classes)  # a reverted import no longer counts
     if len(unknown):
         bad = sorted(set(unknown["answer"].dropna()))
         imports = ", ".join(sorted(set(unknown["import_id"].dropna()))[:5])
@@ -189,14 +190,14 @@ def _check_labels(project: Project, config, state, log, problem) -> None:
             f"labels {', '.join(map(repr, bad[:5]))} are not among the classes of activelearn.toml",
             f"add them to [data] classes, or revert the import that brought them: activelearn import-labels --revert {imports}",
         )
-    kinds = set(log["kind"].dropna()) - {"label", "skip"}
+    kinds = set(log.whole["kind"].dropna()) - {"label", "skip"}
     if kinds:
         problem(
             "data/labels.parquet",
             f"unknown kinds of answer: {', '.join(sorted(kinds))}",
             "restore the label log",
         )
-    known_imports = set(log["import_id"].dropna())
+    known_imports = set(log.imports())
     for import_id in sorted(set(state.reverted_imports) - known_imports):
         problem(
             "state.json",
@@ -272,11 +273,9 @@ def _check_features(project: Project, record, problem) -> None:
         problem(record.file, exc.reason, fix)
 
 
-def _check_batches(project: Project, state, log, repair: bool, problem) -> bool:
+def _check_batches(project: Project, state, log: LabelLog | None, repair: bool, problem) -> bool:
     """Batch files still waiting for answers must exist; with repair, a batch whose file is gone is released."""
-    from ..labels import answered_ids, without_reverted
-
-    answered = answered_ids(without_reverted(log, state.reverted_imports)) if log is not None else set()
+    answered = log.answered_ids() if log is not None else set()
     released = False
     for batch in state.batches:
         path = Path(batch.file) if Path(batch.file).is_absolute() else project.paths.root / batch.file
