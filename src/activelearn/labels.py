@@ -306,6 +306,45 @@ class LabelLog:
                 f"(activelearn import-labels --revert {imports})"
             )
 
+    def labeled_rows(self, evaluation: bool, include_skipped: bool, provenance: bool) -> pd.DataFrame:
+        """One row per answered id, in the order the rows were first answered: id, label (None
+        when skipped), kind, evaluation, and with `provenance` who answered it and the batch,
+        import and time its current label came from. Without `evaluation` the rows of the
+        evaluation set are left out; skipped rows are, unless `include_skipped`.
+
+        A row of the evaluation set is never trained on (even if also answered outside it), so its
+        evaluation label is the one it has.
+        """
+        train = self.current(evaluation=False).assign(evaluation=False)
+        held = self.current(evaluation=True).assign(evaluation=True)
+        train = train[~train["id"].isin(held["id"])]
+        rows = pd.concat([train, held], ignore_index=True) if evaluation else train
+        if not include_skipped:
+            rows = rows[rows["kind"] == "label"]
+        first_answered = {id_: i for i, id_ in enumerate(self.counted["id"].drop_duplicates())}
+        rows = rows.assign(order=rows["id"].map(first_answered)).sort_values("order", kind="stable")
+        rows = rows.drop(columns=["order", "annotators"]).reset_index(drop=True)
+        return _with_provenance(self.counted, rows) if provenance else rows
+
 
 def _ids_and_labels(current: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
+
+
+def _with_provenance(log: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` (as `LabelLog.labeled_rows`) with who answered each, and the batch, import and time
+    of the answer its current label came from."""
+    answers = log.assign(order=range(len(log)), evaluation=log["evaluation"].astype(bool))
+    latest = answers.drop_duplicates(["id", "annotator", "evaluation"], keep="last")  # corrections replace
+    latest = latest.merge(rows[["id", "evaluation", "label", "kind"]], on=["id", "evaluation"], suffixes=("", "_now"))
+    who = latest.groupby("id", sort=False)["annotator"].agg(lambda names: "; ".join(dict.fromkeys(names.fillna(""))))
+    # the latest answer that gave the current label (for a skipped row: the latest skip)
+    gave_label = (latest["kind"] == "label") & (latest["answer"].astype(object) == latest["label"].astype(object))
+    giving = latest[(latest["kind_now"] == "skip").to_numpy(bool) | gave_label.to_numpy(bool)]
+    source = giving.sort_values("order").drop_duplicates("id", keep="last").set_index("id")
+    return rows.assign(
+        annotators=rows["id"].map(who),
+        batch=rows["id"].map(source["batch"]),
+        import_id=rows["id"].map(source["import_id"]),
+        answered_at=rows["id"].map(source["time"]),
+    )
