@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -185,6 +185,8 @@ class LabelLog:
     whole: pd.DataFrame
     counted: pd.DataFrame
     path: Path  # the file, named in messages
+    # the current labels, resolved once for each set (training, evaluation): several questions need them
+    _current: dict[bool, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(
@@ -208,8 +210,11 @@ class LabelLog:
 
     def current(self, evaluation: bool = False) -> pd.DataFrame:
         """The current label (or skip) of each row answered, as `current_labels` resolves them from
-        the answers that count: the training answers, or with `evaluation` the evaluation ones."""
-        return current_labels(self.counted, evaluation=evaluation)
+        the answers that count: the training answers, or with `evaluation` the evaluation ones.
+        The same frame each time: change a copy."""
+        if evaluation not in self._current:
+            self._current[evaluation] = current_labels(self.counted, evaluation=evaluation)
+        return self._current[evaluation]
 
     def evaluation_ids(self) -> set[str]:
         """The rows of the evaluation set: every id with an evaluation answer. They are never
