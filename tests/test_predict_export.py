@@ -202,8 +202,8 @@ def test_predict_warns_when_the_model_is_stale(trained_project, tmp_path):
     result = run_cli("-C", trained_project, "predict", "--out", tmp_path / "p.csv")
     assert result.exit_code == 0
     assert (
-        "warning: model 1 was trained before the latest labels or settings; run `activelearn train` first"
-        in result.stderr
+        "warning: model 1 does not know the labels imported since it was trained; "
+        "run `activelearn train` first for up-to-date predictions\n" in result.stderr
     )
 
 

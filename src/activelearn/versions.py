@@ -1,16 +1,18 @@
-"""Model versions: what a model depends on (its training key), and loading one by its record in
-state.json."""
+"""Model versions: what a model depends on (its training key), whether the latest one is stale,
+and loading one by its record in state.json."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .config import Config
     from .errors import StateError
+    from .labels import LabelLog
     from .project import Project
     from .state import ModelRecord
 
@@ -39,8 +41,51 @@ def training_key(config: Config, digest: str) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
+def what_changed(record: ModelRecord, config: Config, digest: str) -> str | None:
+    """What a model does not know, its training labels' digest being `digest` now: None (it is up
+    to date), "labels imported" or "settings in activelearn.toml"."""
+    if record.training_key == training_key(config, digest):
+        return None
+    return "labels imported" if digest != record.labels_sha256 else "settings in activelearn.toml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatestModel:
+    """The newest model version, loaded, and what changed since it was trained."""
+
+    record: ModelRecord
+    pipeline: Any  # the fitted pipeline
+    columns: dict[str, str]  # {column: role} it uses
+    changed: str | None  # as `what_changed`: None when it is up to date
+
+    @property
+    def version(self) -> int:
+        return self.record.version
+
+    def stale_warning(self, better: str) -> str | None:
+        """The warning that the model does not know what changed since it was trained (None when it
+        is up to date); `better` is what training first gives ("a better batch")."""
+        if self.changed is None:
+            return None
+        return (
+            f"model {self.version} does not know the {self.changed} since it was trained; "
+            f"run `activelearn train` first for {better}"
+        )
+
+
+def latest_model(project: Project, log: LabelLog) -> LatestModel | None:
+    """The newest model, loaded (its file checked), and whether it knows the training labels of
+    `log` and the settings of activelearn.toml; None before any train."""
+    record = project.state.latest_model
+    if record is None:
+        return None
+    pipeline, columns = load_record(project, record)
+    changed = what_changed(record, project.config, log.training_digest())
+    return LatestModel(record=record, pipeline=pipeline, columns=columns, changed=changed)
+
+
 def model_version(project: Project, version: int) -> tuple[Any, list[str]]:
-    """(fitted pipeline, the columns it uses) of one model version."""
+    """(fitted pipeline, the columns it uses) of one model version, as `latest_model` loads the newest."""
     from .errors import StateError
 
     record = next((m for m in project.state.models if m.version == version), None)

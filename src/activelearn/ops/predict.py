@@ -23,7 +23,8 @@ from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
 from ..storage import first_line
-from ._common import chosen_engine, latest_model
+from ..versions import latest_model
+from ._common import chosen_engine
 from ._output import output_path, table_writer
 
 
@@ -61,7 +62,12 @@ def predict(
         )
     target = output_path(out, paths, data, source=config.source)
     warnings: list[str] = []
-    version, pipeline, columns = _model(project, warnings)
+    latest = latest_model(project, project.label_log())
+    if latest is None:
+        raise NothingToDoError("no model yet: run `activelearn train` first")
+    stale = latest.stale_warning("up-to-date predictions")
+    warnings += [stale] if stale else []
+    version, pipeline, columns = latest.version, latest.pipeline, latest.columns
     scorer = Scorer(pipeline)
     classes = [str(c) for c in scorer.classes_]
     schema = _prediction_schema(config.id_column, classes, version)
@@ -104,21 +110,6 @@ def predict(
         columns=schema.names,
         warnings=warnings,
     )
-
-
-def _model(project: Project, warnings: list[str]):
-    """(version, fitted pipeline, {column: role} it uses) of the newest model; a warning when it
-    does not know the current labels or settings."""
-    found = latest_model(project, project.label_log())
-    if found is None:
-        raise NothingToDoError("no model yet: run `activelearn train` first")
-    record, pipeline, columns, changed = found
-    if changed:
-        warnings.append(
-            f"model {record.version} was trained before the latest labels or settings; "
-            "run `activelearn train` first for up-to-date predictions"
-        )
-    return record.version, pipeline, columns
 
 
 def _require_columns(available: list[str], columns: dict[str, str], where: Path) -> None:

@@ -23,7 +23,8 @@ from ..project import Project, project_lock
 from ..selection import Context, choose
 from ..state import BatchRecord, State, save_state
 from ..storage import sha256_file
-from ._common import chosen_engine, latest_model, utc_now
+from ..versions import latest_model
+from ._common import chosen_engine, utc_now
 from .config import record_absent_settings
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
@@ -120,7 +121,10 @@ def query(
 
         # an evaluation batch is a random draw: it needs no model (nor its staleness warning), and
         # without one it shows no suggestions, which would bias the answers it is meant to check
-        pipeline, model_columns = (_latest_model(project, log, warnings) if evaluation is None else None) or (None, [])
+        latest = latest_model(project, log) if evaluation is None else None
+        stale = latest.stale_warning("a better batch") if latest is not None else None
+        warnings += [stale] if stale else []
+        pipeline, model_columns = (latest.pipeline, list(latest.columns)) if latest is not None else (None, [])
         if prefill and pipeline is None:
             raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
         context = Context(
@@ -276,20 +280,6 @@ def recorded_path(project: Project, path: Path) -> str:
         return project.paths.relative(path)
     except ValueError:  # outside the project: keep it absolute
         return str(Path(path).resolve())
-
-
-def _latest_model(project: Project, log: LabelLog, warnings: list[str]):
-    """(pipeline, the columns it was trained on) of the newest model, or None before any train."""
-    found = latest_model(project, log)
-    if found is None:
-        return None
-    record, pipeline, columns, changed = found
-    if changed:
-        warnings.append(
-            f"model {record.version} does not know the {changed} since it was trained; "
-            "run `activelearn train` first for a better batch"
-        )
-    return pipeline, list(columns)
 
 
 def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str], chunk_rows: int):

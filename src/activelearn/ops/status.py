@@ -9,7 +9,7 @@ from ..agreement import Agreement, agreement
 from ..evaluation import exploration_estimate
 from ..project import Project
 from ..stopping import StopDecision, decide
-from ..versions import labels_digest, training_key
+from ..versions import what_changed
 from .batches import BatchInfo, batch_overview
 
 
@@ -104,8 +104,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         # the log is append-only, and a model records its length: the answers logged since that
         # count and changed something (not reverted, not an unchanged answer logged again)
         answers_since_model=log.answers_since(latest.label_log_rows if latest else 0),
-        model_up_to_date=latest is not None
-        and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
+        model_up_to_date=latest is not None and what_changed(latest, config, log.training_digest()) is None,
         agreement=agreement(log.counted),
         evaluation_labels=evaluation_labels,
         evaluation_skipped=int((evaluation["kind"] == "skip").sum()),
