@@ -12,11 +12,15 @@ import ipaddress
 import os
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ActivelearnError, ConfigError, UsageError
 from .strategies import UNCERTAINTY, TopK, tie_keys, uncertainty_scores
+
+if TYPE_CHECKING:
+    from .config import Config
 
 SUPPORTED = (*UNCERTAINTY, "random")
 SCHEDULER_VARIABLE = "ACTIVELEARN_SCHEDULER"  # the scheduler address, as --scheduler gives it
@@ -40,6 +44,21 @@ def scheduler_address(given: str | None, configured: str, config_path: Path) -> 
             f"--scheduler {configured} or {SCHEDULER_VARIABLE}={configured}, or use --engine local"
         )
     return configured
+
+
+def chosen_engine(
+    engine: str | None, scheduler: str | None, config: Config, config_path: Path
+) -> tuple[str, str | None]:
+    """(engine, scheduler address) for query and predict: the option, else activelearn.toml; a
+    Dask scheduler checked (`scheduler_address`) before anything is read or sent."""
+    from .config import ENGINES
+    from .messages import require_choice
+
+    engine = engine or config.engine
+    require_choice("--engine", engine, ENGINES, "engine")
+    if engine == "dask":
+        scheduler = scheduler_address(scheduler, config.scheduler, config_path)
+    return engine, scheduler
 
 
 def on_loopback(address: str) -> bool:

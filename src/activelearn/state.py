@@ -351,3 +351,8 @@ def _is_timestamp(text: str) -> bool:
 
 def save_state(path: Path, state: State) -> None:
     write_json(path, asdict(state))
+
+
+def utc_now() -> str:
+    """The time now as state.json and the label log record it: ISO 8601 in UTC, to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

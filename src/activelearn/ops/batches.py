@@ -9,10 +9,9 @@ from pathlib import Path
 from ..errors import ActivelearnError, InputError, UsageError
 from ..messages import did_you_mean
 from ..project import Project, project_lock
-from ..state import BatchRecord, State, save_state
+from ..state import BatchRecord, State, save_state, utc_now
 from ..storage import sha256_file
 from ..versions import model_version
-from ._common import utc_now
 
 
 @dataclass

@@ -29,9 +29,8 @@ from ..labels import (
 from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, missing, shown
 from ..pool import pool_ids
 from ..project import Project, project_lock
-from ..state import BatchRecord, State, save_state
+from ..state import BatchRecord, State, save_state, utc_now
 from ..storage import sha256_bytes, sha256_file, unguarded
-from ._common import utc_now
 
 ANSWER_SUFFIXES = (
     ".csv",

@@ -28,9 +28,8 @@ from ..pool import CHUNK_ROWS
 from ..progress import phase
 from ..project import CONFIG_NAME, ProjectPaths
 from ..roles import forced_roles
-from ..state import State, save_state
+from ..state import State, save_state, utc_now
 from ..storage import fsync, parquet_parts, sha256_file, write_text, written
-from ._common import utc_now
 
 
 @dataclass

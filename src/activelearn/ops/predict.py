@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..dask_engine import chosen_engine
 from ..dataset import checked_ids, column_names, raw_chunks
 from ..errors import InputError, NothingToDoError, UsageError
 from ..messages import did_you_mean
@@ -24,7 +25,6 @@ from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
 from ..storage import first_line
 from ..versions import latest_model
-from ._common import chosen_engine
 from ._output import output_path, table_writer
 
 
@@ -55,7 +55,7 @@ def predict(
     with `engine` "dask", the pool is scored on the Dask cluster at `scheduler`. A CSV has the
     formula guard unless `raw`."""
     config, paths = project.config, project.paths
-    engine, scheduler = chosen_engine(project, engine, scheduler)
+    engine, scheduler = chosen_engine(engine, scheduler, config, paths.config)
     if engine == "dask" and data is not None:
         raise UsageError(
             "the dask engine predicts the pool, which the workers can read; use --engine local with --data"

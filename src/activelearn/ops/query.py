@@ -12,6 +12,7 @@ import numpy as np
 
 from ..batch_files import FillIn, batch_frame, write_batch
 from ..config import STRATEGY_NAMES, embeds
+from ..dask_engine import chosen_engine
 from ..embeddings import pool_vectors_open
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
@@ -21,10 +22,9 @@ from ..pool import CHUNK_ROWS, id_array, iter_chunks, pool_columns, read_rows, w
 from ..progress import phase
 from ..project import Project, project_lock
 from ..selection import Context, choose
-from ..state import BatchRecord, State, save_state
+from ..state import BatchRecord, State, save_state, utc_now
 from ..storage import sha256_file
 from ..versions import latest_model
-from ._common import chosen_engine, utc_now
 from .config import record_absent_settings
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
@@ -105,7 +105,7 @@ def query(
     if n < 1:
         raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
-    engine, scheduler = chosen_engine(project, engine, scheduler)
+    engine, scheduler = chosen_engine(engine, scheduler, config, project.paths.config)
     with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
         paths, state = project.paths, project.state
         log = project.label_log()

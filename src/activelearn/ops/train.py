@@ -16,10 +16,9 @@ from ..models import MODEL_SUFFIX, fit_model, library_versions, save_model
 from ..pool import pool_columns, read_rows, rows_at
 from ..progress import phase
 from ..project import Project, project_lock
-from ..state import ModelRecord, save_state
+from ..state import ModelRecord, save_state, utc_now
 from ..storage import sha256_file
 from ..versions import labels_digest, load_record, model_problem, training_key
-from ._common import utc_now
 from .config import record_absent_settings
 
 

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 from ..errors import ActivelearnError
 from ..progress import phase
 from ..project import Project, project_lock
-from ..state import save_state
+from ..state import save_state, utc_now
 from ..storage import TEMP_MARK, sha256_file
-from ._common import utc_now
 
 if TYPE_CHECKING:
     from ..labels import LabelLog
