@@ -1,5 +1,5 @@
-"""Model versions: what a model depends on (its training key), whether the latest one is stale,
-and loading one by its record in state.json."""
+"""Model versions: what a model depends on (its training labels and key), whether the latest one
+is stale, why a new one is trained, and loading one by its record in state.json."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .config import Config
     from .errors import StateError
     from .labels import LabelLog
@@ -82,6 +84,64 @@ def latest_model(project: Project, log: LabelLog) -> LatestModel | None:
     pipeline, columns = load_record(project, record)
     changed = what_changed(record, project.config, log.training_digest())
     return LatestModel(record=record, pipeline=pipeline, columns=columns, changed=changed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingSet:
+    """What a new model would learn from and be measured on, as the label log gives them now, and
+    the key it would carry."""
+
+    ids: np.ndarray
+    labels: np.ndarray
+    digest: str  # labels_digest of (ids, labels)
+    key: str  # training_key of the digest and the settings
+    eval_ids: np.ndarray
+    eval_truth: np.ndarray
+    eval_digest: str  # labels_digest of the evaluation labels; "" without any
+    log_rows: int  # the answers in the whole log: the log is append-only, so what came after is new
+
+    @classmethod
+    def of(cls, log: LabelLog, config: Config) -> TrainingSet:
+        ids, labels = log.training_labels()
+        digest = labels_digest(ids, labels)
+        eval_ids, eval_truth = log.evaluation_labels()
+        return cls(
+            ids=ids,
+            labels=labels,
+            digest=digest,
+            key=training_key(config, digest),
+            eval_ids=eval_ids,
+            eval_truth=eval_truth,
+            eval_digest=labels_digest(eval_ids, eval_truth) if len(eval_ids) else "",
+            log_rows=int(len(log.whole)),
+        )
+
+    def labels_per_class(self) -> dict[str, int]:
+        import numpy as np
+
+        classes, counts = np.unique(self.labels, return_counts=True)
+        return {str(c): int(n) for c, n in zip(classes, counts, strict=True)}
+
+
+def needs_new_model(latest: ModelRecord | None, training: TrainingSet, *, force: bool, features_stale: bool) -> bool:
+    """Whether train fits a new model rather than keep the latest: there is none, its labels or
+    settings changed, the features fitted on the pool must be fitted again, or `force`. (A latest
+    model whose file would not be loaded is replaced too; that takes reading it.)"""
+    return latest is None or latest.training_key != training.key or force or features_stale
+
+
+def change_reason(latest: ModelRecord | None, training: TrainingSet, *, features_stale: bool, unloadable: bool) -> str:
+    """Why a new model is trained, as its record says (state.ModelRecord.change): the first
+    reason that holds of first, labels, settings, features, unloadable and forced."""
+    if latest is None:
+        return "first"
+    if latest.labels_sha256 != training.digest:
+        return "labels"
+    if latest.training_key != training.key:
+        return "settings"
+    if features_stale:
+        return "features"
+    return "unloadable" if unloadable else "forced"
 
 
 def model_version(project: Project, version: int) -> tuple[Any, list[str]]:
