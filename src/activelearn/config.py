@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError, UsageError
 from .messages import did_you_mean
@@ -58,13 +59,13 @@ def embeds(text: str) -> bool:
 # benchmarks/label_efficiency/defaults.py (benchmarks/results/label_efficiency/defaults/REPORT.md).
 # Only where they differ from the Config defaults, which are what a file without the key means
 # (the behaviour of projects made before it; see RECORDED_KEYS).
-NEW_PROJECT_SETTINGS = {
+NEW_PROJECT_SETTINGS: dict[str, dict[str, Any]] = {
     "text": {"text": "embedding"},
     "tables": {"class_weight": "balanced", "features_fit_on": "pool", "explore": 0.2},
 }
 
 
-def new_project_settings(columns: dict[str, str]) -> dict:
+def new_project_settings(columns: dict[str, str]) -> dict[str, Any]:
     """The settings init writes for a project whose columns have these roles."""
     return NEW_PROJECT_SETTINGS["text" if "text" in columns.values() else "tables"]
 

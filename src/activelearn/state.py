@@ -186,6 +186,7 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
         return StateError(f"{path}: {where} {what}; restore it from a backup")
 
     created, pool_rows = raw.get("created", MISSING), raw.get("pool_rows", MISSING)
+    hint: object  # a type or a generic alias such as dict[str, str]
     for key, value, hint in (("created", created, str), ("pool_rows", pool_rows, int)):
         if value is MISSING:
             raise bad(key, "is missing")
