@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from activelearn.labels import read_label_log
 
+from .cli.test_errors import assert_clean_failure
 from .conftest import SAMPLE, run_cli, snapshot
-from .test_errors import assert_clean_failure
 
 
 def test_xlsx_batch_with_gaps_in_a_whole_number_column(trained_project, tmp_path):

@@ -8,9 +8,9 @@ import pytest
 
 from activelearn.labels import current_labels, read_label_log, without_reverted
 
+from .cli.test_errors import assert_clean_failure, assert_unchanged
+from .cli.test_roundtrip import ANSWERS, _json, _status
 from .conftest import fill_batch, run_cli, snapshot
-from .test_errors import assert_clean_failure, assert_unchanged
-from .test_roundtrip import ANSWERS, _json, _status
 
 
 def _current(project) -> dict[str, str]:

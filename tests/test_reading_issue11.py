@@ -10,8 +10,8 @@ import pytest
 from activelearn.idrepair import IdRepairer
 from activelearn.labels import read_label_log
 
+from .cli.test_errors import assert_clean_failure, assert_unchanged
 from .conftest import run_cli, snapshot
-from .test_errors import assert_clean_failure, assert_unchanged
 
 # --- ids a spreadsheet rounded ----------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Issue 12's attacks on the tool, one test each: a marker file that must not appear, a label
 count that must not drop, or a clean refusal within bounded time and memory. Each section is one
-kind of attack; the race and kill tests beside these live in tests/test_crash.py."""
+kind of attack; the race and kill tests beside these live in tests/system/test_crash.py."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pytest
 
 from activelearn.evaluation import classification_metrics, evaluate, wilson_interval
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
 
 
 def _json(*args):

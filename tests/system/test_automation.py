@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import REPO, SAMPLE, fill_batch
+from ..conftest import REPO, SAMPLE, fill_batch
 
 BIN = Path(sys.executable).parent  # where `activelearn` is installed
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -18,7 +18,7 @@ from activelearn.models import fit_model
 from activelearn.selection import Context, choose, explored_rows
 from activelearn.state import BatchRecord
 
-from .conftest import (
+from ..conftest import (
     SAMPLE,
     fill_batch,
     read_batch_ids,

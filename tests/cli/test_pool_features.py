@@ -20,7 +20,7 @@ from activelearn.pool import CHUNK_ROWS, arrow_to_frame
 from activelearn.pool_features import FrozenFeatures, fit_features, sample_positions, sample_rows
 from activelearn.selection import Context, build_committee
 
-from .conftest import as_before_the_new_settings, run_cli, snapshot
+from ..conftest import as_before_the_new_settings, run_cli, snapshot
 from .test_errors import assert_clean_failure
 
 COLUMNS = {"num": "numeric", "cat": "categorical", "txt": "text", "when": "datetime"}

@@ -7,7 +7,7 @@ import shutil
 
 from activelearn.labels import read_label_log, write_label_log
 
-from .conftest import run_cli, snapshot
+from ..conftest import run_cli, snapshot
 
 
 def _verify(project, *args):

@@ -10,7 +10,7 @@ import pandas as pd
 import activelearn.ops.simulate as simulating
 from activelearn.ops.simulate import simulate, simulation_splits
 
-from .conftest import SAMPLE
+from ..conftest import SAMPLE
 
 
 def _penguins(tmp_path: Path) -> Path:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
 
 
 def _query(project, *args):

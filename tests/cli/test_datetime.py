@@ -17,7 +17,7 @@ from activelearn.features import DatetimeFeatures, build_features
 from activelearn.roles import infer_role
 from activelearn.scoring import NumericFeatures, Scorer
 
-from .conftest import SAMPLE, run_cli, snapshot
+from ..conftest import SAMPLE, run_cli, snapshot
 
 
 def _visits(path, rows: int = 80, labeled: int = 30):

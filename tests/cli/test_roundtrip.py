@@ -12,7 +12,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from activelearn.labels import read_label_log
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
 from .test_errors import assert_clean_failure
 
 ANSWERS = SAMPLE / "penguins_answers.csv"

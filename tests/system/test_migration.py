@@ -14,9 +14,9 @@ from pathlib import Path
 
 from activelearn.state import MIGRATIONS, SCHEMA_VERSION, _v1_to_v2, load_state
 
-from .conftest import SAMPLE, fill_batch, run_cli, snapshot
+from ..conftest import SAMPLE, fill_batch, run_cli, snapshot
 
-V1 = Path(__file__).parent / "fixtures" / "v1_project"
+V1 = Path(__file__).parent.parent / "fixtures" / "v1_project"
 
 
 def _old_project(tmp_path) -> Path:
@@ -125,7 +125,7 @@ def test_train_on_the_same_labels_replaces_an_old_pickled_model(tmp_path):
 # tests/fixtures/v2_project was made by activelearn at commit 7d1c3af (state.json schema_version 2),
 # the last before [model] class_weight, [features] fit_on and text, and [query] explore: init on the
 # sample penguins, a representative first batch answered, two models, one batch pending.
-V2 = Path(__file__).parent / "fixtures" / "v2_project"
+V2 = Path(__file__).parent.parent / "fixtures" / "v2_project"
 RECORDED = 'model.class_weight = "none", features.fit_on = "labels", features.text = "tfidf", query.explore = 0.0'
 
 

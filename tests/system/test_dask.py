@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
-from .test_errors import assert_clean_failure
+from ..cli.test_errors import assert_clean_failure
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
 
 distributed = pytest.importorskip("distributed")  # a dev extra: installed by `make test`
 

@@ -10,14 +10,14 @@ import pytest
 
 from activelearn.labels import read_label_log
 
-from .conftest import read_batch_ids, run_cli
-from .fixtures.spreadsheets.make_fixtures import (
+from ..conftest import read_batch_ids, run_cli
+from ..fixtures.spreadsheets.make_fixtures import (
     build_long_ids_project,
     build_project,
     long_ids_answer,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "spreadsheets"
 SAVED = sorted(p.name for p in FIXTURES.glob("batch-0001.libreoffice-*"))
 
 

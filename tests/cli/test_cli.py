@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .conftest import run_cli, snapshot
+from ..conftest import run_cli, snapshot
 
 COMMANDS = [
     "init",
@@ -227,7 +227,7 @@ def test_phases_show_on_a_terminal_and_only_there(trained_project, command, requ
 
 
 def test_init_shows_its_phases_on_a_terminal(tmp_path, terminal):
-    from .conftest import SAMPLE
+    from ..conftest import SAMPLE
 
     shown = run_cli("init", tmp_path / "p", "--data", SAMPLE / "penguins.csv", "--label-column", "species")
     assert shown.exit_code == 0 and shown.stdout == f"{tmp_path / 'p'}\n"
@@ -293,7 +293,7 @@ def test_completion_of_batch_names_reads_state_json_cheaply(trained_project):
 
 
 def test_simulate_shows_its_bar_with_the_step_under_way_on_a_terminal(tmp_path, terminal):
-    from .conftest import SAMPLE
+    from ..conftest import SAMPLE
 
     shown = run_cli(
         "simulate",

@@ -9,7 +9,7 @@ import pytest
 from activelearn.labels import read_label_log
 from activelearn.storage import sha256_file
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
 
 ANSWERS = SAMPLE / "penguins_answers.csv"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from .conftest import SAMPLE, fill_batch, run_cli, snapshot
+from ..conftest import SAMPLE, fill_batch, run_cli, snapshot
 
 
 def assert_clean_failure(result, code: int, message: str) -> None:

@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score
 
 from activelearn.models import load_model
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
 
 
 def _split_penguins(tmp_path: Path) -> tuple[Path, pd.DataFrame, Path]:

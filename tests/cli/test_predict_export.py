@@ -15,7 +15,7 @@ from activelearn.labels import counted_answers, read_label_log, training_labels
 from activelearn.models import load_model
 from activelearn.project import Project
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
 from .test_errors import assert_clean_failure
 
 PENGUIN_CLASSES = ["Adelie", "Chinstrap", "Gentoo"]

@@ -19,7 +19,7 @@ from activelearn.strategies import (
     weighted_clusters,
 )
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from activelearn.curves import area_under_curve, labels_to_reach
 
-from .conftest import SAMPLE, run_cli
+from ..conftest import SAMPLE, run_cli
 from .test_errors import assert_clean_failure
 
 

@@ -14,7 +14,7 @@ import pytest
 from activelearn.labels import read_label_log
 from activelearn.roles import infer_role
 
-from .conftest import SAMPLE, run_cli
+from ..conftest import SAMPLE, run_cli
 
 
 def _frame() -> pd.DataFrame:

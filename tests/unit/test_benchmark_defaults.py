@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "label_efficiency"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "label_efficiency"))
 import defaults  # noqa: E402
 from defaults import Config, choose_defaults, random_key, run_key, simulate_options  # noqa: E402
 from sources import RARE_SEED, rare_subsample  # noqa: E402

@@ -18,7 +18,7 @@ from activelearn import embeddings
 from activelearn.config import Config, config_from_dict
 from activelearn.ops._common import training_key
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
 
 REVIEWS = SAMPLE / "movie_reviews.csv"
 NO_NETWORK = """

@@ -11,7 +11,7 @@ from activelearn.models import fit_model
 from activelearn.pool_features import fit_features
 from activelearn.scoring import Scorer
 
-from .conftest import SAMPLE
+from ..conftest import SAMPLE
 
 NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from activelearn.labels import read_label_log
 
-from .conftest import SAMPLE, run_cli, snapshot
+from ..conftest import SAMPLE, run_cli, snapshot
 
 CLASSES = ("Adelie", "Chinstrap", "Gentoo")
 LABEL_EDITS = ("", "exact", "upper", "spaced", "nbsp", "skip", "bogus", "None", "NA")
@@ -148,7 +148,9 @@ def test_random_bytes_never_give_a_traceback_nor_change_on_failure(
     if source == "batch":
         data = (project / "batches" / "batch-0001.csv").read_bytes()
     elif source == "xlsx":
-        data = (Path(__file__).parent / "fixtures" / "spreadsheets" / "batch-0001.libreoffice-text.xlsx").read_bytes()
+        data = (
+            Path(__file__).parent.parent / "fixtures" / "spreadsheets" / "batch-0001.libreoffice-text.xlsx"
+        ).read_bytes()
     else:
         data = noise
     path = tmp_path / f"answers{suffix}"

@@ -8,7 +8,7 @@ import re
 import pytest
 from filelock import FileLock
 
-from .conftest import SAMPLE, run_cli, snapshot
+from ..conftest import SAMPLE, run_cli, snapshot
 
 STRATEGY_COMMENT = (
     "# margin, least-confidence, entropy, density, committee, committee-kl, diverse, balanced, coreset, "

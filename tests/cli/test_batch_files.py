@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import SAMPLE, fill_batch, read_batch_ids, require_program, run_cli, snapshot
+from ..conftest import SAMPLE, fill_batch, read_batch_ids, require_program, run_cli, snapshot
 
 
 def _json(result) -> dict:

@@ -16,7 +16,7 @@ from activelearn.labels import counted_answers, read_label_log
 from activelearn.ops.verify import verify
 from activelearn.project import Project
 
-from .conftest import SAMPLE
+from ..conftest import SAMPLE
 
 ACTIVELEARN = str(Path(sys.executable).parent / "activelearn")
 CLASSES = ("Adelie", "Chinstrap", "Gentoo")
