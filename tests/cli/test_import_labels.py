@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -10,6 +11,7 @@ from activelearn.labels import read_label_log
 from activelearn.storage import sha256_file
 
 from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+from .conftest import _ok
 
 ANSWERS = SAMPLE / "penguins_answers.csv"
 
@@ -217,3 +219,80 @@ def test_verbose_names_each_file_and_quiet_says_nothing(trained_project, tmp_pat
     assert f"{answers}: would import, 1 label, 0 skips, 0 unchanged, 1 unanswered" in loud.stderr
     quiet = run_cli("-q", "-C", trained_project, "import-labels", answers)
     assert quiet.stderr == "" and quiet.stdout.startswith("imported 1 label")
+
+
+def _query(project, n: int):
+    return project / _ok(run_cli("-q", "-C", project, "query", "-n", str(n))).stdout.strip()
+
+
+def test_a_folder_import_counts_the_files_that_gave_answers_and_rows_answered_nowhere(trained_project, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    # batch-0001 is answered through another file; its own file stays blank
+    first = _query(trained_project, 4)
+    elsewhere = tmp_path / "round4.csv"
+    shutil.copy(first, elsewhere)
+    fill_batch(elsewhere, ANSWERS)
+    _ok(run_cli("-q", "-C", trained_project, "import-labels", elsewhere))
+    shutil.copy(first, inbox / first.name)
+    shutil.copy(elsewhere, inbox / "copy-of-round4.csv")  # imported before, from elsewhere
+    (inbox / "notes.csv").write_text("id,species\n")
+    second = _query(trained_project, 4)
+    fill_batch(second, ANSWERS, only=3)  # one row truly still pending
+    shutil.copy(second, inbox / second.name)
+    result = _ok(run_cli("-C", trained_project, "import-labels", inbox))
+    assert result.stdout == (
+        "imported 3 labels from 1 file (import-0003); 1 unanswered (still pending), "
+        "1 file already imported, 2 files with no answers\n"
+    )
+    document = json.loads(
+        run_cli("-C", trained_project, "import-labels", inbox, "--force", "--dry-run", "--json").stdout
+    )
+    assert document["unanswered"] == 1
+    assert {f["file"].rsplit("/", 1)[-1]: f["unanswered"] for f in document["files"]} == {
+        "batch-0001.csv": 0,
+        "batch-0002.csv": 1,
+        "copy-of-round4.csv": 0,
+        "notes.csv": 0,
+    }
+    again = _ok(run_cli("-C", trained_project, "import-labels", inbox))
+    assert again.stdout == "imported 0 labels; 2 files already imported, 2 files with no answers\n"
+
+
+def test_the_evaluation_count_counts_only_the_new_answers(penguins_project, tmp_path):
+    first = tmp_path / "first.csv"
+    first.write_text("doc,answer\nr000300,Gentoo\n")
+    _ok(
+        run_cli(
+            "-q",
+            "-C",
+            penguins_project,
+            "import-labels",
+            first,
+            "--eval",
+            "--id-column",
+            "doc",
+            "--label-column",
+            "answer",
+        )
+    )
+    other = tmp_path / "other_tool.csv"
+    other.write_text("doc,answer\nr000300,Gentoo\nr000301,Adelie\nr000302,Chinstrap\n")
+    args = (
+        "-C",
+        penguins_project,
+        "import-labels",
+        other,
+        "--eval",
+        "--id-column",
+        "doc",
+        "--label-column",
+        "answer",
+    )
+    document = json.loads(_ok(run_cli(*args, "--dry-run", "--json")).stdout)
+    assert (document["labels"], document["evaluation"], document["unchanged"]) == (2, 2, 1)
+    assert [(f["labels"], f["evaluation"], f["unchanged"]) for f in document["files"]] == [(2, 2, 1)]
+    result = _ok(run_cli(*args))
+    assert result.stdout == (
+        "imported 2 labels from 1 file (import-0003); 2 of them for evaluation (never trained on), 1 unchanged\n"
+    )

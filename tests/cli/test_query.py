@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli
+from .conftest import _ok
 
 
 def _query(project, *args):
@@ -175,3 +176,15 @@ def test_every_model_preset_trains_and_queries_on_mixed_and_text_data(tmp_path, 
         assert trained.exit_code == 0, trained.stderr
         assert json.loads(trained.stdout)["model"] == model
         assert _query(project, "-n", "5")["rows"] == 5
+
+
+def test_query_json_names_the_batches_still_waiting_for_answers(trained_project):
+    first = json.loads(_ok(run_cli("-C", trained_project, "query", "-n", "3", "--json")).stdout)
+    assert (first["batch"], first["pending"]) == ("batch-0001", [])
+    second = json.loads(_ok(run_cli("-C", trained_project, "query", "-n", "3", "--json")).stdout)
+    assert (second["batch"], second["pending"]) == ("batch-0002", ["batch-0001"])
+    evaluation = json.loads(_ok(run_cli("-C", trained_project, "query", "--eval", "3", "--json")).stdout)
+    assert (evaluation["batch"], evaluation["pending"]) == (
+        "eval-0003",
+        ["batch-0001", "batch-0002"],
+    )
