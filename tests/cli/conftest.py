@@ -2,7 +2,44 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 
 def _ok(result):
     assert (result.exit_code, result.stderr) == (0, ""), result.stderr
     return result
+
+
+IDS = [321823067619864577 + 7919 * i for i in range(30)]  # 18 digits: float64 would round them
+CODES = [f"{i % 7:06d}" for i in range(30)]  # 000000 ... 000006
+
+
+def _tweets(path: Path) -> Path:
+    """30 rows: an 18-digit id_str, a zero-padded code, whole counts with gaps, a measurement."""
+    rows = [["id_str", "code", "retweets", "score", "label"]]
+    for i in range(30):
+        rows.append(
+            [
+                str(IDS[i]),
+                CODES[i],
+                "" if i % 5 == 0 else str(10**15 + i),
+                f"{i * 0.37:.2f}",
+                ["spam", "ham", "news"][i % 3] if i < 9 else "",
+            ]
+        )
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def _pool(project: Path) -> pa.Table:
+    return pq.read_table(project / "data" / "pool.parquet")
+
+
+def _csv(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 from ..conftest import SAMPLE, fill_batch, read_batch_ids, require_program, run_cli, snapshot
+from .conftest import CODES, IDS, _tweets
 
 
 def _json(result) -> dict:
@@ -394,3 +396,26 @@ def test_rewrite_without_the_model_that_chose_the_batch_warns_and_keeps_the_rows
         "batch-0001: wrote its 5 rows again from state.json\n"
     )
     assert read_batch_ids(batch) == ids
+
+
+def test_batch_files_show_integers_and_codes_as_written(tmp_path):
+    assert (
+        run_cli(
+            "-q",
+            "init",
+            tmp_path / "p",
+            "--data",
+            _tweets(tmp_path / "t.csv"),
+            "--id-column",
+            "id_str",
+        ).exit_code
+        == 0
+    )
+    result = run_cli("-C", tmp_path / "p", "query", "-n", "21")
+    assert result.exit_code == 0, result.stderr
+    with open(tmp_path / "p" / "batches" / "batch-0001.csv", newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["id_str"] for r in rows} <= {str(i) for i in IDS}
+    assert {r["code"] for r in rows} <= set(CODES)
+    expected = {str(IDS[i]): "" if i % 5 == 0 else str(10**15 + i) for i in range(30)}
+    assert {r["id_str"]: r["retweets"] for r in rows} == {r["id_str"]: expected[r["id_str"]] for r in rows}

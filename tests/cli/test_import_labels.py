@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 
@@ -11,7 +12,7 @@ from activelearn.labels import read_label_log
 from activelearn.storage import sha256_file
 
 from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
-from .conftest import _ok
+from .conftest import _csv, _ok
 
 ANSWERS = SAMPLE / "penguins_answers.csv"
 
@@ -296,3 +297,27 @@ def test_the_evaluation_count_counts_only_the_new_answers(penguins_project, tmp_
     assert result.stdout == (
         "imported 2 labels from 1 file (import-0003); 2 of them for evaluation (never trained on), 1 unchanged\n"
     )
+
+
+def test_an_unknown_class_at_import_says_how_to_add_one(tmp_path):
+    data = _csv(
+        tmp_path / "d.csv",
+        "x,label",
+        [f"{i % 6},{['a', 'b', 'c', ''][i % 4] if i < 12 else ''}" for i in range(40)],
+    )
+    project = tmp_path / "p"
+    assert run_cli("-q", "init", project, "--data", data).exit_code == 0
+    assert run_cli("-q", "-C", project, "query", "-n", "2").exit_code == 0
+    batch = project / "batches" / "batch-0001.csv"
+    rows = list(csv.reader(batch.open(encoding="utf-8-sig")))
+    rows[1][1] = "d"
+    with open(batch, "w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f).writerows(rows)
+    before = snapshot(project)
+    result = run_cli("-C", project, "import-labels", batch)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {batch} row 2: label 'd' is not a class (classes: a, b, c); to add a class, add it to "
+        "[data] classes in activelearn.toml\n"
+    )
+    assert snapshot(project) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from activelearn.labels import read_label_log
 from activelearn.roles import infer_role
 
 from ..conftest import SAMPLE, run_cli
+from .conftest import CODES, IDS, _csv, _pool, _tweets
 
 
 def _frame() -> pd.DataFrame:
@@ -216,3 +218,195 @@ def test_embedding_column_from_parquet_and_csv(tmp_path):
 )
 def test_role_inference(values, role):
     assert infer_role(pd.Series(values, name="c")).role == role
+
+
+def test_integers_and_zero_padded_codes_are_kept_in_the_pool(tmp_path):
+    result = run_cli("init", tmp_path / "p", "--data", _tweets(tmp_path / "t.csv"), "--json")
+    assert result.exit_code == 0, result.stderr
+    columns = {c["name"]: (c["role"], c["note"]) for c in json.loads(result.stdout)["columns"]}
+    assert columns == {
+        "id_str": (
+            "ignore",
+            "a different whole number in every row (an identifier? use --id-column)",
+        ),
+        "code": ("categorical", "7 distinct values"),
+        "retweets": ("numeric", "whole numbers, 6 missing"),
+        "score": ("numeric", "numbers"),
+    }
+    pool = _pool(tmp_path / "p")
+    assert [str(pool.schema.field(n).type) for n in ("id_str", "code", "retweets", "score")] == [
+        "int64",
+        "string",
+        "int64",
+        "double",
+    ]
+    assert pool.column("id_str").to_pylist() == IDS
+    assert pool.column("code").to_pylist() == CODES
+    assert pool.column("retweets").to_pylist()[:3] == [None, 10**15 + 1, 10**15 + 2]
+    config = (tmp_path / "p" / "activelearn.toml").read_text()
+    assert (
+        'id_str   = "ignore"       # a different whole number in every row (an identifier? use --id-column)' in config
+    )
+
+
+def test_parquet_integers_with_nulls_stay_exact(tmp_path):
+    data = tmp_path / "t.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "app_id": pa.array(IDS, type=pa.int64()),
+                "votes": pa.array([None if i % 4 == 0 else 2**60 + i for i in range(30)], type=pa.int64()),
+                "label": ["a", "b"] * 3 + [None] * 24,
+            }
+        ),
+        data,
+    )
+    result = run_cli("init", tmp_path / "p", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert {c["name"]: c["role"] for c in json.loads(result.stdout)["columns"]} == {
+        "app_id": "ignore",
+        "votes": "numeric",
+    }
+    pool = _pool(tmp_path / "p")
+    assert pool.column("app_id").to_pylist() == IDS
+    assert pool.column("votes").to_pylist() == [None if i % 4 == 0 else 2**60 + i for i in range(30)]
+    assert run_cli("-q", "-C", tmp_path / "p", "train").exit_code == 0
+
+
+# --- targets init cannot model yet, the label column, the classes ------------------------------
+
+
+def _init_refused(tmp_path: Path, data: Path, message: str, *args) -> None:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli("init", tmp_path / "p", "--data", data, *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_continuous_label_is_refused_as_regression(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,price", [f"{i % 4},{i * 13.7 + 100:.2f}" for i in range(22)])
+    _init_refused(
+        tmp_path,
+        data,
+        f"{data}: the 'price' column holds 22 distinct numbers (e.g. 100.00, 113.70, 127.40): it looks like a "
+        "number to predict (regression), which activelearn cannot do yet; pass --classes to treat them as classes",
+        "--label-column",
+        "price",
+    )
+    classes = ",".join(f"{i * 13.7 + 100:.2f}" for i in range(22))
+    result = run_cli(
+        "-q",
+        "init",
+        tmp_path / "p",
+        "--data",
+        data,
+        "--label-column",
+        "price",
+        "--classes",
+        classes,
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+def test_whole_number_labels_of_a_few_values_are_classes(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,stars", [f"{i % 7 * 0.3:.1f},{i % 5 + 1}" for i in range(40)])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--label-column", "stars", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["classes"] == ["1", "2", "3", "4", "5"]
+
+
+@pytest.mark.parametrize("separator", [";", "|", ","])
+def test_several_labels_per_row_are_refused_as_multi_label(tmp_path, separator):
+    topics = [
+        "politics",
+        "media",
+        "sports",
+        f"politics{separator}media",
+        f"media{separator}sports",
+        "politics",
+        f"politics{separator}sports",
+        "sports",
+    ]
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"text": [f"story {i}" for i in range(8)], "topic": topics}).to_csv(data, index=False)
+    _init_refused(
+        tmp_path,
+        data,
+        f"{data}: the 'topic' column looks like several labels per row (multi-label: 3 cells such as "
+        f"'politics{separator}media' join labels with '{separator}'), which activelearn cannot do yet; pass --classes to force "
+        "one class per distinct cell",
+        "--label-column",
+        "topic",
+    )
+
+
+def test_a_label_with_a_separator_that_is_no_list_of_labels_is_a_class(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,label", ["1,cat", "2,dog", '3,"yes, certainly"', "4,cat"])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["classes"] == ["cat", "dog", "yes, certainly"]
+
+
+def test_no_label_column_names_the_column_that_looks_like_it(tmp_path):
+    data = _csv(
+        tmp_path / "d.csv",
+        "bill,species,island",
+        ["1.5,Adelie,Biscoe", "2.5,,Dream", "3.5,Gentoo,Biscoe", "4.5,,Dream"],
+    )
+    _init_refused(
+        tmp_path,
+        data,
+        f"{data}: no 'label' column; 'species' looks like the label column (its name): pass --label-column species "
+        "(or --classes a,b,c to start with every row unlabeled)",
+    )
+
+
+def test_no_label_column_suggests_a_sparse_column_of_few_values(tmp_path):
+    rows = [f"{i * 0.5},{['yes', 'no'][i % 2] if i < 6 else ''},{i % 4}" for i in range(30)]
+    data = _csv(tmp_path / "d.csv", "size,reply,group", rows)
+    _init_refused(
+        tmp_path,
+        data,
+        f"{data}: no 'label' column; 'reply' looks like the label column (2 distinct values, 24 of 30 cells empty): "
+        "pass --label-column reply (or --classes a,b,c to start with every row unlabeled)",
+    )
+
+
+def test_no_label_column_and_nothing_like_one(tmp_path):
+    data = _csv(tmp_path / "d.csv", "width,height", ["1,2", "3,4"])
+    _init_refused(
+        tmp_path,
+        data,
+        f"{data}: no 'label' column; name the label column with --label-column, or pass --classes a,b,c to start "
+        "with every row unlabeled",
+    )
+
+
+def test_no_label_column_with_classes_warns_of_a_likely_label_column(tmp_path):
+    data = _csv(tmp_path / "d.csv", "bill,target", ["1.5,a", "2.5,", "3.5,b", "4.5,"])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--classes", "a,b", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [
+        f"{data}: no 'label' column, so every row starts unlabeled; 'target' looks like the label column "
+        "(its name): pass --label-column target if it is",
+    ]
+
+
+def test_two_classes_seen_are_named_with_how_to_add_more(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,label", [f"{i % 4},{['a', 'b', ''][i % 3]}" for i in range(30)])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [
+        f"{data}: only 2 classes seen (a, b); pass --classes if there are more"
+    ]
+    result = run_cli("-q", "init", tmp_path / "q", "--data", data, "--classes", "a,b")
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_few_labels_name_the_classes_seen(tmp_path):
+    data = _csv(tmp_path / "d.csv", "x,label", ["1,a", "2,b", "3,c", "4,a", "5,", "6,"])
+    result = run_cli("init", tmp_path / "p", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [
+        f"{data}: only 4 labels, of 3 classes (a, b, c); pass --classes if there are more"
+    ]

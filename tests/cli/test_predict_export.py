@@ -16,6 +16,7 @@ from activelearn.models import load_model
 from activelearn.project import Project
 
 from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+from .conftest import IDS, _tweets
 from .test_errors import assert_clean_failure
 
 PENGUIN_CLASSES = ["Adelie", "Chinstrap", "Gentoo"]
@@ -613,3 +614,15 @@ def test_predict_and_export_refuse_to_write_over_the_data_file_the_project_was_m
     message = "is the data file this project was made from ([data] source in activelearn.toml); write the output to another file"
     _fails_cleanly(project, ["predict", "--out", "../pool.csv"], 2, message, data)
     _fails_cleanly(project, ["export", "--out", data], 2, message, data)
+
+
+def test_predict_output_keeps_18_digit_ids(tmp_path):
+    data = _tweets(tmp_path / "t.csv")
+    project = tmp_path / "p"
+    assert run_cli("-q", "init", project, "--data", data, "--id-column", "id_str").exit_code == 0
+    assert run_cli("-q", "-C", project, "train").exit_code == 0
+    for name in ("out.csv", "out.parquet"):
+        result = run_cli("-q", "-C", project, "predict", "--out", tmp_path / name)
+        assert result.exit_code == 0, result.stderr
+        out = pd.read_parquet(tmp_path / name) if name.endswith("parquet") else pd.read_csv(tmp_path / name, dtype=str)
+        assert out["id_str"].tolist() == [str(i) for i in IDS]
