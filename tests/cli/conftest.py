@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from ..conftest import run_cli
 
 
 def _ok(result):
@@ -43,3 +46,12 @@ def _pool(project: Path) -> pa.Table:
 def _csv(path: Path, header: str, rows: list[str]) -> Path:
     path.write_text("\n".join([header, *rows]) + "\n")
     return path
+
+
+def _json(result):
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _status(project):
+    return _json(run_cli("-C", project, "status", "--json"))

@@ -1,4 +1,4 @@
-"""import-labels: the SPEC's import rules in their basic form."""
+"""import-labels: the import rules, reverts, evaluation answers, annotators, messages and options."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import shutil
 
 import pytest
 
-from activelearn.labels import read_label_log
+from activelearn.labels import current_labels, read_label_log, without_reverted
 from activelearn.storage import sha256_file
 
 from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
-from .conftest import _csv, _ok
+from .conftest import _csv, _json, _ok, _status
+from .test_errors import assert_clean_failure, assert_unchanged
 
 ANSWERS = SAMPLE / "penguins_answers.csv"
 
@@ -22,10 +23,6 @@ def batch(trained_project):
     result = run_cli("-C", trained_project, "query", "-n", "6")
     assert result.exit_code == 0, result.stderr
     return trained_project / result.stdout.strip()
-
-
-def _status(project):
-    return json.loads(run_cli("-C", project, "status", "--json").stdout)
 
 
 def test_answers_are_logged_with_who_when_where_and_batch(trained_project, batch):
@@ -321,3 +318,434 @@ def test_an_unknown_class_at_import_says_how_to_add_one(tmp_path):
         "[data] classes in activelearn.toml\n"
     )
     assert snapshot(project) == before
+
+
+def _current(project) -> dict[str, str]:
+    """id -> current training label, as train resolves it."""
+    state = json.loads((project / "state.json").read_text())
+    log = without_reverted(read_label_log(project / "data" / "labels.parquet"), state["reverted_imports"])
+    current = current_labels(log)
+    return dict(zip(current["id"], current["label"], strict=True))
+
+
+@pytest.fixture
+def imported(trained_project, tmp_path):
+    """The trained penguins project with one import (import-0002) of two answers."""
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\nr000300,Gentoo\nr000301,Gentoo\n")
+    assert run_cli("-q", "-C", trained_project, "import-labels", answers).exit_code == 0
+    return trained_project
+
+
+# --- 1. --revert --dry-run, options that do not apply to --revert, --revert 9 ----------------------
+
+
+def test_revert_dry_run_changes_nothing_and_says_what_it_would_do(imported, tmp_path):
+    before = snapshot(imported)
+    human = run_cli("-C", imported, "import-labels", "--revert", "import-0002", "--dry-run")
+    assert (human.exit_code, human.stderr) == (0, "")
+    assert human.stdout == "would revert import-0002: 2 answers would no longer count\n"
+    document = _json(run_cli("-C", imported, "import-labels", "--revert", "import-0002", "--dry-run", "--json"))
+    assert document == {
+        "import_id": "import-0002",
+        "answers": 2,
+        "files": [str((tmp_path / "a.csv").resolve())],
+        "warnings": [],
+        "dry_run": True,
+    }
+    assert snapshot(imported) == before
+    assert _status(imported)["labeled"] == 8
+
+
+def test_revert_accepts_the_number_alone(imported):
+    result = run_cli("-C", imported, "import-labels", "--revert", "2")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "reverted import-0002: 2 answers no longer count\n"
+    assert _status(imported)["labeled"] == 6
+
+
+@pytest.mark.parametrize(
+    "extra, option",
+    [
+        (["--eval"], "--eval"),
+        (["--annotator", "dave"], "--annotator"),
+        (["--force"], "--force"),
+        (["--partial"], "--partial"),
+        (["--id-column", "key"], "--id-column"),
+        (["--label-column", "x"], "--label-column"),
+    ],
+)
+def test_options_that_do_not_apply_to_revert_are_usage_errors(imported, extra, option):
+    before = snapshot(imported)
+    assert_clean_failure(
+        run_cli("-C", imported, "import-labels", "--revert", "import-0002", *extra),
+        2,
+        f"error: --revert does not take {option}: it takes back an import that already happened",
+    )
+    document = json.loads(run_cli("-C", imported, "import-labels", "--revert", "2", *extra, "--json").stdout)
+    assert document["exit_code"] == 2 and option in document["error"]
+    assert snapshot(imported) == before
+
+
+# --- 2. an answer changed, then changed back ------------------------------------------------------
+
+
+def test_an_answer_changed_and_changed_back_is_changed_back(trained_project, tmp_path):
+    answers = tmp_path / "answers.csv"
+    first = "id,species\nr000300,Gentoo\nr000301,Adelie\n"
+    answers.write_text(first)
+    assert (
+        run_cli("-C", trained_project, "import-labels", answers).stdout
+        == "imported 2 labels from 1 file (import-0002)\n"
+    )
+    answers.write_text("id,species\nr000300,Chinstrap\nr000301,Adelie\n")
+    second = run_cli("-C", trained_project, "import-labels", answers)
+    assert (
+        second.stdout
+        == "imported 1 label from 1 file (import-0003); 1 of them correcting an earlier answer, 1 unchanged\n"
+    )
+    answers.write_text(first)  # the same bytes as the first import
+    third = run_cli("-C", trained_project, "import-labels", answers)
+    assert (third.exit_code, third.stderr) == (0, "")
+    assert (
+        third.stdout
+        == "imported 1 label from 1 file (import-0004); 1 of them correcting an earlier answer, 1 unchanged\n"
+    )
+    assert _current(trained_project)["r000300"] == "Gentoo"
+    before = snapshot(trained_project)
+    again = run_cli("-C", trained_project, "import-labels", answers)
+    assert again.stdout == "imported 0 labels; 1 file already imported\n"
+    assert snapshot(trained_project) == before
+
+
+def test_an_inbox_reads_a_file_edited_back_and_skips_files_unchanged_since_imported(trained_project, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first = "id,species\nr000300,Gentoo\nr000301,Adelie\n"
+    (inbox / "a.csv").write_text(first)
+    run_cli("-q", "-C", trained_project, "import-labels", inbox)
+    (inbox / "a.csv").write_text("id,species\nr000300,Chinstrap\nr000301,Adelie\n")
+    run_cli("-q", "-C", trained_project, "import-labels", inbox)
+    (inbox / "a.csv").write_text(first)  # edited back: the bytes of import-0002, not those last imported from it
+    back = run_cli("-C", trained_project, "import-labels", inbox)
+    assert (
+        back.stdout
+        == "imported 1 label from 1 file (import-0004); 1 of them correcting an earlier answer, 1 unchanged\n"
+    )
+    assert _current(trained_project)["r000300"] == "Gentoo"
+    # another file corrects the row: a.csv, unchanged since it was imported, does not undo that
+    (inbox / "b.csv").write_text("id,species\nr000300,Chinstrap\n")
+    fix = run_cli("-C", trained_project, "import-labels", inbox)
+    assert fix.stdout == (
+        "imported 1 label from 1 file (import-0005); 1 of them correcting an earlier answer, 1 file already imported\n"
+    )
+    # 8. a re-run of the inbox counts the files it skipped
+    before = snapshot(trained_project)
+    rerun = run_cli("-C", trained_project, "import-labels", inbox)
+    assert (rerun.exit_code, rerun.stderr) == (0, "")
+    assert rerun.stdout == "imported 0 labels; 2 files already imported\n"
+    assert snapshot(trained_project) == before
+    assert _current(trained_project)["r000300"] == "Chinstrap"
+    # a copy of a file imported from elsewhere, dropped into the inbox, is not read again
+    (inbox / "copy.csv").write_text(first)
+    assert run_cli("-C", trained_project, "import-labels", inbox).stdout == (
+        "imported 0 labels; 3 files already imported\n"
+    )
+    assert _current(trained_project)["r000300"] == "Chinstrap"
+
+
+# --- 3. --eval refuses a batch the model chose ----------------------------------------------------
+
+
+def test_eval_refuses_a_batch_the_model_chose(trained_project, tmp_path):
+    batch = trained_project / run_cli("-C", trained_project, "query", "-n", "5").stdout.strip()
+    fill_batch(batch, ANSWERS)
+    before = snapshot(trained_project)
+    assert_clean_failure(
+        run_cli("-C", trained_project, "import-labels", batch, "--eval"),
+        1,
+        f"error: {batch}: batch-0001 was chosen by strategy diverse, not at random, so its answers would bias "
+        "the evaluation set; draw evaluation rows at random with `activelearn query --eval N`, or import this file without --eval",
+    )
+    renamed = tmp_path / "my answers.csv"  # the same rows under another name
+    renamed.write_bytes(batch.read_bytes())
+    assert_clean_failure(
+        run_cli("-C", trained_project, "import-labels", renamed, "--eval"),
+        1,
+        f"error: {renamed}: batch-0001 was chosen by strategy diverse, not at random",
+    )
+    assert snapshot(trained_project) == before
+    # an evaluation batch, and a file of other rows, may be imported with --eval
+    eval_batch = trained_project / run_cli("-C", trained_project, "query", "--eval", "4").stdout.strip()
+    fill_batch(eval_batch, ANSWERS)
+    assert _json(run_cli("-C", trained_project, "import-labels", eval_batch, "--eval", "--json"))["evaluation"] == 4
+
+
+def test_eval_accepts_a_batch_drawn_at_random(trained_project):
+    batch = trained_project / run_cli("-C", trained_project, "query", "-n", "5", "--strategy", "random").stdout.strip()
+    fill_batch(batch, ANSWERS)
+    result = run_cli("-C", trained_project, "import-labels", batch, "--eval")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "imported 5 labels from 1 file (import-0002); 5 of them for evaluation (never trained on)\n"
+
+
+# --- 4. one person, imported with and without --annotator ------------------------------------------
+
+
+@pytest.fixture
+def batch_by_dave(trained_project):
+    batch = trained_project / run_cli("-C", trained_project, "query", "-n", "4").stdout.strip()
+    fill_batch(batch, ANSWERS)
+    assert run_cli("-q", "-C", trained_project, "import-labels", batch, "--annotator", "dave").exit_code == 0
+    return batch
+
+
+def _relabel_first_row(batch):
+    lines = batch.read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[1].split(",")
+    cells[1] = {"Adelie": "Gentoo"}.get(cells[1], "Adelie")
+    lines[1] = ",".join(cells)
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+
+
+def test_an_import_without_annotator_keeps_the_annotator_of_the_batch(trained_project, batch_by_dave):
+    _relabel_first_row(batch_by_dave)
+    result = run_cli("-C", trained_project, "import-labels", batch_by_dave)
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"warning: {batch_by_dave}: no --annotator and no annotator column; recorded as 'dave', who answered "
+        "batch-0001 before (pass --annotator to say otherwise)\n"
+    )
+    assert (
+        result.stdout
+        == "imported 1 label from 1 file (import-0003); 1 of them correcting an earlier answer, 3 unchanged\n"
+    )
+    status = _status(trained_project)
+    assert status["annotators"] == ["dave", "init"]  # init's labels are by "init"
+    assert status["agreement"]["rows_answered_by_several"] == 0
+
+
+def test_an_import_without_annotator_of_a_batch_several_answered_is_refused(trained_project, batch_by_dave):
+    run_cli("-q", "-C", trained_project, "import-labels", batch_by_dave, "--annotator", "erin")
+    _relabel_first_row(batch_by_dave)
+    assert_unchanged(
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", batch_by_dave),
+        1,
+        f"error: {batch_by_dave}: batch-0001 was answered by dave and erin; say who answered this file with --annotator NAME",
+    )
+
+
+def test_naming_an_annotator_for_rows_answered_anonymously_warns(trained_project):
+    batch = trained_project / run_cli("-C", trained_project, "query", "-n", "4").stdout.strip()
+    fill_batch(batch, ANSWERS)
+    run_cli("-q", "-C", trained_project, "import-labels", batch)
+    result = run_cli("-C", trained_project, "import-labels", batch, "--annotator", "dave")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"warning: {batch}: 4 of these rows were imported before without an annotator (as 'anonymous', "
+        "import-0002); if that was dave too, take it back with `activelearn import-labels --revert import-0002`, "
+        "so that one person does not count as two annotators\n"
+    )
+
+
+# --- 5. a dry run says "would import" everywhere ----------------------------------------------------
+
+
+def test_a_dry_run_says_would_import_per_file_too(trained_project, tmp_path):
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\nr000300,Gentoo\nr000301,\n")
+    before = snapshot(trained_project)
+    result = run_cli("-C", trained_project, "import-labels", answers, "--dry-run")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "would import 1 label from 1 file; 1 unanswered (still pending)\n",
+    )
+    assert result.stderr == f"{answers}: would import, 1 label, 0 skips, 0 unchanged, 1 unanswered\n"
+    document = _json(run_cli("-C", trained_project, "import-labels", answers, "--dry-run", "--json"))
+    assert [f["status"] for f in document["files"]] == ["would import"]
+    assert snapshot(trained_project) == before
+
+
+# --- 6. every problem listed under -v and --json; 7. long cells shortened ---------------------------
+
+
+@pytest.fixture
+def bad_labels(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,species\n" + "".join(f"r{300 + i:06d},Penguin{i}\n" for i in range(25)))
+    return path
+
+
+def test_the_default_error_names_the_first_problem_in_one_line(trained_project, bad_labels):
+    assert_unchanged(
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", bad_labels),
+        1,
+        f"error: {bad_labels} row 2: label 'Penguin0' is not a class (classes: Adelie, Chinstrap, Gentoo); to add a class, add it to [data] classes in activelearn.toml "
+        "(and 24 more problems: -v lists them)",
+    )
+
+
+def test_verbose_and_json_list_every_problem_up_to_twenty(trained_project, bad_labels):
+    loud = run_cli("-v", "-C", trained_project, "import-labels", bad_labels)
+    assert (loud.exit_code, loud.stdout) == (1, "")
+    lines = loud.stderr.splitlines()
+    assert lines[0].startswith(f"error: {bad_labels} row 2: label 'Penguin0' is not a class")
+    assert lines[1:] == [
+        f"  {bad_labels} row {i + 2}: label 'Penguin{i}' is not a class (classes: Adelie, Chinstrap, Gentoo); to add a class, add it to [data] classes in activelearn.toml"
+        for i in range(20)
+    ] + ["  and 5 more"]
+    document = json.loads(run_cli("-C", trained_project, "import-labels", bad_labels, "--json").stdout)
+    assert document["exit_code"] == 1 and document["error"] == lines[0].removeprefix("error: ")
+    assert document["problems"] == [line.strip() for line in lines[1:21]]
+    assert document["problems_not_listed"] == 5
+
+
+def test_a_huge_label_cell_is_shortened_in_the_error(trained_project, tmp_path):
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\nr000300," + "x" * 180_000 + "\n")
+    result = run_cli("-C", trained_project, "import-labels", answers)
+    assert_clean_failure(
+        result,
+        1,
+        f"error: {answers} row 2: label '{'x' * 60}…' (180,000 characters) is not a class (classes: ",
+    )
+    assert len(result.stderr) < 300
+
+
+def test_a_huge_id_cell_is_shortened_in_the_error(trained_project, tmp_path):
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\n" + "7" * 5000 + ",Adelie\n")
+    result = run_cli("-C", trained_project, "import-labels", answers)
+    assert_clean_failure(result, 1, f"error: {answers} row 2: id '{'7' * 60}…' (5,000 characters) is not in the pool")
+    assert len(result.stderr) < 400
+
+
+# --- 9. --id-column, --label-column, --force, --partial ----------------------------------------------
+
+
+def test_id_and_label_columns_map_another_tools_file(trained_project, tmp_path):
+    other = tmp_path / "export.csv"
+    other.write_text("item,answer,species\nr000300,Gentoo,Adelie\nr000301,chinstrap,\n")
+    result = run_cli(
+        "-C",
+        trained_project,
+        "import-labels",
+        other,
+        "--id-column",
+        "item",
+        "--label-column",
+        "answer",
+    )
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "imported 2 labels from 1 file (import-0002)\n"
+    assert {k: _current(trained_project)[k] for k in ("r000300", "r000301")} == {
+        "r000300": "Gentoo",
+        "r000301": "Chinstrap",
+    }
+    before = snapshot(trained_project)
+    assert_clean_failure(
+        run_cli(
+            "-C",
+            trained_project,
+            "import-labels",
+            other,
+            "--id-column",
+            "item",
+            "--label-column",
+            "verdict",
+        ),
+        1,
+        f"error: {other}: no 'verdict' column (found: item, answer, species)",
+    )
+    assert_clean_failure(
+        run_cli(
+            "-C",
+            trained_project,
+            "import-labels",
+            other,
+            "--id-column",
+            "item",
+            "--label-column",
+            "item",
+        ),
+        2,
+        "error: --id-column and --label-column name the same column 'item'",
+    )
+    assert snapshot(trained_project) == before
+
+
+def test_force_logs_a_file_again_as_a_new_import(imported, tmp_path):
+    answers = tmp_path / "a.csv"
+    assert run_cli("-C", imported, "import-labels", answers).stdout == "imported 0 labels; 1 file already imported\n"
+    forced = run_cli("-C", imported, "import-labels", answers, "--force")
+    assert (forced.exit_code, forced.stderr) == (0, "")
+    assert forced.stdout == "imported 0 labels (import-0003); 2 unchanged, 1 file unchanged\n"
+    # its answers now belong to import-0003 as well: reverting import-0002 keeps them
+    run_cli("-q", "-C", imported, "import-labels", "--revert", "import-0002")
+    assert _status(imported)["labeled"] == 8
+
+
+def test_force_reads_every_file_of_a_folder(imported, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "b.csv").write_text("id,species\nr000302,Adelie\n")
+    run_cli("-q", "-C", imported, "import-labels", inbox)
+    assert run_cli("-C", imported, "import-labels", inbox, "--force").stdout == (
+        "imported 0 labels (import-0004); 1 unchanged, 1 file unchanged\n"
+    )
+
+
+def test_partial_imports_the_good_rows_and_names_each_bad_one(trained_project, tmp_path):
+    answers = tmp_path / "a.csv"
+    answers.write_text(
+        "id,species\nr000300,Gentoo\nr000301,Penguin\nr999999,Adelie\nr000302,Adelie\nr000303,Adelie\nr000303,Gentoo\n"
+    )
+    assert_unchanged(
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", answers),
+        1,
+        f"error: {answers} row 3: label 'Penguin' is not a class (classes: Adelie, Chinstrap, Gentoo); to add a class, add it to [data] classes in activelearn.toml "
+        "(and 2 more problems: -v lists them)",
+    )
+    result = run_cli("-C", trained_project, "import-labels", answers, "--partial")
+    assert result.exit_code == 0
+    assert result.stdout == "imported 2 labels from 1 file (import-0002); 4 bad rows left out (--partial)\n"
+    assert result.stderr == (
+        f"warning: left out {answers} row 3: label 'Penguin' is not a class (classes: Adelie, Chinstrap, Gentoo); to add a class, add it to [data] classes in activelearn.toml\n"
+        f"warning: left out {answers} row 4: id 'r999999' is not in the pool\n"
+        f"warning: left out {answers} row 7: id 'r000303' is answered again with 'Gentoo' (row 6 says 'Adelie'); "
+        "keep one answer per id and annotator (both rows left out)\n"
+    )
+    current = _current(trained_project)
+    assert (current["r000300"], current["r000302"], "r000303" in current) == (
+        "Gentoo",
+        "Adelie",
+        False,
+    )
+    again = run_cli("-C", trained_project, "import-labels", answers, "--partial")
+    assert (again.exit_code, again.stdout) == (0, "imported 0 labels; 1 file already imported\n")
+
+
+def test_partial_with_no_good_row_is_an_error(trained_project, tmp_path):
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,species\nr000301,Penguin\n")
+    assert_unchanged(
+        trained_project,
+        lambda: run_cli("-C", trained_project, "import-labels", answers, "--partial"),
+        1,
+        f"error: {answers} row 2: label 'Penguin' is not a class",
+    )
+
+
+def test_a_revert_of_one_answer_says_it_in_the_singular(trained_project, tmp_path):
+    answers = tmp_path / "one.csv"
+    answers.write_text("id,species\nr000300,Gentoo\n")
+    assert run_cli("-q", "-C", trained_project, "import-labels", answers).exit_code == 0
+    assert run_cli("-C", trained_project, "import-labels", "--revert", "2", "--dry-run").stdout == (
+        "would revert import-0002: 1 answer would no longer count\n"
+    )
+    assert run_cli("-C", trained_project, "import-labels", "--revert", "2").stdout == (
+        "reverted import-0002: 1 answer no longer counts\n"
+    )

@@ -13,18 +13,10 @@ from sklearn.metrics import cohen_kappa_score
 from activelearn.labels import read_label_log
 
 from ..conftest import SAMPLE, fill_batch, read_batch_ids, run_cli, snapshot
+from .conftest import _json, _status
 from .test_errors import assert_clean_failure
 
 ANSWERS = SAMPLE / "penguins_answers.csv"
-
-
-def _json(result):
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _status(project):
-    return _json(run_cli("-C", project, "status", "--json"))
 
 
 # --- ids mangled by spreadsheets ------------------------------------------------------------------
