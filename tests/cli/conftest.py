@@ -55,3 +55,9 @@ def _json(result):
 
 def _status(project):
     return _json(run_cli("-C", project, "status", "--json"))
+
+
+MANGLED_BOM = "\u00ef\u00bb\u00bf"  # a byte-order mark read as Windows-1252: shows as ï»¿
+
+
+NOT_A_TABLE = "not a table of rows; use a CSV, TSV, XLSX, ODS, Parquet or JSON Lines file"

@@ -16,7 +16,8 @@ from activelearn.labels import read_label_log
 from activelearn.roles import infer_role
 
 from ..conftest import SAMPLE, run_cli
-from .conftest import CODES, IDS, _csv, _pool, _tweets
+from .conftest import CODES, IDS, MANGLED_BOM, NOT_A_TABLE, _csv, _pool, _tweets
+from .test_errors import assert_clean_failure
 
 
 def _frame() -> pd.DataFrame:
@@ -410,3 +411,59 @@ def test_few_labels_name_the_classes_seen(tmp_path):
     assert json.loads(result.stdout)["warnings"] == [
         f"{data}: only 4 labels, of 3 classes (a, b, c); pass --classes if there are more"
     ]
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx", "jsonl"])
+def test_init_strips_a_bom_from_the_headers_of_any_format(tmp_path, suffix):
+    import pandas as pd
+
+    frame = pd.DataFrame({f"{MANGLED_BOM}app_id": [1, 2, 3, 4], "income": [1, 2, 1, 2], "label": ["a", "b", "", ""]})
+    data = tmp_path / f"d.{suffix}"
+    if suffix == "parquet":
+        frame.to_parquet(data)
+    elif suffix == "xlsx":
+        frame.to_excel(data, index=False)
+    else:  # a real byte-order mark before the first line
+        data.write_bytes(
+            b"\xef\xbb\xbf"
+            + frame.rename(columns={f"{MANGLED_BOM}app_id": "app_id"}).to_json(orient="records", lines=True).encode()
+        )
+    result = run_cli("-q", "init", tmp_path / "p", "--data", data, "--id-column", "app_id")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert 'id_column = "app_id"' in (tmp_path / "p" / "activelearn.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "d.csv: empty file (0 bytes)"),
+        (b"\n\n", "d.csv: no header row (the file starts with blank lines)"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), f"d.csv: looks like a PNG image, {NOT_A_TABLE}"),
+        (
+            b'x,y,label\n1,2,a\n"two\nlines",3,b\n2,b\n4,5,a\n',
+            "d.csv line 5: expected 3 fields, got 2; check the delimiters and quotes",
+        ),
+        (
+            b"x,label\n1,a\xe9\n2,b\x81\n",
+            "d.csv line 3: byte 0x81 is neither UTF-8 nor Windows-1252 text",
+        ),
+        (
+            b"x,label\n" + b"1,a\n" * 300_000 + b"2,caf\xe9\n",
+            "d.csv: not valid UTF-8 past its first megabyte",
+        ),
+    ],
+)
+def test_an_unreadable_data_file_is_named_in_words(tmp_path, content, message):
+    data = tmp_path / "d.csv"
+    data.write_bytes(content)
+    result = run_cli("init", tmp_path / "p", "--data", data, "--classes", "a,b")
+    assert_clean_failure(result, 1, message)
+    assert not (tmp_path / "p").exists()
+
+
+def test_init_reads_old_mac_line_ends(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_bytes(b"x,label\r1,a\r2,b\r3,\r")
+    result = run_cli("-q", "init", tmp_path / "p", "--data", data)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert run_cli("-C", tmp_path / "p", "status", "--json").stdout.count('"labeled": 2') == 1
