@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
-from ..conftest import run_cli
+from ..conftest import SAMPLE, fill_batch, run_cli
 
 
 def _ok(result):
@@ -61,3 +62,30 @@ MANGLED_BOM = "\u00ef\u00bb\u00bf"  # a byte-order mark read as Windows-1252: sh
 
 
 NOT_A_TABLE = "not a table of rows; use a CSV, TSV, XLSX, ODS, Parquet or JSON Lines file"
+
+
+# package scope: built once for every file of tests/cli that reads it (train's tests copy it first)
+@pytest.fixture(scope="package")
+def evaluated_project(tmp_path_factory):
+    """Penguins with a 40-row evaluation set and three models (6, 16 and 26 labels); tests only read it."""
+    project = tmp_path_factory.mktemp("evaluated") / "proj"
+    run_cli("-q", "init", project, "--data", SAMPLE / "penguins.csv", "--label-column", "species")
+    batch = project / run_cli("-q", "-C", project, "query", "--eval", "40").stdout.strip()
+    fill_batch(batch, SAMPLE / "penguins_answers.csv")
+    run_cli("-q", "-C", project, "import-labels", batch)
+    run_cli("-q", "-C", project, "train")
+    for _ in range(2):
+        batch = project / run_cli("-q", "-C", project, "query", "-n", "10").stdout.strip()
+        fill_batch(batch, SAMPLE / "penguins_answers.csv")
+        run_cli("-q", "-C", project, "import-labels", batch)
+        assert run_cli("-q", "-C", project, "train").exit_code == 0
+    return project
+
+
+def _per_class_lines(metrics: dict, title: str) -> list[str]:
+    lines = [title]
+    width = max(len(c) for c in metrics["per_class"])
+    for name, m in metrics["per_class"].items():
+        support = f"  {m['support']} labels" if "support" in m else ""
+        lines.append(f"  {name.ljust(width)}  precision {m['precision']:.3f}  recall {m['recall']:.3f}{support}")
+    return lines
