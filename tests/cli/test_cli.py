@@ -4,6 +4,8 @@ after -C, Ctrl-C and progress on a terminal."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -315,3 +317,20 @@ def test_simulate_shows_its_bar_with_the_step_under_way_on_a_terminal(tmp_path, 
     )
     assert shown.exit_code == 0, shown.stderr
     assert "simulating" in shown.stderr and "simulating: fitting" in shown.stderr
+
+
+# --- start-up ------------------------------------------------------------------------------------
+
+
+def test_help_imports_neither_pandas_nor_sklearn_nor_skops():
+    code = (
+        "import sys; from activelearn.cli import app; "
+        "heavy = [m for m in ('pandas', 'sklearn', 'skops', 'pyarrow', 'numpy') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "activelearn", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout == "activelearn 0.1.0\n"

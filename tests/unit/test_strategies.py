@@ -8,13 +8,19 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from activelearn.config import STRATEGY_NAMES
 from activelearn.selection import STRATEGIES
 from activelearn.strategies import (
+    TopK,
     class_quotas,
     k_center_greedy,
     kl_disagreement,
+    representative_rows,
+    tie_keys,
+    uncertainty_scores,
     vote_entropy,
     weighted_clusters,
 )
@@ -133,3 +139,59 @@ def test_chunk_size_and_worker_count_do_not_change_the_batch(template, tmp_path,
         result = query(Project.find(project), n=12, strategy=strategy, chunk_rows=chunk_rows, jobs=jobs)
         batches.add(tuple(read_batch_ids(project / result.file)))
     assert len(batches) == 1
+
+
+# --- scores, the running top k, tie keys, representative rows ------------------------------------
+
+
+def test_uncertainty_scores_order_rows_as_expected():
+    proba = np.array([[0.98, 0.01, 0.01], [0.5, 0.45, 0.05], [0.34, 0.33, 0.33], [0.6, 0.2, 0.2]])
+    for strategy in ("margin", "least-confidence", "entropy"):
+        scores = uncertainty_scores(proba, strategy)
+        assert np.argmax(scores) == 2 and np.argmin(scores) == 0, strategy
+    # margin and least-confidence disagree on rows 1 and 3: margin looks only at the top two
+    margin = uncertainty_scores(proba, "margin")
+    least = uncertainty_scores(proba, "least-confidence")
+    assert margin[1] > margin[3] and least[1] > least[3]
+    assert uncertainty_scores(proba[[1]], "margin")[0] == pytest.approx(0.95)
+
+
+@given(
+    scores=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=1, max_size=80),
+    n=st.integers(1, 30),
+    chunk=st.integers(1, 25),
+    seed=st.integers(0, 2**31),
+)
+@settings(max_examples=200, deadline=None)
+def test_topk_is_the_same_for_any_chunking(scores, n, chunk, seed):
+    ids = np.array([f"r{i:06d}" for i in range(len(scores))], dtype=object)
+    keys = tie_keys(ids, seed)
+    whole = TopK(n)
+    whole.push(ids, scores, keys)
+    chunked = TopK(n)
+    for start in range(0, len(ids), chunk):
+        chunked.push(ids[start : start + chunk], scores[start : start + chunk], keys[start : start + chunk])
+    assert whole.ids.tolist() == chunked.ids.tolist()
+    assert len(whole.ids) == min(n, len(ids)) and len(set(whole.ids)) == len(whole.ids)
+    taken = set(whole.ids)
+    best_left = max((s for i, s in zip(ids, scores, strict=True) if i not in taken), default=-1)
+    assert all(s >= best_left for s in whole.scores)
+
+
+def test_tie_keys_depend_on_id_and_seed_only():
+    ids = np.array(["a", "b", "c"], dtype=object)
+    assert tie_keys(ids, 1).tolist() == tie_keys(ids[::-1], 1)[::-1].tolist()
+    assert tie_keys(ids, 1).tolist() != tie_keys(ids, 2).tolist()
+    assert tie_keys(ids, 1, salt=1).tolist() != tie_keys(ids, 1, salt=2).tolist()
+
+
+@given(n=st.integers(1, 12), seed=st.integers(0, 1000))
+@settings(max_examples=25, deadline=None)
+def test_representative_rows_are_distinct_and_cover_the_clusters(n, seed):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]])
+    X = np.vstack([c + rng.normal(scale=0.3, size=(15, 2)) for c in centres])
+    chosen = representative_rows(X, n, seed)
+    assert len(chosen) == n and len(set(chosen.tolist())) == n
+    if n >= 4:
+        assert len({int(i) // 15 for i in chosen}) == 4  # every cluster is represented
