@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import json
 
+import pandas as pd
+from openpyxl import load_workbook
+
+from activelearn.labels import read_label_log
+
 from ..conftest import SAMPLE, fill_batch, read_batch_ids, require_program, run_cli, snapshot
 from .conftest import CODES, IDS, _tweets
 
@@ -419,3 +424,43 @@ def test_batch_files_show_integers_and_codes_as_written(tmp_path):
     assert {r["code"] for r in rows} <= set(CODES)
     expected = {str(IDS[i]): "" if i % 5 == 0 else str(10**15 + i) for i in range(30)}
     assert {r["id_str"]: r["retweets"] for r in rows} == {r["id_str"]: expected[r["id_str"]] for r in rows}
+
+
+def test_xlsx_batch_with_gaps_in_a_whole_number_column(trained_project, tmp_path):
+    out = tmp_path / "b.xlsx"
+    result = run_cli("-C", trained_project, "query", "-n", "338", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    mass = rows[0].index("body_mass_g")
+    assert None in [r[mass] for r in rows[1:]]  # the two penguins never weighed: empty cells
+
+
+def test_data_columns_named_like_the_tools_own(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("annotator,suggestion,confidence,label\nann1,up,1,a\nann2,down,2,b\nann1,up,3,\nann2,down,4,\n")
+    run_cli("-q", "init", tmp_path / "p", "--data", data)
+    run_cli("-C", tmp_path / "p", "train")
+    batch = tmp_path / "p" / run_cli("-C", tmp_path / "p", "query", "-n", "2").stdout.strip()
+    frame = pd.read_csv(batch, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(frame.columns) == [
+        "id",
+        "label",
+        "suggestion",
+        "confidence",
+        "annotator (data)",
+        "suggestion (data)",
+        "confidence (data)",
+    ]
+    frame["label"] = "a"
+    frame.to_csv(batch, index=False)
+    run_cli("-C", tmp_path / "p", "import-labels", batch, "--annotator", "me")
+    log = read_label_log(tmp_path / "p" / "data" / "labels.parquet")
+    assert set(log["annotator"]) == {"init", "me"}
+
+
+def test_headers_are_neutralised_too(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("=cmd,label\n1,a\n2,b\n3,\n")
+    run_cli("-q", "init", tmp_path / "p", "--data", data)
+    batch = tmp_path / "p" / run_cli("-C", tmp_path / "p", "query", "-n", "1").stdout.strip()
+    assert batch.read_text(encoding="utf-8-sig").splitlines()[0] == "id,label,'=cmd"

@@ -382,3 +382,15 @@ def test_features_text_is_tfidf_without_the_key_and_set_writes_it(penguins_proje
     assert path.read_text(encoding="utf-8").count('text = "both"\n') == 1
     result = run_cli("-C", penguins_project, "config", "get", "features.text")
     assert (result.exit_code, result.stdout) == (0, "both\n")
+
+
+def test_no_path_in_the_config_is_ever_opened(trained_project):
+    """[data] source records where init took the data from; no command reads it, so an edited
+    config cannot make activelearn read (or write) a file outside the project."""
+    config = trained_project / "activelearn.toml"
+    text = config.read_text()
+    source = next(line for line in text.splitlines() if line.startswith("source = "))
+    config.write_text(text.replace(source, 'source = "/nonexistent/../etc/passwd"'))
+    for args in (["train", "--force"], ["query", "-n", "3"], ["status"], ["verify"]):
+        result = run_cli("-C", trained_project, *args)
+        assert result.exit_code == 0, (args, result.stderr)

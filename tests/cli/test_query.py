@@ -188,3 +188,17 @@ def test_query_json_names_the_batches_still_waiting_for_answers(trained_project)
         "eval-0003",
         ["batch-0001", "batch-0002"],
     )
+
+
+def test_a_role_changed_after_training(trained_project):
+    config = trained_project / "activelearn.toml"
+    config.write_text(config.read_text().replace('sex               = "categorical"', 'sex = "ignore"'))
+    result = run_cli("-C", trained_project, "query", "-n", "3", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["warnings"] == [
+        "model 1 does not know the settings in activelearn.toml since it was trained; "
+        "run `activelearn train` first for a better batch"
+    ]
+    status = json.loads(run_cli("-C", trained_project, "status", "--json").stdout)
+    assert status["model_up_to_date"] is False
+    assert run_cli("-C", trained_project, "train").stdout.startswith("model 2:")

@@ -139,3 +139,19 @@ def test_status_on_a_wide_terminal_keeps_every_column(evaluated_project, monkeyp
         "trained (UTC)",
     ):
         assert column in header
+
+
+def test_status_sees_corrections_as_changes(trained_project, tmp_path):
+    first, second = tmp_path / "1.csv", tmp_path / "2.csv"
+    first.write_text("id,species\nr000300,Adelie\n")
+    second.write_text("id,species\nr000300,Gentoo\n")
+    run_cli("-C", trained_project, "import-labels", first)
+    run_cli("-C", trained_project, "train")
+    run_cli("-C", trained_project, "import-labels", second)  # a correction: the label count stays
+    status = json.loads(run_cli("-C", trained_project, "status", "--json").stdout)
+    assert (status["labeled"], status["answers_since_model"], status["model_up_to_date"]) == (
+        7,
+        1,
+        False,
+    )
+    assert "1 answer since the last model: run `activelearn train`" in run_cli("-C", trained_project, "status").stdout

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..conftest import SAMPLE, run_cli, snapshot
 from .conftest import _per_class_lines
+from .test_errors import assert_clean_failure
 
 # --- roles set by hand in activelearn.toml ------------------------------------------------------
 
@@ -224,3 +225,21 @@ def test_an_evaluation_class_with_few_labels_is_named_next_to_its_intervals(tmp_
         f"macro-F1 {metrics['f1_macro']:.3f} [{low:.3f}, {high:.3f}] "
         "(3 labels of other: too few to pin down macro-F1; [stop] min_eval_per_class = 10)"
     )
+
+
+def test_a_text_column_with_no_words_among_the_labels(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("txt,num,label\n,1,a\n,2,b\n,1.5,a\n,2.5,b\nsome words,3,\n")
+    run_cli("-q", "init", tmp_path / "p", "--data", data, "--text-columns", "txt")
+    run_cli("-q", "-C", tmp_path / "p", "config", "set", "features.text", "tfidf")  # embeddings take empty texts
+    before = snapshot(tmp_path / "p")
+    result = run_cli("-C", tmp_path / "p", "train")
+    assert_clean_failure(result, 1, "the text column 'txt' has no words in the 4 rows the model is fitted on")
+    assert snapshot(tmp_path / "p") == before
+
+
+def test_a_number_column_set_to_embedding(trained_project):
+    config = trained_project / "activelearn.toml"
+    config.write_text(config.read_text().replace('year              = "numeric"', 'year = "embedding"'))
+    result = run_cli("-C", trained_project, "train", "--force")
+    assert_clean_failure(result, 1, "[columns] 'year' is 'embedding' but holds 2007, not a list of numbers")
