@@ -1,4 +1,4 @@
-"""import-labels: the import rules, reverts, evaluation answers, annotators, messages and options."""
+"""import-labels: the import rules of docs/SPEC.md, reverts, evaluation answers, annotators, messages and options."""
 
 from __future__ import annotations
 
@@ -338,7 +338,7 @@ def imported(trained_project, tmp_path):
     return trained_project
 
 
-# --- 1. --revert --dry-run, options that do not apply to --revert, --revert 9 ----------------------
+# --- --revert --dry-run, options that do not apply to --revert, --revert 9 -------------------------
 
 
 def test_revert_dry_run_changes_nothing_and_says_what_it_would_do(imported, tmp_path):
@@ -388,7 +388,7 @@ def test_options_that_do_not_apply_to_revert_are_usage_errors(imported, extra, o
     assert snapshot(imported) == before
 
 
-# --- 2. an answer changed, then changed back ------------------------------------------------------
+# --- an answer changed, then changed back ---------------------------------------------------------
 
 
 def test_an_answer_changed_and_changed_back_is_changed_back(trained_project, tmp_path):
@@ -455,7 +455,7 @@ def test_an_inbox_reads_a_file_edited_back_and_skips_files_unchanged_since_impor
     assert _current(trained_project)["r000300"] == "Chinstrap"
 
 
-# --- 3. --eval refuses a batch the model chose ----------------------------------------------------
+# --- --eval refuses a batch the model chose -------------------------------------------------------
 
 
 def test_eval_refuses_a_batch_the_model_chose(trained_project, tmp_path):
@@ -490,7 +490,7 @@ def test_eval_accepts_a_batch_drawn_at_random(trained_project):
     assert result.stdout == "imported 5 labels from 1 file (import-0002); 5 of them for evaluation (never trained on)\n"
 
 
-# --- 4. one person, imported with and without --annotator ------------------------------------------
+# --- one person, imported with and without --annotator ---------------------------------------------
 
 
 @pytest.fixture
@@ -550,7 +550,7 @@ def test_naming_an_annotator_for_rows_answered_anonymously_warns(trained_project
     )
 
 
-# --- 5. a dry run says "would import" everywhere ----------------------------------------------------
+# --- a dry run says "would import" everywhere -------------------------------------------------------
 
 
 def test_a_dry_run_says_would_import_per_file_too(trained_project, tmp_path):
@@ -568,7 +568,7 @@ def test_a_dry_run_says_would_import_per_file_too(trained_project, tmp_path):
     assert snapshot(trained_project) == before
 
 
-# --- 6. every problem listed under -v and --json; 7. long cells shortened ---------------------------
+# --- every problem listed under -v and --json; long cells shortened ------------------------------
 
 
 @pytest.fixture
@@ -623,7 +623,7 @@ def test_a_huge_id_cell_is_shortened_in_the_error(trained_project, tmp_path):
     assert len(result.stderr) < 400
 
 
-# --- 9. --id-column, --label-column, --force, --partial ----------------------------------------------
+# --- --id-column, --label-column, --force, --partial -------------------------------------------------
 
 
 def test_id_and_label_columns_map_another_tools_file(trained_project, tmp_path):
