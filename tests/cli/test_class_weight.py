@@ -30,9 +30,7 @@ from activelearn.selection import Context, build_committee
 
 from ..conftest import snapshot, trained_as_before_the_new_settings
 
-YEAST = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "yeast_me2.csv"
-if not YEAST.exists():  # the worktree lies in /work/wt, the shared data in /work/shared
-    YEAST = Path("/work/shared/datasets/yeast_me2.csv")
+YEAST = Path(__file__).resolve().parents[1] / "fixtures" / "datasets" / "yeast_me2.csv"
 ROLES = {"n": "numeric", "m": "numeric", "c": "categorical", "t": "text"}
 
 
