@@ -41,7 +41,7 @@ class Globals:
     stop_recommended: bool = False  # what status found, for `status --check`
 
 
-STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (SPEC)
+STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (docs/SPEC.md)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 TextOption = Annotated[str | None, typer.Option(help="Columns to use as free text, comma-separated.")]

@@ -54,7 +54,7 @@ def embeds(text: str) -> bool:
     return text in ("embedding", "both")
 
 
-# What `init` writes into a new project for the settings added by issue 13, by kind of data ("text"
+# What `init` writes into a new project for the settings added after the first projects were made, by kind of data ("text"
 # when a column has the role text, else "tables"), chosen by the rule in
 # benchmarks/label_efficiency/defaults.py (benchmarks/results/label_efficiency/defaults/REPORT.md).
 # Only where they differ from the Config defaults, which are what a file without the key means
@@ -487,7 +487,7 @@ def split_key(text: str) -> tuple[str, str]:
     return section, key
 
 
-# The keys added after the first projects were made (issue 13). A file without one keeps the
+# The keys added after the first projects were made. A file without one keeps the
 # behaviour of before the key, its Config default; train and query write that value into the file
 # (ops.config.record_absent_settings), so that it says how the project behaves.
 RECORDED_KEYS = (
