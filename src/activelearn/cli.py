@@ -41,7 +41,7 @@ class Globals:
     stop_recommended: bool = False  # what status found, for `status --check`
 
 
-STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (SPEC)
+STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (docs/SPEC.md)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 TextOption = Annotated[str | None, typer.Option(help="Columns to use as free text, comma-separated.")]
@@ -93,7 +93,8 @@ def main_options(
             os.chdir(directory)
         except OSError as exc:  # reported by the command, which knows whether to answer in JSON
             where = "" if directory.is_absolute() else f" (looked in {Path.cwd()})"
-            ctx.obj.failure = UsageError(f"-C {directory}: {exc.strerror.lower()}{where}")
+            reason = exc.strerror or str(exc)  # chdir's errors come from the system, with a strerror
+            ctx.obj.failure = UsageError(f"-C {directory}: {reason.lower()}{where}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,7 +373,7 @@ def query(
 
         return _run(ctx, call, rendering.batch_list, as_json)
 
-    def call():
+    def call_query():
         from .ops.query import query as query_op
 
         return query_op(
@@ -390,7 +391,7 @@ def query(
             wait=wait,
         )
 
-    _run(ctx, call, rendering.query_result, as_json)
+    _run(ctx, call_query, rendering.query_result, as_json)
 
 
 @app.command("import-labels")
@@ -476,7 +477,7 @@ def import_labels(
 
         return _run(ctx, call, rendering.revert_result, as_json)
 
-    def call():
+    def call_import():
         from .ops.import_labels import import_labels as import_op
 
         return import_op(
@@ -492,7 +493,7 @@ def import_labels(
             wait=wait,
         )
 
-    _run(ctx, call, rendering.import_result, as_json)
+    _run(ctx, call_import, rendering.import_result, as_json)
 
 
 @app.command()

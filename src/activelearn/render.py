@@ -105,7 +105,8 @@ def phases(quiet: bool = False):
         def advance(done: int) -> None:
             nonlocal counted
             bar.update(current, completed=done)
-            if counted is not None and counted[0] == current and done >= total:
+            # counted is this phase's only when it has a total
+            if counted is not None and counted[0] == current and total is not None and done >= total:
                 counted = None
 
         return advance
@@ -264,7 +265,7 @@ def import_result(result, opts) -> None:
                 opts,
             )
     # "from N files" counts the files that gave new answers; the others are named by status
-    by_status = {}
+    by_status: dict[str, int] = {}
     for f in result.files:
         by_status[f.status] = by_status.get(f.status, 0) + 1
     files = by_status.pop("would import" if result.dry_run else "imported", 0)

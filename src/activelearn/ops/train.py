@@ -91,6 +91,7 @@ def _train(project: Project, force: bool) -> TrainResult:
         phase("writing")
         superseded = None
         if new_features is not None:  # written before the state that names them, as the model is
+            assert features is not None  # new features come with their record
             pool_features.save(paths, features, new_features)
             superseded, state.features = state.features, new_features
         record = _record(project, training, fitted, change, eval_metrics=eval_metrics, stop_signals=stop_signals)
