@@ -33,7 +33,7 @@ from ..storage import fsync, parquet_parts, sha256_file, write_text, written
 from ._common import utc_now
 
 
-@dataclass
+@dataclass(kw_only=True)
 class InitResult:
     path: str
     rows: int

@@ -27,7 +27,7 @@ from ._common import checked_answers, chosen_engine, latest_model
 from ._output import output_path, table_writer
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PredictResult:
     file: str
     rows: int

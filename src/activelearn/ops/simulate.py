@@ -38,7 +38,7 @@ from ..storage import atomic_path, write_text
 BASELINE = "random"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SimulateResult:
     data: str
     out: str

@@ -21,7 +21,7 @@ from ._common import checked_log, labels_digest, training_key
 from .batches import BatchInfo, batch_overview
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ModelStatus:
     version: int
     created: str
@@ -35,7 +35,7 @@ class ModelStatus:
     change: str = ""  # why it was trained: first, labels, settings or forced (state.ModelRecord)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StatusResult:
     project: str
     pool_rows: int
@@ -80,16 +80,16 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
     pending = [b for b in overview if b.status == "open"]
     models = [
         ModelStatus(
-            m.version,
-            m.created,
-            m.model,
-            m.n_labels,
-            m.cv_metrics,
-            m.cv_folds,
-            m.labels_per_class,
-            m.eval_metrics,
-            m.stop_signals,
-            m.change,
+            version=m.version,
+            created=m.created,
+            model=m.model,
+            n_labels=m.n_labels,
+            cv_metrics=m.cv_metrics,
+            cv_folds=m.cv_folds,
+            labels_per_class=m.labels_per_class,
+            eval_metrics=m.eval_metrics,
+            stop_signals=m.stop_signals,
+            change=m.change,
         )
         for m in state.models
     ]

@@ -23,7 +23,7 @@ from ._common import checked_log, labels_digest, load_record, model_problem, tra
 from .config import record_absent_settings
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainResult:
     version: int
     file: str

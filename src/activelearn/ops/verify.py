@@ -18,7 +18,7 @@ from ..storage import TEMP_MARK, sha256_file
 from ._common import utc_now
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Problem:
     where: str  # the file (relative to the project) the problem is in
     what: str
@@ -26,7 +26,7 @@ class Problem:
     repaired: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class VerifyResult:
     project: str
     checked: list[str]  # what was checked, in order
@@ -46,8 +46,10 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
 
 def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyResult:
     paths = project.paths
-    result = VerifyResult(str(paths.root), [], [])
-    problem = lambda where, what, fix, repaired=False: result.problems.append(Problem(where, what, fix, repaired))  # noqa: E731
+    result = VerifyResult(project=str(paths.root), checked=[], problems=[])
+    problem = lambda where, what, fix, repaired=False: result.problems.append(
+        Problem(where=where, what=what, fix=fix, repaired=repaired)
+    )  # noqa: E731
 
     _stray_temp_files(paths.root, repair, problem, removed)
     result.checked.append("temporary files")
