@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -31,17 +31,15 @@ app = App(
 )
 
 
-@dataclass
-class Globals:
+@dataclass(kw_only=True)
+class CliOptions:
+    """The options given before the command (and -q/-v anywhere), for the command to read in ctx.obj."""
+
     quiet: bool = False
     verbose: bool = False
     json: bool = False  # --json before the command
     failure: ActivelearnError | None = None  # met before the command ran (a bad -C), reported by it
-    verified_ok: bool = True  # what verify found, for its exit code
-    stop_recommended: bool = False  # what status found, for `status --check`
 
-
-STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended (SPEC)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 TextOption = Annotated[str | None, typer.Option(help="Columns to use as free text, comma-separated.")]
@@ -85,8 +83,7 @@ def main_options(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    global _globals
-    ctx.obj = _globals = Globals(quiet=quiet, verbose=verbose, json=as_json)
+    ctx.obj = CliOptions(quiet=quiet, verbose=verbose, json=as_json)
     messages.C_DIRECTORY = None if directory is None else str(directory)
     if directory is not None:
         try:
@@ -101,11 +98,12 @@ def main_options(
 
 
 def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
-    """Call the core; render its result on stdout, its warnings on stderr; map errors to exit codes."""
-    opts: Globals = ctx.obj or Globals()
+    """Call the core; render its result on stdout, its warnings on stderr; map errors, and the
+    results whose exit code depends on what they found (verify, status --check), to exit codes."""
+    opts = _options(ctx)
     as_json = as_json or opts.json
     if opts.failure is not None:
-        _fail(opts.failure, as_json)
+        _fail(ctx, opts.failure, as_json)
     from . import render as rendering
     from . import storage
 
@@ -115,7 +113,7 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
             with rendering.phases(quiet=opts.quiet):
                 result = call()
         except ActivelearnError as exc:
-            _fail(exc, as_json)
+            _fail(ctx, exc, as_json)
         if not opts.quiet:
             for warning in getattr(result, "warnings", []):
                 rendering.warn(warning)
@@ -126,25 +124,27 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     except KeyboardInterrupt:
         rendering.interrupted([p for p in storage.written if p.exists()])
         raise typer.Exit(130) from None
-    opts.verified_ok = getattr(result, "ok", True)
-    stop = getattr(result, "stop", None)
-    opts.stop_recommended = bool(stop is not None and stop.recommended)
+    exit_code = getattr(result, "exit_code", 0)  # results that do not define it always exit 0
+    if exit_code:
+        raise typer.Exit(exit_code)
 
 
-_globals = Globals()  # this run's, for _fail
+def _options(ctx: typer.Context) -> CliOptions:
+    return ctx.obj or CliOptions()  # ctx.obj: set by main_options, inherited by every command
 
 
-def _fail(exc: ActivelearnError, as_json: bool):
+def _fail(ctx: typer.Context, exc: ActivelearnError, as_json: bool) -> NoReturn:
     """The error on stderr (under -v with every problem, up to LISTED_PROBLEMS); with --json,
     its one document on stdout (with the problems listed)."""
     from . import render as rendering
     from .messages import LISTED_PROBLEMS
 
+    opts = _options(ctx)
     rendering.error(exc.message)
     listed, unlisted = exc.problems[:LISTED_PROBLEMS], max(0, len(exc.problems) - LISTED_PROBLEMS)
-    if _globals.verbose and listed:
+    if opts.verbose and listed:
         rendering.problems(listed, unlisted)
-    if as_json or _globals.json:
+    if as_json or opts.json:
         document = {"error": exc.message, "exit_code": exc.exit_code}
         if listed:
             document.update(problems=listed, problems_not_listed=unlisted)
@@ -158,11 +158,11 @@ def _project():
     return Project.find(Path.cwd())
 
 
-def _refuse_others(message: str, given: dict[str, bool], as_json: bool) -> None:
+def _refuse_others(ctx: typer.Context, message: str, given: dict[str, bool], as_json: bool) -> None:
     """A usage error, `message` naming the {option}, for the first option of `given` that was used
     beside one that takes no other (--rewrite, --revert)."""
     for option in (name for name, used in given.items() if used):
-        _fail(UsageError(message.format(option=option)), as_json)
+        _fail(ctx, UsageError(message.format(option=option)), as_json)
 
 
 def _role_columns(text, categorical, numeric, datetime, ignore) -> dict[str, list[str]]:
@@ -328,7 +328,7 @@ def query(
     from . import render as rendering
 
     if release and list_batches:
-        _fail(UsageError("--release and --list do not go together"), as_json)
+        _fail(ctx, UsageError("--release and --list do not go together"), as_json)
     if rewrite is not None:
         given = {
             "-n": n is not None,
@@ -344,6 +344,7 @@ def query(
             "--eval": evaluation is not None,
         }
         _refuse_others(
+            ctx,
             "--rewrite writes a batch again as it was recorded; it takes no {option}",
             given,
             as_json,
@@ -460,10 +461,12 @@ def import_labels(
         }
         if sources:
             _fail(
+                ctx,
                 UsageError("--revert takes no files: it undoes an import that already happened"),
                 as_json,
             )
         _refuse_others(
+            ctx,
             "--revert does not take {option}: it takes back an import that already happened",
             given,
             as_json,
@@ -622,13 +625,11 @@ def status(
     def call():
         from .ops.status import status as status_op
 
-        return status_op(_project(), plot=plot)
+        return status_op(_project(), plot=plot, check=check)
 
     from . import render as rendering
 
     _run(ctx, call, rendering.status_report, as_json)
-    if check and ctx.obj.stop_recommended:
-        raise typer.Exit(STOP_RECOMMENDED)
 
 
 @app.command()
@@ -748,8 +749,6 @@ def verify(
     from . import render as rendering
 
     _run(ctx, call, rendering.verify_result, as_json)
-    if not ctx.obj.verified_ok:
-        raise typer.Exit(1)
 
 
 config_app = App(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 from ..agreement import Agreement, agreement
@@ -19,6 +19,8 @@ from ..project import Project
 from ..stopping import StopDecision, decide
 from ._common import checked_log, labels_digest, training_key
 from .batches import BatchInfo, batch_overview
+
+STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended, for make and cron
 
 
 @dataclass(kw_only=True)
@@ -62,11 +64,21 @@ class StatusResult:
     plot: str | None = None  # the learning-curve PNG written, with --plot
     plot_series: list[str] = field(default_factory=list)  # the curves and bars it shows
     warnings: list[str] = field(default_factory=list)
+    check: InitVar[bool] = False  # --check: the exit code says whether to stop (not part of the report)
+
+    def __post_init__(self, check: bool) -> None:
+        self._check = check
+
+    @property
+    def exit_code(self) -> int:
+        """STOP_RECOMMENDED when checked and stopping is recommended; 0 otherwise."""
+        return STOP_RECOMMENDED if self._check and self.stop.recommended else 0
 
 
-def status(project: Project, plot: Path | None = None) -> StatusResult:
+def status(project: Project, plot: Path | None = None, *, check: bool = False) -> StatusResult:
     """Pool size, labels per class, pending batches, model versions with their metrics (the
-    learning curve), and whether to stop; with `plot`, the learning curve as a PNG file."""
+    learning curve), and whether to stop; with `plot`, the learning curve as a PNG file; with
+    `check`, an exit code that says whether to stop."""
     config, state = project.config, project.state
     if plot is not None:
         _check_plot_path(plot, has_models=bool(state.models))
@@ -121,6 +133,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         # the budget counts every label paid for: training and evaluation
         stop=decide(state.models, int(len(labeled)) + evaluation_labels, config),
         explored=exploration_estimate(state.batches, log, config.seed),
+        check=check,
     )
     if plot is not None:
         from ..plots import plot_project_curve

@@ -34,6 +34,11 @@ class VerifyResult:
     ok: bool = True  # no problem left (repaired ones aside)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def exit_code(self) -> int:
+        """1 while a problem is left (repaired ones aside), 0 when the project is whole."""
+        return 0 if self.ok else 1
+
 
 def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> VerifyResult:
     """Every promise of the project directory, checked; with `repair`, stray temp files removed
