@@ -226,7 +226,7 @@ def test_the_per_class_minimums_are_stop_keys(penguins_project, key, comment):
 
 
 def test_sparklines_are_drawn_on_the_zero_to_one_scale():
-    from activelearn.render import sparkline
+    from activelearn.render_status import sparkline
 
     assert sparkline([0.60, 0.63, 0.57, 0.61]) == "▅▆▅▅"  # noise stays flat
     assert sparkline([0.0, 0.5, 1.0]) == "▁▅█"
@@ -316,9 +316,9 @@ def test_status_verbose_shows_precision_and_recall_per_class_of_the_latest_model
 def test_status_fits_an_80_column_terminal(evaluated_project, monkeypatch, verbose):
     from rich.console import Console
 
-    from activelearn import render
+    from activelearn import render_status
 
-    monkeypatch.setattr(render, "stdout", lambda: Console(width=80, highlight=False))  # a terminal of 80 columns
+    monkeypatch.setattr(render_status, "stdout", lambda: Console(width=80, highlight=False))  # a terminal of 80 columns
     result = run_cli(*verbose, "-C", evaluated_project, "status")
     assert result.exit_code == 0
     lines = [line.rstrip() for line in result.stdout.splitlines()]
@@ -333,9 +333,9 @@ def test_status_fits_an_80_column_terminal(evaluated_project, monkeypatch, verbo
 def test_status_on_a_wide_terminal_keeps_every_column(evaluated_project, monkeypatch):
     from rich.console import Console
 
-    from activelearn import render
+    from activelearn import render_status
 
-    monkeypatch.setattr(render, "stdout", lambda: Console(width=140, highlight=False))
+    monkeypatch.setattr(render_status, "stdout", lambda: Console(width=140, highlight=False))
     text = run_cli("-C", evaluated_project, "status").stdout
     header = next(line for line in text.splitlines() if line.startswith("┃") and "version" in line)
     for column in (

@@ -232,9 +232,9 @@ def init(
             **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 
-    from . import render as rendering
+    from . import render_project
 
-    _run(ctx, call, rendering.init_result, as_json)
+    _run(ctx, call, render_project.init_result, as_json)
 
 
 @app.command()
@@ -251,9 +251,9 @@ def train(
 
         return train_op(_project(), wait=wait, force=force)
 
-    from . import render as rendering
+    from . import render_model
 
-    _run(ctx, call, rendering.train_result, as_json)
+    _run(ctx, call, render_model.train_result, as_json)
 
 
 @app.command()
@@ -325,7 +325,7 @@ def query(
     as_json: JsonOption = False,
 ) -> None:
     """Write the most useful unlabeled rows as a batch file for people to label."""
-    from . import render as rendering
+    from . import render_batches
 
     if release and list_batches:
         _fail(ctx, UsageError("--release and --list do not go together"), as_json)
@@ -355,7 +355,7 @@ def query(
 
             return rewrite_batch(_project(), rewrite, out=out, wait=wait)
 
-        return _run(ctx, call, rendering.rewrite_result, as_json)
+        return _run(ctx, call, render_batches.rewrite_result, as_json)
     if release:
 
         def call():
@@ -363,7 +363,7 @@ def query(
 
             return release_batches(_project(), release, wait=wait)
 
-        return _run(ctx, call, rendering.release_result, as_json)
+        return _run(ctx, call, render_batches.release_result, as_json)
     if list_batches:
 
         def call():
@@ -371,7 +371,7 @@ def query(
 
             return list_op(_project())
 
-        return _run(ctx, call, rendering.batch_list, as_json)
+        return _run(ctx, call, render_batches.batch_list, as_json)
 
     def call():
         from .ops.query import query as query_op
@@ -391,7 +391,7 @@ def query(
             wait=wait,
         )
 
-    _run(ctx, call, rendering.query_result, as_json)
+    _run(ctx, call, render_batches.query_result, as_json)
 
 
 @app.command("import-labels")
@@ -448,7 +448,7 @@ def import_labels(
     as_json: JsonOption = False,
 ) -> None:
     """Merge the answers of filled-in batch files (or any file with the id and label columns)."""
-    from . import render as rendering
+    from . import render_labels
 
     if revert is not None:
         given = {
@@ -477,7 +477,7 @@ def import_labels(
 
             return revert_import(_project(), revert, dry_run=dry_run, wait=wait)
 
-        return _run(ctx, call, rendering.revert_result, as_json)
+        return _run(ctx, call, render_labels.revert_result, as_json)
 
     def call():
         from .ops.import_labels import import_labels as import_op
@@ -495,7 +495,7 @@ def import_labels(
             wait=wait,
         )
 
-    _run(ctx, call, rendering.import_result, as_json)
+    _run(ctx, call, render_labels.import_result, as_json)
 
 
 @app.command()
@@ -574,7 +574,7 @@ def simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Compare strategies on a labeled file: the loop with known labels playing the person."""
-    from . import render as rendering
+    from . import render_model
 
     def call():
         from .ops.simulate import simulate as simulate_op
@@ -601,7 +601,7 @@ def simulate(
             **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
         )
 
-    _run(ctx, call, rendering.simulate_result, as_json)
+    _run(ctx, call, render_model.simulate_result, as_json)
 
 
 @app.command()
@@ -627,9 +627,9 @@ def status(
 
         return status_op(_project(), plot=plot, check=check)
 
-    from . import render as rendering
+    from . import render_status
 
-    _run(ctx, call, rendering.status_report, as_json)
+    _run(ctx, call, render_status.status_report, as_json)
 
 
 @app.command()
@@ -670,9 +670,9 @@ def predict(
 
         return predict_op(_project(), out=out, data=data, engine=engine, scheduler=scheduler, raw=raw)
 
-    from . import render as rendering
+    from . import render_model
 
-    _run(ctx, call, rendering.predict_result, as_json)
+    _run(ctx, call, render_model.predict_result, as_json)
 
 
 @app.command()
@@ -724,9 +724,9 @@ def export(
             raw=raw,
         )
 
-    from . import render as rendering
+    from . import render_labels
 
-    _run(ctx, call, rendering.export_result, as_json)
+    _run(ctx, call, render_labels.export_result, as_json)
 
 
 @app.command()
@@ -746,9 +746,9 @@ def verify(
 
         return verify_op(_project(), repair=repair, wait=wait)
 
-    from . import render as rendering
+    from . import render_project
 
-    _run(ctx, call, rendering.verify_result, as_json)
+    _run(ctx, call, render_project.verify_result, as_json)
 
 
 config_app = App(
@@ -779,9 +779,9 @@ def config_get(
 
         return config_values(_project(), key)
 
-    from . import render as rendering
+    from . import render_project
 
-    _run(ctx, call, rendering.config_listing, as_json)
+    _run(ctx, call, render_project.config_listing, as_json)
 
 
 @config_app.command("list")
@@ -793,9 +793,9 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
         return config_values(_project())
 
-    from . import render as rendering
+    from . import render_project
 
-    _run(ctx, call, rendering.config_listing, as_json)
+    _run(ctx, call, render_project.config_listing, as_json)
 
 
 @config_app.command("set")
@@ -819,9 +819,9 @@ def config_set(
 
         return set_config(_project(), key, value, wait=wait)
 
-    from . import render as rendering
+    from . import render_project
 
-    _run(ctx, call, rendering.config_change, as_json)
+    _run(ctx, call, render_project.config_change, as_json)
 
 
 def main() -> None:
