@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import NoReturn
 
 import typer
 
-from . import __version__, completion, messages
+from . import messages
+from . import options as opt
 from .commandline import App, Group, Subgroup
-from .config import CLASS_WEIGHTS, DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
+from .config import DEFAULT_STRATEGY
 from .errors import ActivelearnError, UsageError
 
 app = App(
@@ -41,47 +42,14 @@ class CliOptions:
     failure: ActivelearnError | None = None  # met before the command ran (a bad -C), reported by it
 
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
-TextOption = Annotated[str | None, typer.Option(help="Columns to use as free text, comma-separated.")]
-IgnoreOption = Annotated[str | None, typer.Option(help="Columns to leave out, comma-separated.")]
-CategoricalOption = Annotated[str | None, typer.Option(help="Columns to use as categories, comma-separated.")]
-NumericOption = Annotated[str | None, typer.Option(help="Columns to use as numbers, comma-separated.")]
-DatetimeOption = Annotated[
-    str | None,
-    typer.Option(help="Columns of dates and times (year, month, weekday, hour...), comma-separated."),
-]
-WaitOption = Annotated[
-    float,
-    typer.Option(
-        "--wait",
-        metavar="SECONDS",
-        help="Wait this long for the project lock instead of exiting 75.",
-    ),
-]
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"activelearn {__version__}")
-        raise typer.Exit()
-
-
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    directory: Annotated[
-        Path | None, typer.Option("-C", metavar="DIR", help="Run as if started in DIR (as git -C).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More detail on stderr.")] = False,
-    as_json: Annotated[
-        bool,
-        typer.Option("--json", help="Print exactly one JSON document on stdout (as the command's --json)."),
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
-    ] = False,
+    directory: opt.Directory = None,
+    quiet: opt.Quiet = False,
+    verbose: opt.Verbose = False,
+    as_json: opt.JsonBeforeCommand = False,
+    version: opt.Version = False,
 ) -> None:
     ctx.obj = CliOptions(quiet=quiet, verbose=verbose, json=as_json)
     messages.C_DIRECTORY = None if directory is None else str(directory)
@@ -187,32 +155,21 @@ def _names(value: str | None) -> list[str]:
 @app.command()
 def init(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(metavar="DIR", help="The new project directory.")],
-    data: Annotated[Path, typer.Option("--data", help="CSV, TSV, Parquet (file or folder), JSON Lines or XLSX.")],
-    id_column: Annotated[str | None, typer.Option(help="Column of unique ids (default: generate r000001 ...).")] = None,
-    label_column: Annotated[
-        str | None,
-        typer.Option(help="Column of labels; empty cells are unlabeled. [default: label]"),
-    ] = None,
-    classes: Annotated[
-        str | None, typer.Option(help="The classes, comma-separated (default: the labels found).")
-    ] = None,
-    model: Annotated[
-        str,
-        typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models),
-    ] = "logistic",
-    strategy: Annotated[
-        str,
-        typer.Option(help=f"One of: {', '.join(STRATEGY_NAMES)}.", autocompletion=completion.strategies),
-    ] = DEFAULT_STRATEGY,
-    batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 20,
-    seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
-    text_columns: TextOption = None,
-    ignore_columns: IgnoreOption = None,
-    categorical_columns: CategoricalOption = None,
-    numeric_columns: NumericOption = None,
-    datetime_columns: DatetimeOption = None,
-    as_json: JsonOption = False,
+    directory: opt.NewProject,
+    data: opt.InitData,
+    id_column: opt.InitIdColumn = None,
+    label_column: opt.InitLabelColumn = None,
+    classes: opt.Classes = None,
+    model: opt.Model = "logistic",
+    strategy: opt.InitStrategy = DEFAULT_STRATEGY,
+    batch_size: opt.BatchSize = 20,
+    seed: opt.Seed = 0,
+    text_columns: opt.TextColumns = None,
+    ignore_columns: opt.IgnoreColumns = None,
+    categorical_columns: opt.CategoricalColumns = None,
+    numeric_columns: opt.NumericColumns = None,
+    datetime_columns: opt.DatetimeColumns = None,
+    as_json: opt.Json = False,
 ) -> None:
     """Create a project directory from a data file; rows with a label become the first labels."""
 
@@ -240,9 +197,9 @@ def init(
 @app.command()
 def train(
     ctx: typer.Context,
-    force: Annotated[bool, typer.Option(help="Train a new version even if nothing changed.")] = False,
-    wait: WaitOption = 0.0,
-    as_json: JsonOption = False,
+    force: opt.TrainForce = False,
+    wait: opt.Wait = 0.0,
+    as_json: opt.Json = False,
 ) -> None:
     """Fit the model on every current label and save it as a new model version."""
 
@@ -259,70 +216,21 @@ def train(
 @app.command()
 def query(
     ctx: typer.Context,
-    n: Annotated[int | None, typer.Option("-n", help="Rows in the batch (default: the config's batch_size).")] = None,
-    strategy: Annotated[
-        str | None,
-        typer.Option(
-            help=f"One of: {', '.join(STRATEGY_NAMES)} (default: the config's).",
-            autocompletion=completion.strategies,
-        ),
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the batch here (.csv, .tsv or .xlsx).")] = None,
-    prefill: Annotated[
-        bool,
-        typer.Option(
-            help="Fill the label column with the model's suggestion, plus a decision column (accept / fix / skip)."
-        ),
-    ] = False,
-    include_skipped: Annotated[bool, typer.Option(help="Offer rows that were skipped before again.")] = False,
-    release: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="BATCH",
-            help="Give a pending batch's unanswered rows back to the pool (repeatable, or 'all'); writes no batch.",
-            autocompletion=completion.open_batches,
-        ),
-    ] = None,
-    list_batches: Annotated[
-        bool, typer.Option("--list", help="List the batches with their progress; writes no batch.")
-    ] = False,
-    rewrite: Annotated[
-        str | None,
-        typer.Option(
-            metavar="BATCH",
-            help="Write a lost batch file again from state.json (same rows, order and suggestions), in its format or --out's; never over a file that differs.",
-        ),
-    ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            help="Threads scoring the pool (default: one per core but one, left to Arrow's reading); the batch is the same for any number."
-        ),
-    ] = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(help="local, or dask to score on a Dask cluster (default: the config's)."),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786."),
-    ] = None,
-    if_none_pending: Annotated[
-        bool,
-        typer.Option(
-            help="Write no batch while an earlier one (evaluation batches aside) still waits for answers (for cron); exit 0 either way."
-        ),
-    ] = False,
-    evaluation: Annotated[
-        int | None,
-        typer.Option(
-            "--eval",
-            metavar="N",
-            help="Draw N rows uniformly at random for the evaluation set (eval-NNNN.csv): their labels measure the model and are never trained on.",
-        ),
-    ] = None,
-    wait: WaitOption = 0.0,
-    as_json: JsonOption = False,
+    n: opt.BatchRows = None,
+    strategy: opt.QueryStrategy = None,
+    out: opt.BatchOut = None,
+    prefill: opt.Prefill = False,
+    include_skipped: opt.OfferSkipped = False,
+    release: opt.Release = None,
+    list_batches: opt.ListBatches = False,
+    rewrite: opt.Rewrite = None,
+    jobs: opt.ScoringThreads = None,
+    engine: opt.QueryEngine = None,
+    scheduler: opt.Scheduler = None,
+    if_none_pending: opt.IfNonePending = False,
+    evaluation: opt.EvalRows = None,
+    wait: opt.Wait = 0.0,
+    as_json: opt.Json = False,
 ) -> None:
     """Write the most useful unlabeled rows as a batch file for people to label."""
     from . import render_batches
@@ -397,55 +305,17 @@ def query(
 @app.command("import-labels")
 def import_labels(
     ctx: typer.Context,
-    sources: Annotated[
-        list[Path] | None,
-        typer.Argument(metavar="FILE_OR_DIR...", help="Filled-in files, or folders of them."),
-    ] = None,
-    annotator: Annotated[str | None, typer.Option(help="Who gave these answers (an 'annotator' column wins).")] = None,
-    evaluation: Annotated[
-        bool,
-        typer.Option(
-            "--eval",
-            help="The answers are evaluation labels: they measure the model and are never trained on.",
-        ),
-    ] = False,
-    id_column: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="Read the file's column NAME as the id column (default: the project's).",
-        ),
-    ] = None,
-    label_column: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="Read the file's column NAME as the label column (default: the project's).",
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            help="Log the answers of files imported before again, as a new import (a folder: every file in it)."
-        ),
-    ] = False,
-    partial: Annotated[
-        bool,
-        typer.Option(help="Import the good rows of a file with bad ones, and name each bad row in a warning."),
-    ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option(help="Check the files (or the --revert) and say what would change; change nothing."),
-    ] = False,
-    revert: Annotated[
-        str | None,
-        typer.Option(
-            metavar="IMPORT_ID",
-            help="Take back every answer of one earlier import (import-0009, or 9).",
-        ),
-    ] = None,
-    wait: WaitOption = 0.0,
-    as_json: JsonOption = False,
+    sources: opt.AnswerFiles = None,
+    annotator: opt.Annotator = None,
+    evaluation: opt.EvalAnswers = False,
+    id_column: opt.FileIdColumn = None,
+    label_column: opt.FileLabelColumn = None,
+    force: opt.ImportForce = False,
+    partial: opt.Partial = False,
+    dry_run: opt.DryRun = False,
+    revert: opt.Revert = None,
+    wait: opt.Wait = 0.0,
+    as_json: opt.Json = False,
 ) -> None:
     """Merge the answers of filled-in batch files (or any file with the id and label columns)."""
     from . import render_labels
@@ -501,77 +371,30 @@ def import_labels(
 @app.command()
 def simulate(
     ctx: typer.Context,
-    data: Annotated[
-        Path,
-        typer.Argument(metavar="DATA", help="A fully labeled CSV, TSV, Parquet, JSON Lines or XLSX file."),
-    ],
-    label_column: Annotated[str, typer.Option(help="The column of known labels.")],
-    id_column: Annotated[str | None, typer.Option(help="Column of unique ids (default: generated).")] = None,
-    strategy: Annotated[
-        list[str] | None,
-        typer.Option(
-            help=f"A strategy to compare (repeatable; default {DEFAULT_STRATEGY}); random is always run as the baseline.",
-            autocompletion=completion.strategies,
-        ),
-    ] = None,
-    model: Annotated[
-        str,
-        typer.Option(help=f"One of: {', '.join(MODEL_NAMES)}.", autocompletion=completion.models),
-    ] = "logistic",
-    class_weight: Annotated[
-        str,
-        typer.Option(help=f"{' or '.join(CLASS_WEIGHTS)}: balanced makes every class count equally in the loss."),
-    ] = "none",
-    initial: Annotated[int, typer.Option(help="Labels to start from (one of each class first).")] = 10,
-    batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 10,
-    budget: Annotated[
-        int | None, typer.Option(help="Stop at this many labels (default: initial + 30 batches).")
-    ] = None,
-    repeats: Annotated[
-        int,
-        typer.Option(
-            help="Seeds: each has its own test split and initial set, shared by all strategies; 6 or more for a p-value below 0.05."
-        ),
-    ] = 6,
-    test_size: Annotated[float, typer.Option(help="Share of the rows held out to score the model.")] = 0.25,
-    seed: Annotated[int, typer.Option(help="The first seed.")] = 0,
-    metric: Annotated[
-        str,
-        typer.Option(help="accuracy, balanced_accuracy or f1_macro: what the summary compares."),
-    ] = "f1_macro",
-    out: Annotated[
-        Path,
-        typer.Option(
-            metavar="DIR",
-            help="Folder for curves.csv, summary.csv, summary.md and learning_curve.png.",
-        ),
-    ] = Path("simulation"),
-    jobs: Annotated[int, typer.Option(help="Processes to run in parallel (-1: one per core).")] = -1,
-    explore: Annotated[
-        float,
-        typer.Option(
-            metavar="SHARE",
-            help="Share of each batch of a model-based strategy drawn at random, as [query] explore (0: none).",
-        ),
-    ] = 0.0,
-    text: Annotated[
-        str,
-        typer.Option(
-            help="How text columns become features: tfidf, embedding (a bundled sentence model, offline) or both."
-        ),
-    ] = "tfidf",
-    text_columns: TextOption = None,
-    ignore_columns: IgnoreOption = None,
-    categorical_columns: CategoricalOption = None,
-    numeric_columns: NumericOption = None,
-    datetime_columns: DatetimeOption = None,
-    fit_on: Annotated[
-        str,
-        typer.Option(
-            help="What the features are fitted on: labels (with each model) or pool (once per repeat, on its training rows)."
-        ),
-    ] = "labels",
-    as_json: JsonOption = False,
+    data: opt.LabeledData,
+    label_column: opt.KnownLabelColumn,
+    id_column: opt.SimulateIdColumn = None,
+    strategy: opt.ComparedStrategies = None,
+    model: opt.Model = "logistic",
+    class_weight: opt.ClassWeight = "none",
+    initial: opt.Initial = 10,
+    batch_size: opt.BatchSize = 10,
+    budget: opt.Budget = None,
+    repeats: opt.Repeats = 6,
+    test_size: opt.TestSize = 0.25,
+    seed: opt.FirstSeed = 0,
+    metric: opt.Metric = "f1_macro",
+    out: opt.SimulationOut = Path("simulation"),
+    jobs: opt.Processes = -1,
+    explore: opt.Explore = 0.0,
+    text: opt.TextFeatures = "tfidf",
+    text_columns: opt.TextColumns = None,
+    ignore_columns: opt.IgnoreColumns = None,
+    categorical_columns: opt.CategoricalColumns = None,
+    numeric_columns: opt.NumericColumns = None,
+    datetime_columns: opt.DatetimeColumns = None,
+    fit_on: opt.FitOn = "labels",
+    as_json: opt.Json = False,
 ) -> None:
     """Compare strategies on a labeled file: the loop with known labels playing the person."""
     from . import render_model
@@ -607,18 +430,9 @@ def simulate(
 @app.command()
 def status(
     ctx: typer.Context,
-    plot: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE.png",
-            help="Also draw the learning curve (metrics against labels, labels per class) into this PNG file.",
-        ),
-    ] = None,
-    check: Annotated[
-        bool,
-        typer.Option(help="Exit 3 when stopping is recommended, 0 while labeling still pays off (for make and cron)."),
-    ] = False,
-    as_json: JsonOption = False,
+    plot: opt.Plot = None,
+    check: opt.Check = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Pool size, labels per class, pending batches, the learning curve and the stopping signals."""
 
@@ -635,33 +449,12 @@ def status(
 @app.command()
 def predict(
     ctx: typer.Context,
-    out: Annotated[
-        Path,
-        typer.Option(
-            help="Write here: .csv or .parquet (by extension). An existing file is replaced, once the new one is complete."
-        ),
-    ],
-    data: Annotated[
-        Path | None,
-        typer.Option(
-            help="Predict the rows of this CSV, TSV, Parquet (file or folder), JSON Lines or XLSX file instead of the pool."
-        ),
-    ] = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(help="local, or dask to score the pool on a Dask cluster (default: the config's)."),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://host:8786."),
-    ] = None,
-    raw: Annotated[
-        bool,
-        typer.Option(
-            help="CSV: the values byte for byte, without the ' that keeps a spreadsheet from running a cell as a formula."
-        ),
-    ] = False,
-    as_json: JsonOption = False,
+    out: opt.TableOut,
+    data: opt.PredictData = None,
+    engine: opt.PredictEngine = None,
+    scheduler: opt.Scheduler = None,
+    raw: opt.Raw = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Write the latest model's prediction, confidence and class probabilities for every row."""
 
@@ -678,36 +471,13 @@ def predict(
 @app.command()
 def export(
     ctx: typer.Context,
-    out: Annotated[
-        Path,
-        typer.Option(
-            help="Write here: .csv or .parquet (by extension). An existing file is replaced, once the new one is complete."
-        ),
-    ],
-    annotators: Annotated[
-        bool,
-        typer.Option(help="Add who answered each row, and the batch, import and time of its label."),
-    ] = False,
-    include_skipped: Annotated[
-        bool, typer.Option(help="Add the skipped rows, with an empty label and skipped = true.")
-    ] = False,
-    evaluation: Annotated[
-        bool,
-        typer.Option(
-            "--evaluation/--no-evaluation",
-            help="Include the evaluation labels, flagged in the evaluation column; --no-evaluation leaves their rows out.",
-        ),
-    ] = True,
-    all_columns: Annotated[
-        bool, typer.Option(help="Every column of the pool, not only the ones the model uses.")
-    ] = False,
-    raw: Annotated[
-        bool,
-        typer.Option(
-            help="CSV: the values byte for byte, without the ' that keeps a spreadsheet from running a cell as a formula."
-        ),
-    ] = False,
-    as_json: JsonOption = False,
+    out: opt.TableOut,
+    annotators: opt.Annotators = False,
+    include_skipped: opt.WithSkipped = False,
+    evaluation: opt.WithEvaluation = True,
+    all_columns: opt.AllColumns = False,
+    raw: opt.Raw = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Write the labeled rows: id, current label, features, and an evaluation flag."""
 
@@ -732,12 +502,9 @@ def export(
 @app.command()
 def verify(
     ctx: typer.Context,
-    repair: Annotated[
-        bool,
-        typer.Option(help="Fix what is safe: remove stray temporary files, release batches whose file is gone."),
-    ] = False,
-    wait: WaitOption = 0.0,
-    as_json: JsonOption = False,
+    repair: opt.Repair = False,
+    wait: opt.Wait = 0.0,
+    as_json: opt.Json = False,
 ) -> None:
     """Check that the project is whole and consistent; exit 1 with the list of problems."""
 
@@ -763,14 +530,8 @@ app.add_typer(config_app, name="config")
 @config_app.command("get")
 def config_get(
     ctx: typer.Context,
-    key: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="KEY",
-            help="SECTION.KEY, e.g. query.strategy or columns.age (default: every key).",
-        ),
-    ] = None,
-    as_json: JsonOption = False,
+    key: opt.KeyOrAll = None,
+    as_json: opt.Json = False,
 ) -> None:
     """Print one key's value, or every key with its value."""
 
@@ -785,7 +546,10 @@ def config_get(
 
 
 @config_app.command("list")
-def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def config_list(
+    ctx: typer.Context,
+    as_json: opt.Json = False,
+) -> None:
     """Print every key with its value (the default where the file has none)."""
 
     def call():
@@ -801,16 +565,10 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @config_app.command("set")
 def config_set(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help="SECTION.KEY, e.g. query.strategy or columns.age.")],
-    value: Annotated[
-        str,
-        typer.Argument(
-            metavar="VALUE",
-            help="Typed as the key is: a number, true/false, text, or a list a,b,c.",
-        ),
-    ],
-    wait: WaitOption = 0.0,
-    as_json: JsonOption = False,
+    key: opt.Key,
+    value: opt.Value,
+    wait: opt.Wait = 0.0,
+    as_json: opt.Json = False,
 ) -> None:
     """Set one key in activelearn.toml, refusing what every command would refuse on reading it."""
 
