@@ -1,15 +1,17 @@
-"""The command line: parse options, call one core function, render its result.
+"""The command line: parse the options, run one op, render its result; errors and results become exit codes.
 
-Nothing here imports pandas or scikit-learn: the core is imported inside each command, so that
-`activelearn --help` starts fast.
+Each command names its op ("ops.train:train") and its renderer ("render_model:train_result"), which
+_run_op imports only when the command runs: nothing here imports pandas or scikit-learn, so that
+`activelearn --help` starts fast. The options themselves are declared in options.py.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -62,12 +64,15 @@ def main_options(
 
 
 # ---------------------------------------------------------------------------------------------
-# running a core function
+# running an op
+
+PROJECT = object()  # an op's argument that stands for the project found from here, when the op runs
 
 
-def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
-    """Call the core; render its result on stdout, its warnings on stderr; map errors, and the
-    results whose exit code depends on what they found (verify, status --check), to exit codes."""
+def _run_op(ctx: typer.Context, as_json: bool, op: str, render: str, *args: Any, **kwargs: Any) -> None:
+    """Run `op` ("ops.train:train") on `args` and `kwargs`; show its result with `render`
+    ("render_model:train_result") or as JSON on stdout, its warnings on stderr; exit with the
+    error's exit code, or the result's (verify, status --check)."""
     opts = _options(ctx)
     as_json = as_json or opts.json
     if opts.failure is not None:
@@ -79,7 +84,7 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
     try:
         try:
             with rendering.phases(quiet=opts.quiet):
-                result = call()
+                result = _imported(op)(*(_project() if a is PROJECT else a for a in args), **kwargs)
         except ActivelearnError as exc:
             _fail(ctx, exc, as_json)
         if not opts.quiet:
@@ -88,13 +93,19 @@ def _run(ctx: typer.Context, call, render, as_json: bool) -> None:
         if as_json:
             typer.echo(rendering.json_text(asdict(result)))
         else:
-            render(result, opts)
+            _imported(render)(result, opts)
     except KeyboardInterrupt:
         rendering.interrupted([p for p in storage.written if p.exists()])
         raise typer.Exit(130) from None
     exit_code = getattr(result, "exit_code", 0)  # results that do not define it always exit 0
     if exit_code:
         raise typer.Exit(exit_code)
+
+
+def _imported(name: str) -> Any:
+    """The function `name` ("module:function", a module of this package), imported now."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(f".{module}", __package__), function)
 
 
 def _options(ctx: typer.Context) -> CliOptions:
@@ -172,26 +183,22 @@ def init(
     as_json: opt.Json = False,
 ) -> None:
     """Create a project directory from a data file; rows with a label become the first labels."""
-
-    def call():
-        from .ops.init import init_project
-
-        return init_project(
-            directory,
-            data,
-            id_column=id_column,
-            label_column=label_column,
-            classes=_names(classes) or None,
-            model=model,
-            strategy=strategy,
-            batch_size=batch_size,
-            seed=seed,
-            **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
-        )
-
-    from . import render_project
-
-    _run(ctx, call, render_project.init_result, as_json)
+    _run_op(
+        ctx,
+        as_json,
+        "ops.init:init_project",
+        "render_project:init_result",
+        directory,
+        data,
+        id_column=id_column,
+        label_column=label_column,
+        classes=_names(classes) or None,
+        model=model,
+        strategy=strategy,
+        batch_size=batch_size,
+        seed=seed,
+        **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
+    )
 
 
 @app.command()
@@ -202,15 +209,7 @@ def train(
     as_json: opt.Json = False,
 ) -> None:
     """Fit the model on every current label and save it as a new model version."""
-
-    def call():
-        from .ops.train import train as train_op
-
-        return train_op(_project(), wait=wait, force=force)
-
-    from . import render_model
-
-    _run(ctx, call, render_model.train_result, as_json)
+    _run_op(ctx, as_json, "ops.train:train", "render_model:train_result", PROJECT, wait=wait, force=force)
 
 
 @app.command()
@@ -233,8 +232,6 @@ def query(
     as_json: opt.Json = False,
 ) -> None:
     """Write the most useful unlabeled rows as a batch file for people to label."""
-    from . import render_batches
-
     if release and list_batches:
         _fail(ctx, UsageError("--release and --list do not go together"), as_json)
     if rewrite is not None:
@@ -251,41 +248,21 @@ def query(
             "--if-none-pending": if_none_pending,
             "--eval": evaluation is not None,
         }
-        _refuse_others(
+        _refuse_others(ctx, "--rewrite writes a batch again as it was recorded; it takes no {option}", given, as_json)
+        rewritten = "render_batches:rewrite_result"
+        _run_op(ctx, as_json, "ops.batches:rewrite_batch", rewritten, PROJECT, rewrite, out=out, wait=wait)
+    elif release:
+        released = "render_batches:release_result"
+        _run_op(ctx, as_json, "ops.batches:release_batches", released, PROJECT, release, wait=wait)
+    elif list_batches:
+        _run_op(ctx, as_json, "ops.batches:list_batches", "render_batches:batch_list", PROJECT)
+    else:
+        _run_op(
             ctx,
-            "--rewrite writes a batch again as it was recorded; it takes no {option}",
-            given,
             as_json,
-        )
-
-        def call():
-            from .ops.batches import rewrite_batch
-
-            return rewrite_batch(_project(), rewrite, out=out, wait=wait)
-
-        return _run(ctx, call, render_batches.rewrite_result, as_json)
-    if release:
-
-        def call():
-            from .ops.batches import release_batches
-
-            return release_batches(_project(), release, wait=wait)
-
-        return _run(ctx, call, render_batches.release_result, as_json)
-    if list_batches:
-
-        def call():
-            from .ops.batches import list_batches as list_op
-
-            return list_op(_project())
-
-        return _run(ctx, call, render_batches.batch_list, as_json)
-
-    def call():
-        from .ops.query import query as query_op
-
-        return query_op(
-            _project(),
+            "ops.query:query",
+            "render_batches:query_result",
+            PROJECT,
             n=n,
             strategy=strategy,
             out=out,
@@ -298,8 +275,6 @@ def query(
             if_none_pending=if_none_pending,
             wait=wait,
         )
-
-    _run(ctx, call, render_batches.query_result, as_json)
 
 
 @app.command("import-labels")
@@ -318,42 +293,13 @@ def import_labels(
     as_json: opt.Json = False,
 ) -> None:
     """Merge the answers of filled-in batch files (or any file with the id and label columns)."""
-    from . import render_labels
-
-    if revert is not None:
-        given = {
-            "--eval": evaluation,
-            "--annotator": annotator is not None,
-            "--id-column": id_column is not None,
-            "--label-column": label_column is not None,
-            "--force": force,
-            "--partial": partial,
-        }
-        if sources:
-            _fail(
-                ctx,
-                UsageError("--revert takes no files: it undoes an import that already happened"),
-                as_json,
-            )
-        _refuse_others(
+    if revert is None:
+        _run_op(
             ctx,
-            "--revert does not take {option}: it takes back an import that already happened",
-            given,
             as_json,
-        )
-
-        def call():
-            from .ops.import_labels import revert_import
-
-            return revert_import(_project(), revert, dry_run=dry_run, wait=wait)
-
-        return _run(ctx, call, render_labels.revert_result, as_json)
-
-    def call():
-        from .ops.import_labels import import_labels as import_op
-
-        return import_op(
-            _project(),
+            "ops.import_labels:import_labels",
+            "render_labels:import_result",
+            PROJECT,
             sources or [],
             annotator=annotator,
             evaluation=evaluation,
@@ -364,8 +310,22 @@ def import_labels(
             dry_run=dry_run,
             wait=wait,
         )
-
-    _run(ctx, call, render_labels.import_result, as_json)
+        return
+    if sources:
+        _fail(ctx, UsageError("--revert takes no files: it undoes an import that already happened"), as_json)
+    given = {
+        "--eval": evaluation,
+        "--annotator": annotator is not None,
+        "--id-column": id_column is not None,
+        "--label-column": label_column is not None,
+        "--force": force,
+        "--partial": partial,
+    }
+    _refuse_others(
+        ctx, "--revert does not take {option}: it takes back an import that already happened", given, as_json
+    )
+    reverted = "render_labels:revert_result"
+    _run_op(ctx, as_json, "ops.import_labels:revert_import", reverted, PROJECT, revert, dry_run=dry_run, wait=wait)
 
 
 @app.command()
@@ -397,34 +357,31 @@ def simulate(
     as_json: opt.Json = False,
 ) -> None:
     """Compare strategies on a labeled file: the loop with known labels playing the person."""
-    from . import render_model
-
-    def call():
-        from .ops.simulate import simulate as simulate_op
-
-        return simulate_op(
-            data,
-            label_column,
-            id_column=id_column,
-            strategies=strategy or [DEFAULT_STRATEGY],
-            model=model,
-            class_weight=class_weight,
-            initial=initial,
-            batch_size=batch_size,
-            budget=budget,
-            repeats=repeats,
-            test_size=test_size,
-            seed=seed,
-            metric=metric,
-            out=out,
-            jobs=jobs,
-            explore=explore,
-            fit_on=fit_on,
-            text=text,
-            **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
-        )
-
-    _run(ctx, call, render_model.simulate_result, as_json)
+    _run_op(
+        ctx,
+        as_json,
+        "ops.simulate:simulate",
+        "render_model:simulate_result",
+        data,
+        label_column,
+        id_column=id_column,
+        strategies=strategy or [DEFAULT_STRATEGY],
+        model=model,
+        class_weight=class_weight,
+        initial=initial,
+        batch_size=batch_size,
+        budget=budget,
+        repeats=repeats,
+        test_size=test_size,
+        seed=seed,
+        metric=metric,
+        out=out,
+        jobs=jobs,
+        explore=explore,
+        fit_on=fit_on,
+        text=text,
+        **_role_columns(text_columns, categorical_columns, numeric_columns, datetime_columns, ignore_columns),
+    )
 
 
 @app.command()
@@ -435,15 +392,7 @@ def status(
     as_json: opt.Json = False,
 ) -> None:
     """Pool size, labels per class, pending batches, the learning curve and the stopping signals."""
-
-    def call():
-        from .ops.status import status as status_op
-
-        return status_op(_project(), plot=plot, check=check)
-
-    from . import render_status
-
-    _run(ctx, call, render_status.status_report, as_json)
+    _run_op(ctx, as_json, "ops.status:status", "render_status:status_report", PROJECT, plot=plot, check=check)
 
 
 @app.command()
@@ -457,15 +406,19 @@ def predict(
     as_json: opt.Json = False,
 ) -> None:
     """Write the latest model's prediction, confidence and class probabilities for every row."""
-
-    def call():
-        from .ops.predict import predict as predict_op
-
-        return predict_op(_project(), out=out, data=data, engine=engine, scheduler=scheduler, raw=raw)
-
-    from . import render_model
-
-    _run(ctx, call, render_model.predict_result, as_json)
+    predicted = "render_model:predict_result"
+    _run_op(
+        ctx,
+        as_json,
+        "ops.predict:predict",
+        predicted,
+        PROJECT,
+        out=out,
+        data=data,
+        engine=engine,
+        scheduler=scheduler,
+        raw=raw,
+    )
 
 
 @app.command()
@@ -480,23 +433,19 @@ def export(
     as_json: opt.Json = False,
 ) -> None:
     """Write the labeled rows: id, current label, features, and an evaluation flag."""
-
-    def call():
-        from .ops.export import export as export_op
-
-        return export_op(
-            _project(),
-            out=out,
-            annotators=annotators,
-            include_skipped=include_skipped,
-            evaluation=evaluation,
-            all_columns=all_columns,
-            raw=raw,
-        )
-
-    from . import render_labels
-
-    _run(ctx, call, render_labels.export_result, as_json)
+    _run_op(
+        ctx,
+        as_json,
+        "ops.export:export",
+        "render_labels:export_result",
+        PROJECT,
+        out=out,
+        annotators=annotators,
+        include_skipped=include_skipped,
+        evaluation=evaluation,
+        all_columns=all_columns,
+        raw=raw,
+    )
 
 
 @app.command()
@@ -507,15 +456,7 @@ def verify(
     as_json: opt.Json = False,
 ) -> None:
     """Check that the project is whole and consistent; exit 1 with the list of problems."""
-
-    def call():
-        from .ops.verify import verify as verify_op
-
-        return verify_op(_project(), repair=repair, wait=wait)
-
-    from . import render_project
-
-    _run(ctx, call, render_project.verify_result, as_json)
+    _run_op(ctx, as_json, "ops.verify:verify", "render_project:verify_result", PROJECT, repair=repair, wait=wait)
 
 
 config_app = App(
@@ -534,15 +475,7 @@ def config_get(
     as_json: opt.Json = False,
 ) -> None:
     """Print one key's value, or every key with its value."""
-
-    def call():
-        from .ops.config import config_values
-
-        return config_values(_project(), key)
-
-    from . import render_project
-
-    _run(ctx, call, render_project.config_listing, as_json)
+    _run_op(ctx, as_json, "ops.config:config_values", "render_project:config_listing", PROJECT, key)
 
 
 @config_app.command("list")
@@ -551,15 +484,7 @@ def config_list(
     as_json: opt.Json = False,
 ) -> None:
     """Print every key with its value (the default where the file has none)."""
-
-    def call():
-        from .ops.config import config_values
-
-        return config_values(_project())
-
-    from . import render_project
-
-    _run(ctx, call, render_project.config_listing, as_json)
+    _run_op(ctx, as_json, "ops.config:config_values", "render_project:config_listing", PROJECT)
 
 
 @config_app.command("set")
@@ -571,15 +496,7 @@ def config_set(
     as_json: opt.Json = False,
 ) -> None:
     """Set one key in activelearn.toml, refusing what every command would refuse on reading it."""
-
-    def call():
-        from .ops.config import set_config
-
-        return set_config(_project(), key, value, wait=wait)
-
-    from . import render_project
-
-    _run(ctx, call, render_project.config_change, as_json)
+    _run_op(ctx, as_json, "ops.config:set_config", "render_project:config_change", PROJECT, key, value, wait=wait)
 
 
 def main() -> None:
