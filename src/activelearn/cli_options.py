@@ -1,5 +1,6 @@
 """The command line's options and arguments, each declared once: its flag, metavar, help text and
-completion, as an Annotated alias that a command's parameter names (`force: opt.TrainForce = False`).
+completion, as an Annotated alias that a command's parameter names (`force: opt.TrainForce = False`);
+and the values of the options given before the command (CliOptions).
 
 Shared by two commands, an option is one alias here, so their help cannot drift apart. Imports only
 typer and the light config names, so that `activelearn --help` stays fast.
@@ -7,6 +8,7 @@ typer and the light config names, so that `activelearn --help` stays fast.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,33 @@ import typer
 
 from . import __version__, completion
 from .config import CLASS_WEIGHTS, DEFAULT_STRATEGY, MODEL_NAMES, STRATEGY_NAMES
+from .errors import ActivelearnError
+
+
+@dataclass(kw_only=True)
+class CliOptions:
+    """The options given before the command (and -q/-v anywhere), for the command to read in ctx.obj."""
+
+    quiet: bool = False
+    verbose: bool = False
+    json: bool = False  # --json before the command
+    failure: ActivelearnError | None = None  # met before the command ran (a bad -C), reported by it
+
+
+def names(value: str | None) -> list[str]:
+    """A comma-separated option's names: 'a, b,' -> ['a', 'b']."""
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+def role_columns(text, categorical, numeric, datetime, ignore) -> dict[str, list[str]]:
+    """The --<role>-columns options of init and simulate, as the keyword arguments of their ops."""
+    return {
+        f"{role}_columns": names(value)
+        for role, value in zip(
+            ("text", "categorical", "numeric", "datetime", "ignore"),
+            (text, categorical, numeric, datetime, ignore),
+        )
+    }
 
 
 def _print_version(value: bool) -> None:
