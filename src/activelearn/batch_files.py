@@ -83,6 +83,7 @@ def batch_frame(
     """
     out = {id_column: rows[id_column].astype(str).tolist(), label_column: [""] * len(rows)}
     if prefill:
+        assert suggestions is not None  # a batch is pre-filled with the model's guesses only
         out[label_column] = list(suggestions)
         out[DECISION_COLUMN] = [""] * len(rows)
     if suggestions is not None:
@@ -332,6 +333,7 @@ def read_answer_bytes(path: Path, follow_links: bool = True) -> bytes:
         if not stat.S_ISREG(status.st_mode):
             raise changed
         check_file_size(path, status.st_size, ANSWER_LIMITS)
+        assert ANSWER_LIMITS.file_bytes is not None  # answer files always have a size limit
         data = f.read(ANSWER_LIMITS.file_bytes + 1)  # it may have grown since
     check_file_size(path, len(data), ANSWER_LIMITS)
     return data

@@ -49,7 +49,8 @@ def main_options(
             os.chdir(directory)
         except OSError as exc:  # reported by the command, which knows whether to answer in JSON
             where = "" if directory.is_absolute() else f" (looked in {Path.cwd()})"
-            ctx.obj.failure = UsageError(f"-C {directory}: {exc.strerror.lower()}{where}")
+            reason = exc.strerror or str(exc)  # chdir's errors come from the system, with a strerror
+            ctx.obj.failure = UsageError(f"-C {directory}: {reason.lower()}{where}")
 
 
 # ---------------------------------------------------------------------------------------------

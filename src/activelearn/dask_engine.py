@@ -59,7 +59,8 @@ def on_loopback(address: str) -> bool:
         return False
     if host == "localhost":
         try:
-            found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+            # already str for the IP families a host name resolves to; typed str | int for every family
+            found = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
         except OSError:
             return False
         return bool(found) and all(_loopback_ip(ip) for ip in found)

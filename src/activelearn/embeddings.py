@@ -23,12 +23,16 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .errors import StateError
 from .storage import sha256_files
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 MODEL_NAME = "WordLlama l2_supercat (256-d)"
 WIDTH = 256
@@ -53,7 +57,7 @@ class TextModel:
     """The bundled model: its token vectors and tokenizer."""
 
     vectors: np.ndarray  # (vocabulary, WIDTH) float32
-    tokenizer: object  # tokenizers.Tokenizer
+    tokenizer: Tokenizer
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One unit-length float32 vector per text (zeros for a text without tokens)."""
@@ -410,14 +414,14 @@ def _open_parts(folder: Path, manifest: dict, complete: list[bool]) -> KnownVect
         offsets.append(offsets[-1] + rows)
     if not vectors:
         return None
-    offsets = np.asarray(offsets)
+    starts = np.asarray(offsets)
 
     def fetch(positions: np.ndarray) -> np.ndarray:
-        part = np.searchsorted(offsets, positions, side="right") - 1
+        part = np.searchsorted(starts, positions, side="right") - 1
         out = np.empty((len(positions), WIDTH), dtype=np.float32)
         for p in np.unique(part):
             here = np.flatnonzero(part == p)
-            out[here] = vectors[p][positions[here] - offsets[p]]
+            out[here] = vectors[p][positions[here] - starts[p]]
         return out
 
     return KnownVectors(np.concatenate(digests), fetch)

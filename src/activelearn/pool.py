@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import StateError
 from .storage import parquet_parts
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CHUNK_ROWS = 16_384  # rows per chunk when scoring, and per row group when init writes the pool.
 # Reading and scoring cost memory in proportion to it: reading the 1M-row benchmark pool (21
@@ -174,7 +178,7 @@ def chunk_sizes(path: Path, chunk_rows: int = CHUNK_ROWS) -> list[int]:
     """The rows of each chunk `iter_chunks` hands out, from the Parquet metadata alone."""
     import pyarrow.parquet as pq
 
-    sizes = []
+    sizes: list[int] = []
     for part in _parts(path):
         try:
             metadata = pq.ParquetFile(part).metadata
@@ -200,7 +204,7 @@ def _release_memory_promptly(pa) -> None:
         pass
 
 
-def without_ids(table, id_column: str, ids) -> object:
+def without_ids(table: pa.Table, id_column: str, ids) -> pa.Table:
     """The Arrow table's rows whose id is not in `ids` (the table itself when none is)."""
     if ids is None or len(ids) == 0:
         return table

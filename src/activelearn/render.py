@@ -108,7 +108,8 @@ def phases(quiet: bool = False):
         def advance(done: int) -> None:
             nonlocal counted
             bar.update(current, completed=done)
-            if counted is not None and counted[0] == current and done >= total:
+            # counted is this phase's only when it has a total
+            if counted is not None and counted[0] == current and total is not None and done >= total:
                 counted = None
 
         return advance

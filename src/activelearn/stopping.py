@@ -170,7 +170,7 @@ def _plateau(models: list, config) -> Signal:
             "query --eval N, or import-labels --eval; then train)",
         )
     latest = measured[-1]
-    comparable = []
+    comparable: list = []  # of the records in `models`, which are untyped here as everywhere in this module
     for m in reversed(measured):  # the latest models measured on the latest model's evaluation set
         if m.eval_sha256 != latest.eval_sha256 or not m.eval_sha256:
             break

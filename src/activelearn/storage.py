@@ -408,7 +408,7 @@ def sniff_delimiter(header_line: str, suffix: str, wanted: tuple[str, ...] = ())
     if preferred and preferred in header_line:
         return preferred
     counts = {d: header_line.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else (preferred or ",")
 
 
@@ -560,7 +560,8 @@ def _bounded_rows(sheet, path: Path, limits: Limits) -> list[tuple]:
     where = f" sheet {sheet.title!r}"
     if sheet.max_row and sheet.max_column:
         bounds.check_grid(path, where, sheet.max_row, sheet.max_column, limits, claims="claims")
-    book, rows, width = sheet.parent, [], 0
+    book, width = sheet.parent, 0
+    rows: list[tuple] = []
     with sheet._get_source() as source:
         parser = WorkSheetParser(
             source,

@@ -9,6 +9,7 @@ applies a plan in one write, both under the lock; `--dry-run` stops after the pl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -176,7 +177,7 @@ def plan_import(
     log: pd.DataFrame,
     files: list[AnswerFile],
     options: ImportOptions,
-    notes: list[str] = (),
+    notes: Sequence[str] = (),
 ) -> ImportPlan:
     """Check every file read by read_answer_files; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
@@ -470,14 +471,9 @@ class _FileReading:
         has_decisions = DECISION_COLUMN in frame.columns
         result = FileImport(file=str(self.path), sha256=self.digest, status="imported")
         default = self._default_annotator(frame)
-        answered, problems, bad_rows, repairs, first_row_of, conflicted = (
-            [],
-            [],
-            set(),
-            [],
-            {},
-            set(),
-        )
+        answered, bad_rows, repairs, conflicted = [], set(), [], set()
+        problems: list[str] = []
+        first_row_of: dict[tuple[str, str], tuple[int, tuple[str, str]]] = {}  # (id, annotator) -> (row, answer)
         first_answer_to: dict[str, tuple[int, str]] = {}  # id -> (row, annotator) of its first answer here
         several = set()  # ids this file answers under two or more annotator names
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
@@ -744,7 +740,7 @@ class _FileReading:
         return None, repair
 
     def _batch_of(self, id_: str) -> str | None:
-        if id_ in self.own_ids:
+        if self.own_batch is not None and id_ in self.own_ids:  # own_ids is empty without a batch
             return self.own_batch.name
         return self.owner.get(id_)
 

@@ -76,6 +76,7 @@ def predict(
     if engine == "dask":
         from ..dask_engine import predict_on_dask
 
+        assert scheduler is not None  # chosen_engine gives the dask engine its scheduler's address
         scored = predict_on_dask(scheduler, paths.pool, config.id_column, list(columns), scorer)
     else:
         scored = ((ids, scorer.predict_proba(features)) for ids, features in chunks)
@@ -153,7 +154,8 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
     width = max(6, len(str(count_rows()))) if generated else 0
 
     def chunks():
-        offset, unparsed = 0, {}
+        offset = 0
+        unparsed: dict[str, list] = {}  # column -> [count, first example] (_typed_features)
         for chunk in itertools.chain([first], raw):
             chunk = chunk.reset_index(drop=True)
             chunk.columns = names

@@ -145,6 +145,7 @@ def query(
         if engine == "dask":
             from ..dask_engine import choose_on_dask
 
+            assert scheduler is not None  # chosen_engine gives the dask engine its scheduler's address
             chosen = choose_on_dask(scheduler, paths.pool, strategy, n, context, reserved)
         else:
             chosen = choose(

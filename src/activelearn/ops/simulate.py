@@ -9,8 +9,10 @@ are compared on paired runs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,9 @@ from ..progress import phase
 from ..roles import forced_roles
 from ..selection import Context, choose
 from ..storage import atomic_path, write_text
+
+if TYPE_CHECKING:
+    from ..embeddings import KnownVectors
 
 BASELINE = "random"
 
@@ -72,7 +77,7 @@ class _Loop:
     explore: float = 0.0
     fit_on: str = "labels"
     text: str = "tfidf"
-    vectors: object = None  # embeddings.KnownVectors of the data's texts (when config.embeds(text))
+    vectors: KnownVectors | None = None  # the data's texts' vectors (when config.embeds(text))
 
     def fit(self, X, y, seed: int, features=None):
         """The model on rows X; `features`: the repeat's, fitted on its pool (fit_on "pool")."""
@@ -111,7 +116,7 @@ def simulate(
     label_column: str,
     *,
     id_column: str | None = None,
-    strategies: list[str] = (DEFAULT_STRATEGY,),
+    strategies: Sequence[str] = (DEFAULT_STRATEGY,),
     model: str = "logistic",
     class_weight: str = "none",
     initial: int = 10,
@@ -553,7 +558,7 @@ def _write_outputs(
     return [str(f) for f in files]
 
 
-def summary_markdown(summaries, full_scores, settings: dict, notes: list[str] = ()) -> str:
+def summary_markdown(summaries, full_scores, settings: dict, notes: Sequence[str] = ()) -> str:
     full = float(np.mean(list(full_scores.values())))
     lines = [
         f"# Simulation: {Path(settings['data']).name}",

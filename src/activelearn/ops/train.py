@@ -155,6 +155,7 @@ def _train(project: Project, force: bool) -> TrainResult:
         phase("writing")
         superseded = None
         if new_features is not None:  # written before the state that names them, as the model is
+            assert features is not None  # new features come with their record
             pool_features.save(paths, features, new_features)
             superseded, state.features = state.features, new_features
         version = state.next_model_version()

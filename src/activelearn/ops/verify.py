@@ -7,6 +7,7 @@ run because an earlier file is broken is skipped (its file is already reported).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
     return _verify(project, repair=False)
 
 
-def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyResult:
+def _verify(project: Project, repair: bool, removed: Sequence[Path] = ()) -> VerifyResult:
     paths = project.paths
     result = VerifyResult(project=str(paths.root), checked=[], problems=[])
     problem = lambda where, what, fix, repaired=False: result.problems.append(
