@@ -155,7 +155,7 @@ def preset_features(model: str, columns: dict[str, str], month_first=None, *, te
     return build_features(columns, **PRESETS[model].feature_settings, month_first=month_first, text=text)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FitResult:
     pipeline: Pipeline  # fitted
     cv_metrics: dict | None  # accuracy, balanced_accuracy, f1_macro and per_class
@@ -220,7 +220,9 @@ def fit_model(
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
-    return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
+    return FitResult(
+        pipeline=pipeline, cv_metrics=cv_metrics, cv_folds=folds, fit_seconds=round(time.perf_counter() - started, 3)
+    )
 
 
 def cross_validated_metrics(

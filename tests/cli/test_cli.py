@@ -169,9 +169,9 @@ def test_ctrl_c_before_anything_is_written_says_nothing_changed(trained_project,
 
 
 def test_ctrl_c_after_the_commit_says_what_was_written(trained_project, monkeypatch):
-    import activelearn.render
+    import activelearn.render_model
 
-    monkeypatch.setattr(activelearn.render, "train_result", _interrupt)
+    monkeypatch.setattr(activelearn.render_model, "train_result", _interrupt)
     result = run_cli("-C", trained_project, "train", "--force")
     assert (result.exit_code, result.stdout) == (130, "")
     assert result.stderr == "interrupted; already written, and kept: models/model-0002.skops, state.json\n"

@@ -109,9 +109,9 @@ def test_status_verbose_shows_precision_and_recall_per_class_of_the_latest_model
 def test_status_fits_an_80_column_terminal(evaluated_project, monkeypatch, verbose):
     from rich.console import Console
 
-    from activelearn import render
+    from activelearn import render_status
 
-    monkeypatch.setattr(render, "stdout", lambda: Console(width=80, highlight=False))  # a terminal of 80 columns
+    monkeypatch.setattr(render_status, "stdout", lambda: Console(width=80, highlight=False))  # a terminal of 80 columns
     result = run_cli(*verbose, "-C", evaluated_project, "status")
     assert result.exit_code == 0
     lines = [line.rstrip() for line in result.stdout.splitlines()]
@@ -126,9 +126,9 @@ def test_status_fits_an_80_column_terminal(evaluated_project, monkeypatch, verbo
 def test_status_on_a_wide_terminal_keeps_every_column(evaluated_project, monkeypatch):
     from rich.console import Console
 
-    from activelearn import render
+    from activelearn import render_status
 
-    monkeypatch.setattr(render, "stdout", lambda: Console(width=140, highlight=False))
+    monkeypatch.setattr(render_status, "stdout", lambda: Console(width=140, highlight=False))
     text = run_cli("-C", evaluated_project, "status").stdout
     header = next(line for line in text.splitlines() if line.startswith("┃") and "version" in line)
     for column in (

@@ -19,10 +19,17 @@ PACKAGE = Path(activelearn.__file__).resolve().parent
 CLI_LAYER = (
     "activelearn.__main__",
     "activelearn.cli",
+    "activelearn.cli_options",
+    "activelearn.cli_run",
     "activelearn.commandline",
     "activelearn.completion",
     "activelearn.ops",  # and every module below it
     "activelearn.render",
+    "activelearn.render_batches",
+    "activelearn.render_labels",
+    "activelearn.render_model",
+    "activelearn.render_project",
+    "activelearn.render_status",
 )
 # What the core must not import (at module level or inside a function): the layer above it. A
 # module split out of one of these (a new CLI-layer module) is named here too, or it counts as core.

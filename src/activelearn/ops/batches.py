@@ -14,7 +14,7 @@ from ..storage import sha256_file
 from ..versions import model_version
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BatchInfo:
     name: str
     file: str
@@ -27,20 +27,20 @@ class BatchInfo:
     prefilled: bool
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BatchList:
     batches: list[BatchInfo]
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ReleaseResult:
     released: list[str]
     rows: int
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RewriteResult:
     batch: str
     file: str
@@ -65,15 +65,15 @@ def batch_overview(state: State, answered: set[str], expire_after_days: int) -> 
             status = "open"
         overview.append(
             BatchInfo(
-                batch.name,
-                batch.file,
-                len(batch.ids),
-                got,
-                len(batch.ids) - got,
-                status,
-                batch.strategy,
-                batch.created,
-                batch.prefilled,
+                name=batch.name,
+                file=batch.file,
+                rows=len(batch.ids),
+                answered=got,
+                outstanding=len(batch.ids) - got,
+                status=status,
+                strategy=batch.strategy,
+                created=batch.created,
+                prefilled=batch.prefilled,
             )
         )
     return overview
@@ -82,7 +82,7 @@ def batch_overview(state: State, answered: set[str], expire_after_days: int) -> 
 def list_batches(project: Project) -> BatchList:
     """Every batch written so far, oldest first."""
     answered = project.label_log().answered_ids()
-    return BatchList(batch_overview(project.state, answered, project.config.expire_after_days))
+    return BatchList(batches=batch_overview(project.state, answered, project.config.expire_after_days))
 
 
 def release_batches(project: Project, names: list[str], *, wait: float = 0.0) -> ReleaseResult:
@@ -110,7 +110,7 @@ def release_batches(project: Project, names: list[str], *, wait: float = 0.0) ->
             rows += len(outstanding)
         if released:
             save_state(project.paths.state, state)
-        return ReleaseResult(released, rows, warnings)
+        return ReleaseResult(released=released, rows=rows, warnings=warnings)
 
 
 def _batch_named(state: State, name: str, option: str) -> BatchRecord:
@@ -145,7 +145,7 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
         shown = recorded_path(project, target)
         if target.exists():
             if target.is_file() and sha256_file(target) == batch.sha256:
-                return RewriteResult(batch.name, shown, len(batch.ids), written=False)
+                return RewriteResult(batch=batch.name, file=shown, rows=len(batch.ids), written=False)
             raise InputError(
                 f"{shown}: exists and is not the batch as query wrote it (someone's answers may be in it); "
                 f"import it, or move it away and run query --rewrite {batch.name} again"
@@ -170,4 +170,4 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
         write_batch(frame, target, fill_in, warnings)
         batch.file, batch.sha256 = recorded_path(project, target), sha256_file(target)
         save_state(paths.state, state)
-        return RewriteResult(batch.name, batch.file, len(batch.ids), written=True, warnings=warnings)
+        return RewriteResult(batch=batch.name, file=batch.file, rows=len(batch.ids), written=True, warnings=warnings)

@@ -19,7 +19,7 @@ FLAGS = ("evaluation", "skipped")
 PROVENANCE = ("annotators", "batch", "import_id", "answered_at")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ExportResult:
     file: str
     rows: int

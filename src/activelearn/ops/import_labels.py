@@ -50,7 +50,7 @@ SUGGESTION_COLUMN = "suggestion"
 DEFAULT_ANNOTATOR = "anonymous"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FileImport:
     file: str
     sha256: str
@@ -66,7 +66,7 @@ class FileImport:
     bad_rows: int = 0  # left out under --partial
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ImportResult:
     import_id: str | None
     dry_run: bool
@@ -100,7 +100,7 @@ class ImportPlan:
     warnings: list[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RevertResult:
     import_id: str
     answers: int
@@ -154,17 +154,17 @@ def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportRes
         for f in plan.files:
             f.status = "would import" if f.status == "imported" else f.status
     return ImportResult(
-        import_id,
-        dry_run,
-        plan.files,
-        total("labels"),
-        total("skips"),
-        total("corrections"),
-        total("unchanged"),
-        total("unanswered"),
-        plan.warnings,
-        total("evaluation"),
-        total("bad_rows"),
+        import_id=import_id,
+        dry_run=dry_run,
+        files=plan.files,
+        labels=total("labels"),
+        skips=total("skips"),
+        corrections=total("corrections"),
+        unchanged=total("unchanged"),
+        unanswered=total("unanswered"),
+        warnings=plan.warnings,
+        evaluation=total("evaluation"),
+        bad_rows=total("bad_rows"),
     )
 
 
@@ -203,7 +203,7 @@ def plan_import(
     for file in files:
         path, digest = file.path, file.digest
         if file in skipped or digest in seen_hashes:
-            planned.append(FileImport(str(path), digest, "already imported"))
+            planned.append(FileImport(file=str(path), sha256=digest, status="already imported"))
             continue
         seen_hashes.add(digest)
         if options.evaluation and digest in imported:
@@ -220,7 +220,7 @@ def plan_import(
         ):
             # these bytes were imported before and every answer in them is still the current
             # one: nothing to do (an answer changed since would be imported again, as a correction)
-            planned.append(FileImport(str(path), digest, "already imported"))
+            planned.append(FileImport(file=str(path), sha256=digest, status="already imported"))
             continue
         planned.append(file_import)
         if len(answers):
@@ -282,7 +282,12 @@ def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     if not dry_run:
         state.reverted_imports[import_id] = utc_now()
         save_state(project.paths.state, state)
-    return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
+    return RevertResult(
+        import_id=import_id,
+        answers=int(len(answers)),
+        files=sorted(set(answers["source"].dropna())),
+        dry_run=dry_run,
+    )
 
 
 @dataclass(eq=False)
@@ -460,7 +465,7 @@ class _FileReading:
     def plan(self) -> tuple[FileImport, pd.DataFrame]:
         frame = self.file.cells(self.id_column, self.label_column, self.warnings)
         has_decisions = DECISION_COLUMN in frame.columns
-        result = FileImport(str(self.path), self.digest, "imported")
+        result = FileImport(file=str(self.path), sha256=self.digest, status="imported")
         default = self._default_annotator(frame)
         answered, bad_rows, repairs, conflicted = [], set(), [], set()
         problems: list[str] = []

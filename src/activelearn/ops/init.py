@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 
-@dataclass
+@dataclass(kw_only=True)
 class InitResult:
     path: str
     rows: int

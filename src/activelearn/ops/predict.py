@@ -28,7 +28,7 @@ from ..versions import latest_model
 from ._output import output_path, table_writer
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PredictResult:
     file: str
     rows: int

@@ -31,7 +31,7 @@ LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
 BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class QueryResult:
     batch: str | None  # None: not written, because of if_none_pending
     file: str | None
@@ -111,7 +111,9 @@ def query(
         log = project.label_log()
         waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop
         if if_none_pending and waiting:
-            return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
+            return QueryResult(
+                batch=None, file=None, rows=0, strategy=strategy, model_version=None, candidates=0, pending=waiting
+            )
         warnings: list[str] = []
         number, name = _free_name(project, "eval" if evaluation is not None else "batch", warnings)
         target = _target_path(project, name, out)
@@ -187,13 +189,13 @@ def query(
         save_state(paths.state, state)
         warnings += record_absent_settings(project)  # once the batch is written: a failed query records nothing
         return QueryResult(
-            record.name,
-            record.file,
-            len(ids),
-            used,
-            record.model_version,
-            candidates,
-            warnings,
+            batch=record.name,
+            file=record.file,
+            rows=len(ids),
+            strategy=used,
+            model_version=record.model_version,
+            candidates=candidates,
+            warnings=warnings,
             pending=waiting,
             evaluation=record.evaluation,
             explored=len(chosen.explored),

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 BASELINE = "random"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SimulateResult:
     data: str
     out: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 from ..agreement import Agreement, agreement
@@ -12,8 +12,10 @@ from ..stopping import StopDecision, decide
 from ..versions import what_changed
 from .batches import BatchInfo, batch_overview
 
+STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended, for make and cron
 
-@dataclass
+
+@dataclass(kw_only=True)
 class ModelStatus:
     version: int
     created: str
@@ -27,7 +29,7 @@ class ModelStatus:
     change: str = ""  # why it was trained: first, labels, settings or forced (state.ModelRecord)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StatusResult:
     project: str
     pool_rows: int
@@ -54,11 +56,21 @@ class StatusResult:
     plot: str | None = None  # the learning-curve PNG written, with --plot
     plot_series: list[str] = field(default_factory=list)  # the curves and bars it shows
     warnings: list[str] = field(default_factory=list)
+    check: InitVar[bool] = False  # --check: the exit code says whether to stop (not part of the report)
+
+    def __post_init__(self, check: bool) -> None:
+        self._check = check
+
+    @property
+    def exit_code(self) -> int:
+        """STOP_RECOMMENDED when checked and stopping is recommended; 0 otherwise."""
+        return STOP_RECOMMENDED if self._check and self.stop.recommended else 0
 
 
-def status(project: Project, plot: Path | None = None) -> StatusResult:
+def status(project: Project, plot: Path | None = None, *, check: bool = False) -> StatusResult:
     """Pool size, labels per class, pending batches, model versions with their metrics (the
-    learning curve), and whether to stop; with `plot`, the learning curve as a PNG file."""
+    learning curve), and whether to stop; with `plot`, the learning curve as a PNG file; with
+    `check`, an exit code that says whether to stop."""
     config, state = project.config, project.state
     if plot is not None:
         _check_plot_path(plot, has_models=bool(state.models))
@@ -71,16 +83,16 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
     pending = [b for b in overview if b.status == "open"]
     models = [
         ModelStatus(
-            m.version,
-            m.created,
-            m.model,
-            m.n_labels,
-            m.cv_metrics,
-            m.cv_folds,
-            m.labels_per_class,
-            m.eval_metrics,
-            m.stop_signals,
-            m.change,
+            version=m.version,
+            created=m.created,
+            model=m.model,
+            n_labels=m.n_labels,
+            cv_metrics=m.cv_metrics,
+            cv_folds=m.cv_folds,
+            labels_per_class=m.labels_per_class,
+            eval_metrics=m.eval_metrics,
+            stop_signals=m.stop_signals,
+            change=m.change,
         )
         for m in state.models
     ]
@@ -111,6 +123,7 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         # the budget counts every label paid for: training and evaluation
         stop=decide(state.models, int(len(labeled)) + evaluation_labels, config),
         explored=exploration_estimate(state.batches, log.counted, config.seed),
+        check=check,
     )
     if plot is not None:
         from ..plots import plot_project_curve

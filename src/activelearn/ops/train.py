@@ -21,7 +21,7 @@ from ..versions import TrainingSet, change_reason, load_record, model_problem, n
 from .config import record_absent_settings
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainResult:
     version: int
     file: str

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..labels import LabelLog
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Problem:
     where: str  # the file (relative to the project) the problem is in
     what: str
@@ -30,13 +30,18 @@ class Problem:
     repaired: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class VerifyResult:
     project: str
     checked: list[str]  # what was checked, in order
     problems: list[Problem]
     ok: bool = True  # no problem left (repaired ones aside)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """1 while a problem is left (repaired ones aside), 0 when the project is whole."""
+        return 0 if self.ok else 1
 
 
 def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> VerifyResult:
@@ -50,8 +55,10 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
 
 def _verify(project: Project, repair: bool, removed: Sequence[Path] = ()) -> VerifyResult:
     paths = project.paths
-    result = VerifyResult(str(paths.root), [], [])
-    problem = lambda where, what, fix, repaired=False: result.problems.append(Problem(where, what, fix, repaired))  # noqa: E731
+    result = VerifyResult(project=str(paths.root), checked=[], problems=[])
+    problem = lambda where, what, fix, repaired=False: result.problems.append(
+        Problem(where=where, what=what, fix=fix, repaired=repaired)
+    )  # noqa: E731
 
     _stray_temp_files(paths.root, repair, problem, removed)
     result.checked.append("temporary files")

@@ -1,4 +1,4 @@
-"""render: the pieces of the human output that are pure functions of their input."""
+"""render_status: the pieces of the status report that are pure functions of their input."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 def test_sparklines_are_drawn_on_the_zero_to_one_scale():
-    from activelearn.render import sparkline
+    from activelearn.render_status import sparkline
 
     assert sparkline([0.60, 0.63, 0.57, 0.61]) == "▅▆▅▅"  # noise stays flat
     assert sparkline([0.0, 0.5, 1.0]) == "▁▅█"
