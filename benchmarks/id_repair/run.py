@@ -1,5 +1,5 @@
-"""Importing a 20,000-row batch whose numeric ids a spreadsheet mangled (issue 12: matching them
-was quadratic, 157 s). Times the whole `import-labels` process and the id repair alone, and writes
+"""Importing a 20,000-row batch whose numeric ids a spreadsheet mangled (matching them was
+once quadratic, 157 s). Times the whole `import-labels` process and the id repair alone, and writes
 benchmarks/results/id_repair/results.json with the machine.
 
     .venv/bin/python benchmarks/id_repair/run.py [--rows 20000]

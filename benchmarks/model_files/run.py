@@ -1,5 +1,5 @@
 """Model files: skops (what activelearn saves) against joblib signed with an HMAC (the other
-direction of issue 12), and plain joblib (the old, unsafe format) for reference.
+way to make model files safe to load), and plain joblib (the old, unsafe format) for reference.
 
     .venv/bin/python benchmarks/model_files/run.py [--runs 7]
 

@@ -4,8 +4,8 @@
 
 Fits `features.build_features` on one text column of 20,000 short texts (the 3,046 Rotten
 Tomatoes snippets of sample_data/, repeated, each with one of five words appended, as
-benchmarks/model_files/run.py does), then times `models.model_bytes` of the fitted features and
-`models.load_model` of those bytes written to a file (hash check, trusted-type audit, load):
+benchmarks/model_files/run.py does), then times `model_files.model_bytes` of the fitted features and
+`model_files.load_model` of those bytes written to a file (hash check, trusted-type audit, load):
 medians of --runs in this one process. Writes (or replaces) the --label row of
 text_vocabulary.md and exits 1 when the load takes longer than LOAD_BUDGET_S.
 """

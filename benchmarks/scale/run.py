@@ -8,7 +8,7 @@ movie-review snippets) under benchmarks/scale/work/ (not committed). Each step r
 process under /usr/bin/time; the report gives medians over --runs and the ratios the issue asks
 for, and is written to benchmarks/results/scale/REPORT.md (or --results DIR) with the date and
 machine. Needs modAL-python (`pip install -e '.[bench]'`). With --baseline, the 1M default query
-is also timed against an older checkout's; issue 13's run (benchmarks/results/scale/issue13/):
+is also timed against an older checkout's; the run of the new defaults (benchmarks/results/scale/issue13/):
 
     .venv/bin/python benchmarks/scale/run.py --sizes 1000000 --text 200000 --runs 3 \
         --baseline /path/to/checkout-at-7d1c3af/.venv/bin/activelearn --results benchmarks/results/scale/issue13
@@ -125,8 +125,9 @@ def interleaved(commands: dict, runs: int) -> dict:
     }
 
 
-# what a project did before issue #13: the rows compared with the floor and modAL keep to it, so
-# they measure the tool's overhead as before (margin on the same plain model, no exploration)
+# what a project did before the new defaults (class weights, pool features, exploration): the rows
+# compared with the floor and modAL keep to it, so they measure the tool's overhead as before
+# (margin on the same plain model, no exploration)
 BEFORE_13 = ("model.class_weight=none", "features.fit_on=labels", "query.explore=0")
 
 

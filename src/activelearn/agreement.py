@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Agreement:
     rows_answered_by_several: int
     annotators: list[str]  # those who share rows with someone
@@ -28,7 +28,7 @@ def agreement(log: pd.DataFrame) -> Agreement:
     counts = latest.groupby("id")["annotator"].transform("size")
     shared = latest[counts >= 2]
     if shared.empty:
-        return Agreement(0, [], None, None, 0)
+        return Agreement(rows_answered_by_several=0, annotators=[], kappa=None, kappa_kind=None, disagreements=0)
     annotators = sorted(shared["annotator"].unique())
     by_row = shared.groupby("id", sort=True)
     disagreements = int((by_row["answer"].nunique() > 1).sum())
@@ -46,7 +46,14 @@ def agreement(log: pd.DataFrame) -> Agreement:
         kappa, kind = cohen_kappa(shared, *annotators), "Cohen"
     else:
         kappa, kind = fleiss_kappa(shared), "Fleiss"
-    return Agreement(int(by_row.ngroups), annotators, kappa, kind, disagreements, conflicts)
+    return Agreement(
+        rows_answered_by_several=int(by_row.ngroups),
+        annotators=annotators,
+        kappa=kappa,
+        kappa_kind=kind,
+        disagreements=disagreements,
+        conflicts=conflicts,
+    )
 
 
 def cohen_kappa(shared: pd.DataFrame, first: str, second: str) -> float | None:

@@ -69,6 +69,7 @@ def batch_frame(
     """
     out = {id_column: rows[id_column].astype(str).tolist(), label_column: [""] * len(rows)}
     if prefill:
+        assert suggestions is not None  # a batch is pre-filled with the model's guesses only
         out[label_column] = list(suggestions)
         out[DECISION_COLUMN] = [""] * len(rows)
     if suggestions is not None:

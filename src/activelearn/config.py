@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError, UsageError
 from .messages import did_you_mean
@@ -53,18 +54,18 @@ def embeds(text: str) -> bool:
     return text in ("embedding", "both")
 
 
-# What `init` writes into a new project for the settings added by issue 13, by kind of data ("text"
+# What `init` writes into a new project for the settings added after the first projects were made, by kind of data ("text"
 # when a column has the role text, else "tables"), chosen by the rule in
 # benchmarks/label_efficiency/defaults.py (benchmarks/results/label_efficiency/defaults/REPORT.md).
 # Only where they differ from the Config defaults, which are what a file without the key means
 # (the behaviour of projects made before it; see RECORDED_KEYS).
-NEW_PROJECT_SETTINGS = {
+NEW_PROJECT_SETTINGS: dict[str, dict[str, Any]] = {
     "text": {"text": "embedding"},
     "tables": {"class_weight": "balanced", "features_fit_on": "pool", "explore": 0.2},
 }
 
 
-def new_project_settings(columns: dict[str, str]) -> dict:
+def new_project_settings(columns: dict[str, str]) -> dict[str, Any]:
     """The settings init writes for a project whose columns have these roles."""
     return NEW_PROJECT_SETTINGS["text" if "text" in columns.values() else "tables"]
 
@@ -486,7 +487,7 @@ def split_key(text: str) -> tuple[str, str]:
     return section, key
 
 
-# The keys added after the first projects were made (issue 13). A file without one keeps the
+# The keys added after the first projects were made. A file without one keeps the
 # behaviour of before the key, its Config default; train and query write that value into the file
 # (ops.config.record_absent_settings), so that it says how the project behaves.
 RECORDED_KEYS = (

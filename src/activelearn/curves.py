@@ -16,7 +16,7 @@ TIE_TOLERANCE = 0.002  # AULC differences smaller than this count as ties
 ALPHA = 0.05  # the level at which a strategy counts as significantly worse than random
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StrategySummary:
     strategy: str
     aulc: float  # mean over seeds of the normalised area under the learning curve

@@ -12,11 +12,15 @@ import ipaddress
 import os
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ActivelearnError, ConfigError, UsageError
 from .strategies import UNCERTAINTY, TopK, tie_keys, uncertainty_scores
+
+if TYPE_CHECKING:
+    from .config import Config
 
 SUPPORTED = (*UNCERTAINTY, "random")
 SCHEDULER_VARIABLE = "ACTIVELEARN_SCHEDULER"  # the scheduler address, as --scheduler gives it
@@ -42,6 +46,21 @@ def scheduler_address(given: str | None, configured: str, config_path: Path) -> 
     return configured
 
 
+def chosen_engine(
+    engine: str | None, scheduler: str | None, config: Config, config_path: Path
+) -> tuple[str, str | None]:
+    """(engine, scheduler address) for query and predict: the option, else activelearn.toml; a
+    Dask scheduler checked (`scheduler_address`) before anything is read or sent."""
+    from .config import ENGINES
+    from .messages import require_choice
+
+    engine = engine or config.engine
+    require_choice("--engine", engine, ENGINES, "engine")
+    if engine == "dask":
+        scheduler = scheduler_address(scheduler, config.scheduler, config_path)
+    return engine, scheduler
+
+
 def on_loopback(address: str) -> bool:
     """Whether a Dask address names this machine: a loopback IP (127.0.0.0/8, ::1), or localhost
     when every address it resolves to is one. Anything else, or anything unclear, is not."""
@@ -59,7 +78,8 @@ def on_loopback(address: str) -> bool:
         return False
     if host == "localhost":
         try:
-            found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+            # already str for the IP families a host name resolves to; typed str | int for every family
+            found = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
         except OSError:
             return False
         return bool(found) and all(_loopback_ip(ip) for ip in found)

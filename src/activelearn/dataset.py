@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from .messages import class_hint, did_you_mean, first_line
 from .roles import ColumnRole, forced_role, infer_role, role_option, typed_column
 from .rows import arrow_to_frame
 from .targets import likely_label_column, multi_label_problem, regression_problem
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 GENERATED_ID_NAMES = ("id", "row_id", "activelearn_id")
 ROLE_SAMPLE_ROWS = 50_000  # roles are inferred from this many first rows
@@ -42,7 +46,7 @@ class DatasetScan:
     answers: pd.DataFrame  # id, answer, kind ("label" or "skip") for each row whose label is filled
     roles: list[ColumnRole]
     rows: int
-    schema: object = field(repr=False)  # the pool's pyarrow schema
+    schema: pa.Schema = field(repr=False)  # the pool's pyarrow schema
 
 
 @dataclass
@@ -91,7 +95,7 @@ def scan_dataset(
     forced_roles = forced_roles or {}
     _check_forced(forced_roles, columns, {label_name: "label", id_column: "id"}, data)
     generated = id_column is None
-    id_name = next(n for n in GENERATED_ID_NAMES if n not in columns) if generated else id_column
+    id_name = id_column if id_column is not None else next(n for n in GENERATED_ID_NAMES if n not in columns)
     features = [c for c in columns if c not in (label_name, id_column)]
     if generated and id_name in features:
         raise InputError(f"{data}: a column is named {id_name!r}; rename it or pass --id-column")
@@ -105,11 +109,12 @@ def scan_dataset(
         )
     schema = _pool_schema(id_name, roles)
     width = max(6, len(str(count_rows()))) if generated else 0  # counted only when ids are generated
-    offset, labeled, user_ids = 0, [], []
+    offset, user_ids = 0, []
+    labeled: list[tuple[str, str, int]] = []  # (id, label cell, row in the file) of each filled label
     for chunk in itertools.chain(buffered, chunks):
         chunk.columns = columns
         rows = np.arange(offset + 2, offset + 2 + len(chunk))  # as the file shows them: header is row 1
-        if generated:
+        if id_column is None:  # generated
             ids = np.array(
                 [f"r{i:0{width}d}" for i in range(offset + 1, offset + 1 + len(chunk))],
                 dtype=object,

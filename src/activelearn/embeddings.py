@@ -20,12 +20,16 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .errors import StateError
 from .storage import sha256_files
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 MODEL_NAME = "WordLlama l2_supercat (256-d)"
 WIDTH = 256
@@ -48,7 +52,7 @@ class TextModel:
     """The bundled model: its token vectors and tokenizer."""
 
     vectors: np.ndarray  # (vocabulary, WIDTH) float32
-    tokenizer: object  # tokenizers.Tokenizer
+    tokenizer: Tokenizer
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One unit-length float32 vector per text (zeros for a text without tokens)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -257,7 +258,8 @@ def build_features(
     becomes features: TF-IDF, its sentence vector (`embeddings.TextEmbedder`), or both side by side.
     """
     scaler = (lambda: MinMaxScaler(clip=True)) if scaling == "minmax" else StandardScaler
-    parts = []
+    # (name, transformer, columns): one column name where the transformer takes a 1-D column (TF-IDF)
+    parts: list[tuple[str, Any, str | list[str]]] = []
     numeric = columns_with_role(columns, "numeric")
     categorical = columns_with_role(columns, "categorical")
     if numeric:
@@ -346,6 +348,7 @@ def pool_column_warnings(columns: dict[str, str], pool: Path, id_column: str, wh
         filled, bad, example = _non_numbers(pool, id_column, name)
         if not bad:
             continue
+        assert example is not None  # kept with the first cell that is no number
         row, value = example
         if bad > MAX_UNREADABLE_SHARE * filled:
             raise ConfigError(

@@ -1,16 +1,24 @@
-"""The label log (data/labels.parquet): every answer ever imported, append-only, and the current
-label of each row resolved from it."""
+"""The label log (data/labels.parquet): every answer ever imported, append-only; the answers that
+count (the imports not reverted), and the current label of each row resolved from them."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import StateError
 from .storage import atomic_path
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .project import ProjectPaths
+    from .state import State
 
 LOG_SCHEMA_VERSION = "1"
 LOG_COLUMNS = {
@@ -98,11 +106,6 @@ def write_label_log(path: Path, log: pd.DataFrame) -> None:
         pq.write_table(table, tmp)
 
 
-def without_reverted(log: pd.DataFrame, reverted) -> pd.DataFrame:
-    """The answers that count: the log less the imports that were reverted."""
-    return log[~log["import_id"].isin(list(reverted))] if len(reverted) else log
-
-
 IMPORT_ID = re.compile(r"(?:import-)?([0-9]{1,12})")  # import-0009, or its number alone: 9
 
 
@@ -116,11 +119,6 @@ def parse_import_id(text: str) -> str:
 
         raise UsageError(f"--revert {shown(text)}: not an import id; give one like import-0009, or its number (9)")
     return f"import-{int(found.group(1)):04d}"
-
-
-def next_import_id(log: pd.DataFrame) -> str:
-    numbers = log["import_id"].dropna().str.removeprefix("import-").astype(int)
-    return f"import-{(numbers.max() if len(numbers) else 0) + 1:04d}"
 
 
 def current_labels(log: pd.DataFrame, evaluation: bool = False) -> pd.DataFrame:
@@ -179,90 +177,179 @@ def _as_number(text: str) -> float | None:
         return None
 
 
-def evaluation_ids(log: pd.DataFrame) -> set[str]:
-    """The rows of the evaluation set: every id with an evaluation answer. They are never
-    trained on, even if also answered outside the evaluation set."""
-    return set(log.loc[log["evaluation"].astype(bool), "id"])
+@dataclass(frozen=True)
+class LabelLog:
+    """The label log as read: every answer logged (`whole`, oldest first, indexed by position) and
+    the answers that count (`counted`: the whole log less the answers of reverted imports)."""
+
+    whole: pd.DataFrame
+    counted: pd.DataFrame
+    path: Path  # the file, named in messages
+    # the current labels, resolved once for each set (training, evaluation): several questions need them
+    _current: dict[bool, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @classmethod
+    def of(
+        cls, whole: pd.DataFrame, reverted: Iterable[str] = (), path: Path = Path("data/labels.parquet")
+    ) -> LabelLog:
+        """The log `whole` with the answers of the `reverted` imports no longer counting."""
+        reverted = list(reverted)
+        counted = whole[~whole["import_id"].isin(reverted)] if reverted else whole
+        return cls(whole, counted, Path(path))
+
+    @classmethod
+    def read(cls, paths: ProjectPaths, state: State) -> LabelLog:
+        """The project's label log. A missing log is empty only in a project that never had one:
+        init writes it, and a model or a revert needs it."""
+        if not paths.label_log.exists() and (state.label_log_written or state.models or state.reverted_imports):
+            raise StateError(
+                f"{paths.label_log}: the label log is missing, and state.json shows the project had one; "
+                "restore it from a backup"
+            )
+        return cls.of(read_label_log(paths.label_log), state.reverted_imports, paths.label_log)
+
+    def current(self, evaluation: bool = False) -> pd.DataFrame:
+        """The current label (or skip) of each row answered, as `current_labels` resolves them from
+        the answers that count: the training answers, or with `evaluation` the evaluation ones.
+        The same frame each time: change a copy."""
+        if evaluation not in self._current:
+            self._current[evaluation] = current_labels(self.counted, evaluation=evaluation)
+        return self._current[evaluation]
+
+    def evaluation_ids(self) -> set[str]:
+        """The rows of the evaluation set: every id with an evaluation answer. They are never
+        trained on, even if also answered outside the evaluation set."""
+        counted = self.counted
+        return set(counted.loc[counted["evaluation"].astype(bool), "id"])
+
+    def training_rows(self) -> pd.DataFrame:
+        """The current labels a model may learn from (as `current`): not skipped, and not a row
+        of the evaluation set."""
+        current = self.current(evaluation=False)
+        return current[(current["kind"] == "label") & ~current["id"].isin(self.evaluation_ids())]
+
+    def training_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, labels) of every current label a model may learn from (`training_rows`)."""
+        return _ids_and_labels(self.training_rows())
+
+    def evaluation_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, labels) of the current evaluation labels (skips left out)."""
+        current = self.current(evaluation=True)
+        return _ids_and_labels(current[current["kind"] == "label"])
+
+    def training_digest(self) -> str:
+        """The digest of the training labels (versions.labels_digest): equal digests, equal training data."""
+        from .versions import labels_digest
+
+        return labels_digest(*self.training_labels())
+
+    def answered_ids(self) -> set[str]:
+        """Every id with an answer that counts, label or skip, training or evaluation."""
+        return set(self.counted["id"].dropna().tolist())
+
+    def skipped_ids(self) -> set[str]:
+        """The ids whose current training answer is a skip."""
+        current = self.current(evaluation=False)
+        return set(current.loc[current["kind"] == "skip", "id"])
+
+    def annotators(self) -> list[str]:
+        """Everyone with an answer that counts, sorted."""
+        return sorted(set(self.counted["annotator"].dropna()))
+
+    def label_classes(self) -> set[str]:
+        """Every class a label that counts names."""
+        counted = self.counted
+        return set(counted.loc[counted["kind"] == "label", "answer"].astype(str))
+
+    def given_answers(self) -> int:
+        """How many answers people gave: each annotator's current answer for a row (training or
+        evaluation) once, however often it was logged (a correction replaces, an unchanged
+        re-import is logged again)."""
+        return int(len(self.counted.drop_duplicates(["id", "annotator", "evaluation"])))
+
+    def answers_since(self, rows: int) -> int:
+        """The answers logged after the first `rows` of the whole log (as long as it was when a
+        model was trained: the log is append-only) that count and changed something: a new
+        answer or a correction, not one equal to that annotator's previous answer for the row
+        (an unchanged answer logged again under a later import)."""
+        counted = self.counted
+        previous = counted.groupby(["id", "annotator", "evaluation"], sort=False)[["answer", "kind"]].shift()
+        same = (previous["answer"] == counted["answer"]) & (previous["kind"] == counted["kind"])
+        changed = ~same.fillna(False).astype(bool)
+        return int(changed[counted.index >= rows].sum())
+
+    def imports(self) -> list[str]:
+        """Every import id of the whole log, reverted ones too, oldest first."""
+        return list(dict.fromkeys(self.whole["import_id"].dropna()))
+
+    def answers_of(self, import_id: str) -> pd.DataFrame:
+        """The answers one import logged (whether it was reverted or not)."""
+        return self.whole[self.whole["import_id"] == import_id]
+
+    def next_import_id(self) -> str:
+        """The id the next import logs its answers under: one past the highest in the whole log."""
+        numbers = self.whole["import_id"].dropna().str.removeprefix("import-").astype(int)
+        return f"import-{(numbers.max() if len(numbers) else 0) + 1:04d}"
+
+    def unknown_classes(self, classes: Iterable[str]) -> pd.DataFrame:
+        """The labels that count whose class is not among `classes`."""
+        labels = self.counted[self.counted["kind"] == "label"]
+        return labels[~labels["answer"].isin(list(classes))]
+
+    def check_classes(self, classes: Iterable[str], config: Path) -> None:
+        """Refuse labels that count of a class the `config` file does not have: a model would
+        learn a class the project does not know, and counts per class would hide it."""
+        unknown = self.unknown_classes(classes)
+        if len(unknown):
+            from .errors import ConfigError
+
+            names = ", ".join(map(repr, sorted(set(unknown["answer"].dropna()))[:5]))
+            imports = ", ".join(sorted(set(unknown["import_id"].dropna()))[:5])
+            raise ConfigError(
+                f"{self.path}: {len(unknown)} labels are of classes not in {config.name} [data] classes "
+                f"({names}); add them to [data] classes, or revert the import that brought them "
+                f"(activelearn import-labels --revert {imports})"
+            )
+
+    def labeled_rows(self, evaluation: bool, include_skipped: bool, provenance: bool) -> pd.DataFrame:
+        """One row per answered id, in the order the rows were first answered: id, label (None
+        when skipped), kind, evaluation, and with `provenance` who answered it and the batch,
+        import and time its current label came from. Without `evaluation` the rows of the
+        evaluation set are left out; skipped rows are, unless `include_skipped`.
+
+        A row of the evaluation set is never trained on (even if also answered outside it), so its
+        evaluation label is the one it has.
+        """
+        train = self.current(evaluation=False).assign(evaluation=False)
+        held = self.current(evaluation=True).assign(evaluation=True)
+        train = train[~train["id"].isin(held["id"])]
+        rows = pd.concat([train, held], ignore_index=True) if evaluation else train
+        if not include_skipped:
+            rows = rows[rows["kind"] == "label"]
+        first_answered = {id_: i for i, id_ in enumerate(self.counted["id"].drop_duplicates())}
+        rows = rows.assign(order=rows["id"].map(first_answered)).sort_values("order", kind="stable")
+        rows = rows.drop(columns=["order", "annotators"]).reset_index(drop=True)
+        return _with_provenance(self.counted, rows) if provenance else rows
 
 
-def training_rows(log: pd.DataFrame) -> pd.DataFrame:
-    """The current labels a model may learn from (as `current_labels`): not skipped, and not a
-    row of the evaluation set."""
-    current = current_labels(log, evaluation=False)
-    return current[(current["kind"] == "label") & ~current["id"].isin(evaluation_ids(log))]
-
-
-def training_labels(log: pd.DataFrame):
-    """(ids, labels) of every current label a model may learn from (`training_rows`)."""
-    current = training_rows(log)
+def _ids_and_labels(current: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
 
 
-def evaluation_labels(log: pd.DataFrame):
-    """(ids, labels) of the current evaluation labels (skips left out)."""
-    current = current_labels(log, evaluation=True)
-    current = current[current["kind"] == "label"]
-    return current["id"].astype(str).to_numpy(), current["label"].astype(str).to_numpy()
-
-
-def answered_ids(log: pd.DataFrame) -> set[str]:
-    """Every id that has any answer, label or skip, training or evaluation."""
-    return set(log["id"].dropna().tolist())
-
-
-def project_log(paths, state) -> pd.DataFrame:
-    """The project's whole label log (reverted imports included). A missing log is empty only
-    in a project that never had one: init writes it, and a model or a revert needs it."""
-    if not paths.label_log.exists() and (state.label_log_written or state.models or state.reverted_imports):
-        raise StateError(
-            f"{paths.label_log}: the label log is missing, and state.json shows the project had one; "
-            "restore it from a backup"
-        )
-    return read_label_log(paths.label_log)
-
-
-def counted_answers(paths, state, classes: Iterable[str] | None = None) -> pd.DataFrame:
-    """The project's label log, less the answers of reverted imports; with `classes` (the
-    config's), refused if a label that counts is of another class."""
-    log = without_reverted(project_log(paths, state), state.reverted_imports)
-    if classes is not None:
-        check_classes(log, classes, paths)
-    return log
-
-
-def unknown_classes(log: pd.DataFrame, classes: Iterable[str]) -> pd.DataFrame:
-    """The labels of `log` whose class is not among `classes`."""
-    labels = log[log["kind"] == "label"]
-    return labels[~labels["answer"].isin(list(classes))]
-
-
-def check_classes(log: pd.DataFrame, classes: Iterable[str], paths) -> None:
-    """Refuse labels (of the answers that count) of a class activelearn.toml does not have: a
-    model would learn a class the project does not know, and counts per class would hide it."""
-    unknown = unknown_classes(log, classes)
-    if len(unknown):
-        from .errors import ConfigError
-
-        names = ", ".join(map(repr, sorted(set(unknown["answer"].dropna()))[:5]))
-        imports = ", ".join(sorted(set(unknown["import_id"].dropna()))[:5])
-        raise ConfigError(
-            f"{paths.label_log}: {len(unknown)} labels are of classes not in {paths.config.name} [data] classes "
-            f"({names}); add them to [data] classes, or revert the import that brought them "
-            f"(activelearn import-labels --revert {imports})"
-        )
-
-
-def given_answers(log: pd.DataFrame) -> int:
-    """How many answers people gave: each annotator's current answer for a row (training or
-    evaluation) once, however often it was logged (a correction replaces, an unchanged re-import
-    is logged again)."""
-    return int(len(log.drop_duplicates(["id", "annotator", "evaluation"])))
-
-
-def changed_something(log: pd.DataFrame) -> pd.Series:
-    """For each answer of `log` (the answers that count), whether it changed something: a new
-    answer or a correction, not one equal to that annotator's previous answer for the row (an
-    unchanged answer logged again under a later import)."""
-    previous = log.groupby(["id", "annotator", "evaluation"], sort=False)[["answer", "kind"]].shift()
-    same = (previous["answer"] == log["answer"]) & (previous["kind"] == log["kind"])
-    return ~same.fillna(False).astype(bool)
+def _with_provenance(log: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` (as `LabelLog.labeled_rows`) with who answered each, and the batch, import and time
+    of the answer its current label came from."""
+    answers = log.assign(order=range(len(log)), evaluation=log["evaluation"].astype(bool))
+    latest = answers.drop_duplicates(["id", "annotator", "evaluation"], keep="last")  # corrections replace
+    latest = latest.merge(rows[["id", "evaluation", "label", "kind"]], on=["id", "evaluation"], suffixes=("", "_now"))
+    who = latest.groupby("id", sort=False)["annotator"].agg(lambda names: "; ".join(dict.fromkeys(names.fillna(""))))
+    # the latest answer that gave the current label (for a skipped row: the latest skip)
+    gave_label = (latest["kind"] == "label") & (latest["answer"].astype(object) == latest["label"].astype(object))
+    giving = latest[(latest["kind_now"] == "skip").to_numpy(bool) | gave_label.to_numpy(bool)]
+    source = giving.sort_values("order").drop_duplicates("id", keep="last").set_index("id")
+    return rows.assign(
+        annotators=rows["id"].map(who),
+        batch=rows["id"].map(source["batch"]),
+        import_id=rows["id"].map(source["import_id"]),
+        answered_at=rows["id"].map(source["time"]),
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.naive_bayes import MultinomialNB
+from sklearn.pipeline import Pipeline
 
 from .config import CLASS_WEIGHTS
 from .errors import NotEnoughLabelsError
@@ -72,13 +73,16 @@ class _ClassWeighted:
     does where scikit-learn has it (times any weights the caller passes). scikit-learn checks only
     the parameters it declares; compute_sample_weight refuses a class_weight it does not know."""
 
+    class_weight: object  # set by the __init__ of each class this is mixed into, as scikit-learn wants
+
     def fit(self, X, y, sample_weight=None, **fit_params):
         if self.class_weight is not None:
             from sklearn.utils.class_weight import compute_sample_weight
 
             weights = compute_sample_weight(self.class_weight, y)
             sample_weight = weights if sample_weight is None else weights * np.asarray(sample_weight)
-        return super().fit(X, y, sample_weight=sample_weight, **fit_params)
+        # fit is the scikit-learn estimator's this is mixed into, which mypy cannot see (no stubs)
+        return super().fit(X, y, sample_weight=sample_weight, **fit_params)  # type: ignore[misc]
 
 
 class WeightedMultinomialNB(_ClassWeighted, MultinomialNB):
@@ -139,8 +143,6 @@ def build_pipeline(
     features.build_features; `class_weight`: see Preset.estimator). `features`: already fitted ones
     (pool_features.FrozenFeatures), which fitting the pipeline leaves as they are, instead of new
     ones fitted with the estimator."""
-    from sklearn.pipeline import Pipeline
-
     if features is None:
         features = preset_features(model, columns, month_first, text=text)
     estimator = PRESETS[model].estimator(seed, labels, class_weight=class_weight)
@@ -152,9 +154,9 @@ def preset_features(model: str, columns: dict[str, str], month_first=None, *, te
     return build_features(columns, **PRESETS[model].feature_settings, month_first=month_first, text=text)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FitResult:
-    pipeline: object
+    pipeline: Pipeline  # fitted
     cv_metrics: dict | None  # accuracy, balanced_accuracy, f1_macro and per_class
     cv_folds: int
     fit_seconds: float
@@ -217,7 +219,9 @@ def fit_model(
     with warnings.catch_warnings(), explained_fit_errors(columns, len(y)):
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. convergence on tiny sets
         pipeline.fit(X, y)
-    return FitResult(pipeline, cv_metrics, folds, round(time.perf_counter() - started, 3))
+    return FitResult(
+        pipeline=pipeline, cv_metrics=cv_metrics, cv_folds=folds, fit_seconds=round(time.perf_counter() - started, 3)
+    )
 
 
 def cross_validated_metrics(

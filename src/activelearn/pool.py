@@ -175,7 +175,7 @@ def chunk_sizes(path: Path, chunk_rows: int = CHUNK_ROWS) -> list[int]:
     """The rows of each chunk `iter_chunks` hands out, from the Parquet metadata alone."""
     import pyarrow.parquet as pq
 
-    sizes = []
+    sizes: list[int] = []
     for part in _parts(path):
         try:
             metadata = pq.ParquetFile(part).metadata

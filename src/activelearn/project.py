@@ -9,8 +9,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import LockHeldError, ProjectNotFoundError, ProjectReadOnlyError
+
+if TYPE_CHECKING:
+    from .labels import LabelLog
 
 CONFIG_NAME = "activelearn.toml"
 LOCK_NAME = ".activelearn.lock"
@@ -203,3 +207,19 @@ class Project:
         from .state import load_state
 
         return load_state(self.paths.state)
+
+    def label_log(self, *, classes: bool = True) -> LabelLog:
+        """The label log, once the files every command relies on are checked: the pool (readable,
+        with the rows state.json counted), the log (present if the project had one, its schema),
+        and with `classes`, every label that counts of a class of activelearn.toml
+        (`import-labels --revert` goes without: it is the fix). Each is refused with a one-line
+        error naming the file and the fix."""
+        from .labels import LabelLog
+        from .pool import check_pool
+
+        config, state, paths = self.config, self.state, self.paths  # each refused if damaged
+        check_pool(paths, state)
+        log = LabelLog.read(paths, state)
+        if classes:
+            log.check_classes(config.classes, paths.config)
+        return log

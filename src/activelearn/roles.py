@@ -264,7 +264,7 @@ def typed_column(series: pd.Series, role: str, integer: bool = False) -> pd.Seri
     if role == "numeric":
         return pd.to_numeric(series.mask(missing), errors="coerce").astype("float64")
     if role == "embedding":
-        out = [None] * len(series)
+        out: list[list[float] | None] = [None] * len(series)
         for i, (value, gone) in enumerate(zip(series, missing, strict=True)):
             if not gone:
                 out[i] = [float(x) for x in _as_vector(value)]

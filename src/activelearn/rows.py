@@ -3,8 +3,13 @@ a model's rows pandas): converting, taking, joining and filtering them by id in 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def arrow_to_frame(table) -> pd.DataFrame:
@@ -45,7 +50,7 @@ def concat_rows(first, second):
     return pa.concat_tables([first, second])
 
 
-def without_ids(table, id_column: str, ids) -> object:
+def without_ids(table: pa.Table, id_column: str, ids) -> pa.Table:
     """The Arrow table's rows whose id is not in `ids` (the table itself when none is)."""
     if ids is None or len(ids) == 0:
         return table

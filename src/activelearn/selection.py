@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,11 @@ from .strategies import (
     vote_entropy,
     weighted_clusters,
 )
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+Scored = TypeVar("Scored")
 
 # name -> what it does, for --help and the README; the order is the order of the docs
 STRATEGIES = {
@@ -70,7 +76,7 @@ class Context:
     columns: dict[str, str]  # roles, for features when there is no model yet
     seed: int
     salt: int  # the batch number: each batch draws its own random numbers
-    pipeline: object | None = None  # the fitted model
+    pipeline: Pipeline | None = None  # the fitted model
     model_columns: list[str] = field(default_factory=list)
     labeled: pd.DataFrame | None = None  # labeled rows, for the committee and core-set
     labels: np.ndarray | None = None
@@ -208,7 +214,9 @@ def _keys(ids_at, ctx: Context):
     return lambda positions: tie_keys(ids_at(positions), ctx.seed, ctx.salt)
 
 
-def _scored(chunks: Iterator[pd.DataFrame], score, jobs: int) -> Iterator[tuple[pd.DataFrame, object]]:
+def _scored(
+    chunks: Iterator[pd.DataFrame], score: Callable[[pd.DataFrame], Scored], jobs: int
+) -> Iterator[tuple[pd.DataFrame, Scored]]:
     """(chunk, score(chunk)) in chunk order, scored on `jobs` threads with jobs + 1 chunks in flight.
 
     numpy and scikit-learn release the GIL in their heavy parts, so threads use the cores without
@@ -328,6 +336,7 @@ def _committee(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection
         return selection
     from .scoring import Scorer
 
+    assert ctx.pipeline is not None  # choose() gives the strategies that need a model one
     scorers = [Scorer(m) for m in members]
     classes = list(ctx.pipeline.classes_)
     disagreement = vote_entropy if strategy == "committee" else kl_disagreement
@@ -381,6 +390,7 @@ def _diverse(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
 
 
 def _balanced(chunks: Chunks, n: int, ctx: Context, strategy: str) -> Selection:
+    assert ctx.pipeline is not None  # choose() gives the strategies that need a model one
     classes = len(ctx.pipeline.classes_)
     per_class = [TopK(n) for _ in range(classes)]
     seen = 0

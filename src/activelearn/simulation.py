@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 BASELINE = "random"  # the strategy every other one is measured against
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LoopSettings:
     """What every simulated loop shares: the data's columns and the settings being compared."""
 
@@ -214,7 +214,7 @@ def simulated_curves(
     return curves, full_pool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comparison:
     """The strategies compared on paired runs: their curves, their summaries against the baseline,
     and what the runs are too few to show."""
@@ -234,7 +234,7 @@ def compare_strategies(
     full_scores = {seed: scores[metric] for seed, scores in full_pool.items()}
     summaries = summarize(curves, full_scores, metric, BASELINE)
     notes = simulation_notes(splits.runs, splits.labels, wanted_budget, len(strategies) > 1)
-    return Comparison(curves, full_scores, summaries, notes)
+    return Comparison(curves=curves, full_scores=full_scores, summaries=summaries, notes=notes)
 
 
 def _pool_features(runs: list[Run], frame, loop: LoopSettings, jobs: int) -> dict:

@@ -101,7 +101,7 @@ class State:
     models: list[ModelRecord] = field(default_factory=list)
     reverted_imports: dict[str, str] = field(default_factory=dict)  # import id -> when reverted
     schema_version: int = SCHEMA_VERSION
-    # init wrote data/labels.parquet, empty or not (since issue 12): a missing log is then damage,
+    # init wrote data/labels.parquet, empty or not (every init does now): a missing log is then damage,
     # not a project that never had a label; absent (False) in older files
     label_log_written: bool = False
     # the features fitted on the pool; None before the first train with [features] fit_on = "pool"
@@ -125,7 +125,7 @@ class State:
 
 
 def _v1_to_v2(raw: dict) -> dict:
-    """Version 2 (issue 7) added evaluation batches, evaluation metrics and stopping signals."""
+    """Version 2 added evaluation batches, evaluation metrics and stopping signals."""
     for batch in raw.get("batches", []):
         batch.setdefault("evaluation", False)
     for model in raw.get("models", []):
@@ -186,6 +186,7 @@ def _state_from(raw: dict, version: int, path: Path) -> State:
         return StateError(f"{path}: {where} {what}; restore it from a backup")
 
     created, pool_rows = raw.get("created", MISSING), raw.get("pool_rows", MISSING)
+    hint: object  # a type or a generic alias such as dict[str, str]
     for key, value, hint in (("created", created, str), ("pool_rows", pool_rows, int)):
         if value is MISSING:
             raise bad(key, "is missing")
@@ -351,3 +352,8 @@ def _is_timestamp(text: str) -> bool:
 
 def save_state(path: Path, state: State) -> None:
     write_json(path, asdict(state))
+
+
+def utc_now() -> str:
+    """The time now as state.json and the label log record it: ISO 8601 in UTC, to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -45,7 +45,7 @@ def stop_set_signals(rows, scorer, previous_scorer) -> dict:
     }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Signal:
     name: str
     met: bool | None  # None: not enough information yet
@@ -54,7 +54,7 @@ class Signal:
     detail: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StopDecision:
     recommended: bool
     reasons: list[str]  # the met signals' explanations
@@ -76,7 +76,7 @@ def decide(models: list, labeled: int, config) -> StopDecision:
         _budget(labeled, config),
     ]
     reasons = [s.detail for s in signals if s.met]
-    return StopDecision(bool(reasons), reasons, {s.name: s for s in signals})
+    return StopDecision(recommended=bool(reasons), reasons=reasons, signals={s.name: s for s in signals})
 
 
 def _too_few_labels(rounds: list, config) -> str | None:
@@ -105,7 +105,13 @@ def _held_back(signal: Signal, held: str | None) -> Signal:
     """A model-based signal that would be met is not judged while a class has too few labels."""
     if held is None or not signal.met:
         return signal
-    return Signal(signal.name, None, signal.value, signal.threshold, f"{held} (otherwise: {signal.detail})")
+    return Signal(
+        name=signal.name,
+        met=None,
+        value=signal.value,
+        threshold=signal.threshold,
+        detail=f"{held} (otherwise: {signal.detail})",
+    )
 
 
 def labeling_rounds(models: list) -> list:
@@ -128,11 +134,11 @@ def _stabilizing(models: list, config) -> Signal:
     recent = kappas[-window:]
     if len(recent) < window:
         return Signal(
-            "stabilizing_predictions",
-            None,
-            recent[-1] if recent else None,
-            threshold,
-            f"needs {window} consecutive models compared on the stop set; {len(kappas)} so far"
+            name="stabilizing_predictions",
+            met=None,
+            value=recent[-1] if recent else None,
+            threshold=threshold,
+            detail=f"needs {window} consecutive models compared on the stop set; {len(kappas)} so far"
             + (f" (latest kappa {recent[-1]:.3f})" if recent else ""),
         )
     lowest = min(recent)
@@ -144,7 +150,7 @@ def _stabilizing(models: list, config) -> Signal:
         else f"predictions still change: kappa between consecutive models went {_series(recent)}, "
         f"lowest {lowest:.3f} (stop at >= {threshold:g} for {window} in a row)"
     )
-    return Signal("stabilizing_predictions", met, lowest, threshold, detail)
+    return Signal(name="stabilizing_predictions", met=met, value=lowest, threshold=threshold, detail=detail)
 
 
 def _plateau(models: list, config) -> Signal:
@@ -156,15 +162,15 @@ def _plateau(models: list, config) -> Signal:
     measured = [m for m in models if m.eval_metrics]
     if not measured:
         return Signal(
-            name,
-            None,
-            None,
-            None,
-            "no model measured on evaluation labels yet (draw them with "
+            name=name,
+            met=None,
+            value=None,
+            threshold=None,
+            detail="no model measured on evaluation labels yet (draw them with "
             "query --eval N, or import-labels --eval; then train)",
         )
     latest = measured[-1]
-    comparable = []
+    comparable: list = []  # of the records in `models`, which are untyped here as everywhere in this module
     for m in reversed(measured):  # the latest models measured on the latest model's evaluation set
         if m.eval_sha256 != latest.eval_sha256 or not m.eval_sha256:
             break
@@ -174,32 +180,32 @@ def _plateau(models: list, config) -> Signal:
     short = [c for c, n in support.items() if n < config.stop_min_eval_per_class]
     if short:
         return Signal(
-            name,
-            None,
-            None,
-            None,
-            f"too few evaluation labels to judge a plateau: {_counts(short, support)}; needs at "
+            name=name,
+            met=None,
+            value=None,
+            threshold=None,
+            detail=f"too few evaluation labels to judge a plateau: {_counts(short, support)}; needs at "
             f"least {config.stop_min_eval_per_class} per class ([stop] min_eval_per_class)",
         )
     low, high = metrics["ci95"]["f1_macro"]
     half_width = round((high - low) / 2, 4)
     if half_width > PLATEAU_MAX_HALF_WIDTH:
         return Signal(
-            name,
-            None,
-            None,
-            None,
-            f"the evaluation set is too small to judge a plateau: macro-F1 {metrics['f1_macro']:.3f} "
+            name=name,
+            met=None,
+            value=None,
+            threshold=None,
+            detail=f"the evaluation set is too small to judge a plateau: macro-F1 {metrics['f1_macro']:.3f} "
             f"is known to +-{half_width:.3f} (95%); label more evaluation rows (query --eval N) "
             f"until it is +-{PLATEAU_MAX_HALF_WIDTH:.3f} or less",
         )
     if len(comparable) <= window:
         return Signal(
-            name,
-            None,
-            None,
-            None,
-            f"needs {window + 1} models trained on new labels and measured on the current "
+            name=name,
+            met=None,
+            value=None,
+            threshold=None,
+            detail=f"needs {window + 1} models trained on new labels and measured on the current "
             f"evaluation set; {len(comparable)} so far",
         )
     scores = [m.eval_metrics["f1_macro"] for m in comparable[-window - 1 :]]
@@ -219,7 +225,7 @@ def _plateau(models: list, config) -> Signal:
             f"evaluation macro-F1 {moved} over the last {window} models, by up to {largest:.3f} "
             f"from model to model (a plateau needs every change within +-{tolerance:.3f})"
         )
-    return Signal(name, met, largest, tolerance, detail)
+    return Signal(name=name, met=met, value=largest, threshold=tolerance, detail=detail)
 
 
 def _uncertainty(models: list, config) -> Signal:
@@ -228,15 +234,21 @@ def _uncertainty(models: list, config) -> Signal:
     window, threshold = config.stop_window, config.stop_uncertain_share
     shares = [m.stop_signals["uncertain_share"] for m in models if m.stop_signals]
     if not shares:
-        return Signal("pool_uncertainty", None, None, threshold, "no model measured on the stop set yet")
+        return Signal(
+            name="pool_uncertainty",
+            met=None,
+            value=None,
+            threshold=threshold,
+            detail="no model measured on the stop set yet",
+        )
     share = shares[-1]
     if len(shares) < window:
         return Signal(
-            "pool_uncertainty",
-            None,
-            share,
-            threshold,
-            f"{share:.1%} of the stop set is uncertain; needs {window} models trained on new labels "
+            name="pool_uncertainty",
+            met=None,
+            value=share,
+            threshold=threshold,
+            detail=f"{share:.1%} of the stop set is uncertain; needs {window} models trained on new labels "
             f"to judge, {len(shares)} so far",
         )
     highest = max(shares[-window:])
@@ -248,19 +260,25 @@ def _uncertainty(models: list, config) -> Signal:
         else f"up to {highest:.1%} of the stop set was uncertain over the last {window} models ({share:.1%} for "
         f"the latest; stop at {threshold:.1%} or less for {window} models)"
     )
-    return Signal("pool_uncertainty", met, highest, threshold, detail)
+    return Signal(name="pool_uncertainty", met=met, value=highest, threshold=threshold, detail=detail)
 
 
 def _budget(labeled: int, config) -> Signal:
     if not config.budget:
-        return Signal("budget", None, labeled, None, "no budget set ([stop] budget in activelearn.toml)")
+        return Signal(
+            name="budget",
+            met=None,
+            value=labeled,
+            threshold=None,
+            detail="no budget set ([stop] budget in activelearn.toml)",
+        )
     met = labeled >= config.budget
     detail = (
         f"the label budget is spent: {labeled} of {config.budget} labels"
         if met
         else f"{labeled} of {config.budget} budgeted labels used"
     )
-    return Signal("budget", met, labeled, config.budget, detail)
+    return Signal(name="budget", met=met, value=labeled, threshold=config.budget, detail=detail)
 
 
 def _counts(classes: list[str], support: dict[str, int]) -> str:

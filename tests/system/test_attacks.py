@@ -1,6 +1,6 @@
-"""Issue 12's attacks on the tool, one test each: a marker file that must not appear, a label
+"""Attacks on the tool, one test each: a marker file that must not appear, a label
 count that must not drop, or a clean refusal within bounded time and memory. Each section is one
-kind of attack; the race and kill tests beside these live in tests/test_crash.py."""
+kind of attack; the race and kill tests beside these live in tests/system/test_crash.py."""
 
 from __future__ import annotations
 
@@ -453,7 +453,7 @@ def test_the_model_is_loaded_from_the_very_bytes_whose_hash_was_checked(trained_
 
 
 def test_query_after_state_json_is_restored_leaves_the_filled_batch_alone(trained_project):
-    """Issue 12 item 3: a person fills batch-0001 without importing it; state.json comes back from
+    """A person fills batch-0001 without importing it; state.json comes back from
     a backup taken before that query; the next query must not write over the person's answers."""
     backup = (trained_project / "state.json").read_bytes()
     first = run_cli("-C", trained_project, "query", "-n", "5")
@@ -645,7 +645,7 @@ def test_init_reads_a_guarded_export_back_as_the_original_values(tmp_path):
 
 
 def test_xlsx_batch_with_vt_or_esc_in_cells_is_written_safely_and_reads_back(tmp_path):
-    """Issue 12 item 6: \\x0b or \\x1b in a cell gave a traceback. No .xlsx cell holds them: in a
+    """\\x0b or \\x1b in a cell once gave a traceback. No .xlsx cell holds them: in a
     context cell they become U+FFFD with a warning naming the column and rows; in the id column the
     batch is refused, nothing written, since an answer would not find its row."""
     from openpyxl import load_workbook
@@ -695,7 +695,7 @@ def _no_terminal_controls(result) -> None:
 
 @pytest.mark.parametrize("json_mode", [False, True])
 def test_class_annotator_and_column_names_reach_the_terminal_escaped(tmp_path, json_mode):
-    """Issue 12, terminal escapes: names from the data and from answer files are shown with their
+    """Terminal escapes: names from the data and from answer files are shown with their
     control characters (ESC, CSI, BEL, CR, backspace, bidi overrides) as escapes."""
     red, title, bidi = "\x1b[31mred", "\x1b]0;pwned\x07\x08\r", "evil\u202etxt.exe\x9b2J"
     data = tmp_path / "d.csv"
@@ -723,7 +723,7 @@ def test_class_annotator_and_column_names_reach_the_terminal_escaped(tmp_path, j
 
 # === 5. bounded parsers: bombs and huge files ==================================================
 
-# Each bomb is a small file that, unbounded, took gigabytes or minutes (issue 12 item 5). The
+# Each bomb is a small file that, unbounded, took gigabytes or minutes. The
 # command runs as a child process with 1 GiB of address space (a normal import needs about 0.5:
 # numpy and pyarrow reserve virtual memory; test_a_normal_import_fits_the_memory_limit) and a
 # timeout; it must refuse in one line and leave the project byte-identical.

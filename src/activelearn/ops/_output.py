@@ -57,7 +57,7 @@ def table_writer(path: Path, schema, raw: bool = False):
     its extension); the file appears, complete, only when the block succeeds.
 
     CSV is UTF-8 with a byte-order mark (as batch files, so Excel reads it as UTF-8), every text
-    field quoted, and, unless `raw`, text with the formula guard of batch files (storage.guarded),
+    field quoted, and, unless `raw`, text with the formula guard of batch files (cells.guarded),
     which init and import-labels take back; list columns (embeddings) become JSON text such as
     [0.1, 0.2], which init reads back as vectors.
     """

@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ActivelearnError, InputError, UsageError
-from ..labels import answered_ids
 from ..messages import did_you_mean
 from ..project import Project, project_lock
-from ..state import BatchRecord, State, save_state
+from ..state import BatchRecord, State, save_state, utc_now
 from ..storage import sha256_file
-from ._common import checked_answers, model_version, utc_now
+from ..versions import model_version
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BatchInfo:
     name: str
     file: str
@@ -28,20 +27,20 @@ class BatchInfo:
     prefilled: bool
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BatchList:
     batches: list[BatchInfo]
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ReleaseResult:
     released: list[str]
     rows: int
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RewriteResult:
     batch: str
     file: str
@@ -66,15 +65,15 @@ def batch_overview(state: State, answered: set[str], expire_after_days: int) -> 
             status = "open"
         overview.append(
             BatchInfo(
-                batch.name,
-                batch.file,
-                len(batch.ids),
-                got,
-                len(batch.ids) - got,
-                status,
-                batch.strategy,
-                batch.created,
-                batch.prefilled,
+                name=batch.name,
+                file=batch.file,
+                rows=len(batch.ids),
+                answered=got,
+                outstanding=len(batch.ids) - got,
+                status=status,
+                strategy=batch.strategy,
+                created=batch.created,
+                prefilled=batch.prefilled,
             )
         )
     return overview
@@ -82,8 +81,8 @@ def batch_overview(state: State, answered: set[str], expire_after_days: int) -> 
 
 def list_batches(project: Project) -> BatchList:
     """Every batch written so far, oldest first."""
-    answered = answered_ids(checked_answers(project))
-    return BatchList(batch_overview(project.state, answered, project.config.expire_after_days))
+    answered = project.label_log().answered_ids()
+    return BatchList(batches=batch_overview(project.state, answered, project.config.expire_after_days))
 
 
 def release_batches(project: Project, names: list[str], *, wait: float = 0.0) -> ReleaseResult:
@@ -93,7 +92,7 @@ def release_batches(project: Project, names: list[str], *, wait: float = 0.0) ->
     """
     with project_lock(project.paths, wait):
         state = project.state
-        answered = answered_ids(checked_answers(project))
+        answered = project.label_log().answered_ids()
         known = [b.name for b in state.batches]
         chosen = known if names == ["all"] else names
         warnings, released, rows = [], [], 0
@@ -111,7 +110,7 @@ def release_batches(project: Project, names: list[str], *, wait: float = 0.0) ->
             rows += len(outstanding)
         if released:
             save_state(project.paths.state, state)
-        return ReleaseResult(released, rows, warnings)
+        return ReleaseResult(released=released, rows=rows, warnings=warnings)
 
 
 def _batch_named(state: State, name: str, option: str) -> BatchRecord:
@@ -146,13 +145,13 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
         shown = recorded_path(project, target)
         if target.exists():
             if target.is_file() and sha256_file(target) == batch.sha256:
-                return RewriteResult(batch.name, shown, len(batch.ids), written=False)
+                return RewriteResult(batch=batch.name, file=shown, rows=len(batch.ids), written=False)
             raise InputError(
                 f"{shown}: exists and is not the batch as query wrote it (someone's answers may be in it); "
                 f"import it, or move it away and run query --rewrite {batch.name} again"
             )
         warnings: list[str] = []
-        pipeline, columns = None, []
+        pipeline, columns = None, list[str]()  # without the model, if it cannot be loaded
         if batch.model_version is not None:
             try:
                 pipeline, columns = model_version(project, batch.model_version)
@@ -171,4 +170,4 @@ def rewrite_batch(project: Project, name: str, *, out: Path | None = None, wait:
         write_batch(frame, target, fill_in, warnings)
         batch.file, batch.sha256 = recorded_path(project, target), sha256_file(target)
         save_state(paths.state, state)
-        return RewriteResult(batch.name, batch.file, len(batch.ids), written=True, warnings=warnings)
+        return RewriteResult(batch=batch.name, file=batch.file, rows=len(batch.ids), written=True, warnings=warnings)

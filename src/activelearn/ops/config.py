@@ -21,24 +21,24 @@ from ..errors import ConfigError, UsageError
 from ..messages import did_you_mean
 from ..project import Project, project_lock
 from ..storage import write_text
-from ._common import training_key
+from ..versions import training_key
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ConfigEntry:
     key: str  # section.key
     value: Any  # None: not set (display_columns: every used column)
     in_file: bool  # False: the default applies
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ConfigListing:
     key: str | None  # the one key asked for, or None for every key
     entries: list[ConfigEntry]
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ConfigChange:
     key: str
     old: Any
@@ -53,7 +53,7 @@ def config_values(project: Project, key: str | None = None) -> ConfigListing:
     _, raw = read_config_file(project.paths.config)
     entries = _entries(raw)
     if key is None:
-        return ConfigListing(None, entries)
+        return ConfigListing(key=None, entries=entries)
     section, name = split_key(key)
     wanted = f"{section}.{name}"
     found = [e for e in entries if e.key == wanted]
@@ -61,7 +61,7 @@ def config_values(project: Project, key: str | None = None) -> ConfigListing:
         raise UsageError(
             f"config key {key!r}: {name!r} is not a column in [columns]{did_you_mean(name, raw.get('columns', {}))}"
         )
-    return ConfigListing(wanted, found)
+    return ConfigListing(key=wanted, entries=found)
 
 
 def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> ConfigChange:
@@ -84,7 +84,7 @@ def set_config(project: Project, key: str, value: str, *, wait: float = 0.0) -> 
             if section == "columns":
                 _check_column(project, raw, name)
             write_text(path, _edited(tomlkit.parse(text), section, name, new))
-    change = ConfigChange(f"{section}.{name}", old, new, changed, str(path))
+    change = ConfigChange(key=f"{section}.{name}", old=old, new=new, changed=changed, file=str(path))
     if changed and project.state.latest_model is not None and _shapes_model(old_config, new_config):
         change.warnings.append("the latest model was trained with the old setting: run `activelearn train`")
     return change
@@ -139,7 +139,7 @@ def _entries(raw: dict) -> list[ConfigEntry]:
         given = raw.get(section, {})
         for name in keys or given:
             value = given.get(name, defaults.get(section, {}).get(name))
-            entries.append(ConfigEntry(f"{section}.{name}", value, name in given))
+            entries.append(ConfigEntry(key=f"{section}.{name}", value=value, in_file=name in given))
     return entries
 
 
@@ -157,10 +157,9 @@ def _check_column(project: Project, raw: dict, name: str) -> None:
 
 
 def _used_classes(project: Project) -> set[str]:
-    from ..labels import counted_answers
+    from ..labels import LabelLog
 
-    log = counted_answers(project.paths, project.state)
-    return set(log.loc[log["kind"] == "label", "answer"].astype(str))
+    return LabelLog.read(project.paths, project.state).label_classes()
 
 
 def _shapes_model(old, new) -> bool:

@@ -10,18 +10,16 @@ import pandas as pd
 
 from ..config import Config
 from ..features import check_columns
-from ..labels import current_labels
 from ..pool import CHUNK_ROWS, pool_columns, pool_schema, read_rows
 from ..progress import phase
 from ..project import Project
-from ._common import checked_answers
 from ._output import output_path, table_writer
 
 FLAGS = ("evaluation", "skipped")
 PROVENANCE = ("annotators", "batch", "import_id", "answered_at")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ExportResult:
     file: str
     rows: int
@@ -53,8 +51,8 @@ def export(
     available = pool_columns(paths.pool)
     check_columns(config.columns, available, str(paths.config), config.id_column)
     features = [c for c in available if c != config.id_column] if all_columns else config.feature_columns
-    log = checked_answers(project)
-    rows = labeled_rows(log, evaluation, include_skipped, annotators)
+    log = project.label_log()
+    rows = log.labeled_rows(evaluation, include_skipped, annotators)
     taken = {config.id_column, config.label_column, *features}
     wanted = [
         "evaluation",
@@ -93,42 +91,6 @@ def export(
         columns=schema.names,
         init_options=_init_options(project, target, features, ignored),
         warnings=warnings,
-    )
-
-
-def labeled_rows(log: pd.DataFrame, evaluation: bool, include_skipped: bool, provenance: bool) -> pd.DataFrame:
-    """One row per answered id: id, label (None when skipped), kind, evaluation, and with
-    `provenance` who answered it and the batch, import and time its current label came from.
-
-    A row of the evaluation set is never trained on (even if also answered outside it), so its
-    evaluation label is the one exported.
-    """
-    train = current_labels(log, evaluation=False).assign(evaluation=False)
-    held = current_labels(log, evaluation=True).assign(evaluation=True)
-    train = train[~train["id"].isin(held["id"])]
-    rows = pd.concat([train, held], ignore_index=True) if evaluation else train
-    if not include_skipped:
-        rows = rows[rows["kind"] == "label"]
-    first_answered = {id_: i for i, id_ in enumerate(log["id"].drop_duplicates())}
-    rows = rows.assign(order=rows["id"].map(first_answered)).sort_values("order", kind="stable")
-    rows = rows.drop(columns=["order", "annotators"]).reset_index(drop=True)
-    return _with_provenance(log, rows) if provenance else rows
-
-
-def _with_provenance(log: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    answers = log.assign(order=range(len(log)), evaluation=log["evaluation"].astype(bool))
-    latest = answers.drop_duplicates(["id", "annotator", "evaluation"], keep="last")  # corrections replace
-    latest = latest.merge(rows[["id", "evaluation", "label", "kind"]], on=["id", "evaluation"], suffixes=("", "_now"))
-    who = latest.groupby("id", sort=False)["annotator"].agg(lambda names: "; ".join(dict.fromkeys(names.fillna(""))))
-    # the latest answer that gave the current label (for a skipped row: the latest skip)
-    gave_label = (latest["kind"] == "label") & (latest["answer"].astype(object) == latest["label"].astype(object))
-    giving = latest[(latest["kind_now"] == "skip").to_numpy(bool) | gave_label.to_numpy(bool)]
-    source = giving.sort_values("order").drop_duplicates("id", keep="last").set_index("id")
-    return rows.assign(
-        annotators=rows["id"].map(who),
-        batch=rows["id"].map(source["batch"]),
-        import_id=rows["id"].map(source["import_id"]),
-        answered_at=rows["id"].map(source["time"]),
     )
 
 

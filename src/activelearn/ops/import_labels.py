@@ -9,6 +9,7 @@ applies a plan in one write, both under the lock; `--dry-run` stops after the pl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,20 +24,16 @@ from ..errors import InputError, UsageError
 from ..idrepair import IdRepairer, lost_precision
 from ..labels import (
     LOG_COLUMNS,
-    evaluation_ids,
+    LabelLog,
     match_label,
-    next_import_id,
     parse_import_id,
-    project_log,
-    without_reverted,
     write_label_log,
 )
 from ..messages import LISTED_PROBLEMS, class_hint, did_you_mean, first_of, missing, shown
 from ..pool import pool_ids
 from ..project import Project, project_lock
-from ..state import BatchRecord, State, save_state
+from ..state import BatchRecord, State, save_state, utc_now
 from ..storage import sha256_bytes, sha256_file
-from ._common import checked_log, utc_now
 
 ANSWER_SUFFIXES = (
     ".csv",
@@ -55,7 +52,7 @@ SUGGESTION_COLUMN = "suggestion"
 DEFAULT_ANNOTATOR = "anonymous"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FileImport:
     file: str
     sha256: str
@@ -71,7 +68,7 @@ class FileImport:
     bad_rows: int = 0  # left out under --partial
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ImportResult:
     import_id: str | None
     dry_run: bool
@@ -105,7 +102,7 @@ class ImportPlan:
     warnings: list[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RevertResult:
     import_id: str
     answers: int
@@ -140,16 +137,16 @@ def import_labels(
     notes: list[str] = []  # the links an inbox folder did not follow
     files = read_answer_files(project, sources, options, notes)  # before the lock: parsing may be slow
     if dry_run:  # reads only: no lock, as status
-        log = checked_log(project)
+        log = project.label_log()
         return _result(plan_import(project, log, files, options, notes), None, dry_run=True)
     with project_lock(project.paths, wait):
-        log = checked_log(project)
+        log = project.label_log()
         plan = plan_import(project, log, files, options, notes)
         import_id = None
         if len(plan.new_answers):
-            import_id = next_import_id(log)
+            import_id = log.next_import_id()
             new = plan.new_answers.assign(import_id=import_id)
-            write_label_log(project.paths.label_log, pd.concat([log, new], ignore_index=True))
+            write_label_log(project.paths.label_log, pd.concat([log.whole, new], ignore_index=True))
         return _result(plan, import_id, dry_run=False)
 
 
@@ -159,30 +156,30 @@ def _result(plan: ImportPlan, import_id: str | None, dry_run: bool) -> ImportRes
         for f in plan.files:
             f.status = "would import" if f.status == "imported" else f.status
     return ImportResult(
-        import_id,
-        dry_run,
-        plan.files,
-        total("labels"),
-        total("skips"),
-        total("corrections"),
-        total("unchanged"),
-        total("unanswered"),
-        plan.warnings,
-        total("evaluation"),
-        total("bad_rows"),
+        import_id=import_id,
+        dry_run=dry_run,
+        files=plan.files,
+        labels=total("labels"),
+        skips=total("skips"),
+        corrections=total("corrections"),
+        unchanged=total("unchanged"),
+        unanswered=total("unanswered"),
+        warnings=plan.warnings,
+        evaluation=total("evaluation"),
+        bad_rows=total("bad_rows"),
     )
 
 
 def plan_import(
     project: Project,
-    log: pd.DataFrame,
+    log: LabelLog,
     files: list[AnswerFile],
     options: ImportOptions,
-    notes: list[str] = (),
+    notes: Sequence[str] = (),
 ) -> ImportPlan:
     """Check every file read by read_answer_files; fail on the first bad one, before anything is written."""
     config, state = project.config, project.state
-    counted = without_reverted(log, state.reverted_imports)
+    counted = log.counted
     # who already answered by each file: the same bytes from another annotator are new answers
     imported: dict[str, set[str]] = {}
     for digest, who in zip(counted["source_sha256"], counted["annotator"], strict=True):
@@ -194,7 +191,7 @@ def plan_import(
         _PoolIds(project.paths.pool, config.id_column, state),
         _latest_answers(counted),
         counted,
-        evaluation_ids(counted),
+        log.evaluation_ids(),
         options,
         warnings,
     )
@@ -204,11 +201,11 @@ def plan_import(
     good_rows = 0  # answered rows with no problem, new or not
     seen_hashes: set[str] = set()
     blank: list[tuple[FileImport, list[str]]] = []  # each file read with the ids of its blank rows
-    skipped = _unchanged_in_folder(files, log, options.force)
+    skipped = _unchanged_in_folder(files, log.whole, options.force)
     for file in files:
         path, digest = file.path, file.digest
         if file in skipped or digest in seen_hashes:
-            planned.append(FileImport(str(path), digest, "already imported"))
+            planned.append(FileImport(file=str(path), sha256=digest, status="already imported"))
             continue
         seen_hashes.add(digest)
         if options.evaluation and digest in imported:
@@ -225,7 +222,7 @@ def plan_import(
         ):
             # these bytes were imported before and every answer in them is still the current
             # one: nothing to do (an answer changed since would be imported again, as a correction)
-            planned.append(FileImport(str(path), digest, "already imported"))
+            planned.append(FileImport(file=str(path), sha256=digest, status="already imported"))
             continue
         planned.append(file_import)
         if len(answers):
@@ -274,8 +271,8 @@ def revert_import(project: Project, import_id: str, *, dry_run: bool = False, wa
 
 def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
     state = project.state
-    log = checked_log(project, classes=False)  # reverting the import that brought an unknown class is a fix
-    known = list(dict.fromkeys(log["import_id"].dropna()))
+    log = project.label_log(classes=False)  # reverting the import that brought an unknown class is a fix
+    known = log.imports()
     if import_id not in known:
         raise UsageError(
             f"--revert {import_id}: no such import{did_you_mean(import_id, known)} "
@@ -283,11 +280,16 @@ def _revert(project: Project, import_id: str, dry_run: bool) -> RevertResult:
         )
     if import_id in state.reverted_imports:
         raise InputError(f"{import_id} was already reverted on {state.reverted_imports[import_id]}")
-    answers = log[log["import_id"] == import_id]
+    answers = log.answers_of(import_id)
     if not dry_run:
         state.reverted_imports[import_id] = utc_now()
         save_state(project.paths.state, state)
-    return RevertResult(import_id, int(len(answers)), sorted(set(answers["source"].dropna())), dry_run=dry_run)
+    return RevertResult(
+        import_id=import_id,
+        answers=int(len(answers)),
+        files=sorted(set(answers["source"].dropna())),
+        dry_run=dry_run,
+    )
 
 
 @dataclass(eq=False)
@@ -360,7 +362,7 @@ def read_answer_files(
             files.append(AnswerFile.read(source, in_folder=False))
         else:
             raise InputError(missing(source))
-    skipped = _unchanged_in_folder(files, project_log(project.paths, project.state), options.force)
+    skipped = _unchanged_in_folder(files, LabelLog.read(project.paths, project.state).whole, options.force)
     config = project.config
     for file in files:
         if file not in skipped:
@@ -465,16 +467,11 @@ class _FileReading:
     def plan(self) -> tuple[FileImport, pd.DataFrame]:
         frame = self.file.cells(self.id_column, self.label_column, self.warnings)
         has_decisions = DECISION_COLUMN in frame.columns
-        result = FileImport(str(self.path), self.digest, "imported")
+        result = FileImport(file=str(self.path), sha256=self.digest, status="imported")
         default = self._default_annotator(frame)
-        answered, problems, bad_rows, repairs, first_row_of, conflicted = (
-            [],
-            [],
-            set(),
-            [],
-            {},
-            set(),
-        )
+        answered, bad_rows, repairs, conflicted = [], set(), [], set()
+        problems: list[str] = []
+        first_row_of: dict[tuple[str, str], tuple[int, tuple[str, str]]] = {}  # (id, annotator) -> (row, answer)
         first_answer_to: dict[str, tuple[int, str]] = {}  # id -> (row, annotator) of its first answer here
         several = set()  # ids this file answers under two or more annotator names
         for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
@@ -741,7 +738,7 @@ class _FileReading:
         return None, repair
 
     def _batch_of(self, id_: str) -> str | None:
-        if id_ in self.own_ids:
+        if self.own_batch is not None and id_ in self.own_ids:  # own_ids is empty without a batch
             return self.own_batch.name
         return self.owner.get(id_)
 

@@ -6,8 +6,10 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -28,13 +30,15 @@ from ..pool import CHUNK_ROWS
 from ..progress import phase
 from ..project import CONFIG_NAME, ProjectPaths
 from ..roles import forced_roles
-from ..state import State, save_state
+from ..state import State, save_state, utc_now
 from ..storage import fsync, sha256_file, write_text, written
 from ..tabular import parquet_parts
-from ._common import utc_now
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 
-@dataclass
+@dataclass(kw_only=True)
 class InitResult:
     path: str
     rows: int
@@ -59,11 +63,11 @@ def init_project(
     strategy: str = DEFAULT_STRATEGY,
     batch_size: int = 20,
     seed: int = 0,
-    text_columns: list[str] = (),
-    ignore_columns: list[str] = (),
-    categorical_columns: list[str] = (),
-    numeric_columns: list[str] = (),
-    datetime_columns: list[str] = (),
+    text_columns: Sequence[str] = (),
+    ignore_columns: Sequence[str] = (),
+    categorical_columns: Sequence[str] = (),
+    numeric_columns: Sequence[str] = (),
+    datetime_columns: Sequence[str] = (),
 ) -> InitResult:
     """Read `data`, infer column roles (except those the *_columns options force), and write a
     new project into `directory`."""
@@ -189,7 +193,8 @@ class _PoolWriter:
     `query` reads one at a time. Opened on the first chunk, when the schema is known."""
 
     def __init__(self, path: Path):
-        self.path, self.writer = path, None
+        self.path = path
+        self.writer: pq.ParquetWriter | None = None
 
     def __call__(self, table) -> None:
         import pyarrow.parquet as pq

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..dask_engine import chosen_engine
 from ..data_files import column_names, raw_chunks
 from ..dataset import checked_ids
 from ..errors import InputError, NothingToDoError, UsageError
@@ -23,11 +24,11 @@ from ..progress import phase
 from ..project import Project
 from ..roles import missing_mask, typed_column
 from ..scoring import Scorer
-from ._common import checked_answers, chosen_engine, latest_model
+from ..versions import latest_model
 from ._output import output_path, table_writer
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PredictResult:
     file: str
     rows: int
@@ -54,14 +55,19 @@ def predict(
     with `engine` "dask", the pool is scored on the Dask cluster at `scheduler`. A CSV has the
     formula guard unless `raw`."""
     config, paths = project.config, project.paths
-    engine, scheduler = chosen_engine(project, engine, scheduler)
+    engine, scheduler = chosen_engine(engine, scheduler, config, paths.config)
     if engine == "dask" and data is not None:
         raise UsageError(
             "the dask engine predicts the pool, which the workers can read; use --engine local with --data"
         )
     target = output_path(out, paths, data, source=config.source)
     warnings: list[str] = []
-    version, pipeline, columns = _model(project, warnings)
+    latest = latest_model(project, project.label_log())
+    if latest is None:
+        raise NothingToDoError("no model yet: run `activelearn train` first")
+    stale = latest.stale_warning("up-to-date predictions")
+    warnings += [stale] if stale else []
+    version, pipeline, columns = latest.version, latest.pipeline, latest.columns
     scorer = Scorer(pipeline)
     classes = [str(c) for c in scorer.classes_]
     schema = _prediction_schema(config.id_column, classes, version)
@@ -76,6 +82,7 @@ def predict(
     if engine == "dask":
         from ..dask_engine import predict_on_dask
 
+        assert scheduler is not None  # chosen_engine gives the dask engine its scheduler's address
         scored = predict_on_dask(scheduler, paths.pool, config.id_column, list(columns), scorer)
     else:
         scored = ((ids, scorer.predict_proba(features)) for ids, features in chunks)
@@ -105,21 +112,6 @@ def predict(
         columns=schema.names,
         warnings=warnings,
     )
-
-
-def _model(project: Project, warnings: list[str]):
-    """(version, fitted pipeline, {column: role} it uses) of the newest model; a warning when it
-    does not know the current labels or settings."""
-    found = latest_model(project, checked_answers(project))
-    if found is None:
-        raise NothingToDoError("no model yet: run `activelearn train` first")
-    record, pipeline, columns, changed = found
-    if changed:
-        warnings.append(
-            f"model {record.version} was trained before the latest labels or settings; "
-            "run `activelearn train` first for up-to-date predictions"
-        )
-    return record.version, pipeline, columns
 
 
 def _require_columns(available: list[str], columns: dict[str, str], where: Path) -> None:
@@ -154,7 +146,8 @@ def _data_chunks(data: Path, id_column: str, columns: dict[str, str], chunk_rows
     width = max(6, len(str(count_rows()))) if generated else 0
 
     def chunks():
-        offset, unparsed = 0, {}
+        offset = 0
+        unparsed: dict[str, list] = {}  # column -> [count, first example] (_typed_features)
         for chunk in itertools.chain([first], raw):
             chunk = chunk.reset_index(drop=True)
             chunk.columns = names

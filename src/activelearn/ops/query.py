@@ -12,26 +12,27 @@ import numpy as np
 
 from ..batch_files import FillIn, batch_frame, write_batch
 from ..config import STRATEGY_NAMES, embeds
+from ..dask_engine import chosen_engine
 from ..embedding_cache import pool_vectors_open
 from ..errors import InputError, NothingToDoError, UsageError
 from ..features import check_columns, pool_column_warnings
-from ..labels import answered_ids, current_labels, training_labels
+from ..labels import LabelLog
 from ..messages import missing, require_choice
 from ..pool import CHUNK_ROWS, iter_chunks, pool_columns, read_rows
 from ..progress import phase
 from ..project import Project, project_lock
 from ..rows import id_array, without_ids
 from ..selection import Context, choose
-from ..state import BatchRecord, State, save_state
+from ..state import BatchRecord, State, save_state, utc_now
 from ..storage import sha256_file
-from ._common import checked_answers, chosen_engine, latest_model, utc_now
+from ..versions import latest_model
 from .config import record_absent_settings
 
 LABELED_ROWS_NEEDED = ("committee", "committee-kl", "coreset")
 BATCH_SUFFIXES = (".csv", ".tsv", ".xlsx")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class QueryResult:
     batch: str | None  # None: not written, because of if_none_pending
     file: str | None
@@ -52,15 +53,13 @@ def default_jobs() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-def reserved_ids(state: State, log, expire_after_days: int, include_skipped: bool = False) -> set[str]:
+def reserved_ids(state: State, log: LabelLog, expire_after_days: int, include_skipped: bool = False) -> set[str]:
     """Rows that may not be offered: answered ones (skipped ones too, unless asked), and the
     unanswered rows of batches still open (neither released nor expired)."""
     if include_skipped:
-        current = current_labels(log, evaluation=False)
-        skipped = set(current.loc[current["kind"] == "skip", "id"])
-        reserved = answered_ids(log) - skipped
+        reserved = log.answered_ids() - log.skipped_ids()
     else:
-        reserved = answered_ids(log)
+        reserved = log.answered_ids()
     now = dt.datetime.now(dt.UTC)
     for batch in state.batches:
         if batch.is_open(now, expire_after_days):
@@ -107,13 +106,15 @@ def query(
     if n < 1:
         raise UsageError(f"{'--eval' if evaluation is not None else '-n'} must be at least 1, not {n}")
     require_choice("--strategy", strategy, STRATEGY_NAMES, "strategy")
-    engine, scheduler = chosen_engine(project, engine, scheduler)
+    engine, scheduler = chosen_engine(engine, scheduler, config, project.paths.config)
     with project_lock(project.paths, wait), contextlib.ExitStack() as opened:
         paths, state = project.paths, project.state
-        log = checked_answers(project)
+        log = project.label_log()
         waiting = _waiting_batches(project, log)  # before this one: reported, and with if_none_pending, a stop
         if if_none_pending and waiting:
-            return QueryResult(None, None, 0, strategy, None, 0, pending=waiting)
+            return QueryResult(
+                batch=None, file=None, rows=0, strategy=strategy, model_version=None, candidates=0, pending=waiting
+            )
         warnings: list[str] = []
         number, name = _free_name(project, "eval" if evaluation is not None else "batch", warnings)
         target = _target_path(project, name, out)
@@ -123,7 +124,10 @@ def query(
 
         # an evaluation batch is a random draw: it needs no model (nor its staleness warning), and
         # without one it shows no suggestions, which would bias the answers it is meant to check
-        pipeline, model_columns = (_latest_model(project, log, warnings) if evaluation is None else None) or (None, [])
+        latest = latest_model(project, log) if evaluation is None else None
+        stale = latest.stale_warning("a better batch") if latest is not None else None
+        warnings += [stale] if stale else []
+        pipeline, model_columns = (latest.pipeline, list(latest.columns)) if latest is not None else (None, [])
         if prefill and pipeline is None:
             raise UsageError("--prefill fills in the model's suggestions, and there is no model yet: run train first")
         context = Context(
@@ -144,6 +148,7 @@ def query(
         if engine == "dask":
             from ..dask_engine import choose_on_dask
 
+            assert scheduler is not None  # chosen_engine gives the dask engine its scheduler's address
             chosen = choose_on_dask(scheduler, paths.pool, strategy, n, context, reserved)
         else:
             chosen = choose(
@@ -185,13 +190,13 @@ def query(
         save_state(paths.state, state)
         warnings += record_absent_settings(project)  # once the batch is written: a failed query records nothing
         return QueryResult(
-            record.name,
-            record.file,
-            len(ids),
-            used,
-            record.model_version,
-            candidates,
-            warnings,
+            batch=record.name,
+            file=record.file,
+            rows=len(ids),
+            strategy=used,
+            model_version=record.model_version,
+            candidates=candidates,
+            warnings=warnings,
             pending=waiting,
             evaluation=record.evaluation,
             explored=len(chosen.explored),
@@ -208,12 +213,12 @@ def _embeds(strategy: str, context: Context) -> bool:
     return uses_embeddings(context.pipeline) if context.pipeline is not None else embeds(context.text)
 
 
-def _waiting_batches(project: Project, log) -> list[str]:
+def _waiting_batches(project: Project, log: LabelLog) -> list[str]:
     """The open batches with unanswered rows; evaluation batches, labeled on their own schedule,
     do not count."""
     from .batches import batch_overview
 
-    answered = answered_ids(log)
+    answered = log.answered_ids()
     evaluation = {b.name for b in project.state.batches if b.evaluation}
     return [
         b.name
@@ -281,20 +286,6 @@ def recorded_path(project: Project, path: Path) -> str:
         return str(Path(path).resolve())
 
 
-def _latest_model(project: Project, log, warnings: list[str]):
-    """(pipeline, the columns it was trained on) of the newest model, or None before any train."""
-    found = latest_model(project, log)
-    if found is None:
-        return None
-    record, pipeline, columns, changed = found
-    if changed:
-        warnings.append(
-            f"model {record.version} does not know the {changed} since it was trained; "
-            "run `activelearn train` first for a better batch"
-        )
-    return pipeline, list(columns)
-
-
 def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str], chunk_rows: int):
     id_column = project.config.id_column
     taken = id_array(reserved) if reserved else None
@@ -304,9 +295,9 @@ def _unreserved_chunks(project: Project, columns: list[str], reserved: set[str],
             yield chunk
 
 
-def _labeled_rows(project: Project, log, columns: list[str]):
+def _labeled_rows(project: Project, log: LabelLog, columns: list[str]):
     """The current training labels with their rows, for strategies that look at them."""
-    ids, labels = training_labels(log)
+    ids, labels = log.training_labels()
     return read_rows(project.paths.pool, project.config.id_column, ids, columns), labels
 
 

@@ -20,7 +20,7 @@ from ..simulation import BASELINE, Comparison, LoopSettings, SimulationSplits, c
 from ..storage import atomic_path, write_text
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SimulateResult:
     data: str
     out: str

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 from ..agreement import Agreement, agreement
 from ..evaluation import exploration_estimate
-from ..labels import (
-    answered_ids,
-    changed_something,
-    current_labels,
-    given_answers,
-    training_rows,
-    without_reverted,
-)
 from ..project import Project
 from ..stopping import StopDecision, decide
-from ._common import checked_log, labels_digest, training_key
+from ..versions import what_changed
 from .batches import BatchInfo, batch_overview
 
+STOP_RECOMMENDED = 3  # the exit code of `status --check` when stopping is recommended, for make and cron
 
-@dataclass
+
+@dataclass(kw_only=True)
 class ModelStatus:
     version: int
     created: str
@@ -35,7 +29,7 @@ class ModelStatus:
     change: str = ""  # why it was trained: first, labels, settings or forced (state.ModelRecord)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StatusResult:
     project: str
     pool_rows: int
@@ -62,39 +56,48 @@ class StatusResult:
     plot: str | None = None  # the learning-curve PNG written, with --plot
     plot_series: list[str] = field(default_factory=list)  # the curves and bars it shows
     warnings: list[str] = field(default_factory=list)
+    check: InitVar[bool] = False  # --check: the exit code says whether to stop (not part of the report)
+
+    def __post_init__(self, check: bool) -> None:
+        self._check = check
+
+    @property
+    def exit_code(self) -> int:
+        """STOP_RECOMMENDED when checked and stopping is recommended; 0 otherwise."""
+        return STOP_RECOMMENDED if self._check and self.stop.recommended else 0
 
 
-def status(project: Project, plot: Path | None = None) -> StatusResult:
+def status(project: Project, plot: Path | None = None, *, check: bool = False) -> StatusResult:
     """Pool size, labels per class, pending batches, model versions with their metrics (the
-    learning curve), and whether to stop; with `plot`, the learning curve as a PNG file."""
+    learning curve), and whether to stop; with `plot`, the learning curve as a PNG file; with
+    `check`, an exit code that says whether to stop."""
     config, state = project.config, project.state
     if plot is not None:
         _check_plot_path(plot, has_models=bool(state.models))
-    full_log = checked_log(project)
-    log = without_reverted(full_log, state.reverted_imports)
-    current = current_labels(log, evaluation=False)
-    labeled = training_rows(log)
-    answered = answered_ids(log)
+    log = project.label_log()
+    current = log.current(evaluation=False)
+    labeled = log.training_rows()
+    answered = log.answered_ids()
     counts = labeled["label"].value_counts()
     overview = batch_overview(state, answered, config.expire_after_days)
     pending = [b for b in overview if b.status == "open"]
     models = [
         ModelStatus(
-            m.version,
-            m.created,
-            m.model,
-            m.n_labels,
-            m.cv_metrics,
-            m.cv_folds,
-            m.labels_per_class,
-            m.eval_metrics,
-            m.stop_signals,
-            m.change,
+            version=m.version,
+            created=m.created,
+            model=m.model,
+            n_labels=m.n_labels,
+            cv_metrics=m.cv_metrics,
+            cv_folds=m.cv_folds,
+            labels_per_class=m.labels_per_class,
+            eval_metrics=m.eval_metrics,
+            stop_signals=m.stop_signals,
+            change=m.change,
         )
         for m in state.models
     ]
     latest = state.latest_model
-    evaluation = current_labels(log, evaluation=True)
+    evaluation = log.current(evaluation=True)
     evaluation_labels = int((evaluation["kind"] == "label").sum())
     result = StatusResult(
         project=str(project.paths.root),
@@ -104,23 +107,23 @@ def status(project: Project, plot: Path | None = None) -> StatusResult:
         unlabeled=state.pool_rows - len(answered),
         classes=list(config.classes),
         labels_per_class={c: int(counts.get(c, 0)) for c in config.classes},
-        answers=given_answers(log),
-        annotators=sorted(set(log["annotator"].dropna())),
+        answers=log.given_answers(),
+        annotators=log.annotators(),
         pending_batches=pending,
         answered_batches=sum(b.status == "answered" for b in overview),
         released_batches=sum(b.status in ("released", "expired") for b in overview),
         models=models,
         # the log is append-only, and a model records its length: the answers logged since that
         # count and changed something (not reverted, not an unchanged answer logged again)
-        answers_since_model=int(changed_something(log)[log.index >= (latest.label_log_rows if latest else 0)].sum()),
-        model_up_to_date=latest is not None
-        and latest.training_key == training_key(config, labels_digest(labeled["id"], labeled["label"])),
-        agreement=agreement(log),
+        answers_since_model=log.answers_since(latest.label_log_rows if latest else 0),
+        model_up_to_date=latest is not None and what_changed(latest, config, log.training_digest()) is None,
+        agreement=agreement(log.counted),
         evaluation_labels=evaluation_labels,
         evaluation_skipped=int((evaluation["kind"] == "skip").sum()),
         # the budget counts every label paid for: training and evaluation
         stop=decide(state.models, int(len(labeled)) + evaluation_labels, config),
-        explored=exploration_estimate(state.batches, log, config.seed),
+        explored=exploration_estimate(state.batches, log.counted, config.seed),
+        check=check,
     )
     if plot is not None:
         from ..plots import plot_project_curve

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-
-import numpy as np
+from pathlib import Path
 
 from .. import pool_features
 from ..config import embeds, slow_preset_warning
 from ..embedding_cache import pool_vectors_open
 from ..errors import NotEnoughLabelsError, StateError
 from ..features import check_columns, pool_column_warnings
-from ..labels import evaluation_labels, training_labels, without_reverted
 from ..model_files import MODEL_SUFFIX, library_versions, save_model
-from ..models import fit_model
+from ..models import FitResult, fit_model
 from ..pool import pool_columns, read_rows, rows_at
 from ..progress import phase
 from ..project import Project, project_lock
-from ..state import ModelRecord, save_state
+from ..state import ModelRecord, save_state, utc_now
 from ..storage import sha256_file
-from ._common import checked_log, labels_digest, load_record, model_problem, training_key, utc_now
+from ..versions import TrainingSet, change_reason, load_record, model_problem, needs_new_model
 from .config import record_absent_settings
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainResult:
     version: int
     file: str
@@ -54,47 +52,29 @@ def train(project: Project, *, wait: float = 0.0, force: bool = False) -> TrainR
 
 
 def _train(project: Project, force: bool) -> TrainResult:
+    config, state, paths = project.config, project.state, project.paths
+    check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
+    column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
+    training = TrainingSet.of(project.label_log(), config)
+    latest = state.latest_model
+    # features fitted on the pool that must be fitted again (the pool or their file changed)
+    # make a new model even on the same labels and settings
+    stat = state.features.pool_stat if state.features is not None else None
+    features_reason = pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
+    features_stale = features_reason is not None
+    # a pool only touched since: its new stat is in the record, saved even by an up-to-date train
+    # so that the next one need not hash the pool again
+    restat = state.features is not None and state.features.pool_stat != stat
+    # a model that would not be loaded (a pickle from an older activelearn, say) is replaced
+    # even on the same labels: nothing else could use it
+    unloadable = False
+    if latest is not None and not needs_new_model(latest, training, force=force, features_stale=features_stale):
+        kept = _kept(project, latest, training, restat, column_warnings)
+        if kept is not None:
+            return kept
+        unloadable = True
+    change = change_reason(latest, training, features_stale=features_stale, unloadable=unloadable)
     with contextlib.ExitStack() as opened:
-        config, state, paths = project.config, project.state, project.paths
-        check_columns(config.columns, pool_columns(paths.pool), str(paths.config), config.id_column)
-        column_warnings = pool_column_warnings(config.columns, paths.pool, config.id_column, str(paths.config))
-        log = checked_log(project)
-        counted = without_reverted(log, state.reverted_imports)
-        ids, labels = training_labels(counted)
-        digest = labels_digest(ids, labels)
-        key = training_key(config, digest)
-        eval_ids, eval_truth = evaluation_labels(counted)
-        eval_digest = labels_digest(eval_ids, eval_truth) if len(eval_ids) else ""
-        latest = state.latest_model
-        # features fitted on the pool that must be fitted again (the pool or their file changed)
-        # make a new model even on the same labels and settings
-        stat = state.features.pool_stat if state.features is not None else None
-        features_reason = pool_features.stale_reason(project) if config.features_fit_on == "pool" else None
-        features_stale = features_reason is not None
-        # a pool only touched since: its new stat is in the record, saved even by an up-to-date train
-        # so that the next one need not hash the pool again
-        restat = state.features is not None and state.features.pool_stat != stat
-        # a model that would not be loaded (a pickle from an older activelearn, say) is replaced
-        # even on the same labels: nothing else could use it
-        unloadable = False
-        if latest is not None and latest.training_key == key and not force and not features_stale:
-            if latest.eval_sha256 == eval_digest:
-                unloadable = model_problem(project, latest) is not None
-                if not unloadable:
-                    if restat:
-                        save_state(paths.state, state)
-                    return _result(latest, config, up_to_date=True, warnings=column_warnings)
-            else:
-                try:
-                    pipeline, _ = load_record(project, latest)  # the file read once: checked and loaded
-                except StateError:
-                    unloadable = True
-                else:
-                    latest.eval_metrics = _evaluate(project, pipeline, eval_ids, eval_truth)
-                    latest.eval_sha256 = eval_digest
-                    save_state(paths.state, state)
-                    return _result(latest, config, up_to_date=True, reevaluated=True, warnings=column_warnings)
-
         # the pool's texts are embedded once, here, and read back by this and every later command (and
         # by the features fitted on the pool, below)
         embedded = embeds(config.text)
@@ -105,97 +85,136 @@ def _train(project: Project, force: bool) -> TrainResult:
             if config.features_fit_on == "pool"
             else (None, None)
         )
-        phase("reading the pool")
-        rows = read_rows(paths.pool, config.id_column, ids, config.feature_columns)
-        try:
-            fitted = fit_model(
-                config.model,
-                config.columns,
-                config.seed,
-                rows,
-                labels,
-                month_first=config.month_first_columns,
-                class_weight=config.class_weight,
-                features=features,
-                text=config.text,
-            )
-        except NotEnoughLabelsError as exc:
-            if not len(eval_ids):
-                raise
-            raise NotEnoughLabelsError(
-                f"{exc.message} ({len(eval_ids)} evaluation labels are never trained on)"
-            ) from None
-        width = getattr(fitted.pipeline[-1], "n_features_in_", None)
-        slow = slow_preset_warning(
-            config.model,
-            config.columns,
-            f'[model] name = "logistic" in {paths.config.name}',
-            width,
-            fitted.fit_seconds,
-            len(labels),
-        )
-        if slow:
-            warnings.append(slow)
+        fitted = _fit(project, training, features, warnings)
         phase("scoring the stop set and the evaluation set")
-        stop_signals = _stop_set(project, fitted.pipeline, latest, digest, warnings)
-        eval_metrics = _evaluate(project, fitted.pipeline, eval_ids, eval_truth)
-
-        change = (
-            "first"
-            if latest is None
-            else "labels"
-            if latest.labels_sha256 != digest
-            else "settings"
-            if latest.training_key != key
-            else "features"
-            if features_stale
-            else "unloadable"
-            if unloadable
-            else "forced"
-        )
+        stop_signals = _stop_set(project, fitted.pipeline, latest, training.digest, warnings)
+        eval_metrics = _evaluate(project, fitted.pipeline, training.eval_ids, training.eval_truth)
         phase("writing")
         superseded = None
         if new_features is not None:  # written before the state that names them, as the model is
+            assert features is not None  # new features come with their record
             pool_features.save(paths, features, new_features)
             superseded, state.features = state.features, new_features
-        version = state.next_model_version()
-        path = paths.models / f"model-{version:04d}{MODEL_SUFFIX}"
-        classes, counts = np.unique(labels, return_counts=True)
-        record = ModelRecord(
-            version=version,
-            file=paths.relative(path),
-            sha256="",
-            created=utc_now(),
-            model=config.model,
-            n_labels=int(len(labels)),
-            labels_per_class={str(c): int(n) for c, n in zip(classes, counts, strict=True)},
-            label_log_sha256=sha256_file(paths.label_log) if paths.label_log.exists() else "",
-            label_log_rows=int(len(log)),
-            labels_sha256=digest,
-            training_key=key,
-            fit_seconds=fitted.fit_seconds,
-            cv_metrics=fitted.cv_metrics,
-            cv_folds=fitted.cv_folds,
-            eval_metrics=eval_metrics,
-            eval_sha256=eval_digest,
-            stop_signals=stop_signals,
-            change=change,
-        )
-        metadata = {
-            **record.__dict__,
-            "classes": [str(c) for c in fitted.pipeline.classes_],
-            "columns": config.columns,
-            "id_column": config.id_column,
-            "versions": library_versions(),
-        }
-        record.sha256 = save_model(path, fitted.pipeline, metadata)
-        state.models.append(record)
-        save_state(paths.state, state)  # last: the model file is in place before state names it
+        record = _record(project, training, fitted, change, eval_metrics=eval_metrics, stop_signals=stop_signals)
+        _save_model(project, record, fitted)
         if superseded is not None:
             pool_features.remove(paths, superseded, keep=new_features)
         result = _result(record, config)
         result.warnings.extend(warnings)
         return result
+
+
+def _kept(
+    project: Project, latest: ModelRecord, training: TrainingSet, restat: bool, warnings: list[str]
+) -> TrainResult | None:
+    """The latest model kept, when it knows the labels and settings: up to date, or measured again
+    on a changed evaluation set; None when its file would not be loaded (it is then replaced)."""
+    config, state = project.config, project.state
+    if latest.eval_sha256 == training.eval_digest:
+        if model_problem(project, latest) is not None:
+            return None
+        if restat:
+            save_state(project.paths.state, state)
+        return _result(latest, config, up_to_date=True, warnings=warnings)
+    try:
+        pipeline, _ = load_record(project, latest)  # the file read once: checked and loaded
+    except StateError:
+        return None
+    latest.eval_metrics = _evaluate(project, pipeline, training.eval_ids, training.eval_truth)
+    latest.eval_sha256 = training.eval_digest
+    save_state(project.paths.state, state)
+    return _result(latest, config, up_to_date=True, reevaluated=True, warnings=warnings)
+
+
+def _fit(project: Project, training: TrainingSet, features, warnings: list[str]) -> FitResult:
+    """The configured model fitted on the training labels' rows of the pool; a warning when the
+    preset was slow for the width of the data."""
+    config, paths = project.config, project.paths
+    phase("reading the pool")
+    rows = read_rows(paths.pool, config.id_column, training.ids, config.feature_columns)
+    try:
+        fitted = fit_model(
+            config.model,
+            config.columns,
+            config.seed,
+            rows,
+            training.labels,
+            month_first=config.month_first_columns,
+            class_weight=config.class_weight,
+            features=features,
+            text=config.text,
+        )
+    except NotEnoughLabelsError as exc:
+        if not len(training.eval_ids):
+            raise
+        raise NotEnoughLabelsError(
+            f"{exc.message} ({len(training.eval_ids)} evaluation labels are never trained on)"
+        ) from None
+    width = getattr(fitted.pipeline[-1], "n_features_in_", None)
+    slow = slow_preset_warning(
+        config.model,
+        config.columns,
+        f'[model] name = "logistic" in {paths.config.name}',
+        width,
+        fitted.fit_seconds,
+        len(training.labels),
+    )
+    if slow:
+        warnings.append(slow)
+    return fitted
+
+
+def _record(
+    project: Project,
+    training: TrainingSet,
+    fitted: FitResult,
+    change: str,
+    *,
+    eval_metrics: dict | None,
+    stop_signals: dict | None,
+) -> ModelRecord:
+    """The record of the next model version (its file's SHA-256 is filled in once it is written)."""
+    config, paths = project.config, project.paths
+    version = project.state.next_model_version()
+    return ModelRecord(
+        version=version,
+        file=paths.relative(_model_path(project, version)),
+        sha256="",
+        created=utc_now(),
+        model=config.model,
+        n_labels=int(len(training.labels)),
+        labels_per_class=training.labels_per_class(),
+        label_log_sha256=sha256_file(paths.label_log) if paths.label_log.exists() else "",
+        label_log_rows=training.log_rows,
+        labels_sha256=training.digest,
+        training_key=training.key,
+        fit_seconds=fitted.fit_seconds,
+        cv_metrics=fitted.cv_metrics,
+        cv_folds=fitted.cv_folds,
+        eval_metrics=eval_metrics,
+        eval_sha256=training.eval_digest,
+        stop_signals=stop_signals,
+        change=change,
+    )
+
+
+def _model_path(project: Project, version: int) -> Path:
+    return project.paths.models / f"model-{version:04d}{MODEL_SUFFIX}"
+
+
+def _save_model(project: Project, record: ModelRecord, fitted: FitResult) -> None:
+    """Write the model file, then the state that names it (a crash in between leaves an unnamed file)."""
+    config, state, paths = project.config, project.state, project.paths
+    metadata = {
+        **record.__dict__,
+        "classes": [str(c) for c in fitted.pipeline.classes_],
+        "columns": config.columns,
+        "id_column": config.id_column,
+        "versions": library_versions(),
+    }
+    record.sha256 = save_model(_model_path(project, record.version), fitted.pipeline, metadata)
+    state.models.append(record)
+    save_state(paths.state, state)  # last: the model file is in place before state names it
 
 
 def _evaluate(project: Project, pipeline, ids, truth) -> dict | None:

@@ -7,18 +7,22 @@ run because an earlier file is broken is skipped (its file is already reported).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ActivelearnError
 from ..progress import phase
 from ..project import Project, project_lock
-from ..state import save_state
+from ..state import save_state, utc_now
 from ..storage import TEMP_MARK, sha256_file
-from ._common import utc_now
+
+if TYPE_CHECKING:
+    from ..labels import LabelLog
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Problem:
     where: str  # the file (relative to the project) the problem is in
     what: str
@@ -26,13 +30,18 @@ class Problem:
     repaired: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class VerifyResult:
     project: str
     checked: list[str]  # what was checked, in order
     problems: list[Problem]
     ok: bool = True  # no problem left (repaired ones aside)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """1 while a problem is left (repaired ones aside), 0 when the project is whole."""
+        return 0 if self.ok else 1
 
 
 def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> VerifyResult:
@@ -44,10 +53,12 @@ def verify(project: Project, *, repair: bool = False, wait: float = 0.0) -> Veri
     return _verify(project, repair=False)
 
 
-def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyResult:
+def _verify(project: Project, repair: bool, removed: Sequence[Path] = ()) -> VerifyResult:
     paths = project.paths
-    result = VerifyResult(str(paths.root), [], [])
-    problem = lambda where, what, fix, repaired=False: result.problems.append(Problem(where, what, fix, repaired))  # noqa: E731
+    result = VerifyResult(project=str(paths.root), checked=[], problems=[])
+    problem = lambda where, what, fix, repaired=False: result.problems.append(
+        Problem(where=where, what=what, fix=fix, repaired=repaired)
+    )  # noqa: E731
 
     _stray_temp_files(paths.root, repair, problem, removed)
     result.checked.append("temporary files")
@@ -63,7 +74,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
     if config is None or state is None:
         return _done(result)
 
-    from ..labels import project_log
+    from ..labels import LabelLog
     from ..pool import pool_columns
 
     columns = _load(
@@ -74,7 +85,7 @@ def _verify(project: Project, repair: bool, removed: list[Path] = ()) -> VerifyR
         paths.root,
     )
     log = _load(
-        lambda: project_log(paths, state),
+        lambda: LabelLog.read(paths, state),
         "data/labels.parquet",
         "restore it from a backup",
         problem,
@@ -166,21 +177,18 @@ def _check_pool(project: Project, config, state, columns: list[str], problem) ->
     return warnings
 
 
-def _check_labels(project: Project, config, state, log, problem) -> None:
-    from ..labels import unknown_classes, without_reverted
+def _check_labels(project: Project, config, state, log: LabelLog, problem) -> None:
     from ..pool import pool_ids
 
     ids = pool_ids(project.paths.pool, config.id_column)
-    unknown = sorted(set(log["id"].dropna()) - ids)
+    unknown = sorted(set(log.whole["id"].dropna()) - ids)
     if unknown:
         problem(
             "data/labels.parquet",
             f"{len(unknown)} answers name ids that are not in the pool (e.g. {unknown[0]!r})",
             "restore the label log from a backup",
         )
-    unknown = unknown_classes(
-        without_reverted(log, state.reverted_imports), config.classes
-    )  # a reverted import no longer counts
+    unknown = log.unknown_classes(config.classes)  # a reverted import no longer counts
     if len(unknown):
         bad = sorted(set(unknown["answer"].dropna()))
         imports = ", ".join(sorted(set(unknown["import_id"].dropna()))[:5])
@@ -189,14 +197,14 @@ def _check_labels(project: Project, config, state, log, problem) -> None:
             f"labels {', '.join(map(repr, bad[:5]))} are not among the classes of activelearn.toml",
             f"add them to [data] classes, or revert the import that brought them: activelearn import-labels --revert {imports}",
         )
-    kinds = set(log["kind"].dropna()) - {"label", "skip"}
+    kinds = set(log.whole["kind"].dropna()) - {"label", "skip"}
     if kinds:
         problem(
             "data/labels.parquet",
             f"unknown kinds of answer: {', '.join(sorted(kinds))}",
             "restore the label log",
         )
-    known_imports = set(log["import_id"].dropna())
+    known_imports = set(log.imports())
     for import_id in sorted(set(state.reverted_imports) - known_imports):
         problem(
             "state.json",
@@ -219,7 +227,7 @@ def _check_models(project: Project, state, problem) -> list[str]:
     latest model is what query and predict load); returns the warnings."""
     from ..errors import ModelFileError
     from ..model_files import record_file
-    from ._common import model_name, model_problem
+    from ..versions import model_name, model_problem
 
     warnings = []
     for record in state.models:
@@ -272,11 +280,9 @@ def _check_features(project: Project, record, problem) -> None:
         problem(record.file, exc.reason, fix)
 
 
-def _check_batches(project: Project, state, log, repair: bool, problem) -> bool:
+def _check_batches(project: Project, state, log: LabelLog | None, repair: bool, problem) -> bool:
     """Batch files still waiting for answers must exist; with repair, a batch whose file is gone is released."""
-    from ..labels import answered_ids, without_reverted
-
-    answered = answered_ids(without_reverted(log, state.reverted_imports)) if log is not None else set()
+    answered = log.answered_ids() if log is not None else set()
     released = False
     for batch in state.batches:
         path = Path(batch.file) if Path(batch.file).is_absolute() else project.paths.root / batch.file
