@@ -45,6 +45,7 @@ PYTEST_PARALLEL ?= -n auto --dist loadgroup
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
 # the suite with the full-size forms of the system tests (marked slow) as well; by hand, ~+5 min
